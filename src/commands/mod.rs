@@ -1,0 +1,52 @@
+//! The verbs. Each file is thin: gather input, call the stages, print, pick the exit code.
+pub mod list;
+pub mod migrate;
+pub mod rollback;
+pub mod status;
+
+use crate::cli::Format;
+use crate::pipeline::Report;
+use crate::render::{self, Mode};
+use std::io::{BufRead, IsTerminal, Write};
+
+pub const OK: u8 = 0;
+pub const PENDING: u8 = 1;
+pub const ERROR: u8 = 2;
+
+/// Reads the process environment (the seam discovery takes).
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Prints reports to stdout in the chosen format (colour only on a terminal; NO_COLOR honoured).
+pub fn print_reports(reports: &[Report], mode: Mode, format: Format) {
+    let mut out = anstream::stdout();
+    let _ = match format {
+        Format::Human => write!(out, "{}", render::human(reports, mode)),
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&render::json(reports, mode)).unwrap()
+        ),
+    };
+}
+
+/// The confirmation rule: `--yes` proceeds; on a terminal ask; without one refuse (exit 2).
+pub fn confirm(yes: bool, question: &str, how: &str) -> Result<bool, String> {
+    if yes {
+        return Ok(true);
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(format!(
+            "refusing to write without confirmation: no terminal to ask on. {how}"
+        ));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the answer: {e}"))?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}

@@ -1,0 +1,349 @@
+//! Finds installs (state dir + config file) the way OpenClaw resolves them, and the agents of each.
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Config file names, current first, then the legacy ones OpenClaw still reads.
+pub const CONFIG_NAMES: [&str; 4] = [
+    "openclaw.json",
+    "clawdbot.json",
+    "moldbot.json",
+    "moltbot.json",
+];
+const STATE_DIR_NAMES: [&str; 4] = [".openclaw", ".clawdbot", ".moldbot", ".moltbot"];
+
+/// What the operator asked to migrate.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub state_dirs: Vec<PathBuf>,
+    pub fleets: Vec<PathBuf>,
+    pub fleet_depth: usize,
+    pub profile: Option<String>,
+}
+
+/// One install: a state dir and the config file OpenClaw would read for it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct InstallRoot {
+    pub state_dir: PathBuf,
+    /// Where the config is (or would be created by OpenClaw).
+    pub config_path: PathBuf,
+}
+
+/// An agent and the directory holding its `auth-profiles.json` and `models.json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agent {
+    pub id: String,
+    pub dir: PathBuf,
+    /// Listed in `agents.list[]` (or the implicit `main`), as opposed to found only by the scan.
+    pub listed: bool,
+    /// Index in `agents.list[]`, when listed there.
+    pub entry: Option<usize>,
+}
+
+/// Reads an environment variable (injected so tests and fleet runs need no process env).
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// A target that could not be resolved to an install.
+#[derive(Debug, Clone)]
+pub struct TargetError {
+    pub target: String,
+    pub message: String,
+}
+
+pub fn home_dir(env: Env) -> PathBuf {
+    if let Some(h) = env("OPENCLAW_HOME").filter(|s| !s.is_empty()) {
+        let base = env("HOME").map(PathBuf::from).unwrap_or_default();
+        return expand_tilde(&h, &base);
+    }
+    env("HOME")
+        .or_else(|| env("USERPROFILE"))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Expands a leading `~` against `home`.
+pub fn expand_tilde(p: &str, home: &Path) -> PathBuf {
+    if p == "~" {
+        home.to_path_buf()
+    } else if let Some(rest) = p.strip_prefix("~/") {
+        home.join(rest)
+    } else {
+        PathBuf::from(p)
+    }
+}
+
+/// The first config file that exists in `dir`, else the canonical `dir/openclaw.json`.
+pub fn config_in(dir: &Path) -> PathBuf {
+    CONFIG_NAMES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| dir.join(CONFIG_NAMES[0]))
+}
+
+/// The install OpenClaw itself would use (`src/config/paths.ts`), honouring `--profile`.
+pub fn default_install(profile: Option<&str>, env: Env) -> Result<InstallRoot, TargetError> {
+    let home = home_dir(env);
+    let env_state = env("OPENCLAW_STATE_DIR")
+        .or_else(|| env("CLAWDBOT_STATE_DIR"))
+        .filter(|s| !s.is_empty());
+    let env_config = env("OPENCLAW_CONFIG_PATH")
+        .or_else(|| env("CLAWDBOT_CONFIG_PATH"))
+        .filter(|s| !s.is_empty());
+    let profile = profile.filter(|p| *p != "default");
+    if let Some(p) = profile
+        && !p
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(TargetError {
+            target: format!("--profile {p}"),
+            message: "profile names may hold only letters, digits, '_' and '-'".into(),
+        });
+    }
+    let state_dir = match (&env_state, profile) {
+        (Some(s), _) => expand_tilde(s, &home),
+        (None, Some(p)) => home.join(format!(".openclaw-{p}")),
+        (None, None) => STATE_DIR_NAMES
+            .iter()
+            .map(|n| home.join(n))
+            .find(|d| d.is_dir())
+            .unwrap_or_else(|| home.join(STATE_DIR_NAMES[0])),
+    };
+    let config_path = match (&env_config, profile, &env_state) {
+        (Some(c), _, _) => expand_tilde(c, &home),
+        (None, Some(_), None) => state_dir.join(CONFIG_NAMES[0]),
+        _ => {
+            let mut candidates = Vec::new();
+            if env_state.is_some() {
+                candidates.extend(CONFIG_NAMES.iter().map(|n| state_dir.join(n)));
+            }
+            for d in STATE_DIR_NAMES {
+                candidates.extend(CONFIG_NAMES.iter().map(|n| home.join(d).join(n)));
+            }
+            candidates
+                .into_iter()
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| state_dir.join(CONFIG_NAMES[0]))
+        }
+    };
+    if !state_dir.is_dir() && !config_path.is_file() {
+        return Err(TargetError {
+            target: state_dir.display().to_string(),
+            message: "no OpenClaw install here; pass --state-dir DIR or --fleet DIR, or set OPENCLAW_STATE_DIR".into(),
+        });
+    }
+    Ok(InstallRoot {
+        state_dir,
+        config_path,
+    })
+}
+
+/// An explicit `--state-dir`.
+pub fn state_dir_install(dir: &Path) -> Result<InstallRoot, TargetError> {
+    if !dir.is_dir() {
+        return Err(TargetError {
+            target: dir.display().to_string(),
+            message: "not a directory; check the --state-dir path".into(),
+        });
+    }
+    Ok(InstallRoot {
+        state_dir: dir.to_path_buf(),
+        config_path: config_in(dir),
+    })
+}
+
+/// Every install below `dir` (a directory holding a config file), at most `depth` levels down;
+/// the walk does not descend into an install once found, nor into `node_modules` or `.git`.
+pub fn fleet_installs(dir: &Path, depth: usize) -> Result<Vec<InstallRoot>, TargetError> {
+    if !dir.is_dir() {
+        return Err(TargetError {
+            target: dir.display().to_string(),
+            message: "not a directory; check the --fleet path".into(),
+        });
+    }
+    let mut found = Vec::new();
+    let mut walk = walkdir::WalkDir::new(dir)
+        .max_depth(depth)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = walk.next() {
+        let Ok(entry) = entry else { continue };
+        if !entry.file_type().is_dir() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if entry.depth() > 0 && (name == "node_modules" || name == ".git" || name == ".clawmigrate")
+        {
+            walk.skip_current_dir();
+            continue;
+        }
+        if CONFIG_NAMES.iter().any(|n| entry.path().join(n).is_file()) {
+            found.push(InstallRoot {
+                state_dir: entry.path().to_path_buf(),
+                config_path: config_in(entry.path()),
+            });
+            walk.skip_current_dir();
+        }
+    }
+    Ok(found)
+}
+
+/// Resolves every target to installs, in a stable order, without duplicates.
+pub fn discover(target: &Target, env: Env) -> (Vec<InstallRoot>, Vec<TargetError>) {
+    let (mut roots, mut errors) = (Vec::new(), Vec::new());
+    for d in &target.state_dirs {
+        match state_dir_install(d) {
+            Ok(r) => roots.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    for f in &target.fleets {
+        match fleet_installs(f, target.fleet_depth) {
+            Ok(mut rs) => roots.append(&mut rs),
+            Err(e) => errors.push(e),
+        }
+    }
+    if target.state_dirs.is_empty() && target.fleets.is_empty() {
+        match default_install(target.profile.as_deref(), env) {
+            Ok(r) => roots.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    roots.retain(|r| {
+        seen.insert(std::fs::canonicalize(&r.state_dir).unwrap_or_else(|_| r.state_dir.clone()))
+    });
+    (roots, errors)
+}
+
+/// OpenClaw's agent id normalisation: lower case, `[a-z0-9_-]`, at most 64 characters.
+pub fn normalize_agent_id(id: &str) -> String {
+    let s: String = id
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let s = s.trim_matches('-').chars().take(64).collect::<String>();
+    if s.is_empty() { "main".into() } else { s }
+}
+
+/// Why an install cannot be migrated safely by this tool (era D: credentials in SQLite).
+pub fn unsupported_reason(root: &InstallRoot, agents: &[Agent]) -> Option<String> {
+    let db = root.state_dir.join("state").join("openclaw.sqlite");
+    if db.exists() {
+        return Some(format!(
+            "credentials live in SQLite ({}); this OpenClaw is newer than the JSON auth stores clawmigrate migrates",
+            db.display()
+        ));
+    }
+    for a in agents {
+        if a.dir.join("openclaw-agent.sqlite").exists() {
+            return Some(format!(
+                "agent {} keeps its state in SQLite ({})",
+                a.id,
+                a.dir.join("openclaw-agent.sqlite").display()
+            ));
+        }
+    }
+    None
+}
+
+/// The agents of an install: `agents.list[]` (honouring `agentDir`) plus a scan of `agents/*/agent/`.
+/// Returns the agents and the id of the default agent.
+pub fn agents(root: &InstallRoot, config: &Value, home: &Path) -> (Vec<Agent>, String) {
+    let agents_dir = root.state_dir.join("agents");
+    let mut out: Vec<Agent> = Vec::new();
+    let list = config.pointer("/agents/list").and_then(Value::as_array);
+    let mut default = None;
+    if let Some(list) = list {
+        for (i, entry) in list.iter().enumerate() {
+            let Some(raw) = entry.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            let id = normalize_agent_id(raw);
+            if entry.get("default").and_then(Value::as_bool) == Some(true) && default.is_none() {
+                default = Some(id.clone());
+            }
+            let dir = match entry.get("agentDir").and_then(Value::as_str) {
+                Some(d) => {
+                    let p = expand_tilde(d, home);
+                    if p.is_relative() {
+                        root.state_dir.join(p)
+                    } else {
+                        p
+                    }
+                }
+                None => agents_dir.join(&id).join("agent"),
+            };
+            if !out.iter().any(|a| a.id == id) {
+                out.push(Agent {
+                    id,
+                    dir,
+                    listed: true,
+                    entry: Some(i),
+                });
+            }
+        }
+    }
+    let default = default
+        .or_else(|| out.first().map(|a| a.id.clone()))
+        .unwrap_or_else(|| "main".into());
+    if out.is_empty() {
+        out.push(Agent {
+            id: "main".into(),
+            dir: agents_dir.join("main").join("agent"),
+            listed: true,
+            entry: None,
+        });
+    }
+    if let Ok(rd) = std::fs::read_dir(&agents_dir) {
+        let mut scanned: Vec<_> = rd
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("agent").is_dir())
+            .collect();
+        scanned.sort_by_key(|e| e.file_name());
+        for e in scanned {
+            let dir = e.path().join("agent");
+            let id = e.file_name().to_string_lossy().into_owned();
+            if !out.iter().any(|a| same_dir(&a.dir, &dir) || a.id == id) {
+                out.push(Agent {
+                    id,
+                    dir,
+                    listed: false,
+                    entry: None,
+                });
+            }
+        }
+    }
+    (out, default)
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    a == b
+        || matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_ids_are_normalised() {
+        assert_eq!(normalize_agent_id(" Coder Bot "), "coder-bot");
+        assert_eq!(normalize_agent_id("minimax-cn"), "minimax-cn");
+        assert_eq!(normalize_agent_id("///"), "main");
+    }
+
+    #[test]
+    fn profile_names_are_checked() {
+        let env = |_: &str| None;
+        assert!(default_install(Some("../x"), &env).is_err());
+    }
+}

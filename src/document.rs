@@ -1,0 +1,434 @@
+//! One file of an install: its bytes, hash and parsed tree, and format-preserving edits through a CST.
+use crate::patch::{self, Op};
+use jsonc_parser::ParseOptions;
+use jsonc_parser::cst::{CstInputValue, CstNode, CstObject, CstRootNode};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// The kinds of file a migration can change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    /// `openclaw.json` (JSON5).
+    Config,
+    /// `agents/<id>/agent/auth-profiles.json`.
+    AuthProfiles,
+    /// `agents/<id>/agent/models.json`.
+    Models,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Config => "config",
+            FileKind::AuthProfiles => "auth-profiles",
+            FileKind::Models => "models",
+        }
+    }
+
+    /// JSON5 for the config (as OpenClaw reads it), strict JSON for the agent files (JSON.parse).
+    fn parse_options(self) -> ParseOptions {
+        match self {
+            FileKind::Config => ParseOptions {
+                allow_missing_commas: false,
+                ..Default::default()
+            },
+            _ => ParseOptions {
+                allow_comments: false,
+                allow_loose_object_property_names: false,
+                allow_trailing_commas: false,
+                allow_missing_commas: false,
+                allow_single_quoted_strings: false,
+                allow_hexadecimal_numbers: false,
+                allow_unary_plus_numbers: false,
+                allow_bare_decimal_point_numbers: false,
+                allow_non_finite_numbers: false,
+                allow_extended_string_escapes: false,
+            },
+        }
+    }
+}
+
+/// Lower-case hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A file as read from disk (or known to be absent).
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    /// The agent the file belongs to (`None` for the config).
+    pub agent: Option<String>,
+    /// The text as read; `None` when the file does not exist.
+    pub text: Option<String>,
+    pub sha256: Option<String>,
+    /// The parsed tree (`Null` when absent).
+    pub value: Value,
+}
+
+/// Why a file could not be read: names the file, the position and what to do.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{path}: {message}\n  hint: {hint}")]
+pub struct ReadError {
+    pub path: String,
+    pub message: String,
+    pub hint: String,
+}
+
+impl ReadError {
+    pub fn new(path: &Path, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        ReadError {
+            path: path.display().to_string(),
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+impl Document {
+    /// Reads and parses a file; a missing file yields an absent document.
+    pub fn read(path: &Path, kind: FileKind, agent: Option<String>) -> Result<Document, ReadError> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Document {
+                    path: path.to_path_buf(),
+                    kind,
+                    agent,
+                    text: None,
+                    sha256: None,
+                    value: Value::Null,
+                });
+            }
+            Err(e) => {
+                return Err(ReadError::new(
+                    path,
+                    format!("cannot read: {e}"),
+                    "check the file's permissions and that it is a regular file",
+                ));
+            }
+        };
+        Self::from_bytes(path, kind, agent, bytes)
+    }
+
+    pub fn from_bytes(
+        path: &Path,
+        kind: FileKind,
+        agent: Option<String>,
+        bytes: Vec<u8>,
+    ) -> Result<Document, ReadError> {
+        let sha = sha256_hex(&bytes);
+        let text = String::from_utf8(bytes).map_err(|e| {
+            ReadError::new(
+                path,
+                format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+                "save the file as UTF-8",
+            )
+        })?;
+        let value = parse(&text, kind).map_err(|m| {
+            let how = match kind {
+                FileKind::Config => "fix the JSON5 syntax at that position (or restore openclaw.json.bak), then run clawmigrate again",
+                _ => "fix the JSON syntax at that position (OpenClaw reads this file as strict JSON), then run clawmigrate again",
+            };
+            ReadError::new(path, m, how)
+        })?;
+        Ok(Document {
+            path: path.to_path_buf(),
+            kind,
+            agent,
+            text: Some(text),
+            sha256: Some(sha),
+            value,
+        })
+    }
+
+    pub fn exists(&self) -> bool {
+        self.text.is_some()
+    }
+}
+
+/// Parses text into a tree, rejecting duplicate keys (which readers resolve differently).
+pub fn parse(text: &str, kind: FileKind) -> Result<Value, String> {
+    let root = CstRootNode::parse(text, &kind.parse_options()).map_err(|e| {
+        format!(
+            "invalid {} at line {}, column {}: {}",
+            if kind == FileKind::Config {
+                "JSON5"
+            } else {
+                "JSON"
+            },
+            e.line_display(),
+            e.column_display(),
+            e.kind()
+        )
+    })?;
+    if let Some(v) = root.value() {
+        check_duplicates(&v)?;
+    }
+    match root.to_serde_value() {
+        Some(v @ Value::Object(_)) => Ok(v),
+        Some(_) => Err("the top level is not an object".into()),
+        None => Err("the file is empty".into()),
+    }
+}
+
+fn check_duplicates(node: &CstNode) -> Result<(), String> {
+    if let Some(obj) = node.as_object() {
+        let mut seen = std::collections::HashSet::new();
+        for prop in obj.properties() {
+            let name = prop
+                .name()
+                .and_then(|n| n.decoded_value().ok())
+                .unwrap_or_default();
+            if !seen.insert(name.clone()) {
+                return Err(format!(
+                    "duplicate key {name:?}: readers disagree on which value wins; keep one"
+                ));
+            }
+            if let Some(v) = prop.value() {
+                check_duplicates(&v)?;
+            }
+        }
+    } else if let Some(arr) = node.as_array() {
+        for el in arr.elements() {
+            check_duplicates(&el)?;
+        }
+    }
+    Ok(())
+}
+
+fn to_input(v: &Value) -> CstInputValue {
+    match v {
+        Value::Null => CstInputValue::Null,
+        Value::Bool(b) => CstInputValue::Bool(*b),
+        Value::Number(n) => CstInputValue::Number(n.to_string()),
+        Value::String(s) => CstInputValue::String(s.clone()),
+        Value::Array(a) => CstInputValue::Array(a.iter().map(to_input).collect()),
+        Value::Object(m) => {
+            CstInputValue::Object(m.iter().map(|(k, v)| (k.clone(), to_input(v))).collect())
+        }
+    }
+}
+
+fn child(node: &CstNode, tok: &str) -> Option<CstNode> {
+    if let Some(obj) = node.as_object() {
+        obj.get(tok)?.value()
+    } else if let Some(arr) = node.as_array() {
+        arr.elements().into_iter().nth(tok.parse().ok()?)
+    } else {
+        None
+    }
+}
+
+fn node_at(root: &CstRootNode, toks: &[String]) -> Result<CstNode, String> {
+    let mut cur = root.value().ok_or("empty document")?;
+    for t in toks {
+        cur = child(&cur, t).ok_or_else(|| format!("no member {t:?}"))?;
+    }
+    Ok(cur)
+}
+
+fn replace_node(node: CstNode, v: &Value) -> Result<(), String> {
+    let input = to_input(v);
+    if let Some(prop) = node.parent().and_then(|p| p.as_object_prop()) {
+        prop.set_value(input);
+        return Ok(());
+    }
+    let arr = node
+        .parent()
+        .and_then(|p| p.as_array())
+        .ok_or("cannot replace the document root")?;
+    let idx = node.element_index().ok_or("element not found")?;
+    node.remove();
+    arr.insert(idx, input);
+    Ok(())
+}
+
+fn object_at(root: &CstRootNode, toks: &[String]) -> Result<CstObject, String> {
+    node_at(root, toks)?
+        .as_object()
+        .ok_or_else(|| "parent is not an object".to_string())
+}
+
+fn apply_cst(root: &CstRootNode, op: &Op) -> Result<(), String> {
+    match op {
+        Op::Test { path, value } => {
+            let toks = patch::tokens(path)?;
+            let found = node_at(root, &toks)?.to_serde_value();
+            if found.as_ref() == Some(value) {
+                Ok(())
+            } else {
+                Err(format!("test failed at {path}: value did not match"))
+            }
+        }
+        Op::Add { path, value } => {
+            let toks = patch::tokens(path)?;
+            let (last, parent) = toks
+                .split_last()
+                .ok_or("cannot add at the document root of an existing file")?;
+            let pnode = node_at(root, parent)?;
+            if let Some(obj) = pnode.as_object() {
+                match obj.get(last) {
+                    Some(prop) => prop.set_value(to_input(value)),
+                    None => {
+                        obj.append(last, to_input(value));
+                    }
+                }
+            } else if let Some(arr) = pnode.as_array() {
+                if last == "-" {
+                    arr.append(to_input(value));
+                } else {
+                    arr.insert(
+                        last.parse().map_err(|_| format!("bad index {last:?}"))?,
+                        to_input(value),
+                    );
+                }
+            } else {
+                return Err("parent is not a container".into());
+            }
+            Ok(())
+        }
+        Op::Remove { path } => {
+            let toks = patch::tokens(path)?;
+            let (last, parent) = toks.split_last().ok_or("cannot remove the document root")?;
+            let pnode = node_at(root, parent)?;
+            if let Some(obj) = pnode.as_object() {
+                obj.get(last)
+                    .ok_or_else(|| format!("no member {last:?}"))?
+                    .remove();
+            } else {
+                child(&pnode, last)
+                    .ok_or_else(|| format!("no element {last:?}"))?
+                    .remove();
+            }
+            Ok(())
+        }
+        Op::Replace { path, value } => replace_node(node_at(root, &patch::tokens(path)?)?, value),
+        Op::Move { from, path } => {
+            let (ftoks, toks) = (patch::tokens(from)?, patch::tokens(path)?);
+            if patch::same_parent(from, path) && !toks.is_empty() {
+                let obj = object_at(root, &toks[..toks.len() - 1])?;
+                if let Some(existing) = obj.get(toks.last().unwrap()) {
+                    existing.remove();
+                }
+                let prop = obj
+                    .get(ftoks.last().unwrap())
+                    .ok_or("move source not found")?;
+                let name = prop.name().ok_or("property without a name")?;
+                let raw = serde_json::to_string(toks.last().unwrap()).unwrap();
+                match (name.as_string_lit(), name.as_word_lit()) {
+                    (Some(s), _) => s.set_raw_value(raw),
+                    (_, Some(w)) => w.set_raw_value(raw),
+                    _ => return Err("unsupported property name".into()),
+                }
+                return Ok(());
+            }
+            let value = node_at(root, &ftoks)?
+                .to_serde_value()
+                .ok_or("move source has no value")?;
+            apply_cst(root, &Op::Remove { path: from.clone() })?;
+            apply_cst(
+                root,
+                &Op::Add {
+                    path: path.clone(),
+                    value,
+                },
+            )
+        }
+    }
+}
+
+/// Renders the bytes a new file gets: OpenClaw's own `JSON.stringify(v, null, 2) + "\n"`.
+pub fn render_new(value: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("a Value always serialises");
+    s.push('\n');
+    s
+}
+
+/// Applies operations to a document's text, keeping everything the operations do not touch,
+/// then re-parses the result and checks it equals `expected`; any mismatch refuses the edit.
+pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, String> {
+    let out = match &doc.text {
+        None => render_new(expected),
+        Some(text) => {
+            let root =
+                CstRootNode::parse(text, &doc.kind.parse_options()).map_err(|e| e.to_string())?;
+            for op in ops {
+                apply_cst(&root, op)?;
+            }
+            root.to_string()
+        }
+    };
+    let reparsed =
+        parse(&out, doc.kind).map_err(|e| format!("the edited text does not parse: {e}"))?;
+    if &reparsed != expected {
+        return Err(
+            "the edited text does not match the planned document; nothing was written".into(),
+        );
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(text: &str, kind: FileKind) -> Document {
+        Document::from_bytes(Path::new("t.json"), kind, None, text.as_bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn edit_keeps_comments_and_touches_only_the_changed_line() {
+        let text = "// top\n{\n  a: 1, // one\n  'b': 'x',\n  c: [1, 2,],\n}\n";
+        let d = doc(text, FileKind::Config);
+        let op = Op::Replace {
+            path: "/b".into(),
+            value: json!("y"),
+        };
+        let mut want = d.value.clone();
+        patch::apply(&mut want, &op).unwrap();
+        let out = edit(&d, &[&op], &want).unwrap();
+        assert_eq!(
+            out,
+            "// top\n{\n  a: 1, // one\n  'b': \"y\",\n  c: [1, 2,],\n}\n"
+        );
+    }
+
+    #[test]
+    fn rename_keeps_position() {
+        let d = doc(
+            "{\n  \"a\": 1,\n  \"b\": 2,\n  \"c\": 3\n}\n",
+            FileKind::Models,
+        );
+        let op = Op::Move {
+            from: "/b".into(),
+            path: "/z".into(),
+        };
+        let mut want = d.value.clone();
+        patch::apply(&mut want, &op).unwrap();
+        assert_eq!(
+            edit(&d, &[&op], &want).unwrap(),
+            "{\n  \"a\": 1,\n  \"z\": 2,\n  \"c\": 3\n}\n"
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected() {
+        let e = parse("{\"a\": 1, \"a\": 2}", FileKind::Models).unwrap_err();
+        assert!(e.contains("duplicate key \"a\""), "{e}");
+    }
+
+    #[test]
+    fn strict_json_rejects_comments_for_agent_files() {
+        let e = parse("{ // x\n}", FileKind::AuthProfiles).unwrap_err();
+        assert!(e.contains("line 1"), "{e}");
+    }
+}

@@ -1,0 +1,99 @@
+//! Safe file writing: private dirs, atomic replace (temp file, fsync, rename) keeping mode and owner.
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Creates a directory (and parents) with mode 0700 for what this tool creates.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+use std::os::unix::fs::DirBuilderExt;
+
+/// Follows a symlink to the file it names, as OpenClaw does when it writes.
+pub fn real_path(path: &Path) -> PathBuf {
+    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// fsyncs a directory so a rename in it is durable.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+/// The mode and owner of an existing file, to carry over to its replacement.
+#[derive(Debug, Clone, Copy)]
+pub struct Keep {
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+pub fn keep_of(path: &Path) -> Option<Keep> {
+    fs::metadata(path).ok().map(|m| Keep {
+        mode: m.mode() & 0o7777,
+        uid: m.uid(),
+        gid: m.gid(),
+    })
+}
+
+/// A written but not yet renamed temp file beside its target.
+pub struct Staged {
+    temp: tempfile::NamedTempFile,
+    pub target: PathBuf,
+}
+
+/// Writes bytes to a temp file in the target's directory with the target's mode (0600 for a new
+/// file) and owner, and fsyncs it when `durable`. Rename it into place with [`Staged::commit`].
+pub fn stage(
+    target: &Path,
+    bytes: &[u8],
+    keep: Option<Keep>,
+    durable: bool,
+) -> std::io::Result<Staged> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    private_dir(dir)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".clawmigrate-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    let mode = keep.map_or(0o600, |k| k.mode);
+    temp.as_file()
+        .set_permissions(fs::Permissions::from_mode(mode))?;
+    if let Some(k) = keep {
+        let meta = temp.as_file().metadata()?;
+        if meta.uid() != k.uid || meta.gid() != k.gid {
+            std::os::unix::fs::fchown(temp.as_file(), Some(k.uid), Some(k.gid))?;
+        }
+    }
+    temp.write_all(bytes)?;
+    if durable {
+        temp.as_file().sync_all()?;
+    }
+    Ok(Staged {
+        temp,
+        target: target.to_path_buf(),
+    })
+}
+
+impl Staged {
+    /// Renames the temp file over the target (atomic on POSIX).
+    pub fn commit(self) -> std::io::Result<()> {
+        self.temp
+            .persist(&self.target)
+            .map(|_| ())
+            .map_err(|e| e.error)
+    }
+}
+
+/// Writes a whole file atomically and durably, then syncs its directory.
+pub fn write_atomic(target: &Path, bytes: &[u8], keep: Option<Keep>) -> std::io::Result<()> {
+    stage(target, bytes, keep, true)?.commit()?;
+    sync_dir(target.parent().unwrap_or(Path::new(".")))
+}

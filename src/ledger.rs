@@ -1,0 +1,121 @@
+//! The per-install ledger (`.clawmigrate/ledger.json`): every run, what it applied, its backup set.
+use crate::fsio;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The folder inside a state dir that holds this tool's ledger, lock and backups.
+pub const DIR: &str = ".clawmigrate";
+pub const SCHEMA: u32 = 1;
+
+pub fn dir(state_dir: &Path) -> PathBuf {
+    state_dir.join(DIR)
+}
+
+fn path(state_dir: &Path) -> PathBuf {
+    dir(state_dir).join("ledger.json")
+}
+
+/// A migration as recorded when applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Applied {
+    pub version: u32,
+    pub id: String,
+    pub checksum: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunKind {
+    Migrate,
+    Rollback,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Run {
+    pub id: String,
+    pub kind: RunKind,
+    pub at: String,
+    pub tool_version: String,
+    #[serde(default)]
+    pub migrations: Vec<Applied>,
+    /// The backup set, relative to the state dir.
+    pub backup: String,
+    /// The files the run wrote.
+    pub files: Vec<String>,
+    /// Set when a write failed part way; the backup still restores every file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// For a rollback run: the run it undid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undoes: Option<String>,
+    /// For a migrate run: the rollback run that undid it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undone_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ledger {
+    pub schema: u32,
+    pub runs: Vec<Run>,
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Ledger {
+            schema: SCHEMA,
+            runs: Vec::new(),
+        }
+    }
+}
+
+impl Ledger {
+    /// Reads the ledger; an install never migrated has an empty one.
+    pub fn read(state_dir: &Path) -> Result<Ledger, String> {
+        let p = path(state_dir);
+        match std::fs::read(&p) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+                format!(
+                    "{}: unreadable ledger ({e}); restore it from a backup or move it aside",
+                    p.display()
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ledger::default()),
+            Err(e) => Err(format!("{}: cannot read the ledger: {e}", p.display())),
+        }
+    }
+
+    pub fn write(&self, state_dir: &Path) -> std::io::Result<()> {
+        fsio::private_dir(&dir(state_dir))?;
+        let mut bytes = serde_json::to_vec_pretty(self).expect("ledger serialises");
+        bytes.push(b'\n');
+        fsio::write_atomic(&path(state_dir), &bytes, None)
+    }
+
+    /// The migrations in force: those of migrate runs not undone, the latest record per version.
+    pub fn applied(&self) -> Vec<Applied> {
+        let mut out: Vec<Applied> = Vec::new();
+        for run in self
+            .runs
+            .iter()
+            .filter(|r| r.kind == RunKind::Migrate && r.undone_by.is_none())
+        {
+            for m in &run.migrations {
+                out.retain(|a| a.version != m.version);
+                out.push(m.clone());
+            }
+        }
+        out.sort_by_key(|a| a.version);
+        out
+    }
+
+    pub fn run(&self, id: &str) -> Option<&Run> {
+        self.runs.iter().find(|r| r.id == id)
+    }
+}
+
+/// A new run id: UTC time plus a random suffix, sortable and unique across hosts.
+pub fn new_run_id() -> String {
+    let now = jiff::Timestamp::now();
+    let nanos = now.subsec_nanosecond() as u32 ^ std::process::id().rotate_left(16);
+    format!("{}-{:04x}", now.strftime("%Y%m%dT%H%M%SZ"), nanos & 0xffff)
+}

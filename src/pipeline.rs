@@ -1,0 +1,144 @@
+//! Discover → load → plan for every target install, in parallel, with output in a stable order.
+use crate::discover::{self, InstallRoot, Target, TargetError};
+use crate::ledger::Ledger;
+use crate::load::{self, Install};
+use crate::migration::Migration;
+use crate::plan::{self, Inputs, InstallPlan};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// How an install came out of a command.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "outcome", content = "detail")]
+pub enum Outcome {
+    /// Nothing to do.
+    UpToDate,
+    /// Changes are planned (dry run or check).
+    Pending,
+    /// Changes were applied in this run.
+    Changed,
+    /// Something only the operator has is missing (a key, a decision); nothing written.
+    NeedsInput,
+    /// Of an era this tool must not touch; nothing read beyond the config, nothing written.
+    Unsupported(String),
+    /// Could not be read, planned or written; other installs carried on.
+    Failed(String),
+}
+
+impl Outcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::UpToDate => "up to date",
+            Outcome::Pending => "pending",
+            Outcome::Changed => "changed",
+            Outcome::NeedsInput => "needs input",
+            Outcome::Unsupported(_) => "unsupported",
+            Outcome::Failed(_) => "failed",
+        }
+    }
+}
+
+/// One install's journey through a command.
+pub struct Report {
+    pub root: InstallRoot,
+    pub install: Option<Install>,
+    pub ledger: Ledger,
+    pub plan: Option<InstallPlan>,
+    pub outcome: Outcome,
+    /// The run id when this command wrote the install.
+    pub run_id: Option<String>,
+}
+
+impl Report {
+    pub fn failed(root: InstallRoot, message: String) -> Report {
+        Report {
+            root,
+            install: None,
+            ledger: Ledger::default(),
+            plan: None,
+            outcome: Outcome::Failed(message),
+            run_id: None,
+        }
+    }
+}
+
+fn prepare_one(
+    root: &InstallRoot,
+    home: &std::path::Path,
+    migrations: &[&Migration],
+    inputs: &Inputs,
+) -> Report {
+    let install = match load::load(root, home) {
+        Ok(i) => i,
+        Err(e) => return Report::failed(root.clone(), e.to_string()),
+    };
+    if let Some(why) = &install.unsupported {
+        let why = why.clone();
+        return Report {
+            root: root.clone(),
+            install: Some(install),
+            ledger: Ledger::default(),
+            plan: None,
+            outcome: Outcome::Unsupported(why),
+            run_id: None,
+        };
+    }
+    let ledger = match Ledger::read(&root.state_dir) {
+        Ok(l) => l,
+        Err(e) => return Report::failed(root.clone(), e),
+    };
+    match plan::plan(&install, migrations, &ledger.applied(), inputs) {
+        Ok(p) => {
+            let outcome = if p.blocked() {
+                Outcome::NeedsInput
+            } else if p.files.is_empty() {
+                Outcome::UpToDate
+            } else {
+                Outcome::Pending
+            };
+            Report {
+                root: root.clone(),
+                install: Some(install),
+                ledger,
+                plan: Some(p),
+                outcome,
+                run_id: None,
+            }
+        }
+        Err(e) => {
+            let r = plan::redactor_for(&install, inputs);
+            Report::failed(root.clone(), r.redact(&e))
+        }
+    }
+}
+
+/// Resolves the targets and plans every install. Target errors come back as failed reports.
+pub fn prepare(
+    target: &Target,
+    env: discover::Env,
+    migrations: &[&Migration],
+    inputs: &Inputs,
+) -> Vec<Report> {
+    let (roots, errors) = discover::discover(target, env);
+    let home = discover::home_dir(env);
+    let mut reports: Vec<Report> = errors
+        .into_iter()
+        .map(|TargetError { target, message }| {
+            let p = std::path::PathBuf::from(&target);
+            Report::failed(
+                InstallRoot {
+                    state_dir: p.clone(),
+                    config_path: p,
+                },
+                message,
+            )
+        })
+        .collect();
+    reports.extend(
+        roots
+            .par_iter()
+            .map(|r| prepare_one(r, &home, migrations, inputs))
+            .collect::<Vec<_>>(),
+    );
+    reports
+}

@@ -1,0 +1,289 @@
+//! The pure planning core: runs the selected migrations over an install's documents in memory
+//! and yields, per file, the tagged RFC 6902 operations and the exact bytes apply would write.
+use crate::document::{self, FileKind};
+use crate::ledger::Applied;
+use crate::load::{CONFIG, Install};
+use crate::migration::Migration;
+use crate::patch::{self, Op, TaggedOp};
+use crate::secrets::Redactor;
+use crate::steps;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Keys the operator supplied for this run, by provider id. Never printed, never recorded.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub keys: BTreeMap<String, String>,
+}
+
+/// Something the operator should know or do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub migration: String,
+    pub kind: FindingKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    pub message: String,
+    /// The exact step that unblocks it, for needs-input and conflicts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// A change cannot be planned without something only the operator has (a key).
+    NeedsInput,
+    /// Sources disagree (two different keys); resolved only by the operator.
+    Conflict,
+    /// Kept on purpose and worth knowing.
+    Note,
+}
+
+/// The mutable state migrations work on: working copies of every document and the ops so far.
+pub struct Workspace<'a> {
+    pub install: &'a Install,
+    pub inputs: &'a Inputs,
+    values: Vec<Value>,
+    ops: Vec<Vec<TaggedOp>>,
+    tag: String,
+    pub findings: Vec<Finding>,
+}
+
+impl<'a> Workspace<'a> {
+    pub fn new(install: &'a Install, inputs: &'a Inputs) -> Self {
+        Workspace {
+            install,
+            inputs,
+            values: install.docs.iter().map(|d| d.value.clone()).collect(),
+            ops: vec![Vec::new(); install.docs.len()],
+            tag: String::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    pub fn value(&self, doc: usize) -> &Value {
+        &self.values[doc]
+    }
+
+    pub fn config(&self) -> &Value {
+        &self.values[CONFIG]
+    }
+
+    pub fn exists(&self, doc: usize) -> bool {
+        !self.values[doc].is_null()
+    }
+
+    /// Records an operation and applies it to the working copy, so later steps see it.
+    pub fn emit(&mut self, doc: usize, op: Op) -> Result<(), String> {
+        if self.install.docs[doc].kind == FileKind::Config {
+            refuse_included(&self.values[doc], op.path())?;
+        }
+        patch::apply(&mut self.values[doc], &op)
+            .map_err(|e| format!("{}: {e}", self.install.docs[doc].path.display()))?;
+        self.ops[doc].push(TaggedOp {
+            op,
+            migration: self.tag.clone(),
+        });
+        Ok(())
+    }
+
+    /// Replaces a value, guarded by a `test` of the value it replaces.
+    pub fn replace(&mut self, doc: usize, path: String, value: Value) -> Result<(), String> {
+        let old = patch::get(&self.values[doc], &path)
+            .cloned()
+            .ok_or_else(|| format!("no value at {path}"))?;
+        self.emit(
+            doc,
+            Op::Test {
+                path: path.clone(),
+                value: old,
+            },
+        )?;
+        self.emit(doc, Op::Replace { path, value })
+    }
+
+    /// Removes a value, guarded by a `test` of the value it removes.
+    pub fn remove(&mut self, doc: usize, path: String) -> Result<(), String> {
+        let old = patch::get(&self.values[doc], &path)
+            .cloned()
+            .ok_or_else(|| format!("no value at {path}"))?;
+        self.emit(
+            doc,
+            Op::Test {
+                path: path.clone(),
+                value: old,
+            },
+        )?;
+        self.emit(doc, Op::Remove { path })
+    }
+
+    pub fn add(&mut self, doc: usize, path: String, value: Value) -> Result<(), String> {
+        self.emit(doc, Op::Add { path, value })
+    }
+
+    pub fn finding(
+        &mut self,
+        kind: FindingKind,
+        agent: Option<&str>,
+        message: String,
+        fix: Option<String>,
+    ) {
+        self.findings.push(Finding {
+            migration: self.tag.clone(),
+            kind,
+            agent: agent.map(str::to_string),
+            message,
+            fix,
+        });
+    }
+}
+
+/// Refuses config edits inside a part of the tree that comes from `$include`: the included file
+/// owns it, and this tool edits only the file it read.
+fn refuse_included(config: &Value, path: &str) -> Result<(), String> {
+    let toks = patch::tokens(path)?;
+    let mut cur = config;
+    for t in &toks {
+        if cur.get("$include").is_some() {
+            return Err(format!(
+                "{path} lies under an $include; edit the included file by hand"
+            ));
+        }
+        match cur.get(t.as_str()) {
+            Some(next) => cur = next,
+            None => break,
+        }
+    }
+    Ok(())
+}
+
+/// Where a migration stands on an install.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationState {
+    /// Recorded in the ledger and planning nothing.
+    Applied,
+    /// Not recorded and planning changes.
+    Pending,
+    /// Recorded, yet planning changes again: something undid it.
+    Drift,
+    /// Not recorded, planning nothing: the install never needed it.
+    NotNeeded,
+    /// Cannot be planned until the operator acts (needs input or a conflict).
+    Blocked,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationStatus {
+    pub version: u32,
+    pub id: String,
+    pub checksum: String,
+    pub state: MigrationState,
+    pub ops: usize,
+    /// Recorded with another checksum: the migration file changed since it was applied.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub checksum_changed: bool,
+}
+
+/// The planned change of one file.
+#[derive(Debug, Clone)]
+pub struct FilePlan {
+    pub doc: usize,
+    pub ops: Vec<TaggedOp>,
+    pub after: String,
+    pub sha_after: String,
+}
+
+/// Everything planned for one install.
+#[derive(Debug, Clone)]
+pub struct InstallPlan {
+    pub files: Vec<FilePlan>,
+    pub migrations: Vec<MigrationStatus>,
+    pub findings: Vec<Finding>,
+    pub redactor: Redactor,
+}
+
+impl InstallPlan {
+    pub fn blocked(&self) -> bool {
+        self.findings.iter().any(|f| f.kind != FindingKind::Note)
+    }
+}
+
+/// Collects every secret an install holds, plus the operator's keys, for masking.
+pub fn redactor_for(install: &Install, inputs: &Inputs) -> Redactor {
+    let mut r = Redactor::default();
+    for d in &install.docs {
+        r.collect(&d.value);
+    }
+    r.collect_env(&install.config().value);
+    for k in inputs.keys.values() {
+        r.add(k);
+    }
+    r
+}
+
+/// Plans the migrations over an install. Pure: reads only the loaded documents.
+pub fn plan(
+    install: &Install,
+    migrations: &[&Migration],
+    applied: &[Applied],
+    inputs: &Inputs,
+) -> Result<InstallPlan, String> {
+    let mut ws = Workspace::new(install, inputs);
+    let mut statuses = Vec::new();
+    for m in migrations {
+        ws.tag = m.tag();
+        let before_ops: usize = ws.ops.iter().map(Vec::len).sum();
+        let before_findings = ws.findings.len();
+        for step in &m.def.steps {
+            steps::run(step, &mut ws).map_err(|e| format!("{}: {e}", m.id()))?;
+        }
+        let ops = ws.ops.iter().map(Vec::len).sum::<usize>() - before_ops;
+        let blocked = ws.findings[before_findings..]
+            .iter()
+            .any(|f| f.kind != FindingKind::Note);
+        let recorded = applied.iter().find(|a| a.version == m.def.version);
+        let state = match (blocked, ops > 0, recorded.is_some()) {
+            (true, _, _) => MigrationState::Blocked,
+            (false, true, true) => MigrationState::Drift,
+            (false, true, false) => MigrationState::Pending,
+            (false, false, true) => MigrationState::Applied,
+            (false, false, false) => MigrationState::NotNeeded,
+        };
+        statuses.push(MigrationStatus {
+            version: m.def.version,
+            id: m.id(),
+            checksum: m.checksum.clone(),
+            state,
+            ops,
+            checksum_changed: recorded.is_some_and(|a| a.checksum != m.checksum),
+        });
+    }
+    let mut files = Vec::new();
+    for (i, ops) in ws.ops.iter().enumerate() {
+        if ops.is_empty() {
+            continue;
+        }
+        let doc = &install.docs[i];
+        let plain: Vec<&Op> = ops.iter().map(|t| &t.op).collect();
+        let after = document::edit(doc, &plain, &ws.values[i])
+            .map_err(|e| format!("{}: {e}", doc.path.display()))?;
+        if doc.text.as_deref() == Some(after.as_str()) {
+            continue;
+        }
+        files.push(FilePlan {
+            doc: i,
+            sha_after: document::sha256_hex(after.as_bytes()),
+            ops: ops.clone(),
+            after,
+        });
+    }
+    Ok(InstallPlan {
+        files,
+        migrations: statuses,
+        findings: ws.findings,
+        redactor: redactor_for(install, inputs),
+    })
+}

@@ -1,0 +1,222 @@
+//! The step kinds migrations are written in, and what they share: model refs and credentials.
+mod clean_models;
+mod ensure_profile;
+mod rewrite_host;
+
+use crate::load::LoadedAgent;
+use crate::migration::Step;
+use crate::plan::Workspace;
+use crate::secrets;
+use serde_json::Value;
+
+/// Runs one step over the workspace.
+pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), String> {
+    match step {
+        Step::RewriteUrlHost {
+            provider,
+            field,
+            from_hosts,
+            to_host,
+            files,
+        } => rewrite_host::run(ws, provider, field, from_hosts, to_host, files),
+        Step::EnsureAuthProfile {
+            provider,
+            profile,
+            agents,
+            include_default_agent,
+            config_metadata,
+            key_sources,
+        } => ensure_profile::run(
+            ws,
+            ensure_profile::Params {
+                provider,
+                profile,
+                agents: *agents,
+                include_default_agent: *include_default_agent,
+                config_metadata: config_metadata.as_ref(),
+                key_sources,
+            },
+        ),
+        Step::CleanModelsJson {
+            regenerated_fields,
+            remove_redundant_blocks,
+        } => clean_models::run(ws, regenerated_fields, *remove_redundant_blocks),
+    }
+}
+
+/// The refs of a model setting: a string, or `{primary, fallbacks}`.
+fn model_refs(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Object(m)) => {
+            let mut out: Vec<String> = m
+                .get("primary")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .into_iter()
+                .collect();
+            if let Some(f) = m.get("fallbacks").and_then(Value::as_array) {
+                out.extend(f.iter().filter_map(Value::as_str).map(str::to_string));
+            }
+            out
+        }
+        _ => vec![],
+    }
+}
+
+/// The provider a ref names: `provider/model`, or an alias from `agents.defaults.models`.
+fn provider_of(r: &str, config: &Value) -> Option<String> {
+    if let Some((p, _)) = r.split_once('/') {
+        return Some(p.trim().to_lowercase());
+    }
+    let models = config.pointer("/agents/defaults/models")?.as_object()?;
+    models.iter().find_map(|(key, entry)| {
+        let alias = entry.get("alias")?.as_str()?;
+        alias
+            .eq_ignore_ascii_case(r.trim())
+            .then(|| key.split_once('/').map(|(p, _)| p.to_lowercase()))
+            .flatten()
+    })
+}
+
+/// Every model ref an agent runs with: its own model (or the defaults' primary), its own
+/// fallbacks (or the defaults'), and the image and subagent models it has or inherits.
+fn agent_refs(config: &Value, agent: &LoadedAgent) -> Vec<String> {
+    let entry = agent
+        .agent
+        .entry
+        .and_then(|i| config.pointer(&format!("/agents/list/{i}")));
+    let own = entry.and_then(|e| e.get("model"));
+    let defaults = config.pointer("/agents/defaults");
+    let default_model = defaults.and_then(|d| d.get("model"));
+    let mut refs = Vec::new();
+    let own_refs = model_refs(own);
+    let own_has_fallbacks = matches!(own, Some(Value::Object(m)) if m.contains_key("fallbacks"));
+    let own_has_primary = match own {
+        Some(Value::String(_)) => true,
+        Some(Value::Object(m)) => m.contains_key("primary"),
+        _ => false,
+    };
+    refs.extend(own_refs);
+    let inherited = model_refs(default_model);
+    match default_model {
+        Some(Value::Object(m)) => {
+            if !own_has_primary {
+                refs.extend(m.get("primary").and_then(Value::as_str).map(str::to_string));
+            }
+            if !own_has_fallbacks {
+                refs.extend(
+                    m.get("fallbacks")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string),
+                );
+            }
+        }
+        Some(Value::String(_)) if !own_has_primary => refs.extend(inherited),
+        _ => {}
+    }
+    for key in ["imageModel"] {
+        let own = entry.and_then(|e| e.get(key));
+        refs.extend(model_refs(
+            own.or_else(|| defaults.and_then(|d| d.get(key))),
+        ));
+    }
+    let sub = entry
+        .and_then(|e| e.pointer("/subagents/model"))
+        .or_else(|| defaults.and_then(|d| d.pointer("/subagents/model")));
+    refs.extend(model_refs(sub));
+    refs
+}
+
+/// Whether an agent uses a provider: through its model refs, or a block in its models.json.
+pub(crate) fn agent_uses(ws: &Workspace, agent: &LoadedAgent, provider: &str) -> bool {
+    let config = ws.config();
+    agent_refs(config, agent)
+        .iter()
+        .any(|r| provider_of(r, config).as_deref() == Some(provider))
+        || ws
+            .value(agent.models)
+            .pointer(&crate::patch::pointer(&["providers", provider]))
+            .is_some()
+}
+
+/// A literal credential in a models.json provider block: where it is and the key it carries.
+#[derive(Debug, Clone)]
+pub(crate) struct BlockCredential {
+    /// Tokens below the block: `["apiKey"]` or `["headers", "x-api-key"]`.
+    pub at: Vec<String>,
+    pub key: String,
+}
+
+pub(crate) fn is_auth_header(name: &str) -> bool {
+    name.eq_ignore_ascii_case("x-api-key") || name.eq_ignore_ascii_case("authorization")
+}
+
+pub(crate) fn block_credentials(block: &Value) -> Vec<BlockCredential> {
+    let mut out = Vec::new();
+    if let Some(k) = block
+        .get("apiKey")
+        .and_then(Value::as_str)
+        .filter(|k| secrets::is_literal_secret(k))
+    {
+        out.push(BlockCredential {
+            at: vec!["apiKey".into()],
+            key: secrets::key_of(k).to_string(),
+        });
+    }
+    if let Some(h) = block.get("headers").and_then(Value::as_object) {
+        for (name, v) in h {
+            if let Some(k) = v
+                .as_str()
+                .filter(|k| is_auth_header(name) && secrets::is_literal_secret(k))
+            {
+                out.push(BlockCredential {
+                    at: vec!["headers".into(), name.clone()],
+                    key: secrets::key_of(k).to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The literal keys of a provider's block in a models.json.
+pub(crate) fn models_keys(models: &Value, provider: &str) -> Vec<String> {
+    let mut keys: Vec<String> = models
+        .pointer(&crate::patch::pointer(&["providers", provider]))
+        .map(block_credentials)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    keys.dedup();
+    keys
+}
+
+/// The literal secret a profile holds (`key` of an api_key profile, `token` of a token profile).
+pub(crate) fn profile_secret(profile: &Value) -> Option<&str> {
+    profile
+        .get("key")
+        .or_else(|| profile.get("token"))
+        .and_then(Value::as_str)
+        .filter(|k| secrets::is_literal_secret(k))
+}
+
+/// The profiles of an auth store that belong to a provider.
+pub(crate) fn provider_profiles<'v>(
+    store: &'v Value,
+    provider: &str,
+) -> Vec<(&'v String, &'v Value)> {
+    store
+        .get("profiles")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter(|(_, p)| p.get("provider").and_then(Value::as_str) == Some(provider))
+                .collect()
+        })
+        .unwrap_or_default()
+}
