@@ -156,6 +156,16 @@ impl Document {
 
 /// Parses text into a tree, rejecting duplicate keys (which readers resolve differently).
 pub fn parse(text: &str, kind: FileKind) -> Result<Value, String> {
+    if kind != FileKind::Config {
+        // OpenClaw reads these with JSON.parse: no comments, no trailing commas.
+        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| {
+            format!(
+                "invalid JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            )
+        })?;
+    }
     let root = CstRootNode::parse(text, &kind.parse_options()).map_err(|e| {
         format!(
             "invalid {} at line {}, column {}: {}",

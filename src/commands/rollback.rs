@@ -92,12 +92,11 @@ enum Step {
     },
 }
 
+/// A restore step and the file's current bytes (backed up before the restore).
+type Planned = (Step, Option<Vec<u8>>);
+
 /// Plans the restore of a run; refuses files changed since the run unless `force`.
-fn plan_restore(
-    root: &InstallRoot,
-    run: &Run,
-    force: bool,
-) -> Result<Vec<(Step, Option<Vec<u8>>)>, String> {
+fn plan_restore(root: &InstallRoot, run: &Run, force: bool) -> Result<Vec<Planned>, String> {
     let set = root.state_dir.join(&run.backup);
     let manifest = backup::read_manifest(&set)?;
     let mut steps = Vec::new();

@@ -118,12 +118,10 @@ fn agent_refs(config: &Value, agent: &LoadedAgent) -> Vec<String> {
         Some(Value::String(_)) if !own_has_primary => refs.extend(inherited),
         _ => {}
     }
-    for key in ["imageModel"] {
-        let own = entry.and_then(|e| e.get(key));
-        refs.extend(model_refs(
-            own.or_else(|| defaults.and_then(|d| d.get(key))),
-        ));
-    }
+    let own_image = entry.and_then(|e| e.get("imageModel"));
+    refs.extend(model_refs(
+        own_image.or_else(|| defaults.and_then(|d| d.get("imageModel"))),
+    ));
     let sub = entry
         .and_then(|e| e.pointer("/subagents/model"))
         .or_else(|| defaults.and_then(|d| d.pointer("/subagents/model")));

@@ -1,0 +1,622 @@
+//! End-to-end behaviour of migrate, status and rollback on temporary installs.
+use crate::support::*;
+use std::os::unix::fs::PermissionsExt;
+
+#[test]
+fn dry_run_writes_creates_and_locks_nothing() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let before = tree(sb.path(), true);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--dry-run", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("+++ b/openclaw.json"));
+    assert_eq!(tree(sb.path(), true), before, "dry run changed the tree");
+    assert!(!st.join(".clawmigrate").exists());
+}
+
+#[test]
+fn check_exits_1_when_pending_and_0_after_apply() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cmd()
+        .args(["migrate", "--check", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .code(1);
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .code(0);
+    sb.cmd()
+        .args(["migrate", "--check", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn apply_then_dry_run_plans_nothing() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 changed"));
+    let after = tree(&st, true);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--dry-run", "--format", "json", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["operations"], 0);
+    assert_eq!(v["installs"][0]["outcome"], "up-to-date");
+    assert_eq!(tree(&st, true), after);
+}
+
+#[test]
+fn apply_fixes_the_seed_bug() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    let cfg = read(st.join("openclaw.json"));
+    assert!(cfg.contains(r#"baseUrl: "https://api.minimaxi.com/anthropic""#));
+    for agent in ["main", "minimax-cn"] {
+        let auth = json(st.join(format!("agents/{agent}/agent/auth-profiles.json")));
+        assert_eq!(
+            auth["profiles"]["minimax-cn:default"]["key"], "sk-cp-demo-china-fedcba9876543210",
+            "{agent}"
+        );
+        assert_eq!(
+            auth["profiles"]["minimax:default"]["key"], "sk-api-demo-global-0123456789abcdef",
+            "{agent}"
+        );
+        let models = json(st.join(format!("agents/{agent}/agent/models.json")));
+        assert!(
+            models["providers"].get("minimax-cn").is_none(),
+            "{agent}: {models}"
+        );
+    }
+}
+
+#[test]
+fn rollback_restores_the_tree_byte_for_byte() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let before = tree(&st, false);
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    assert_ne!(tree(&st, false), before);
+    let out = sb
+        .cmd()
+        .args(["rollback", "--yes", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(tree(&st, false), before);
+    // The rolled-back migrations are pending again, and a second rollback finds nothing.
+    sb.cmd()
+        .args(["migrate", "--check", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .code(1);
+    let out = sb
+        .cmd()
+        .args(["rollback", "--yes", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert!(stdout(&out).contains("nothing to roll back"));
+}
+
+#[test]
+fn rollback_by_id_and_list() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    let out = sb
+        .cmd()
+        .args(["rollback", "--list", "--format", "json", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = &v["installs"][0]["runs"][0];
+    assert_eq!(run["kind"], "migrate");
+    assert_eq!(run["migrations"].as_array().unwrap().len(), 3);
+    let id = run["id"].as_str().unwrap().to_string();
+    sb.cmd()
+        .args(["rollback", "--yes", "nope", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .code(2);
+    sb.cmd()
+        .args(["rollback", "--yes", &id, "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    let out = sb
+        .cmd()
+        .args(["rollback", "--list", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).contains(&format!("(undone by ")),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn rollback_refuses_files_changed_since_unless_forced() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let before = tree(&st, false);
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    let cfg = st.join("openclaw.json");
+    let edited = read(&cfg).replace("port: 18789", "port: 18790");
+    write(&cfg, &edited);
+    let out = sb
+        .cmd()
+        .args(["rollback", "--yes", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("changed since run"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(read(&cfg), edited, "a refused rollback wrote");
+    sb.cmd()
+        .args(["rollback", "--yes", "--force", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    assert_eq!(tree(&st, false), before);
+}
+
+#[test]
+fn comments_formatting_and_unchanged_lines_survive() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let old = read(st.join("openclaw.json"));
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    let new = read(st.join("openclaw.json"));
+    for comment in [
+        "// OpenClaw config of an install",
+        "// China account: its key only works on the China host.",
+        "// copied from the global docs",
+    ] {
+        assert!(new.contains(comment), "lost {comment:?}");
+    }
+    // Only the lines carrying the change differ: the baseUrl line, plus the added profile lines.
+    let removed: Vec<&str> = old
+        .lines()
+        .filter(|l| !new.lines().any(|n| n == *l))
+        .collect();
+    assert_eq!(
+        removed,
+        vec![
+            r#"        baseUrl: "https://api.minimax.io/anthropic", // copied from the global docs"#
+        ]
+    );
+    assert_eq!(new.lines().count(), old.lines().count() + 4);
+}
+
+#[test]
+fn unknown_keys_and_env_refs_survive() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let cfg = read(st.join("openclaw.json")).replace(
+        "gateway: {",
+        "futureThing: { keep: \"${SOME_VAR}\" },\n  gateway: {",
+    );
+    write(st.join("openclaw.json"), &cfg);
+    let mp = st.join("agents/minimax-cn/agent/models.json");
+    write(
+        &mp,
+        &read(&mp).replace(
+            "\"providers\": {",
+            "\"x-custom\": [1, 2],\n  \"providers\": {",
+        ),
+    );
+    let ap = st.join("agents/main/agent/auth-profiles.json");
+    write(
+        &ap,
+        &read(&ap).replace(
+            "\"version\": 1,",
+            "\"version\": 1,\n  \"futureField\": {\"a\": true},",
+        ),
+    );
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    assert!(read(st.join("openclaw.json")).contains("futureThing: { keep: \"${SOME_VAR}\" },"));
+    assert_eq!(json(&mp)["x-custom"], serde_json::json!([1, 2]));
+    assert_eq!(json(&ap)["futureField"]["a"], true);
+    assert_eq!(
+        json(&ap)["usageStats"]["minimax:default"]["lastUsed"],
+        1770282764120u64
+    );
+}
+
+#[test]
+fn modes_are_kept_and_backups_are_private() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let cfg = st.join("openclaw.json");
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o640)).unwrap();
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&cfg), 0o640);
+    assert_eq!(
+        mode(&st.join("agents/main/agent/auth-profiles.json")),
+        0o600
+    );
+    let backups = st.join(".clawmigrate/backups");
+    assert_eq!(mode(&backups), 0o700);
+    let set = std::fs::read_dir(&backups)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(mode(&set), 0o700);
+    let manifest = json(set.join("manifest.json"));
+    let files = manifest["files"].as_array().unwrap();
+    assert_eq!(files.len(), 5);
+    for f in files {
+        let copy = set.join(f["backup"].as_str().unwrap());
+        assert_eq!(mode(&copy), 0o600);
+        assert_eq!(f["sha256_before"].as_str().unwrap().len(), 64);
+    }
+    assert_eq!(
+        files
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with("openclaw.json"))
+            .unwrap()["mode"],
+        0o640
+    );
+}
+
+#[test]
+fn no_terminal_and_no_yes_refuses_with_exit_2() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let before = tree(sb.path(), true);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert_eq!(tree(sb.path(), true), before);
+}
+
+#[test]
+fn a_broken_install_is_reported_and_the_others_carry_on() {
+    let sb = Sandbox::new();
+    let good = sb.demo("good");
+    let bad = sb.demo("bad");
+    let text = read(bad.join("openclaw.json")).replace(
+        "api: \"anthropic-messages\",",
+        "api: \"anthropic-messages\" \"oops\",",
+    );
+    write(bad.join("openclaw.json"), &text);
+    let bad_before = tree(&bad, true);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&bad)
+        .arg("--state-dir")
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let s = stdout(&out);
+    assert!(
+        s.contains("bad/openclaw.json: invalid JSON5 at line 16, column 34: Expected comma"),
+        "{s}"
+    );
+    assert!(s.contains("hint: fix the JSON5 syntax"), "{s}");
+    assert_eq!(
+        tree(&bad, true),
+        bad_before,
+        "the broken install was written"
+    );
+    assert!(read(good.join("openclaw.json")).contains("api.minimaxi.com"));
+}
+
+#[test]
+fn broken_agent_file_blocks_only_its_install() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    write(
+        st.join("agents/minimax-cn/agent/models.json"),
+        "{\n  \"providers\": {,}\n}\n",
+    );
+    let before = tree(&st, true);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--format", "json", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let err = v["installs"][0]["error"].as_str().unwrap();
+    assert!(
+        err.contains("agents/minimax-cn/agent/models.json: invalid JSON at line 2"),
+        "{err}"
+    );
+    assert_eq!(tree(&st, true), before);
+}
+
+#[test]
+fn default_target_finds_a_legacy_clawdbot_install() {
+    let sb = Sandbox::new();
+    let st = sb.path().join(".clawdbot");
+    copy_tree(std::path::Path::new(DEMO), &st);
+    std::fs::rename(st.join("openclaw.json"), st.join("clawdbot.json")).unwrap();
+    let out = sb.cmd().args(["migrate", "--dry-run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("+++ b/clawdbot.json"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains(".clawdbot [pending]"));
+}
+
+#[test]
+fn default_target_honours_env_and_profile() {
+    let sb = Sandbox::new();
+    let custom = sb.demo("custom-state");
+    let out = sb
+        .cmd()
+        .env("OPENCLAW_STATE_DIR", &custom)
+        .args(["status", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["installs"][0]["state_dir"], custom.display().to_string());
+    let prof = sb.path().join(".openclaw-work");
+    copy_tree(std::path::Path::new(DEMO), &prof);
+    let out = sb
+        .cmd()
+        .args(["status", "--profile", "work", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["installs"][0]["state_dir"], prof.display().to_string());
+    // Nothing at ~/.openclaw: a clear error, exit 2.
+    let out = Sandbox::new().cmd().args(["status"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("pass --state-dir DIR"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn agent_dir_outside_agents_is_migrated() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let outside = sb.path().join("elsewhere/cn-agent");
+    std::fs::create_dir_all(outside.parent().unwrap()).unwrap();
+    std::fs::rename(st.join("agents/minimax-cn/agent"), &outside).unwrap();
+    std::fs::remove_dir(st.join("agents/minimax-cn")).unwrap();
+    let cfg = read(st.join("openclaw.json")).replace(
+        r#"{ id: "minimax-cn", name: "MiniMax CN" }"#,
+        r#"{ id: "minimax-cn", name: "MiniMax CN", agentDir: "~/elsewhere/cn-agent" }"#,
+    );
+    write(st.join("openclaw.json"), &cfg);
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    let auth = json(outside.join("auth-profiles.json"));
+    assert!(auth["profiles"].get("minimax-cn:default").is_some());
+    assert!(
+        json(outside.join("models.json"))["providers"]
+            .get("minimax-cn")
+            .is_none()
+    );
+}
+
+#[test]
+fn stale_agent_dirs_are_found_by_the_scan() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    copy_tree(&st.join("agents/minimax-cn"), &st.join("agents/old-copy"));
+    let out = sb
+        .cmd()
+        .args(["status", "--format", "json", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let agents = v["installs"][0]["agents"].as_array().unwrap();
+    assert!(
+        agents
+            .iter()
+            .any(|a| a["id"] == "old-copy" && a["listed"] == false),
+        "{agents:?}"
+    );
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    assert!(
+        json(st.join("agents/old-copy/agent/models.json"))["providers"]
+            .get("minimax-cn")
+            .is_none()
+    );
+}
+
+#[test]
+fn sqlite_era_installs_are_unsupported_and_untouched() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    write(st.join("state/openclaw.sqlite"), "SQLite format 3\0");
+    let before = tree(&st, true);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("[unsupported]"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("credentials live in SQLite"));
+    assert_eq!(tree(&st, true), before);
+}
+
+#[test]
+fn status_shows_applied_pending_and_drift() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let out = sb
+        .cmd()
+        .args(["status", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).contains("V0001__minimax_cn_china_base_url   pending"),
+        "{}",
+        stdout(&out)
+    );
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    let out = sb
+        .cmd()
+        .args(["status", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).contains("V0001__minimax_cn_china_base_url   applied"),
+        "{}",
+        stdout(&out)
+    );
+    // Something (an old onboarding) puts the global host back: V0001 drifts.
+    let cfg = read(st.join("openclaw.json")).replace("api.minimaxi.com", "api.minimax.io");
+    write(st.join("openclaw.json"), &cfg);
+    let out = sb
+        .cmd()
+        .args(["status", "--format", "json", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = &v["installs"][0]["migrations"];
+    assert_eq!(m[0]["state"], "drift");
+    assert_eq!(m[1]["state"], "applied");
+}
+
+#[test]
+fn only_runs_the_selected_migration() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cmd()
+        .args(["migrate", "--yes", "--only", "V0001", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    assert!(read(st.join("openclaw.json")).contains("api.minimaxi.com"));
+    assert!(
+        json(st.join("agents/main/agent/auth-profiles.json"))["profiles"]
+            .get("minimax-cn:default")
+            .is_none()
+    );
+    sb.cmd()
+        .args(["migrate", "--dry-run", "--only", "9", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn list_shows_every_migration() {
+    let out = Sandbox::new()
+        .cmd()
+        .args(["list", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "V0001__minimax_cn_china_base_url",
+            "V0002__minimax_cn_default_profile",
+            "V0003__models_json_cleanup"
+        ]
+    );
+    assert!(
+        v["migrations"][0]["checksum"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+}

@@ -1,0 +1,75 @@
+//! insta snapshots of what people and scripts read: help, the human diff, the JSON plan.
+use crate::support::*;
+
+fn run(sb: &Sandbox, args: &[&str]) -> String {
+    let out = sb.cmd().args(args).output().unwrap();
+    stdout(&out)
+}
+
+#[test]
+fn help_texts() {
+    let sb = Sandbox::new();
+    snap(None, || {
+        insta::assert_snapshot!("help", run(&sb, &["--help"]));
+        insta::assert_snapshot!("help_migrate", run(&sb, &["migrate", "--help"]));
+        insta::assert_snapshot!("help_rollback", run(&sb, &["rollback", "--help"]));
+    });
+}
+
+#[test]
+fn demo_dry_run_human() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let out = run(
+        &sb,
+        &["migrate", "--dry-run", "--state-dir", st.to_str().unwrap()],
+    );
+    snap(Some(sb.path()), || {
+        insta::assert_snapshot!("demo_dry_run", out)
+    });
+}
+
+#[test]
+fn demo_plan_json() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let out = run(
+        &sb,
+        &[
+            "migrate",
+            "--dry-run",
+            "--format",
+            "json",
+            "--state-dir",
+            st.to_str().unwrap(),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema"], 1);
+    snap(Some(sb.path()), || {
+        insta::assert_json_snapshot!("demo_plan_json", v)
+    });
+}
+
+#[test]
+fn list_human() {
+    let sb = Sandbox::new();
+    snap(None, || {
+        insta::assert_snapshot!("list", run(&sb, &["list"]))
+    });
+}
+
+#[test]
+fn status_after_apply_human() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    let out = run(&sb, &["status", "--state-dir", st.to_str().unwrap()]);
+    snap(Some(sb.path()), || {
+        insta::assert_snapshot!("status_after_apply", out)
+    });
+}

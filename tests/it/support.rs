@@ -1,0 +1,117 @@
+//! Test support: temporary installs, running the binary, byte-level tree comparison, snapshots.
+#![allow(dead_code)]
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/seed-7621");
+
+/// A temp dir that is both HOME and the parent of test installs.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Copies the demo install to `name` inside the sandbox.
+    pub fn demo(&self, name: &str) -> PathBuf {
+        let to = self.path().join(name);
+        copy_tree(Path::new(DEMO), &to);
+        to
+    }
+
+    /// The binary with a clean environment: HOME is the sandbox, no OpenClaw variables, no colour.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("clawmigrate").unwrap();
+        c.env_clear()
+            .env("HOME", self.path())
+            .env("NO_COLOR", "1")
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        c
+    }
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(from).unwrap();
+        let dst = to.join(rel);
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dst).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dst).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir` with its bytes, optionally leaving out clawmigrate's own folder.
+pub fn tree(dir: &Path, with_tool_dir: bool) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_entry(|e| with_tool_dir || e.file_name() != ".clawmigrate")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+pub fn read(p: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(p).unwrap()
+}
+
+pub fn write(p: impl AsRef<Path>, s: &str) {
+    let p = p.as_ref();
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, s).unwrap();
+}
+
+pub fn json(p: impl AsRef<Path>) -> serde_json::Value {
+    serde_json::from_str(&read(p)).unwrap()
+}
+
+pub fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+/// Runs an insta assertion with snapshots in the top-level `snapshots/` and the sandbox path hidden.
+pub fn snap<F: FnOnce()>(sandbox: Option<&Path>, f: F) {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    if let Some(p) = sandbox {
+        s.add_filter(&regex_escape(&p.display().to_string()), "[SANDBOX]");
+    }
+    s.add_filter(r"\d{8}T\d{6}Z-[0-9a-f]{4}", "[RUN_ID]");
+    s.add_filter(r#""version": "\d+\.\d+\.\d+""#, r#""version": "[VERSION]""#);
+    s.bind(f);
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
+}
