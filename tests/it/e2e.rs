@@ -171,7 +171,7 @@ fn rollback_by_id_and_list() {
         .output()
         .unwrap();
     assert!(
-        stdout(&out).contains(&format!("(undone by ")),
+        stdout(&out).contains("(undone by "),
         "{}",
         stdout(&out)
     );
