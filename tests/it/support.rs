@@ -4,7 +4,7 @@ use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/seed-7621");
+pub const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed-7621");
 
 /// A temp dir that is both HOME and the parent of test installs.
 pub struct Sandbox {
