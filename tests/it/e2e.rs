@@ -170,11 +170,7 @@ fn rollback_by_id_and_list() {
         .arg(&st)
         .output()
         .unwrap();
-    assert!(
-        stdout(&out).contains("(undone by "),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("(undone by "), "{}", stdout(&out));
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! The one integration test binary: drives `clawmigrate` end to end on temporary installs.
+mod credentials;
 mod e2e;
+mod fixtures;
 mod props;
 mod snapshots;
 mod support;

@@ -1,0 +1,349 @@
+//! Issue #7621's heart: every agent that needs a minimax-cn key gets one, none is lost, none is shown.
+use crate::fixtures::{self, GLOBAL_KEY, KeyAt, Spec, WRITER_KEY};
+use crate::support::*;
+use std::path::Path;
+
+const PROXY_KEY: &str = "sk-proxy-HANDADDED-123456";
+
+fn all_keys(spec: &Spec) -> Vec<String> {
+    vec![
+        spec.key.clone(),
+        GLOBAL_KEY.into(),
+        WRITER_KEY.into(),
+        PROXY_KEY.into(),
+    ]
+}
+
+/// Everything the tool printed or wrote outside the credential files and backup copies.
+fn visible(sb: &Sandbox, st: &Path) -> String {
+    let mut seen = String::new();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["migrate", "--dry-run"],
+        vec!["migrate", "--dry-run", "--format", "json"],
+        vec!["migrate", "--check"],
+        vec!["status", "--format", "json"],
+        vec!["migrate", "--yes", "--format", "json"],
+        vec!["status"],
+        vec!["rollback", "--list", "--format", "json"],
+    ];
+    for args in runs {
+        let out = sb
+            .cmd()
+            .args(&args)
+            .arg("--state-dir")
+            .arg(st)
+            .output()
+            .unwrap();
+        seen += &stdout(&out);
+        seen += &stderr(&out);
+    }
+    for f in ["ledger.json"] {
+        seen += &std::fs::read_to_string(st.join(".clawmigrate").join(f)).unwrap_or_default();
+    }
+    if let Ok(rd) = std::fs::read_dir(st.join(".clawmigrate/backups")) {
+        for set in rd {
+            seen += &read(set.unwrap().path().join("manifest.json"));
+        }
+    }
+    seen
+}
+
+fn specs() -> Vec<Spec> {
+    let mut v = Vec::new();
+    for (i, key_at) in [
+        KeyAt::CnModelsApiKey,
+        KeyAt::CnModelsHeader,
+        KeyAt::CnModelsBoth,
+        KeyAt::MainProfile,
+        KeyAt::ConfigEnvRef,
+        KeyAt::Nowhere,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        v.push(Spec {
+            key_at,
+            writer: i % 2 == 0,
+            key: format!("sk-cp-DISTINCT{i}-5f4e3d2c1b0a9988"),
+            ..Spec::default()
+        });
+    }
+    v
+}
+
+#[test]
+fn no_credential_is_lost_and_no_key_is_ever_shown() {
+    for spec in specs() {
+        let sb = Sandbox::new();
+        let st = fixtures::build(&sb.path().join("state"), &spec);
+        let before = fixtures::credentials(&st);
+        let seen = visible(&sb, &st);
+        for key in all_keys(&spec) {
+            assert!(
+                !seen.contains(&key),
+                "{:?}: key {key} was shown:\n{seen}",
+                spec.key_at
+            );
+        }
+        let after = fixtures::credentials(&st);
+        for (agent, keys) in &before {
+            for k in keys {
+                assert!(
+                    after[agent].contains(k),
+                    "{:?}: agent {agent} lost a credential",
+                    spec.key_at
+                );
+            }
+        }
+    }
+}
+
+fn profile_key(st: &Path, agent: &str) -> Option<String> {
+    let v = json(st.join(format!("agents/{agent}/agent/auth-profiles.json")));
+    v["profiles"]["minimax-cn:default"]["key"]
+        .as_str()
+        .map(str::to_string)
+}
+
+#[test]
+fn key_only_in_one_agents_models_json_reaches_every_agent_that_needs_it() {
+    for key_at in [
+        KeyAt::CnModelsApiKey,
+        KeyAt::CnModelsHeader,
+        KeyAt::CnModelsBoth,
+    ] {
+        let sb = Sandbox::new();
+        let spec = Spec {
+            key_at,
+            ..Spec::default()
+        };
+        let st = fixtures::build(&sb.path().join("s"), &spec);
+        sb.cmd()
+            .args(["migrate", "--yes", "--state-dir"])
+            .arg(&st)
+            .assert()
+            .success();
+        for agent in ["main", "minimax-cn"] {
+            assert_eq!(
+                profile_key(&st, agent).as_deref(),
+                Some(spec.key.as_str()),
+                "{key_at:?} {agent}"
+            );
+            let models = json(st.join(format!("agents/{agent}/agent/models.json")));
+            assert!(
+                models["providers"].get("minimax-cn").is_none(),
+                "{key_at:?} {agent}: {models}"
+            );
+        }
+        let cfg = read(st.join("openclaw.json"));
+        assert!(cfg.contains(r#""minimax-cn:default": {"#), "{cfg}");
+        assert!(cfg.contains("/* the China account */"));
+    }
+}
+
+#[test]
+fn key_already_in_main_is_shared_with_the_agents_that_use_it() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        key_at: KeyAt::MainProfile,
+        ..Spec::default()
+    };
+    let st = fixtures::build(&sb.path().join("s"), &spec);
+    let main_before = read(st.join("agents/main/agent/auth-profiles.json"));
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(
+        read(st.join("agents/main/agent/auth-profiles.json")),
+        main_before
+    );
+    assert_eq!(
+        profile_key(&st, "minimax-cn").as_deref(),
+        Some(spec.key.as_str())
+    );
+    assert!(stdout(&out).contains(
+        "agent minimax-cn gets profile minimax-cn:default with the key from another agent's profile"
+    ));
+}
+
+#[test]
+fn an_agent_that_does_not_use_minimax_cn_is_left_alone() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        writer: true,
+        ..Spec::default()
+    };
+    let st = fixtures::build(&sb.path().join("s"), &spec);
+    let writer = tree(&st.join("agents/writer"), true);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(tree(&st.join("agents/writer"), true), writer);
+    assert!(
+        stdout(&out).contains("defines providers the config does not (my-proxy); kept"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn env_ref_api_key_in_config_is_not_a_key_and_stays() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        key_at: KeyAt::ConfigEnvRef,
+        ..Spec::default()
+    };
+    let st = fixtures::build(&sb.path().join("s"), &spec);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let cfg = read(st.join("openclaw.json"));
+    assert!(cfg.contains(r#"apiKey: "${MINIMAX_CN_KEY}","#));
+    assert!(cfg.contains("api.minimaxi.com"));
+    // "${VAR}" and the env var name are never copied into a profile as if they were keys.
+    for agent in ["main", "minimax-cn"] {
+        assert_ne!(profile_key(&st, agent).as_deref(), Some("MINIMAX_CN_KEY"));
+        assert_ne!(
+            profile_key(&st, agent).as_deref(),
+            Some("${MINIMAX_CN_KEY}")
+        );
+    }
+}
+
+#[test]
+fn no_key_anywhere_needs_input_and_writes_nothing() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        key_at: KeyAt::Nowhere,
+        ..Spec::default()
+    };
+    let st = fixtures::build(&sb.path().join("s"), &spec);
+    let before = tree(&st, true);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--check", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let s = stdout(&out);
+    assert!(
+        s.contains("needs input: agent main uses minimax-cn but no key for it was found"),
+        "{s}"
+    );
+    assert!(s.contains("fix: put the minimax-cn key in a file (mode 0600) and run again with --key-file minimax-cn=FILE"), "{s}");
+    assert!(s.contains("[needs input]"));
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(tree(&st, true), before, "a blocked install was written");
+    // The operator supplies the key in a file; it is used and never shown.
+    let keyfile = sb.path().join("cn.key");
+    write(&keyfile, "sk-cp-FROMOPERATOR-77665544\n");
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--key-file"])
+        .arg(format!("minimax-cn={}", keyfile.display()))
+        .arg("--state-dir")
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("sk-cp-FROMOPERATOR-77665544"));
+    assert_eq!(
+        profile_key(&st, "main").as_deref(),
+        Some("sk-cp-FROMOPERATOR-77665544")
+    );
+    assert_eq!(
+        profile_key(&st, "minimax-cn").as_deref(),
+        Some("sk-cp-FROMOPERATOR-77665544")
+    );
+    assert!(!read(st.join(".clawmigrate/ledger.json")).contains("FROMOPERATOR"));
+}
+
+#[test]
+fn operator_key_can_come_from_stdin() {
+    let sb = Sandbox::new();
+    let st = fixtures::build(
+        &sb.path().join("s"),
+        &Spec {
+            key_at: KeyAt::Nowhere,
+            ..Spec::default()
+        },
+    );
+    sb.cmd()
+        .args([
+            "migrate",
+            "--yes",
+            "--key-file",
+            "minimax-cn=-",
+            "--state-dir",
+        ])
+        .arg(&st)
+        .write_stdin("sk-cp-STDIN-0011223344\n")
+        .assert()
+        .success();
+    assert_eq!(
+        profile_key(&st, "minimax-cn").as_deref(),
+        Some("sk-cp-STDIN-0011223344")
+    );
+}
+
+#[test]
+fn different_keys_are_a_conflict_never_resolved_silently() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        key_at: KeyAt::CnModelsBoth,
+        ..Spec::default()
+    };
+    let st = fixtures::build(&sb.path().join("s"), &spec);
+    let p = st.join("agents/minimax-cn/agent/models.json");
+    write(
+        &p,
+        &read(&p).replacen(&spec.key, "sk-cp-OTHERKEY-aabbccddeeff0011", 1),
+    );
+    let before = tree(&st, true);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let s = stdout(&out);
+    assert!(s.contains("conflict: agent minimax-cn needs a minimax-cn:default profile, but its models.json holds different keys: "), "{s}");
+    assert!(!s.contains("OTHERKEY-aabb") && !s.contains(&spec.key));
+    // The two masked keys differ, so the operator can tell them apart.
+    let line = s
+        .lines()
+        .find(|l| l.contains("holds different keys"))
+        .unwrap();
+    let masks: Vec<&str> = line
+        .split(": ")
+        .last()
+        .unwrap()
+        .split(" [")
+        .next()
+        .unwrap()
+        .split(", ")
+        .collect();
+    assert_eq!(masks.len(), 2);
+    assert_ne!(masks[0], masks[1]);
+    assert_eq!(tree(&st, true), before);
+}
