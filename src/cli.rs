@@ -74,6 +74,12 @@ pub struct MigrateArgs {
     /// Read the key for PROVIDER from FILE ('-' for stdin) when the install has none; keys never go on the command line
     #[arg(long = "key-file", value_name = "PROVIDER=FILE")]
     pub key_files: Vec<String>,
+    /// With --dry-run or --check: also save the plan (file hashes, masked patches) to FILE for review
+    #[arg(long = "plan-out", value_name = "FILE")]
+    pub plan_out: Option<PathBuf>,
+    /// Apply exactly the plan saved in FILE: refuses any file whose bytes changed since (targets come from the plan)
+    #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["dry_run", "check", "plan_out"])]
+    pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub target: TargetArgs,
 }

@@ -51,6 +51,9 @@ pub struct Run {
     /// For a migrate run: the rollback run that undid it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undone_by: Option<String>,
+    /// Set from the start of a run until its renames are recorded; left set by a crash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,11 +87,16 @@ impl Ledger {
         }
     }
 
-    pub fn write(&self, state_dir: &Path) -> std::io::Result<()> {
+    /// Writes the ledger atomically; `durable` fsyncs it now (batched runs sync at a barrier).
+    pub fn write(&self, state_dir: &Path, durable: bool) -> std::io::Result<()> {
         fsio::private_dir(&dir(state_dir))?;
         let mut bytes = serde_json::to_vec_pretty(self).expect("ledger serialises");
         bytes.push(b'\n');
-        fsio::write_atomic(&path(state_dir), &bytes, None)
+        if durable {
+            fsio::write_atomic(&path(state_dir), &bytes, None)
+        } else {
+            fsio::stage(&path(state_dir), &bytes, None, false)?.commit()
+        }
     }
 
     /// The migrations in force: those of migrate runs not undone, the latest record per version.

@@ -14,5 +14,6 @@ pub mod patch;
 pub mod pipeline;
 pub mod plan;
 pub mod render;
+pub mod saved;
 pub mod secrets;
 mod steps;

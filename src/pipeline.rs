@@ -62,7 +62,7 @@ impl Report {
     }
 }
 
-fn prepare_one(
+pub fn prepare_one(
     root: &InstallRoot,
     home: &std::path::Path,
     migrations: &[&Migration],
@@ -112,16 +112,13 @@ fn prepare_one(
     }
 }
 
-/// Resolves the targets and plans every install. Target errors come back as failed reports.
-pub fn prepare(
-    target: &Target,
-    env: discover::Env,
-    migrations: &[&Migration],
-    inputs: &Inputs,
-) -> Vec<Report> {
+/// How many installs are loaded, planned (and applied) at once: bounds memory at any fleet size.
+pub const CHUNK: usize = 64;
+
+/// Resolves targets to installs; target errors come back as failed reports.
+pub fn resolve(target: &Target, env: discover::Env) -> (Vec<InstallRoot>, Vec<Report>) {
     let (roots, errors) = discover::discover(target, env);
-    let home = discover::home_dir(env);
-    let mut reports: Vec<Report> = errors
+    let failed = errors
         .into_iter()
         .map(|TargetError { target, message }| {
             let p = std::path::PathBuf::from(&target);
@@ -134,11 +131,30 @@ pub fn prepare(
             )
         })
         .collect();
-    reports.extend(
-        roots
+    (roots, failed)
+}
+
+/// Plans installs chunk by chunk, in parallel within a chunk, handing each chunk (in input
+/// order) to `each` before the next is loaded; a progress bar shows on a terminal for long runs.
+pub fn drive(
+    roots: &[InstallRoot],
+    home: &std::path::Path,
+    migrations: &[&Migration],
+    inputs: &Inputs,
+    mut each: impl FnMut(&mut [Report]),
+) {
+    let bar = if roots.len() >= 2 * CHUNK && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new(roots.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    for chunk in roots.chunks(CHUNK) {
+        let mut reports: Vec<Report> = chunk
             .par_iter()
-            .map(|r| prepare_one(r, &home, migrations, inputs))
-            .collect::<Vec<_>>(),
-    );
-    reports
+            .map(|r| prepare_one(r, home, migrations, inputs))
+            .collect();
+        bar.suspend(|| each(&mut reports));
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
 }

@@ -217,72 +217,135 @@ fn body(r: &Report, mode: Mode, out: &mut String) {
 }
 
 /// Counts per outcome, for the recap line and the JSON summary.
-pub fn recap(reports: &[Report]) -> Value {
-    let count = |f: &dyn Fn(&Outcome) -> bool| reports.iter().filter(|r| f(&r.outcome)).count();
-    let files: usize = reports
-        .iter()
-        .filter_map(|r| r.plan.as_ref())
-        .map(|p| p.files.len())
-        .sum();
-    let ops: usize = reports
-        .iter()
-        .filter_map(|r| r.plan.as_ref())
-        .flat_map(|p| &p.files)
-        .map(|f| f.ops.len())
-        .sum();
-    json!({
-        "installs": reports.len(),
-        "up_to_date": count(&|o| *o == Outcome::UpToDate),
-        "changed": count(&|o| *o == Outcome::Changed),
-        "pending": count(&|o| *o == Outcome::Pending),
-        "needs_input": count(&|o| *o == Outcome::NeedsInput),
-        "unsupported": count(&|o| matches!(o, Outcome::Unsupported(_))),
-        "failed": count(&|o| matches!(o, Outcome::Failed(_))),
-        "files": files,
-        "operations": ops,
-    })
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub installs: usize,
+    pub up_to_date: usize,
+    pub changed: usize,
+    pub pending: usize,
+    pub needs_input: usize,
+    pub unsupported: usize,
+    pub failed: usize,
+    pub files: usize,
+    pub operations: usize,
 }
 
-/// The human report: per install a header, migration states, findings and diffs; then a recap.
-pub fn human(reports: &[Report], mode: Mode) -> String {
-    let mut out = String::new();
-    for (i, r) in reports.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
+impl Counts {
+    pub fn add(&mut self, r: &Report) {
+        self.installs += 1;
+        match &r.outcome {
+            Outcome::UpToDate => self.up_to_date += 1,
+            Outcome::Changed => self.changed += 1,
+            Outcome::Pending => self.pending += 1,
+            Outcome::NeedsInput => self.needs_input += 1,
+            Outcome::Unsupported(_) => self.unsupported += 1,
+            Outcome::Failed(_) => self.failed += 1,
         }
-        header(r, &mut out);
-        body(r, mode, &mut out);
+        if let Some(p) = &r.plan {
+            self.files += p.files.len();
+            self.operations += p.files.iter().map(|f| f.ops.len()).sum::<usize>();
+        }
     }
-    let c = recap(reports);
-    let n = |k: &str| c[k].as_u64().unwrap_or(0);
-    let mut parts = vec![format!("{} up to date", n("up_to_date"))];
-    if mode == Mode::Apply {
-        parts.push(format!("{} changed", n("changed")));
+
+    pub fn json(&self) -> Value {
+        json!({
+            "installs": self.installs,
+            "up_to_date": self.up_to_date,
+            "changed": self.changed,
+            "pending": self.pending,
+            "needs_input": self.needs_input,
+            "unsupported": self.unsupported,
+            "failed": self.failed,
+            "files": self.files,
+            "operations": self.operations,
+        })
     }
-    if mode != Mode::Apply || n("pending") > 0 {
-        parts.push(format!("{} pending", n("pending")));
+
+    /// The recap line that ends human output.
+    pub fn line(&self, mode: Mode) -> String {
+        let mut parts = vec![format!("{} up to date", self.up_to_date)];
+        if mode == Mode::Apply {
+            parts.push(format!("{} changed", self.changed));
+        }
+        if mode != Mode::Apply || self.pending > 0 {
+            parts.push(format!("{} pending", self.pending));
+        }
+        parts.extend([
+            format!("{} need input", self.needs_input),
+            format!("{} unsupported", self.unsupported),
+            format!("{} failed", self.failed),
+        ]);
+        let installs = if self.installs == 1 {
+            "1 install".to_string()
+        } else {
+            format!("{} installs", self.installs)
+        };
+        let files = match mode {
+            Mode::Status => String::new(),
+            _ => format!("; {} files, {} operations", self.files, self.operations),
+        };
+        format!("{}: {}{files}", paint(&installs, BOLD), parts.join(", "))
     }
-    parts.extend([
-        format!("{} need input", n("needs_input")),
-        format!("{} unsupported", n("unsupported")),
-        format!("{} failed", n("failed")),
-    ]);
-    let installs = if n("installs") == 1 {
-        "1 install".to_string()
-    } else {
-        format!("{} installs", n("installs"))
-    };
-    let files = match mode {
-        Mode::Status => String::new(),
-        _ => format!("; {} files, {} operations", n("files"), n("operations")),
-    };
-    let _ = writeln!(
-        out,
-        "\n{}: {}{files}",
-        paint(&installs, BOLD),
-        parts.join(", ")
-    );
+}
+
+/// One install's human block: header, migration states, findings and (except status) diffs.
+pub fn install_human(r: &Report, mode: Mode) -> String {
+    let mut out = String::new();
+    header(r, &mut out);
+    body(r, mode, &mut out);
     out
+}
+
+/// Streams reports to stdout as they come, so memory stays flat at any fleet size.
+pub struct Sink {
+    json: bool,
+    mode: Mode,
+    pub counts: Counts,
+}
+
+impl Sink {
+    pub fn start(json: bool, mode: Mode) -> Sink {
+        if json {
+            let head = json!({"schema": JSON_SCHEMA, "tool": {"name": "clawmigrate", "version": env!("CARGO_PKG_VERSION")}, "mode": mode.name()});
+            let head = serde_json::to_string(&head).unwrap();
+            print_out(&format!("{},\n\"installs\": [", &head[..head.len() - 1]));
+        }
+        Sink {
+            json,
+            mode,
+            counts: Counts::default(),
+        }
+    }
+
+    pub fn push(&mut self, r: &Report) {
+        let first = self.counts.installs == 0;
+        self.counts.add(r);
+        if self.json {
+            let v = serde_json::to_string(&install_json(r, self.mode != Mode::Status)).unwrap();
+            print_out(&format!("{}\n{v}", if first { "" } else { "," }));
+        } else {
+            print_out(&format!(
+                "{}{}",
+                if first { "" } else { "\n" },
+                install_human(r, self.mode)
+            ));
+        }
+    }
+
+    pub fn finish(self) -> Counts {
+        if self.json {
+            print_out(&format!("\n],\n\"summary\": {}}}\n", self.counts.json()));
+        } else {
+            print_out(&format!("\n{}\n", self.counts.line(self.mode)));
+        }
+        self.counts
+    }
+}
+
+fn print_out(s: &str) {
+    use std::io::Write as _;
+    let mut out = anstream::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
 }
 
 fn install_json(r: &Report, with_patches: bool) -> Value {
@@ -333,15 +396,4 @@ fn install_json(r: &Report, with_patches: bool) -> Value {
         })
         .collect();
     v
-}
-
-/// The JSON document: `schema`, the mode, every install, and the recap.
-pub fn json(reports: &[Report], mode: Mode) -> Value {
-    json!({
-        "schema": JSON_SCHEMA,
-        "tool": {"name": "clawmigrate", "version": env!("CARGO_PKG_VERSION")},
-        "mode": mode.name(),
-        "installs": reports.iter().map(|r| install_json(r, mode != Mode::Status)).collect::<Vec<_>>(),
-        "summary": recap(reports),
-    })
 }

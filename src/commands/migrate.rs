@@ -1,11 +1,12 @@
 //! `clawmigrate migrate`: plan every target install, show it, and apply on confirmation.
-use crate::apply;
+use crate::apply::{self, Ctx};
 use crate::cli::{Format, MigrateArgs};
-use crate::migration::Registry;
+use crate::discover::{self, InstallRoot};
+use crate::migration::{Migration, Registry};
 use crate::pipeline::{self, Outcome};
 use crate::plan::Inputs;
-use crate::render::Mode;
-use rayon::prelude::*;
+use crate::render::{Counts, Mode, Sink};
+use crate::saved::SavedPlan;
 use std::io::Read;
 
 /// Reads `--key-file PROVIDER=FILE` values; the key itself never appears on the command line.
@@ -38,80 +39,154 @@ fn read_keys(specs: &[String]) -> Result<Inputs, String> {
     Ok(inputs)
 }
 
+struct Job<'a> {
+    roots: Vec<InstallRoot>,
+    failed: Vec<pipeline::Report>,
+    home: std::path::PathBuf,
+    migrations: Vec<&'a Migration>,
+    inputs: Inputs,
+    json: bool,
+}
+
+impl Job<'_> {
+    /// Plans everything and prints it; returns the counts and the plan as reviewed.
+    fn preview(&self, mode: Mode) -> (Counts, SavedPlan) {
+        let mut saved = SavedPlan::new(&self.migrations);
+        let mut sink = Sink::start(self.json, mode);
+        self.failed.iter().for_each(|r| sink.push(r));
+        pipeline::drive(
+            &self.roots,
+            &self.home,
+            &self.migrations,
+            &self.inputs,
+            |chunk| {
+                for r in chunk.iter() {
+                    saved.add(r);
+                    sink.push(r);
+                }
+            },
+        );
+        (sink.finish(), saved)
+    }
+
+    fn apply(&self, expected: Option<&SavedPlan>) -> Counts {
+        let ctx = Ctx {
+            migrations: &self.migrations,
+            inputs: &self.inputs,
+            home: &self.home,
+            expected,
+        };
+        let mut sink = Sink::start(self.json, Mode::Apply);
+        self.failed.iter().for_each(|r| sink.push(r));
+        pipeline::drive(
+            &self.roots,
+            &self.home,
+            &self.migrations,
+            &self.inputs,
+            |chunk| {
+                if let Some(e) = expected {
+                    for r in chunk.iter_mut().filter(|r| r.outcome == Outcome::Pending) {
+                        if let Err(msg) = e.check(r) {
+                            r.outcome = Outcome::Failed(msg);
+                        }
+                    }
+                }
+                apply::apply_batch(chunk, &ctx);
+                chunk.iter().for_each(|r| sink.push(r));
+            },
+        );
+        sink.finish()
+    }
+}
+
 pub fn run(args: MigrateArgs) -> Result<u8, String> {
     let reg = Registry::embedded();
-    let selected = reg.select(&args.only)?;
+    let migrations = reg.select(&args.only)?;
     let inputs = read_keys(&args.key_files)?;
-    let mut reports = pipeline::prepare(
-        &args.target.target(),
-        &super::process_env,
-        &selected,
-        &inputs,
-    );
-    let failed =
-        |rs: &[pipeline::Report]| rs.iter().any(|r| matches!(r.outcome, Outcome::Failed(_)));
-    let blocked = |rs: &[pipeline::Report]| rs.iter().any(|r| r.outcome == Outcome::NeedsInput);
+    let env = super::process_env;
+    let saved = match &args.plan {
+        Some(f) => Some(SavedPlan::read(f, &migrations)?),
+        None => None,
+    };
+    let (roots, failed) = match &saved {
+        Some(p) => (
+            p.state_dirs()
+                .iter()
+                .map(|d| InstallRoot {
+                    state_dir: d.clone(),
+                    config_path: discover::config_in(d),
+                })
+                .collect(),
+            Vec::new(),
+        ),
+        None => pipeline::resolve(&args.target.target(), &env),
+    };
+    let job = Job {
+        roots,
+        failed,
+        home: discover::home_dir(&env),
+        migrations,
+        inputs,
+        json: args.format == Format::Json,
+    };
     if args.dry_run || args.check {
-        let mode = if args.check {
+        let (counts, plan) = job.preview(if args.check {
             Mode::Check
         } else {
             Mode::DryRun
-        };
-        super::print_reports(&reports, mode, args.format);
-        if args.format == Format::Human {
+        });
+        if let Some(out) = &args.plan_out {
+            plan.write(out)?;
+            anstream::eprintln!(
+                "plan saved to {} ({} installs); apply it with: clawmigrate migrate --plan {} --yes",
+                out.display(),
+                plan.installs.len(),
+                out.display()
+            );
+        }
+        if !job.json {
             anstream::eprintln!("dry run: nothing was written");
         }
-        return Ok(if failed(&reports) {
+        return Ok(if counts.failed > 0 {
             super::ERROR
-        } else if args.check
-            && reports
-                .iter()
-                .any(|r| matches!(r.outcome, Outcome::Pending | Outcome::NeedsInput))
-        {
+        } else if args.check && counts.pending + counts.needs_input > 0 {
             super::PENDING
         } else {
             super::OK
         });
     }
-    let pending = reports
-        .iter()
-        .filter(|r| r.outcome == Outcome::Pending)
-        .count();
-    if pending > 0 && !args.yes {
-        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-            super::print_reports(&reports, Mode::DryRun, Format::Human);
-        }
-        let files: usize = reports
-            .iter()
-            .filter(|r| r.outcome == Outcome::Pending)
-            .filter_map(|r| r.plan.as_ref())
-            .map(|p| p.files.len())
-            .sum();
-        let question = format!("Apply these changes to {files} files in {pending} installs?");
-        if !super::confirm(
-            false,
-            &question,
-            "Preview with --dry-run, then re-run with --yes to apply.",
-        )? {
-            anstream::eprintln!("nothing was written");
-            return Ok(super::ERROR);
-        }
-    }
-    reports
-        .par_iter_mut()
-        .filter(|r| r.outcome == Outcome::Pending)
-        .for_each(|r| {
-            let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
-            match apply::apply(install, plan, &mut r.ledger) {
-                Ok(run) => {
-                    r.outcome = Outcome::Changed;
-                    r.run_id = Some(run.id);
-                }
-                Err(e) => r.outcome = Outcome::Failed(plan.redactor.redact(&e)),
+    let reviewed;
+    let expected = match (&saved, args.yes) {
+        (Some(p), _) => Some(p),
+        (None, true) => None,
+        (None, false) => {
+            // Show the plan, ask, then apply exactly what was shown.
+            super::confirm_possible("Preview with --dry-run, then re-run with --yes to apply.")?;
+            let (counts, plan) = job.preview(Mode::DryRun);
+            if counts.pending == 0 {
+                return Ok(if counts.failed + counts.needs_input > 0 {
+                    super::ERROR
+                } else {
+                    super::OK
+                });
             }
-        });
-    super::print_reports(&reports, Mode::Apply, args.format);
-    Ok(if failed(&reports) || blocked(&reports) {
+            if !super::confirm(
+                false,
+                &format!(
+                    "Apply these changes to {} files in {} installs?",
+                    counts.files, counts.pending
+                ),
+                "",
+            )? {
+                anstream::eprintln!("nothing was written");
+                return Ok(super::ERROR);
+            }
+            reviewed = plan;
+            Some(&reviewed)
+        }
+    };
+    let counts = job.apply(expected);
+    Ok(if counts.failed + counts.needs_input > 0 {
         super::ERROR
     } else {
         super::OK

@@ -4,9 +4,6 @@ pub mod migrate;
 pub mod rollback;
 pub mod status;
 
-use crate::cli::Format;
-use crate::pipeline::Report;
-use crate::render::{self, Mode};
 use std::io::{BufRead, IsTerminal, Write};
 
 pub const OK: u8 = 0;
@@ -18,17 +15,14 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// Prints reports to stdout in the chosen format (colour only on a terminal; NO_COLOR honoured).
-pub fn print_reports(reports: &[Report], mode: Mode, format: Format) {
-    let mut out = anstream::stdout();
-    let _ = match format {
-        Format::Human => write!(out, "{}", render::human(reports, mode)),
-        Format::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&render::json(reports, mode)).unwrap()
-        ),
-    };
+/// Refuses (exit 2) when there is no terminal to ask on.
+pub fn confirm_possible(how: &str) -> Result<(), String> {
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(format!(
+            "refusing to write without confirmation: no terminal to ask on. {how}"
+        ));
+    }
+    Ok(())
 }
 
 /// The confirmation rule: `--yes` proceeds; on a terminal ask; without one refuse (exit 2).
@@ -36,11 +30,7 @@ pub fn confirm(yes: bool, question: &str, how: &str) -> Result<bool, String> {
     if yes {
         return Ok(true);
     }
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(format!(
-            "refusing to write without confirmation: no terminal to ask on. {how}"
-        ));
-    }
+    confirm_possible(how)?;
     eprint!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();

@@ -233,12 +233,13 @@ fn restore(
         error: None,
         undoes: Some(run_id.to_string()),
         undone_by: None,
+        incomplete: false,
     });
     if let Some(r) = ledger.runs.iter_mut().find(|r| r.id == run_id) {
         r.undone_by = Some(new_id.clone());
     }
     ledger
-        .write(&root.state_dir)
+        .write(&root.state_dir, true)
         .map_err(|e| format!("cannot write the ledger: {e}"))?;
     Ok(new_id)
 }

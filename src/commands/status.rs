@@ -1,28 +1,29 @@
 //! `clawmigrate status`: per install, what was applied, what is pending, and drift.
-use crate::cli::StatusArgs;
+use crate::cli::{Format, StatusArgs};
+use crate::discover;
 use crate::migration::Registry;
-use crate::pipeline::{self, Outcome};
+use crate::pipeline;
 use crate::plan::Inputs;
-use crate::render::Mode;
+use crate::render::{Mode, Sink};
 
 pub fn run(args: StatusArgs) -> Result<u8, String> {
     let reg = Registry::embedded();
     let all: Vec<_> = reg.migrations.iter().collect();
-    let reports = pipeline::prepare(
-        &args.target.target(),
-        &super::process_env,
+    let env = super::process_env;
+    let (roots, failed) = pipeline::resolve(&args.target.target(), &env);
+    let mut sink = Sink::start(args.format == Format::Json, Mode::Status);
+    failed.iter().for_each(|r| sink.push(r));
+    pipeline::drive(
+        &roots,
+        &discover::home_dir(&env),
         &all,
         &Inputs::default(),
+        |chunk| chunk.iter().for_each(|r| sink.push(r)),
     );
-    super::print_reports(&reports, Mode::Status, args.format);
-    Ok(
-        if reports
-            .iter()
-            .any(|r| matches!(r.outcome, Outcome::Failed(_)))
-        {
-            super::ERROR
-        } else {
-            super::OK
-        },
-    )
+    let counts = sink.finish();
+    Ok(if counts.failed > 0 {
+        super::ERROR
+    } else {
+        super::OK
+    })
 }

@@ -1,0 +1,187 @@
+//! Saved plans (`--plan-out`, `--plan`): what was reviewed, as file hashes and masked patches, so
+//! apply can prove it writes exactly those bytes and refuse any file that moved since.
+use crate::document::FileKind;
+use crate::migration::Migration;
+use crate::pipeline::Report;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const KIND: &str = "clawmigrate-plan";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedFile {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub sha256_before: Option<String>,
+    pub sha256_after: String,
+    /// The RFC 6902 operations with credential values masked (for review only).
+    pub patch: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedInstall {
+    pub state_dir: PathBuf,
+    pub files: Vec<SavedFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedMigration {
+    pub id: String,
+    pub checksum: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub schema: u32,
+    pub kind: String,
+    pub tool_version: String,
+    pub created_at: String,
+    pub migrations: Vec<SavedMigration>,
+    pub installs: Vec<SavedInstall>,
+}
+
+impl SavedPlan {
+    pub fn new(migrations: &[&Migration]) -> SavedPlan {
+        SavedPlan {
+            schema: 1,
+            kind: KIND.into(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            created_at: jiff::Timestamp::now().to_string(),
+            migrations: migrations
+                .iter()
+                .map(|m| SavedMigration {
+                    id: m.id(),
+                    checksum: m.checksum.clone(),
+                })
+                .collect(),
+            installs: Vec::new(),
+        }
+    }
+
+    /// Records an install's planned files (installs with nothing to do are left out).
+    pub fn add(&mut self, r: &Report) {
+        let (Some(install), Some(plan)) = (&r.install, &r.plan) else {
+            return;
+        };
+        if plan.files.is_empty() || plan.blocked() {
+            return;
+        }
+        let files = plan
+            .files
+            .iter()
+            .map(|f| {
+                let doc = &install.docs[f.doc];
+                SavedFile {
+                    path: doc.path.clone(),
+                    kind: doc.kind,
+                    sha256_before: doc.sha256.clone(),
+                    sha256_after: f.sha_after.clone(),
+                    patch: plan
+                        .redactor
+                        .redact_value(&serde_json::to_value(&f.ops).unwrap()),
+                }
+            })
+            .collect();
+        self.installs.push(SavedInstall {
+            state_dir: r.root.state_dir.clone(),
+            files,
+        });
+    }
+
+    pub fn write(&self, path: &Path) -> Result<(), String> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap();
+        bytes.push(b'\n');
+        crate::fsio::write_atomic(path, &bytes, None)
+            .map_err(|e| format!("{}: cannot write the plan: {e}", path.display()))
+    }
+
+    pub fn read(path: &Path, migrations: &[&Migration]) -> Result<SavedPlan, String> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| format!("{}: cannot read the plan: {e}", path.display()))?;
+        let plan: SavedPlan = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("{}: not a clawmigrate plan: {e}", path.display()))?;
+        if plan.kind != KIND || plan.schema != 1 {
+            return Err(format!(
+                "{}: not a clawmigrate plan (schema 1)",
+                path.display()
+            ));
+        }
+        let now: Vec<(String, String)> = migrations
+            .iter()
+            .map(|m| (m.id(), m.checksum.clone()))
+            .collect();
+        let then: Vec<(String, String)> = plan
+            .migrations
+            .iter()
+            .map(|m| (m.id.clone(), m.checksum.clone()))
+            .collect();
+        if now != then {
+            return Err(format!(
+                "{}: made with other migrations than this binary runs (or another --only); make a new plan",
+                path.display()
+            ));
+        }
+        Ok(plan)
+    }
+
+    pub fn state_dirs(&self) -> Vec<PathBuf> {
+        self.installs.iter().map(|i| i.state_dir.clone()).collect()
+    }
+
+    /// Checks that an install's fresh plan is exactly the saved one: same files, each with the
+    /// same bytes before and after. Names the first file that differs.
+    pub fn check(&self, r: &Report) -> Result<(), String> {
+        let (Some(install), Some(plan)) = (&r.install, &r.plan) else {
+            return Ok(());
+        };
+        let saved: BTreeMap<&Path, &SavedFile> = self
+            .installs
+            .iter()
+            .filter(|i| i.state_dir == r.root.state_dir)
+            .flat_map(|i| &i.files)
+            .map(|f| (f.path.as_path(), f))
+            .collect();
+        for f in &plan.files {
+            let doc = &install.docs[f.doc];
+            let Some(s) = saved.get(doc.path.as_path()) else {
+                return Err(format!(
+                    "{} would change, but the reviewed plan does not change it; make a new plan",
+                    doc.path.display()
+                ));
+            };
+            if s.sha256_before != doc.sha256 {
+                return Err(format!(
+                    "{} changed since the plan was made; nothing of this install was written. Make a new plan",
+                    doc.path.display()
+                ));
+            }
+            if s.sha256_after != f.sha_after {
+                return Err(format!(
+                    "{} would now be written differently than the reviewed plan says; make a new plan",
+                    doc.path.display()
+                ));
+            }
+        }
+        if let Some(missing) = saved.keys().find(|p| {
+            !plan
+                .files
+                .iter()
+                .any(|f| install.docs[f.doc].path.as_path() == **p)
+        }) {
+            let moved = std::fs::read(missing)
+                .ok()
+                .map(|b| crate::document::sha256_hex(&b));
+            let why = if moved != saved[missing].sha256_before {
+                "changed since the plan was made"
+            } else {
+                "no longer needs the planned change"
+            };
+            return Err(format!(
+                "{} {why}; nothing of this install was written. Make a new plan",
+                missing.display()
+            ));
+        }
+        Ok(())
+    }
+}
