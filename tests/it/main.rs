@@ -2,6 +2,7 @@
 mod credentials;
 mod e2e;
 mod fixtures;
+mod fleet;
 mod props;
 mod snapshots;
 mod support;

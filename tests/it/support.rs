@@ -31,7 +31,12 @@ impl Sandbox {
 
     /// The binary with a clean environment: HOME is the sandbox, no OpenClaw variables, no colour.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("clawmigrate").unwrap();
+        Command::from_std(self.std_cmd())
+    }
+
+    /// The same, as a plain process to spawn in the background.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_clawmigrate"));
         c.env_clear()
             .env("HOME", self.path())
             .env("NO_COLOR", "1")

@@ -1,0 +1,296 @@
+//! Fleet scale: many installs, saved plans, and safety beside a running gateway.
+use crate::support::*;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn wait_for(mut cond: impl FnMut() -> bool, what: &str) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The run has staged everything and waits before renaming (the test pause).
+fn staged(st: &Path) -> bool {
+    std::fs::read_to_string(st.join(".clawmigrate/ledger.json"))
+        .is_ok_and(|l| l.contains("\"incomplete\": true"))
+}
+
+#[test]
+fn fleet_finds_installs_at_depth_in_a_stable_order() {
+    let sb = Sandbox::new();
+    let fleet = sb.path().join("fleet");
+    for p in [
+        "b-customer",
+        "a-customer",
+        "hosts/h1/c1/.openclaw",
+        "deep/1/2/3/4/5/too-deep",
+        "node_modules/x",
+    ] {
+        copy_tree(Path::new(DEMO), &fleet.join(p));
+    }
+    let out = sb
+        .cmd()
+        .args(["status", "--format", "json", "--fleet"])
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dirs: Vec<String> = v["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            i["state_dir"]
+                .as_str()
+                .unwrap()
+                .replace(&fleet.display().to_string(), "")
+        })
+        .collect();
+    assert_eq!(
+        dirs,
+        ["/a-customer", "/b-customer", "/hosts/h1/c1/.openclaw"]
+    );
+    let out = sb
+        .cmd()
+        .args([
+            "status",
+            "--format",
+            "json",
+            "--fleet-depth",
+            "8",
+            "--fleet",
+        ])
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["installs"], 4);
+}
+
+#[test]
+fn fleet_apply_recaps_every_outcome_and_carries_on_past_failures() {
+    let sb = Sandbox::new();
+    let fleet = sb.path().join("fleet");
+    for i in 0..70 {
+        copy_tree(Path::new(DEMO), &fleet.join(format!("c{i:03}")));
+    }
+    write(fleet.join("c005/openclaw.json"), "{ broken");
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(fleet.join("c006"))
+        .assert()
+        .success();
+    write(fleet.join("c007/state/openclaw.sqlite"), "x");
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--format", "json", "--fleet"])
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &v["summary"];
+    assert_eq!(
+        (
+            s["installs"].as_u64(),
+            s["changed"].as_u64(),
+            s["up_to_date"].as_u64(),
+            s["failed"].as_u64(),
+            s["unsupported"].as_u64()
+        ),
+        (Some(70), Some(67), Some(1), Some(1), Some(1))
+    );
+    assert_eq!(v["installs"][5]["outcome"], "failed");
+    let out = sb
+        .cmd()
+        .args(["migrate", "--check", "--fleet"])
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(text.trim_end().ends_with("70 installs: 68 up to date, 0 pending, 0 need input, 1 unsupported, 1 failed; 0 files, 0 operations"), "{text}");
+}
+
+#[test]
+fn saved_plan_applies_exactly_and_holds_no_secret() {
+    let sb = Sandbox::new();
+    let fleet = sb.path().join("fleet");
+    for i in 0..3 {
+        copy_tree(Path::new(DEMO), &fleet.join(format!("c{i}")));
+    }
+    let plan = sb.path().join("plan.json");
+    sb.cmd()
+        .args(["migrate", "--dry-run", "--plan-out"])
+        .arg(&plan)
+        .arg("--fleet")
+        .arg(&fleet)
+        .assert()
+        .success();
+    let text = read(&plan);
+    assert!(
+        !text.contains("sk-cp-demo-china-fedcba9876543210") && !text.contains("sk-api-demo-global"),
+        "{text}"
+    );
+    let saved: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(saved["installs"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        saved["installs"][0]["files"][0]["sha256_before"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    // One install moves after review: it is refused by name; the others apply.
+    let moved = fleet.join("c1/agents/main/agent/auth-profiles.json");
+    write(
+        &moved,
+        &read(&moved).replace("\"errorCount\": 0", "\"errorCount\": 1"),
+    );
+    let c1 = tree(&fleet.join("c1"), true);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--plan"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains(&format!(
+            "{} changed since the plan was made",
+            moved.display()
+        )),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(tree(&fleet.join("c1"), true), c1);
+    for c in ["c0", "c2"] {
+        let after: std::collections::BTreeMap<String, String> = saved["installs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["state_dir"].as_str().unwrap().ends_with(c))
+            .flat_map(|i| i["files"].as_array().unwrap().clone())
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["sha256_after"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(after.len(), 5);
+        for (p, sha) in after {
+            let bytes = std::fs::read(&p).unwrap();
+            assert_eq!(clawmigrate::document::sha256_hex(&bytes), sha, "{p}");
+        }
+    }
+}
+
+#[test]
+fn a_write_by_the_gateway_during_apply_is_never_lost() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let child = sb
+        .std_cmd()
+        .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(|| staged(&st), "the run to stage its files");
+    // OpenClaw's lock on the auth store is held by clawmigrate now.
+    assert!(
+        st.join("agents/minimax-cn/agent/auth-profiles.json.lock")
+            .is_dir()
+    );
+    // The gateway regenerates models.json (it takes no lock for that file).
+    let models = st.join("agents/minimax-cn/agent/models.json");
+    let gateway = read(&models).replace("\"maxTokens\": 8192", "\"maxTokens\": 16384");
+    write(&models, &gateway);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let s = stdout(&out);
+    assert!(s.contains(&format!("{} changed since it was planned (another writer); it and the files after it were not written", models.display())), "{s}");
+    assert_eq!(read(&models), gateway, "the gateway's write was lost");
+    assert!(
+        !st.join("agents/minimax-cn/agent/auth-profiles.json.lock")
+            .exists()
+    );
+    // A new run re-plans on the gateway's bytes and finishes the job.
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .success();
+    let v = json(&models);
+    assert!(v["providers"].get("minimax-cn").is_none());
+}
+
+#[test]
+fn a_gateway_holding_the_auth_lock_is_waited_for_and_its_write_kept() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let auth = st.join("agents/main/agent/auth-profiles.json");
+    let lock = st.join("agents/main/agent/auth-profiles.json.lock");
+    std::fs::create_dir(&lock).unwrap();
+    let child = sb
+        .std_cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    // The gateway, under its lock, records usage, then releases the lock.
+    write(
+        &auth,
+        &read(&auth).replace("\"errorCount\": 0", "\"errorCount\": 3"),
+    );
+    std::fs::remove_dir(&lock).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert!(s.contains("re-planned"), "{s}");
+    let v = json(&auth);
+    assert_eq!(v["usageStats"]["minimax:default"]["errorCount"], 3);
+    assert!(v["profiles"].get("minimax-cn:default").is_some());
+}
+
+#[test]
+fn two_runs_on_one_install_never_interleave() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let first = sb
+        .std_cmd()
+        .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(|| staged(&st), "the first run to stage its files");
+    let second = sb
+        .cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    assert!(
+        stdout(&second).contains("another clawmigrate run is working on"),
+        "{}",
+        stdout(&second)
+    );
+    assert!(first.wait_with_output().unwrap().status.success());
+    sb.cmd()
+        .args(["migrate", "--check", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .code(0);
+}
