@@ -37,9 +37,7 @@ fn visible(sb: &Sandbox, st: &Path) -> String {
         seen += &stdout(&out);
         seen += &stderr(&out);
     }
-    for f in ["ledger.json"] {
-        seen += &std::fs::read_to_string(st.join(".clawmigrate").join(f)).unwrap_or_default();
-    }
+    seen += &std::fs::read_to_string(st.join(".clawmigrate/ledger.json")).unwrap_or_default();
     if let Ok(rd) = std::fs::read_dir(st.join(".clawmigrate/backups")) {
         for set in rd {
             seen += &read(set.unwrap().path().join("manifest.json"));
