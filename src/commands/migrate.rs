@@ -49,8 +49,9 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    /// Plans everything and prints it; returns the counts and the plan as reviewed.
-    fn preview(&self, mode: Mode) -> (Counts, SavedPlan) {
+    /// Plans everything and prints it; returns the counts and, when `keep`, the plan as reviewed
+    /// (otherwise nothing is kept, so memory stays flat at any fleet size).
+    fn preview(&self, mode: Mode, keep: bool) -> (Counts, SavedPlan) {
         let mut saved = SavedPlan::new(&self.migrations);
         let mut sink = Sink::start(self.json, mode);
         self.failed.iter().for_each(|r| sink.push(r));
@@ -61,7 +62,9 @@ impl Job<'_> {
             &self.inputs,
             |chunk| {
                 for r in chunk.iter() {
-                    saved.add(r);
+                    if keep {
+                        saved.add(r);
+                    }
                     sink.push(r);
                 }
             },
@@ -130,11 +133,8 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
         json: args.format == Format::Json,
     };
     if args.dry_run || args.check {
-        let (counts, plan) = job.preview(if args.check {
-            Mode::Check
-        } else {
-            Mode::DryRun
-        });
+        let mode = if args.check { Mode::Check } else { Mode::DryRun };
+        let (counts, plan) = job.preview(mode, args.plan_out.is_some());
         if let Some(out) = &args.plan_out {
             plan.write(out)?;
             anstream::eprintln!(
@@ -162,7 +162,7 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
         (None, false) => {
             // Show the plan, ask, then apply exactly what was shown.
             super::confirm_possible("Preview with --dry-run, then re-run with --yes to apply.")?;
-            let (counts, plan) = job.preview(Mode::DryRun);
+            let (counts, plan) = job.preview(Mode::DryRun, true);
             if counts.pending == 0 {
                 return Ok(if counts.failed + counts.needs_input > 0 {
                     super::ERROR
