@@ -159,6 +159,33 @@ fn refuse_included(config: &Value, path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The pointers of every `$include` in the config.
+fn include_paths(v: &Value, at: &str) -> Vec<String> {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .flat_map(|(k, v)| {
+                let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                if k == "$include" {
+                    vec![if at.is_empty() {
+                        "/".to_string()
+                    } else {
+                        at.to_string()
+                    }]
+                } else {
+                    include_paths(v, &here)
+                }
+            })
+            .collect(),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| include_paths(v, &format!("{at}/{i}")))
+            .collect(),
+        _ => vec![],
+    }
+}
+
 /// Where a migration stands on an install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -232,6 +259,15 @@ pub fn plan(
     inputs: &Inputs,
 ) -> Result<InstallPlan, String> {
     let mut ws = Workspace::new(install, inputs);
+    let includes = include_paths(&install.config().value, "");
+    if !includes.is_empty() {
+        ws.finding(
+            FindingKind::Note,
+            None,
+            format!("openclaw.json pulls in other files with $include (at {}); clawmigrate neither reads nor changes what they define", includes.join(", ")),
+            None,
+        );
+    }
     let mut statuses = Vec::new();
     for m in migrations {
         ws.tag = m.tag();

@@ -133,7 +133,11 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
         json: args.format == Format::Json,
     };
     if args.dry_run || args.check {
-        let mode = if args.check { Mode::Check } else { Mode::DryRun };
+        let mode = if args.check {
+            Mode::Check
+        } else {
+            Mode::DryRun
+        };
         let (counts, plan) = job.preview(mode, args.plan_out.is_some());
         if let Some(out) = &args.plan_out {
             plan.write(out)?;
