@@ -54,6 +54,10 @@ pub enum Step {
         /// Metadata added to `auth.profiles` in the config when that map exists.
         config_metadata: Option<Value>,
         key_sources: Vec<KeySource>,
+        /// A non-empty `models.providers.<provider>.apiKey` in the config (a key, `${VAR}` or
+        /// an env var name) already gives every agent the key, so no profile is needed.
+        #[serde(default)]
+        satisfied_by_config_api_key: bool,
     },
     /// In every models.json: removes literal credentials the agent keeps in its auth profiles,
     /// and provider blocks the config also defines that add nothing but credentials and

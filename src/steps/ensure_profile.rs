@@ -14,6 +14,7 @@ pub struct Params<'a> {
     pub include_default_agent: bool,
     pub config_metadata: Option<&'a Value>,
     pub key_sources: &'a [KeySource],
+    pub satisfied_by_config_api_key: bool,
 }
 
 /// Where a key was found, for the operator (never the key itself).
@@ -87,6 +88,20 @@ fn find_key(ws: &Workspace, p: &Params, agent: &LoadedAgent) -> Found {
 
 pub fn run(ws: &mut Workspace, p: Params) -> Result<(), String> {
     let install = ws.install;
+    let config_key = ws
+        .config()
+        .pointer(&pointer(&["models", "providers", p.provider, "apiKey"]))
+        .and_then(Value::as_str)
+        .is_some_and(|k| !k.trim().is_empty());
+    if p.satisfied_by_config_api_key && config_key {
+        ws.finding(
+            FindingKind::Note,
+            None,
+            format!("{} gets its key from openclaw.json (models.providers.{}.apiKey) for every agent; no profile needed", p.provider, p.provider),
+            None,
+        );
+        return Ok(());
+    }
     let mut selected: Vec<&LoadedAgent> = install
         .agents
         .iter()

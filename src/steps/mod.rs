@@ -26,6 +26,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), String> {
             include_default_agent,
             config_metadata,
             key_sources,
+            satisfied_by_config_api_key,
         } => ensure_profile::run(
             ws,
             ensure_profile::Params {
@@ -35,6 +36,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), String> {
                 include_default_agent: *include_default_agent,
                 config_metadata: config_metadata.as_ref(),
                 key_sources,
+                satisfied_by_config_api_key: *satisfied_by_config_api_key,
             },
         ),
         Step::CleanModelsJson {
