@@ -116,11 +116,7 @@ fn key_only_in_one_agents_models_json_reaches_every_agent_that_needs_it() {
             ..Spec::default()
         };
         let st = fixtures::build(&sb.path().join("s"), &spec);
-        sb.cmd()
-            .args(["migrate", "--yes", "--state-dir"])
-            .arg(&st)
-            .assert()
-            .success();
+        sb.cli(&["migrate", "--yes"], &st).success();
         for agent in ["main", "minimax-cn"] {
             assert_eq!(
                 profile_key(&st, agent).as_deref(),
@@ -148,12 +144,7 @@ fn key_already_in_main_is_shared_with_the_agents_that_use_it() {
     };
     let st = fixtures::build(&sb.path().join("s"), &spec);
     let main_before = read(st.join("agents/main/agent/auth-profiles.json"));
-    let out = sb
-        .cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["migrate", "--yes"], &st);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert_eq!(
         read(st.join("agents/main/agent/auth-profiles.json")),
@@ -177,12 +168,7 @@ fn an_agent_that_does_not_use_minimax_cn_is_left_alone() {
     };
     let st = fixtures::build(&sb.path().join("s"), &spec);
     let writer = tree(&st.join("agents/writer"), true);
-    let out = sb
-        .cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["migrate", "--yes"], &st);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(tree(&st.join("agents/writer"), true), writer);
     assert!(
@@ -200,12 +186,7 @@ fn env_ref_api_key_in_config_is_not_a_key_and_stays() {
         ..Spec::default()
     };
     let st = fixtures::build(&sb.path().join("s"), &spec);
-    let out = sb
-        .cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["migrate", "--yes"], &st);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let cfg = read(st.join("openclaw.json"));
     assert!(cfg.contains(r#"apiKey: "${MINIMAX_CN_KEY}","#));
@@ -229,12 +210,7 @@ fn no_key_anywhere_needs_input_and_writes_nothing() {
     };
     let st = fixtures::build(&sb.path().join("s"), &spec);
     let before = tree(&st, true);
-    let out = sb
-        .cmd()
-        .args(["migrate", "--check", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["migrate", "--check"], &st);
     assert_eq!(out.status.code(), Some(1));
     let s = stdout(&out);
     assert!(
@@ -243,12 +219,7 @@ fn no_key_anywhere_needs_input_and_writes_nothing() {
     );
     assert!(s.contains("fix: put the minimax-cn key in a file (mode 0600) and run again with --key-file minimax-cn=FILE"), "{s}");
     assert!(s.contains("[needs input]"));
-    let out = sb
-        .cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["migrate", "--yes"], &st);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(tree(&st, true), before, "a blocked install was written");
     // The operator supplies the key in a file; it is used and never shown.
@@ -317,12 +288,7 @@ fn different_keys_are_a_conflict_never_resolved_silently() {
         &read(&p).replacen(&spec.key, "sk-cp-OTHERKEY-aabbccddeeff0011", 1),
     );
     let before = tree(&st, true);
-    let out = sb
-        .cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["migrate", "--yes"], &st);
     assert_eq!(out.status.code(), Some(2));
     let s = stdout(&out);
     assert!(s.contains("conflict: agent minimax-cn needs a minimax-cn:default profile, but its models.json holds different keys: "), "{s}");

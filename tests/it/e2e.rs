@@ -7,12 +7,7 @@ fn dry_run_writes_creates_and_locks_nothing() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
     let before = tree(sb.path(), true);
-    let out = sb
-        .cmd()
-        .args(["migrate", "--dry-run", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["migrate", "--dry-run"], &st);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("+++ b/openclaw.json"));
     assert_eq!(tree(sb.path(), true), before, "dry run changed the tree");
@@ -23,43 +18,21 @@ fn dry_run_writes_creates_and_locks_nothing() {
 fn check_exits_1_when_pending_and_0_after_apply() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
-    sb.cmd()
-        .args(["migrate", "--check", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .code(1);
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .code(0);
-    sb.cmd()
-        .args(["migrate", "--check", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .code(0);
+    sb.cli(&["migrate", "--check"], &st).code(1);
+    sb.cli(&["migrate", "--yes"], &st).code(0);
+    sb.cli(&["migrate", "--check"], &st).code(0);
 }
 
 #[test]
 fn apply_then_dry_run_plans_nothing() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
-    let out = sb
-        .cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["migrate", "--yes"], &st);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("1 changed"));
     let after = tree(&st, true);
-    let out = sb
-        .cmd()
-        .args(["migrate", "--dry-run", "--format", "json", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = sb.run(&["migrate", "--dry-run", "--format", "json"], &st);
+    let v = json_of(&out);
     assert_eq!(v["summary"]["operations"], 0);
     assert_eq!(v["installs"][0]["outcome"], "up-to-date");
     assert_eq!(tree(&st, true), after);
@@ -69,11 +42,7 @@ fn apply_then_dry_run_plans_nothing() {
 fn apply_fixes_the_seed_bug() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
+    sb.cli(&["migrate", "--yes"], &st).success();
     let cfg = read(st.join("openclaw.json"));
     assert!(cfg.contains(r#"baseUrl: "https://api.minimaxi.com/anthropic""#));
     for agent in ["main", "minimax-cn"] {
@@ -99,18 +68,9 @@ fn rollback_restores_the_tree_byte_for_byte() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
     let before = tree(&st, false);
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
+    sb.cli(&["migrate", "--yes"], &st).success();
     assert_ne!(tree(&st, false), before);
-    let out = sb
-        .cmd()
-        .args(["rollback", "--yes", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["rollback", "--yes"], &st);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -120,17 +80,8 @@ fn rollback_restores_the_tree_byte_for_byte() {
     );
     assert_eq!(tree(&st, false), before);
     // The rolled-back migrations are pending again, and a second rollback finds nothing.
-    sb.cmd()
-        .args(["migrate", "--check", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .code(1);
-    let out = sb
-        .cmd()
-        .args(["rollback", "--yes", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    sb.cli(&["migrate", "--check"], &st).code(1);
+    let out = sb.run(&["rollback", "--yes"], &st);
     assert!(stdout(&out).contains("nothing to roll back"));
 }
 
@@ -138,38 +89,16 @@ fn rollback_restores_the_tree_byte_for_byte() {
 fn rollback_by_id_and_list() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
-    let out = sb
-        .cmd()
-        .args(["rollback", "--list", "--format", "json", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let out = sb.run(&["rollback", "--list", "--format", "json"], &st);
+    let v = json_of(&out);
     let run = &v["installs"][0]["runs"][0];
     assert_eq!(run["kind"], "migrate");
     assert_eq!(run["migrations"].as_array().unwrap().len(), 3);
     let id = run["id"].as_str().unwrap().to_string();
-    sb.cmd()
-        .args(["rollback", "--yes", "nope", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .code(2);
-    sb.cmd()
-        .args(["rollback", "--yes", &id, "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
-    let out = sb
-        .cmd()
-        .args(["rollback", "--list", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    sb.cli(&["rollback", "--yes", "nope"], &st).code(2);
+    sb.cli(&["rollback", "--yes", &id], &st).success();
+    let out = sb.run(&["rollback", "--list"], &st);
     assert!(stdout(&out).contains("(undone by "), "{}", stdout(&out));
 }
 
@@ -178,20 +107,11 @@ fn rollback_refuses_files_changed_since_unless_forced() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
     let before = tree(&st, false);
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
+    sb.cli(&["migrate", "--yes"], &st).success();
     let cfg = st.join("openclaw.json");
     let edited = read(&cfg).replace("port: 18789", "port: 18790");
     write(&cfg, &edited);
-    let out = sb
-        .cmd()
-        .args(["rollback", "--yes", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["rollback", "--yes"], &st);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stdout(&out).contains("changed since run"),
@@ -199,11 +119,7 @@ fn rollback_refuses_files_changed_since_unless_forced() {
         stdout(&out)
     );
     assert_eq!(read(&cfg), edited, "a refused rollback wrote");
-    sb.cmd()
-        .args(["rollback", "--yes", "--force", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
+    sb.cli(&["rollback", "--yes", "--force"], &st).success();
     assert_eq!(tree(&st, false), before);
 }
 
@@ -212,11 +128,7 @@ fn comments_formatting_and_unchanged_lines_survive() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
     let old = read(st.join("openclaw.json"));
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
+    sb.cli(&["migrate", "--yes"], &st).success();
     let new = read(st.join("openclaw.json"));
     for comment in [
         "// OpenClaw config of an install",
@@ -264,11 +176,7 @@ fn unknown_keys_and_env_refs_survive() {
             "\"version\": 1,\n  \"futureField\": {\"a\": true},",
         ),
     );
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
+    sb.cli(&["migrate", "--yes"], &st).success();
     assert!(read(st.join("openclaw.json")).contains("futureThing: { keep: \"${SOME_VAR}\" },"));
     assert_eq!(json(&mp)["x-custom"], serde_json::json!([1, 2]));
     assert_eq!(json(&ap)["futureField"]["a"], true);
@@ -284,11 +192,7 @@ fn modes_are_kept_and_backups_are_private() {
     let st = sb.demo("state");
     let cfg = st.join("openclaw.json");
     std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o640)).unwrap();
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
+    sb.cli(&["migrate", "--yes"], &st).success();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&cfg), 0o640);
     assert_eq!(
@@ -326,12 +230,7 @@ fn no_terminal_and_no_yes_refuses_with_exit_2() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
     let before = tree(sb.path(), true);
-    let out = sb
-        .cmd()
-        .args(["migrate", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["migrate"], &st);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
     assert_eq!(tree(sb.path(), true), before);
@@ -380,14 +279,9 @@ fn broken_agent_file_blocks_only_its_install() {
         "{\n  \"providers\": {,}\n}\n",
     );
     let before = tree(&st, true);
-    let out = sb
-        .cmd()
-        .args(["migrate", "--yes", "--format", "json", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["migrate", "--yes", "--format", "json"], &st);
     assert_eq!(out.status.code(), Some(2));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     let err = v["installs"][0]["error"].as_str().unwrap();
     assert!(
         err.contains("agents/minimax-cn/agent/models.json: invalid JSON at line 2"),
@@ -422,7 +316,7 @@ fn default_target_honours_env_and_profile() {
         .args(["status", "--format", "json"])
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     assert_eq!(v["installs"][0]["state_dir"], custom.display().to_string());
     let prof = sb.path().join(".openclaw-work");
     copy_tree(std::path::Path::new(DEMO), &prof);
@@ -431,7 +325,7 @@ fn default_target_honours_env_and_profile() {
         .args(["status", "--profile", "work", "--format", "json"])
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     assert_eq!(v["installs"][0]["state_dir"], prof.display().to_string());
     // Nothing at ~/.openclaw: a clear error, exit 2.
     let out = Sandbox::new().cmd().args(["status"]).output().unwrap();
@@ -456,11 +350,7 @@ fn agent_dir_outside_agents_is_migrated() {
         r#"{ id: "minimax-cn", name: "MiniMax CN", agentDir: "~/elsewhere/cn-agent" }"#,
     );
     write(st.join("openclaw.json"), &cfg);
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
+    sb.cli(&["migrate", "--yes"], &st).success();
     let auth = json(outside.join("auth-profiles.json"));
     assert!(auth["profiles"].get("minimax-cn:default").is_some());
     assert!(
@@ -475,13 +365,8 @@ fn stale_agent_dirs_are_found_by_the_scan() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
     copy_tree(&st.join("agents/minimax-cn"), &st.join("agents/old-copy"));
-    let out = sb
-        .cmd()
-        .args(["status", "--format", "json", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = sb.run(&["status", "--format", "json"], &st);
+    let v = json_of(&out);
     let agents = v["installs"][0]["agents"].as_array().unwrap();
     assert!(
         agents
@@ -489,11 +374,7 @@ fn stale_agent_dirs_are_found_by_the_scan() {
             .any(|a| a["id"] == "old-copy" && a["listed"] == false),
         "{agents:?}"
     );
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
+    sb.cli(&["migrate", "--yes"], &st).success();
     assert!(
         json(st.join("agents/old-copy/agent/models.json"))["providers"]
             .get("minimax-cn")
@@ -507,12 +388,7 @@ fn sqlite_era_installs_are_unsupported_and_untouched() {
     let st = sb.demo("state");
     write(st.join("state/openclaw.sqlite"), "SQLite format 3\0");
     let before = tree(&st, true);
-    let out = sb
-        .cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["migrate", "--yes"], &st);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("[unsupported]"), "{}", stdout(&out));
     assert!(stdout(&out).contains("credentials live in SQLite"));
@@ -523,28 +399,14 @@ fn sqlite_era_installs_are_unsupported_and_untouched() {
 fn status_shows_applied_pending_and_drift() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
-    let out = sb
-        .cmd()
-        .args(["status", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["status"], &st);
     assert!(
         stdout(&out).contains("V0001__minimax_cn_china_base_url   pending"),
         "{}",
         stdout(&out)
     );
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
-    let out = sb
-        .cmd()
-        .args(["status", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let out = sb.run(&["status"], &st);
     assert!(
         stdout(&out).contains("V0001__minimax_cn_china_base_url   applied"),
         "{}",
@@ -553,13 +415,8 @@ fn status_shows_applied_pending_and_drift() {
     // Something (an old onboarding) puts the global host back: V0001 drifts.
     let cfg = read(st.join("openclaw.json")).replace("api.minimaxi.com", "api.minimax.io");
     write(st.join("openclaw.json"), &cfg);
-    let out = sb
-        .cmd()
-        .args(["status", "--format", "json", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = sb.run(&["status", "--format", "json"], &st);
+    let v = json_of(&out);
     let m = &v["installs"][0]["migrations"];
     assert_eq!(m[0]["state"], "drift");
     assert_eq!(m[1]["state"], "applied");
@@ -569,10 +426,7 @@ fn status_shows_applied_pending_and_drift() {
 fn only_runs_the_selected_migration() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
-    sb.cmd()
-        .args(["migrate", "--yes", "--only", "V0001", "--state-dir"])
-        .arg(&st)
-        .assert()
+    sb.cli(&["migrate", "--yes", "--only", "V0001"], &st)
         .success();
     assert!(read(st.join("openclaw.json")).contains("api.minimaxi.com"));
     assert!(
@@ -580,10 +434,7 @@ fn only_runs_the_selected_migration() {
             .get("minimax-cn:default")
             .is_none()
     );
-    sb.cmd()
-        .args(["migrate", "--dry-run", "--only", "9", "--state-dir"])
-        .arg(&st)
-        .assert()
+    sb.cli(&["migrate", "--dry-run", "--only", "9"], &st)
         .code(2);
 }
 
@@ -594,7 +445,7 @@ fn list_shows_every_migration() {
         .args(["list", "--format", "json"])
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     let ids: Vec<&str> = v["migrations"]
         .as_array()
         .unwrap()
@@ -630,12 +481,7 @@ fn includes_are_reported_and_never_followed() {
         st.join("channels.json5"),
         "{ telegram: { enabled: true } }\n",
     );
-    let out = sb
-        .cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["migrate", "--yes"], &st);
     assert_eq!(out.status.code(), Some(0));
     assert!(
         stdout(&out).contains("pulls in other files with $include (at /channels)"),

@@ -40,7 +40,7 @@ fn fleet_finds_installs_at_depth_in_a_stable_order() {
         .arg(&fleet)
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     let dirs: Vec<String> = v["installs"]
         .as_array()
         .unwrap()
@@ -69,7 +69,7 @@ fn fleet_finds_installs_at_depth_in_a_stable_order() {
         .arg(&fleet)
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     assert_eq!(v["summary"]["installs"], 4);
 }
 
@@ -94,7 +94,7 @@ fn fleet_apply_recaps_every_outcome_and_carries_on_past_failures() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     let s = &v["summary"];
     assert_eq!(
         (
@@ -223,11 +223,7 @@ fn a_write_by_the_gateway_during_apply_is_never_lost() {
             .exists()
     );
     // A new run re-plans on the gateway's bytes and finishes the job.
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
+    sb.cli(&["migrate", "--yes"], &st).success();
     let v = json(&models);
     assert!(v["providers"].get("minimax-cn").is_none());
 }
@@ -275,12 +271,7 @@ fn two_runs_on_one_install_never_interleave() {
         .spawn()
         .unwrap();
     wait_for(|| staged(&st), "the first run to stage its files");
-    let second = sb
-        .cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .output()
-        .unwrap();
+    let second = sb.run(&["migrate", "--yes"], &st);
     assert_eq!(second.status.code(), Some(2));
     assert!(
         stdout(&second).contains("another clawmigrate run is working on"),
@@ -288,9 +279,5 @@ fn two_runs_on_one_install_never_interleave() {
         stdout(&second)
     );
     assert!(first.wait_with_output().unwrap().status.success());
-    sb.cmd()
-        .args(["migrate", "--check", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .code(0);
+    sb.cli(&["migrate", "--check"], &st).code(0);
 }

@@ -79,12 +79,7 @@ fn validate(state: &Path) -> Value {
 }
 
 fn migrate(sb: &Sandbox, st: &Path) {
-    let out = sb
-        .cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(st)
-        .output()
-        .unwrap();
+    let out = sb.run(&["migrate", "--yes"], st);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
@@ -198,11 +193,7 @@ fn no_key_anywhere_stays_blocked_and_untouched() {
         },
     );
     let before = tree(&st, true);
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .code(2);
+    sb.cli(&["migrate", "--yes"], &st).code(2);
     assert_eq!(tree(&st, true), before);
     assert_eq!(
         missing(&st, "minimax-cn"),

@@ -45,7 +45,7 @@ proptest! {
         let st = fixtures::build(&sb.path().join("s"), &spec);
         let before = tree(&st, false);
         let creds = fixtures::credentials(&st);
-        let out = sb.cmd().args(["migrate", "--yes", "--state-dir"]).arg(&st).output().unwrap();
+        let out = sb.run(&["migrate", "--yes"], &st);
         let blocked = spec.key_at == KeyAt::Nowhere;
         prop_assert_eq!(out.status.code(), Some(if blocked { 2 } else { 0 }), "{}", stdout(&out));
         if blocked {
@@ -53,7 +53,7 @@ proptest! {
             return Ok(());
         }
         // Idempotent: the second run plans nothing.
-        let again = sb.cmd().args(["migrate", "--check", "--state-dir"]).arg(&st).output().unwrap();
+        let again = sb.run(&["migrate", "--check"], &st);
         prop_assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
         // Nothing lost.
         let after = fixtures::credentials(&st);
@@ -67,7 +67,7 @@ proptest! {
         prop_assert_eq!(auth.contains("\r\n"), spec.crlf);
         // Reversible, byte for byte (when anything was written).
         if tree(&st, false) != before {
-            let rb = sb.cmd().args(["rollback", "--yes", "--state-dir"]).arg(&st).output().unwrap();
+            let rb = sb.run(&["rollback", "--yes"], &st);
             prop_assert_eq!(rb.status.code(), Some(0), "{}", stdout(&rb));
             prop_assert_eq!(tree(&st, false), before);
         }

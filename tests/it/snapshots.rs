@@ -63,11 +63,7 @@ fn list_human() {
 fn status_after_apply_human() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
-    sb.cmd()
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .assert()
-        .success();
+    sb.cli(&["migrate", "--yes"], &st).success();
     let out = run(&sb, &["status", "--state-dir", st.to_str().unwrap()]);
     snap(Some(sb.path()), || {
         insta::assert_snapshot!("status_after_apply", out)

@@ -34,6 +34,21 @@ impl Sandbox {
         Command::from_std(self.std_cmd())
     }
 
+    /// Runs the binary on one install (`ARGS --state-dir ST`) and returns what it did.
+    pub fn run(&self, args: &[&str], st: &Path) -> std::process::Output {
+        self.cmd()
+            .args(args)
+            .arg("--state-dir")
+            .arg(st)
+            .output()
+            .unwrap()
+    }
+
+    /// The same, for assertions on the exit code.
+    pub fn cli(&self, args: &[&str], st: &Path) -> assert_cmd::assert::Assert {
+        self.cmd().args(args).arg("--state-dir").arg(st).assert()
+    }
+
     /// The same, as a plain process to spawn in the background.
     pub fn std_cmd(&self) -> std::process::Command {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_clawmigrate"));
@@ -86,6 +101,12 @@ pub fn write(p: impl AsRef<Path>, s: &str) {
 
 pub fn json(p: impl AsRef<Path>) -> serde_json::Value {
     serde_json::from_str(&read(p)).unwrap()
+}
+
+/// The JSON a `--format json` run printed.
+pub fn json_of(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 pub fn stdout(out: &std::process::Output) -> String {
