@@ -287,9 +287,19 @@ fn apply_cst(root: &CstRootNode, op: &Op) -> Result<(), String> {
             if let Some(obj) = pnode.as_object() {
                 match obj.get(last) {
                     Some(prop) => prop.set_value(to_input(value)),
-                    None => {
-                        obj.append(last, to_input(value));
-                    }
+                    None => match inline_like_siblings(&obj, value) {
+                        Some(text) => {
+                            let prop = obj.append(last, CstInputValue::String(String::new()));
+                            let lit = prop
+                                .value()
+                                .and_then(|v| v.as_string_lit())
+                                .ok_or("inserted value not found")?;
+                            lit.set_raw_value(text);
+                        }
+                        None => {
+                            obj.append(last, to_input(value));
+                        }
+                    },
                 }
             } else if let Some(arr) = pnode.as_array() {
                 if last == "-" {
@@ -353,6 +363,45 @@ fn apply_cst(root: &CstRootNode, op: &Op) -> Result<(), String> {
             )
         }
     }
+}
+
+/// When the sibling properties hold one-line objects (`"a": { provider: "x", mode: "y" },`),
+/// the text of `value` written the same way, so an added entry looks like its neighbours.
+fn inline_like_siblings(obj: &CstObject, value: &Value) -> Option<String> {
+    let fields = value.as_object()?;
+    if fields.is_empty() || fields.values().any(|v| v.is_object() || v.is_array()) {
+        return None;
+    }
+    let siblings: Vec<CstObject> = obj
+        .properties()
+        .iter()
+        .filter_map(|p| p.value()?.as_object())
+        .collect();
+    if siblings.is_empty() || siblings.iter().any(|o| o.to_string().contains('\n')) {
+        return None;
+    }
+    let bare_keys = siblings
+        .iter()
+        .flat_map(|o| o.properties())
+        .all(|p| p.name().is_some_and(|n| n.as_word_lit().is_some()));
+    let key = |k: &str| {
+        let ident = k
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+        if bare_keys && ident {
+            k.to_string()
+        } else {
+            serde_json::to_string(k).unwrap()
+        }
+    };
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{}: {}", key(k), v))
+        .collect();
+    Some(format!("{{ {} }}", body.join(", ")))
 }
 
 /// Renders the bytes a new file gets: OpenClaw's own `JSON.stringify(v, null, 2) + "\n"`.

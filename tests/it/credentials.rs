@@ -130,7 +130,10 @@ fn key_only_in_one_agents_models_json_reaches_every_agent_that_needs_it() {
             );
         }
         let cfg = read(st.join("openclaw.json"));
-        assert!(cfg.contains(r#""minimax-cn:default": {"#), "{cfg}");
+        assert!(
+            cfg.contains(r#""minimax-cn:default": { provider: "minimax-cn", mode: "api_key" },"#),
+            "{cfg}"
+        );
         assert!(cfg.contains("/* the China account */"));
     }
 }

@@ -148,7 +148,13 @@ fn comments_formatting_and_unchanged_lines_survive() {
             r#"        baseUrl: "https://api.minimax.io/anthropic", // copied from the global docs"#
         ]
     );
-    assert_eq!(new.lines().count(), old.lines().count() + 4);
+    assert_eq!(new.lines().count(), old.lines().count() + 1);
+    assert!(
+        new.contains(
+            "      \"minimax-cn:default\": { provider: \"minimax-cn\", mode: \"api_key\" },\n"
+        ),
+        "{new}"
+    );
 }
 
 #[test]
