@@ -309,25 +309,32 @@ pub fn agents(root: &InstallRoot, config: &Value, home: &Path) -> (Vec<Agent>, S
             .filter(|e| e.path().join("agent").is_dir())
             .collect();
         scanned.sort_by_key(|e| e.file_name());
+        // Listed agents at a custom agentDir may still live under agents/: compare real paths,
+        // resolving each only once.
+        let custom: Vec<PathBuf> = out
+            .iter()
+            .filter(|a| a.dir != agents_dir.join(&a.id).join("agent"))
+            .filter_map(|a| std::fs::canonicalize(&a.dir).ok())
+            .collect();
         for e in scanned {
             let dir = e.path().join("agent");
             let id = e.file_name().to_string_lossy().into_owned();
-            if !out.iter().any(|a| same_dir(&a.dir, &dir) || a.id == id) {
-                out.push(Agent {
-                    id,
-                    dir,
-                    listed: false,
-                    entry: None,
-                });
+            if out.iter().any(|a| a.id == id || a.dir == dir) {
+                continue;
             }
+            if !custom.is_empty() && std::fs::canonicalize(&dir).is_ok_and(|c| custom.contains(&c))
+            {
+                continue;
+            }
+            out.push(Agent {
+                id,
+                dir,
+                listed: false,
+                entry: None,
+            });
         }
     }
     (out, default)
-}
-
-fn same_dir(a: &Path, b: &Path) -> bool {
-    a == b
-        || matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
 }
 
 #[cfg(test)]

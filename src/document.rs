@@ -156,62 +156,100 @@ impl Document {
 
 /// Parses text into a tree, rejecting duplicate keys (which readers resolve differently).
 pub fn parse(text: &str, kind: FileKind) -> Result<Value, String> {
-    if kind != FileKind::Config {
-        // OpenClaw reads these with JSON.parse: no comments, no trailing commas.
-        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| {
-            format!(
-                "invalid JSON at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            )
-        })?;
-    }
-    let root = CstRootNode::parse(text, &kind.parse_options()).map_err(|e| {
-        format!(
-            "invalid {} at line {}, column {}: {}",
-            if kind == FileKind::Config {
-                "JSON5"
-            } else {
-                "JSON"
-            },
-            e.line_display(),
-            e.column_display(),
-            e.kind()
+    let value = if kind == FileKind::Config {
+        Some(
+            jsonc_parser::parse_to_serde_value::<Strict>(text, &kind.parse_options())
+                .map_err(|e| {
+                    format!(
+                        "invalid JSON5 at line {}, column {}: {}",
+                        e.line_display(),
+                        e.column_display(),
+                        e.kind()
+                    )
+                })?
+                .0,
         )
-    })?;
-    if let Some(v) = root.value() {
-        check_duplicates(&v)?;
-    }
-    match root.to_serde_value() {
+    } else {
+        // OpenClaw reads these with JSON.parse: no comments, no trailing commas.
+        Some(
+            serde_json::from_str::<Strict>(text)
+                .map_err(|e| {
+                    format!(
+                        "invalid JSON at line {}, column {}: {e}",
+                        e.line(),
+                        e.column()
+                    )
+                })?
+                .0,
+        )
+    };
+    match value {
         Some(v @ Value::Object(_)) => Ok(v),
         Some(_) => Err("the top level is not an object".into()),
         None => Err("the file is empty".into()),
     }
 }
 
-fn check_duplicates(node: &CstNode) -> Result<(), String> {
-    if let Some(obj) = node.as_object() {
-        let mut seen = std::collections::HashSet::new();
-        for prop in obj.properties() {
-            let name = prop
-                .name()
-                .and_then(|n| n.decoded_value().ok())
-                .unwrap_or_default();
-            if !seen.insert(name.clone()) {
-                return Err(format!(
-                    "duplicate key {name:?}: readers disagree on which value wins; keep one"
-                ));
-            }
-            if let Some(v) = prop.value() {
-                check_duplicates(&v)?;
-            }
-        }
-    } else if let Some(arr) = node.as_array() {
-        for el in arr.elements() {
-            check_duplicates(&el)?;
-        }
+/// A tree read in one pass that refuses duplicate keys (readers disagree on which one wins).
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
     }
-    Ok(())
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Strict(v) = map.next_value()?;
+            if out.insert(key.clone(), v).is_some() {
+                return Err(serde::de::Error::custom(format!(
+                    "duplicate key {key:?}: readers disagree on which value wins; keep one"
+                )));
+            }
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 fn to_input(v: &Value) -> CstInputValue {

@@ -14,10 +14,10 @@ pub fn install_lock(state_dir: &Path) -> Result<InstallLock, String> {
     let dir = ledger::dir(state_dir);
     fsio::private_dir(&dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
     let p = dir.join("lock");
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
+    let mut opts = File::options();
+    opts.create(true).truncate(false).write(true);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let file = opts
         .open(&p)
         .map_err(|e| format!("{}: cannot open the lock: {e}", p.display()))?;
     match file.try_lock() {

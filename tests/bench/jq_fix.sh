@@ -56,22 +56,27 @@ while IFS= read -r cfg; do
   [ -n "$ids" ] || ids=main
   default=$(echo "$conf" | jq -r '[.agents.list[]? | select(.default == true) | .id][0] // .agents.list[0].id // "main"')
 
-  # The key: the first minimax-cn key in any agent's models.json or minimax-cn:default profile.
-  key=""
-  for a in $ids; do
-    m="$dir/agents/$a/agent/models.json" p="$dir/agents/$a/agent/auth-profiles.json"
-    [ -f "$m" ] && key=$(jq -r --arg p "$CN" '.providers[$p] | .apiKey // .headers["x-api-key"] // empty' "$m")
-    [ -z "$key" ] && [ -f "$p" ] && key=$(jq -r --arg p "$PROFILE" '.profiles[$p].key // empty' "$p")
-    [ -n "$key" ] && break
-  done
-
-  # Agents that need the profile: model refs, a minimax-cn block in models.json, the default.
-  need=$(echo "$conf" | CN=$CN jq -r "$USING")
+  # One look at each agent's models.json: does it hold a minimax-cn block, and a key?
+  key="" blocks=""
   for a in $ids; do
     m="$dir/agents/$a/agent/models.json"
-    [ -f "$m" ] && jq -e --arg p "$CN" '.providers[$p]' "$m" >/dev/null && need="$need $a"
+    [ -f "$m" ] || continue
+    read -r has k < <(jq -r --arg p "$CN" '.providers[$p] | if . then "yes \(.apiKey // .headers["x-api-key"] // "")" else "no" end' "$m")
+    [ "$has" = yes ] && blocks="$blocks $a"
+    [ -z "$key" ] && [ -n "${k:-}" ] && key=$k
   done
-  [ -n "$need" ] && need="$need $default"
+  # No key in models.json: reuse an existing minimax-cn:default profile's.
+  if [ -z "$key" ]; then
+    for a in $ids; do
+      p="$dir/agents/$a/agent/auth-profiles.json"
+      [ -f "$p" ] && key=$(jq -r --arg p "$PROFILE" '.profiles[$p].key // empty' "$p")
+      [ -n "$key" ] && break
+    done
+  fi
+
+  # Agents that need the profile: model refs, a minimax-cn block in models.json, the default.
+  need="$(echo "$conf" | CN=$CN jq -r "$USING") $blocks"
+  [ -n "${need// /}" ] && need="$need $default"
   need=$(printf '%s\n' $need | sort -u)
 
   changed=0
@@ -103,18 +108,16 @@ while IFS= read -r cfg; do
       else . end)
     | if $have != "" and (.auth.profiles | type) == "object" and (.auth.profiles[$id] == null)
       then .auth.profiles[$id] = {provider: $p, mode: "api_key"} else . end')
-  if [ "$(echo "$conf" | jq -S .)" != "$(echo "$new" | jq -S .)" ]; then
-    echo "$new" | jq . > "$cfg.tmp" && mv "$cfg.tmp" "$cfg"
+  if [ "$new" != "$(echo "$conf" | jq .)" ]; then
+    echo "$new" > "$cfg.tmp" && mv "$cfg.tmp" "$cfg"
     changed=1
   fi
 
   # Fix 3: the redundant minimax-cn block in models.json (after the key was read from it).
-  for a in $ids; do
+  for a in $blocks; do
     m="$dir/agents/$a/agent/models.json"
-    if [ -f "$m" ] && jq -e --arg p "$CN" '.providers[$p]' "$m" >/dev/null; then
-      jq --arg p "$CN" 'del(.providers[$p])' "$m" > "$m.tmp" && mv "$m.tmp" "$m"
-      changed=1
-    fi
+    jq --arg p "$CN" 'del(.providers[$p])' "$m" > "$m.tmp" && mv "$m.tmp" "$m"
+    changed=1
   done
   fixed=$((fixed + changed))
 done < <(find "$fleet" -maxdepth 5 -type f -name openclaw.json -not -path '*/.clawmigrate/*' | sort)
