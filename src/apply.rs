@@ -48,7 +48,7 @@ fn moved(r: &Report) -> Result<Option<PathBuf>, String> {
     let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
     for f in &plan.files {
         let doc = &install.docs[f.doc];
-        if current_sha(&doc.path)? != doc.sha256 {
+        if current_sha(&doc.path)? != doc.sha256() {
             return Ok(Some(doc.path.clone()));
         }
     }
@@ -141,7 +141,7 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
             Item {
                 path: &doc.path,
                 before: doc.text.as_deref().map(str::as_bytes),
-                sha256_before: doc.sha256.clone(),
+                sha256_before: doc.sha256(),
                 sha256_after: f.sha_after.clone(),
                 mode: fsio::keep_of(&doc.path).map(|k| k.mode),
             }
@@ -159,7 +159,7 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
         let target = fsio::real_path(&doc.path);
         let s = fsio::stage(&target, f.after.as_bytes(), fsio::keep_of(&target), false)
             .map_err(|e| format!("{}: cannot write: {e}", doc.path.display()))?;
-        staged.push((doc.path.clone(), doc.sha256.clone(), s));
+        staged.push((doc.path.clone(), doc.sha256(), s));
     }
     let migrations = plan
         .migrations

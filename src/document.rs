@@ -68,7 +68,6 @@ pub struct Document {
     pub agent: Option<String>,
     /// The text as read; `None` when the file does not exist.
     pub text: Option<String>,
-    pub sha256: Option<String>,
     /// The parsed tree (`Null` when absent).
     pub value: Value,
 }
@@ -103,7 +102,6 @@ impl Document {
                     kind,
                     agent,
                     text: None,
-                    sha256: None,
                     value: Value::Null,
                 });
             }
@@ -124,7 +122,6 @@ impl Document {
         agent: Option<String>,
         bytes: Vec<u8>,
     ) -> Result<Document, ReadError> {
-        let sha = sha256_hex(&bytes);
         let text = String::from_utf8(bytes).map_err(|e| {
             ReadError::new(
                 path,
@@ -144,9 +141,13 @@ impl Document {
             kind,
             agent,
             text: Some(text),
-            sha256: Some(sha),
             value,
         })
+    }
+
+    /// The sha256 of the bytes as read (computed on demand: most files never need it).
+    pub fn sha256(&self) -> Option<String> {
+        self.text.as_ref().map(|t| sha256_hex(t.as_bytes()))
     }
 
     pub fn exists(&self) -> bool {
@@ -454,6 +455,11 @@ pub fn render_new(value: &Value) -> String {
 pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, String> {
     let out = match &doc.text {
         None => render_new(expected),
+        // A file in the exact form OpenClaw writes (JSON.stringify with 2 spaces) re-renders
+        // byte for byte, so only the changed lines differ; no syntax tree is needed.
+        Some(text) if doc.kind != FileKind::Config && render_new(&doc.value) == *text => {
+            render_new(expected)
+        }
         Some(text) => {
             let root =
                 CstRootNode::parse(text, &doc.kind.parse_options()).map_err(|e| e.to_string())?;

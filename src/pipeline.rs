@@ -154,6 +154,8 @@ pub fn drive(
             .map(|r| prepare_one(r, home, migrations, inputs))
             .collect();
         bar.suspend(|| each(&mut reports));
+        // Freeing a chunk's trees is real work too: spread it over the cores.
+        reports.into_par_iter().for_each(drop);
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();

@@ -45,7 +45,8 @@ pub enum FindingKind {
 pub struct Workspace<'a> {
     pub install: &'a Install,
     pub inputs: &'a Inputs,
-    values: Vec<Value>,
+    /// Working copies, made on a document's first change (most documents never change).
+    values: Vec<Option<Value>>,
     ops: Vec<Vec<TaggedOp>>,
     tag: String,
     pub findings: Vec<Finding>,
@@ -56,7 +57,7 @@ impl<'a> Workspace<'a> {
         Workspace {
             install,
             inputs,
-            values: install.docs.iter().map(|d| d.value.clone()).collect(),
+            values: vec![None; install.docs.len()],
             ops: vec![Vec::new(); install.docs.len()],
             tag: String::new(),
             findings: Vec::new(),
@@ -64,23 +65,27 @@ impl<'a> Workspace<'a> {
     }
 
     pub fn value(&self, doc: usize) -> &Value {
-        &self.values[doc]
+        self.values[doc]
+            .as_ref()
+            .unwrap_or(&self.install.docs[doc].value)
     }
 
     pub fn config(&self) -> &Value {
-        &self.values[CONFIG]
+        self.value(CONFIG)
     }
 
     pub fn exists(&self, doc: usize) -> bool {
-        !self.values[doc].is_null()
+        !self.value(doc).is_null()
     }
 
     /// Records an operation and applies it to the working copy, so later steps see it.
     pub fn emit(&mut self, doc: usize, op: Op) -> Result<(), String> {
         if self.install.docs[doc].kind == FileKind::Config {
-            refuse_included(&self.values[doc], op.path())?;
+            refuse_included(self.value(doc), op.path())?;
         }
-        patch::apply(&mut self.values[doc], &op)
+        let install = self.install;
+        let working = self.values[doc].get_or_insert_with(|| install.docs[doc].value.clone());
+        patch::apply(working, &op)
             .map_err(|e| format!("{}: {e}", self.install.docs[doc].path.display()))?;
         self.ops[doc].push(TaggedOp {
             op,
@@ -91,7 +96,7 @@ impl<'a> Workspace<'a> {
 
     /// Replaces a value, guarded by a `test` of the value it replaces.
     pub fn replace(&mut self, doc: usize, path: String, value: Value) -> Result<(), String> {
-        let old = patch::get(&self.values[doc], &path)
+        let old = patch::get(self.value(doc), &path)
             .cloned()
             .ok_or_else(|| format!("no value at {path}"))?;
         self.emit(
@@ -106,7 +111,7 @@ impl<'a> Workspace<'a> {
 
     /// Removes a value, guarded by a `test` of the value it removes.
     pub fn remove(&mut self, doc: usize, path: String) -> Result<(), String> {
-        let old = patch::get(&self.values[doc], &path)
+        let old = patch::get(self.value(doc), &path)
             .cloned()
             .ok_or_else(|| format!("no value at {path}"))?;
         self.emit(
@@ -160,29 +165,34 @@ fn refuse_included(config: &Value, path: &str) -> Result<(), String> {
 }
 
 /// The pointers of every `$include` in the config.
-fn include_paths(v: &Value, at: &str) -> Vec<String> {
+fn include_paths(v: &Value, at: &mut Vec<String>, out: &mut Vec<String>) {
     match v {
-        Value::Object(m) => m
-            .iter()
-            .flat_map(|(k, v)| {
-                let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
-                if k == "$include" {
-                    vec![if at.is_empty() {
-                        "/".to_string()
-                    } else {
-                        at.to_string()
-                    }]
+        Value::Object(m) => {
+            if m.contains_key("$include") {
+                out.push(if at.is_empty() {
+                    "/".to_string()
                 } else {
-                    include_paths(v, &here)
-                }
-            })
-            .collect(),
-        Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .flat_map(|(i, v)| include_paths(v, &format!("{at}/{i}")))
-            .collect(),
-        _ => vec![],
+                    patch::pointer(at)
+                });
+            }
+            for (k, v) in m.iter().filter(|(_, v)| v.is_object() || v.is_array()) {
+                at.push(k.clone());
+                include_paths(v, at, out);
+                at.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_object() || v.is_array())
+            {
+                at.push(i.to_string());
+                include_paths(v, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
     }
 }
 
@@ -259,7 +269,8 @@ pub fn plan(
     inputs: &Inputs,
 ) -> Result<InstallPlan, String> {
     let mut ws = Workspace::new(install, inputs);
-    let includes = include_paths(&install.config().value, "");
+    let mut includes = Vec::new();
+    include_paths(&install.config().value, &mut Vec::new(), &mut includes);
     if !includes.is_empty() {
         ws.finding(
             FindingKind::Note,
@@ -304,7 +315,7 @@ pub fn plan(
         }
         let doc = &install.docs[i];
         let plain: Vec<&Op> = ops.iter().map(|t| &t.op).collect();
-        let after = document::edit(doc, &plain, &ws.values[i])
+        let after = document::edit(doc, &plain, ws.value(i))
             .map_err(|e| format!("{}: {e}", doc.path.display()))?;
         if doc.text.as_deref() == Some(after.as_str()) {
             continue;

@@ -318,17 +318,38 @@ impl Sink {
     }
 
     pub fn push(&mut self, r: &Report) {
+        let text = self.render(r);
+        self.push_rendered(r, &text);
+    }
+
+    /// Renders one install (pure, so a chunk can be rendered in parallel).
+    pub fn render(&self, r: &Report) -> String {
+        if self.json {
+            serde_json::to_string(&install_json(r, self.mode != Mode::Status)).unwrap()
+        } else {
+            install_human(r, self.mode)
+        }
+    }
+
+    /// Prints an install rendered by [`Sink::render`] and counts it.
+    pub fn push_rendered(&mut self, r: &Report, text: &str) {
         let first = self.counts.installs == 0;
         self.counts.add(r);
-        if self.json {
-            let v = serde_json::to_string(&install_json(r, self.mode != Mode::Status)).unwrap();
-            print_out(&format!("{}\n{v}", if first { "" } else { "," }));
-        } else {
-            print_out(&format!(
-                "{}{}",
-                if first { "" } else { "\n" },
-                install_human(r, self.mode)
-            ));
+        let sep = match (first, self.json) {
+            (true, true) => "\n",
+            (false, true) => ",\n",
+            (true, false) => "",
+            (false, false) => "\n",
+        };
+        print_out(&format!("{sep}{text}"));
+    }
+
+    /// Renders a chunk in parallel and prints it in order.
+    pub fn push_all(&mut self, chunk: &[Report]) {
+        use rayon::prelude::*;
+        let texts: Vec<String> = chunk.par_iter().map(|r| self.render(r)).collect();
+        for (r, t) in chunk.iter().zip(&texts) {
+            self.push_rendered(r, t);
         }
     }
 
@@ -384,7 +405,7 @@ fn install_json(r: &Report, with_patches: bool) -> Value {
                 "kind": doc.kind,
                 "agent": doc.agent,
                 "created": !doc.exists(),
-                "sha256_before": doc.sha256,
+                "sha256_before": doc.sha256(),
                 "sha256_after": f.sha_after,
             });
             if with_patches {

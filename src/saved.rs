@@ -75,7 +75,7 @@ impl SavedPlan {
                 SavedFile {
                     path: doc.path.clone(),
                     kind: doc.kind,
-                    sha256_before: doc.sha256.clone(),
+                    sha256_before: doc.sha256(),
                     sha256_after: f.sha_after.clone(),
                     patch: plan
                         .redactor
@@ -150,7 +150,7 @@ impl SavedPlan {
                     doc.path.display()
                 ));
             };
-            if s.sha256_before != doc.sha256 {
+            if s.sha256_before != doc.sha256() {
                 return Err(format!(
                     "{} changed since the plan was made; nothing of this install was written. Make a new plan",
                     doc.path.display()

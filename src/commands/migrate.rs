@@ -61,12 +61,10 @@ impl Job<'_> {
             &self.migrations,
             &self.inputs,
             |chunk| {
-                for r in chunk.iter() {
-                    if keep {
-                        saved.add(r);
-                    }
-                    sink.push(r);
+                if keep {
+                    chunk.iter().for_each(|r| saved.add(r));
                 }
+                sink.push_all(chunk);
             },
         );
         (sink.finish(), saved)
@@ -95,7 +93,7 @@ impl Job<'_> {
                     }
                 }
                 apply::apply_batch(chunk, &ctx);
-                chunk.iter().for_each(|r| sink.push(r));
+                sink.push_all(chunk);
             },
         );
         sink.finish()

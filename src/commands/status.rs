@@ -18,7 +18,7 @@ pub fn run(args: StatusArgs) -> Result<u8, String> {
         &discover::home_dir(&env),
         &all,
         &Inputs::default(),
-        |chunk| chunk.iter().for_each(|r| sink.push(r)),
+        |chunk| sink.push_all(chunk),
     );
     let counts = sink.finish();
     Ok(if counts.failed > 0 {

@@ -52,68 +52,91 @@ fn adds_nothing(block: &Value, config_block: &Value, regenerated: &[String]) -> 
     })
 }
 
+/// What to do about one agent's models.json, decided before anything changes.
+#[derive(Default)]
+struct Decision {
+    removals: Vec<Vec<String>>,
+    notes: Vec<String>,
+    only_here: Vec<String>,
+}
+
+fn decide(
+    ws: &Workspace,
+    agent: &LoadedAgent,
+    regenerated: &[String],
+    remove_blocks: bool,
+) -> Decision {
+    let mut d = Decision::default();
+    let Some(providers) = ws
+        .value(agent.models)
+        .get("providers")
+        .and_then(Value::as_object)
+    else {
+        return d;
+    };
+    let id = agent.agent.id.as_str();
+    for (pid, block) in providers {
+        let (keep_ok, only_copy): (Vec<_>, Vec<_>) = block_credentials(block)
+            .into_iter()
+            .partition(|c| kept(ws, agent, pid, c));
+        if !only_copy.is_empty() {
+            d.notes.push(format!(
+                "models.json of agent {id} holds the only copy of a {pid} key for this agent; kept"
+            ));
+        }
+        let at = |rest: &[&str]| -> Vec<String> {
+            ["providers", pid.as_str()]
+                .iter()
+                .chain(rest)
+                .map(|s| s.to_string())
+                .collect()
+        };
+        match ws.config().pointer(&pointer(&["models", "providers", pid])) {
+            Some(cfg)
+                if remove_blocks
+                    && only_copy.is_empty()
+                    && adds_nothing(block, cfg, regenerated) =>
+            {
+                d.removals.push(at(&[]));
+                continue;
+            }
+            None => d.only_here.push(pid.clone()),
+            _ => {}
+        }
+        let header_creds = keep_ok.iter().filter(|c| c.at[0] == "headers").count();
+        let drop_all_headers = block
+            .get("headers")
+            .and_then(Value::as_object)
+            .is_some_and(|h| h.len() == header_creds && header_creds > 0);
+        for c in keep_ok
+            .iter()
+            .filter(|c| !(drop_all_headers && c.at[0] == "headers"))
+        {
+            d.removals
+                .push(at(&c.at.iter().map(String::as_str).collect::<Vec<_>>()));
+        }
+        if drop_all_headers {
+            d.removals.push(at(&["headers"]));
+        }
+    }
+    d
+}
+
 pub fn run(ws: &mut Workspace, regenerated: &[String], remove_blocks: bool) -> Result<(), String> {
     for agent in &ws.install.agents {
-        let Some(providers) = ws
-            .value(agent.models)
-            .get("providers")
-            .and_then(Value::as_object)
-            .cloned()
-        else {
-            continue;
-        };
-        let mut only_here = Vec::new();
-        for (pid, block) in &providers {
-            let creds = block_credentials(block);
-            let (keep_ok, only_copy): (Vec<_>, Vec<_>) =
-                creds.into_iter().partition(|c| kept(ws, agent, pid, c));
-            let config_block = ws
-                .config()
-                .pointer(&pointer(&["models", "providers", pid]))
-                .cloned();
-            let id = agent.agent.id.as_str();
-            if !only_copy.is_empty() {
-                ws.finding(
-                    FindingKind::Note,
-                    Some(id),
-                    format!("models.json of agent {id} holds the only copy of a {pid} key for this agent; kept"),
-                    None,
-                );
-            }
-            match &config_block {
-                Some(cfg)
-                    if remove_blocks
-                        && only_copy.is_empty()
-                        && adds_nothing(block, cfg, regenerated) =>
-                {
-                    ws.remove(agent.models, pointer(&["providers", pid]))?;
-                    continue;
-                }
-                None => only_here.push(pid.clone()),
-                _ => {}
-            }
-            let headers = block.get("headers").and_then(Value::as_object);
-            let header_creds = keep_ok.iter().filter(|c| c.at[0] == "headers").count();
-            let drop_all_headers =
-                headers.is_some_and(|h| h.len() == header_creds && header_creds > 0);
-            for c in &keep_ok {
-                if c.at[0] == "headers" && drop_all_headers {
-                    continue;
-                }
-                let mut toks = vec!["providers".to_string(), pid.clone()];
-                toks.extend(c.at.iter().cloned());
-                ws.remove(agent.models, pointer(&toks))?;
-            }
-            if drop_all_headers {
-                ws.remove(agent.models, pointer(&["providers", pid, "headers"]))?;
-            }
+        let d = decide(ws, agent, regenerated, remove_blocks);
+        let id = agent.agent.id.as_str();
+        for note in d.notes {
+            ws.finding(FindingKind::Note, Some(id), note, None);
         }
-        if !only_here.is_empty() {
-            let id = agent.agent.id.as_str();
+        for toks in d.removals {
+            ws.remove(agent.models, pointer(&toks))?;
+        }
+        if !d.only_here.is_empty() {
             ws.finding(
                 FindingKind::Note,
                 Some(id),
-                format!("models.json of agent {id} defines providers the config does not ({}); kept as they are", only_here.join(", ")),
+                format!("models.json of agent {id} defines providers the config does not ({}); kept as they are", d.only_here.join(", ")),
                 None,
             );
         }
