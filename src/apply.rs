@@ -1,6 +1,6 @@
 //! Applies plans to a batch of installs with few durability barriers: lock and re-check every
 //! install (re-planning once if another writer moved a file), write backups and temp files,
-//! one barrier, rename, one barrier, record in the ledger, one barrier.
+//! one barrier, rename and record in the ledger, one barrier.
 use crate::backup::{self, Item};
 use crate::document::{FileKind, sha256_hex};
 use crate::fsio::{self, Staged};
@@ -295,13 +295,8 @@ pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
                 p.run.migrations.clear();
                 r.outcome = Outcome::Failed(e);
             }
-        });
-    barrier(&dirs);
-    reports
-        .par_iter_mut()
-        .zip(prepared.par_iter_mut())
-        .for_each(|(r, p)| {
-            let Some(p) = p else { return };
+            // Recorded in the same barrier as the renames: if a crash keeps one and loses the
+            // other, every file is still old or new, and status or a new run sees the truth.
             p.run.incomplete = false;
             if let Some(last) = r.ledger.runs.last_mut() {
                 *last = p.run.clone();

@@ -70,6 +70,8 @@ pub struct Document {
     pub text: Option<String>,
     /// The parsed tree (`Null` when absent).
     pub value: Value,
+    /// The sha256 of `text`, computed on first use (most files never need it).
+    sha: std::sync::OnceLock<String>,
 }
 
 /// Why a file could not be read: names the file, the position and what to do.
@@ -103,6 +105,7 @@ impl Document {
                     agent,
                     text: None,
                     value: Value::Null,
+                    sha: Default::default(),
                 });
             }
             Err(e) => {
@@ -142,12 +145,13 @@ impl Document {
             agent,
             text: Some(text),
             value,
+            sha: Default::default(),
         })
     }
 
     /// The sha256 of the bytes as read (computed on demand: most files never need it).
     pub fn sha256(&self) -> Option<String> {
-        self.text.as_ref().map(|t| sha256_hex(t.as_bytes()))
+        self.text.as_ref().map(|t| self.sha.get_or_init(|| sha256_hex(t.as_bytes())).clone())
     }
 
     pub fn exists(&self) -> bool {

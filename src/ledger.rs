@@ -105,7 +105,7 @@ impl Ledger {
         for run in self
             .runs
             .iter()
-            .filter(|r| r.kind == RunKind::Migrate && r.undone_by.is_none())
+            .filter(|r| r.kind == RunKind::Migrate && r.undone_by.is_none() && !r.incomplete)
         {
             for m in &run.migrations {
                 out.retain(|a| a.version != m.version);
