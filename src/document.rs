@@ -151,7 +151,9 @@ impl Document {
 
     /// The sha256 of the bytes as read (computed on demand: most files never need it).
     pub fn sha256(&self) -> Option<String> {
-        self.text.as_ref().map(|t| self.sha.get_or_init(|| sha256_hex(t.as_bytes())).clone())
+        self.text
+            .as_ref()
+            .map(|t| self.sha.get_or_init(|| sha256_hex(t.as_bytes())).clone())
     }
 
     pub fn exists(&self) -> bool {
@@ -411,10 +413,7 @@ fn apply_cst(root: &CstRootNode, op: &Op) -> Result<(), String> {
 /// When the sibling properties hold one-line objects (`"a": { provider: "x", mode: "y" },`),
 /// the text of `value` written the same way, so an added entry looks like its neighbours.
 fn inline_like_siblings(obj: &CstObject, value: &Value) -> Option<String> {
-    let fields = value.as_object()?;
-    if fields.is_empty() || fields.values().any(|v| v.is_object() || v.is_array()) {
-        return None;
-    }
+    let fields = crate::splice::inlinable(value)?;
     let siblings: Vec<CstObject> = obj
         .properties()
         .iter()
@@ -423,28 +422,11 @@ fn inline_like_siblings(obj: &CstObject, value: &Value) -> Option<String> {
     if siblings.is_empty() || siblings.iter().any(|o| o.to_string().contains('\n')) {
         return None;
     }
-    let bare_keys = siblings
+    let bare = siblings
         .iter()
         .flat_map(|o| o.properties())
         .all(|p| p.name().is_some_and(|n| n.as_word_lit().is_some()));
-    let key = |k: &str| {
-        let ident = k
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
-            && k.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
-        if bare_keys && ident {
-            k.to_string()
-        } else {
-            serde_json::to_string(k).unwrap()
-        }
-    };
-    let body: Vec<String> = fields
-        .iter()
-        .map(|(k, v)| format!("{}: {}", key(k), v))
-        .collect();
-    Some(format!("{{ {} }}", body.join(", ")))
+    Some(crate::splice::inline_object(fields, bare))
 }
 
 /// Renders the bytes a new file gets: OpenClaw's own `JSON.stringify(v, null, 2) + "\n"`.
@@ -463,6 +445,13 @@ pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, Str
         // byte for byte, so only the changed lines differ; no syntax tree is needed.
         Some(text) if doc.kind != FileKind::Config && render_new(&doc.value) == *text => {
             render_new(expected)
+        }
+        // The common config edits, spliced into the text; checked like every other path.
+        Some(text)
+            if let Some(out) = crate::splice::splice(text, &doc.kind.parse_options(), ops)
+                .filter(|out| parse(out, doc.kind).as_ref() == Ok(expected)) =>
+        {
+            out
         }
         Some(text) => {
             let root =

@@ -16,4 +16,5 @@ pub mod plan;
 pub mod render;
 pub mod saved;
 pub mod secrets;
+pub mod splice;
 mod steps;

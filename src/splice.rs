@@ -1,0 +1,226 @@
+//! Fast format-preserving edits of a JSON5 config: splices replaced scalars and appended one-line
+//! entries into the original text at the parser's byte ranges. Anything else returns `None`, and
+//! the caller falls back to the full syntax tree (`document::edit`), which verifies both paths.
+use crate::patch::{self, Op};
+use jsonc_parser::ast::{Object, Value as Ast};
+use jsonc_parser::common::Ranged;
+use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
+use serde_json::{Map, Value};
+
+/// `{ provider: "x", mode: "y" }`: an object of scalars on one line, keys bare when `bare` and
+/// the key is an identifier, quoted otherwise.
+pub fn inline_object(fields: &Map<String, Value>, bare: bool) -> String {
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{}: {v}", key_text(k, bare)))
+        .collect();
+    format!("{{ {} }}", body.join(", "))
+}
+
+/// A property name: bare when `bare` and it is an identifier, JSON-quoted otherwise.
+fn key_text(k: &str, bare: bool) -> String {
+    let ident = k
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if bare && ident {
+        k.to_string()
+    } else {
+        serde_json::to_string(k).unwrap()
+    }
+}
+
+/// Whether a new object value may be written on one line (only scalars inside).
+pub fn inlinable(value: &Value) -> Option<&Map<String, Value>> {
+    value
+        .as_object()
+        .filter(|f| !f.is_empty() && f.values().all(|v| !v.is_object() && !v.is_array()))
+}
+
+fn child<'a, 'b>(node: &'b Ast<'a>, tok: &str) -> Option<&'b Ast<'a>> {
+    match node {
+        Ast::Object(o) => o.get(tok).map(|p| &p.value),
+        Ast::Array(a) => a.elements.get(tok.parse::<usize>().ok()?),
+        _ => None,
+    }
+}
+
+fn at<'a, 'b>(root: &'b Ast<'a>, toks: &[String]) -> Option<&'b Ast<'a>> {
+    toks.iter().try_fold(root, |n, t| child(n, t))
+}
+
+fn is_scalar(v: &Ast) -> bool {
+    !matches!(v, Ast::Object(_) | Ast::Array(_))
+}
+
+/// The edits that append `key: value` after the last property of a multi-line object whose
+/// siblings are one-line objects, keeping indentation, trailing-comma style and line endings.
+fn append(
+    text: &str,
+    obj: &Object,
+    key: &str,
+    value: &Value,
+) -> Option<Vec<(usize, usize, String)>> {
+    let fields = inlinable(value)?;
+    let last = obj.properties.last()?;
+    let siblings: Vec<&Object> = obj
+        .properties
+        .iter()
+        .filter_map(|p| p.value.as_object())
+        .collect();
+    if siblings.len() != obj.properties.len()
+        || siblings
+            .iter()
+            .any(|o| text[o.range.start..o.range.end].contains('\n'))
+    {
+        return None;
+    }
+    let bare = siblings
+        .iter()
+        .flat_map(|o| &o.properties)
+        .all(|p| matches!(p.name, jsonc_parser::ast::ObjectPropName::Word(_)));
+    let end = last.range().end;
+    let rest = &text[end..];
+    let gap = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    let has_comma = rest[gap..].starts_with(',');
+    let after = end + gap + usize::from(has_comma);
+    let nl = after + text[after..].find('\n')?;
+    let tail = text[after..nl].trim();
+    if !(tail.is_empty() || tail.starts_with("//")) || nl >= obj.range.end {
+        return None;
+    }
+    let line_start = text[..last.range().start].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &text[line_start..last.range().start];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return None;
+    }
+    let (at_nl, newline) = if text[..nl].ends_with('\r') {
+        (nl - 1, "\r\n")
+    } else {
+        (nl, "\n")
+    };
+    let name = key_text(key, bare);
+    let entry = format!(
+        "{newline}{indent}{name}: {}{}",
+        inline_object(fields, bare),
+        if has_comma { "," } else { "" }
+    );
+    Some(match (has_comma, at_nl == end) {
+        (true, _) => vec![(at_nl, at_nl, entry)],
+        (false, true) => vec![(end, end, format!(",{entry}"))],
+        (false, false) => vec![(end, end, ",".to_string()), (at_nl, at_nl, entry)],
+    })
+}
+
+/// Applies the operations by splicing the original text, or `None` when they need the full tree.
+pub fn splice(text: &str, options: &ParseOptions, ops: &[&Op]) -> Option<String> {
+    let parsed = parse_to_ast(text, &CollectOptions::default(), options).ok()?;
+    let root = parsed.value?;
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for op in ops {
+        match op {
+            Op::Test { .. } => {}
+            Op::Replace { path, value } => {
+                let node = at(&root, &patch::tokens(path).ok()?)?;
+                if !is_scalar(node) || value.is_object() || value.is_array() {
+                    return None;
+                }
+                edits.push((node.range().start, node.range().end, value.to_string()));
+            }
+            Op::Add { path, value } => {
+                let toks = patch::tokens(path).ok()?;
+                let (last, parent) = toks.split_last()?;
+                let obj = at(&root, parent)?.as_object()?;
+                if obj.get(last).is_some() {
+                    return None;
+                }
+                edits.extend(append(text, obj, last, value)?);
+            }
+            _ => return None,
+        }
+    }
+    edits.sort_by_key(|e| (e.0, e.1));
+    if edits
+        .windows(2)
+        .any(|w| w[0].1 > w[1].0 || w[0].0 == w[1].0)
+    {
+        return None;
+    }
+    let mut out = text.to_string();
+    for (start, end, with) in edits.into_iter().rev() {
+        out.replace_range(start..end, &with);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn opts() -> ParseOptions {
+        ParseOptions {
+            allow_missing_commas: false,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn replaces_a_scalar_and_keeps_its_comment() {
+        let t = "{\n  a: 'x', // keep\n  b: 1,\n}\n";
+        let op = Op::Replace {
+            path: "/a".into(),
+            value: json!("y"),
+        };
+        assert_eq!(
+            splice(t, &opts(), &[&op]).unwrap(),
+            "{\n  a: \"y\", // keep\n  b: 1,\n}\n"
+        );
+    }
+
+    #[test]
+    fn appends_like_the_siblings_with_or_without_trailing_commas_and_crlf() {
+        let op = Op::Add {
+            path: "/p/n".into(),
+            value: json!({"provider": "p", "mode": "m"}),
+        };
+        let t = "{ p: {\n    a: { provider: \"a\" }, // c\n  },\n}\n";
+        assert_eq!(
+            splice(t, &opts(), &[&op]).unwrap(),
+            "{ p: {\n    a: { provider: \"a\" }, // c\n    n: { provider: \"p\", mode: \"m\" },\n  },\n}\n"
+        );
+        let t = "{\r\n  \"p\": {\r\n    \"a:1\": { \"x\": 1 }\r\n  }\r\n}\r\n";
+        let op = Op::Add {
+            path: "/p/b:2".into(),
+            value: json!({"x": 2}),
+        };
+        assert_eq!(
+            splice(t, &opts(), &[&op]).unwrap(),
+            "{\r\n  \"p\": {\r\n    \"a:1\": { \"x\": 1 },\r\n    \"b:2\": { \"x\": 2 }\r\n  }\r\n}\r\n"
+        );
+    }
+
+    #[test]
+    fn declines_what_it_cannot_do_faithfully() {
+        let add = Op::Add {
+            path: "/p/n".into(),
+            value: json!({"x": 1}),
+        };
+        assert!(
+            splice("{ p: { a: { x: 0 } } }", &opts(), &[&add]).is_none(),
+            "single-line parent"
+        );
+        assert!(
+            splice("{ p: {\n  a: {\n    x: 0\n  }\n} }", &opts(), &[&add]).is_none(),
+            "multi-line siblings"
+        );
+        assert!(
+            splice("{ p: {} }", &opts(), &[&add]).is_none(),
+            "empty parent"
+        );
+        let rm = Op::Remove { path: "/p".into() };
+        assert!(splice("{ p: 1 }", &opts(), &[&rm]).is_none());
+    }
+}
