@@ -155,13 +155,23 @@ pub fn state_dir_install(dir: &Path) -> Result<InstallRoot, TargetError> {
 /// Every install below `dir` (a directory holding a config file), at most `depth` levels down;
 /// the walk does not descend into an install once found, nor into `node_modules` or `.git`.
 pub fn fleet_installs(dir: &Path, depth: usize) -> Result<Vec<InstallRoot>, TargetError> {
+    let mut found = Vec::new();
+    fleet_walk(dir, depth, &mut |r| found.push(r))?;
+    Ok(found)
+}
+
+/// Walks a fleet, handing each install to `found` as soon as it is seen (in a stable order).
+pub fn fleet_walk(
+    dir: &Path,
+    depth: usize,
+    found: &mut dyn FnMut(InstallRoot),
+) -> Result<(), TargetError> {
     if !dir.is_dir() {
         return Err(TargetError {
             target: dir.display().to_string(),
             message: "not a directory; check the --fleet path".into(),
         });
     }
-    let mut found = Vec::new();
     let mut walk = walkdir::WalkDir::new(dir)
         .max_depth(depth)
         .sort_by_file_name()
@@ -178,14 +188,14 @@ pub fn fleet_installs(dir: &Path, depth: usize) -> Result<Vec<InstallRoot>, Targ
             continue;
         }
         if CONFIG_NAMES.iter().any(|n| entry.path().join(n).is_file()) {
-            found.push(InstallRoot {
+            found(InstallRoot {
                 state_dir: entry.path().to_path_buf(),
                 config_path: config_in(entry.path()),
             });
             walk.skip_current_dir();
         }
     }
-    Ok(found)
+    Ok(())
 }
 
 /// Resolves every target to installs, in a stable order, without duplicates.

@@ -115,40 +115,100 @@ pub fn prepare_one(
 /// How many installs are loaded, planned (and applied) at once: bounds memory at any fleet size.
 pub const CHUNK: usize = 64;
 
-/// Resolves targets to installs; target errors come back as failed reports.
-pub fn resolve(target: &Target, env: discover::Env) -> (Vec<InstallRoot>, Vec<Report>) {
-    let (roots, errors) = discover::discover(target, env);
-    let failed = errors
-        .into_iter()
-        .map(|TargetError { target, message }| {
-            let p = std::path::PathBuf::from(&target);
-            Report::failed(
-                InstallRoot {
-                    state_dir: p.clone(),
-                    config_path: p,
-                },
-                message,
-            )
-        })
-        .collect();
-    (roots, failed)
+fn failed_target(TargetError { target, message }: TargetError) -> Report {
+    let p = std::path::PathBuf::from(&target);
+    Report::failed(
+        InstallRoot {
+            state_dir: p.clone(),
+            config_path: p,
+        },
+        message,
+    )
+}
+
+/// Plans every target install chunk by chunk, handing each chunk (in a stable order) to `each`.
+/// A fleet is walked on its own thread, so planning starts with the first installs found, and
+/// target errors come as failed reports. Memory stays flat at any fleet size.
+pub fn run_targets(
+    target: &Target,
+    env: discover::Env,
+    migrations: &[&Migration],
+    inputs: &Inputs,
+    mut each: impl FnMut(&mut [Report]),
+) {
+    let home = discover::home_dir(env);
+    let (mut eager, mut failed) = (Vec::new(), Vec::new());
+    for d in &target.state_dirs {
+        match discover::state_dir_install(d) {
+            Ok(r) => eager.push(r),
+            Err(e) => failed.push(failed_target(e)),
+        }
+    }
+    if target.state_dirs.is_empty() && target.fleets.is_empty() {
+        match discover::default_install(target.profile.as_deref(), env) {
+            Ok(r) => eager.push(r),
+            Err(e) => failed.push(failed_target(e)),
+        }
+    }
+    if !failed.is_empty() {
+        each(&mut failed);
+    }
+    // One walk yields each dir once; several targets may name the same install.
+    let several = target.state_dirs.len() + target.fleets.len() > 1;
+    let mut seen = std::collections::HashSet::new();
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<InstallRoot>(4 * CHUNK);
+        let (fleets, depth) = (&target.fleets, target.fleet_depth);
+        let walker = scope.spawn(move || {
+            fleets
+                .iter()
+                .filter_map(|f| discover::fleet_walk(f, depth, &mut |r| drop(tx.send(r))).err())
+                .collect::<Vec<_>>()
+        });
+        let roots = eager.into_iter().chain(rx.iter()).filter(|r| {
+            !several
+                || seen.insert(
+                    std::fs::canonicalize(&r.state_dir).unwrap_or_else(|_| r.state_dir.clone()),
+                )
+        });
+        drive(
+            roots,
+            !target.fleets.is_empty(),
+            &home,
+            migrations,
+            inputs,
+            &mut each,
+        );
+        let mut errors: Vec<Report> = walker
+            .join()
+            .expect("the fleet walk does not panic")
+            .into_iter()
+            .map(failed_target)
+            .collect();
+        if !errors.is_empty() {
+            each(&mut errors);
+        }
+    });
 }
 
 /// Plans installs chunk by chunk, in parallel within a chunk, handing each chunk (in input
-/// order) to `each` before the next is loaded; a progress bar shows on a terminal for long runs.
+/// order) to `each` before the next is loaded; a progress line shows on a terminal for fleets.
 pub fn drive(
-    roots: &[InstallRoot],
+    roots: impl Iterator<Item = InstallRoot>,
+    fleet: bool,
     home: &std::path::Path,
     migrations: &[&Migration],
     inputs: &Inputs,
     mut each: impl FnMut(&mut [Report]),
 ) {
-    let bar = if roots.len() >= 2 * CHUNK && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        indicatif::ProgressBar::new(roots.len() as u64)
+    let bar = if fleet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new_spinner().with_message("installs")
     } else {
         indicatif::ProgressBar::hidden()
     };
-    for chunk in roots.chunks(CHUNK) {
+    let mut roots = roots.peekable();
+    while roots.peek().is_some() {
+        let chunk: Vec<InstallRoot> = roots.by_ref().take(CHUNK).collect();
         let mut reports: Vec<Report> = chunk
             .par_iter()
             .map(|r| prepare_one(r, home, migrations, inputs))

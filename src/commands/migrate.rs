@@ -1,7 +1,7 @@
 //! `clawmigrate migrate`: plan every target install, show it, and apply on confirmation.
 use crate::apply::{self, Ctx};
 use crate::cli::{Format, MigrateArgs};
-use crate::discover::{self, InstallRoot};
+use crate::discover::{self, InstallRoot, Target};
 use crate::migration::{Migration, Registry};
 use crate::pipeline::{self, Outcome};
 use crate::plan::Inputs;
@@ -40,8 +40,9 @@ fn read_keys(specs: &[String]) -> Result<Inputs, String> {
 }
 
 struct Job<'a> {
-    roots: Vec<InstallRoot>,
-    failed: Vec<pipeline::Report>,
+    target: Target,
+    /// The installs of a saved plan (instead of resolving the targets).
+    roots: Option<Vec<InstallRoot>>,
     home: std::path::PathBuf,
     migrations: Vec<&'a Migration>,
     inputs: Inputs,
@@ -49,24 +50,38 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
+    /// Plans every install, chunk by chunk, handing each chunk to `each`.
+    fn each(&self, each: impl FnMut(&mut [pipeline::Report])) {
+        match &self.roots {
+            Some(roots) => pipeline::drive(
+                roots.iter().cloned(),
+                roots.len() > 1,
+                &self.home,
+                &self.migrations,
+                &self.inputs,
+                each,
+            ),
+            None => pipeline::run_targets(
+                &self.target,
+                &super::process_env,
+                &self.migrations,
+                &self.inputs,
+                each,
+            ),
+        }
+    }
+
     /// Plans everything and prints it; returns the counts and, when `keep`, the plan as reviewed
     /// (otherwise nothing is kept, so memory stays flat at any fleet size).
     fn preview(&self, mode: Mode, keep: bool) -> (Counts, SavedPlan) {
         let mut saved = SavedPlan::new(&self.migrations);
         let mut sink = Sink::start(self.json, mode);
-        self.failed.iter().for_each(|r| sink.push(r));
-        pipeline::drive(
-            &self.roots,
-            &self.home,
-            &self.migrations,
-            &self.inputs,
-            |chunk| {
-                if keep {
-                    chunk.iter().for_each(|r| saved.add(r));
-                }
-                sink.push_all(chunk);
-            },
-        );
+        self.each(|chunk| {
+            if keep {
+                chunk.iter().for_each(|r| saved.add(r));
+            }
+            sink.push_all(chunk);
+        });
         (sink.finish(), saved)
     }
 
@@ -78,24 +93,17 @@ impl Job<'_> {
             expected,
         };
         let mut sink = Sink::start(self.json, Mode::Apply);
-        self.failed.iter().for_each(|r| sink.push(r));
-        pipeline::drive(
-            &self.roots,
-            &self.home,
-            &self.migrations,
-            &self.inputs,
-            |chunk| {
-                if let Some(e) = expected {
-                    for r in chunk.iter_mut().filter(|r| r.outcome == Outcome::Pending) {
-                        if let Err(msg) = e.check(r) {
-                            r.outcome = Outcome::Failed(msg);
-                        }
+        self.each(|chunk| {
+            if let Some(e) = expected {
+                for r in chunk.iter_mut().filter(|r| r.outcome == Outcome::Pending) {
+                    if let Err(msg) = e.check(r) {
+                        r.outcome = Outcome::Failed(msg);
                     }
                 }
-                apply::apply_batch(chunk, &ctx);
-                sink.push_all(chunk);
-            },
-        );
+            }
+            apply::apply_batch(chunk, &ctx);
+            sink.push_all(chunk);
+        });
         sink.finish()
     }
 }
@@ -109,22 +117,18 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
         Some(f) => Some(SavedPlan::read(f, &migrations)?),
         None => None,
     };
-    let (roots, failed) = match &saved {
-        Some(p) => (
-            p.state_dirs()
-                .iter()
-                .map(|d| InstallRoot {
-                    state_dir: d.clone(),
-                    config_path: discover::config_in(d),
-                })
-                .collect(),
-            Vec::new(),
-        ),
-        None => pipeline::resolve(&args.target.target(), &env),
-    };
+    let roots = saved.as_ref().map(|p| {
+        p.state_dirs()
+            .iter()
+            .map(|d| InstallRoot {
+                state_dir: d.clone(),
+                config_path: discover::config_in(d),
+            })
+            .collect()
+    });
     let job = Job {
+        target: args.target.target(),
         roots,
-        failed,
         home: discover::home_dir(&env),
         migrations,
         inputs,

@@ -1,6 +1,5 @@
 //! `clawmigrate status`: per install, what was applied, what is pending, and drift.
 use crate::cli::{Format, StatusArgs};
-use crate::discover;
 use crate::migration::Registry;
 use crate::pipeline;
 use crate::plan::Inputs;
@@ -10,12 +9,10 @@ pub fn run(args: StatusArgs) -> Result<u8, String> {
     let reg = Registry::embedded();
     let all: Vec<_> = reg.migrations.iter().collect();
     let env = super::process_env;
-    let (roots, failed) = pipeline::resolve(&args.target.target(), &env);
     let mut sink = Sink::start(args.format == Format::Json, Mode::Status);
-    failed.iter().for_each(|r| sink.push(r));
-    pipeline::drive(
-        &roots,
-        &discover::home_dir(&env),
+    pipeline::run_targets(
+        &args.target.target(),
+        &env,
         &all,
         &Inputs::default(),
         |chunk| sink.push_all(chunk),
