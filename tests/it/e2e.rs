@@ -502,3 +502,50 @@ fn includes_are_reported_and_never_followed() {
         read(st.join("openclaw.json")).contains("channels: { $include: \"./channels.json5\" },")
     );
 }
+
+/// Runs `migrate` on a pseudo-terminal (util-linux `script`), answering the question.
+fn on_terminal(sb: &Sandbox, st: &std::path::Path, answer: &str) -> std::process::Output {
+    use std::io::Write;
+    let cmdline = format!(
+        "{} migrate --state-dir {}",
+        env!("CARGO_BIN_EXE_clawmigrate"),
+        st.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmdline, "/dev/null"])
+        .env_clear()
+        .env("HOME", sb.path())
+        .env("NO_COLOR", "1")
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux script runs");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn on_a_terminal_it_shows_the_plan_and_asks() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let before = tree(&st, true);
+    let out = on_terminal(&sb, &st, "n\n");
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{s}");
+    assert!(
+        s.contains("+++ b/openclaw.json")
+            && s.contains("Apply these changes to 5 files in 1 installs? [y/N]"),
+        "{s}"
+    );
+    assert_eq!(tree(&st, true), before, "answering no wrote");
+    let out = on_terminal(&sb, &st, "y\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    sb.cli(&["migrate", "--check"], &st).code(0);
+}
