@@ -1,7 +1,7 @@
 //! Safe file writing: private dirs, atomic replace (temp file, fsync, rename) keeping mode and owner.
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Creates a directory (and parents) with mode 0700 for what this tool creates.
@@ -14,8 +14,6 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
         .mode(0o700)
         .create(dir)
 }
-
-use std::os::unix::fs::DirBuilderExt;
 
 /// Follows a symlink to the file it names, as OpenClaw does when it writes.
 pub fn real_path(path: &Path) -> PathBuf {

@@ -72,3 +72,29 @@ impl Drop for FileLock {
         let _ = std::fs::remove_dir(&self.dir);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_live_lock_is_waited_for_and_a_stale_one_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("auth-profiles.json");
+        std::fs::write(&target, "{}").unwrap();
+        let held = file_lock(&target, Duration::from_millis(10)).unwrap();
+        let e = file_lock(&target, Duration::from_millis(100))
+            .err()
+            .unwrap();
+        assert!(e.contains("locked by a running OpenClaw"), "{e}");
+        drop(held);
+        let lock_dir = dir.path().join("auth-profiles.json.lock");
+        std::fs::create_dir(&lock_dir).unwrap();
+        let old = SystemTime::now() - Duration::from_secs(60);
+        File::open(&lock_dir).unwrap().set_modified(old).unwrap();
+        let taken = file_lock(&target, Duration::from_millis(10));
+        assert!(taken.is_ok(), "a stale lock was not taken over");
+        drop(taken);
+        assert!(!lock_dir.exists());
+    }
+}

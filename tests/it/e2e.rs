@@ -549,3 +549,47 @@ fn on_a_terminal_it_shows_the_plan_and_asks() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     sb.cli(&["migrate", "--check"], &st).code(0);
 }
+
+#[test]
+fn symlinked_files_are_written_through_and_stay_links() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let link = st.join("agents/main/agent/auth-profiles.json");
+    let real = st.join("secrets/main-auth-profiles.json");
+    std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+    std::fs::rename(&link, &real).unwrap();
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    sb.cli(&["migrate", "--yes"], &st).success();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(json(&real)["profiles"].get("minimax-cn:default").is_some());
+}
+
+#[test]
+fn a_rollback_saves_the_bytes_it_replaces() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let migrated = read(st.join("openclaw.json"));
+    sb.cli(&["rollback", "--yes"], &st).success();
+    let v = json(st.join(".clawmigrate/ledger.json"));
+    let rb = v["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "rollback")
+        .unwrap();
+    let set = st.join(rb["backup"].as_str().unwrap());
+    let manifest = json(set.join("manifest.json"));
+    let cfg = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("openclaw.json"))
+        .unwrap();
+    assert_eq!(read(set.join(cfg["backup"].as_str().unwrap())), migrated);
+}
