@@ -198,6 +198,9 @@ fn modes_are_kept_and_backups_are_private() {
     let st = sb.demo("state");
     let cfg = st.join("openclaw.json");
     std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o640)).unwrap();
+    // git does not keep 0600, so set what OpenClaw writes.
+    let auth = st.join("agents/main/agent/auth-profiles.json");
+    std::fs::set_permissions(&auth, std::fs::Permissions::from_mode(0o600)).unwrap();
     sb.cli(&["migrate", "--yes"], &st).success();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&cfg), 0o640);
