@@ -101,6 +101,11 @@ fn replan(r: &mut Report, ctx: &Ctx, path: &Path) -> Result<(), String> {
 }
 
 fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
+    // What the operator reviewed must be what is planned now; refused before anything is
+    // created. A file that moves after this is caught below (no re-plan for a reviewed plan).
+    if let Some(expected) = ctx.expected {
+        expected.check(r)?;
+    }
     let state = r.root.state_dir.clone();
     let install_lock = lock::install_lock(&state)?;
     // OpenClaw's lock on every auth store we replace, held until the renames are done.
@@ -127,9 +132,6 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
             ));
         }
         replan(r, ctx, &path)?;
-    }
-    if let Some(expected) = ctx.expected {
-        expected.check(r)?;
     }
     let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
     let run_id = crate::ledger::new_run_id();

@@ -3,7 +3,7 @@ use crate::apply::{self, Ctx};
 use crate::cli::{Format, MigrateArgs};
 use crate::discover::{self, InstallRoot, Target};
 use crate::migration::{Migration, Registry};
-use crate::pipeline::{self, Outcome};
+use crate::pipeline;
 use crate::plan::Inputs;
 use crate::render::{Counts, Mode, Sink};
 use crate::saved::SavedPlan;
@@ -93,14 +93,8 @@ impl Job<'_> {
             expected,
         };
         let mut sink = Sink::start(self.json, Mode::Apply);
+        // apply_batch checks each install against `expected` before it touches anything.
         self.each(|chunk| {
-            if let Some(e) = expected {
-                for r in chunk.iter_mut().filter(|r| r.outcome == Outcome::Pending) {
-                    if let Err(msg) = e.check(r) {
-                        r.outcome = Outcome::Failed(msg);
-                    }
-                }
-            }
             apply::apply_batch(chunk, &ctx);
             sink.push_all(chunk);
         });

@@ -191,18 +191,15 @@ fn restore(
         match s {
             Step::Restore { path, bytes, mode } => {
                 let target = fsio::real_path(path);
+                // The recorded mode wins; owner comes from the file there now (if any).
                 let keep = fsio::keep_of(&target).map(|k| fsio::Keep {
                     mode: mode.unwrap_or(k.mode),
                     ..k
                 });
-                let keep = keep.or(mode.map(|m| fsio::Keep {
-                    mode: m,
-                    uid: nix_uid(),
-                    gid: nix_gid(),
-                }));
+                let gone = keep.is_none();
                 fsio::write_atomic(&target, bytes, keep)
                     .map_err(|e| format!("{}: cannot restore: {e}", path.display()))?;
-                if let Some(m) = mode {
+                if let (true, Some(m)) = (gone, mode) {
                     let _ = std::fs::set_permissions(&target, std::fs::Permissions::from_mode(*m));
                 }
             }
@@ -242,18 +239,6 @@ fn restore(
         .write(&root.state_dir, true)
         .map_err(|e| format!("cannot write the ledger: {e}"))?;
     Ok(new_id)
-}
-
-fn nix_uid() -> u32 {
-    std::fs::metadata("/proc/self")
-        .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
-        .unwrap_or(0)
-}
-
-fn nix_gid() -> u32 {
-    std::fs::metadata("/proc/self")
-        .map(|m| std::os::unix::fs::MetadataExt::gid(&m))
-        .unwrap_or(0)
 }
 
 pub fn run(args: RollbackArgs) -> Result<u8, String> {

@@ -15,6 +15,17 @@ fn wait_for(mut cond: impl FnMut() -> bool, what: &str) {
     }
 }
 
+/// Starts `migrate --yes` in the background with a pause between staging and renaming.
+fn spawn_paused_apply(sb: &Sandbox, st: &Path) -> std::process::Child {
+    sb.std_cmd()
+        .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(st)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// The run has staged everything and waits before renaming (the test pause).
 fn staged(st: &Path) -> bool {
     std::fs::read_to_string(st.join(".clawmigrate/ledger.json"))
@@ -195,14 +206,7 @@ fn saved_plan_applies_exactly_and_holds_no_secret() {
 fn a_write_by_the_gateway_during_apply_is_never_lost() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
-    let child = sb
-        .std_cmd()
-        .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_paused_apply(&sb, &st);
     wait_for(|| staged(&st), "the run to stage its files");
     // OpenClaw's lock on the auth store is held by clawmigrate now.
     assert!(
@@ -262,14 +266,7 @@ fn a_gateway_holding_the_auth_lock_is_waited_for_and_its_write_kept() {
 fn two_runs_on_one_install_never_interleave() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
-    let first = sb
-        .std_cmd()
-        .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let first = spawn_paused_apply(&sb, &st);
     wait_for(|| staged(&st), "the first run to stage its files");
     let second = sb.run(&["migrate", "--yes"], &st);
     assert_eq!(second.status.code(), Some(2));
