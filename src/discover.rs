@@ -154,13 +154,7 @@ pub fn state_dir_install(dir: &Path) -> Result<InstallRoot, TargetError> {
 
 /// Every install below `dir` (a directory holding a config file), at most `depth` levels down;
 /// the walk does not descend into an install once found, nor into `node_modules` or `.git`.
-pub fn fleet_installs(dir: &Path, depth: usize) -> Result<Vec<InstallRoot>, TargetError> {
-    let mut found = Vec::new();
-    fleet_walk(dir, depth, &mut |r| found.push(r))?;
-    Ok(found)
-}
-
-/// Walks a fleet, handing each install to `found` as soon as it is seen (in a stable order).
+/// Each is handed to `found` as soon as it is seen, in a stable order.
 pub fn fleet_walk(
     dir: &Path,
     depth: usize,
@@ -198,18 +192,13 @@ pub fn fleet_walk(
     Ok(())
 }
 
-/// Resolves every target to installs, in a stable order, without duplicates.
-pub fn discover(target: &Target, env: Env) -> (Vec<InstallRoot>, Vec<TargetError>) {
+/// The installs named directly: each `--state-dir`, or the default install when no target is
+/// given. Fleets are walked separately ([`fleet_walk`]), so planning can start while they are.
+pub fn direct_installs(target: &Target, env: Env) -> (Vec<InstallRoot>, Vec<TargetError>) {
     let (mut roots, mut errors) = (Vec::new(), Vec::new());
     for d in &target.state_dirs {
         match state_dir_install(d) {
             Ok(r) => roots.push(r),
-            Err(e) => errors.push(e),
-        }
-    }
-    for f in &target.fleets {
-        match fleet_installs(f, target.fleet_depth) {
-            Ok(mut rs) => roots.append(&mut rs),
             Err(e) => errors.push(e),
         }
     }
@@ -219,10 +208,29 @@ pub fn discover(target: &Target, env: Env) -> (Vec<InstallRoot>, Vec<TargetError
             Err(e) => errors.push(e),
         }
     }
+    (roots, errors)
+}
+
+/// A filter that drops an install already seen under another target (only needed with several).
+pub fn dedup(target: &Target) -> impl FnMut(&InstallRoot) -> bool {
+    let several = target.state_dirs.len() + target.fleets.len() > 1;
     let mut seen = std::collections::HashSet::new();
-    roots.retain(|r| {
-        seen.insert(std::fs::canonicalize(&r.state_dir).unwrap_or_else(|_| r.state_dir.clone()))
-    });
+    move |r| {
+        !several
+            || seen
+                .insert(std::fs::canonicalize(&r.state_dir).unwrap_or_else(|_| r.state_dir.clone()))
+    }
+}
+
+/// Resolves every target to installs, in a stable order, without duplicates.
+pub fn discover(target: &Target, env: Env) -> (Vec<InstallRoot>, Vec<TargetError>) {
+    let (mut roots, mut errors) = direct_installs(target, env);
+    for f in &target.fleets {
+        if let Err(e) = fleet_walk(f, target.fleet_depth, &mut |r| roots.push(r)) {
+            errors.push(e);
+        }
+    }
+    roots.retain(dedup(target));
     (roots, errors)
 }
 

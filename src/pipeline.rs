@@ -137,25 +137,12 @@ pub fn run_targets(
     mut each: impl FnMut(&mut [Report]),
 ) {
     let home = discover::home_dir(env);
-    let (mut eager, mut failed) = (Vec::new(), Vec::new());
-    for d in &target.state_dirs {
-        match discover::state_dir_install(d) {
-            Ok(r) => eager.push(r),
-            Err(e) => failed.push(failed_target(e)),
-        }
-    }
-    if target.state_dirs.is_empty() && target.fleets.is_empty() {
-        match discover::default_install(target.profile.as_deref(), env) {
-            Ok(r) => eager.push(r),
-            Err(e) => failed.push(failed_target(e)),
-        }
-    }
+    let (eager, errors) = discover::direct_installs(target, env);
+    let mut failed: Vec<Report> = errors.into_iter().map(failed_target).collect();
     if !failed.is_empty() {
         each(&mut failed);
     }
-    // One walk yields each dir once; several targets may name the same install.
-    let several = target.state_dirs.len() + target.fleets.len() > 1;
-    let mut seen = std::collections::HashSet::new();
+    let mut keep = discover::dedup(target);
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<InstallRoot>(4 * CHUNK);
         let (fleets, depth) = (&target.fleets, target.fleet_depth);
@@ -165,12 +152,7 @@ pub fn run_targets(
                 .filter_map(|f| discover::fleet_walk(f, depth, &mut |r| drop(tx.send(r))).err())
                 .collect::<Vec<_>>()
         });
-        let roots = eager.into_iter().chain(rx.iter()).filter(|r| {
-            !several
-                || seen.insert(
-                    std::fs::canonicalize(&r.state_dir).unwrap_or_else(|_| r.state_dir.clone()),
-                )
-        });
+        let roots = eager.into_iter().chain(rx.iter()).filter(|r| keep(r));
         drive(
             roots,
             !target.fleets.is_empty(),
