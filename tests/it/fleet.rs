@@ -278,3 +278,21 @@ fn two_runs_on_one_install_never_interleave() {
     assert!(first.wait_with_output().unwrap().status.success());
     sb.cli(&["migrate", "--check"], &st).code(0);
 }
+
+#[test]
+fn an_install_named_by_two_targets_is_handled_once() {
+    let sb = Sandbox::new();
+    let fleet = sb.path().join("fleet");
+    copy_tree(Path::new(DEMO), &fleet.join("c1"));
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--format", "json", "--fleet"])
+        .arg(&fleet)
+        .arg("--state-dir")
+        .arg(fleet.join("c1/."))
+        .output()
+        .unwrap();
+    let v = json_of(&out);
+    assert_eq!(v["summary"]["installs"], 1, "{v}");
+    assert_eq!(v["summary"]["changed"], 1);
+}
