@@ -249,10 +249,16 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
         let mut out = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
             let Strict(v) = map.next_value()?;
-            if out.insert(key.clone(), v).is_some() {
-                return Err(serde::de::Error::custom(format!(
-                    "duplicate key {key:?}: readers disagree on which value wins; keep one"
-                )));
+            match out.entry(key) {
+                serde_json::map::Entry::Vacant(e) => {
+                    e.insert(v);
+                }
+                serde_json::map::Entry::Occupied(e) => {
+                    return Err(serde::de::Error::custom(format!(
+                        "duplicate key {:?}: readers disagree on which value wins; keep one",
+                        e.key()
+                    )));
+                }
             }
         }
         Ok(Value::Object(out))
@@ -437,39 +443,45 @@ pub fn render_new(value: &Value) -> String {
 }
 
 /// Applies operations to a document's text, keeping everything the operations do not touch,
-/// then re-parses the result and checks it equals `expected`; any mismatch refuses the edit.
+/// and checks the result equals `expected`; any mismatch refuses the edit.
+///
+/// Text edits (a splice or the syntax tree) are re-parsed and compared with `expected`. A file in
+/// OpenClaw's own `JSON.stringify` form is re-rendered from `expected` instead: that the old text
+/// re-renders byte for byte from its parsed tree shows the renderer is faithful for this file, so
+/// its output needs no re-parse.
 pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, String> {
-    let out = match &doc.text {
-        None => render_new(expected),
-        // A file in the exact form OpenClaw writes (JSON.stringify with 2 spaces) re-renders
-        // byte for byte, so only the changed lines differ; no syntax tree is needed.
-        Some(text) if doc.kind != FileKind::Config && render_new(&doc.value) == *text => {
-            render_new(expected)
-        }
-        // The common config edits, spliced into the text; checked like every other path.
-        Some(text)
-            if let Some(out) = crate::splice::splice(text, &doc.kind.parse_options(), ops)
-                .filter(|out| parse(out, doc.kind).as_ref() == Ok(expected)) =>
-        {
-            out
-        }
-        Some(text) => {
-            let root =
-                CstRootNode::parse(text, &doc.kind.parse_options()).map_err(|e| e.to_string())?;
-            for op in ops {
-                apply_cst(&root, op)?;
-            }
-            root.to_string()
-        }
+    let Some(text) = &doc.text else {
+        return Ok(render_new(expected));
     };
-    let reparsed =
-        parse(&out, doc.kind).map_err(|e| format!("the edited text does not parse: {e}"))?;
-    if &reparsed != expected {
-        return Err(
-            "the edited text does not match the planned document; nothing was written".into(),
-        );
+    if doc.kind != FileKind::Config && render_new(&doc.value) == *text {
+        return Ok(render_new(expected));
     }
-    Ok(out)
+    // The common config edits are spliced into the text; anything else (or a splice that came
+    // out wrong) goes through the syntax tree.
+    if let Some(out) = crate::splice::splice(text, &doc.kind.parse_options(), ops)
+        && let Ok(out) = verified(out, doc.kind, expected)
+    {
+        return Ok(out);
+    }
+    verified(cst_edit(text, doc.kind, ops)?, doc.kind, expected)
+}
+
+fn cst_edit(text: &str, kind: FileKind, ops: &[&Op]) -> Result<String, String> {
+    let root = CstRootNode::parse(text, &kind.parse_options()).map_err(|e| e.to_string())?;
+    for op in ops {
+        apply_cst(&root, op)?;
+    }
+    Ok(root.to_string())
+}
+
+fn verified(out: String, kind: FileKind, expected: &Value) -> Result<String, String> {
+    match parse(&out, kind) {
+        Ok(v) if v == *expected => Ok(out),
+        Ok(_) => {
+            Err("the edited text does not match the planned document; nothing was written".into())
+        }
+        Err(e) => Err(format!("the edited text does not parse: {e}")),
+    }
 }
 
 #[cfg(test)]

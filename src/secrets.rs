@@ -25,7 +25,7 @@ const MARKERS: [&str; 6] = [
 ];
 
 pub fn is_secret_field(name: &str) -> bool {
-    SECRET_FIELDS.contains(&name.to_ascii_lowercase().as_str())
+    SECRET_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name))
 }
 
 /// Whether a string is a literal credential, not an env reference (`${VAR}`), an env var name,
