@@ -53,10 +53,13 @@ impl FileKind {
 
 /// Lower-case hex SHA-256 of some bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for b in Sha256::digest(bytes) {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// A file as read from disk (or known to be absent).
@@ -163,8 +166,15 @@ impl Document {
 
 /// Parses text into a tree, rejecting duplicate keys (which readers resolve differently).
 pub fn parse(text: &str, kind: FileKind) -> Result<Value, String> {
-    let value = if kind == FileKind::Config {
-        Some(
+    if text.trim().is_empty() {
+        return Err("the file is empty".into());
+    }
+    // OpenClaw reads the agent files with JSON.parse: no comments, no trailing commas. A config
+    // OpenClaw wrote itself is plain JSON too, which the strict parser reads several times faster
+    // and which means the same under JSON5; any other config is read as JSON5.
+    let value = match serde_json::from_str::<Strict>(text) {
+        Ok(Strict(v)) => v,
+        Err(_) if kind == FileKind::Config => {
             jsonc_parser::parse_to_serde_value::<Strict>(text, &kind.parse_options())
                 .map_err(|e| {
                     format!(
@@ -174,26 +184,19 @@ pub fn parse(text: &str, kind: FileKind) -> Result<Value, String> {
                         e.kind()
                     )
                 })?
-                .0,
-        )
-    } else {
-        // OpenClaw reads these with JSON.parse: no comments, no trailing commas.
-        Some(
-            serde_json::from_str::<Strict>(text)
-                .map_err(|e| {
-                    format!(
-                        "invalid JSON at line {}, column {}: {e}",
-                        e.line(),
-                        e.column()
-                    )
-                })?
-                .0,
-        )
+                .0
+        }
+        Err(e) => {
+            return Err(format!(
+                "invalid JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ));
+        }
     };
     match value {
-        Some(v @ Value::Object(_)) => Ok(v),
-        Some(_) => Err("the top level is not an object".into()),
-        None => Err("the file is empty".into()),
+        Value::Object(_) => Ok(value),
+        _ => Err("the top level is not an object".into()),
     }
 }
 
@@ -246,7 +249,9 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
         Ok(Value::Array(out))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = serde_json::Map::new();
+        // Sized for a typical object (a model entry has about eight keys): growing from empty
+        // would rehash it three times.
+        let mut out = serde_json::Map::with_capacity(8);
         while let Some(key) = map.next_key::<String>()? {
             let Strict(v) = map.next_value()?;
             match out.entry(key) {
@@ -532,6 +537,21 @@ mod tests {
     fn duplicate_keys_are_rejected() {
         let e = parse("{\"a\": 1, \"a\": 2}", FileKind::Models).unwrap_err();
         assert!(e.contains("duplicate key \"a\""), "{e}");
+    }
+
+    #[test]
+    fn a_plain_json_config_reads_as_json5_would() {
+        let text = r#"{"n": [0, -1, 1.5, 1e3, 12345678901234567890], "s": "a\u00e9\n\"", "o": {"t": true, "z": null}}"#;
+        let json5 = jsonc_parser::parse_to_serde_value::<Value>(text, &Default::default()).unwrap();
+        assert_eq!(parse(text, FileKind::Config).unwrap(), json5);
+        let e = parse("{\"a\": 1, \"a\": 2}", FileKind::Config).unwrap_err();
+        assert!(e.contains("duplicate key \"a\""), "{e}");
+        let e = parse("{\"a\": 1,, }", FileKind::Config).unwrap_err();
+        assert!(e.starts_with("invalid JSON5 at line 1"), "{e}");
+        assert_eq!(
+            parse(" \n", FileKind::Config).unwrap_err(),
+            "the file is empty"
+        );
     }
 
     #[test]

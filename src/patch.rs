@@ -84,6 +84,22 @@ fn parent_mut<'a>(doc: &'a mut Value, toks: &[String]) -> Result<&'a mut Value, 
 }
 
 /// Reads the value at a pointer.
+/// Reads a value at a path of unescaped tokens (`["providers", "minimax-cn"]`), without
+/// building a pointer string and parsing it back.
+pub trait AtPath {
+    fn at_path<S: AsRef<str>>(&self, tokens: &[S]) -> Option<&Value>;
+}
+
+impl AtPath for Value {
+    fn at_path<S: AsRef<str>>(&self, tokens: &[S]) -> Option<&Value> {
+        tokens.iter().try_fold(self, |v, t| match v {
+            Value::Object(m) => m.get(t.as_ref()),
+            Value::Array(a) => a.get(t.as_ref().parse::<usize>().ok()?),
+            _ => None,
+        })
+    }
+}
+
 pub fn get<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
     doc.pointer(path)
 }

@@ -113,7 +113,7 @@ pub fn prepare_one(
 }
 
 /// How many installs are loaded, planned (and applied) at once: bounds memory at any fleet size.
-pub const CHUNK: usize = 64;
+pub const CHUNK: usize = 32;
 
 fn failed_target(TargetError { target, message }: TargetError) -> Report {
     let p = std::path::PathBuf::from(&target);
@@ -134,7 +134,7 @@ pub fn run_targets(
     env: discover::Env,
     migrations: &[&Migration],
     inputs: &Inputs,
-    mut each: impl FnMut(&mut [Report]),
+    mut each: impl FnMut(&mut [Report]) + Send,
 ) {
     let home = discover::home_dir(env);
     let (eager, errors) = discover::direct_installs(target, env);
@@ -174,14 +174,18 @@ pub fn run_targets(
 }
 
 /// Plans installs chunk by chunk, in parallel within a chunk, handing each chunk (in input
-/// order) to `each` before the next is loaded; a progress line shows on a terminal for fleets.
+/// order) to `each`; a progress line shows on a terminal for fleets.
+///
+/// Chunks are pipelined: while `each` handles (prints, applies, frees) one chunk, the next one is
+/// loaded and planned, so neither the serial printing nor apply's waits for the disk leave a core
+/// idle. At most two chunks are held at once, so memory stays flat at any fleet size.
 pub fn drive(
     roots: impl Iterator<Item = InstallRoot>,
     fleet: bool,
     home: &std::path::Path,
     migrations: &[&Migration],
     inputs: &Inputs,
-    mut each: impl FnMut(&mut [Report]),
+    mut each: impl FnMut(&mut [Report]) + Send,
 ) {
     let bar = if fleet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         indicatif::ProgressBar::new_spinner().with_message("installs")
@@ -189,16 +193,26 @@ pub fn drive(
         indicatif::ProgressBar::hidden()
     };
     let mut roots = roots.peekable();
-    while roots.peek().is_some() {
+    let mut planned: Vec<Report> = Vec::new();
+    while roots.peek().is_some() || !planned.is_empty() {
         let chunk: Vec<InstallRoot> = roots.by_ref().take(CHUNK).collect();
-        let mut reports: Vec<Report> = chunk
-            .par_iter()
-            .map(|r| prepare_one(r, home, migrations, inputs))
-            .collect();
-        bar.suspend(|| each(&mut reports));
-        // Freeing a chunk's trees is real work too: spread it over the cores.
-        reports.into_par_iter().for_each(drop);
-        bar.inc(chunk.len() as u64);
+        let mut done = std::mem::take(&mut planned);
+        (planned, ()) = rayon::join(
+            || {
+                chunk
+                    .par_iter()
+                    .map(|r| prepare_one(r, home, migrations, inputs))
+                    .collect()
+            },
+            || {
+                if !done.is_empty() {
+                    bar.suspend(|| each(&mut done));
+                    bar.inc(done.len() as u64);
+                    // Freeing a chunk's trees is real work too: spread it over the cores.
+                    done.into_par_iter().for_each(drop);
+                }
+            },
+        );
     }
     bar.finish_and_clear();
 }

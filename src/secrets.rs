@@ -64,16 +64,19 @@ pub fn mask(secret: &str) -> String {
 /// Masks every known secret in text. Secrets are collected from the files of a run.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    secrets: Vec<String>,
+    /// Longest first, so a key that contains another is masked whole; each with its searcher,
+    /// built once and reused for every string the run prints.
+    secrets: Vec<(String, memchr::memmem::Finder<'static>)>,
 }
 
 impl Redactor {
     pub fn add(&mut self, secret: &str) {
         let k = key_of(secret);
-        if k.len() >= 6 && !self.secrets.iter().any(|s| s == k) {
-            self.secrets.push(k.to_string());
-            // Longest first, so a key that contains another is masked whole.
-            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        if k.len() >= 6 && !self.secrets.iter().any(|(s, _)| s == k) {
+            let finder = memchr::memmem::Finder::new(k.as_bytes()).into_owned();
+            self.secrets.push((k.to_string(), finder));
+            self.secrets
+                .sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
         }
     }
 
@@ -116,8 +119,8 @@ impl Redactor {
 
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_string();
-        for s in &self.secrets {
-            if out.contains(s.as_str()) {
+        for (s, finder) in &self.secrets {
+            if finder.find(out.as_bytes()).is_some() {
                 out = out.replace(s.as_str(), &mask(s));
             }
         }
@@ -139,7 +142,7 @@ impl Redactor {
     }
 
     pub fn merge(&mut self, other: &Redactor) {
-        for s in &other.secrets {
+        for (s, _) in &other.secrets {
             self.add(s);
         }
     }

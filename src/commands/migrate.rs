@@ -51,7 +51,7 @@ struct Job<'a> {
 
 impl Job<'_> {
     /// Plans every install, chunk by chunk, handing each chunk to `each`.
-    fn each(&self, each: impl FnMut(&mut [pipeline::Report])) {
+    fn each(&self, each: impl FnMut(&mut [pipeline::Report]) + Send) {
         match &self.roots {
             Some(roots) => pipeline::drive(
                 roots.iter().cloned(),

@@ -3,7 +3,7 @@ use super::{
     BlockCredential, block_credentials, is_auth_header, profile_secret, provider_profiles,
 };
 use crate::load::LoadedAgent;
-use crate::patch::pointer;
+use crate::patch::{AtPath, pointer};
 use crate::plan::{FindingKind, Workspace};
 use serde_json::Value;
 
@@ -34,8 +34,7 @@ fn adds_nothing(block: &Value, config_block: &Value, regenerated: &[String]) -> 
         "apiKey" => true,
         "headers" => v.as_object().is_some_and(|h| {
             h.iter().all(|(name, hv)| {
-                is_auth_header(name)
-                    || config_block.pointer(&pointer(&["headers", name])) == Some(hv)
+                is_auth_header(name) || config_block.at_path(&["headers", name]) == Some(hv)
             })
         }),
         "models" => {
@@ -91,7 +90,7 @@ fn decide(
                 .map(|s| s.to_string())
                 .collect()
         };
-        match ws.config().pointer(&pointer(&["models", "providers", pid])) {
+        match ws.config().at_path(&["models", "providers", pid]) {
             Some(cfg)
                 if remove_blocks
                     && only_copy.is_empty()

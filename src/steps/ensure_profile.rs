@@ -2,7 +2,7 @@
 use super::{agent_uses, models_keys, profile_secret, provider_profiles};
 use crate::load::{CONFIG, LoadedAgent};
 use crate::migration::{AgentSelector, KeySource};
-use crate::patch::pointer;
+use crate::patch::{AtPath, pointer};
 use crate::plan::{FindingKind, Workspace};
 use crate::secrets::mask;
 use serde_json::{Value, json};
@@ -60,7 +60,7 @@ fn find_key(ws: &Workspace, p: &Params, agent: &LoadedAgent) -> Found {
             KeySource::OtherAgentProfile => pick(
                 others
                     .iter()
-                    .filter_map(|a| ws.value(a.auth).pointer(&pointer(&["profiles", p.profile])))
+                    .filter_map(|a| ws.value(a.auth).at_path(&["profiles", p.profile]))
                     .filter(|prof| prof.get("provider").and_then(Value::as_str) == Some(p.provider))
                     .filter_map(|prof| profile_secret(prof).map(str::to_string))
                     .collect(),
@@ -90,7 +90,7 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), String> {
     let install = ws.install;
     let config_key = ws
         .config()
-        .pointer(&pointer(&["models", "providers", p.provider, "apiKey"]))
+        .at_path(&["models", "providers", p.provider, "apiKey"])
         .and_then(Value::as_str)
         .is_some_and(|k| !k.trim().is_empty());
     if p.satisfied_by_config_api_key && config_key {
@@ -121,7 +121,7 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), String> {
     for agent in selected {
         let store = ws.value(agent.auth);
         if !provider_profiles(store, p.provider).is_empty()
-            || store.pointer(&pointer(&["profiles", p.profile])).is_some()
+            || store.at_path(&["profiles", p.profile]).is_some()
         {
             any_profile = true;
             continue;
@@ -165,7 +165,7 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), String> {
             .is_some_and(Value::is_object)
         && ws
             .config()
-            .pointer(&pointer(&["auth", "profiles", p.profile]))
+            .at_path(&["auth", "profiles", p.profile])
             .is_none()
     {
         ws.add(

@@ -5,6 +5,7 @@ mod rewrite_host;
 
 use crate::load::LoadedAgent;
 use crate::migration::Step;
+use crate::patch::AtPath;
 use crate::plan::Workspace;
 use crate::secrets;
 use serde_json::Value;
@@ -71,7 +72,9 @@ fn provider_of(r: &str, config: &Value) -> Option<String> {
     if let Some((p, _)) = r.split_once('/') {
         return Some(p.trim().to_lowercase());
     }
-    let models = config.pointer("/agents/defaults/models")?.as_object()?;
+    let models = config
+        .at_path(&["agents", "defaults", "models"])?
+        .as_object()?;
     models.iter().find_map(|(key, entry)| {
         let alias = entry.get("alias")?.as_str()?;
         alias
@@ -87,9 +90,9 @@ fn agent_refs(config: &Value, agent: &LoadedAgent) -> Vec<String> {
     let entry = agent
         .agent
         .entry
-        .and_then(|i| config.pointer(&format!("/agents/list/{i}")));
+        .and_then(|i| config.at_path(&["agents", "list"])?.get(i));
     let own = entry.and_then(|e| e.get("model"));
-    let defaults = config.pointer("/agents/defaults");
+    let defaults = config.at_path(&["agents", "defaults"]);
     let default_model = defaults.and_then(|d| d.get("model"));
     let mut refs = Vec::new();
     let own_refs = model_refs(own);
@@ -125,8 +128,8 @@ fn agent_refs(config: &Value, agent: &LoadedAgent) -> Vec<String> {
         own_image.or_else(|| defaults.and_then(|d| d.get("imageModel"))),
     ));
     let sub = entry
-        .and_then(|e| e.pointer("/subagents/model"))
-        .or_else(|| defaults.and_then(|d| d.pointer("/subagents/model")));
+        .and_then(|e| e.at_path(&["subagents", "model"]))
+        .or_else(|| defaults.and_then(|d| d.at_path(&["subagents", "model"])));
     refs.extend(model_refs(sub));
     refs
 }
@@ -139,7 +142,7 @@ pub(crate) fn agent_uses(ws: &Workspace, agent: &LoadedAgent, provider: &str) ->
         .any(|r| provider_of(r, config).as_deref() == Some(provider))
         || ws
             .value(agent.models)
-            .pointer(&crate::patch::pointer(&["providers", provider]))
+            .at_path(&["providers", provider])
             .is_some()
 }
 
@@ -186,7 +189,7 @@ pub(crate) fn block_credentials(block: &Value) -> Vec<BlockCredential> {
 /// The literal keys of a provider's block in a models.json.
 pub(crate) fn models_keys(models: &Value, provider: &str) -> Vec<String> {
     let mut keys: Vec<String> = models
-        .pointer(&crate::patch::pointer(&["providers", provider]))
+        .at_path(&["providers", provider])
         .map(block_credentials)
         .unwrap_or_default()
         .into_iter()
