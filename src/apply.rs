@@ -39,8 +39,18 @@ fn current_sha(path: &Path) -> Result<Option<String>, String> {
 struct Prepared {
     _install_lock: InstallLock,
     _auth_locks: Vec<FileLock>,
-    staged: Vec<(PathBuf, Option<String>, Staged)>,
+    staged: Vec<StagedFile>,
     run: Run,
+}
+
+/// A file's replacement, written beside it and waiting for its rename.
+struct StagedFile {
+    path: PathBuf,
+    /// The sha256 its bytes must still have right before the rename.
+    planned: Option<String>,
+    temp: Staged,
+    /// Its backup when that is a hard link to its inode.
+    link: Option<PathBuf>,
 }
 
 /// The first planned file whose bytes moved since it was read, if any.
@@ -135,17 +145,30 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
     }
     let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
     let run_id = crate::ledger::new_run_id();
-    let items: Vec<Item> = plan
+    // Where each file is written (a symlink's target) and the mode and owner it keeps.
+    let targets: Vec<(PathBuf, Option<fsio::Keep>)> = plan
         .files
         .iter()
         .map(|f| {
+            let target = fsio::real_path(&install.docs[f.doc].path);
+            let keep = fsio::keep_of(&target);
+            (target, keep)
+        })
+        .collect();
+    let items: Vec<Item> = plan
+        .files
+        .iter()
+        .zip(&targets)
+        .map(|(f, (target, keep))| {
             let doc = &install.docs[f.doc];
             Item {
                 path: &doc.path,
                 before: doc.text.as_deref().map(str::as_bytes),
+                // `commit` renames over it after checking its bytes: its inode keeps them.
+                link_from: Some(target),
                 sha256_before: doc.sha256(),
                 sha256_after: f.sha_after.clone(),
-                mode: fsio::keep_of(&doc.path).map(|k| k.mode),
+                mode: keep.map(|k| k.mode),
             }
         })
         .collect();
@@ -156,12 +179,16 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
         )
     })?;
     let mut staged = Vec::new();
-    for f in &plan.files {
+    for ((f, (target, keep)), link) in plan.files.iter().zip(&targets).zip(set.links.iter().cloned()) {
         let doc = &install.docs[f.doc];
-        let target = fsio::real_path(&doc.path);
-        let s = fsio::stage(&target, f.after.as_bytes(), fsio::keep_of(&target), false)
+        let temp = fsio::stage(target, f.after.as_bytes(), *keep, false)
             .map_err(|e| format!("{}: cannot write: {e}", doc.path.display()))?;
-        staged.push((doc.path.clone(), doc.sha256(), s));
+        staged.push(StagedFile {
+            path: doc.path.clone(),
+            planned: doc.sha256(),
+            temp,
+            link,
+        });
     }
     let migrations = plan
         .migrations
@@ -180,8 +207,9 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
         tool_version: env!("CARGO_PKG_VERSION").into(),
         migrations,
         backup: set
+            .dir
             .strip_prefix(&state)
-            .unwrap_or(&set)
+            .unwrap_or(&set.dir)
             .display()
             .to_string(),
         files: Vec::new(),
@@ -203,22 +231,43 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
     })
 }
 
-/// Renames every staged file, re-checking each right before its rename.
+/// Renames every staged file, re-checking each right before its rename; stops at the first
+/// that cannot be renamed.
 fn commit(p: &mut Prepared) -> Result<(), String> {
-    for (path, planned, staged) in p.staged.drain(..) {
-        if current_sha(&path)? != planned {
-            return Err(format!(
-                "{} changed since it was planned (another writer); it and the files after it were not written, so that write is kept — `clawmigrate rollback {}` restores the files written before it",
-                path.display(),
-                p.run.id
-            ));
+    let mut rest = std::mem::take(&mut p.staged).into_iter();
+    let (run_id, files) = (&p.run.id, &mut p.run.files);
+    let result = rest.by_ref().try_for_each(|f| {
+        let renamed = rename_checked(f.temp, &f.path, f.planned.as_deref(), run_id);
+        match (&renamed, &f.link) {
+            (Ok(()), Some(link)) => backup::seal(link),
+            // Not renamed, so the file keeps its inode: its linked backup must not follow it.
+            (Err(_), Some(link)) => backup::unlink(link),
+            _ => {}
         }
-        staged
-            .commit()
-            .map_err(|e| format!("{}: cannot replace: {e}", path.display()))?;
-        p.run.files.push(path.display().to_string());
+        if renamed.is_ok() {
+            files.push(f.path.display().to_string());
+        }
+        renamed
+    });
+    rest.filter_map(|f| f.link).for_each(|l| backup::unlink(&l));
+    result
+}
+
+fn rename_checked(
+    temp: Staged,
+    path: &Path,
+    planned: Option<&str>,
+    run_id: &str,
+) -> Result<(), String> {
+    if current_sha(path)?.as_deref() != planned {
+        return Err(format!(
+            "{} changed since it was planned (another writer); it and the files after it were not written, so that write is kept — `clawmigrate rollback {}` restores the files written before it",
+            path.display(),
+            run_id
+        ));
     }
-    Ok(())
+    temp.commit()
+        .map_err(|e| format!("{}: cannot replace: {e}", path.display()))
 }
 
 /// One durability barrier: `syncfs` once per filesystem the batch touched.

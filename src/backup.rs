@@ -2,6 +2,7 @@
 use crate::fsio;
 use crate::ledger;
 use serde::{Deserialize, Serialize};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,21 +33,33 @@ pub fn set_dir(state_dir: &Path, run_id: &str) -> PathBuf {
 pub struct Item<'a> {
     pub path: &'a Path,
     pub before: Option<&'a [u8]>,
+    /// The file (a symlink's target) whose inode may stand in for a copy of `before`: set only
+    /// by a caller that replaces the file by rename and checks its bytes right before, so the
+    /// old inode keeps exactly `before` (see [`create`]).
+    pub link_from: Option<&'a Path>,
     pub sha256_before: Option<String>,
     pub sha256_after: String,
     pub mode: Option<u32>,
 }
 
-/// Writes the set: every copy mode 0600 in a 0700 dir, then the manifest, all fsynced when `durable`.
+/// Writes the set in a 0700 dir, then the manifest, all fsynced when `durable`.
+///
+/// A file with `link_from` is saved as a hard link to its own inode: no bytes are written and no
+/// inode is allocated, which halves what a fleet run creates. This is exact because the file is
+/// then replaced by a rename (never written in place), after a check that its bytes are still
+/// `before`; the old inode, now reachable only from the set, keeps those bytes. Where a link is not
+/// possible (another filesystem, `protected_hardlinks`) the bytes are copied, mode 0600. Rollback
+/// checks every copy against `sha256_before` before it restores it.
 pub fn create(
     state_dir: &Path,
     run_id: &str,
     items: &[Item],
     durable: bool,
-) -> std::io::Result<PathBuf> {
+) -> std::io::Result<Set> {
     let dir = set_dir(state_dir, run_id);
     fsio::private_dir(&dir)?;
     let mut files = Vec::new();
+    let mut links = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let backup = match item.before {
             Some(bytes) => {
@@ -58,10 +71,22 @@ pub fn create(
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default()
                 );
-                fsio::stage(&dir.join(&name), bytes, None, durable)?.commit()?;
+                let copy = dir.join(&name);
+                let linked = item
+                    .link_from
+                    .is_some_and(|from| std::fs::hard_link(from, &copy).is_ok());
+                if linked {
+                    links.push(Some(copy));
+                } else {
+                    fsio::stage(&copy, bytes, None, durable)?.commit()?;
+                    links.push(None);
+                }
                 Some(name)
             }
-            None => None,
+            None => {
+                links.push(None);
+                None
+            }
         };
         files.push(Entry {
             path: item.path.display().to_string(),
@@ -83,7 +108,26 @@ pub fn create(
         fsio::sync_dir(&dir)?;
         fsio::sync_dir(dir.parent().unwrap())?;
     }
-    Ok(dir)
+    Ok(Set { dir, links })
+}
+
+/// A written backup set.
+pub struct Set {
+    pub dir: PathBuf,
+    /// Per item, the copy that is a hard link to the file's inode (see [`create`]).
+    pub links: Vec<Option<PathBuf>>,
+}
+
+/// Once its file was renamed over, a linked copy is the only name of the old inode: make it
+/// private like a written copy.
+pub fn seal(link: &Path) {
+    let _ = std::fs::set_permissions(link, std::fs::Permissions::from_mode(0o600));
+}
+
+/// A file that was not renamed over still shares its inode with the linked copy: drop the copy,
+/// so the set never changes with the live file (the manifest still records its hash).
+pub fn unlink(link: &Path) {
+    let _ = std::fs::remove_file(link);
 }
 
 pub fn read_manifest(dir: &Path) -> Result<Manifest, String> {

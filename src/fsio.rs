@@ -15,9 +15,13 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
         .create(dir)
 }
 
-/// Follows a symlink to the file it names, as OpenClaw does when it writes.
+/// Follows a symlink to the file it names, as OpenClaw does when it writes. A file that is not a
+/// link is written where it is: one `lstat` instead of resolving every component of its path.
 pub fn real_path(path: &Path) -> PathBuf {
-    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    match fs::symlink_metadata(path) {
+        Ok(m) if !m.file_type().is_symlink() => path.to_path_buf(),
+        _ => fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+    }
 }
 
 /// fsyncs a directory so a rename in it is durable.

@@ -178,6 +178,7 @@ fn restore(
             Item {
                 path: p,
                 before: now.as_deref(),
+                link_from: None,
                 sha256_before: now.as_deref().map(sha256_hex),
                 sha256_after: after,
                 mode: fsio::keep_of(p).map(|k| k.mode),
@@ -185,7 +186,8 @@ fn restore(
         })
         .collect();
     let set = backup::create(&root.state_dir, &new_id, &items, true)
-        .map_err(|e| format!("cannot back up the current files: {e}"))?;
+        .map_err(|e| format!("cannot back up the current files: {e}"))?
+        .dir;
     let mut files = Vec::new();
     for (s, _) in &steps {
         match s {

@@ -1,6 +1,6 @@
 //! End-to-end behaviour of migrate, status and rollback on temporary installs.
 use crate::support::*;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 #[test]
 fn dry_run_writes_creates_and_locks_nothing() {
@@ -201,6 +201,7 @@ fn modes_are_kept_and_backups_are_private() {
     // git does not keep 0600, so set what OpenClaw writes.
     let auth = st.join("agents/main/agent/auth-profiles.json");
     std::fs::set_permissions(&auth, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (old_cfg, old_ino) = (read(&cfg), std::fs::metadata(&cfg).unwrap().ino());
     sb.cli(&["migrate", "--yes"], &st).success();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&cfg), 0o640);
@@ -225,13 +226,17 @@ fn modes_are_kept_and_backups_are_private() {
         assert_eq!(mode(&copy), 0o600);
         assert_eq!(f["sha256_before"].as_str().unwrap().len(), 64);
     }
-    assert_eq!(
-        files
-            .iter()
-            .find(|f| f["path"].as_str().unwrap().ends_with("openclaw.json"))
-            .unwrap()["mode"],
-        0o640
-    );
+    let cfg_entry = files
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("openclaw.json"))
+        .unwrap();
+    assert_eq!(cfg_entry["mode"], 0o640);
+    // The backup is the old file itself (its inode, linked before the rename), not a copy.
+    let copy = set.join(cfg_entry["backup"].as_str().unwrap());
+    let meta = std::fs::metadata(&copy).unwrap();
+    assert_eq!((meta.ino(), meta.nlink()), (old_ino, 1));
+    assert_eq!(read(&copy), old_cfg);
+    assert_ne!(std::fs::metadata(&cfg).unwrap().ino(), old_ino);
 }
 
 #[test]

@@ -226,6 +226,27 @@ fn a_write_by_the_gateway_during_apply_is_never_lost() {
         !st.join("agents/minimax-cn/agent/auth-profiles.json.lock")
             .exists()
     );
+    // Every backup left is exact: the one that was a link to models.json's inode, which the
+    // gateway wrote in place, was dropped with the file it could no longer stand for.
+    let set = std::fs::read_dir(st.join(".clawmigrate/backups"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let manifest = json(set.join("manifest.json"));
+    let mut kept = 0;
+    for f in manifest["files"].as_array().unwrap() {
+        let copy = set.join(f["backup"].as_str().unwrap());
+        if f["path"].as_str().unwrap() == models.to_str().unwrap() {
+            assert!(!copy.exists(), "the refused file's linked backup is still there");
+        } else if copy.exists() {
+            let sha = clawmigrate::document::sha256_hex(&std::fs::read(&copy).unwrap());
+            assert_eq!(f["sha256_before"].as_str().unwrap(), sha);
+            kept += 1;
+        }
+    }
+    assert!(kept > 0);
     // A new run re-plans on the gateway's bytes and finishes the job.
     sb.cli(&["migrate", "--yes"], &st).success();
     let v = json(&models);
