@@ -14,7 +14,8 @@
 # `cp -a` clone of the generated fleet, synced before timing so it does not pay for the clone's
 # dirty pages; clone and sync are not timed. Page caches cannot be dropped here, so every step
 # runs warm: one untimed `cat` over its fleet first. Steps run --runs times (default 3; the jq
-# script --jq-runs, default 1); the table shows the median seconds and the highest peak.
+# script --jq-runs, default 1), taking turns round by round so that a slow spell of the machine
+# falls on all of them; the table shows the median seconds and the highest peak.
 #
 # Targets (from the issue): dry-run <= 2x the read floor; apply <= 3x (read floor + write floor);
 # clawmigrate's peak RSS < 100 MB; "well ahead of the jq script", taken here as clawmigrate apply
@@ -106,27 +107,26 @@ timed() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-declare -A S C M R
-# bench KEY REPEATS SETUP CMD...: SETUP is a function run (untimed) before each repeat; it sets
-# FLEET (and SCRATCH). In CMD's words {FLEET} and {SCRATCH} are replaced with that run's dirs.
-bench() {
-  local key=$1 n=$2 setup=$3; shift 3
-  local secs=() cpus=() peak=0 rc=0 i
-  for ((i = 1; i <= n; i++)); do
-    $setup
-    local cmd=("${@//\{FLEET\}/$FLEET}")
-    cmd=("${cmd[@]//\{SCRATCH\}/${SCRATCH:-}}")
-    timed "$key" "${cmd[@]}"
-    secs+=("$SECS")
-    cpus+=("$CPU")
-    [ "$PEAK_KB" -gt "$peak" ] && peak=$PEAK_KB
-    [ "$RC" != 0 ] && rc=$RC
-    echo "   $key run $i: ${SECS}s wall, ${CPU}s cpu, $((PEAK_KB / 1024)) MB, exit $RC" >&2
-  done
-  S[$key]=$(printf '%s\n' "${secs[@]}" | median)
-  C[$key]=$(printf '%s\n' "${cpus[@]}" | median)
-  M[$key]=$peak
-  R[$key]=$rc
+declare -A S C M R SECS_OF CPUS_OF
+# once KEY SETUP CMD...: one timed run of CMD after SETUP, a function run untimed that sets FLEET
+# (and SCRATCH); in CMD's words {FLEET} and {SCRATCH} are replaced with that run's dirs.
+once() {
+  local key=$1 setup=$2; shift 2
+  $setup
+  local cmd=("${@//\{FLEET\}/$FLEET}")
+  cmd=("${cmd[@]//\{SCRATCH\}/${SCRATCH:-}}")
+  timed "$key" "${cmd[@]}"
+  SECS_OF[$key]+="$SECS "
+  CPUS_OF[$key]+="$CPU "
+  [ "$PEAK_KB" -gt "${M[$key]:-0}" ] && M[$key]=$PEAK_KB
+  [ "$RC" != 0 ] && R[$key]=$RC
+  echo "   $key: ${SECS}s wall, ${CPU}s cpu, $((PEAK_KB / 1024)) MB, exit $RC" >&2
+}
+# summarise KEY: the medians of its runs.
+summarise() {
+  S[$1]=$(printf '%s\n' ${SECS_OF[$1]} | median)
+  C[$1]=$(printf '%s\n' ${CPUS_OF[$1]} | median)
+  R[$1]=${R[$1]:-0}
 }
 
 # ------------------------------------------------------------------ setups
@@ -160,10 +160,16 @@ busy0=$(busy)
 [ "$busy0" -le 10 ] ||
   echo "fleet.sh: WARNING: the CPUs are ${busy0}% busy with other work; wall times will be skewed" >&2
 echo "== timing (warm page cache: one untimed cat over the fleet before each run)" >&2
-bench read "$runs" use_gen bash -c 'find "$1" -type f -name "*.json" -print0 | xargs -0 cat > /dev/null' _ {FLEET}
-bench write "$runs" scratch bash -c 'xargs -0 cp --parents -t "$2" < "$1" && sync' _ "$work/changed.list" {SCRATCH}
-bench dry "$runs" use_gen "$bin" migrate --dry-run --fleet {FLEET} --format json
-bench apply "$runs" apply_copy "$bin" migrate --yes --fleet {FLEET} --format json
+# The steps take turns, round after round, so a slow spell of the machine (or of its filesystem)
+# falls on every step alike instead of on whichever step ran then.
+for ((round = 1; round <= runs; round++)); do
+  echo "  round $round of $runs" >&2
+  once read use_gen bash -c 'find "$1" -type f -name "*.json" -print0 | xargs -0 cat > /dev/null' _ {FLEET}
+  once write scratch bash -c 'xargs -0 cp --parents -t "$2" < "$1" && sync' _ "$work/changed.list" {SCRATCH}
+  once dry use_gen "$bin" migrate --dry-run --fleet {FLEET} --format json
+  once apply apply_copy "$bin" migrate --yes --fleet {FLEET} --format json
+done
+for key in read write dry apply; do summarise $key; done
 applied=$FLEET # the last apply run's fleet
 set +e
 "$bin" migrate --check --fleet "$applied" > "$work/check.out" 2>&1
@@ -171,7 +177,10 @@ check_rc=$?
 set -e
 changed=$(find "$applied" -path '*/.clawmigrate/ledger.json' | wc -l)
 if [ "$skip_jq" = 0 ]; then
-  bench jq "$jq_runs" jq_copy bash "$here/jq_fix.sh" {FLEET}
+  for ((round = 1; round <= jq_runs; round++)); do
+    once jq jq_copy bash "$here/jq_fix.sh" {FLEET}
+  done
+  summarise jq
   cmp_line=$(node "$here/compare_fleets.js" "$applied" "$FLEET" 2> "$work/compare.err")
 fi
 
