@@ -179,7 +179,12 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
         )
     })?;
     let mut staged = Vec::new();
-    for ((f, (target, keep)), link) in plan.files.iter().zip(&targets).zip(set.links.iter().cloned()) {
+    for ((f, (target, keep)), link) in plan
+        .files
+        .iter()
+        .zip(&targets)
+        .zip(set.links.iter().cloned())
+    {
         let doc = &install.docs[f.doc];
         let temp = fsio::stage(target, f.after.as_bytes(), *keep, false)
             .map_err(|e| format!("{}: cannot write: {e}", doc.path.display()))?;

@@ -13,6 +13,7 @@ pub mod migration;
 pub mod patch;
 pub mod pipeline;
 pub mod plan;
+pub mod progress;
 pub mod render;
 pub mod saved;
 pub mod secrets;

@@ -4,6 +4,7 @@ use crate::ledger::Ledger;
 use crate::load::{self, Install};
 use crate::migration::Migration;
 use crate::plan::{self, Inputs, InstallPlan};
+use crate::progress::Progress;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -143,24 +144,27 @@ pub fn run_targets(
         each(&mut failed);
     }
     let mut keep = discover::dedup(target);
+    let progress = Progress::new(!target.fleets.is_empty(), None);
+    eager.iter().for_each(|_| progress.found_one());
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<InstallRoot>(4 * CHUNK);
-        let (fleets, depth) = (&target.fleets, target.fleet_depth);
+        let (fleets, depth, progress) = (&target.fleets, target.fleet_depth, &progress);
         let walker = scope.spawn(move || {
-            fleets
+            let errors = fleets
                 .iter()
-                .filter_map(|f| discover::fleet_walk(f, depth, &mut |r| drop(tx.send(r))).err())
-                .collect::<Vec<_>>()
+                .filter_map(|f| {
+                    discover::fleet_walk(f, depth, &mut |r| {
+                        progress.found_one();
+                        drop(tx.send(r))
+                    })
+                    .err()
+                })
+                .collect::<Vec<_>>();
+            progress.walk_done();
+            errors
         });
         let roots = eager.into_iter().chain(rx.iter()).filter(|r| keep(r));
-        drive(
-            roots,
-            !target.fleets.is_empty(),
-            &home,
-            migrations,
-            inputs,
-            &mut each,
-        );
+        drive(roots, progress, &home, migrations, inputs, &mut each);
         let mut errors: Vec<Report> = walker
             .join()
             .expect("the fleet walk does not panic")
@@ -174,24 +178,19 @@ pub fn run_targets(
 }
 
 /// Plans installs chunk by chunk, in parallel within a chunk, handing each chunk (in input
-/// order) to `each`; a progress line shows on a terminal for fleets.
+/// order) to `each`, and tells `progress`.
 ///
 /// Chunks are pipelined: while `each` handles (prints, applies, frees) one chunk, the next one is
 /// loaded and planned, so neither the serial printing nor apply's waits for the disk leave a core
 /// idle. At most two chunks are held at once, so memory stays flat at any fleet size.
 pub fn drive(
     roots: impl Iterator<Item = InstallRoot>,
-    fleet: bool,
+    progress: &Progress,
     home: &std::path::Path,
     migrations: &[&Migration],
     inputs: &Inputs,
     mut each: impl FnMut(&mut [Report]) + Send,
 ) {
-    let bar = if fleet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        indicatif::ProgressBar::new_spinner().with_message("installs")
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
     let mut roots = roots.peekable();
     let mut planned: Vec<Report> = Vec::new();
     while roots.peek().is_some() || !planned.is_empty() {
@@ -206,13 +205,13 @@ pub fn drive(
             },
             || {
                 if !done.is_empty() {
-                    bar.suspend(|| each(&mut done));
-                    bar.inc(done.len() as u64);
+                    progress.suspend(|| each(&mut done));
+                    progress.advance(done.len() as u64);
                     // Freeing a chunk's trees is real work too: spread it over the cores.
                     done.into_par_iter().for_each(drop);
                 }
             },
         );
     }
-    bar.finish_and_clear();
+    progress.finish();
 }

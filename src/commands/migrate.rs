@@ -5,6 +5,7 @@ use crate::discover::{self, InstallRoot, Target};
 use crate::migration::{Migration, Registry};
 use crate::pipeline;
 use crate::plan::Inputs;
+use crate::progress::Progress;
 use crate::render::{Counts, Mode, Sink};
 use crate::saved::SavedPlan;
 use std::io::Read;
@@ -55,7 +56,7 @@ impl Job<'_> {
         match &self.roots {
             Some(roots) => pipeline::drive(
                 roots.iter().cloned(),
-                roots.len() > 1,
+                &Progress::new(roots.len() > 1, Some(roots.len() as u64)),
                 &self.home,
                 &self.migrations,
                 &self.inputs,

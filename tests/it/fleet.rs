@@ -15,6 +15,26 @@ fn wait_for(mut cond: impl FnMut() -> bool, what: &str) {
     }
 }
 
+/// `n` copies of the demo install under `<sandbox>/fleet`, named `c000`, `c001`, …
+fn demo_fleet(sb: &Sandbox, n: usize) -> std::path::PathBuf {
+    let fleet = sb.path().join("fleet");
+    for i in 0..n {
+        copy_tree(Path::new(DEMO), &fleet.join(format!("c{i:03}")));
+    }
+    fleet
+}
+
+/// Reviews a fleet with `migrate --dry-run --plan-out PLAN`.
+fn save_plan(sb: &Sandbox, fleet: &Path, plan: &Path) {
+    sb.cmd()
+        .args(["migrate", "--dry-run", "--plan-out"])
+        .arg(plan)
+        .arg("--fleet")
+        .arg(fleet)
+        .assert()
+        .success();
+}
+
 /// Starts `migrate --yes` in the background with a pause between staging and renaming.
 fn spawn_paused_apply(sb: &Sandbox, st: &Path) -> std::process::Child {
     sb.std_cmd()
@@ -87,10 +107,7 @@ fn fleet_finds_installs_at_depth_in_a_stable_order() {
 #[test]
 fn fleet_apply_recaps_every_outcome_and_carries_on_past_failures() {
     let sb = Sandbox::new();
-    let fleet = sb.path().join("fleet");
-    for i in 0..70 {
-        copy_tree(Path::new(DEMO), &fleet.join(format!("c{i:03}")));
-    }
+    let fleet = demo_fleet(&sb, 70);
     write(fleet.join("c005/openclaw.json"), "{ broken");
     sb.cmd()
         .args(["migrate", "--yes", "--state-dir"])
@@ -131,18 +148,9 @@ fn fleet_apply_recaps_every_outcome_and_carries_on_past_failures() {
 #[test]
 fn saved_plan_applies_exactly_and_holds_no_secret() {
     let sb = Sandbox::new();
-    let fleet = sb.path().join("fleet");
-    for i in 0..3 {
-        copy_tree(Path::new(DEMO), &fleet.join(format!("c{i}")));
-    }
+    let fleet = demo_fleet(&sb, 3);
     let plan = sb.path().join("plan.json");
-    sb.cmd()
-        .args(["migrate", "--dry-run", "--plan-out"])
-        .arg(&plan)
-        .arg("--fleet")
-        .arg(&fleet)
-        .assert()
-        .success();
+    save_plan(&sb, &fleet, &plan);
     let text = read(&plan);
     assert!(
         !text.contains("sk-cp-demo-china-fedcba9876543210") && !text.contains("sk-api-demo-global"),
@@ -158,12 +166,12 @@ fn saved_plan_applies_exactly_and_holds_no_secret() {
         64
     );
     // One install moves after review: it is refused by name; the others apply.
-    let moved = fleet.join("c1/agents/main/agent/auth-profiles.json");
+    let moved = fleet.join("c001/agents/main/agent/auth-profiles.json");
     write(
         &moved,
         &read(&moved).replace("\"errorCount\": 0", "\"errorCount\": 1"),
     );
-    let c1 = tree(&fleet.join("c1"), true);
+    let c1 = tree(&fleet.join("c001"), true);
     let out = sb
         .cmd()
         .args(["migrate", "--yes", "--plan"])
@@ -179,8 +187,8 @@ fn saved_plan_applies_exactly_and_holds_no_secret() {
         "{}",
         stdout(&out)
     );
-    assert_eq!(tree(&fleet.join("c1"), true), c1);
-    for c in ["c0", "c2"] {
+    assert_eq!(tree(&fleet.join("c001"), true), c1);
+    for c in ["c000", "c002"] {
         let after: std::collections::BTreeMap<String, String> = saved["installs"]
             .as_array()
             .unwrap()
@@ -239,7 +247,10 @@ fn a_write_by_the_gateway_during_apply_is_never_lost() {
     for f in manifest["files"].as_array().unwrap() {
         let copy = set.join(f["backup"].as_str().unwrap());
         if f["path"].as_str().unwrap() == models.to_str().unwrap() {
-            assert!(!copy.exists(), "the refused file's linked backup is still there");
+            assert!(
+                !copy.exists(),
+                "the refused file's linked backup is still there"
+            );
         } else if copy.exists() {
             let sha = clawmigrate::document::sha256_hex(&std::fs::read(&copy).unwrap());
             assert_eq!(f["sha256_before"].as_str().unwrap(), sha);
@@ -316,4 +327,52 @@ fn an_install_named_by_two_targets_is_handled_once() {
     let v = json_of(&out);
     assert_eq!(v["summary"]["installs"], 1, "{v}");
     assert_eq!(v["summary"]["changed"], 1);
+}
+
+/// Runs the binary under `script`, which gives it a terminal, with stdout thrown away; returns
+/// what the terminal showed (stderr).
+fn on_a_terminal(sb: &Sandbox, args: &str, show_after_ms: &str) -> String {
+    let bin = env!("CARGO_BIN_EXE_clawmigrate");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &format!("{bin} {args} > /dev/null"), "/dev/null"])
+        .env_clear()
+        .env("HOME", sb.path())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .env("CLAWMIGRATE_PROGRESS_AFTER_MS", show_after_ms)
+        .output()
+        .expect("script (util-linux) runs the binary on a pseudo-terminal");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_long_fleet_run_on_a_terminal_shows_a_progress_bar() {
+    let sb = Sandbox::new();
+    let fleet = demo_fleet(&sb, 70);
+    let plan = sb.path().join("plan.json");
+    let dry = format!("migrate --dry-run --fleet {}", fleet.display());
+    // A short run draws nothing: the bar waits until a run has taken a while.
+    let short = on_a_terminal(&sb, &dry, "60000");
+    assert!(!short.contains(" installs"), "{short:?}");
+    // A long one shows it, counting installs as the walk finds them.
+    let long = on_a_terminal(&sb, &dry, "0");
+    assert!(long.contains(" installs"), "{long:?}");
+    // With the total known (a saved plan), it is a bar of done / total.
+    save_plan(&sb, &fleet, &plan);
+    let apply = on_a_terminal(
+        &sb,
+        &format!("migrate --plan {} --yes", plan.display()),
+        "0",
+    );
+    assert!(apply.contains("/70 installs"), "{apply:?}");
+    // Not on a terminal, there is no bar at all.
+    let out = sb
+        .cmd()
+        .args(["migrate", "--check", "--fleet"])
+        .arg(&fleet)
+        .env("CLAWMIGRATE_PROGRESS_AFTER_MS", "0")
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains("installs"), "{}", stderr(&out));
 }
