@@ -164,19 +164,21 @@ fn refuse_included(config: &Value, path: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The pointers of every `$include` in the config.
-fn include_paths(v: &Value, at: &mut Vec<String>, out: &mut Vec<String>) {
+/// The pointers of every `$include` in the config. The walk borrows keys and builds a pointer
+/// only where one is found: configs are walked whole on every run.
+fn include_paths<'a>(v: &'a Value, at: &mut Vec<Token<'a>>, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
             if m.contains_key("$include") {
-                out.push(if at.is_empty() {
+                let toks: Vec<String> = at.iter().map(Token::to_string).collect();
+                out.push(if toks.is_empty() {
                     "/".to_string()
                 } else {
-                    patch::pointer(at)
+                    patch::pointer(&toks)
                 });
             }
             for (k, v) in m.iter().filter(|(_, v)| v.is_object() || v.is_array()) {
-                at.push(k.clone());
+                at.push(Token::Key(k));
                 include_paths(v, at, out);
                 at.pop();
             }
@@ -187,12 +189,27 @@ fn include_paths(v: &Value, at: &mut Vec<String>, out: &mut Vec<String>) {
                 .enumerate()
                 .filter(|(_, v)| v.is_object() || v.is_array())
             {
-                at.push(i.to_string());
+                at.push(Token::Index(i));
                 include_paths(v, at, out);
                 at.pop();
             }
         }
         _ => {}
+    }
+}
+
+/// One step of a path into a tree.
+enum Token<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+impl std::fmt::Display for Token<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Token::Key(k) => f.write_str(k),
+            Token::Index(i) => write!(f, "{i}"),
+        }
     }
 }
 
