@@ -375,6 +375,56 @@ fn agent_dir_outside_agents_is_migrated() {
 }
 
 #[test]
+fn a_file_on_another_filesystem_is_backed_up_by_copy_and_rolled_back() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    // /dev/shm is a tmpfs: a hard link from there into the install's backups is impossible.
+    let shm = tempfile::tempdir_in("/dev/shm").expect("a tmpfs at /dev/shm");
+    let dev = |p: &std::path::Path| std::fs::metadata(p).unwrap().dev();
+    assert_ne!(
+        dev(shm.path()),
+        dev(&st),
+        "/dev/shm must be another filesystem"
+    );
+    let outside = shm.path().join("cn-agent");
+    copy_tree(&st.join("agents/minimax-cn/agent"), &outside);
+    std::fs::remove_dir_all(st.join("agents/minimax-cn")).unwrap();
+    let cfg = read(st.join("openclaw.json")).replace(
+        r#"{ id: "minimax-cn", name: "MiniMax CN" }"#,
+        &format!(
+            r#"{{ id: "minimax-cn", name: "MiniMax CN", agentDir: "{}" }}"#,
+            outside.display()
+        ),
+    );
+    write(st.join("openclaw.json"), &cfg);
+    let models = outside.join("models.json");
+    let (old, old_ino) = (read(&models), std::fs::metadata(&models).unwrap().ino());
+    sb.cli(&["migrate", "--yes"], &st).success();
+    assert_ne!(read(&models), old);
+    let set = std::fs::read_dir(st.join(".clawmigrate/backups"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let manifest = json(set.join("manifest.json"));
+    let entry = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str() == models.to_str())
+        .unwrap()
+        .clone();
+    let copy = set.join(entry["backup"].as_str().unwrap());
+    let meta = std::fs::metadata(&copy).unwrap();
+    assert_ne!(meta.ino(), old_ino);
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(read(&copy), old);
+    sb.cli(&["rollback", "--yes"], &st).success();
+    assert_eq!(read(&models), old);
+}
+
+#[test]
 fn stale_agent_dirs_are_found_by_the_scan() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
