@@ -211,12 +211,7 @@ fn modes_are_kept_and_backups_are_private() {
     );
     let backups = st.join(".clawmigrate/backups");
     assert_eq!(mode(&backups), 0o700);
-    let set = std::fs::read_dir(&backups)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let set = only_backup_set(&st);
     assert_eq!(mode(&set), 0o700);
     let manifest = json(set.join("manifest.json"));
     let files = manifest["files"].as_array().unwrap();
@@ -401,12 +396,7 @@ fn a_file_on_another_filesystem_is_backed_up_by_copy_and_rolled_back() {
     let (old, old_ino) = (read(&models), std::fs::metadata(&models).unwrap().ino());
     sb.cli(&["migrate", "--yes"], &st).success();
     assert_ne!(read(&models), old);
-    let set = std::fs::read_dir(st.join(".clawmigrate/backups"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let set = only_backup_set(&st);
     let manifest = json(set.join("manifest.json"));
     let entry = manifest["files"]
         .as_array()

@@ -236,12 +236,7 @@ fn a_write_by_the_gateway_during_apply_is_never_lost() {
     );
     // Every backup left is exact: the one that was a link to models.json's inode, which the
     // gateway wrote in place, was dropped with the file it could no longer stand for.
-    let set = std::fs::read_dir(st.join(".clawmigrate/backups"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let set = only_backup_set(&st);
     let manifest = json(set.join("manifest.json"));
     let mut kept = 0;
     for f in manifest["files"].as_array().unwrap() {

@@ -89,6 +89,16 @@ pub fn tree(dir: &Path, with_tool_dir: bool) -> BTreeMap<PathBuf, Vec<u8>> {
         .collect()
 }
 
+/// The backup set of an install that has had one run.
+pub fn only_backup_set(st: &Path) -> PathBuf {
+    let sets: Vec<PathBuf> = std::fs::read_dir(st.join(".clawmigrate/backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    sets.into_iter().next().unwrap()
+}
+
 pub fn read(p: impl AsRef<Path>) -> String {
     std::fs::read_to_string(p).unwrap()
 }
