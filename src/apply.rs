@@ -49,8 +49,8 @@ struct StagedFile {
     /// The sha256 its bytes must still have right before the rename.
     planned: Option<String>,
     temp: Staged,
-    /// Its backup when that is a hard link to its inode.
-    link: Option<PathBuf>,
+    /// Its backup when that is a hard link to its inode (removed unless sealed after the rename).
+    link: Option<backup::LinkedBackup>,
 }
 
 /// The first planned file whose bytes moved since it was read, if any.
@@ -179,12 +179,7 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
         )
     })?;
     let mut staged = Vec::new();
-    for ((f, (target, keep)), link) in plan
-        .files
-        .iter()
-        .zip(&targets)
-        .zip(set.links.iter().cloned())
-    {
+    for ((f, (target, keep)), link) in plan.files.iter().zip(&targets).zip(set.links) {
         let doc = &install.docs[f.doc];
         let temp = fsio::stage(target, f.after.as_bytes(), *keep, false)
             .map_err(|e| format!("{}: cannot write: {e}", doc.path.display()))?;
@@ -239,23 +234,16 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
 /// Renames every staged file, re-checking each right before its rename; stops at the first
 /// that cannot be renamed.
 fn commit(p: &mut Prepared) -> Result<(), String> {
-    let mut rest = std::mem::take(&mut p.staged).into_iter();
     let (run_id, files) = (&p.run.id, &mut p.run.files);
-    let result = rest.by_ref().try_for_each(|f| {
-        let renamed = rename_checked(f.temp, &f.path, f.planned.as_deref(), run_id);
-        match (&renamed, &f.link) {
-            (Ok(()), Some(link)) => backup::seal(link),
-            // Not renamed, so the file keeps its inode: its linked backup must not follow it.
-            (Err(_), Some(link)) => backup::unlink(link),
-            _ => {}
+    // A file not renamed keeps its inode: dropping its linked backup unsealed removes it.
+    std::mem::take(&mut p.staged).into_iter().try_for_each(|f| {
+        rename_checked(f.temp, &f.path, f.planned.as_deref(), run_id)?;
+        files.push(f.path.display().to_string());
+        if let Some(link) = f.link {
+            link.seal();
         }
-        if renamed.is_ok() {
-            files.push(f.path.display().to_string());
-        }
-        renamed
-    });
-    rest.filter_map(|f| f.link).for_each(|l| backup::unlink(&l));
-    result
+        Ok(())
+    })
 }
 
 fn rename_checked(

@@ -76,7 +76,7 @@ pub fn create(
                     .link_from
                     .is_some_and(|from| std::fs::hard_link(from, &copy).is_ok());
                 if linked {
-                    links.push(Some(copy));
+                    links.push(Some(LinkedBackup(Some(copy))));
                 } else {
                     fsio::stage(&copy, bytes, None, durable)?.commit()?;
                     links.push(None);
@@ -115,19 +115,30 @@ pub fn create(
 pub struct Set {
     pub dir: PathBuf,
     /// Per item, the copy that is a hard link to the file's inode (see [`create`]).
-    pub links: Vec<Option<PathBuf>>,
+    pub links: Vec<Option<LinkedBackup>>,
 }
 
-/// Once its file was renamed over, a linked copy is the only name of the old inode: make it
-/// private like a written copy.
-pub fn seal(link: &Path) {
-    let _ = std::fs::set_permissions(link, std::fs::Permissions::from_mode(0o600));
+/// A backup that is a hard link to a live file's inode. Sealed once the file was renamed over
+/// (it is then the old inode's only name). Dropped unsealed (the file was not renamed, whatever
+/// the reason), it is removed, so the set never changes with the live file; the manifest still
+/// records the file's hash.
+pub struct LinkedBackup(Option<PathBuf>);
+
+impl LinkedBackup {
+    /// Makes the copy private like a written one: 0600.
+    pub fn seal(mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600));
+        }
+    }
 }
 
-/// A file that was not renamed over still shares its inode with the linked copy: drop the copy,
-/// so the set never changes with the live file (the manifest still records its hash).
-pub fn unlink(link: &Path) {
-    let _ = std::fs::remove_file(link);
+impl Drop for LinkedBackup {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 pub fn read_manifest(dir: &Path) -> Result<Manifest, String> {
