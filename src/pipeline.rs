@@ -165,7 +165,7 @@ pub fn run_targets(
             progress.walk_done();
             errors
         });
-        let roots = eager.into_iter().chain(rx.iter()).filter(|r| keep(r));
+        let roots = eager.into_iter().chain(rx).filter(move |r| keep(r));
         drive(roots, progress, &home, migrations, inputs, &mut each);
         let mut errors: Vec<Report> = walker
             .join()
@@ -186,20 +186,20 @@ pub fn run_targets(
 /// loaded and planned, so neither the serial printing nor apply's waits for the disk leave a core
 /// idle. At most two chunks are held at once, so memory stays flat at any fleet size.
 pub fn drive(
-    roots: impl Iterator<Item = InstallRoot>,
+    mut roots: impl Iterator<Item = InstallRoot> + Send,
     progress: &Progress,
     home: &std::path::Path,
     migrations: &[&Migration],
     inputs: &Inputs,
     mut each: impl FnMut(&mut [Report]) + Send,
 ) {
-    let mut roots = roots.peekable();
     let mut planned: Vec<Report> = Vec::new();
-    while roots.peek().is_some() || !planned.is_empty() {
-        let chunk: Vec<InstallRoot> = roots.by_ref().take(CHUNK).collect();
+    loop {
         let mut done = std::mem::take(&mut planned);
         (planned, ()) = rayon::join(
             || {
+                // Taken here, so a slow walk for the next installs never holds up the output.
+                let chunk: Vec<InstallRoot> = roots.by_ref().take(CHUNK).collect();
                 chunk
                     .par_iter()
                     .map(|r| prepare_one(r, home, migrations, inputs))
@@ -214,6 +214,9 @@ pub fn drive(
                 }
             },
         );
+        if planned.is_empty() {
+            break;
+        }
     }
     progress.finish();
 }
