@@ -192,11 +192,6 @@ pub fn apply(doc: &mut Value, op: &Op) -> Result<(), String> {
     }
 }
 
-/// Applies a list of operations in order.
-pub fn apply_all<'a>(doc: &mut Value, ops: impl IntoIterator<Item = &'a Op>) -> Result<(), String> {
-    ops.into_iter().try_for_each(|op| apply(doc, op))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

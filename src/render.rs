@@ -317,13 +317,8 @@ impl Sink {
         }
     }
 
-    pub fn push(&mut self, r: &Report) {
-        let text = self.render(r);
-        self.push_rendered(r, &text);
-    }
-
     /// Renders one install (pure, so a chunk can be rendered in parallel).
-    pub fn render(&self, r: &Report) -> String {
+    fn render(&self, r: &Report) -> String {
         if self.json {
             serde_json::to_string(&install_json(r, self.mode != Mode::Status)).unwrap()
         } else {
@@ -332,7 +327,7 @@ impl Sink {
     }
 
     /// Prints an install rendered by [`Sink::render`] and counts it.
-    pub fn push_rendered(&mut self, r: &Report, text: &str) {
+    fn push_rendered(&mut self, r: &Report, text: &str) {
         let first = self.counts.installs == 0;
         self.counts.add(r);
         let sep = match (first, self.json) {
