@@ -4,11 +4,10 @@
 use crate::backup::{self, Item};
 use crate::document::{FileKind, sha256_hex};
 use crate::fsio::{self, Staged};
-use crate::ledger::{Applied, Ledger, Run, RunKind};
-use crate::load;
+use crate::ledger::{Applied, Run, RunKind};
 use crate::lock::{self, FileLock, InstallLock};
 use crate::migration::Migration;
-use crate::pipeline::{Outcome, Report};
+use crate::pipeline::{self, Outcome, Report};
 use crate::plan::{self, FindingKind, Inputs, MigrationState};
 use crate::saved::SavedPlan;
 use rayon::prelude::*;
@@ -82,23 +81,17 @@ fn ops_by_path(r: &Report) -> BTreeMap<PathBuf, String> {
 /// Re-reads and re-plans an install whose file moved; accepted only when the very same
 /// operations come out (the other writer changed something else in the file).
 fn replan(r: &mut Report, ctx: &Ctx, path: &Path) -> Result<(), String> {
-    let install = load::load(&r.root, ctx.home).map_err(|e| e.to_string())?;
-    let ledger = Ledger::read(&r.root.state_dir)?;
-    let fresh = plan::plan(&install, ctx.migrations, &ledger.applied(), ctx.inputs)?;
-    let before = ops_by_path(r);
-    let redactor = fresh.redactor.clone();
-    let mut next = Report {
-        root: r.root.clone(),
-        install: Some(install),
-        ledger,
-        plan: Some(fresh),
-        outcome: Outcome::Pending,
-        run_id: None,
-    };
-    if ops_by_path(&next) != before || next.plan.as_ref().unwrap().blocked() {
-        return Err(redactor.redact(&format!("{} changed since it was planned and the changes now planned differ; nothing of this install was written — run clawmigrate again to review the new plan", path.display())));
+    let mut next = pipeline::prepare_one(&r.root, ctx.home, ctx.migrations, ctx.inputs);
+    if let Outcome::Failed(e) = &next.outcome {
+        return Err(e.clone());
     }
-    let plan = next.plan.as_mut().unwrap();
+    if next.outcome != Outcome::Pending || ops_by_path(&next) != ops_by_path(r) {
+        return Err(format!(
+            "{} changed since it was planned and the changes now planned differ; nothing of this install was written — run clawmigrate again to review the new plan",
+            path.display()
+        ));
+    }
+    let plan = next.plan.as_mut().expect("a pending install has a plan");
     plan.findings.push(plan::Finding {
         migration: String::new(),
         kind: FindingKind::Note,

@@ -259,34 +259,75 @@ fn a_write_by_the_gateway_during_apply_is_never_lost() {
     assert!(v["providers"].get("minimax-cn").is_none());
 }
 
-#[test]
-fn a_gateway_holding_the_auth_lock_is_waited_for_and_its_write_kept() {
-    let sb = Sandbox::new();
-    let st = sb.demo("state");
+/// Runs `migrate --yes` on the demo while "the gateway" holds main's auth lock; under the lock
+/// it rewrites the auth store with `gateway`, then lets go. Returns the run and the store's path.
+fn apply_behind_the_gateway(
+    sb: &Sandbox,
+    st: &Path,
+    gateway: impl FnOnce(&str) -> String,
+) -> (std::process::Output, std::path::PathBuf) {
     let auth = st.join("agents/main/agent/auth-profiles.json");
     let lock = st.join("agents/main/agent/auth-profiles.json.lock");
     std::fs::create_dir(&lock).unwrap();
     let child = sb
         .std_cmd()
         .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
+        .arg(st)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(400));
-    // The gateway, under its lock, records usage, then releases the lock.
-    write(
-        &auth,
-        &read(&auth).replace("\"errorCount\": 0", "\"errorCount\": 3"),
-    );
+    write(&auth, &gateway(&read(&auth)));
     std::fs::remove_dir(&lock).unwrap();
-    let out = child.wait_with_output().unwrap();
+    (child.wait_with_output().unwrap(), auth)
+}
+
+#[test]
+fn a_gateway_holding_the_auth_lock_is_waited_for_and_its_write_kept() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    // The gateway, under its lock, records usage: the same change is planned again on it.
+    let (out, auth) = apply_behind_the_gateway(&sb, &st, |t| {
+        t.replace("\"errorCount\": 0", "\"errorCount\": 3")
+    });
     let s = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{s}");
     assert!(s.contains("re-planned"), "{s}");
     let v = json(&auth);
     assert_eq!(v["usageStats"]["minimax:default"]["errorCount"], 3);
     assert!(v["profiles"].get("minimax-cn:default").is_some());
+}
+
+#[test]
+fn a_gateway_write_that_changes_the_plan_refuses_the_install() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let before = tree(&st, false);
+    // Under its lock the gateway adds the profile itself: the plan made before no longer holds.
+    let (out, auth) = apply_behind_the_gateway(&sb, &st, |t| {
+        t.replacen(
+            "\"profiles\": {",
+            "\"profiles\": {\n    \"minimax-cn:default\": { \"type\": \"api_key\", \"provider\": \"minimax-cn\", \"key\": \"sk-cp-from-the-gateway-0000\" },",
+            1,
+        )
+    });
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{s}");
+    assert!(
+        s.contains(&format!("{} changed since it was planned and the changes now planned differ; nothing of this install was written", auth.display())),
+        "{s}"
+    );
+    // Nothing but the gateway's own write changed.
+    let rel = auth.strip_prefix(&st).unwrap();
+    let (mut before, mut after) = (before, tree(&st, false));
+    let gateway = after.remove(rel).unwrap();
+    assert!(
+        String::from_utf8(gateway)
+            .unwrap()
+            .contains("sk-cp-from-the-gateway-0000")
+    );
+    before.remove(rel);
+    assert_eq!(after, before);
 }
 
 #[test]
