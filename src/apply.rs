@@ -40,6 +40,8 @@ struct Prepared {
     _auth_locks: Vec<FileLock>,
     staged: Vec<StagedFile>,
     run: Run,
+    /// The directories written in (the state dir, and each file's real one), for the barriers.
+    dirs: Vec<PathBuf>,
 }
 
 /// A file's replacement, written beside it and waiting for its rename.
@@ -216,11 +218,18 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
     r.ledger
         .write(&state, false)
         .map_err(|e| format!("{}: cannot write the ledger: {e}", state.display()))?;
+    let mut dirs = vec![state];
+    dirs.extend(
+        targets
+            .iter()
+            .filter_map(|(t, _)| t.parent().map(Path::to_path_buf)),
+    );
     Ok(Prepared {
         _install_lock: install_lock,
         _auth_locks: auth_locks,
         staged,
         run,
+        dirs,
     })
 }
 
@@ -273,23 +282,6 @@ fn barrier(dirs: &[PathBuf]) {
     }
 }
 
-fn dirs_of(reports: &[Report]) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    for r in reports.iter().filter(|r| r.outcome == Outcome::Pending) {
-        dirs.push(r.root.state_dir.clone());
-        if let (Some(i), Some(p)) = (&r.install, &r.plan) {
-            dirs.extend(
-                p.files
-                    .iter()
-                    .filter_map(|f| i.docs[f.doc].path.parent().map(Path::to_path_buf)),
-            );
-        }
-    }
-    dirs.sort();
-    dirs.dedup();
-    dirs
-}
-
 /// A pause between staging and renaming, for tests that write files during a run.
 fn test_pause() {
     if let Some(ms) = std::env::var("CLAWMIGRATE_TEST_PAUSE_MS")
@@ -319,7 +311,14 @@ pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
             }
         })
         .collect();
-    let dirs = dirs_of(reports);
+    // The filesystems the batch wrote on: a symlinked file's target may be on another one.
+    let mut dirs: Vec<PathBuf> = prepared
+        .iter()
+        .flatten()
+        .flat_map(|p| p.dirs.clone())
+        .collect();
+    dirs.sort();
+    dirs.dedup();
     barrier(&dirs);
     test_pause();
     reports
