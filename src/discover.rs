@@ -28,6 +28,16 @@ pub struct InstallRoot {
     pub config_path: PathBuf,
 }
 
+impl InstallRoot {
+    /// The install whose state dir is `dir`, with the config OpenClaw would read there.
+    pub fn at(dir: &Path) -> InstallRoot {
+        InstallRoot {
+            state_dir: dir.to_path_buf(),
+            config_path: config_in(dir),
+        }
+    }
+}
+
 /// An agent and the directory holding its `auth-profiles.json` and `models.json`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Agent {
@@ -73,11 +83,15 @@ pub fn expand_tilde(p: &str, home: &Path) -> PathBuf {
 
 /// The first config file that exists in `dir`, else the canonical `dir/openclaw.json`.
 pub fn config_in(dir: &Path) -> PathBuf {
+    existing_config(dir).unwrap_or_else(|| dir.join(CONFIG_NAMES[0]))
+}
+
+/// The first config file that exists in `dir`, if any.
+fn existing_config(dir: &Path) -> Option<PathBuf> {
     CONFIG_NAMES
         .iter()
         .map(|n| dir.join(n))
         .find(|p| p.is_file())
-        .unwrap_or_else(|| dir.join(CONFIG_NAMES[0]))
 }
 
 /// The install OpenClaw itself would use (`src/config/paths.ts`), honouring `--profile`.
@@ -146,10 +160,7 @@ pub fn state_dir_install(dir: &Path) -> Result<InstallRoot, TargetError> {
             message: "not a directory; check the --state-dir path".into(),
         });
     }
-    Ok(InstallRoot {
-        state_dir: dir.to_path_buf(),
-        config_path: config_in(dir),
-    })
+    Ok(InstallRoot::at(dir))
 }
 
 /// Every install below `dir` (a directory holding a config file), at most `depth` levels down;
@@ -181,10 +192,10 @@ pub fn fleet_walk(
             walk.skip_current_dir();
             continue;
         }
-        if CONFIG_NAMES.iter().any(|n| entry.path().join(n).is_file()) {
+        if let Some(config_path) = existing_config(entry.path()) {
             found(InstallRoot {
                 state_dir: entry.path().to_path_buf(),
-                config_path: config_in(entry.path()),
+                config_path,
             });
             walk.skip_current_dir();
         }

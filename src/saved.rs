@@ -125,10 +125,6 @@ impl SavedPlan {
         Ok(plan)
     }
 
-    pub fn state_dirs(&self) -> Vec<PathBuf> {
-        self.installs.iter().map(|i| i.state_dir.clone()).collect()
-    }
-
     /// Checks that an install's fresh plan is exactly the saved one: same files, each with the
     /// same bytes before and after. Names the first file that differs.
     pub fn check(&self, r: &Report) -> Result<(), String> {

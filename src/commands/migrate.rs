@@ -113,12 +113,9 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
         None => None,
     };
     let roots = saved.as_ref().map(|p| {
-        p.state_dirs()
+        p.installs
             .iter()
-            .map(|d| InstallRoot {
-                state_dir: d.clone(),
-                config_path: discover::config_in(d),
-            })
+            .map(|i| InstallRoot::at(&i.state_dir))
             .collect()
     });
     let job = Job {
