@@ -260,6 +260,12 @@ pub struct InstallPlan {
 }
 
 impl InstallPlan {
+    /// A file's RFC 6902 patch as JSON with every credential masked (JSON output, saved plans).
+    pub fn masked_patch(&self, f: &FilePlan) -> Value {
+        self.redactor
+            .redact_value(&serde_json::to_value(&f.ops).expect("operations serialise"))
+    }
+
     pub fn blocked(&self) -> bool {
         self.findings.iter().any(|f| f.kind != FindingKind::Note)
     }

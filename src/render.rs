@@ -404,9 +404,7 @@ fn install_json(r: &Report, with_patches: bool) -> Value {
                 "sha256_after": f.sha_after,
             });
             if with_patches {
-                fv["patch"] = plan
-                    .redactor
-                    .redact_value(&serde_json::to_value(&f.ops).unwrap());
+                fv["patch"] = plan.masked_patch(f);
             }
             fv
         })

@@ -77,9 +77,7 @@ impl SavedPlan {
                     kind: doc.kind,
                     sha256_before: doc.sha256(),
                     sha256_after: f.sha_after.clone(),
-                    patch: plan
-                        .redactor
-                        .redact_value(&serde_json::to_value(&f.ops).unwrap()),
+                    patch: plan.masked_patch(f),
                 }
             })
             .collect();
