@@ -301,20 +301,29 @@ pub struct Sink {
     json: bool,
     mode: Mode,
     pub counts: Counts,
+    /// stdout, with colour decided once (terminal, `NO_COLOR`) rather than per write.
+    out: anstream::AutoStream<std::io::Stdout>,
 }
 
 impl Sink {
     pub fn start(json: bool, mode: Mode) -> Sink {
-        if json {
-            let head = json!({"schema": JSON_SCHEMA, "tool": {"name": "clawmigrate", "version": env!("CARGO_PKG_VERSION")}, "mode": mode.name()});
-            let head = serde_json::to_string(&head).unwrap();
-            print_out(&format!("{},\n\"installs\": [", &head[..head.len() - 1]));
-        }
-        Sink {
+        let mut sink = Sink {
             json,
             mode,
             counts: Counts::default(),
+            out: anstream::stdout(),
+        };
+        if json {
+            let head = json!({"schema": JSON_SCHEMA, "tool": {"name": "clawmigrate", "version": env!("CARGO_PKG_VERSION")}, "mode": mode.name()});
+            let head = serde_json::to_string(&head).unwrap();
+            sink.print(&format!("{},\n\"installs\": [", &head[..head.len() - 1]));
         }
+        sink
+    }
+
+    fn print(&mut self, s: &str) {
+        use std::io::Write as _;
+        let _ = self.out.write_all(s.as_bytes());
     }
 
     /// Renders one install (pure, so a chunk can be rendered in parallel).
@@ -326,42 +335,35 @@ impl Sink {
         }
     }
 
-    /// Prints an install rendered by [`Sink::render`] and counts it.
-    fn push_rendered(&mut self, r: &Report, text: &str) {
-        let first = self.counts.installs == 0;
-        self.counts.add(r);
-        let sep = match (first, self.json) {
-            (true, true) => "\n",
-            (false, true) => ",\n",
-            (true, false) => "",
-            (false, false) => "\n",
-        };
-        print_out(&format!("{sep}{text}"));
-    }
-
-    /// Renders a chunk in parallel and prints it in order.
+    /// Renders a chunk in parallel, counts it and prints it in order, in one write.
     pub fn push_all(&mut self, chunk: &[Report]) {
         use rayon::prelude::*;
         let texts: Vec<String> = chunk.par_iter().map(|r| self.render(r)).collect();
-        for (r, t) in chunk.iter().zip(&texts) {
-            self.push_rendered(r, t);
+        let mut all = String::new();
+        for (r, text) in chunk.iter().zip(&texts) {
+            let first = self.counts.installs == 0;
+            self.counts.add(r);
+            all.push_str(match (first, self.json) {
+                (true, true) => "\n",
+                (false, true) => ",\n",
+                (true, false) => "",
+                (false, false) => "\n",
+            });
+            all.push_str(text);
         }
+        self.print(&all);
     }
 
-    pub fn finish(self) -> Counts {
-        if self.json {
-            print_out(&format!("\n],\n\"summary\": {}}}\n", self.counts.json()));
+    pub fn finish(mut self) -> Counts {
+        let end = if self.json {
+            format!("\n],\n\"summary\": {}}}\n", self.counts.json())
         } else {
-            print_out(&format!("\n{}\n", self.counts.line(self.mode)));
-        }
+            format!("\n{}\n", self.counts.line(self.mode))
+        };
+        self.print(&end);
+        let _ = std::io::Write::flush(&mut self.out);
         self.counts
     }
-}
-
-fn print_out(s: &str) {
-    use std::io::Write as _;
-    let mut out = anstream::stdout().lock();
-    let _ = out.write_all(s.as_bytes());
 }
 
 fn install_json(r: &Report, with_patches: bool) -> Value {
