@@ -94,33 +94,29 @@ impl<'a> Workspace<'a> {
         Ok(())
     }
 
-    /// Replaces a value, guarded by a `test` of the value it replaces.
-    pub fn replace(&mut self, doc: usize, path: String, value: Value) -> Result<(), String> {
-        let old = patch::get(self.value(doc), &path)
+    /// A `test` of the value now at `path`, which guards the operation that follows.
+    fn guard(&mut self, doc: usize, path: &str) -> Result<(), String> {
+        let old = patch::get(self.value(doc), path)
             .cloned()
             .ok_or_else(|| format!("no value at {path}"))?;
         self.emit(
             doc,
             Op::Test {
-                path: path.clone(),
+                path: path.to_string(),
                 value: old,
             },
-        )?;
+        )
+    }
+
+    /// Replaces a value, guarded by a `test` of the value it replaces.
+    pub fn replace(&mut self, doc: usize, path: String, value: Value) -> Result<(), String> {
+        self.guard(doc, &path)?;
         self.emit(doc, Op::Replace { path, value })
     }
 
     /// Removes a value, guarded by a `test` of the value it removes.
     pub fn remove(&mut self, doc: usize, path: String) -> Result<(), String> {
-        let old = patch::get(self.value(doc), &path)
-            .cloned()
-            .ok_or_else(|| format!("no value at {path}"))?;
-        self.emit(
-            doc,
-            Op::Test {
-                path: path.clone(),
-                value: old,
-            },
-        )?;
+        self.guard(doc, &path)?;
         self.emit(doc, Op::Remove { path })
     }
 

@@ -346,19 +346,24 @@ fn default_target_honours_env_and_profile() {
     );
 }
 
+/// Moves the demo's minimax-cn agent dir to `to` (maybe on another filesystem) and points the
+/// config's `agentDir` at it, written as `agent_dir`.
+fn move_cn_agent(st: &std::path::Path, to: &std::path::Path, agent_dir: &str) {
+    copy_tree(&st.join("agents/minimax-cn/agent"), to);
+    std::fs::remove_dir_all(st.join("agents/minimax-cn")).unwrap();
+    let cfg = read(st.join("openclaw.json")).replace(
+        r#"{ id: "minimax-cn", name: "MiniMax CN" }"#,
+        &format!(r#"{{ id: "minimax-cn", name: "MiniMax CN", agentDir: "{agent_dir}" }}"#),
+    );
+    write(st.join("openclaw.json"), &cfg);
+}
+
 #[test]
 fn agent_dir_outside_agents_is_migrated() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
     let outside = sb.path().join("elsewhere/cn-agent");
-    std::fs::create_dir_all(outside.parent().unwrap()).unwrap();
-    std::fs::rename(st.join("agents/minimax-cn/agent"), &outside).unwrap();
-    std::fs::remove_dir(st.join("agents/minimax-cn")).unwrap();
-    let cfg = read(st.join("openclaw.json")).replace(
-        r#"{ id: "minimax-cn", name: "MiniMax CN" }"#,
-        r#"{ id: "minimax-cn", name: "MiniMax CN", agentDir: "~/elsewhere/cn-agent" }"#,
-    );
-    write(st.join("openclaw.json"), &cfg);
+    move_cn_agent(&st, &outside, "~/elsewhere/cn-agent");
     sb.cli(&["migrate", "--yes"], &st).success();
     let auth = json(outside.join("auth-profiles.json"));
     assert!(auth["profiles"].get("minimax-cn:default").is_some());
@@ -382,16 +387,7 @@ fn a_file_on_another_filesystem_is_backed_up_by_copy_and_rolled_back() {
         "/dev/shm must be another filesystem"
     );
     let outside = shm.path().join("cn-agent");
-    copy_tree(&st.join("agents/minimax-cn/agent"), &outside);
-    std::fs::remove_dir_all(st.join("agents/minimax-cn")).unwrap();
-    let cfg = read(st.join("openclaw.json")).replace(
-        r#"{ id: "minimax-cn", name: "MiniMax CN" }"#,
-        &format!(
-            r#"{{ id: "minimax-cn", name: "MiniMax CN", agentDir: "{}" }}"#,
-            outside.display()
-        ),
-    );
-    write(st.join("openclaw.json"), &cfg);
+    move_cn_agent(&st, &outside, &outside.display().to_string());
     let models = outside.join("models.json");
     let (old, old_ino) = (read(&models), std::fs::metadata(&models).unwrap().ino());
     sb.cli(&["migrate", "--yes"], &st).success();
