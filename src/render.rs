@@ -335,23 +335,22 @@ impl Sink {
         }
     }
 
-    /// Renders a chunk in parallel, counts it and prints it in order, in one write.
+    /// Renders a chunk in parallel, counts it and prints it in order.
     pub fn push_all(&mut self, chunk: &[Report]) {
         use rayon::prelude::*;
         let texts: Vec<String> = chunk.par_iter().map(|r| self.render(r)).collect();
-        let mut all = String::new();
         for (r, text) in chunk.iter().zip(&texts) {
             let first = self.counts.installs == 0;
             self.counts.add(r);
-            all.push_str(match (first, self.json) {
+            let sep = match (first, self.json) {
                 (true, true) => "\n",
                 (false, true) => ",\n",
                 (true, false) => "",
                 (false, false) => "\n",
-            });
-            all.push_str(text);
+            };
+            self.print(sep);
+            self.print(text);
         }
-        self.print(&all);
     }
 
     pub fn finish(mut self) -> Counts {
