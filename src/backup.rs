@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
-    /// The file's path as it was planned.
+    /// The file's location relative to the install (see `location`), never an absolute path.
     pub path: String,
     /// The backup copy's name inside the set; `None` when the run created the file.
     pub backup: Option<String>,
     pub sha256_before: Option<String>,
-    pub sha256_after: String,
+    /// `None` when the run removed the file.
+    pub sha256_after: Option<String>,
     /// The file's mode before the run (octal), when it existed.
     pub mode: Option<u32>,
 }
@@ -32,13 +33,15 @@ pub fn set_dir(state_dir: &Path, run_id: &str) -> PathBuf {
 /// What to save of one file: its path, the bytes before (if it existed) and the hash after.
 pub struct Item<'a> {
     pub path: &'a Path,
+    /// Where the file is, as recorded (relative to the install).
+    pub location: &'a str,
     pub before: Option<&'a [u8]>,
     /// The file (a symlink's target) whose inode may stand in for a copy of `before`: set only
     /// by a caller that replaces the file by rename and checks its bytes right before, so the
     /// old inode keeps exactly `before` (see [`create`]).
     pub link_from: Option<&'a Path>,
     pub sha256_before: Option<String>,
-    pub sha256_after: String,
+    pub sha256_after: Option<String>,
     pub mode: Option<u32>,
 }
 
@@ -89,7 +92,7 @@ pub fn create(
             }
         };
         files.push(Entry {
-            path: item.path.display().to_string(),
+            path: item.location.to_string(),
             backup,
             sha256_before: item.sha256_before.clone(),
             sha256_after: item.sha256_after.clone(),
@@ -141,10 +144,31 @@ impl Drop for LinkedBackup {
     }
 }
 
-pub fn read_manifest(dir: &Path) -> Result<Manifest, String> {
+/// Reads the manifest of run `run_id`'s set. The set is found from the run id alone (never from
+/// a recorded path), and every copy it names must be a plain file name inside it.
+pub fn read_manifest(state_dir: &Path, run_id: &str) -> Result<(PathBuf, Manifest), String> {
+    if !ledger::valid_id(run_id) {
+        return Err(format!(
+            "{}: the ledger records a run id {run_id:?} that is not a valid id; check the install's .clawmigrate folder for tampering",
+            state_dir.display()
+        ));
+    }
+    let dir = set_dir(state_dir, run_id);
     let p = dir.join("manifest.json");
     let bytes = std::fs::read(&p)
         .map_err(|e| format!("{}: cannot read the backup manifest: {e}", p.display()))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{}: unreadable backup manifest: {e}", p.display()))
+    let m: Manifest = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{}: unreadable backup manifest: {e}", p.display()))?;
+    let bad_copy = m
+        .files
+        .iter()
+        .filter_map(|e| e.backup.as_deref())
+        .find(|b| !crate::location::plain_name(b));
+    if m.run_id != run_id || bad_copy.is_some() {
+        return Err(format!(
+            "{}: the manifest does not belong to run {run_id} or names a copy outside its set; check the install's .clawmigrate folder for tampering",
+            p.display()
+        ));
+    }
+    Ok((dir, m))
 }

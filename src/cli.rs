@@ -11,6 +11,46 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print only the recap and errors
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print every install and every note (a fleet run shows only what changes, needs input or fails)
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+}
+
+impl Cli {
+    pub fn verbosity(&self) -> crate::printer::Verbosity {
+        use crate::printer::Verbosity;
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        }
+    }
+
+    /// The JSON mode a failure is reported under, when `--format json` was asked.
+    pub fn json_mode(&self) -> Option<crate::printer::Mode> {
+        use crate::printer::Mode;
+        let json = |f: Format| f == Format::Json;
+        match &self.command {
+            Command::Migrate(a) if json(a.format) => Some(if a.check {
+                Mode::Check
+            } else if a.dry_run {
+                Mode::DryRun
+            } else {
+                Mode::Apply
+            }),
+            Command::Status(a) if json(a.format) => Some(Mode::Status),
+            Command::List(a) if json(a.format) => Some(Mode::List),
+            Command::Rollback(a) if json(a.format) => Some(if a.list {
+                Mode::RollbackList
+            } else {
+                Mode::Rollback
+            }),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +171,11 @@ fn parse_version(s: &str) -> Result<u32, String> {
 }
 
 impl TargetArgs {
+    /// Whether these targets name several installs: the output shows the signal, not each one.
+    pub fn fleet(&self) -> bool {
+        !self.fleets.is_empty() || self.state_dirs.len() > 1
+    }
+
     pub fn target(&self) -> crate::discover::Target {
         crate::discover::Target {
             state_dirs: self.state_dirs.clone(),

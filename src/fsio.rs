@@ -45,6 +45,18 @@ pub fn keep_of(path: &Path) -> Option<Keep> {
     })
 }
 
+/// Mode 0600 and the owner of the directory `path` would be created in: what a file this tool
+/// creates takes (the install's owner, not root's).
+pub fn owner_of_dir(path: &Path) -> Keep {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let m = fs::metadata(dir).ok();
+    Keep {
+        mode: 0o600,
+        uid: m.as_ref().map_or(0, |m| m.uid()),
+        gid: m.as_ref().map_or(0, |m| m.gid()),
+    }
+}
+
 /// A written but not yet renamed temp file beside its target.
 pub struct Staged {
     temp: tempfile::NamedTempFile,

@@ -32,7 +32,12 @@ pub enum RunKind {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Run {
+    /// Unique among all runs: the invocation's id plus this install's place in it.
     pub id: String,
+    /// The id of the whole command run (one per invocation, shared by every install it wrote),
+    /// so `rollback ID` can undo that run across a fleet.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub invocation: String,
     pub kind: RunKind,
     pub at: String,
     pub tool_version: String,
@@ -40,7 +45,7 @@ pub struct Run {
     pub migrations: Vec<Applied>,
     /// The backup set, relative to the state dir.
     pub backup: String,
-    /// The files the run wrote.
+    /// The files the run wrote, as locations relative to the install (see `location`).
     pub files: Vec<String>,
     /// Set when a write failed part way; the backup still restores every file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,9 +126,47 @@ impl Ledger {
     }
 }
 
-/// A new run id: UTC time plus a random suffix, sortable and unique across hosts.
-pub fn new_run_id() -> String {
+/// A new invocation id: UTC time to the second, then 48 random bits, so ids sort by time and two
+/// invocations (on any host) do not share one. Every install's run gets `<invocation>.<n>`.
+pub fn new_invocation_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
     let now = jiff::Timestamp::now();
-    let nanos = now.subsec_nanosecond() as u32 ^ std::process::id().rotate_left(16);
-    format!("{}-{:04x}", now.strftime("%Y%m%dT%H%M%SZ"), nanos & 0xffff)
+    // RandomState is seeded from the OS's randomness once per process; mix in time and pid too.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_i128(now.as_nanosecond());
+    h.write_u32(std::process::id());
+    format!(
+        "{}-{:012x}",
+        now.strftime("%Y%m%dT%H%M%SZ"),
+        h.finish() & 0xffff_ffff_ffff
+    )
+}
+
+/// The run id of the `n`th install an invocation writes.
+pub fn run_id(invocation: &str, n: u64) -> String {
+    format!("{invocation}.{n}")
+}
+
+/// Whether a recorded run id is safe to use as a folder name (ledgers are hostile input).
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('.')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invocation_ids_are_unique_and_valid() {
+        let ids: std::collections::HashSet<String> =
+            (0..10_000).map(|_| new_invocation_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        assert!(ids.iter().all(|i| valid_id(i) && valid_id(&run_id(i, 999))));
+        assert!(!valid_id("../x") && !valid_id("a/b") && !valid_id(".."));
+    }
 }

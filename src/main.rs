@@ -2,6 +2,7 @@
 use clap::Parser;
 use clawmigrate::cli::{Cli, Command};
 use clawmigrate::commands;
+use clawmigrate::printer;
 use std::process::ExitCode;
 
 // Planning builds and drops many small trees; mimalloc halves the time glibc's malloc takes.
@@ -10,16 +11,21 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let (verbosity, json_mode) = (cli.verbosity(), cli.json_mode());
     let result = match cli.command {
-        Command::Migrate(a) => commands::migrate::run(a),
-        Command::Status(a) => commands::status::run(a),
+        Command::Migrate(a) => commands::migrate::run(a, verbosity),
+        Command::Status(a) => commands::status::run(a, verbosity),
         Command::List(a) => commands::list::run(a),
-        Command::Rollback(a) => commands::rollback::run(a),
+        Command::Rollback(a) => commands::rollback::run(a, verbosity),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             anstream::eprintln!("error: {e:#}");
+            // A script asked for JSON: it still gets one document, naming the error.
+            if let Some(mode) = json_mode {
+                println!("{}", printer::error_document(mode, "error", &e));
+            }
             ExitCode::from(2)
         }
     }

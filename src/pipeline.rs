@@ -24,6 +24,12 @@ pub enum Outcome {
     Unsupported(String),
     /// Could not be read, planned or written; other installs carried on.
     Failed(String),
+    /// A rollback restored the files of a run.
+    RolledBack,
+    /// A rollback found no run to undo.
+    NothingToUndo,
+    /// `rollback --list`: the install has runs that can be undone.
+    RunsRecorded,
 }
 
 impl Outcome {
@@ -35,6 +41,9 @@ impl Outcome {
             Outcome::NeedsInput => "needs input",
             Outcome::Unsupported(_) => "unsupported",
             Outcome::Failed(_) => "failed",
+            Outcome::RolledBack => "rolled back",
+            Outcome::NothingToUndo => "nothing to undo",
+            Outcome::RunsRecorded => "runs recorded",
         }
     }
 }
@@ -118,9 +127,20 @@ pub fn prepare_one(
 /// Measured with tests/bench/fleet.sh: 16 runs as fast as 32 or 96 with half the peak memory.
 pub const CHUNK: usize = 16;
 
-fn failed_target(TargetError { target, message }: TargetError) -> Report {
+/// What the pipeline carries per install: whatever a command prepares, or a failure.
+pub trait Unit: Send {
+    fn failed(root: InstallRoot, message: String) -> Self;
+}
+
+impl Unit for Report {
+    fn failed(root: InstallRoot, message: String) -> Self {
+        Report::failed(root, message)
+    }
+}
+
+fn failed_target<T: Unit>(TargetError { target, message }: TargetError) -> T {
     let p = std::path::PathBuf::from(&target);
-    Report::failed(
+    T::failed(
         InstallRoot {
             state_dir: p.clone(),
             config_path: p,
@@ -130,18 +150,50 @@ fn failed_target(TargetError { target, message }: TargetError) -> Report {
 }
 
 /// Plans every target install chunk by chunk, handing each chunk (in a stable order) to `each`.
-/// A fleet is walked on its own thread, so planning starts with the first installs found, and
-/// target errors come as failed reports. Memory stays flat at any fleet size.
 pub fn run_targets(
     target: &Target,
     env: discover::Env,
     migrations: &[&Migration],
     inputs: &Inputs,
-    mut each: impl FnMut(&mut [Report]) + Send,
+    each: impl FnMut(&mut [Report]) + Send,
 ) {
     let home = discover::home_dir(env);
+    for_each_install(
+        target,
+        env,
+        &|r: &InstallRoot| prepare_one(r, &home, migrations, inputs),
+        each,
+    )
+}
+
+/// Plans installs given up front (a saved plan's), chunk by chunk.
+pub fn drive(
+    roots: impl Iterator<Item = InstallRoot> + Send,
+    progress: &Progress,
+    home: &std::path::Path,
+    migrations: &[&Migration],
+    inputs: &Inputs,
+    each: impl FnMut(&mut [Report]) + Send,
+) {
+    drive_with(
+        roots,
+        progress,
+        &|r: &InstallRoot| prepare_one(r, home, migrations, inputs),
+        each,
+    )
+}
+
+/// Prepares every target install with `prep`, chunk by chunk, handing each chunk (in a stable
+/// order) to `each`. A fleet is walked on its own thread, so work starts with the first installs
+/// found, and target errors come as failed units. Memory stays flat at any fleet size.
+pub fn for_each_install<T: Unit>(
+    target: &Target,
+    env: discover::Env,
+    prep: &(dyn Fn(&InstallRoot) -> T + Sync),
+    mut each: impl FnMut(&mut [T]) + Send,
+) {
     let (eager, errors) = discover::direct_installs(target, env);
-    let mut failed: Vec<Report> = errors.into_iter().map(failed_target).collect();
+    let mut failed: Vec<T> = errors.into_iter().map(failed_target).collect();
     if !failed.is_empty() {
         each(&mut failed);
     }
@@ -166,8 +218,8 @@ pub fn run_targets(
             errors
         });
         let roots = eager.into_iter().chain(rx).filter(move |r| keep(r));
-        drive(roots, progress, &home, migrations, inputs, &mut each);
-        let mut errors: Vec<Report> = walker
+        drive_with(roots, progress, prep, &mut each);
+        let mut errors: Vec<T> = walker
             .join()
             .expect("the fleet walk does not panic")
             .into_iter()
@@ -179,31 +231,26 @@ pub fn run_targets(
     });
 }
 
-/// Plans installs chunk by chunk, in parallel within a chunk, handing each chunk (in input
+/// Prepares installs chunk by chunk, in parallel within a chunk, handing each chunk (in input
 /// order) to `each`, and tells `progress`.
 ///
 /// Chunks are pipelined: while `each` handles (prints, applies, frees) one chunk, the next one is
 /// loaded and planned, so neither the serial printing nor apply's waits for the disk leave a core
 /// idle. At most two chunks are held at once, so memory stays flat at any fleet size.
-pub fn drive(
+pub fn drive_with<T: Unit>(
     mut roots: impl Iterator<Item = InstallRoot> + Send,
     progress: &Progress,
-    home: &std::path::Path,
-    migrations: &[&Migration],
-    inputs: &Inputs,
-    mut each: impl FnMut(&mut [Report]) + Send,
+    prep: &(dyn Fn(&InstallRoot) -> T + Sync),
+    mut each: impl FnMut(&mut [T]) + Send,
 ) {
-    let mut planned: Vec<Report> = Vec::new();
+    let mut planned: Vec<T> = Vec::new();
     loop {
         let mut done = std::mem::take(&mut planned);
         (planned, ()) = rayon::join(
             || {
                 // Taken here, so a slow walk for the next installs never holds up the output.
                 let chunk: Vec<InstallRoot> = roots.by_ref().take(CHUNK).collect();
-                chunk
-                    .par_iter()
-                    .map(|r| prepare_one(r, home, migrations, inputs))
-                    .collect()
+                chunk.par_iter().map(prep).collect()
             },
             || {
                 if !done.is_empty() {

@@ -1,46 +1,15 @@
 //! Renders reports: the human summary and unified diffs, and the versioned JSON document.
 use crate::document::Document;
+use crate::patch::Op;
 use crate::pipeline::{Outcome, Report};
 use crate::plan::{FindingKind, MigrationState};
+use crate::printer::{BOLD, CYAN, DIM, GREEN, Mode, RED, Shown, YELLOW, paint};
 use crate::secrets::Redactor;
-use anstyle::{AnsiColor, Style};
+use anstyle::Style;
 use serde_json::{Value, json};
 use similar::{ChangeTag, TextDiff};
 use std::fmt::Write;
 use std::path::Path;
-
-/// The version of the JSON output format (documented in the README).
-pub const JSON_SCHEMA: u32 = 1;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    DryRun,
-    Check,
-    Apply,
-    Status,
-}
-
-impl Mode {
-    fn name(self) -> &'static str {
-        match self {
-            Mode::DryRun => "dry-run",
-            Mode::Check => "check",
-            Mode::Apply => "apply",
-            Mode::Status => "status",
-        }
-    }
-}
-
-const RED: Style = AnsiColor::Red.on_default();
-const GREEN: Style = AnsiColor::Green.on_default();
-const CYAN: Style = AnsiColor::Cyan.on_default();
-const YELLOW: Style = AnsiColor::Yellow.on_default();
-const BOLD: Style = Style::new().bold();
-const DIM: Style = Style::new().dimmed();
-
-fn paint(s: &str, style: Style) -> String {
-    format!("{style}{s}{style:#}")
-}
 
 /// A path as the operator knows it: relative to the state dir when inside it.
 pub fn display_path(state_dir: &Path, path: &Path) -> String {
@@ -93,7 +62,11 @@ fn state_label(state: MigrationState) -> (&'static str, Style) {
 
 fn outcome_style(o: &Outcome) -> Style {
     match o {
-        Outcome::UpToDate | Outcome::Changed => GREEN,
+        Outcome::UpToDate
+        | Outcome::Changed
+        | Outcome::RolledBack
+        | Outcome::NothingToUndo
+        | Outcome::RunsRecorded => GREEN,
         Outcome::Pending => YELLOW,
         Outcome::NeedsInput | Outcome::Failed(_) => RED,
         Outcome::Unsupported(_) => DIM,
@@ -135,7 +108,7 @@ fn header(r: &Report, out: &mut String) {
     }
 }
 
-fn body(r: &Report, mode: Mode, out: &mut String) {
+fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
     match &r.outcome {
         Outcome::Failed(e) => {
             for (i, line) in e.lines().enumerate() {
@@ -183,7 +156,11 @@ fn body(r: &Report, mode: Mode, out: &mut String) {
             paint(label, style)
         );
     }
-    for f in &plan.findings {
+    for f in plan
+        .findings
+        .iter()
+        .filter(|f| detail || f.kind != FindingKind::Note)
+    {
         let (tag, style) = match f.kind {
             FindingKind::NeedsInput => ("needs input", RED),
             FindingKind::Conflict => ("conflict", RED),
@@ -216,152 +193,39 @@ fn body(r: &Report, mode: Mode, out: &mut String) {
     }
 }
 
-/// Counts per outcome, for the recap line and the JSON summary.
-#[derive(Debug, Clone, Default)]
-pub struct Counts {
-    pub installs: usize,
-    pub up_to_date: usize,
-    pub changed: usize,
-    pub pending: usize,
-    pub needs_input: usize,
-    pub unsupported: usize,
-    pub failed: usize,
-    pub files: usize,
-    pub operations: usize,
-}
-
-impl Counts {
-    pub fn add(&mut self, r: &Report) {
-        self.installs += 1;
-        match &r.outcome {
-            Outcome::UpToDate => self.up_to_date += 1,
-            Outcome::Changed => self.changed += 1,
-            Outcome::Pending => self.pending += 1,
-            Outcome::NeedsInput => self.needs_input += 1,
-            Outcome::Unsupported(_) => self.unsupported += 1,
-            Outcome::Failed(_) => self.failed += 1,
-        }
-        if let Some(p) = &r.plan {
-            self.files += p.files.len();
-            self.operations += p.files.iter().map(|f| f.ops.len()).sum::<usize>();
-        }
-    }
-
-    pub fn json(&self) -> Value {
-        json!({
-            "installs": self.installs,
-            "up_to_date": self.up_to_date,
-            "changed": self.changed,
-            "pending": self.pending,
-            "needs_input": self.needs_input,
-            "unsupported": self.unsupported,
-            "failed": self.failed,
-            "files": self.files,
-            "operations": self.operations,
-        })
-    }
-
-    /// The recap line that ends human output.
-    pub fn line(&self, mode: Mode) -> String {
-        let mut parts = vec![format!("{} up to date", self.up_to_date)];
-        if mode == Mode::Apply {
-            parts.push(format!("{} changed", self.changed));
-        }
-        if mode != Mode::Apply || self.pending > 0 {
-            parts.push(format!("{} pending", self.pending));
-        }
-        parts.extend([
-            format!("{} need input", self.needs_input),
-            format!("{} unsupported", self.unsupported),
-            format!("{} failed", self.failed),
-        ]);
-        let installs = if self.installs == 1 {
-            "1 install".to_string()
-        } else {
-            format!("{} installs", self.installs)
-        };
-        let files = match mode {
-            Mode::Status => String::new(),
-            _ => format!("; {} files, {} operations", self.files, self.operations),
-        };
-        format!("{}: {}{files}", paint(&installs, BOLD), parts.join(", "))
-    }
-}
-
 /// One install's human block: header, migration states, findings and (except status) diffs.
-pub fn install_human(r: &Report, mode: Mode) -> String {
+pub fn install_human(r: &Report, mode: Mode, detail: bool) -> String {
     let mut out = String::new();
     header(r, &mut out);
-    body(r, mode, &mut out);
+    body(r, mode, detail, &mut out);
     out
 }
 
-/// Streams reports to stdout as they come, so memory stays flat at any fleet size.
-pub struct Sink {
-    json: bool,
-    mode: Mode,
-    pub counts: Counts,
-    /// stdout, with colour decided once (terminal, `NO_COLOR`) rather than per write.
-    out: anstream::AutoStream<std::io::Stdout>,
-}
-
-impl Sink {
-    pub fn start(json: bool, mode: Mode) -> Sink {
-        let mut sink = Sink {
-            json,
-            mode,
-            counts: Counts::default(),
-            out: anstream::stdout(),
-        };
-        if json {
-            let head = json!({"schema": JSON_SCHEMA, "tool": {"name": "clawmigrate", "version": env!("CARGO_PKG_VERSION")}, "mode": mode.name()});
-            let head = serde_json::to_string(&head).unwrap();
-            sink.print(&format!("{},\n\"installs\": [", &head[..head.len() - 1]));
-        }
-        sink
+impl Shown for Report {
+    fn state_dir(&self) -> &Path {
+        &self.root.state_dir
     }
 
-    fn print(&mut self, s: &str) {
-        use std::io::Write as _;
-        let _ = self.out.write_all(s.as_bytes());
+    fn outcome(&self) -> &Outcome {
+        &self.outcome
     }
 
-    /// Renders one install (pure, so a chunk can be rendered in parallel).
-    fn render(&self, r: &Report) -> String {
-        if self.json {
-            serde_json::to_string(&install_json(r, self.mode != Mode::Status)).unwrap()
-        } else {
-            install_human(r, self.mode)
-        }
+    fn human(&self, mode: Mode, detail: bool) -> String {
+        install_human(self, mode, detail)
     }
 
-    /// Renders a chunk in parallel, counts it and prints it in order.
-    pub fn push_all(&mut self, chunk: &[Report]) {
-        use rayon::prelude::*;
-        let texts: Vec<String> = chunk.par_iter().map(|r| self.render(r)).collect();
-        for (r, text) in chunk.iter().zip(&texts) {
-            let first = self.counts.installs == 0;
-            self.counts.add(r);
-            let sep = match (first, self.json) {
-                (true, true) => "\n",
-                (false, true) => ",\n",
-                (true, false) => "",
-                (false, false) => "\n",
-            };
-            self.print(sep);
-            self.print(text);
-        }
+    fn json(&self, mode: Mode) -> Value {
+        install_json(self, mode != Mode::Status)
     }
 
-    pub fn finish(mut self) -> Counts {
-        let end = if self.json {
-            format!("\n],\n\"summary\": {}}}\n", self.counts.json())
-        } else {
-            format!("\n{}\n", self.counts.line(self.mode))
-        };
-        self.print(&end);
-        let _ = std::io::Write::flush(&mut self.out);
-        self.counts
+    fn work(&self) -> (usize, usize) {
+        self.plan.as_ref().map_or((0, 0), |p| {
+            let ops = p.files.iter().flat_map(|f| &f.ops);
+            (
+                p.files.len(),
+                ops.filter(|t| !matches!(t.op, Op::Test { .. })).count(),
+            )
+        })
     }
 }
 

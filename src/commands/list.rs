@@ -1,25 +1,19 @@
 //! `clawmigrate list`: the migrations built into this binary.
 use crate::cli::{Format, ListArgs};
 use crate::migration::Registry;
-use serde_json::json;
+use crate::printer::{Mode, Output, Printer, Verbosity};
 
 pub fn run(args: ListArgs) -> Result<u8, String> {
     let reg = Registry::embedded();
     match args.format {
         Format::Json => {
-            let v = json!({
-                "schema": crate::render::JSON_SCHEMA,
-                "migrations": reg.migrations.iter().map(|m| json!({
-                    "version": m.def.version,
-                    "id": m.id(),
-                    "summary": m.def.summary,
-                    "description": m.def.description,
-                    "reference": m.def.reference,
-                    "files": m.files(),
-                    "checksum": m.checksum,
-                })).collect::<Vec<_>>(),
-            });
-            println!("{}", serde_json::to_string_pretty(&v).unwrap());
+            let out = Output {
+                json: true,
+                verbosity: Verbosity::Normal,
+                fleet: false,
+            };
+            let migrations = reg.migrations.iter().map(super::migration_json).collect();
+            Printer::start(out, Mode::List, None, migrations).finish();
         }
         Format::Human => {
             for m in &reg.migrations {

@@ -5,8 +5,8 @@ use crate::discover::{self, InstallRoot, Target};
 use crate::migration::{Migration, Registry};
 use crate::pipeline;
 use crate::plan::Inputs;
+use crate::printer::{Counts, Mode, Output, Printer, Verbosity};
 use crate::progress::Progress;
-use crate::render::{Counts, Mode, Sink};
 use crate::saved::SavedPlan;
 use std::io::Read;
 
@@ -47,7 +47,9 @@ struct Job<'a> {
     home: std::path::PathBuf,
     migrations: Vec<&'a Migration>,
     inputs: Inputs,
-    json: bool,
+    out: Output,
+    /// This invocation's id (every install's run id derives from it).
+    invocation: String,
 }
 
 impl Job<'_> {
@@ -75,8 +77,22 @@ impl Job<'_> {
     /// Plans everything and prints it; returns the counts and, when `keep`, the plan as reviewed
     /// (otherwise nothing is kept, so memory stays flat at any fleet size).
     fn preview(&self, mode: Mode, keep: bool) -> (Counts, SavedPlan) {
+        self.preview_to(self.printer(mode, None), keep)
+    }
+
+    fn printer(&self, mode: Mode, invocation: Option<&str>) -> Printer {
+        let migrations = serde_json::to_value(
+            self.migrations
+                .iter()
+                .map(|m| super::migration_json(m))
+                .collect::<Vec<_>>(),
+        )
+        .expect("migrations serialise");
+        Printer::start(self.out, mode, invocation, migrations)
+    }
+
+    fn preview_to(&self, mut sink: Printer, keep: bool) -> (Counts, SavedPlan) {
         let mut saved = SavedPlan::new(&self.migrations);
-        let mut sink = Sink::start(self.json, mode);
         self.each(|chunk| {
             if keep {
                 chunk.iter().for_each(|r| saved.add(r));
@@ -87,13 +103,16 @@ impl Job<'_> {
     }
 
     fn apply(&self, expected: Option<&SavedPlan>) -> Counts {
+        let seq = std::sync::atomic::AtomicU64::new(0);
         let ctx = Ctx {
+            invocation: &self.invocation,
+            seq: &seq,
             migrations: &self.migrations,
             inputs: &self.inputs,
             home: &self.home,
             expected,
         };
-        let mut sink = Sink::start(self.json, Mode::Apply);
+        let mut sink = self.printer(Mode::Apply, Some(&self.invocation));
         // apply_batch checks each install against `expected` before it touches anything.
         self.each(|chunk| {
             apply::apply_batch(chunk, &ctx);
@@ -103,7 +122,7 @@ impl Job<'_> {
     }
 }
 
-pub fn run(args: MigrateArgs) -> Result<u8, String> {
+pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
     let reg = Registry::embedded();
     let migrations = reg.select(&args.only)?;
     let inputs = read_keys(&args.key_files)?;
@@ -124,7 +143,12 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
         home: discover::home_dir(&env),
         migrations,
         inputs,
-        json: args.format == Format::Json,
+        out: Output {
+            json: args.format == Format::Json,
+            verbosity,
+            fleet: args.target.fleet() || args.plan.is_some(),
+        },
+        invocation: crate::ledger::new_invocation_id(),
     };
     if args.dry_run || args.check {
         let mode = if args.check {
@@ -142,7 +166,7 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
                 out.display()
             );
         }
-        if !job.json {
+        if !job.out.json && verbosity != Verbosity::Quiet {
             anstream::eprintln!("dry run: nothing was written");
         }
         return Ok(if counts.failed > 0 {
@@ -160,23 +184,39 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
         (None, false) => {
             // Show the plan, ask, then apply exactly what was shown.
             super::confirm_possible("Preview with --dry-run, then re-run with --yes to apply.")?;
-            let (counts, plan) = job.preview(Mode::DryRun, true);
-            if counts.pending == 0 {
+            // The plan is shown on stderr when stdout carries the one JSON document.
+            let shown = if job.out.json {
+                Printer::preview_on_stderr(job.out, Mode::DryRun)
+            } else {
+                job.printer(Mode::DryRun, None)
+            };
+            let (counts, plan) = job.preview_to(shown, true);
+            if counts.pending == 0 && !job.out.json {
                 return Ok(if counts.failed + counts.needs_input > 0 {
                     super::ERROR
                 } else {
                     super::OK
                 });
             }
-            if !super::confirm(
-                false,
-                &format!(
-                    "Apply these changes to {} files in {} installs?",
-                    counts.files, counts.pending
-                ),
-                "",
-            )? {
+            if counts.pending > 0
+                && !super::confirm(
+                    false,
+                    &format!(
+                        "Apply these changes to {} files in {} installs?",
+                        counts.files, counts.pending
+                    ),
+                    "",
+                )?
+            {
                 anstream::eprintln!("nothing was written");
+                if job.out.json {
+                    let doc = crate::printer::error_document(
+                        Mode::Apply,
+                        "declined",
+                        "the operator declined; nothing was written",
+                    );
+                    println!("{doc}");
+                }
                 return Ok(super::ERROR);
             }
             reviewed = plan;

@@ -40,3 +40,16 @@ pub fn confirm(yes: bool, question: &str, how: &str) -> Result<bool, String> {
         .map_err(|e| format!("cannot read the answer: {e}"))?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
+
+/// A migration as every verb's JSON envelope lists it.
+pub fn migration_json(m: &crate::migration::Migration) -> serde_json::Value {
+    serde_json::json!({
+        "version": m.def.version,
+        "id": m.id(),
+        "summary": m.def.summary,
+        "description": m.def.description,
+        "reference": m.def.reference,
+        "files": m.files(),
+        "checksum": m.checksum,
+    })
+}

@@ -1,342 +1,483 @@
-//! `clawmigrate rollback`: lists runs, or restores the exact bytes of a run's files.
-use crate::backup::{self, Item};
+//! `clawmigrate rollback`: lists runs, or restores the exact bytes a run replaced, through the
+//! same commit layer as migrate (locks, backups, barriers, checked renames, ledger).
 use crate::cli::{Format, RollbackArgs};
+use crate::commit::{self, Change, Prepared, RunHead};
 use crate::discover::{self, InstallRoot};
 use crate::document::sha256_hex;
-use crate::fsio;
-use crate::ledger::{Ledger, Run, RunKind};
-use crate::lock;
-use serde_json::json;
-use std::os::unix::fs::PermissionsExt;
+use crate::ledger::{self, Ledger, Run, RunKind};
+use crate::migration::Registry;
+use crate::pipeline::{self, Outcome, Unit};
+use crate::printer::{Mode, Output, Printer, Shown, Verbosity};
+use crate::{backup, location};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-struct Target {
+/// One file to put back: its bytes now (backed up first) and the bytes to restore.
+struct Restore {
+    path: PathBuf,
+    location: String,
+    now: Option<Vec<u8>>,
+    /// `None`: the run created the file, so undoing it removes it.
+    bytes: Option<Vec<u8>>,
+    mode: Option<u32>,
+}
+
+/// One install's rollback, from the choice of run to its outcome.
+pub struct RollbackReport {
     root: InstallRoot,
     ledger: Ledger,
+    /// The run to undo here, if any.
+    run: Option<String>,
+    /// Why there is nothing to undo, when that is so.
+    why_none: Option<String>,
+    restores: Vec<Restore>,
+    /// The rollback's own run, once written.
+    rollback_run: Option<String>,
+    outcome: Outcome,
 }
 
-fn targets(args: &RollbackArgs) -> (Vec<Target>, Vec<String>) {
-    let (roots, errs) = discover::discover(&args.target.target(), &super::process_env);
-    let mut errors: Vec<String> = errs
-        .into_iter()
-        .map(|e| format!("{}: {}", e.target, e.message))
-        .collect();
+impl Unit for RollbackReport {
+    fn failed(root: InstallRoot, message: String) -> Self {
+        RollbackReport {
+            root,
+            ledger: Ledger::default(),
+            run: None,
+            why_none: None,
+            restores: Vec::new(),
+            rollback_run: None,
+            outcome: Outcome::Failed(message),
+        }
+    }
+}
+
+/// Whether `run` is the one `id` names: its own id, or the id of the invocation that wrote it.
+fn names(run: &Run, id: &str) -> bool {
+    run.id == id || (!run.invocation.is_empty() && run.invocation == id)
+}
+
+/// Picks the run to undo: the one named, or the latest migrate run not yet undone.
+fn choose<'l>(ledger: &'l Ledger, id: Option<&str>) -> Result<Option<&'l Run>, String> {
+    let Some(id) = id else {
+        return Ok(ledger
+            .runs
+            .iter()
+            .rev()
+            .find(|r| r.kind == RunKind::Migrate && r.undone_by.is_none()));
+    };
+    let Some(run) = ledger.runs.iter().rev().find(|r| names(r, id)) else {
+        return Ok(None);
+    };
+    if run.kind != RunKind::Migrate {
+        return Err(format!(
+            "run {} is itself a rollback; roll back a migrate run (`clawmigrate rollback --list` shows them)",
+            run.id
+        ));
+    }
+    Ok(Some(run))
+}
+
+/// Plans the restore of a run: every file it wrote, back to its bytes before; refuses files
+/// changed since the run unless `force`. Reads only; every recorded path is confined to the install.
+fn plan_restore(
+    root: &InstallRoot,
+    home: &Path,
+    run: &Run,
+    force: bool,
+) -> Result<Vec<Restore>, String> {
+    let (set, manifest) = backup::read_manifest(&root.state_dir, &run.id)?;
+    let mut agent_dir = location::agent_dirs(root, home);
     let mut out = Vec::new();
-    for root in roots {
-        match Ledger::read(&root.state_dir) {
-            Ok(ledger) => out.push(Target { root, ledger }),
-            Err(e) => errors.push(e),
-        }
-    }
-    (out, errors)
-}
-
-fn list(ts: &[Target], format: Format) {
-    match format {
-        Format::Json => {
-            let v = json!({
-                "schema": crate::render::JSON_SCHEMA,
-                "installs": ts.iter().map(|t| json!({"state_dir": t.root.state_dir, "runs": t.ledger.runs})).collect::<Vec<_>>(),
-            });
-            println!("{}", serde_json::to_string_pretty(&v).unwrap());
-        }
-        Format::Human => {
-            for t in ts {
-                println!("{}", t.root.state_dir.display());
-                if t.ledger.runs.is_empty() {
-                    println!("  no runs recorded");
-                }
-                for r in &t.ledger.runs {
-                    let what = match r.kind {
-                        RunKind::Migrate => r
-                            .migrations
-                            .iter()
-                            .map(|m| m.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        RunKind::Rollback => {
-                            format!("rollback of {}", r.undoes.as_deref().unwrap_or("?"))
-                        }
-                    };
-                    let undone = r
-                        .undone_by
-                        .as_ref()
-                        .map(|u| format!(" (undone by {u})"))
-                        .unwrap_or_default();
-                    let err = r
-                        .error
-                        .as_ref()
-                        .map(|_| " (stopped by an error)")
-                        .unwrap_or_default();
-                    println!(
-                        "  {}  {}  {} files  {what}{undone}{err}",
-                        r.id,
-                        r.at,
-                        r.files.len()
-                    );
-                }
-            }
-        }
-    }
-}
-
-/// What restoring one file means now.
-enum Step {
-    Restore {
-        path: PathBuf,
-        bytes: Vec<u8>,
-        mode: Option<u32>,
-    },
-    Delete {
-        path: PathBuf,
-    },
-}
-
-/// A restore step and the file's current bytes (backed up before the restore).
-type Planned = (Step, Option<Vec<u8>>);
-
-/// Plans the restore of a run; refuses files changed since the run unless `force`.
-fn plan_restore(root: &InstallRoot, run: &Run, force: bool) -> Result<Vec<Planned>, String> {
-    let set = root.state_dir.join(&run.backup);
-    let manifest = backup::read_manifest(&set)?;
-    let mut steps = Vec::new();
     for e in &manifest.files {
-        let path = PathBuf::from(&e.path);
-        let now = std::fs::read(&path).ok();
+        let path = legacy_inside(root, &e.path)
+            .map_or_else(|| location::resolve(root, &e.path, &mut agent_dir), Ok)?;
+        let now = match std::fs::read(&path) {
+            Ok(b) => Some(b),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err(err) => return Err(format!("{}: cannot read: {err}", path.display())),
+        };
         let now_sha = now.as_deref().map(sha256_hex);
         if now_sha == e.sha256_before {
             continue; // never written (a run stopped part way), or already restored
         }
-        if now_sha.as_deref() != Some(e.sha256_after.as_str()) && !force {
+        if now_sha != e.sha256_after && !force {
             return Err(format!(
                 "{} changed since run {}; nothing was restored. Check it, then re-run with --force to restore it anyway (its current bytes are backed up first)",
                 path.display(),
                 run.id
             ));
         }
-        let step = match &e.backup {
-            Some(name) => {
-                let bytes = std::fs::read(set.join(name)).map_err(|err| {
-                    format!(
-                        "{}: cannot read the backup copy: {err}",
-                        set.join(name).display()
-                    )
-                })?;
-                if Some(sha256_hex(&bytes)) != e.sha256_before {
-                    return Err(format!(
-                        "{}: the backup copy does not match its recorded hash; restore by hand",
-                        set.join(name).display()
-                    ));
-                }
-                Step::Restore {
-                    path,
-                    bytes,
-                    mode: e.mode,
-                }
-            }
-            None => Step::Delete { path },
+        let bytes = match &e.backup {
+            Some(name) => Some(read_copy(&set.join(name), e.sha256_before.as_deref())?),
+            None => None,
         };
-        steps.push((step, now));
+        out.push(Restore {
+            location: location::record(root, &path, None).unwrap_or_else(|_| e.path.clone()),
+            path,
+            now,
+            bytes,
+            // Permission bits only: a recorded setuid, setgid or sticky bit is never restored.
+            mode: e.mode.map(|m| m & 0o777),
+        });
     }
-    Ok(steps)
+    Ok(out)
 }
 
-fn restore(
-    root: &InstallRoot,
-    ledger: &mut Ledger,
-    run_id: &str,
-    force: bool,
-) -> Result<String, String> {
-    let _lock = lock::install_lock(&root.state_dir)?;
-    let run = ledger
-        .run(run_id)
-        .cloned()
-        .ok_or_else(|| format!("no run {run_id} in {}", root.state_dir.display()))?;
-    if run.kind != RunKind::Migrate {
+/// An absolute path recorded by an older clawmigrate, accepted only when it lies inside the
+/// install as a plain path.
+fn legacy_inside(root: &InstallRoot, recorded: &str) -> Option<PathBuf> {
+    let rel = Path::new(recorded).strip_prefix(&root.state_dir).ok()?;
+    location::resolve(root, rel.to_str()?, &mut |_| None).ok()
+}
+
+/// Reads a backup copy and checks it against the hash the manifest recorded.
+fn read_copy(copy: &Path, sha: Option<&str>) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(copy)
+        .map_err(|e| format!("{}: cannot read the backup copy: {e}", copy.display()))?;
+    if Some(sha256_hex(&bytes).as_str()) != sha {
         return Err(format!(
-            "run {run_id} is itself a rollback; roll back a migrate run"
+            "{}: the backup copy does not match its recorded hash; restore by hand",
+            copy.display()
         ));
     }
-    if let Some(by) = &run.undone_by {
-        return Err(format!("run {run_id} was already undone by {by}"));
-    }
-    let steps = plan_restore(root, &run, force)?;
-    let new_id = crate::ledger::new_run_id();
-    let path_of = |s: &Step| match s {
-        Step::Restore { path, .. } | Step::Delete { path } => path.clone(),
-    };
-    let items: Vec<Item> = steps
-        .iter()
-        .map(|(s, now)| {
-            let after = match s {
-                Step::Restore { bytes, .. } => sha256_hex(bytes),
-                Step::Delete { .. } => String::new(),
-            };
-            let p = match s {
-                Step::Restore { path, .. } | Step::Delete { path } => path.as_path(),
-            };
-            Item {
-                path: p,
-                before: now.as_deref(),
-                link_from: None,
-                sha256_before: now.as_deref().map(sha256_hex),
-                sha256_after: after,
-                mode: fsio::keep_of(p).map(|k| k.mode),
-            }
-        })
-        .collect();
-    let set = backup::create(&root.state_dir, &new_id, &items, true)
-        .map_err(|e| format!("cannot back up the current files: {e}"))?
-        .dir;
-    let mut files = Vec::new();
-    for (s, _) in &steps {
-        match s {
-            Step::Restore { path, bytes, mode } => {
-                let target = fsio::real_path(path);
-                // The recorded mode wins; owner comes from the file there now (if any).
-                let keep = fsio::keep_of(&target).map(|k| fsio::Keep {
-                    mode: mode.unwrap_or(k.mode),
-                    ..k
-                });
-                let gone = keep.is_none();
-                fsio::write_atomic(&target, bytes, keep)
-                    .map_err(|e| format!("{}: cannot restore: {e}", path.display()))?;
-                if let (true, Some(m)) = (gone, mode) {
-                    let _ = std::fs::set_permissions(&target, std::fs::Permissions::from_mode(*m));
-                }
-            }
-            Step::Delete { path } => {
-                std::fs::remove_file(path).map_err(|e| {
-                    format!(
-                        "{}: cannot remove the file the run created: {e}",
-                        path.display()
-                    )
-                })?;
-                let _ = fsio::sync_dir(path.parent().unwrap_or(Path::new(".")));
-            }
-        }
-        files.push(path_of(s).display().to_string());
-    }
-    ledger.runs.push(Run {
-        id: new_id.clone(),
-        kind: RunKind::Rollback,
-        at: jiff::Timestamp::now().to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        migrations: Vec::new(),
-        backup: set
-            .strip_prefix(&root.state_dir)
-            .unwrap_or(&set)
-            .display()
-            .to_string(),
-        files,
-        error: None,
-        undoes: Some(run_id.to_string()),
-        undone_by: None,
-        incomplete: false,
-    });
-    if let Some(r) = ledger.runs.iter_mut().find(|r| r.id == run_id) {
-        r.undone_by = Some(new_id.clone());
-    }
-    ledger
-        .write(&root.state_dir, true)
-        .map_err(|e| format!("cannot write the ledger: {e}"))?;
-    Ok(new_id)
+    Ok(bytes)
 }
 
-pub fn run(args: RollbackArgs) -> Result<u8, String> {
-    let (mut ts, errors) = targets(&args);
-    for e in &errors {
-        anstream::eprintln!("error: {e}");
-    }
+/// Reads an install's ledger and plans what undoing the chosen run means (reads only).
+fn prepare_one(root: &InstallRoot, home: &Path, args: &RollbackArgs) -> RollbackReport {
+    let mut r = RollbackReport::failed(root.clone(), String::new());
+    r.ledger = match Ledger::read(&root.state_dir) {
+        Ok(l) => l,
+        Err(e) => return RollbackReport::failed(root.clone(), e),
+    };
     if args.list {
-        list(&ts, args.format);
-        return Ok(if errors.is_empty() {
-            super::OK
-        } else {
-            super::ERROR
-        });
-    }
-    // Which run to undo in which install.
-    let mut chosen: Vec<(usize, String)> = Vec::new();
-    for (i, t) in ts.iter().enumerate() {
-        let pick = match &args.run_id {
-            Some(id) => t.ledger.run(id).map(|r| r.id.clone()),
-            None => t
-                .ledger
-                .runs
-                .iter()
-                .rev()
-                .find(|r| r.kind == RunKind::Migrate && r.undone_by.is_none())
-                .map(|r| r.id.clone()),
-        };
-        if let Some(id) = pick {
-            chosen.push((i, id));
-        }
-    }
-    if chosen.is_empty() {
-        let what = args
-            .run_id
-            .as_ref()
-            .map(|id| {
-                format!(
-                    "no run {id} in the target installs; `clawmigrate rollback --list` shows them"
-                )
-            })
-            .unwrap_or_else(|| "nothing to roll back".into());
-        if args.run_id.is_some() {
-            return Err(what);
-        }
-        println!("{what}");
-        return Ok(if errors.is_empty() {
-            super::OK
-        } else {
-            super::ERROR
-        });
-    }
-    let question = format!(
-        "Restore the files of {} in {} installs?",
-        chosen
+        let undoable = r
+            .ledger
+            .runs
             .iter()
-            .map(|c| c.1.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        chosen.len()
-    );
-    if !super::confirm(args.yes, &question, "Re-run with --yes to restore.")? {
-        anstream::eprintln!("nothing was restored");
-        return Ok(super::ERROR);
+            .any(|x| x.kind == RunKind::Migrate && x.undone_by.is_none());
+        r.outcome = if r.ledger.runs.is_empty() {
+            Outcome::NothingToUndo
+        } else if undoable {
+            Outcome::RunsRecorded
+        } else {
+            Outcome::NothingToUndo
+        };
+        return r;
     }
-    let mut failed = !errors.is_empty();
-    let mut results = Vec::new();
-    for (i, id) in chosen {
-        let t = &mut ts[i];
-        let res = restore(&t.root, &mut t.ledger, &id, args.force);
-        match &res {
-            Ok(new) => {
-                if args.format == Format::Human {
-                    println!(
-                        "{}: restored the files of run {id} (recorded as run {new})",
-                        t.root.state_dir.display()
-                    );
-                }
+    let run = match choose(&r.ledger, args.run_id.as_deref()) {
+        Ok(Some(run)) => run.clone(),
+        Ok(None) => {
+            r.why_none = Some(match &args.run_id {
+                Some(id) => format!("no run {id} here"),
+                None => "no run to undo".into(),
+            });
+            r.outcome = Outcome::NothingToUndo;
+            return r;
+        }
+        Err(e) => return RollbackReport::failed(root.clone(), e),
+    };
+    r.run = Some(run.id.clone());
+    if let Some(by) = &run.undone_by {
+        r.why_none = Some(format!("run {} was already undone by {by}", run.id));
+        r.outcome = Outcome::NothingToUndo;
+        return r;
+    }
+    match plan_restore(root, home, &run, args.force) {
+        Ok(restores) => {
+            r.restores = restores;
+            r.outcome = Outcome::Pending;
+        }
+        Err(e) => r.outcome = Outcome::Failed(e),
+    }
+    r
+}
+
+/// What the commit step needs besides the reports.
+struct Ctx<'a> {
+    home: &'a Path,
+    args: &'a RollbackArgs,
+    invocation: &'a str,
+    seq: &'a AtomicU64,
+}
+
+/// Locks an install, plans its restore again under the lock (another run may have written since),
+/// and stages it with the commit layer.
+fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, String> {
+    let paths: Vec<&Path> = r.restores.iter().map(|x| x.path.as_path()).collect();
+    let locks = commit::lock(&r.root.state_dir, &paths)?;
+    let fresh = prepare_one(&r.root, ctx.home, ctx.args);
+    if fresh.run != r.run || fresh.outcome != Outcome::Pending {
+        let why = match fresh.outcome {
+            Outcome::Failed(e) => e,
+            _ => "another run changed the install since it was planned; run clawmigrate rollback again".into(),
+        };
+        return Err(why);
+    }
+    *r = fresh;
+    let run_id = r.run.clone().expect("a pending rollback has a run");
+    let changes: Vec<Change> = r
+        .restores
+        .iter()
+        .map(|x| Change {
+            path: &x.path,
+            location: x.location.clone(),
+            expected: x.now.as_deref().map(sha256_hex),
+            before: x.now.as_deref(),
+            after: x.bytes.as_deref(),
+            mode: x.mode,
+        })
+        .collect();
+    let head = RunHead {
+        id: ledger::run_id(ctx.invocation, ctx.seq.fetch_add(1, Ordering::Relaxed) + 1),
+        invocation: ctx.invocation.to_string(),
+        kind: RunKind::Rollback,
+        migrations: Vec::new(),
+        undoes: Some(run_id),
+    };
+    commit::prepare(&r.root, locks, head, &changes)
+}
+
+/// Restores every pending install of a chunk: staged in parallel, two barriers in all.
+fn commit_chunk(chunk: &mut [RollbackReport], ctx: &Ctx) {
+    use rayon::prelude::*;
+    let prepared: Vec<Option<Prepared>> = chunk
+        .par_iter_mut()
+        .map(|r| {
+            if r.outcome != Outcome::Pending {
+                return None;
             }
-            Err(e) => {
-                failed = true;
-                if args.format == Format::Human {
-                    println!("{}: error: {e}", t.root.state_dir.display());
-                }
+            stage(r, ctx)
+                .map_err(|e| r.outcome = Outcome::Failed(e))
+                .ok()
+        })
+        .collect();
+    for (r, done) in chunk.iter_mut().zip(commit::commit_batch(prepared)) {
+        match done {
+            Some(Ok(run)) => {
+                r.outcome = Outcome::RolledBack;
+                r.rollback_run = Some(run.id);
+            }
+            Some(Err(e)) => r.outcome = Outcome::Failed(e),
+            None => {}
+        }
+    }
+}
+
+impl Shown for RollbackReport {
+    fn state_dir(&self) -> &Path {
+        &self.root.state_dir
+    }
+
+    fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+
+    fn human(&self, mode: Mode, detail: bool) -> String {
+        let mut out = format!(
+            "{} [{}]\n",
+            self.root.state_dir.display(),
+            self.outcome.label()
+        );
+        if mode == Mode::RollbackList {
+            list_runs(&self.ledger, &mut out);
+            return out;
+        }
+        let run = self.run.as_deref().unwrap_or("?");
+        let _ = match &self.outcome {
+            Outcome::Failed(e) => writeln!(out, "  error: {e}"),
+            Outcome::NothingToUndo => writeln!(
+                out,
+                "  {}",
+                self.why_none.as_deref().unwrap_or("no run to undo")
+            ),
+            Outcome::Pending => writeln!(
+                out,
+                "  would restore {} files of run {run}",
+                self.restores.len()
+            ),
+            _ => writeln!(
+                out,
+                "  restored {} files of run {run} (recorded as run {})",
+                self.restores.len(),
+                self.rollback_run.as_deref().unwrap_or("?")
+            ),
+        };
+        if detail {
+            for x in &self.restores {
+                let what = if x.bytes.is_some() {
+                    "restore"
+                } else {
+                    "remove"
+                };
+                let _ = writeln!(out, "    {what} {}", x.location);
             }
         }
-        results.push(json!({"state_dir": t.root.state_dir, "run_id": id, "rollback_run_id": res.as_ref().ok(), "error": res.as_ref().err()}));
+        out
     }
-    if args.format == Format::Json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &json!({"schema": crate::render::JSON_SCHEMA, "rollbacks": results})
-            )
-            .unwrap()
+
+    fn json(&self, mode: Mode) -> Value {
+        let mut v = json!({
+            "state_dir": self.root.state_dir,
+            "outcome": self.outcome.label().replace(' ', "-"),
+        });
+        if mode == Mode::RollbackList {
+            v["runs"] = serde_json::to_value(&self.ledger.runs).expect("runs serialise");
+            return v;
+        }
+        v["run_id"] = json!(self.run);
+        v["rollback_run_id"] = json!(self.rollback_run);
+        v["files"] = self
+            .restores
+            .iter()
+            .map(|x| json!({"path": x.location, "action": if x.bytes.is_some() { "restore" } else { "remove" }}))
+            .collect();
+        match &self.outcome {
+            Outcome::Failed(e) => v["error"] = json!(e),
+            Outcome::NothingToUndo => v["reason"] = json!(self.why_none),
+            _ => {}
+        }
+        v
+    }
+
+    fn work(&self) -> (usize, usize) {
+        (self.restores.len(), 0)
+    }
+}
+
+/// The runs of a ledger, one line each.
+fn list_runs(ledger: &Ledger, out: &mut String) {
+    if ledger.runs.is_empty() {
+        out.push_str("  no runs recorded\n");
+    }
+    for r in &ledger.runs {
+        let what = match r.kind {
+            RunKind::Migrate => r
+                .migrations
+                .iter()
+                .map(|m| m.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            RunKind::Rollback => format!("rollback of {}", r.undoes.as_deref().unwrap_or("?")),
+        };
+        let undone = r
+            .undone_by
+            .as_ref()
+            .map(|u| format!(" (undone by {u})"))
+            .unwrap_or_default();
+        let err = if r.error.is_some() {
+            " (stopped by an error)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  {}  {}  {} files  {what}{undone}{err}",
+            r.id,
+            r.at,
+            r.files.len()
         );
     }
-    Ok(if failed { super::ERROR } else { super::OK })
+}
+
+pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, String> {
+    let env = super::process_env;
+    let home = discover::home_dir(&env);
+    let out = Output {
+        json: args.format == Format::Json,
+        verbosity,
+        fleet: args.target.fleet(),
+    };
+    let reg = Registry::embedded();
+    let migrations = reg.migrations.iter().map(super::migration_json).collect();
+    let target = args.target.target();
+    let prep = |r: &InstallRoot| prepare_one(r, &home, &args);
+    let mode = if args.list {
+        Mode::RollbackList
+    } else {
+        Mode::Rollback
+    };
+    let invocation = ledger::new_invocation_id();
+    let seq = AtomicU64::new(0);
+    let ctx = Ctx {
+        home: &home,
+        args: &args,
+        invocation: &invocation,
+        seq: &seq,
+    };
+    // A named run that no install holds is an error, not "nothing to undo".
+    let found = AtomicU64::new(0);
+    let note = |chunk: &[RollbackReport]| {
+        let n = chunk.iter().filter(|r| r.run.is_some()).count();
+        found.fetch_add(n as u64, Ordering::Relaxed);
+    };
+    let missing = |found: &AtomicU64| match &args.run_id {
+        Some(id) if !args.list && found.load(Ordering::Relaxed) == 0 => vec![(
+            "not-found",
+            format!(
+                "no target install holds run {id}; `clawmigrate rollback --list` shows the runs"
+            ),
+        )],
+        _ => Vec::new(),
+    };
+    let counts = if args.list || args.yes {
+        let start = (!args.list).then_some(&*invocation);
+        let mut printer = Printer::start(out, mode, start, migrations);
+        pipeline::for_each_install(&target, &env, &prep, |chunk| {
+            note(chunk);
+            if !args.list {
+                commit_chunk(chunk, &ctx);
+            }
+            printer.push_all(chunk);
+        });
+        printer.finish_with(missing(&found))
+    } else {
+        // Asking first: plan every install, show it, then restore exactly that.
+        let mut planned = Vec::new();
+        pipeline::for_each_install(&target, &env, &prep, |chunk: &mut [RollbackReport]| {
+            note(chunk);
+            planned.extend(chunk.iter_mut().map(|r| {
+                std::mem::replace(r, RollbackReport::failed(r.root.clone(), String::new()))
+            }))
+        });
+        let pending = planned
+            .iter()
+            .filter(|r| r.outcome == Outcome::Pending)
+            .count();
+        if pending > 0 {
+            super::confirm_possible("Re-run with --yes to restore.")?;
+            let mut shown = if out.json {
+                Printer::preview_on_stderr(out, mode)
+            } else {
+                Printer::start(out, mode, None, Value::Null)
+            };
+            shown.push_all(&planned);
+            shown.finish();
+            let question = format!("Restore the files of {pending} installs?");
+            if !super::confirm(false, &question, "")? {
+                anstream::eprintln!("nothing was restored");
+                if out.json {
+                    let doc = crate::printer::error_document(
+                        mode,
+                        "declined",
+                        "the operator declined; nothing was restored",
+                    );
+                    println!("{doc}");
+                }
+                return Ok(super::ERROR);
+            }
+        }
+        let mut printer = Printer::start(out, mode, Some(&invocation), migrations);
+        for chunk in planned.chunks_mut(pipeline::CHUNK) {
+            commit_chunk(chunk, &ctx);
+            printer.push_all(chunk);
+        }
+        printer.finish_with(missing(&found))
+    };
+    Ok(if counts.failed > 0 || !missing(&found).is_empty() {
+        super::ERROR
+    } else {
+        super::OK
+    })
 }

@@ -3,13 +3,19 @@ use crate::cli::{Format, StatusArgs};
 use crate::migration::Registry;
 use crate::pipeline;
 use crate::plan::Inputs;
-use crate::render::{Mode, Sink};
+use crate::printer::{Mode, Output, Printer, Verbosity};
 
-pub fn run(args: StatusArgs) -> Result<u8, String> {
+pub fn run(args: StatusArgs, verbosity: Verbosity) -> Result<u8, String> {
     let reg = Registry::embedded();
     let all: Vec<_> = reg.migrations.iter().collect();
     let env = super::process_env;
-    let mut sink = Sink::start(args.format == Format::Json, Mode::Status);
+    let out = Output {
+        json: args.format == Format::Json,
+        verbosity,
+        fleet: args.target.fleet(),
+    };
+    let migrations = all.iter().map(|m| super::migration_json(m)).collect();
+    let mut sink = Printer::start(out, Mode::Status, None, migrations);
     pipeline::run_targets(
         &args.target.target(),
         &env,

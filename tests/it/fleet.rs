@@ -142,7 +142,26 @@ fn fleet_apply_recaps_every_outcome_and_carries_on_past_failures() {
         .output()
         .unwrap();
     let text = stdout(&out);
-    assert!(text.trim_end().ends_with("70 installs: 68 up to date, 0 pending, 0 need input, 1 unsupported, 1 failed; 0 files, 0 operations"), "{text}");
+    // The recap ends the output and names the installs that are not fine; a fleet shows the
+    // blocks of those installs only, not of the 68 that are up to date.
+    let recap = &text[text.find("Recap: ").expect("a recap")..];
+    let (c5, c7) = (fleet.join("c005"), fleet.join("c007"));
+    assert_eq!(
+        recap,
+        format!(
+            "Recap: 70 installs; 0 files, 0 operations\n  up to date      68\n  unsupported     1\n    {}\n  failed          1\n    {}\n",
+            c7.display(),
+            c5.display()
+        )
+    );
+    assert!(
+        !text.contains(&format!("{} [", fleet.join("c000").display())),
+        "{text}"
+    );
+    assert!(
+        text.starts_with(&format!("{} [failed]", c5.display())),
+        "{text}"
+    );
 }
 
 #[test]

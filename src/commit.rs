@@ -1,0 +1,323 @@
+//! The one commit layer every write goes through, migrate and rollback alike: the install's run
+//! lock and OpenClaw's lock on auth stores, backups, staged temp files, a ledger entry marked
+//! incomplete, one barrier, renames each checked against the planned bytes, the completed ledger
+//! entry, one barrier.
+use crate::backup::{self, Item};
+use crate::discover::InstallRoot;
+use crate::document::sha256_hex;
+use crate::fsio::{self, Staged};
+use crate::ledger::{Applied, Ledger, Run, RunKind};
+use crate::lock::{self, FileLock, InstallLock};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// One file's change, as planned.
+pub struct Change<'a> {
+    /// The file as planned (a symlink is written through to its target, as OpenClaw does).
+    pub path: &'a Path,
+    /// Its location relative to the install, as recorded (see `location`).
+    pub location: String,
+    /// The sha256 its bytes must still have right before the rename (`None`: it must not exist).
+    pub expected: Option<String>,
+    /// Its bytes as planned on, kept by copy where a hard-link backup is impossible.
+    pub before: Option<&'a [u8]>,
+    /// The new bytes, or `None` to remove the file.
+    pub after: Option<&'a [u8]>,
+    /// The permission bits to give it (a rollback's recorded mode); `None` keeps its own.
+    pub mode: Option<u32>,
+}
+
+/// What a run is, before it runs.
+pub struct RunHead {
+    pub id: String,
+    pub invocation: String,
+    pub kind: RunKind,
+    pub migrations: Vec<Applied>,
+    /// For a rollback: the run it undoes (marked undone once every file is restored).
+    pub undoes: Option<String>,
+}
+
+/// The locks an install's commit holds: the run lock and OpenClaw's lock on each auth store.
+pub struct Locks {
+    _install: InstallLock,
+    _auth: Vec<FileLock>,
+}
+
+/// Takes the install's run lock (refusing a second run) and OpenClaw's `proper-lockfile` lock on
+/// every auth store among `files` (waiting for a live gateway, taking over a stale lock).
+pub fn lock(state_dir: &Path, files: &[&Path]) -> Result<Locks, String> {
+    let install = lock::install_lock(state_dir)?;
+    let mut auth = Vec::new();
+    for f in files {
+        if f.file_name().is_some_and(|n| n == "auth-profiles.json") && f.exists() {
+            auth.push(lock::file_lock(
+                &fsio::real_path(f),
+                Duration::from_secs(10),
+            )?);
+        }
+    }
+    Ok(Locks {
+        _install: install,
+        _auth: auth,
+    })
+}
+
+/// An install ready to commit: locks held, backups and temp files written, run recorded as started.
+pub struct Prepared {
+    _locks: Locks,
+    state_dir: PathBuf,
+    staged: Vec<StagedFile>,
+    ledger: Ledger,
+    run: Run,
+    undoes: Option<String>,
+    /// The directories written in (the state dir, and each file's real one), for the barriers.
+    pub dirs: Vec<PathBuf>,
+}
+
+/// A file's replacement (or removal), waiting beside it for its rename.
+struct StagedFile {
+    path: PathBuf,
+    /// The path actually renamed over or removed (a symlink's target).
+    target: PathBuf,
+    location: String,
+    expected: Option<String>,
+    temp: Option<Staged>,
+    /// Its backup when that is a hard link to its inode (removed unless sealed after the rename).
+    link: Option<backup::LinkedBackup>,
+}
+
+/// The sha256 of a file's bytes now (`None`: it does not exist).
+pub fn current_sha(path: &Path) -> Result<Option<String>, String> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(sha256_hex(&b))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: cannot read: {e}", path.display())),
+    }
+}
+
+/// Writes the backups and temp files of one install and records its run as started. The ledger
+/// is read again here, under the run lock, so no other run's entry is lost.
+pub fn prepare(
+    root: &InstallRoot,
+    locks: Locks,
+    head: RunHead,
+    changes: &[Change],
+) -> Result<Prepared, String> {
+    let state = &root.state_dir;
+    let mut ledger = Ledger::read(state)?;
+    // Where each file is written (a symlink's target) and the mode and owner it keeps.
+    let targets: Vec<(PathBuf, Option<fsio::Keep>)> = changes
+        .iter()
+        .map(|c| {
+            let target = fsio::real_path(c.path);
+            let keep = fsio::keep_of(&target);
+            (target, keep)
+        })
+        .collect();
+    let items: Vec<Item> = changes
+        .iter()
+        .zip(&targets)
+        .map(|(c, (target, keep))| Item {
+            path: c.path,
+            location: &c.location,
+            before: c.before,
+            // Renamed over (or removed) only after a check of its bytes: its inode keeps them.
+            link_from: Some(target),
+            sha256_before: c.expected.clone(),
+            sha256_after: c.after.map(sha256_hex),
+            mode: keep.map(|k| k.mode),
+        })
+        .collect();
+    let set = backup::create(state, &head.id, &items, false).map_err(|e| {
+        format!(
+            "{}: cannot write the backup set: {e}",
+            backup::set_dir(state, &head.id).display()
+        )
+    })?;
+    let mut staged = Vec::new();
+    for ((c, (target, keep)), link) in changes.iter().zip(&targets).zip(set.links) {
+        let keep = match (keep, c.mode) {
+            (Some(k), Some(m)) => Some(fsio::Keep { mode: m, ..*k }),
+            (Some(k), None) => Some(*k),
+            (None, Some(m)) => Some(fsio::Keep {
+                mode: m,
+                ..fsio::owner_of_dir(target)
+            }),
+            (None, None) => None,
+        };
+        let temp = match c.after {
+            Some(bytes) => Some(
+                fsio::stage(target, bytes, keep, false)
+                    .map_err(|e| format!("{}: cannot write: {e}", c.path.display()))?,
+            ),
+            None => None,
+        };
+        staged.push(StagedFile {
+            path: c.path.to_path_buf(),
+            target: target.clone(),
+            location: c.location.clone(),
+            expected: c.expected.clone(),
+            temp,
+            link,
+        });
+    }
+    let run = Run {
+        id: head.id,
+        invocation: head.invocation,
+        kind: head.kind,
+        at: jiff::Timestamp::now().to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        migrations: head.migrations,
+        backup: set
+            .dir
+            .strip_prefix(state)
+            .unwrap_or(&set.dir)
+            .display()
+            .to_string(),
+        files: Vec::new(),
+        error: None,
+        undoes: head.undoes.clone(),
+        undone_by: None,
+        incomplete: true,
+    };
+    // Recorded as started before any rename: after a crash, rollback finds the backup set.
+    ledger.runs.push(run.clone());
+    ledger
+        .write(state, false)
+        .map_err(|e| format!("{}: cannot write the ledger: {e}", state.display()))?;
+    let mut dirs = vec![state.clone()];
+    dirs.extend(
+        targets
+            .iter()
+            .filter_map(|(t, _)| t.parent().map(Path::to_path_buf)),
+    );
+    Ok(Prepared {
+        _locks: locks,
+        state_dir: state.clone(),
+        staged,
+        ledger,
+        run,
+        undoes: head.undoes,
+        dirs,
+    })
+}
+
+/// Renames (or removes) every staged file, re-checking each right before; stops at the first
+/// that cannot be, and names it.
+fn rename_all(p: &mut Prepared) -> Result<(), String> {
+    let (run_id, files) = (&p.run.id, &mut p.run.files);
+    // A file not renamed keeps its inode: dropping its linked backup unsealed removes it.
+    std::mem::take(&mut p.staged).into_iter().try_for_each(|f| {
+        if current_sha(&f.path)? != f.expected {
+            return Err(format!(
+                "{} changed since it was planned (another writer); it and the files after it were not written, so that write is kept. `clawmigrate rollback {run_id}` restores the files written before it",
+                f.path.display(),
+            ));
+        }
+        match f.temp {
+            Some(t) => t.commit(),
+            None => std::fs::remove_file(&f.target),
+        }
+        .map_err(|e| format!("{}: cannot replace: {e}", f.path.display()))?;
+        files.push(f.location);
+        if let Some(link) = f.link {
+            link.seal();
+        }
+        Ok(())
+    })
+}
+
+/// One durability barrier: `syncfs` once per filesystem the batch touched. A failed sync is an
+/// error: what was written may not survive a crash.
+pub fn barrier(dirs: &[PathBuf]) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for d in dirs {
+        let Ok(meta) = std::fs::metadata(d) else {
+            continue;
+        };
+        if !seen.insert(meta.dev()) {
+            continue;
+        }
+        let f = std::fs::File::open(d)
+            .map_err(|e| format!("{}: cannot open to sync: {e}", d.display()))?;
+        // SAFETY: syncfs takes any open descriptor on the filesystem and only flushes it.
+        if unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&f)) } != 0 {
+            return Err(format!(
+                "{}: syncing the filesystem failed: {}; the files may not survive a crash, check the disk and run again",
+                d.display(),
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A pause between staging and renaming, for tests that write files during a run.
+fn test_pause() {
+    if let Some(ms) = std::env::var("CLAWMIGRATE_TEST_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+/// Commits a batch of prepared installs with two barriers in all; per install, the completed run
+/// or why it stopped.
+pub fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, String>>> {
+    use rayon::prelude::*;
+    let mut dirs: Vec<PathBuf> = prepared
+        .iter()
+        .flatten()
+        .flat_map(|p| p.dirs.clone())
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    if let Err(e) = barrier(&dirs) {
+        // Nothing was renamed: dropping the prepared installs removes their temp files and links.
+        return prepared
+            .iter()
+            .map(|p| p.as_ref().map(|_| Err(e.clone())))
+            .collect();
+    }
+    test_pause();
+    let mut out: Vec<Option<Result<Run, String>>> =
+        prepared.into_par_iter().map(|p| p.map(finish)).collect();
+    if let Err(e) = barrier(&dirs) {
+        for r in out.iter_mut().flatten() {
+            if r.is_ok() {
+                *r = Err(e.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Renames one install's files and records the run as complete (in the same barrier as the
+/// renames: if a crash keeps one and loses the other, every file is still old or new).
+fn finish(mut p: Prepared) -> Result<Run, String> {
+    let stopped = rename_all(&mut p).err();
+    if let Some(e) = &stopped {
+        p.run.error = Some(e.clone());
+        p.run.migrations.clear();
+    }
+    p.run.incomplete = false;
+    let id = p.run.id.clone();
+    if let Some(last) = p.ledger.runs.iter_mut().rev().find(|r| r.id == id) {
+        *last = p.run.clone();
+    }
+    if stopped.is_none()
+        && let Some(undone) = &p.undoes
+        && let Some(r) = p.ledger.runs.iter_mut().find(|r| &r.id == undone)
+    {
+        r.undone_by = Some(id);
+    }
+    p.ledger
+        .write(&p.state_dir, false)
+        .map_err(|e| format!("{}: cannot write the ledger: {e}", p.state_dir.display()))?;
+    match stopped {
+        Some(e) => Err(e),
+        None => Ok(p.run),
+    }
+}

@@ -1,0 +1,370 @@
+//! The one printer every verb writes through: stdout's product (human blocks or one JSON
+//! document with the same envelope for every verb), what a fleet run shows, quiet and verbose,
+//! colour, and the Ansible-style recap.
+use crate::pipeline::Outcome;
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+/// The version of the JSON output format (documented in the README).
+pub const JSON_SCHEMA: u32 = 2;
+
+/// How much human output shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// The recap and errors only.
+    Quiet,
+    /// Every install on a single target; on a fleet, only those that change, need input or fail.
+    Normal,
+    /// Every install, every note.
+    Verbose,
+}
+
+/// How a run prints, decided once from the command line and the terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub json: bool,
+    pub verbosity: Verbosity,
+    /// Several installs (a `--fleet`, or more than one target): show the signal, not every install.
+    pub fleet: bool,
+}
+
+/// The verb and its mode, as the JSON envelope names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    DryRun,
+    Check,
+    Apply,
+    Status,
+    List,
+    Rollback,
+    RollbackList,
+}
+
+impl Mode {
+    pub fn command(self) -> &'static str {
+        match self {
+            Mode::DryRun | Mode::Check | Mode::Apply => "migrate",
+            Mode::Status => "status",
+            Mode::List => "list",
+            Mode::Rollback | Mode::RollbackList => "rollback",
+        }
+    }
+}
+
+pub const RED: Style = AnsiColor::Red.on_default();
+pub const GREEN: Style = AnsiColor::Green.on_default();
+pub const CYAN: Style = AnsiColor::Cyan.on_default();
+pub const YELLOW: Style = AnsiColor::Yellow.on_default();
+pub const BOLD: Style = Style::new().bold();
+pub const DIM: Style = Style::new().dimmed();
+
+pub fn paint(s: &str, style: Style) -> String {
+    format!("{style}{s}{style:#}")
+}
+
+/// One install as a verb reports it: its outcome, its human block and its JSON object.
+pub trait Shown: Sync {
+    fn state_dir(&self) -> &std::path::Path;
+    fn outcome(&self) -> &Outcome;
+    /// The human block (header, states, findings, diffs); `detail` adds notes.
+    fn human(&self, mode: Mode, detail: bool) -> String;
+    fn json(&self, mode: Mode) -> Value;
+    /// Files and RFC 6902 operations (not counting `test` guards) this install changes.
+    fn work(&self) -> (usize, usize) {
+        (0, 0)
+    }
+}
+
+/// Counts per outcome, for the recap and the JSON summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub installs: usize,
+    pub up_to_date: usize,
+    pub pending: usize,
+    pub changed: usize,
+    pub needs_input: usize,
+    pub unsupported: usize,
+    pub failed: usize,
+    pub rolled_back: usize,
+    pub nothing_to_undo: usize,
+    pub runs_recorded: usize,
+    pub files: usize,
+    pub operations: usize,
+}
+
+impl Counts {
+    fn slot(&mut self, o: &Outcome) -> &mut usize {
+        match o {
+            Outcome::UpToDate => &mut self.up_to_date,
+            Outcome::Pending => &mut self.pending,
+            Outcome::Changed => &mut self.changed,
+            Outcome::NeedsInput => &mut self.needs_input,
+            Outcome::Unsupported(_) => &mut self.unsupported,
+            Outcome::Failed(_) => &mut self.failed,
+            Outcome::RolledBack => &mut self.rolled_back,
+            Outcome::NothingToUndo => &mut self.nothing_to_undo,
+            Outcome::RunsRecorded => &mut self.runs_recorded,
+        }
+    }
+}
+
+/// The outcomes the recap lists, in order, with the install paths it names for each.
+const RECAP: [(&str, Style, bool); 9] = [
+    ("up to date", GREEN, false),
+    ("nothing to undo", GREEN, false),
+    ("changed", GREEN, false),
+    ("rolled back", GREEN, false),
+    ("runs recorded", GREEN, false),
+    ("pending", YELLOW, true),
+    ("needs input", RED, true),
+    ("unsupported", DIM, true),
+    ("failed", RED, true),
+];
+
+/// Streams installs to stdout as they come (memory stays flat at any fleet size), then the recap
+/// (human) or the summary that closes the one JSON document.
+pub struct Printer {
+    out: Output,
+    mode: Mode,
+    pub counts: Counts,
+    /// The installs the recap names, per outcome label.
+    named: Vec<(&'static str, String)>,
+    first: bool,
+    /// stdout (stderr for a preview before a question), with colour decided once.
+    stream: Stream,
+}
+
+/// Where a printer writes, with colour decided once (terminal, `NO_COLOR`) rather than per write.
+enum Stream {
+    Out(anstream::AutoStream<std::io::Stdout>),
+    Err(anstream::AutoStream<std::io::Stderr>),
+}
+
+impl Stream {
+    fn write(&mut self, s: &str) {
+        let _ = match self {
+            Stream::Out(o) => o.write_all(s.as_bytes()),
+            Stream::Err(e) => e.write_all(s.as_bytes()),
+        };
+    }
+
+    fn flush(&mut self) {
+        let _ = match self {
+            Stream::Out(o) => o.flush(),
+            Stream::Err(e) => e.flush(),
+        };
+    }
+}
+
+/// The envelope's head: every verb's document starts the same way.
+fn head(mode: Mode, invocation: Option<&str>, migrations: &Value) -> String {
+    let v = json!({
+        "schema": JSON_SCHEMA,
+        "tool": {"name": "clawmigrate", "version": env!("CARGO_PKG_VERSION")},
+        "command": mode.command(),
+        "mode": mode,
+        "invocation_id": invocation,
+        "migrations": migrations,
+    });
+    let s = serde_json::to_string(&v).expect("the head serialises");
+    format!("{},\n\"installs\": [", &s[..s.len() - 1])
+}
+
+impl Printer {
+    /// Starts the output of a verb; `migrations` are the ones it runs with (JSON envelope).
+    pub fn start(out: Output, mode: Mode, invocation: Option<&str>, migrations: Value) -> Printer {
+        let mut p = Printer {
+            out,
+            mode,
+            counts: Counts::default(),
+            named: Vec::new(),
+            first: true,
+            stream: Stream::Out(anstream::stdout()),
+        };
+        if out.json {
+            let h = head(mode, invocation, &migrations);
+            p.print(&h);
+        }
+        p
+    }
+
+    /// A human printer on stderr: the plan shown before a question when stdout carries JSON.
+    pub fn preview_on_stderr(out: Output, mode: Mode) -> Printer {
+        let out = Output { json: false, ..out };
+        Printer {
+            stream: Stream::Err(anstream::stderr()),
+            ..Printer::start(out, mode, None, Value::Null)
+        }
+    }
+
+    fn print(&mut self, s: &str) {
+        self.stream.write(s);
+    }
+
+    /// Whether an install's block is shown in human output.
+    fn shows(&self, o: &Outcome) -> bool {
+        match self.out.verbosity {
+            Verbosity::Quiet => matches!(o, Outcome::Failed(_)),
+            Verbosity::Verbose => true,
+            Verbosity::Normal => {
+                !self.out.fleet || !matches!(o, Outcome::UpToDate | Outcome::NothingToUndo)
+            }
+        }
+    }
+
+    /// Renders a chunk in parallel, counts it and prints it in order.
+    pub fn push_all<S: Shown>(&mut self, chunk: &[S]) {
+        use rayon::prelude::*;
+        let (mode, out) = (self.mode, self.out);
+        let texts: Vec<Option<String>> = chunk
+            .par_iter()
+            .map(|r| {
+                if out.json {
+                    Some(serde_json::to_string(&r.json(mode)).expect("a report serialises"))
+                } else if self.shows(r.outcome()) {
+                    Some(match out.verbosity {
+                        Verbosity::Quiet => quiet_line(r),
+                        v => r.human(mode, v == Verbosity::Verbose || !out.fleet),
+                    })
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (r, text) in chunk.iter().zip(texts) {
+            self.count(r);
+            let Some(text) = text else { continue };
+            let sep = match (self.first, self.out.json, self.out.verbosity) {
+                (true, true, _) => "\n",
+                (false, true, _) => ",\n",
+                (true, false, _) | (false, false, Verbosity::Quiet) => "",
+                (false, false, _) => "\n",
+            };
+            self.first = false;
+            self.print(sep);
+            self.print(&text);
+        }
+    }
+
+    fn count<S: Shown>(&mut self, r: &S) {
+        let o = r.outcome();
+        self.counts.installs += 1;
+        *self.counts.slot(o) += 1;
+        let (files, ops) = r.work();
+        self.counts.files += files;
+        self.counts.operations += ops;
+        let label = o.label();
+        if RECAP.iter().any(|(l, _, named)| *named && *l == label) {
+            self.named
+                .push((label, r.state_dir().display().to_string()));
+        }
+    }
+
+    /// Ends the output: the recap, or the JSON summary and errors that close the document.
+    pub fn finish(self) -> Counts {
+        self.finish_with(Vec::new())
+    }
+
+    /// Ends the output with errors of the whole run (not of one install), each with its kind:
+    /// in the JSON document's `errors`, and on stderr for humans.
+    pub fn finish_with(mut self, errors: Vec<(&str, String)>) -> Counts {
+        let end = if self.out.json {
+            let errors: Vec<Value> = errors
+                .iter()
+                .map(|(kind, message)| json!({"kind": kind, "message": message}))
+                .collect();
+            format!(
+                "\n],\n\"summary\": {},\n\"errors\": {}}}\n",
+                serde_json::to_string(&self.counts).expect("counts serialise"),
+                serde_json::to_string(&errors).expect("errors serialise")
+            )
+        } else {
+            for (_, message) in &errors {
+                anstream::eprintln!("error: {message}");
+            }
+            self.recap()
+        };
+        self.print(&end);
+        self.stream.flush();
+        self.counts
+    }
+
+    /// The Ansible-style recap: a line per outcome that occurred, naming the installs that are
+    /// not fine.
+    fn recap(&self) -> String {
+        let c = &self.counts;
+        let mut out = String::new();
+        if !self.first {
+            out.push('\n');
+        }
+        let installs = if c.installs == 1 {
+            "1 install".to_string()
+        } else {
+            format!("{} installs", c.installs)
+        };
+        let work = match self.mode {
+            Mode::DryRun | Mode::Check | Mode::Apply => {
+                format!("; {} files, {} operations", c.files, c.operations)
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "{}{work}", paint(&format!("Recap: {installs}"), BOLD));
+        let mut probe = c.clone();
+        for (label, style, _) in RECAP {
+            let n = *probe.slot(&outcome_of(label));
+            if n == 0 {
+                continue;
+            }
+            let _ = writeln!(out, "  {}{n}", paint(&format!("{label:<16}"), style));
+            for (_, path) in self.named.iter().filter(|(l, _)| *l == label) {
+                let _ = writeln!(out, "    {path}");
+            }
+        }
+        out
+    }
+}
+
+/// An outcome standing for a recap label (details do not matter for counting).
+fn outcome_of(label: &str) -> Outcome {
+    match label {
+        "up to date" => Outcome::UpToDate,
+        "nothing to undo" => Outcome::NothingToUndo,
+        "changed" => Outcome::Changed,
+        "rolled back" => Outcome::RolledBack,
+        "runs recorded" => Outcome::RunsRecorded,
+        "pending" => Outcome::Pending,
+        "needs input" => Outcome::NeedsInput,
+        "unsupported" => Outcome::Unsupported(String::new()),
+        _ => Outcome::Failed(String::new()),
+    }
+}
+
+/// A failed install under `--quiet`: its path and error, on as few lines as it takes.
+fn quiet_line<S: Shown>(r: &S) -> String {
+    let why = match r.outcome() {
+        Outcome::Failed(e) => e.as_str(),
+        _ => "",
+    };
+    format!("{}: error: {why}\n", r.state_dir().display())
+}
+
+/// The one JSON document of a verb that stopped before any install: the same envelope, no
+/// installs, and the error with its kind.
+pub fn error_document(mode: Mode, kind: &str, message: &str) -> String {
+    let v = json!({
+        "schema": JSON_SCHEMA,
+        "tool": {"name": "clawmigrate", "version": env!("CARGO_PKG_VERSION")},
+        "command": mode.command(),
+        "mode": mode,
+        "invocation_id": null,
+        "migrations": [],
+        "installs": [],
+        "summary": Counts::default(),
+        "errors": [{"kind": kind, "message": message}],
+    });
+    serde_json::to_string_pretty(&v).expect("the document serialises")
+}
