@@ -319,7 +319,7 @@ impl Printer {
             if n == 0 {
                 continue;
             }
-            let _ = writeln!(out, "  {}{n}", paint(&format!("{label:<16}"), style));
+            let _ = writeln!(out, "  {}{n}", paint(&format!("{label:<18}"), style));
             for (_, path) in self.named.iter().filter(|(l, _)| *l == label) {
                 let _ = writeln!(out, "    {path}");
             }

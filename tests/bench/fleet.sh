@@ -8,6 +8,8 @@
 #   dry-run           clawmigrate migrate --dry-run --fleet FLEET --format json > /dev/null
 #   apply             clawmigrate migrate --yes --fleet FLEET --format json > /dev/null
 #                     (full durability: fsync of backups, files, dirs and ledger)
+#   rollback          clawmigrate rollback --yes --fleet FLEET --format json > /dev/null on a
+#                     clone the migration was applied to (untimed)
 #   jq script         tests/bench/jq_fix.sh FLEET
 # Each step runs under /usr/bin/time -f '%e %M' (peak RSS); seconds are taken with bash's
 # EPOCHREALTIME around it (ms resolution; %e has only 10 ms). A step that writes gets a fresh
@@ -18,7 +20,7 @@
 # falls on all of them; the table shows the median seconds and the highest peak.
 #
 # Targets (from the issue): dry-run <= 2x the read floor; apply <= 3x (read floor + write floor);
-# clawmigrate's peak RSS < 100 MB; "well ahead of the jq script", taken here as clawmigrate apply
+# rollback no slower than apply; clawmigrate's peak RSS < 100 MB; "well ahead of the jq script", taken here as clawmigrate apply
 # at least 2x faster than jq_fix.sh. Exit status 0 when every target passes, 1 otherwise.
 #
 # Everything goes in one mktemp dir under $BENCH_DIR (default target/bench), removed at the end
@@ -140,6 +142,13 @@ scratch() {
 }
 apply_copy() { n_clone=$((n_clone + 1)); FLEET=$work/apply.$n_clone; clone "$FLEET"; }
 jq_copy() { n_clone=$((n_clone + 1)); FLEET=$work/jq.$n_clone; clone "$FLEET"; }
+# applied_copy: a fresh clone with the migration applied (untimed), for the rollback step.
+applied_copy() {
+  n_clone=$((n_clone + 1)); FLEET=$work/rb.$n_clone; clone "$FLEET"
+  "$bin" migrate --yes --quiet --fleet "$FLEET" > /dev/null
+  sync
+  warm "$FLEET"
+}
 
 # ------------------------------------------------------------------ the files the run changes
 "$bin" migrate --dry-run --format json --fleet "$gen" > "$work/plan.json" || {
@@ -168,8 +177,9 @@ for ((round = 1; round <= runs; round++)); do
   once write scratch bash -c 'xargs -0 cp --parents -t "$2" < "$1" && sync' _ "$work/changed.list" {SCRATCH}
   once dry use_gen "$bin" migrate --dry-run --fleet {FLEET} --format json
   once apply apply_copy "$bin" migrate --yes --fleet {FLEET} --format json
+  once rollback applied_copy "$bin" rollback --yes --fleet {FLEET} --format json
 done
-for key in read write dry apply; do summarise $key; done
+for key in read write dry apply rollback; do summarise $key; done
 applied=$FLEET # the last apply run's fleet
 set +e
 "$bin" migrate --check --fleet "$applied" > "$work/check.out" 2>&1
@@ -217,12 +227,14 @@ r=$(div "${S[dry]}" "${S[read]}"); verdict dry "$r" 2 le
 row "(c) clawmigrate migrate --dry-run" "${S[dry]}" "${C[dry]}" "$(mb "${M[dry]}")" "${r}x" "<=2x (a), <100MB" "$V"
 r=$(div "${S[apply]}" "$floor_rw"); verdict apply "$r" 3 le
 row "(d) clawmigrate migrate --yes" "${S[apply]}" "${C[apply]}" "$(mb "${M[apply]}")" "${r}x" "<=3x (a)+(b), <100MB" "$V"
+r=$(div "${S[rollback]}" "${S[apply]}"); verdict rollback "$r" 1 le
+row "(f) clawmigrate rollback --yes" "${S[rollback]}" "${C[rollback]}" "$(mb "${M[rollback]}")" "${r}x" "<=1x (d), <100MB" "$V"
 if [ "$skip_jq" = 0 ]; then
   r=$(div "${S[jq]}" "${S[apply]}"); verdict jq "$r" 2 ge
   row "(e) jq_fix.sh (bash+jq+node)" "${S[jq]}" "${C[jq]}" "$(mb "${M[jq]}")" "${r}x" "(e) >=2x (d)" "$V"
 fi
 echo
-echo "ratio: (c) / (a); (d) / ((a)+(b) = ${floor_rw}s)$([ "$skip_jq" = 1 ] || echo '; (e) / (d)')"
+echo "ratio: (c) / (a); (d) / ((a)+(b) = ${floor_rw}s); (f) / (d)$([ "$skip_jq" = 1 ] || echo '; (e) / (d)')"
 echo "after (d): $changed installs have a ledger (want $pending); clawmigrate migrate --check on the result exited $check_rc (want 0)"
 [ "$changed" = "$pending" ] || ok=0
 [ "$check_rc" = 0 ] || ok=0

@@ -15,15 +15,6 @@ fn wait_for(mut cond: impl FnMut() -> bool, what: &str) {
     }
 }
 
-/// `n` copies of the demo install under `<sandbox>/fleet`, named `c000`, `c001`, …
-fn demo_fleet(sb: &Sandbox, n: usize) -> std::path::PathBuf {
-    let fleet = sb.path().join("fleet");
-    for i in 0..n {
-        copy_tree(Path::new(DEMO), &fleet.join(format!("c{i:03}")));
-    }
-    fleet
-}
-
 /// Reviews a fleet with `migrate --dry-run --plan-out PLAN`.
 fn save_plan(sb: &Sandbox, fleet: &Path, plan: &Path) {
     sb.cmd()
@@ -149,7 +140,7 @@ fn fleet_apply_recaps_every_outcome_and_carries_on_past_failures() {
     assert_eq!(
         recap,
         format!(
-            "Recap: 70 installs; 0 files, 0 operations\n  up to date      68\n  unsupported     1\n    {}\n  failed          1\n    {}\n",
+            "Recap: 70 installs; 0 files, 0 operations\n  up to date        68\n  unsupported       1\n    {}\n  failed            1\n    {}\n",
             c7.display(),
             c5.display()
         )

@@ -135,7 +135,7 @@ pub fn snap<F: FnOnce()>(sandbox: Option<&Path>, f: F) {
     if let Some(p) = sandbox {
         s.add_filter(&regex_escape(&p.display().to_string()), "[SANDBOX]");
     }
-    s.add_filter(r"\d{8}T\d{6}Z-[0-9a-f]{4}", "[RUN_ID]");
+    s.add_filter(r"\d{8}T\d{6}Z-[0-9a-f]{4,12}(\.\d+)?", "[RUN_ID]");
     s.add_filter(r#""version": "\d+\.\d+\.\d+""#, r#""version": "[VERSION]""#);
     s.bind(f);
 }
@@ -150,4 +150,21 @@ fn regex_escape(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// `n` copies of the demo install under `<sandbox>/fleet`, named `c000`, `c001`, …
+pub fn demo_fleet(sb: &Sandbox, n: usize) -> PathBuf {
+    let fleet = sb.path().join("fleet");
+    for i in 0..n {
+        copy_tree(Path::new(DEMO), &fleet.join(format!("c{i:03}")));
+    }
+    fleet
+}
+
+/// Every JSON document on a command's stdout (a script reads exactly one).
+pub fn json_documents(out: &std::process::Output) -> Vec<serde_json::Value> {
+    serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<serde_json::Value>()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }

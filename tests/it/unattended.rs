@@ -1,0 +1,391 @@
+//! Unattended use (issue 8): nothing depends on the working directory, ids name one run, every
+//! verb's JSON is one document with one envelope, and fleet output shows the signal.
+use crate::support::*;
+use serde_json::Value;
+use std::path::Path;
+
+/// Runs the binary from `cwd` with `args`.
+fn run_in(sb: &Sandbox, cwd: &Path, args: &[&str]) -> std::process::Output {
+    sb.cmd().current_dir(cwd).args(args).output().unwrap()
+}
+
+fn strs(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn what_is_recorded_does_not_depend_on_the_working_directory() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let before = tree(&st, false);
+    // Applied with a relative --state-dir from the sandbox...
+    let out = run_in(
+        &sb,
+        sb.path(),
+        &["migrate", "--yes", "--state-dir", "state"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // ...the ledger and manifest hold paths relative to the install, never to the caller.
+    let ledger = json(st.join(".clawmigrate/ledger.json"));
+    let files = strs(&ledger["runs"][0]["files"]);
+    assert_eq!(files.len(), 5);
+    assert!(
+        files
+            .iter()
+            .all(|f| f == "openclaw.json" || f.starts_with("agents/")),
+        "{files:?}"
+    );
+    let manifest = json(only_backup_set(&st).join("manifest.json"));
+    for e in manifest["files"].as_array().unwrap() {
+        let p = e["path"].as_str().unwrap();
+        assert!(!p.starts_with('/') && !p.starts_with("state/"), "{p}");
+    }
+    // Rolled back from elsewhere, by absolute path: the install itself is restored and nothing
+    // is written where the caller stands.
+    let elsewhere = sb.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let abs = st.display().to_string();
+    let out = run_in(
+        &sb,
+        &elsewhere,
+        &["rollback", "--yes", "--format", "json", "--state-dir", &abs],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(json_of(&out)["installs"][0]["outcome"], "rolled-back");
+    assert_eq!(tree(&st, false), before);
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+}
+
+#[test]
+fn run_ids_are_unique_and_an_invocation_is_undone_across_the_fleet() {
+    let sb = Sandbox::new();
+    let fleet = demo_fleet(&sb, 24);
+    let before = tree(&fleet, false);
+    let out = run_in(
+        &sb,
+        sb.path(),
+        &["migrate", "--yes", "--format", "json", "--fleet", "fleet"],
+    );
+    let v = json_of(&out);
+    let invocation = v["invocation_id"].as_str().expect("an invocation id");
+    let ids: Vec<&str> = v["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["run_id"].as_str().unwrap())
+        .collect();
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!((ids.len(), distinct.len()), (24, 24), "{ids:?}");
+    assert!(ids.iter().all(|i| i.starts_with(invocation)));
+    // One install's run id undoes that install only (from another working directory).
+    let other = sb.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let abs = fleet.display().to_string();
+    let rb = |id: &str| {
+        let out = run_in(
+            &sb,
+            &other,
+            &["rollback", id, "--yes", "--format", "json", "--fleet", &abs],
+        );
+        (out.status.code(), json_of(&out))
+    };
+    let (code, v) = rb(ids[3]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        (
+            &v["summary"]["rolled_back"],
+            &v["summary"]["nothing_to_undo"]
+        ),
+        (&Value::from(1), &Value::from(23))
+    );
+    // The invocation id undoes the whole run; the install undone before is left as it is.
+    let (code, v) = rb(invocation);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["summary"]["rolled_back"], 23);
+    assert_eq!(tree(&fleet, false), before);
+    // An id no install holds is an error, named in the document.
+    let (code, v) = rb("20990101T000000Z-000000000000");
+    assert_eq!(code, Some(2));
+    assert_eq!(v["errors"][0]["kind"], "not-found");
+}
+
+/// The envelope the README documents (the JSON block after `<!-- json-envelope -->`).
+fn documented_envelope() -> Value {
+    let readme = read(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    let at = readme
+        .find("<!-- json-envelope -->")
+        .expect("the README marks the envelope");
+    let block = &readme[at..];
+    let start = block.find("```json\n").unwrap() + 8;
+    let end = block[start..].find("```").unwrap();
+    serde_json::from_str(&block[start..start + end]).expect("the README's envelope is JSON")
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+/// Checks one verb's stdout: exactly one document, the README's envelope, key for key.
+fn check_envelope(what: &str, out: &std::process::Output, command: &str, mode: &str) -> Value {
+    let docs = json_documents(out);
+    assert_eq!(docs.len(), 1, "{what}: {} documents", docs.len());
+    let (doc, want) = (&docs[0], documented_envelope());
+    assert_eq!(keys(doc), keys(&want), "{what}: the envelope");
+    assert_eq!(
+        keys(&doc["summary"]),
+        keys(&want["summary"]),
+        "{what}: summary"
+    );
+    assert_eq!(keys(&doc["tool"]), keys(&want["tool"]), "{what}: tool");
+    assert_eq!(doc["schema"], want["schema"], "{what}");
+    assert_eq!(doc["tool"]["name"], "clawmigrate", "{what}");
+    assert_eq!(
+        (doc["command"].as_str(), doc["mode"].as_str()),
+        (Some(command), Some(mode)),
+        "{what}"
+    );
+    assert!(
+        doc["installs"].is_array() && doc["errors"].is_array() && doc["migrations"].is_array(),
+        "{what}"
+    );
+    for e in doc["errors"].as_array().unwrap() {
+        assert_eq!(keys(e), ["kind", "message"], "{what}");
+    }
+    doc.clone()
+}
+
+#[test]
+fn every_verb_prints_one_json_document_with_the_documented_envelope() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let s = st.to_str().unwrap();
+    let run = |args: &[&str]| sb.cmd().args(args).output().unwrap();
+    let j = ["--format", "json"];
+    let cases: Vec<(&str, Vec<&str>, &str, &str)> = vec![
+        ("list", vec!["list"], "list", "list"),
+        (
+            "status",
+            vec!["status", "--state-dir", s],
+            "status",
+            "status",
+        ),
+        (
+            "dry run",
+            vec!["migrate", "--dry-run", "--state-dir", s],
+            "migrate",
+            "dry-run",
+        ),
+        (
+            "check",
+            vec!["migrate", "--check", "--state-dir", s],
+            "migrate",
+            "check",
+        ),
+        (
+            "rollback, nothing to undo",
+            vec!["rollback", "--yes", "--state-dir", s],
+            "rollback",
+            "rollback",
+        ),
+        (
+            "apply",
+            vec!["migrate", "--yes", "--state-dir", s],
+            "migrate",
+            "apply",
+        ),
+        (
+            "rollback --list",
+            vec!["rollback", "--list", "--state-dir", s],
+            "rollback",
+            "rollback-list",
+        ),
+        (
+            "rollback",
+            vec!["rollback", "--yes", "--state-dir", s],
+            "rollback",
+            "rollback",
+        ),
+        (
+            "unknown run",
+            vec!["rollback", "--yes", "nope", "--state-dir", s],
+            "rollback",
+            "rollback",
+        ),
+        (
+            "unreadable plan",
+            vec!["migrate", "--yes", "--plan", "/nonexistent/plan.json"],
+            "migrate",
+            "apply",
+        ),
+    ];
+    for (what, args, command, mode) in cases {
+        let out = run(&[&args[..], &j[..]].concat());
+        let doc = check_envelope(what, &out, command, mode);
+        let failed = out.status.code() == Some(2);
+        assert_eq!(
+            failed,
+            !doc["errors"].as_array().unwrap().is_empty() || doc["summary"]["failed"] != 0,
+            "{what}: {doc}"
+        );
+    }
+    // The demo's 5 files carry 8 changes; the 5 `test` guards before them are not counted.
+    let st2 = sb.demo("state2");
+    let out = run(&[
+        "migrate",
+        "--dry-run",
+        "--format",
+        "json",
+        "--state-dir",
+        st2.to_str().unwrap(),
+    ]);
+    let v = json_of(&out);
+    let ops: Vec<&Value> = v["installs"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["patch"].as_array().unwrap())
+        .collect();
+    let changes = ops.iter().filter(|o| o["op"] != "test").count();
+    assert!(changes < ops.len());
+    assert_eq!(v["summary"]["operations"], changes);
+}
+
+#[test]
+fn an_interactive_json_run_prints_one_document() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let json_out = sb.path().join("out.json");
+    let cmdline = format!(
+        "{} migrate --format json --state-dir {} > {}",
+        env!("CARGO_BIN_EXE_clawmigrate"),
+        st.display(),
+        json_out.display()
+    );
+    for answer in ["n\n", "y\n"] {
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &cmdline, "/dev/null"])
+            .env_clear()
+            .env("HOME", sb.path())
+            .env("NO_COLOR", "1")
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("util-linux script runs");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        use std::io::Write;
+        child
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
+        let term = child.wait_with_output().unwrap();
+        let terminal = stdout(&term);
+        // The plan and the question go to the terminal; stdout holds one document.
+        assert!(terminal.contains("+++ b/openclaw.json"), "{terminal}");
+        let out = std::process::Output {
+            status: term.status,
+            stdout: std::fs::read(&json_out).unwrap(),
+            stderr: Vec::new(),
+        };
+        let doc = check_envelope("interactive", &out, "migrate", "apply");
+        if answer == "n\n" {
+            assert_eq!(doc["errors"][0]["kind"], "declined");
+        } else {
+            assert_eq!(doc["summary"]["changed"], 1, "{doc}");
+        }
+    }
+}
+
+/// A fleet of `broken` demo installs and `healthy` migrated ones, each healthy one with a
+/// provider only its models.json defines (a harmless note on every run).
+fn mixed_fleet(sb: &Sandbox, broken: usize, healthy: usize) -> std::path::PathBuf {
+    let fleet = sb.path().join("fleet");
+    let model = sb.demo("model");
+    sb.cli(&["migrate", "--yes"], &model).success();
+    let models = model.join("agents/main/agent/models.json");
+    write(
+        &models,
+        r#"{"providers": {"local-llm": {"baseUrl": "http://127.0.0.1:8080"}}}"#,
+    );
+    for i in 0..healthy {
+        copy_tree(&model, &fleet.join(format!("ok{i:03}")));
+    }
+    for i in 0..broken {
+        copy_tree(Path::new(DEMO), &fleet.join(format!("zz{i:03}")));
+    }
+    fleet
+}
+
+/// The install headers a human run printed (`<path> [outcome]`).
+fn blocks(text: &str, fleet: &Path) -> Vec<String> {
+    let prefix = fleet.display().to_string();
+    text.lines()
+        .filter(|l| l.starts_with(&prefix) && l.ends_with(']'))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_fleet_shows_what_changes_then_a_recap() {
+    let sb = Sandbox::new();
+    let fleet = mixed_fleet(&sb, 3, 27);
+    let f = fleet.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let out = sb
+            .cmd()
+            .args([&["migrate", "--dry-run", "--fleet", f][..], extra].concat())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let broken: Vec<String> = (0..3)
+        .map(|i| format!("{} [pending]", fleet.join(format!("zz{i:03}")).display()))
+        .collect();
+    // Default: the three pending installs with their diffs, no notes, then the recap naming them.
+    let text = run(&[]);
+    assert_eq!(blocks(&text, &fleet), broken, "{text}");
+    assert!(!text.contains("note:"), "{text}");
+    assert!(text.contains("+++ b/openclaw.json"));
+    let recap = &text[text.find("Recap: ").unwrap()..];
+    let names: Vec<String> = (0..3)
+        .map(|i| format!("    {}", fleet.join(format!("zz{i:03}")).display()))
+        .collect();
+    assert_eq!(
+        recap.lines().collect::<Vec<_>>(),
+        [
+            &*"Recap: 30 installs; 15 files, 24 operations".to_string(),
+            "  up to date        27",
+            "  pending           3",
+            &names[0],
+            &names[1],
+            &names[2],
+        ]
+    );
+    // Quiet: the recap alone. Verbose: every install and every note.
+    assert_eq!(run(&["--quiet"]), recap);
+    let verbose = run(&["--verbose"]);
+    assert_eq!(blocks(&verbose, &fleet).len(), 30);
+    assert_eq!(
+        verbose
+            .matches("defines providers the config does not")
+            .count(),
+        27
+    );
+    // rollback --list on a fleet lists only installs with something to undo.
+    let out = sb
+        .cmd()
+        .args(["rollback", "--list", "--fleet", f])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(!text.contains("no runs recorded"), "{text}");
+    assert_eq!(blocks(&text, &fleet).len(), 27);
+    assert!(text.contains("nothing to undo   3"), "{text}");
+}
