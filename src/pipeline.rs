@@ -1,5 +1,5 @@
 //! Discover → load → plan for every target install, in parallel, with output in a stable order.
-use crate::discover::{self, InstallRoot, Target, TargetError};
+use crate::discover::{self, Found, InstallRoot, Target, TargetError};
 use crate::ledger::Ledger;
 use crate::load::{self, Install};
 use crate::migration::Migration;
@@ -118,7 +118,9 @@ pub fn prepare_one(
 /// Measured with tests/bench/fleet.sh: 16 runs as fast as 32 or 96 with half the peak memory.
 pub const CHUNK: usize = 16;
 
-fn failed_target(TargetError { target, message }: TargetError) -> Report {
+/// A target that is not an install, or a part of a fleet that could not be read, as a failed
+/// report naming it.
+pub fn failed_target(TargetError { target, message }: TargetError) -> Report {
     let p = std::path::PathBuf::from(&target);
     Report::failed(
         InstallRoot {
@@ -130,52 +132,43 @@ fn failed_target(TargetError { target, message }: TargetError) -> Report {
 }
 
 /// Plans every target install chunk by chunk, handing each chunk (in a stable order) to `each`.
-/// A fleet is walked on its own thread, so planning starts with the first installs found, and
-/// target errors come as failed reports. Memory stays flat at any fleet size.
+/// A fleet is walked on its own thread, so planning starts with the first installs found.
+/// Target and walk errors come as failed reports, in the order met. Memory stays flat at any
+/// fleet size.
 pub fn run_targets(
     target: &Target,
     env: discover::Env,
     migrations: &[&Migration],
     inputs: &Inputs,
-    mut each: impl FnMut(&mut [Report]) + Send,
+    each: impl FnMut(&mut [Report]) + Send,
 ) {
     let home = discover::home_dir(env);
     let (eager, errors) = discover::direct_installs(target, env);
-    let mut failed: Vec<Report> = errors.into_iter().map(failed_target).collect();
-    if !failed.is_empty() {
-        each(&mut failed);
-    }
-    let mut keep = discover::dedup(target);
+    let eager: Vec<Found> = errors
+        .into_iter()
+        .map(Err)
+        .chain(eager.into_iter().map(Ok))
+        .collect();
+    let mut keep = discover::dedup();
     let progress = Progress::new(!target.fleets.is_empty(), None);
     eager.iter().for_each(|_| progress.found_one());
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<InstallRoot>(4 * CHUNK);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Found>(4 * CHUNK);
         let (fleets, depth, progress) = (&target.fleets, target.fleet_depth, &progress);
-        let walker = scope.spawn(move || {
-            let errors = fleets
-                .iter()
-                .filter_map(|f| {
-                    discover::fleet_walk(f, depth, &mut |r| {
-                        progress.found_one();
-                        drop(tx.send(r))
-                    })
-                    .err()
-                })
-                .collect::<Vec<_>>();
+        scope.spawn(move || {
+            for f in fleets {
+                discover::fleet_walk(f, depth, &mut |r| {
+                    progress.found_one();
+                    drop(tx.send(r))
+                });
+            }
             progress.walk_done();
-            errors
         });
-        let roots = eager.into_iter().chain(rx).filter(move |r| keep(r));
-        drive(roots, progress, &home, migrations, inputs, &mut each);
-        let mut errors: Vec<Report> = walker
-            .join()
-            .expect("the fleet walk does not panic")
+        let roots = eager
             .into_iter()
-            .map(failed_target)
-            .collect();
-        if !errors.is_empty() {
-            each(&mut errors);
-        }
+            .chain(rx)
+            .filter(move |r| r.as_ref().map_or(true, &mut keep));
+        drive(roots, progress, &home, migrations, inputs, each);
     });
 }
 
@@ -186,7 +179,7 @@ pub fn run_targets(
 /// loaded and planned, so neither the serial printing nor apply's waits for the disk leave a core
 /// idle. At most two chunks are held at once, so memory stays flat at any fleet size.
 pub fn drive(
-    mut roots: impl Iterator<Item = InstallRoot> + Send,
+    mut roots: impl Iterator<Item = Found> + Send,
     progress: &Progress,
     home: &std::path::Path,
     migrations: &[&Migration],
@@ -199,10 +192,13 @@ pub fn drive(
         (planned, ()) = rayon::join(
             || {
                 // Taken here, so a slow walk for the next installs never holds up the output.
-                let chunk: Vec<InstallRoot> = roots.by_ref().take(CHUNK).collect();
+                let chunk: Vec<Found> = roots.by_ref().take(CHUNK).collect();
                 chunk
-                    .par_iter()
-                    .map(|r| prepare_one(r, home, migrations, inputs))
+                    .into_par_iter()
+                    .map(|r| match r {
+                        Ok(r) => prepare_one(&r, home, migrations, inputs),
+                        Err(e) => failed_target(e),
+                    })
                     .collect()
             },
             || {

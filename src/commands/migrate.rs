@@ -1,7 +1,7 @@
 //! `clawmigrate migrate`: plan every target install, show it, and apply on confirmation.
 use crate::apply::{self, Ctx};
 use crate::cli::{Format, MigrateArgs};
-use crate::discover::{self, InstallRoot, Target};
+use crate::discover::{self, Found, InstallRoot, Target};
 use crate::migration::{Migration, Registry};
 use crate::pipeline;
 use crate::plan::Inputs;
@@ -42,8 +42,9 @@ fn read_keys(specs: &[String]) -> Result<Inputs, String> {
 
 struct Job<'a> {
     target: Target,
-    /// The installs of a saved plan (instead of resolving the targets).
-    roots: Option<Vec<InstallRoot>>,
+    /// The installs of a saved plan (instead of resolving the targets); those not on this host
+    /// as errors naming them.
+    roots: Option<Vec<Found>>,
     home: std::path::PathBuf,
     migrations: Vec<&'a Migration>,
     inputs: Inputs,
@@ -103,6 +104,15 @@ impl Job<'_> {
     }
 }
 
+/// The installs a saved plan names, each checked to be an install on this host.
+fn saved_installs(plan: &SavedPlan) -> Vec<Found> {
+    let hint = "the saved plan names an install that is not on this host: apply the plan where it was made, or make a new one here";
+    plan.installs
+        .iter()
+        .map(|i| InstallRoot::at(&i.state_dir, hint))
+        .collect()
+}
+
 pub fn run(args: MigrateArgs) -> Result<u8, String> {
     let reg = Registry::embedded();
     let migrations = reg.select(&args.only)?;
@@ -112,12 +122,7 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
         Some(f) => Some(SavedPlan::read(f, &migrations)?),
         None => None,
     };
-    let roots = saved.as_ref().map(|p| {
-        p.installs
-            .iter()
-            .map(|i| InstallRoot::at(&i.state_dir))
-            .collect()
-    });
+    let roots = saved.as_ref().map(saved_installs);
     let job = Job {
         target: args.target.target(),
         roots,

@@ -7,3 +7,4 @@ mod oracle;
 mod props;
 mod snapshots;
 mod support;
+mod targets;
