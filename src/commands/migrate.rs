@@ -113,7 +113,40 @@ fn saved_installs(plan: &SavedPlan) -> Vec<Found> {
         .collect()
 }
 
+/// Refuses plan flags that would silently do less than asked.
+fn check_plan_flags(args: &MigrateArgs) -> Result<(), String> {
+    if let Some(out) = &args.plan_out
+        && !(args.dry_run || args.check)
+    {
+        return Err(format!(
+            "--plan-out {} saves a plan for review and needs --dry-run or --check; nothing was written. Review with: clawmigrate migrate --dry-run --plan-out {}, then apply with: clawmigrate migrate --plan {} --yes",
+            out.display(),
+            out.display(),
+            out.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The confirmation before applying a saved plan: `--yes`, or an answer on a terminal; without
+/// either it refuses, as a plain `migrate` does.
+fn confirm_saved(file: &std::path::Path, yes: bool, plan: &SavedPlan) -> Result<bool, String> {
+    let file = file.display();
+    let files: usize = plan.installs.iter().map(|i| i.files.len()).sum();
+    super::confirm(
+        yes,
+        &format!(
+            "Apply the plan saved in {file} ({files} files in {} installs)?",
+            plan.installs.len()
+        ),
+        &format!(
+            "Review the plan, then re-run with --yes to apply it: clawmigrate migrate --plan {file} --yes"
+        ),
+    )
+}
+
 pub fn run(args: MigrateArgs) -> Result<u8, String> {
+    check_plan_flags(&args)?;
     let reg = Registry::embedded();
     let migrations = reg.select(&args.only)?;
     let inputs = read_keys(&args.key_files)?;
@@ -160,7 +193,17 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
     }
     let reviewed;
     let expected = match (&saved, args.yes) {
-        (Some(p), _) => Some(p),
+        (Some(p), yes) => {
+            let file = args
+                .plan
+                .as_deref()
+                .expect("a saved plan comes from --plan");
+            if !confirm_saved(file, yes, p)? {
+                anstream::eprintln!("nothing was written");
+                return Ok(super::ERROR);
+            }
+            Some(p)
+        }
         (None, true) => None,
         (None, false) => {
             // Show the plan, ask, then apply exactly what was shown.

@@ -195,3 +195,174 @@ fn a_symlink_loop_in_a_fleet_is_a_reported_walk_error() {
     assert!(e["error"].as_str().unwrap().contains("symlink loop"), "{e}");
     assert_eq!(entry_for(&out, &fleet.join("member"))["outcome"], "pending");
 }
+
+// ---- defect 7: the saved-plan flow ----
+
+/// `n` demo installs under `<sandbox>/fleet`.
+fn small_fleet(sb: &Sandbox, n: usize) -> PathBuf {
+    for i in 0..n {
+        sb.demo(&format!("fleet/m{i}"));
+    }
+    sb.path().join("fleet")
+}
+
+fn mkdir(p: PathBuf) -> PathBuf {
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+#[test]
+fn plan_out_to_a_bare_file_name_then_apply_from_another_directory() {
+    let sb = Sandbox::new();
+    let fleet = small_fleet(&sb, 2);
+    let review = mkdir(sb.path().join("review"));
+    // As in the README: a bare file name, here with a relative --fleet too.
+    let out = sb
+        .cmd()
+        .current_dir(&review)
+        .args([
+            "migrate",
+            "--dry-run",
+            "--plan-out",
+            "plan.json",
+            "--fleet",
+            "../fleet",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Recorded absolute (resolved once against the working directory of the review).
+    let plan = json(review.join("plan.json"));
+    let dirs: Vec<PathBuf> = plan["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| PathBuf::from(i["state_dir"].as_str().unwrap()))
+        .collect();
+    assert!(dirs.iter().all(|d| d.is_absolute()), "{dirs:?}");
+    let dirs: Vec<PathBuf> = dirs.iter().map(|d| real(d)).collect();
+    assert_eq!(dirs, [real(&fleet.join("m0")), real(&fleet.join("m1"))]);
+    // Applied from another working directory, naming the plan relative to it.
+    let apply_dir = mkdir(sb.path().join("ops/apply"));
+    let out = sb
+        .cmd()
+        .current_dir(&apply_dir)
+        .args([
+            "migrate",
+            "--yes",
+            "--format",
+            "json",
+            "--plan",
+            "../../review/plan.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let all = installs(&out);
+    assert_eq!(all.len(), 2);
+    assert!(all.iter().all(|i| i["outcome"] == "changed"), "{all:#?}");
+    // Nothing landed under either working directory.
+    assert_eq!(std::fs::read_dir(&apply_dir).unwrap().count(), 0);
+    assert_eq!(tree(&review, true).len(), 1);
+    let out = sb.run(&["migrate", "--check"], &fleet.join("m1"));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn plan_out_without_a_preview_is_refused() {
+    let sb = Sandbox::new();
+    let st = sb.demo("st");
+    let before = tree(&st, true);
+    let plan = sb.path().join("plan.json");
+    let out = sb.run(
+        &["migrate", "--yes", "--plan-out", plan.to_str().unwrap()],
+        &st,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("needs --dry-run or --check"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!plan.exists());
+    assert_eq!(tree(&st, true), before, "nothing may be written");
+}
+
+/// Saves the plan of one demo install, returning (install, plan file).
+fn saved_plan(sb: &Sandbox) -> (PathBuf, PathBuf) {
+    let st = sb.demo("st");
+    let plan = sb.path().join("plan.json");
+    sb.cli(
+        &["migrate", "--dry-run", "--plan-out", plan.to_str().unwrap()],
+        &st,
+    )
+    .success();
+    (st, plan)
+}
+
+#[test]
+fn saved_plan_without_yes_or_a_terminal_is_refused() {
+    let sb = Sandbox::new();
+    let (st, plan) = saved_plan(&sb);
+    let before = tree(&st, true);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--plan"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no terminal") && err.contains("--yes"),
+        "{err}"
+    );
+    assert_eq!(tree(&st, true), before, "nothing may be written");
+}
+
+#[test]
+fn saved_plan_with_another_target_is_refused() {
+    let sb = Sandbox::new();
+    let (st, plan) = saved_plan(&sb);
+    let before = tree(&st, true);
+    let st_arg = st.display().to_string();
+    for target in [
+        &["--state-dir", &st_arg][..],
+        &["--fleet", &st_arg],
+        &["--profile", "work"],
+    ] {
+        let out = sb
+            .cmd()
+            .args(["migrate", "--yes", "--plan"])
+            .arg(&plan)
+            .args(target)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{target:?}");
+        assert!(
+            stderr(&out).contains("cannot be used with"),
+            "{target:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(tree(&st, true), before, "nothing may be written");
+}
+
+#[test]
+fn saved_plan_with_relative_paths_is_refused() {
+    let sb = Sandbox::new();
+    let (st, plan) = saved_plan(&sb);
+    let mut v = json(&plan);
+    v["installs"][0]["state_dir"] = "st".into();
+    write(&plan, &serde_json::to_string_pretty(&v).unwrap());
+    let out = sb
+        .cmd()
+        .current_dir(sb.path())
+        .args(["migrate", "--yes", "--plan"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("make a new plan"), "{}", stderr(&out));
+    assert!(!st.join(".clawmigrate").exists());
+}
