@@ -265,19 +265,48 @@ fn rename_checked(
         .map_err(|e| format!("{}: cannot replace: {e}", path.display()))
 }
 
-/// One durability barrier: `syncfs` once per filesystem the batch touched.
-fn barrier(dirs: &[PathBuf]) {
+/// One durability barrier: `syncfs` once per filesystem the batch touched. Fails naming the
+/// directory whose filesystem could not be flushed (an I/O error there means written data may
+/// be lost, so nothing may be reported as durable).
+fn barrier(dirs: &[PathBuf]) -> Result<(), String> {
+    barrier_with(dirs, &|f| {
+        // SAFETY: syncfs takes any open descriptor on the filesystem and only flushes it.
+        let rc = unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(f)) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    })
+}
+
+fn barrier_with(
+    dirs: &[PathBuf],
+    sync: &dyn Fn(&std::fs::File) -> std::io::Result<()>,
+) -> Result<(), String> {
     let mut seen = std::collections::BTreeSet::new();
     for d in dirs {
-        let Ok(meta) = std::fs::metadata(d) else {
-            continue;
+        let fail = |e: std::io::Error| {
+            format!(
+                "{}: cannot flush its filesystem to disk (syncfs: {e}); check the disk and the kernel log, then run clawmigrate status",
+                d.display()
+            )
         };
+        let meta = std::fs::metadata(d).map_err(fail)?;
         if !seen.insert(meta.dev()) {
             continue;
         }
-        if let Ok(f) = std::fs::File::open(d) {
-            // SAFETY: syncfs takes any open descriptor on the filesystem and only flushes it.
-            unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&f)) };
+        let f = std::fs::File::open(d).map_err(fail)?;
+        sync(&f).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Fails every install still in flight after a barrier failed.
+fn fail_all(reports: &mut [Report], prepared: &[Option<Prepared>], why: &str) {
+    for (r, p) in reports.iter_mut().zip(prepared) {
+        if p.is_some() {
+            r.outcome = Outcome::Failed(why.to_string());
         }
     }
 }
@@ -319,7 +348,13 @@ pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
         .collect();
     dirs.sort();
     dirs.dedup();
-    barrier(&dirs);
+    if let Err(e) = barrier(&dirs) {
+        // Nothing is renamed: dropping the staged files removes them, and the ledger entries
+        // stay `incomplete` (not counted as applied).
+        let why = format!("{e}; nothing of this install was replaced");
+        fail_all(reports, &prepared, &why);
+        return;
+    }
     test_pause();
     reports
         .par_iter_mut()
@@ -349,6 +384,40 @@ pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
                 r.run_id = Some(p.run.id.clone());
             }
         });
-    barrier(&dirs);
+    if let Err(e) = barrier(&dirs) {
+        let why = format!(
+            "{e}; the files were replaced but may not survive a crash (`clawmigrate rollback` restores them)"
+        );
+        for r in reports.iter_mut().filter(|r| r.outcome == Outcome::Changed) {
+            r.outcome = Outcome::Failed(why.clone());
+        }
+    }
     drop(prepared);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_flush_fails_the_barrier_naming_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let dirs = vec![dir.path().to_path_buf()];
+        assert!(barrier(&dirs).is_ok());
+        let e = barrier_with(&dirs, &|_| {
+            Err(std::io::Error::from_raw_os_error(libc::EIO))
+        })
+        .unwrap_err();
+        assert!(e.contains(&dir.path().display().to_string()), "{e}");
+        assert!(
+            e.contains("syncfs") && e.contains("Input/output error"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_vanished_directory_fails_the_barrier() {
+        let e = barrier(&[PathBuf::from("/nonexistent/clawmigrate-test")]).unwrap_err();
+        assert!(e.contains("/nonexistent/clawmigrate-test"), "{e}");
+    }
 }
