@@ -76,10 +76,10 @@ pub enum Format {
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// One OpenClaw state dir (repeatable)
-    #[arg(long = "state-dir", value_name = "DIR", help_heading = "Targets")]
+    #[arg(long = "state-dir", value_name = "DIR", help_heading = "Targets", value_parser = absolute_path)]
     pub state_dirs: Vec<PathBuf>,
     /// A tree holding many installs: every directory below it with an openclaw.json (or legacy config) is one (repeatable)
-    #[arg(long = "fleet", value_name = "DIR", help_heading = "Targets")]
+    #[arg(long = "fleet", value_name = "DIR", help_heading = "Targets", value_parser = absolute_path)]
     pub fleets: Vec<PathBuf>,
     /// How many levels below a --fleet DIR to look for installs
     #[arg(
@@ -115,10 +115,15 @@ pub struct MigrateArgs {
     #[arg(long = "key-file", value_name = "PROVIDER=FILE")]
     pub key_files: Vec<String>,
     /// With --dry-run or --check: also save the plan (file hashes, masked patches) to FILE for review
-    #[arg(long = "plan-out", value_name = "FILE")]
+    #[arg(long = "plan-out", value_name = "FILE", value_parser = absolute_path)]
     pub plan_out: Option<PathBuf>,
     /// Apply exactly the plan saved in FILE: refuses any file whose bytes changed since (targets come from the plan)
-    #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["dry_run", "check", "plan_out"])]
+    #[arg(
+        long = "plan",
+        value_name = "FILE",
+        value_parser = absolute_path,
+        conflicts_with_all = ["dry_run", "check", "plan_out", "state_dirs", "fleets", "profile"]
+    )]
     pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub target: TargetArgs,
@@ -158,6 +163,16 @@ pub struct RollbackArgs {
     pub format: Format,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+/// Resolves a path the user gives against the working directory, once, here at the edge, so
+/// nothing downstream (reports, ledgers, saved plans) depends on where the command ran.
+fn absolute_path(s: &str) -> Result<PathBuf, String> {
+    if s.is_empty() {
+        return Err("an empty path".into());
+    }
+    std::path::absolute(s)
+        .map_err(|e| format!("cannot resolve {s:?} against the working directory: {e}"))
 }
 
 fn parse_version(s: &str) -> Result<u32, String> {

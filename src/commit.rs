@@ -228,27 +228,39 @@ fn rename_all(p: &mut Prepared) -> Result<(), String> {
     })
 }
 
-/// One durability barrier: `syncfs` once per filesystem the batch touched. A failed sync is an
-/// error: what was written may not survive a crash.
+/// One durability barrier: `syncfs` once per filesystem the batch touched. Fails naming the
+/// directory whose filesystem could not be flushed (an I/O error there means written data may
+/// be lost, so nothing may be reported as durable).
 pub fn barrier(dirs: &[PathBuf]) -> Result<(), String> {
+    barrier_with(dirs, &|f| {
+        // SAFETY: syncfs takes any open descriptor on the filesystem and only flushes it.
+        let rc = unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(f)) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    })
+}
+
+fn barrier_with(
+    dirs: &[PathBuf],
+    sync: &dyn Fn(&std::fs::File) -> std::io::Result<()>,
+) -> Result<(), String> {
     let mut seen = std::collections::BTreeSet::new();
     for d in dirs {
-        let Ok(meta) = std::fs::metadata(d) else {
-            continue;
+        let fail = |e: std::io::Error| {
+            format!(
+                "{}: cannot flush its filesystem to disk (syncfs: {e}); check the disk and the kernel log, then run clawmigrate status",
+                d.display()
+            )
         };
+        let meta = std::fs::metadata(d).map_err(fail)?;
         if !seen.insert(meta.dev()) {
             continue;
         }
-        let f = std::fs::File::open(d)
-            .map_err(|e| format!("{}: cannot open to sync: {e}", d.display()))?;
-        // SAFETY: syncfs takes any open descriptor on the filesystem and only flushes it.
-        if unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&f)) } != 0 {
-            return Err(format!(
-                "{}: syncing the filesystem failed: {}; the files may not survive a crash, check the disk and run again",
-                d.display(),
-                std::io::Error::last_os_error()
-            ));
-        }
+        let f = std::fs::File::open(d).map_err(fail)?;
+        sync(&f).map_err(fail)?;
     }
     Ok(())
 }
@@ -285,9 +297,12 @@ pub fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, S
     let mut out: Vec<Option<Result<Run, String>>> =
         prepared.into_par_iter().map(|p| p.map(finish)).collect();
     if let Err(e) = barrier(&dirs) {
+        let why = format!(
+            "{e}; the files were replaced but may not survive a crash (`clawmigrate rollback` restores them)"
+        );
         for r in out.iter_mut().flatten() {
             if r.is_ok() {
-                *r = Err(e.clone());
+                *r = Err(why.clone());
             }
         }
     }
@@ -319,5 +334,32 @@ fn finish(mut p: Prepared) -> Result<Run, String> {
     match stopped {
         Some(e) => Err(e),
         None => Ok(p.run),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_flush_fails_the_barrier_naming_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let dirs = vec![dir.path().to_path_buf()];
+        assert!(barrier(&dirs).is_ok());
+        let e = barrier_with(&dirs, &|_| {
+            Err(std::io::Error::from_raw_os_error(libc::EIO))
+        })
+        .unwrap_err();
+        assert!(e.contains(&dir.path().display().to_string()), "{e}");
+        assert!(
+            e.contains("syncfs") && e.contains("Input/output error"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_vanished_directory_fails_the_barrier() {
+        let e = barrier(&[PathBuf::from("/nonexistent/clawmigrate-test")]).unwrap_err();
+        assert!(e.contains("/nonexistent/clawmigrate-test"), "{e}");
     }
 }

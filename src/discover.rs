@@ -20,21 +20,35 @@ pub struct Target {
     pub profile: Option<String>,
 }
 
-/// One install: a state dir and the config file OpenClaw would read for it.
+/// One install: a state dir and the config file OpenClaw reads for it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct InstallRoot {
     pub state_dir: PathBuf,
-    /// Where the config is (or would be created by OpenClaw).
+    /// The config file, which exists: a directory without one is not an install.
     pub config_path: PathBuf,
 }
 
 impl InstallRoot {
-    /// The install whose state dir is `dir`, with the config OpenClaw would read there.
-    pub fn at(dir: &Path) -> InstallRoot {
-        InstallRoot {
-            state_dir: dir.to_path_buf(),
-            config_path: config_in(dir),
+    /// The install whose state dir is `dir`, with the config OpenClaw reads there; an error
+    /// naming `dir` when it is not a directory or holds no config, ending with `hint` (what to do).
+    pub fn at(dir: &Path, hint: &str) -> Result<InstallRoot, TargetError> {
+        let fail = |why: String| TargetError {
+            target: dir.display().to_string(),
+            message: format!("{why}; {hint}"),
+        };
+        if !dir.is_dir() {
+            return Err(fail("not a directory".into()));
         }
+        let config_path = existing_config(dir).ok_or_else(|| {
+            fail(format!(
+                "not an OpenClaw install: it holds no config ({})",
+                CONFIG_NAMES.join(", ")
+            ))
+        })?;
+        Ok(InstallRoot {
+            state_dir: dir.to_path_buf(),
+            config_path,
+        })
     }
 }
 
@@ -79,11 +93,6 @@ pub fn expand_tilde(p: &str, home: &Path) -> PathBuf {
     } else {
         PathBuf::from(p)
     }
-}
-
-/// The first config file that exists in `dir`, else the canonical `dir/openclaw.json`.
-pub fn config_in(dir: &Path) -> PathBuf {
-    existing_config(dir).unwrap_or_else(|| dir.join(CONFIG_NAMES[0]))
 }
 
 /// The first config file that exists in `dir`, if any.
@@ -146,6 +155,12 @@ pub fn default_install(profile: Option<&str>, env: Env) -> Result<InstallRoot, T
             message: "no OpenClaw install here; pass --state-dir DIR or --fleet DIR, or set OPENCLAW_STATE_DIR".into(),
         });
     }
+    if !config_path.is_file() {
+        return Err(TargetError {
+            target: config_path.display().to_string(),
+            message: "no such config, so there is no install to migrate; pass --state-dir DIR or --fleet DIR, or set OPENCLAW_STATE_DIR or OPENCLAW_CONFIG_PATH".into(),
+        });
+    }
     Ok(InstallRoot {
         state_dir,
         config_path,
@@ -154,35 +169,40 @@ pub fn default_install(profile: Option<&str>, env: Env) -> Result<InstallRoot, T
 
 /// An explicit `--state-dir`.
 pub fn state_dir_install(dir: &Path) -> Result<InstallRoot, TargetError> {
-    if !dir.is_dir() {
-        return Err(TargetError {
-            target: dir.display().to_string(),
-            message: "not a directory; check the --state-dir path".into(),
-        });
-    }
-    Ok(InstallRoot::at(dir))
+    InstallRoot::at(
+        dir,
+        "check the --state-dir path (the directory holding openclaw.json), or use --fleet DIR for a tree of installs",
+    )
 }
+
+/// What a fleet walk hands on: an install, or a part of the tree it could not search.
+pub type Found = Result<InstallRoot, TargetError>;
 
 /// Every install below `dir` (a directory holding a config file), at most `depth` levels down;
 /// the walk does not descend into an install once found, nor into `node_modules` or `.git`.
-/// Each is handed to `found` as soon as it is seen, in a stable order.
-pub fn fleet_walk(
-    dir: &Path,
-    depth: usize,
-    found: &mut dyn FnMut(InstallRoot),
-) -> Result<(), TargetError> {
+/// Symlinks are followed (OpenClaw follows them too). Each install is handed to `found` as soon
+/// as it is seen, in a stable order; so is every directory the walk could not read and every
+/// symlink loop, as an error naming it, so no install silently drops out of the count.
+pub fn fleet_walk(dir: &Path, depth: usize, found: &mut dyn FnMut(Found)) {
     if !dir.is_dir() {
-        return Err(TargetError {
+        return found(Err(TargetError {
             target: dir.display().to_string(),
             message: "not a directory; check the --fleet path".into(),
-        });
+        }));
     }
     let mut walk = walkdir::WalkDir::new(dir)
         .max_depth(depth)
+        .follow_links(true)
         .sort_by_file_name()
         .into_iter();
     while let Some(entry) = walk.next() {
-        let Ok(entry) = entry else { continue };
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                found(Err(walk_error(&e, dir)));
+                continue;
+            }
+        };
         if !entry.file_type().is_dir() {
             continue;
         }
@@ -193,14 +213,37 @@ pub fn fleet_walk(
             continue;
         }
         if let Some(config_path) = existing_config(entry.path()) {
-            found(InstallRoot {
+            found(Ok(InstallRoot {
                 state_dir: entry.path().to_path_buf(),
                 config_path,
-            });
+            }));
             walk.skip_current_dir();
         }
     }
-    Ok(())
+}
+
+/// A fleet walk error as a failed target naming the path and what to do.
+fn walk_error(e: &walkdir::Error, fleet: &Path) -> TargetError {
+    let target = e.path().unwrap_or(fleet).display().to_string();
+    let message = if let Some(ancestor) = e.loop_ancestor() {
+        format!(
+            "a symlink loop back to {}; nothing below it was searched: remove the link, or point --fleet below it",
+            ancestor.display()
+        )
+    } else if e
+        .io_error()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+    {
+        "a symlink whose target does not exist; an install it named is missing: fix or remove the link".into()
+    } else {
+        let why = e
+            .io_error()
+            .map_or_else(|| e.to_string(), ToString::to_string);
+        format!(
+            "cannot search this part of the fleet ({why}), so installs below it were not found: give the user running clawmigrate read access, or move it out of the fleet"
+        )
+    };
+    TargetError { target, message }
 }
 
 /// The installs named directly: each `--state-dir`, or the default install when no target is
@@ -222,14 +265,12 @@ pub fn direct_installs(target: &Target, env: Env) -> (Vec<InstallRoot>, Vec<Targ
     (roots, errors)
 }
 
-/// A filter that drops an install already seen under another target (only needed with several).
-pub fn dedup(target: &Target) -> impl FnMut(&InstallRoot) -> bool {
-    let several = target.state_dirs.len() + target.fleets.len() > 1;
+/// A filter that drops an install already seen: the same directory reached twice (through a
+/// symlink, or under two targets) is one install, handled once, under the first path found.
+pub fn dedup() -> impl FnMut(&InstallRoot) -> bool {
     let mut seen = std::collections::HashSet::new();
     move |r| {
-        !several
-            || seen
-                .insert(std::fs::canonicalize(&r.state_dir).unwrap_or_else(|_| r.state_dir.clone()))
+        seen.insert(std::fs::canonicalize(&r.state_dir).unwrap_or_else(|_| r.state_dir.clone()))
     }
 }
 
@@ -237,11 +278,12 @@ pub fn dedup(target: &Target) -> impl FnMut(&InstallRoot) -> bool {
 pub fn discover(target: &Target, env: Env) -> (Vec<InstallRoot>, Vec<TargetError>) {
     let (mut roots, mut errors) = direct_installs(target, env);
     for f in &target.fleets {
-        if let Err(e) = fleet_walk(f, target.fleet_depth, &mut |r| roots.push(r)) {
-            errors.push(e);
-        }
+        fleet_walk(f, target.fleet_depth, &mut |r| match r {
+            Ok(r) => roots.push(r),
+            Err(e) => errors.push(e),
+        });
     }
-    roots.retain(dedup(target));
+    roots.retain(dedup());
     (roots, errors)
 }
 

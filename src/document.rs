@@ -1,5 +1,7 @@
 //! One file of an install: its bytes, hash and parsed tree, and format-preserving edits through a CST.
-use crate::patch::{self, Op};
+use crate::patch::{
+    self, AddOperation, MoveOperation, Op, RemoveOperation, ReplaceOperation, TestOperation,
+};
 use jsonc_parser::ParseOptions;
 use jsonc_parser::cst::{CstInputValue, CstNode, CstObject, CstRootNode};
 use serde::{Deserialize, Serialize};
@@ -325,8 +327,8 @@ fn object_at(root: &CstRootNode, toks: &[String]) -> Result<CstObject, String> {
 
 fn apply_cst(root: &CstRootNode, op: &Op) -> Result<(), String> {
     match op {
-        Op::Test { path, value } => {
-            let toks = patch::tokens(path)?;
+        Op::Test(TestOperation { path, value }) => {
+            let toks = patch::tokens(path);
             let found = node_at(root, &toks)?.to_serde_value();
             if found.as_ref() == Some(value) {
                 Ok(())
@@ -334,8 +336,8 @@ fn apply_cst(root: &CstRootNode, op: &Op) -> Result<(), String> {
                 Err(format!("test failed at {path}: value did not match"))
             }
         }
-        Op::Add { path, value } => {
-            let toks = patch::tokens(path)?;
+        Op::Add(AddOperation { path, value }) => {
+            let toks = patch::tokens(path);
             let (last, parent) = toks
                 .split_last()
                 .ok_or("cannot add at the document root of an existing file")?;
@@ -371,8 +373,8 @@ fn apply_cst(root: &CstRootNode, op: &Op) -> Result<(), String> {
             }
             Ok(())
         }
-        Op::Remove { path } => {
-            let toks = patch::tokens(path)?;
+        Op::Remove(RemoveOperation { path }) => {
+            let toks = patch::tokens(path);
             let (last, parent) = toks.split_last().ok_or("cannot remove the document root")?;
             let pnode = node_at(root, parent)?;
             if let Some(obj) = pnode.as_object() {
@@ -386,10 +388,12 @@ fn apply_cst(root: &CstRootNode, op: &Op) -> Result<(), String> {
             }
             Ok(())
         }
-        Op::Replace { path, value } => replace_node(node_at(root, &patch::tokens(path)?)?, value),
-        Op::Move { from, path } => {
-            let (ftoks, toks) = (patch::tokens(from)?, patch::tokens(path)?);
-            if patch::same_parent(from, path) && !toks.is_empty() {
+        Op::Replace(ReplaceOperation { path, value }) => {
+            replace_node(node_at(root, &patch::tokens(path))?, value)
+        }
+        Op::Move(MoveOperation { from, path }) => {
+            let (ftoks, toks) = (patch::tokens(from), patch::tokens(path));
+            if patch::same_parent(from, path) {
                 let obj = object_at(root, &toks[..toks.len() - 1])?;
                 if let Some(existing) = obj.get(toks.last().unwrap()) {
                     existing.remove();
@@ -409,15 +413,19 @@ fn apply_cst(root: &CstRootNode, op: &Op) -> Result<(), String> {
             let value = node_at(root, &ftoks)?
                 .to_serde_value()
                 .ok_or("move source has no value")?;
-            apply_cst(root, &Op::Remove { path: from.clone() })?;
+            apply_cst(root, &Op::Remove(RemoveOperation { path: from.clone() }))?;
             apply_cst(
                 root,
-                &Op::Add {
+                &Op::Add(AddOperation {
                     path: path.clone(),
                     value,
-                },
+                }),
             )
         }
+        Op::Copy(c) => Err(format!(
+            "copy to {} is not an operation this tool plans",
+            c.path
+        )),
     }
 }
 
@@ -502,10 +510,7 @@ mod tests {
     fn edit_keeps_comments_and_touches_only_the_changed_line() {
         let text = "// top\n{\n  a: 1, // one\n  'b': 'x',\n  c: [1, 2,],\n}\n";
         let d = doc(text, FileKind::Config);
-        let op = Op::Replace {
-            path: "/b".into(),
-            value: json!("y"),
-        };
+        let op = patch::replace("/b", json!("y")).unwrap();
         let mut want = d.value.clone();
         patch::apply(&mut want, &op).unwrap();
         let out = edit(&d, &[&op], &want).unwrap();
@@ -521,10 +526,7 @@ mod tests {
             "{\n  \"a\": 1,\n  \"b\": 2,\n  \"c\": 3\n}\n",
             FileKind::Models,
         );
-        let op = Op::Move {
-            from: "/b".into(),
-            path: "/z".into(),
-        };
+        let op = patch::move_to("/b", "/z").unwrap();
         let mut want = d.value.clone();
         patch::apply(&mut want, &op).unwrap();
         assert_eq!(

@@ -24,6 +24,14 @@ pub fn real_path(path: &Path) -> PathBuf {
     }
 }
 
+/// The directory a file is in: a bare file name (`plan.json`, whose `parent()` is empty) is in `.`.
+pub fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 /// fsyncs a directory so a rename in it is durable.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     fs::File::open(dir)?.sync_all()
@@ -71,7 +79,7 @@ pub fn stage(
     keep: Option<Keep>,
     durable: bool,
 ) -> std::io::Result<Staged> {
-    let dir = target.parent().unwrap_or(Path::new("."));
+    let dir = dir_of(target);
     private_dir(dir)?;
     let mut temp = tempfile::Builder::new()
         .prefix(".clawmigrate-")
@@ -109,5 +117,17 @@ impl Staged {
 /// Writes a whole file atomically and durably, then syncs its directory.
 pub fn write_atomic(target: &Path, bytes: &[u8], keep: Option<Keep>) -> std::io::Result<()> {
     stage(target, bytes, keep, true)?.commit()?;
-    sync_dir(target.parent().unwrap_or(Path::new(".")))
+    sync_dir(dir_of(target))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_file_name_is_in_the_working_directory() {
+        assert_eq!(dir_of(Path::new("plan.json")), Path::new("."));
+        assert_eq!(dir_of(Path::new("out/plan.json")), Path::new("out"));
+        assert_eq!(dir_of(Path::new("/plan.json")), Path::new("/"));
+    }
 }

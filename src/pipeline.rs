@@ -1,5 +1,5 @@
 //! Discover → load → plan for every target install, in parallel, with output in a stable order.
-use crate::discover::{self, InstallRoot, Target, TargetError};
+use crate::discover::{self, Found, InstallRoot, Target, TargetError};
 use crate::ledger::Ledger;
 use crate::load::{self, Install};
 use crate::migration::Migration;
@@ -138,7 +138,9 @@ impl Unit for Report {
     }
 }
 
-fn failed_target<T: Unit>(TargetError { target, message }: TargetError) -> T {
+/// A target that is not an install, or a part of a fleet that could not be read, as a failed
+/// unit naming it.
+pub fn failed_target<T: Unit>(TargetError { target, message }: TargetError) -> T {
     let p = std::path::PathBuf::from(&target);
     T::failed(
         InstallRoot {
@@ -168,7 +170,7 @@ pub fn run_targets(
 
 /// Plans installs given up front (a saved plan's), chunk by chunk.
 pub fn drive(
-    roots: impl Iterator<Item = InstallRoot> + Send,
+    roots: impl Iterator<Item = Found> + Send,
     progress: &Progress,
     home: &std::path::Path,
     migrations: &[&Migration],
@@ -185,49 +187,40 @@ pub fn drive(
 
 /// Prepares every target install with `prep`, chunk by chunk, handing each chunk (in a stable
 /// order) to `each`. A fleet is walked on its own thread, so work starts with the first installs
-/// found, and target errors come as failed units. Memory stays flat at any fleet size.
+/// found. Target and walk errors come as failed units, in the order met. Memory stays flat at any
+/// fleet size.
 pub fn for_each_install<T: Unit>(
     target: &Target,
     env: discover::Env,
     prep: &(dyn Fn(&InstallRoot) -> T + Sync),
-    mut each: impl FnMut(&mut [T]) + Send,
+    each: impl FnMut(&mut [T]) + Send,
 ) {
     let (eager, errors) = discover::direct_installs(target, env);
-    let mut failed: Vec<T> = errors.into_iter().map(failed_target).collect();
-    if !failed.is_empty() {
-        each(&mut failed);
-    }
-    let mut keep = discover::dedup(target);
+    let eager: Vec<Found> = errors
+        .into_iter()
+        .map(Err)
+        .chain(eager.into_iter().map(Ok))
+        .collect();
+    let mut keep = discover::dedup();
     let progress = Progress::new(!target.fleets.is_empty(), None);
     eager.iter().for_each(|_| progress.found_one());
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<InstallRoot>(4 * CHUNK);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Found>(4 * CHUNK);
         let (fleets, depth, progress) = (&target.fleets, target.fleet_depth, &progress);
-        let walker = scope.spawn(move || {
-            let errors = fleets
-                .iter()
-                .filter_map(|f| {
-                    discover::fleet_walk(f, depth, &mut |r| {
-                        progress.found_one();
-                        drop(tx.send(r))
-                    })
-                    .err()
-                })
-                .collect::<Vec<_>>();
+        scope.spawn(move || {
+            for f in fleets {
+                discover::fleet_walk(f, depth, &mut |r| {
+                    progress.found_one();
+                    drop(tx.send(r))
+                });
+            }
             progress.walk_done();
-            errors
         });
-        let roots = eager.into_iter().chain(rx).filter(move |r| keep(r));
-        drive_with(roots, progress, prep, &mut each);
-        let mut errors: Vec<T> = walker
-            .join()
-            .expect("the fleet walk does not panic")
+        let roots = eager
             .into_iter()
-            .map(failed_target)
-            .collect();
-        if !errors.is_empty() {
-            each(&mut errors);
-        }
+            .chain(rx)
+            .filter(move |r| r.as_ref().map_or(true, &mut keep));
+        drive_with(roots, progress, prep, each);
     });
 }
 
@@ -238,7 +231,7 @@ pub fn for_each_install<T: Unit>(
 /// loaded and planned, so neither the serial printing nor apply's waits for the disk leave a core
 /// idle. At most two chunks are held at once, so memory stays flat at any fleet size.
 pub fn drive_with<T: Unit>(
-    mut roots: impl Iterator<Item = InstallRoot> + Send,
+    mut roots: impl Iterator<Item = Found> + Send,
     progress: &Progress,
     prep: &(dyn Fn(&InstallRoot) -> T + Sync),
     mut each: impl FnMut(&mut [T]) + Send,
@@ -249,8 +242,14 @@ pub fn drive_with<T: Unit>(
         (planned, ()) = rayon::join(
             || {
                 // Taken here, so a slow walk for the next installs never holds up the output.
-                let chunk: Vec<InstallRoot> = roots.by_ref().take(CHUNK).collect();
-                chunk.par_iter().map(prep).collect()
+                let chunk: Vec<Found> = roots.by_ref().take(CHUNK).collect();
+                chunk
+                    .into_par_iter()
+                    .map(|r| match r {
+                        Ok(r) => prep(&r),
+                        Err(e) => failed_target(e),
+                    })
+                    .collect()
             },
             || {
                 if !done.is_empty() {

@@ -99,29 +99,23 @@ impl<'a> Workspace<'a> {
         let old = patch::get(self.value(doc), path)
             .cloned()
             .ok_or_else(|| format!("no value at {path}"))?;
-        self.emit(
-            doc,
-            Op::Test {
-                path: path.to_string(),
-                value: old,
-            },
-        )
+        self.emit(doc, patch::test(path, old)?)
     }
 
     /// Replaces a value, guarded by a `test` of the value it replaces.
     pub fn replace(&mut self, doc: usize, path: String, value: Value) -> Result<(), String> {
         self.guard(doc, &path)?;
-        self.emit(doc, Op::Replace { path, value })
+        self.emit(doc, patch::replace(&path, value)?)
     }
 
     /// Removes a value, guarded by a `test` of the value it removes.
     pub fn remove(&mut self, doc: usize, path: String) -> Result<(), String> {
         self.guard(doc, &path)?;
-        self.emit(doc, Op::Remove { path })
+        self.emit(doc, patch::remove(&path)?)
     }
 
     pub fn add(&mut self, doc: usize, path: String, value: Value) -> Result<(), String> {
-        self.emit(doc, Op::Add { path, value })
+        self.emit(doc, patch::add(&path, value)?)
     }
 
     pub fn finding(
@@ -143,8 +137,8 @@ impl<'a> Workspace<'a> {
 
 /// Refuses config edits inside a part of the tree that comes from `$include`: the included file
 /// owns it, and this tool edits only the file it read.
-fn refuse_included(config: &Value, path: &str) -> Result<(), String> {
-    let toks = patch::tokens(path)?;
+fn refuse_included(config: &Value, path: &patch::Pointer) -> Result<(), String> {
+    let toks = patch::tokens(path);
     let mut cur = config;
     for t in &toks {
         if cur.get("$include").is_some() {

@@ -105,6 +105,7 @@ impl SavedPlan {
                 path.display()
             ));
         }
+        plan.check_absolute(path)?;
         let now: Vec<(String, String)> = migrations
             .iter()
             .map(|m| (m.id(), m.checksum.clone()))
@@ -121,6 +122,22 @@ impl SavedPlan {
             ));
         }
         Ok(plan)
+    }
+
+    /// Refuses a plan naming a relative path: it would depend on the working directory.
+    fn check_absolute(&self, file: &Path) -> Result<(), String> {
+        let paths = self
+            .installs
+            .iter()
+            .flat_map(|i| std::iter::once(&i.state_dir).chain(i.files.iter().map(|f| &f.path)));
+        match paths.into_iter().find(|p| !p.is_absolute()) {
+            Some(p) => Err(format!(
+                "{}: names {} relative to some working directory (an older clawmigrate made it); make a new plan",
+                file.display(),
+                p.display()
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Checks that an install's fresh plan is exactly the saved one: same files, each with the

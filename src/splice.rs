@@ -1,7 +1,7 @@
 //! Fast format-preserving edits of a JSON5 config: splices replaced scalars and appended one-line
 //! entries into the original text at the parser's byte ranges. Anything else returns `None`, and
 //! the caller falls back to the full syntax tree (`document::edit`), which verifies both paths.
-use crate::patch::{self, Op};
+use crate::patch::{self, AddOperation, Op, ReplaceOperation};
 use jsonc_parser::ast::{Object, Value as Ast};
 use jsonc_parser::common::Ranged;
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
@@ -121,16 +121,16 @@ pub fn splice(text: &str, options: &ParseOptions, ops: &[&Op]) -> Option<String>
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     for op in ops {
         match op {
-            Op::Test { .. } => {}
-            Op::Replace { path, value } => {
-                let node = at(&root, &patch::tokens(path).ok()?)?;
+            Op::Test(_) => {}
+            Op::Replace(ReplaceOperation { path, value }) => {
+                let node = at(&root, &patch::tokens(path))?;
                 if !is_scalar(node) || value.is_object() || value.is_array() {
                     return None;
                 }
                 edits.push((node.range().start, node.range().end, value.to_string()));
             }
-            Op::Add { path, value } => {
-                let toks = patch::tokens(path).ok()?;
+            Op::Add(AddOperation { path, value }) => {
+                let toks = patch::tokens(path);
                 let (last, parent) = toks.split_last()?;
                 let obj = at(&root, parent)?.as_object()?;
                 if obj.get(last).is_some() {
@@ -170,10 +170,7 @@ mod tests {
     #[test]
     fn replaces_a_scalar_and_keeps_its_comment() {
         let t = "{\n  a: 'x', // keep\n  b: 1,\n}\n";
-        let op = Op::Replace {
-            path: "/a".into(),
-            value: json!("y"),
-        };
+        let op = patch::replace("/a", json!("y")).unwrap();
         assert_eq!(
             splice(t, &opts(), &[&op]).unwrap(),
             "{\n  a: \"y\", // keep\n  b: 1,\n}\n"
@@ -182,20 +179,14 @@ mod tests {
 
     #[test]
     fn appends_like_the_siblings_with_or_without_trailing_commas_and_crlf() {
-        let op = Op::Add {
-            path: "/p/n".into(),
-            value: json!({"provider": "p", "mode": "m"}),
-        };
+        let op = patch::add("/p/n", json!({"provider": "p", "mode": "m"})).unwrap();
         let t = "{ p: {\n    a: { provider: \"a\" }, // c\n  },\n}\n";
         assert_eq!(
             splice(t, &opts(), &[&op]).unwrap(),
             "{ p: {\n    a: { provider: \"a\" }, // c\n    n: { provider: \"p\", mode: \"m\" },\n  },\n}\n"
         );
         let t = "{\r\n  \"p\": {\r\n    \"a:1\": { \"x\": 1 }\r\n  }\r\n}\r\n";
-        let op = Op::Add {
-            path: "/p/b:2".into(),
-            value: json!({"x": 2}),
-        };
+        let op = patch::add("/p/b:2", json!({"x": 2})).unwrap();
         assert_eq!(
             splice(t, &opts(), &[&op]).unwrap(),
             "{\r\n  \"p\": {\r\n    \"a:1\": { \"x\": 1 },\r\n    \"b:2\": { \"x\": 2 }\r\n  }\r\n}\r\n"
@@ -204,10 +195,7 @@ mod tests {
 
     #[test]
     fn declines_what_it_cannot_do_faithfully() {
-        let add = Op::Add {
-            path: "/p/n".into(),
-            value: json!({"x": 1}),
-        };
+        let add = patch::add("/p/n", json!({"x": 1})).unwrap();
         assert!(
             splice("{ p: { a: { x: 0 } } }", &opts(), &[&add]).is_none(),
             "single-line parent"
@@ -220,7 +208,7 @@ mod tests {
             splice("{ p: {} }", &opts(), &[&add]).is_none(),
             "empty parent"
         );
-        let rm = Op::Remove { path: "/p".into() };
+        let rm = patch::remove("/p").unwrap();
         assert!(splice("{ p: 1 }", &opts(), &[&rm]).is_none());
     }
 }

@@ -1,7 +1,7 @@
 //! `clawmigrate migrate`: plan every target install, show it, and apply on confirmation.
 use crate::apply::{self, Ctx};
 use crate::cli::{Format, MigrateArgs};
-use crate::discover::{self, InstallRoot, Target};
+use crate::discover::{self, Found, InstallRoot, Target};
 use crate::migration::{Migration, Registry};
 use crate::pipeline;
 use crate::plan::Inputs;
@@ -42,8 +42,9 @@ fn read_keys(specs: &[String]) -> Result<Inputs, String> {
 
 struct Job<'a> {
     target: Target,
-    /// The installs of a saved plan (instead of resolving the targets).
-    roots: Option<Vec<InstallRoot>>,
+    /// The installs of a saved plan (instead of resolving the targets); those not on this host
+    /// as errors naming them.
+    roots: Option<Vec<Found>>,
     home: std::path::PathBuf,
     migrations: Vec<&'a Migration>,
     inputs: Inputs,
@@ -122,7 +123,49 @@ impl Job<'_> {
     }
 }
 
+/// The installs a saved plan names, each checked to be an install on this host.
+fn saved_installs(plan: &SavedPlan) -> Vec<Found> {
+    let hint = "the saved plan names an install that is not on this host: apply the plan where it was made, or make a new one here";
+    plan.installs
+        .iter()
+        .map(|i| InstallRoot::at(&i.state_dir, hint))
+        .collect()
+}
+
+/// Refuses plan flags that would silently do less than asked.
+fn check_plan_flags(args: &MigrateArgs) -> Result<(), String> {
+    if let Some(out) = &args.plan_out
+        && !(args.dry_run || args.check)
+    {
+        return Err(format!(
+            "--plan-out {} saves a plan for review and needs --dry-run or --check; nothing was written. Review with: clawmigrate migrate --dry-run --plan-out {}, then apply with: clawmigrate migrate --plan {} --yes",
+            out.display(),
+            out.display(),
+            out.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The confirmation before applying a saved plan: `--yes`, or an answer on a terminal; without
+/// either it refuses, as a plain `migrate` does.
+fn confirm_saved(file: &std::path::Path, yes: bool, plan: &SavedPlan) -> Result<bool, String> {
+    let file = file.display();
+    let files: usize = plan.installs.iter().map(|i| i.files.len()).sum();
+    super::confirm(
+        yes,
+        &format!(
+            "Apply the plan saved in {file} ({files} files in {} installs)?",
+            plan.installs.len()
+        ),
+        &format!(
+            "Review the plan, then re-run with --yes to apply it: clawmigrate migrate --plan {file} --yes"
+        ),
+    )
+}
+
 pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
+    check_plan_flags(&args)?;
     let reg = Registry::embedded();
     let migrations = reg.select(&args.only)?;
     let inputs = read_keys(&args.key_files)?;
@@ -131,12 +174,7 @@ pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
         Some(f) => Some(SavedPlan::read(f, &migrations)?),
         None => None,
     };
-    let roots = saved.as_ref().map(|p| {
-        p.installs
-            .iter()
-            .map(|i| InstallRoot::at(&i.state_dir))
-            .collect()
-    });
+    let roots = saved.as_ref().map(saved_installs);
     let job = Job {
         target: args.target.target(),
         roots,
@@ -179,7 +217,17 @@ pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
     }
     let reviewed;
     let expected = match (&saved, args.yes) {
-        (Some(p), _) => Some(p),
+        (Some(p), yes) => {
+            let file = args
+                .plan
+                .as_deref()
+                .expect("a saved plan comes from --plan");
+            if !confirm_saved(file, yes, p)? {
+                anstream::eprintln!("nothing was written");
+                return Ok(super::ERROR);
+            }
+            Some(p)
+        }
         (None, true) => None,
         (None, false) => {
             // Show the plan, ask, then apply exactly what was shown.

@@ -7,4 +7,5 @@ mod oracle;
 mod props;
 mod snapshots;
 mod support;
+mod targets;
 mod unattended;
