@@ -177,15 +177,17 @@ for ((round = 1; round <= runs; round++)); do
   once write scratch bash -c 'xargs -0 cp --parents -t "$2" < "$1" && sync' _ "$work/changed.list" {SCRATCH}
   once dry use_gen "$bin" migrate --dry-run --fleet {FLEET} --format json
   once apply apply_copy "$bin" migrate --yes --fleet {FLEET} --format json
+  applied=$FLEET # the last apply run's fleet
   once rollback applied_copy "$bin" rollback --yes --fleet {FLEET} --format json
 done
 for key in read write dry apply rollback; do summarise $key; done
-applied=$FLEET # the last apply run's fleet
+rolled_back=$FLEET # the last rollback run's fleet: byte for byte the generated one again
 set +e
 "$bin" migrate --check --fleet "$applied" > "$work/check.out" 2>&1
 check_rc=$?
 set -e
 changed=$(find "$applied" -path '*/.clawmigrate/ledger.json' | wc -l)
+rb_same=$(diff -r --exclude=.clawmigrate -q "$gen" "$rolled_back" > /dev/null && echo yes || echo no)
 if [ "$skip_jq" = 0 ]; then
   for ((round = 1; round <= jq_runs; round++)); do
     once jq jq_copy bash "$here/jq_fix.sh" {FLEET}
@@ -236,7 +238,9 @@ fi
 echo
 echo "ratio: (c) / (a); (d) / ((a)+(b) = ${floor_rw}s); (f) / (d)$([ "$skip_jq" = 1 ] || echo '; (e) / (d)')"
 echo "after (d): $changed installs have a ledger (want $pending); clawmigrate migrate --check on the result exited $check_rc (want 0)"
+echo "after (f): the rolled-back fleet equals the generated one byte for byte (outside .clawmigrate): $rb_same (want yes)"
 [ "$changed" = "$pending" ] || ok=0
+[ "$rb_same" = yes ] || ok=0
 [ "$check_rc" = 0 ] || ok=0
 if [ "$skip_jq" = 0 ]; then
   echo "after (e): jq_fix.sh result vs clawmigrate's, compared parsed (JSON5/JSON, key order ignored): $cmp_line"
