@@ -5,6 +5,7 @@ mod fixtures;
 mod fleet;
 mod oracle;
 mod props;
+mod readme;
 mod snapshots;
 mod support;
 mod targets;
