@@ -412,6 +412,19 @@ fn a_long_fleet_run_on_a_terminal_shows_a_progress_bar() {
         "0",
     );
     assert!(apply.contains("/70 installs"), "{apply:?}");
+    // Rollback streams through the same pipeline, with the same bar.
+    let undo = on_a_terminal(
+        &sb,
+        &format!("rollback --yes --fleet {}", fleet.display()),
+        "0",
+    );
+    assert!(undo.contains(" installs"), "{undo:?}");
+    let short = on_a_terminal(
+        &sb,
+        &format!("rollback --list --fleet {}", fleet.display()),
+        "60000",
+    );
+    assert!(!short.contains(" installs"), "{short:?}");
     // Not on a terminal, there is no bar at all.
     let out = sb
         .cmd()
