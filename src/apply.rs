@@ -7,7 +7,6 @@ use crate::migration::Migration;
 use crate::pipeline::{self, Outcome, Report};
 use crate::plan::{self, FindingKind, Inputs, MigrationState};
 use crate::saved::SavedPlan;
-use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -144,34 +143,14 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
 
 /// Applies every pending report of the batch; each ends `Changed` or `Failed`.
 pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
-    let prepared: Vec<Option<Prepared>> = reports
-        .par_iter_mut()
-        .map(|r| {
-            if r.outcome != Outcome::Pending {
-                return None;
-            }
-            match prepare(r, ctx) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    r.outcome = Outcome::Failed(
-                        r.plan.as_ref().map(|p| p.redactor.redact(&e)).unwrap_or(e),
-                    );
-                    None
-                }
-            }
-        })
-        .collect();
-    for (r, done) in reports.iter_mut().zip(commit::commit_batch(prepared)) {
-        match done {
-            Some(Ok(run)) => {
-                r.outcome = Outcome::Changed;
-                r.run_id = Some(run.id);
-            }
-            Some(Err(e)) => {
-                r.outcome =
-                    Outcome::Failed(r.plan.as_ref().map(|p| p.redactor.redact(&e)).unwrap_or(e))
-            }
-            None => {}
+    let stage = |r: &mut Report| (r.outcome == Outcome::Pending).then(|| prepare(r, ctx));
+    commit::commit_units(reports, &stage, |r, result| match result {
+        Ok(run) => {
+            r.outcome = Outcome::Changed;
+            r.run_id = Some(run.id);
         }
-    }
+        Err(e) => {
+            r.outcome = Outcome::Failed(r.plan.as_ref().map(|p| p.redactor.redact(&e)).unwrap_or(e))
+        }
+    });
 }

@@ -275,9 +275,41 @@ fn test_pause() {
     }
 }
 
+/// Stages every unit `stage` picks (in parallel), commits them with two barriers in all, and
+/// hands each its result: the completed run, or why it was not staged or stopped.
+pub fn commit_units<U: Send>(
+    units: &mut [U],
+    stage: &(dyn Fn(&mut U) -> Option<Result<Prepared, String>> + Sync),
+    mut done: impl FnMut(&mut U, Result<Run, String>),
+) {
+    use rayon::prelude::*;
+    let staged: Vec<Option<Result<Prepared, String>>> = units.par_iter_mut().map(stage).collect();
+    let mut failed = Vec::new();
+    let prepared: Vec<Option<Prepared>> = staged
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| match s {
+            Some(Ok(p)) => Some(p),
+            Some(Err(e)) => {
+                failed.push((i, e));
+                None
+            }
+            None => None,
+        })
+        .collect();
+    for (i, e) in failed {
+        done(&mut units[i], Err(e));
+    }
+    for (u, result) in units.iter_mut().zip(commit_batch(prepared)) {
+        if let Some(result) = result {
+            done(u, result);
+        }
+    }
+}
+
 /// Commits a batch of prepared installs with two barriers in all; per install, the completed run
 /// or why it stopped.
-pub fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, String>>> {
+fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, String>>> {
     use rayon::prelude::*;
     let mut dirs: Vec<PathBuf> = prepared
         .iter()

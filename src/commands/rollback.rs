@@ -241,28 +241,14 @@ fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, String> {
 
 /// Restores every pending install of a chunk: staged in parallel, two barriers in all.
 fn commit_chunk(chunk: &mut [RollbackReport], ctx: &Ctx) {
-    use rayon::prelude::*;
-    let prepared: Vec<Option<Prepared>> = chunk
-        .par_iter_mut()
-        .map(|r| {
-            if r.outcome != Outcome::Pending {
-                return None;
-            }
-            stage(r, ctx)
-                .map_err(|e| r.outcome = Outcome::Failed(e))
-                .ok()
-        })
-        .collect();
-    for (r, done) in chunk.iter_mut().zip(commit::commit_batch(prepared)) {
-        match done {
-            Some(Ok(run)) => {
-                r.outcome = Outcome::RolledBack;
-                r.rollback_run = Some(run.id);
-            }
-            Some(Err(e)) => r.outcome = Outcome::Failed(e),
-            None => {}
+    let stage = |r: &mut RollbackReport| (r.outcome == Outcome::Pending).then(|| stage(r, ctx));
+    commit::commit_units(chunk, &stage, |r, result| match result {
+        Ok(run) => {
+            r.outcome = Outcome::RolledBack;
+            r.rollback_run = Some(run.id);
         }
-    }
+        Err(e) => r.outcome = Outcome::Failed(e),
+    });
 }
 
 impl Shown for RollbackReport {
