@@ -123,12 +123,28 @@ fn key_only_in_one_agents_models_json_reaches_every_agent_that_needs_it() {
                 Some(spec.key.as_str()),
                 "{key_at:?} {agent}"
             );
-            let models = json(st.join(format!("agents/{agent}/agent/models.json")));
+        }
+        // A block with an auth header overrides the auth system: cleaned. One with only the
+        // config's values and the key the agent's own profile now holds is what OpenClaw
+        // regenerates itself: it stays, and so does main's config-only block (host fixed).
+        let cn = json(st.join("agents/minimax-cn/agent/models.json"));
+        if key_at == KeyAt::CnModelsApiKey {
+            assert_eq!(
+                cn["providers"]["minimax-cn"]["apiKey"],
+                spec.key.as_str(),
+                "{cn}"
+            );
+        } else {
             assert!(
-                models["providers"].get("minimax-cn").is_none(),
-                "{key_at:?} {agent}: {models}"
+                cn["providers"].get("minimax-cn").is_none(),
+                "{key_at:?}: {cn}"
             );
         }
+        let main = json(st.join("agents/main/agent/models.json"));
+        assert_eq!(
+            main["providers"]["minimax-cn"]["baseUrl"], "https://api.minimaxi.com/anthropic",
+            "{key_at:?}: {main}"
+        );
         let cfg = read(st.join("openclaw.json"));
         assert!(
             cfg.contains(r#""minimax-cn:default": { provider: "minimax-cn", mode: "api_key" },"#),

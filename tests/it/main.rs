@@ -5,5 +5,6 @@ mod fixtures;
 mod fleet;
 mod oracle;
 mod props;
+mod semantics;
 mod snapshots;
 mod support;

@@ -1,0 +1,141 @@
+//! What counts as a fault and what a run may do: regenerated blocks, healthy installs, blocked
+//! migrations, and the refusals that replace silent no-ops.
+use crate::fixtures::{self, Spec};
+use crate::support::*;
+use serde_json::{Value, json};
+use std::path::Path;
+
+fn check_json(sb: &Sandbox, st: &Path) -> (Option<i32>, Value) {
+    let out = sb.run(&["migrate", "--check", "--format", "json"], st);
+    (out.status.code(), json_of(&out))
+}
+
+fn states(v: &Value) -> Vec<String> {
+    v["installs"][0]["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn write_json(p: impl AsRef<Path>, v: &Value) {
+    write(
+        p,
+        &format!("{}\n", serde_json::to_string_pretty(v).unwrap()),
+    );
+}
+
+// Defect 4: what OpenClaw regenerates is not a fault; what overrides the config is.
+
+#[test]
+fn seed_stale_block_with_header_and_hardcoded_key_is_still_cleaned() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let (_, v) = check_json(&sb, &st);
+    let cn_models = v["installs"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["agent"] == "minimax-cn" && f["kind"] == "models")
+        .unwrap_or_else(|| panic!("the cn agent's models.json is not planned: {v}"))
+        .clone();
+    let removes: Vec<&str> = cn_models["patch"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["op"] == "remove")
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(removes, ["/providers/minimax-cn"], "{cn_models}");
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let cn = json(st.join("agents/minimax-cn/agent/models.json"));
+    assert!(cn["providers"].get("minimax-cn").is_none(), "{cn}");
+}
+
+/// main's models.json as OpenClaw 2026.2.3 writes it from the fixture's config (which has no
+/// `cost`, so OpenClaw fills its defaults) and main's profiles.
+fn regenerated_main_models(spec: &Spec, cn_key: &str) -> Value {
+    json!({"providers": {
+        "minimax": {"baseUrl": "https://api.minimax.chat/v1", "api": "openai-completions",
+                    "models": [{"id": "MiniMax-M2.1", "name": "MiniMax M2.1"}],
+                    "apiKey": fixtures::GLOBAL_KEY},
+        "minimax-cn": {"baseUrl": format!("https://api.minimaxi.com{}", spec.path), "api": "anthropic-messages",
+                       "models": [{"id": "MiniMax-M2.1", "name": "MiniMax M2.1", "reasoning": false, "input": ["text"],
+                                   "contextWindow": 200000, "maxTokens": 8192,
+                                   "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0}}],
+                       "apiKey": cn_key}
+    }})
+}
+
+#[test]
+fn a_block_as_openclaw_regenerates_it_is_left_alone() {
+    let sb = Sandbox::new();
+    let spec = Spec::default();
+    let st = fixtures::build(&sb.path().join("s"), &spec);
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let models = st.join("agents/main/agent/models.json");
+    write_json(&models, &regenerated_main_models(&spec, &spec.key));
+    let (code, v) = check_json(&sb, &st);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["installs"][0]["outcome"], "up-to-date", "{v}");
+    assert!(
+        states(&v)
+            .iter()
+            .all(|s| s == "applied" || s == "not-needed"),
+        "{v}"
+    );
+}
+
+#[test]
+fn overrides_of_the_config_or_profiles_are_still_targeted() {
+    let sb = Sandbox::new();
+    let spec = Spec::default();
+    let st = fixtures::build(&sb.path().join("s"), &spec);
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let models = st.join("agents/main/agent/models.json");
+    // Another host: the block overrides the config's baseUrl, so it goes (OpenClaw rebuilds it).
+    let mut stale = regenerated_main_models(&spec, &spec.key);
+    stale["providers"]["minimax-cn"]["baseUrl"] = json!("https://old-proxy.example/anthropic");
+    write_json(&models, &stale);
+    let (code, v) = check_json(&sb, &st);
+    assert_eq!(code, Some(1), "{v}");
+    let patch = &v["installs"][0]["files"][0]["patch"];
+    assert_eq!(
+        patch[1],
+        json!({"op": "remove", "path": "/providers/minimax-cn", "migration": "V0003"}),
+        "{v}"
+    );
+    // An auth header: removed, the rest of the block stays.
+    let mut header = regenerated_main_models(&spec, &spec.key);
+    header["providers"]["minimax"]["headers"] = json!({"x-api-key": fixtures::GLOBAL_KEY});
+    write_json(&models, &header);
+    let (code, v) = check_json(&sb, &st);
+    assert_eq!(code, Some(1), "{v}");
+    let patch = &v["installs"][0]["files"][0]["patch"];
+    assert_eq!(
+        patch[1],
+        json!({"op": "remove", "path": "/providers/minimax/headers", "migration": "V0003"}),
+        "{v}"
+    );
+    // A key that differs from the profile's and is kept nowhere else: reported, never deleted.
+    let other = "sk-cp-OTHERKEY-00112233445566";
+    write_json(&models, &regenerated_main_models(&spec, other));
+    let before = read(&models);
+    let (code, v) = check_json(&sb, &st);
+    assert_eq!(code, Some(0), "{v}");
+    let notes: Vec<&str> = v["installs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|m| m.contains("differs from the agent's minimax-cn profile")),
+        "{v}"
+    );
+    sb.cli(&["migrate", "--yes"], &st).success();
+    assert_eq!(read(&models), before);
+}
