@@ -1,6 +1,6 @@
 //! What counts as a fault and what a run may do: regenerated blocks, healthy installs, blocked
 //! migrations, and the refusals that replace silent no-ops.
-use crate::fixtures::{self, Spec};
+use crate::fixtures::{self, KeyAt, Spec};
 use crate::support::*;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -138,4 +138,42 @@ fn overrides_of_the_config_or_profiles_are_still_targeted() {
     );
     sb.cli(&["migrate", "--yes"], &st).success();
     assert_eq!(read(&models), before);
+}
+
+// Defect 5: a healthy install is left as it is.
+
+/// An install fixed by hand (never seen by clawmigrate): every agent holds `minimax-cn:default`,
+/// the config's `auth.profiles` has no entry for it (OpenClaw does not need one).
+fn healthy(sb: &Sandbox, host: &'static str) -> std::path::PathBuf {
+    let spec = Spec {
+        host,
+        key_at: KeyAt::MainProfile,
+        ..Spec::default()
+    };
+    let st = fixtures::build(&sb.path().join(host), &spec);
+    let cn = st.join("agents/minimax-cn/agent/auth-profiles.json");
+    let mut store = json(&cn);
+    store["profiles"]["minimax-cn:default"] =
+        json!({"type": "api_key", "provider": "minimax-cn", "key": spec.key});
+    write_json(&cn, &store);
+    st
+}
+
+#[test]
+fn an_install_already_holding_the_profile_is_up_to_date() {
+    for host in ["api.minimaxi.com", "llm-proxy.internal"] {
+        let sb = Sandbox::new();
+        let st = healthy(&sb, host);
+        let before = tree(&st, true);
+        let (code, v) = check_json(&sb, &st);
+        assert_eq!(code, Some(0), "{host}: {v}");
+        assert_eq!(v["installs"][0]["outcome"], "up-to-date", "{host}: {v}");
+        assert_eq!(v["summary"]["files"], 0, "{host}: {v}");
+        sb.cli(&["migrate", "--yes"], &st).success();
+        assert_eq!(
+            tree(&st, false),
+            before,
+            "{host}: the healthy install was changed"
+        );
+    }
 }
