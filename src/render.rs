@@ -159,7 +159,8 @@ fn body(r: &Report, mode: Mode, out: &mut String) {
     for m in &plan.migrations {
         let (label, style) = state_label(m.state);
         let label = if mode == Mode::Apply
-            && r.outcome == Outcome::Changed
+            && r.run_id.is_some()
+            && m.blocked_by.is_none()
             && matches!(m.state, MigrationState::Pending | MigrationState::Drift)
         {
             "applied now"
@@ -176,9 +177,14 @@ fn body(r: &Report, mode: Mode, out: &mut String) {
         } else {
             ""
         };
+        let waits = m
+            .blocked_by
+            .as_ref()
+            .map(|b| format!(" (not planned: waits for {b}, which is blocked)"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {:width$}  {}{ops}{changed}",
+            "  {:width$}  {}{ops}{changed}{waits}",
             m.id,
             paint(label, style)
         );

@@ -240,7 +240,14 @@ fn no_key_anywhere_needs_input_and_writes_nothing() {
     assert!(s.contains("[needs input]"));
     let out = sb.run(&["migrate", "--yes"], &st);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(tree(&st, true), before, "a blocked install was written");
+    // Only what comes before the blocked V0002 is written (the host); no profile, no stub.
+    let after = tree(&st, true);
+    for f in [
+        "agents/main/agent/auth-profiles.json",
+        "agents/minimax-cn/agent/auth-profiles.json",
+    ] {
+        assert_eq!(after[Path::new(f)], before[Path::new(f)], "{f} was written");
+    }
     // The operator supplies the key in a file; it is used and never shown.
     let keyfile = sb.path().join("cn.key");
     write(&keyfile, "sk-cp-FROMOPERATOR-77665544\n");
@@ -328,5 +335,30 @@ fn different_keys_are_a_conflict_never_resolved_silently() {
         .collect();
     assert_eq!(masks.len(), 2);
     assert_ne!(masks[0], masks[1]);
-    assert_eq!(tree(&st, true), before);
+    // Blocked at V0002: no profile and no cleanup were written.
+    let after = tree(&st, true);
+    for f in [
+        "agents/main/agent/auth-profiles.json",
+        "agents/minimax-cn/agent/auth-profiles.json",
+        "agents/minimax-cn/agent/models.json",
+    ] {
+        let (a, b) = (
+            json_bytes(&after[Path::new(f)]),
+            json_bytes(&before[Path::new(f)]),
+        );
+        assert_eq!(
+            strip_hosts(a),
+            strip_hosts(b),
+            "{f} was written beyond V0001"
+        );
+    }
+}
+
+fn json_bytes(b: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(b).unwrap()
+}
+
+/// A document with V0001's host fix undone, to compare what the later migrations did.
+fn strip_hosts(v: serde_json::Value) -> String {
+    v.to_string().replace("api.minimaxi.com", "api.minimax.io")
 }

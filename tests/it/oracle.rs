@@ -189,7 +189,7 @@ fn three_agents_one_not_using_minimax_cn() {
 }
 
 #[test]
-fn no_key_anywhere_stays_blocked_and_untouched() {
+fn no_key_anywhere_gets_the_host_fix_and_stays_blocked() {
     let sb = Sandbox::new();
     let st = fixtures::build(
         &sb.path().join("state"),
@@ -198,9 +198,12 @@ fn no_key_anywhere_stays_blocked_and_untouched() {
             ..Spec::default()
         },
     );
-    let before = tree(&st, true);
+    let auth = st.join("agents/main/agent/auth-profiles.json");
+    let before = read(&auth);
     sb.cli(&["migrate", "--yes"], &st).code(2);
-    assert_eq!(tree(&st, true), before);
+    assert_eq!(read(&auth), before, "no profile without a key");
+    assert!(read(st.join("openclaw.json")).contains("https://api.minimaxi.com/anthropic"));
+    assert_eq!(validate(&st)["valid"], true);
     assert_eq!(
         missing(&st, "minimax-cn"),
         ["minimax-cn"],

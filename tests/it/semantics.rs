@@ -177,3 +177,87 @@ fn an_install_already_holding_the_profile_is_up_to_date() {
         );
     }
 }
+
+// Defect 6: migrations apply in order up to the first blocked one.
+
+fn state_of(v: &Value, version: u64) -> &Value {
+    v["installs"][0]["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["version"] == version)
+        .unwrap()
+}
+
+#[test]
+fn a_blocked_migration_lets_the_earlier_ones_apply_and_holds_the_later_ones() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        key_at: KeyAt::Nowhere,
+        ..Spec::default()
+    };
+    let st = fixtures::build(&sb.path().join("s"), &spec);
+    let out = sb.run(&["migrate", "--yes", "--format", "json"], &st);
+    let v = json_of(&out);
+    assert_eq!(out.status.code(), Some(2), "still needs input: {v}");
+    assert_eq!(v["installs"][0]["outcome"], "needs-input", "{v}");
+    assert!(v["installs"][0]["run_id"].is_string(), "{v}");
+    assert!(read(st.join("openclaw.json")).contains("https://api.minimaxi.com/anthropic"));
+    assert_eq!(state_of(&v, 2)["state"], "blocked", "{v}");
+    let fix = v["installs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "needs-input")
+        .unwrap_or_else(|| panic!("no needs-input finding: {v}"));
+    assert!(
+        fix["fix"]
+            .as_str()
+            .unwrap()
+            .contains("--key-file minimax-cn=FILE"),
+        "{v}"
+    );
+    assert_eq!(state_of(&v, 3)["state"], "pending", "{v}");
+    assert_eq!(
+        state_of(&v, 3)["blocked_by"],
+        "V0002__minimax_cn_default_profile",
+        "{v}"
+    );
+    // Only V0001 is recorded: status says so, and --check still fails.
+    let ledger = json(st.join(".clawmigrate/ledger.json"));
+    let recorded: Vec<&Value> = ledger["runs"][0]["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["version"])
+        .collect();
+    assert_eq!(recorded, [&json!(1)], "{ledger}");
+    let (code, v) = check_json(&sb, &st);
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(state_of(&v, 1)["state"], "applied", "{v}");
+    // With the key, the rest applies.
+    let key = sb.path().join("cn.key");
+    write(&key, &spec.key);
+    let key_arg = format!("minimax-cn={}", key.display());
+    let out = sb.run(
+        &[
+            "migrate",
+            "--yes",
+            "--format",
+            "json",
+            "--key-file",
+            &key_arg,
+        ],
+        &st,
+    );
+    let v = json_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["installs"][0]["outcome"], "changed", "{v}");
+    let auth = json(st.join("agents/main/agent/auth-profiles.json"));
+    assert_eq!(
+        auth["profiles"]["minimax-cn:default"]["key"],
+        spec.key.as_str()
+    );
+    let (code, v) = check_json(&sb, &st);
+    assert_eq!(code, Some(0), "{v}");
+}
