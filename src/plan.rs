@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
     pub keys: BTreeMap<String, String>,
+    /// The migrations `--only` leaves out that come before a selected one: each must already
+    /// be applied or not needed on an install (as Flyway refuses out-of-order migrations).
+    pub skipped: Vec<Migration>,
 }
 
 /// Something the operator should know or do.
@@ -39,6 +42,16 @@ pub enum FindingKind {
     Conflict,
     /// Kept on purpose and worth knowing.
     Note,
+    /// A migration's file changed since it was applied here (as `flyway validate` reports it):
+    /// what the install got is not what the migration now says. Fails `--check`.
+    ChecksumChanged,
+}
+
+impl FindingKind {
+    /// Whether it blocks its migration: only the operator can resolve it.
+    pub fn blocks(self) -> bool {
+        matches!(self, FindingKind::NeedsInput | FindingKind::Conflict)
+    }
 }
 
 /// The mutable state migrations work on: working copies of every document and the ops so far.
@@ -153,7 +166,7 @@ impl<'a> Workspace<'a> {
         }
         let new = self.findings.split_off(mark.findings);
         self.findings
-            .extend(new.into_iter().filter(|f| f.kind != FindingKind::Note));
+            .extend(new.into_iter().filter(|f| f.kind.blocks()));
         Ok(())
     }
 
@@ -306,7 +319,7 @@ impl InstallPlan {
     }
 
     pub fn blocked(&self) -> bool {
-        self.findings.iter().any(|f| f.kind != FindingKind::Note)
+        self.findings.iter().any(|f| f.kind.blocks())
     }
 }
 
@@ -323,6 +336,42 @@ pub fn redactor_for(install: &Install, inputs: &Inputs) -> Redactor {
     r
 }
 
+/// Refuses to run `selected` on an install where a migration `--only` left out, and that comes
+/// before one of them, is still pending (or drift, or blocked): applying out of order would be
+/// reported as drift later. Pure, like `plan`.
+pub fn refuse_out_of_order(
+    install: &Install,
+    selected: &[&Migration],
+    applied: &[Applied],
+    inputs: &Inputs,
+) -> Result<(), String> {
+    if inputs.skipped.is_empty() {
+        return Ok(());
+    }
+    let mut all: Vec<&Migration> = inputs
+        .skipped
+        .iter()
+        .chain(selected.iter().copied())
+        .collect();
+    all.sort_by_key(|m| m.def.version);
+    let states = plan(install, &all, applied, inputs)?.migrations;
+    let waiting: Vec<&str> = states
+        .iter()
+        .filter(|s| inputs.skipped.iter().any(|m| m.def.version == s.version))
+        .filter(|s| !matches!(s.state, MigrationState::Applied | MigrationState::NotNeeded))
+        .map(|s| s.id.as_str())
+        .collect();
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let chosen: Vec<String> = selected.iter().map(|m| m.id()).collect();
+    Err(format!(
+        "refusing to run {} out of order: earlier migrations are not applied on this install yet: {}; run without --only (or add them to it) to apply in order",
+        chosen.join(", "),
+        waiting.join(", ")
+    ))
+}
+
 /// Plans one migration on the workspace: the number of ops it planned, or `None` when it is
 /// blocked (needs input or a conflict), in which case its ops are discarded.
 fn plan_one(ws: &mut Workspace, m: &Migration) -> Result<Option<usize>, String> {
@@ -331,9 +380,7 @@ fn plan_one(ws: &mut Workspace, m: &Migration) -> Result<Option<usize>, String> 
     for step in &m.def.steps {
         steps::run(step, ws)?;
     }
-    let blocked = ws.findings[mark.findings..]
-        .iter()
-        .any(|f| f.kind != FindingKind::Note);
+    let blocked = ws.findings[mark.findings..].iter().any(|f| f.kind.blocks());
     if blocked {
         ws.restore(&mark)?;
         return Ok(None);
@@ -394,6 +441,15 @@ pub fn plan(
                     blocker = Some(m.id());
                 }
             }
+        }
+        if let Some(a) = recorded.filter(|_| status.checksum_changed) {
+            ws.tag = m.tag();
+            ws.finding(
+                FindingKind::ChecksumChanged,
+                None,
+                format!("{} changed since it was applied here (recorded {}, now {})", m.id(), a.checksum, m.checksum),
+                Some("check with `clawmigrate list` and the release notes that the change is intended; the install got the migration as it was then".into()),
+            );
         }
         statuses.push(status);
     }

@@ -194,6 +194,7 @@ fn body(r: &Report, mode: Mode, out: &mut String) {
             FindingKind::NeedsInput => ("needs input", RED),
             FindingKind::Conflict => ("conflict", RED),
             FindingKind::Note => ("note", DIM),
+            FindingKind::ChecksumChanged => ("checksum changed", RED),
         };
         let _ = writeln!(
             out,
@@ -234,6 +235,8 @@ pub struct Counts {
     pub failed: usize,
     pub files: usize,
     pub operations: usize,
+    /// Installs where an applied migration's checksum changed since (fails `--check`).
+    pub checksum_changed: usize,
 }
 
 impl Counts {
@@ -248,6 +251,12 @@ impl Counts {
             Outcome::Failed(_) => self.failed += 1,
         }
         if let Some(p) = &r.plan {
+            if p.findings
+                .iter()
+                .any(|f| f.kind == crate::plan::FindingKind::ChecksumChanged)
+            {
+                self.checksum_changed += 1;
+            }
             self.files += p.files.len();
             self.operations += p.files.iter().map(|f| f.ops.len()).sum::<usize>();
         }

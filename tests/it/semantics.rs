@@ -261,3 +261,148 @@ fn a_blocked_migration_lets_the_earlier_ones_apply_and_holds_the_later_ones() {
     let (code, v) = check_json(&sb, &st);
     assert_eq!(code, Some(0), "{v}");
 }
+
+// Defect 10: silent no-ops become refusals or findings.
+
+#[test]
+fn check_with_yes_is_refused() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let before = tree(&st, true);
+    let out = sb.run(&["migrate", "--check", "--yes"], &st);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("'--check' cannot be used with '--yes'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(tree(&st, true), before);
+}
+
+#[test]
+fn only_takes_the_full_id_list_prints_and_checks_its_name() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let list = json_of(
+        &sb.cmd()
+            .args(["list", "--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    let id = list["migrations"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(id, "V0001__minimax_cn_china_base_url");
+    let out = sb.run(
+        &["migrate", "--dry-run", "--format", "json", "--only", &id],
+        &st,
+    );
+    let v = json_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let ids: Vec<&str> = v["installs"][0]["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [id.as_str()]);
+    let out = sb.run(
+        &[
+            "migrate",
+            "--dry-run",
+            "--only",
+            "V0001__models_json_cleanup",
+        ],
+        &st,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("V0001 is V0001__minimax_cn_china_base_url"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn only_out_of_order_is_refused_per_install() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let before = tree(&st, true);
+    let out = sb.run(
+        &["migrate", "--yes", "--format", "json", "--only", "3"],
+        &st,
+    );
+    let v = json_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    assert_eq!(v["installs"][0]["outcome"], "failed", "{v}");
+    let error = v["installs"][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("out of order")
+            && error.contains("V0001__minimax_cn_china_base_url")
+            && error.contains("V0002__minimax_cn_default_profile"),
+        "{error}"
+    );
+    assert_eq!(tree(&st, true), before);
+    // In order is fine: 1, then 2 once 1 is applied.
+    sb.cli(&["migrate", "--yes", "--only", "1"], &st).success();
+    sb.cli(&["migrate", "--yes", "--only", "2"], &st).success();
+    let (code, v) = check_json(&sb, &st);
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(state_of(&v, 3)["state"], "pending", "{v}");
+}
+
+#[test]
+fn only_a_later_migration_is_fine_when_the_earlier_one_is_not_needed() {
+    let sb = Sandbox::new();
+    let st = fixtures::build(
+        &sb.path().join("s"),
+        &Spec {
+            host: "api.minimaxi.com",
+            ..Spec::default()
+        },
+    );
+    sb.cli(&["migrate", "--yes", "--only", "2"], &st).success();
+    let auth = json(st.join("agents/main/agent/auth-profiles.json"));
+    assert!(
+        auth["profiles"].get("minimax-cn:default").is_some(),
+        "{auth}"
+    );
+}
+
+#[test]
+fn a_changed_checksum_is_a_finding_and_fails_check() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cli(&["migrate", "--yes"], &st).success();
+    assert_eq!(check_json(&sb, &st).0, Some(0));
+    let ledger = st.join(".clawmigrate/ledger.json");
+    let mut l = json(&ledger);
+    l["runs"][0]["migrations"][0]["checksum"] = json!(format!("sha256:{}", "0".repeat(64)));
+    write_json(&ledger, &l);
+    let (code, v) = check_json(&sb, &st);
+    assert_eq!(code, Some(1), "{v}");
+    let out = sb.run(&["status", "--format", "json"], &st);
+    let v = json_of(&out);
+    let finding = v["installs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "checksum-changed")
+        .unwrap_or_else(|| panic!("status shows no checksum-changed finding: {v}"));
+    assert_eq!(finding["migration"], "V0001", "{v}");
+}
+
+#[test]
+fn a_misspelt_key_file_provider_is_refused() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let key = sb.path().join("k");
+    write(&key, "sk-cp-SOMEKEY-0123456789");
+    let arg = format!("minimax-nc={}", key.display());
+    let out = sb.run(&["migrate", "--dry-run", "--key-file", &arg], &st);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("\"minimax-nc\"") && err.contains("supplied for: minimax-cn"),
+        "{err}"
+    );
+    assert!(!err.contains("SOMEKEY"));
+}
