@@ -57,13 +57,16 @@ fn replan(r: &mut Report, ctx: &Ctx, path: &Path) -> Result<(), String> {
     if let Outcome::Failed(e) = &next.outcome {
         return Err(e.clone());
     }
-    if next.outcome != Outcome::Pending || ops_by_path(&next) != ops_by_path(r) {
+    if next.outcome != r.outcome || ops_by_path(&next) != ops_by_path(r) {
         return Err(format!(
             "{} changed since it was planned and the changes now planned differ; nothing of this install was written — run clawmigrate again to review the new plan",
             path.display()
         ));
     }
-    let plan = next.plan.as_mut().expect("a pending install has a plan");
+    let plan = next
+        .plan
+        .as_mut()
+        .expect("an install with changes has a plan");
     plan.findings.push(plan::Finding {
         migration: String::new(),
         kind: FindingKind::Note,
@@ -124,7 +127,10 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
     let migrations = plan
         .migrations
         .iter()
-        .filter(|m| matches!(m.state, MigrationState::Pending | MigrationState::Drift))
+        .filter(|m| {
+            m.blocked_by.is_none()
+                && matches!(m.state, MigrationState::Pending | MigrationState::Drift)
+        })
         .map(|m| Applied {
             version: m.version,
             id: m.id.clone(),
@@ -141,12 +147,27 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
     commit::prepare(&r.root, locks, head, &changes(r)?)
 }
 
-/// Applies every pending report of the batch; each ends `Changed` or `Failed`.
+/// Whether a report has changes to write: a pending install, or one that needs input but whose
+/// migrations before the blocked one plan changes (as Flyway applies up to the failing one).
+/// A reviewed plan never holds the latter, so it is then left for the next run.
+fn writable(r: &Report, ctx: &Ctx) -> bool {
+    let planned = r.plan.as_ref().is_some_and(|p| !p.files.is_empty());
+    match r.outcome {
+        Outcome::Pending => true,
+        Outcome::NeedsInput => planned && ctx.expected.is_none(),
+        _ => false,
+    }
+}
+
+/// Applies every report of the batch with changes to write; each ends `Changed` (or stays
+/// `NeedsInput`, with a run id: the migrations before the blocked one were written) or `Failed`.
 pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
-    let stage = |r: &mut Report| (r.outcome == Outcome::Pending).then(|| prepare(r, ctx));
+    let stage = |r: &mut Report| writable(r, ctx).then(|| prepare(r, ctx));
     commit::commit_units(reports, &stage, |r, result| match result {
         Ok(run) => {
-            r.outcome = Outcome::Changed;
+            if r.outcome == Outcome::Pending {
+                r.outcome = Outcome::Changed;
+            }
             r.run_id = Some(run.id);
         }
         Err(e) => {

@@ -100,7 +100,7 @@ pub struct MigrateArgs {
     #[arg(long, conflicts_with = "check")]
     pub dry_run: bool,
     /// Like --dry-run, but exit 1 when anything is pending or needs input (for CI and monitors)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "yes")]
     pub check: bool,
     /// Apply without asking
     #[arg(long, short = 'y')]
@@ -108,9 +108,9 @@ pub struct MigrateArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Run only this migration (repeatable): 1, 0001 or V0001
-    #[arg(long = "only", value_name = "VERSION", value_parser = parse_version)]
-    pub only: Vec<u32>,
+    /// Run only this migration (repeatable): 1, 0001, V0001 or its full id as `list` prints it
+    #[arg(long = "only", value_name = "VERSION", value_parser = parse_only)]
+    pub only: Vec<Only>,
     /// Read the key for PROVIDER from FILE ('-' for stdin) when the install has none; keys never go on the command line
     #[arg(long = "key-file", value_name = "PROVIDER=FILE")]
     pub key_files: Vec<String>,
@@ -175,14 +175,26 @@ fn absolute_path(s: &str) -> Result<PathBuf, String> {
         .map_err(|e| format!("cannot resolve {s:?} against the working directory: {e}"))
 }
 
-fn parse_version(s: &str) -> Result<u32, String> {
-    let digits = s
+/// A migration named on the command line: its version, and the name when given as a full id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Only {
+    pub version: u32,
+    pub name: Option<String>,
+}
+
+fn parse_only(s: &str) -> Result<Only, String> {
+    let (head, name) = match s.split_once("__") {
+        Some((h, n)) => (h, Some(n.to_string())),
+        None => (s, None),
+    };
+    let digits = head
         .strip_prefix('V')
-        .or_else(|| s.strip_prefix('v'))
-        .unwrap_or(s);
-    digits
-        .parse()
-        .map_err(|_| format!("{s:?} is not a migration version (like 1 or V0001)"))
+        .or_else(|| head.strip_prefix('v'))
+        .unwrap_or(head);
+    let version = digits.parse().map_err(|_| {
+        format!("{s:?} is not a migration (like 1, V0001 or V0001__minimax_cn_china_base_url)")
+    })?;
+    Ok(Only { version, name })
 }
 
 impl TargetArgs {

@@ -226,20 +226,51 @@ impl Registry {
         Ok(Registry { migrations })
     }
 
-    /// The migrations selected by `--only` (all when empty); unknown versions are an error.
-    pub fn select(&self, only: &[u32]) -> Result<Vec<&Migration>, String> {
-        for v in only {
-            if !self.migrations.iter().any(|m| m.def.version == *v) {
+    /// The migrations selected by `--only` (all when empty); an unknown version, or a full id
+    /// whose name is not that version's, is an error.
+    pub fn select(&self, only: &[crate::cli::Only]) -> Result<Vec<&Migration>, String> {
+        for o in only {
+            let Some(m) = self.migrations.iter().find(|m| m.def.version == o.version) else {
                 return Err(format!(
-                    "--only {v}: no such migration; `clawmigrate list` shows them"
+                    "--only {}: no such migration; `clawmigrate list` shows them",
+                    o.version
+                ));
+            };
+            if let Some(name) = o.name.as_deref().filter(|n| *n != m.def.name) {
+                return Err(format!(
+                    "--only V{:04}__{name}: migration V{:04} is {}; `clawmigrate list` shows them",
+                    o.version,
+                    o.version,
+                    m.id()
                 ));
             }
         }
         Ok(self
             .migrations
             .iter()
-            .filter(|m| only.is_empty() || only.contains(&m.def.version))
+            .filter(|m| only.is_empty() || only.iter().any(|o| o.version == m.def.version))
             .collect())
+    }
+
+    /// The providers migrations can take an operator's key for (`--key-file PROVIDER=FILE`):
+    /// those of `ensure_auth_profile` steps with the `operator` key source.
+    pub fn operator_providers(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .migrations
+            .iter()
+            .flat_map(|m| &m.def.steps)
+            .filter_map(|s| match s {
+                Step::EnsureAuthProfile {
+                    provider,
+                    key_sources,
+                    ..
+                } if key_sources.contains(&KeySource::Operator) => Some(provider.as_str()),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 }
 

@@ -97,7 +97,10 @@ pub fn prepare_one(
         Ok(l) => l,
         Err(e) => return Report::failed(root.clone(), e),
     };
-    match plan::plan(&install, migrations, &ledger.applied(), inputs) {
+    let applied = ledger.applied();
+    let planned = plan::refuse_out_of_order(&install, migrations, &applied, inputs)
+        .and_then(|()| plan::plan(&install, migrations, &applied, inputs));
+    match planned {
         Ok(p) => {
             let outcome = if p.blocked() {
                 Outcome::NeedsInput

@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
     pub keys: BTreeMap<String, String>,
+    /// The migrations `--only` leaves out that come before a selected one: each must already
+    /// be applied or not needed on an install (as Flyway refuses out-of-order migrations).
+    pub skipped: Vec<Migration>,
 }
 
 /// Something the operator should know or do.
@@ -39,6 +42,16 @@ pub enum FindingKind {
     Conflict,
     /// Kept on purpose and worth knowing.
     Note,
+    /// A migration's file changed since it was applied here (as `flyway validate` reports it):
+    /// what the install got is not what the migration now says. Fails `--check`.
+    ChecksumChanged,
+}
+
+impl FindingKind {
+    /// Whether it blocks its migration: only the operator can resolve it.
+    pub fn blocks(self) -> bool {
+        matches!(self, FindingKind::NeedsInput | FindingKind::Conflict)
+    }
 }
 
 /// The mutable state migrations work on: working copies of every document and the ops so far.
@@ -118,6 +131,39 @@ impl<'a> Workspace<'a> {
         self.emit(doc, patch::add(&path, value)?)
     }
 
+    /// Where the workspace stands, to go back to if the next migration is blocked.
+    fn mark(&self) -> Mark {
+        Mark {
+            ops: self.ops.iter().map(Vec::len).collect(),
+            findings: self.findings.len(),
+        }
+    }
+
+    /// Discards everything planned since `mark` (keeping the new needs-input and conflict
+    /// findings, which say what unblocks it). Working copies are rebuilt by replaying the ops
+    /// kept, so the common, unblocked path never copies a document.
+    fn restore(&mut self, mark: &Mark) -> Result<(), String> {
+        for (i, &keep) in mark.ops.iter().enumerate() {
+            if self.ops[i].len() == keep {
+                continue;
+            }
+            self.ops[i].truncate(keep);
+            self.values[i] = if keep == 0 {
+                None
+            } else {
+                let mut v = self.install.docs[i].value.clone();
+                for t in &self.ops[i] {
+                    patch::apply(&mut v, &t.op)?;
+                }
+                Some(v)
+            };
+        }
+        let new = self.findings.split_off(mark.findings);
+        self.findings
+            .extend(new.into_iter().filter(|f| f.kind.blocks()));
+        Ok(())
+    }
+
     pub fn finding(
         &mut self,
         kind: FindingKind,
@@ -133,6 +179,12 @@ impl<'a> Workspace<'a> {
             fix,
         });
     }
+}
+
+/// How far a workspace had got: the ops per document and the findings so far.
+struct Mark {
+    ops: Vec<usize>,
+    findings: usize,
 }
 
 /// Refuses config edits inside a part of the tree that comes from `$include`: the included file
@@ -229,6 +281,10 @@ pub struct MigrationStatus {
     /// Recorded with another checksum: the migration file changed since it was applied.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub checksum_changed: bool,
+    /// Not planned because an earlier migration is blocked on this install (its id): like
+    /// Flyway, migrations apply in order up to the first blocked one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<String>,
 }
 
 /// The planned change of one file.
@@ -257,7 +313,7 @@ impl InstallPlan {
     }
 
     pub fn blocked(&self) -> bool {
-        self.findings.iter().any(|f| f.kind != FindingKind::Note)
+        self.findings.iter().any(|f| f.kind.blocks())
     }
 }
 
@@ -274,7 +330,68 @@ pub fn redactor_for(install: &Install, inputs: &Inputs) -> Redactor {
     r
 }
 
-/// Plans the migrations over an install. Pure: reads only the loaded documents.
+/// Refuses to run `selected` on an install where a migration `--only` left out, and that comes
+/// before one of them, is still pending (or drift, or blocked): applying out of order would be
+/// reported as drift later. Pure, like `plan`.
+pub fn refuse_out_of_order(
+    install: &Install,
+    selected: &[&Migration],
+    applied: &[Applied],
+    inputs: &Inputs,
+) -> Result<(), String> {
+    if inputs.skipped.is_empty() {
+        return Ok(());
+    }
+    let mut all: Vec<&Migration> = inputs
+        .skipped
+        .iter()
+        .chain(selected.iter().copied())
+        .collect();
+    all.sort_by_key(|m| m.def.version);
+    let states = plan(install, &all, applied, inputs)?.migrations;
+    let waiting: Vec<&str> = states
+        .iter()
+        .filter(|s| inputs.skipped.iter().any(|m| m.def.version == s.version))
+        .filter(|s| !matches!(s.state, MigrationState::Applied | MigrationState::NotNeeded))
+        .map(|s| s.id.as_str())
+        .collect();
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let chosen: Vec<String> = selected.iter().map(|m| m.id()).collect();
+    Err(format!(
+        "refusing to run {} out of order: earlier migrations are not applied on this install yet: {}; run without --only (or add them to it) to apply in order",
+        chosen.join(", "),
+        waiting.join(", ")
+    ))
+}
+
+/// Plans one migration on the workspace: the number of ops it planned, or `None` when it is
+/// blocked (needs input or a conflict), in which case its ops are discarded.
+fn plan_one(ws: &mut Workspace, m: &Migration) -> Result<Option<usize>, String> {
+    ws.tag = m.tag();
+    let mark = ws.mark();
+    for step in &m.def.steps {
+        steps::run(step, ws)?;
+    }
+    let blocked = ws.findings[mark.findings..].iter().any(|f| f.kind.blocks());
+    if blocked {
+        ws.restore(&mark)?;
+        return Ok(None);
+    }
+    // The changes it plans: the `test` guards before them are not counted.
+    let changes = ws
+        .ops
+        .iter()
+        .zip(&mark.ops)
+        .flat_map(|(ops, &from)| &ops[from..])
+        .filter(|t| !matches!(t.op, Op::Test(_)))
+        .count();
+    Ok(Some(changes))
+}
+
+/// Plans the migrations over an install, in order up to the first one it is blocked on (the
+/// later ones are not planned and stay pending, `blocked_by` it). Pure: reads only the loaded documents.
 pub fn plan(
     install: &Install,
     migrations: &[&Migration],
@@ -293,33 +410,49 @@ pub fn plan(
         );
     }
     let mut statuses = Vec::new();
+    let mut blocker: Option<String> = None;
     for m in migrations {
-        ws.tag = m.tag();
-        let before_ops: usize = ws.ops.iter().map(Vec::len).sum();
-        let before_findings = ws.findings.len();
-        for step in &m.def.steps {
-            steps::run(step, &mut ws).map_err(|e| format!("{}: {e}", m.id()))?;
-        }
-        let ops = ws.ops.iter().map(Vec::len).sum::<usize>() - before_ops;
-        let blocked = ws.findings[before_findings..]
-            .iter()
-            .any(|f| f.kind != FindingKind::Note);
         let recorded = applied.iter().find(|a| a.version == m.def.version);
-        let state = match (blocked, ops > 0, recorded.is_some()) {
-            (true, _, _) => MigrationState::Blocked,
-            (false, true, true) => MigrationState::Drift,
-            (false, true, false) => MigrationState::Pending,
-            (false, false, true) => MigrationState::Applied,
-            (false, false, false) => MigrationState::NotNeeded,
-        };
-        statuses.push(MigrationStatus {
+        let mut status = MigrationStatus {
             version: m.def.version,
             id: m.id(),
             checksum: m.checksum.clone(),
-            state,
-            ops,
+            state: if recorded.is_some() {
+                MigrationState::Applied
+            } else {
+                MigrationState::Pending
+            },
+            ops: 0,
             checksum_changed: recorded.is_some_and(|a| a.checksum != m.checksum),
-        });
+            blocked_by: blocker.clone(),
+        };
+        if blocker.is_none() {
+            match plan_one(&mut ws, m).map_err(|e| format!("{}: {e}", m.id()))? {
+                Some(ops) => {
+                    status.ops = ops;
+                    status.state = match (ops > 0, recorded.is_some()) {
+                        (true, true) => MigrationState::Drift,
+                        (true, false) => MigrationState::Pending,
+                        (false, true) => MigrationState::Applied,
+                        (false, false) => MigrationState::NotNeeded,
+                    };
+                }
+                None => {
+                    status.state = MigrationState::Blocked;
+                    blocker = Some(m.id());
+                }
+            }
+        }
+        if let Some(a) = recorded.filter(|_| status.checksum_changed) {
+            ws.tag = m.tag();
+            ws.finding(
+                FindingKind::ChecksumChanged,
+                None,
+                format!("{} changed since it was applied here (recorded {}, now {})", m.id(), a.checksum, m.checksum),
+                Some("check with `clawmigrate list` and the release notes that the change is intended; the install got the migration as it was then".into()),
+            );
+        }
+        statuses.push(status);
     }
     let mut files = Vec::new();
     for (i, ops) in ws.ops.iter().enumerate() {

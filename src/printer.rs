@@ -73,6 +73,10 @@ pub trait Shown: Sync {
     /// The human block (header, states, findings, diffs); `detail` adds notes.
     fn human(&self, mode: Mode, detail: bool) -> String;
     fn json(&self, mode: Mode) -> Value;
+    /// Whether a migration applied here changed since (its checksum): `--check` fails on it.
+    fn checksum_changed(&self) -> bool {
+        false
+    }
     /// Files and RFC 6902 operations (not counting `test` guards) this install changes.
     fn work(&self) -> (usize, usize) {
         (0, 0)
@@ -92,6 +96,8 @@ pub struct Counts {
     pub rolled_back: usize,
     pub nothing_to_undo: usize,
     pub runs_recorded: usize,
+    /// Installs where an applied migration's file changed since it was applied.
+    pub checksum_changed: usize,
     pub files: usize,
     pub operations: usize,
 }
@@ -254,6 +260,7 @@ impl Printer {
         let o = r.outcome();
         self.counts.installs += 1;
         *self.counts.slot(o) += 1;
+        self.counts.checksum_changed += usize::from(r.checksum_changed());
         let (files, ops) = r.work();
         self.counts.files += files;
         self.counts.operations += ops;

@@ -132,7 +132,8 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
     for m in &plan.migrations {
         let (label, style) = state_label(m.state);
         let label = if mode == Mode::Apply
-            && r.outcome == Outcome::Changed
+            && r.run_id.is_some()
+            && m.blocked_by.is_none()
             && matches!(m.state, MigrationState::Pending | MigrationState::Drift)
         {
             "applied now"
@@ -149,9 +150,14 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
         } else {
             ""
         };
+        let waits = m
+            .blocked_by
+            .as_ref()
+            .map(|b| format!(" (not planned: waits for {b}, which is blocked)"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {:width$}  {}{ops}{changed}",
+            "  {:width$}  {}{ops}{changed}{waits}",
             m.id,
             paint(label, style)
         );
@@ -165,6 +171,7 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
             FindingKind::NeedsInput => ("needs input", RED),
             FindingKind::Conflict => ("conflict", RED),
             FindingKind::Note => ("note", DIM),
+            FindingKind::ChecksumChanged => ("checksum changed", RED),
         };
         let _ = writeln!(
             out,
@@ -218,12 +225,20 @@ impl Shown for Report {
         install_json(self, mode != Mode::Status)
     }
 
+    fn checksum_changed(&self) -> bool {
+        self.plan.as_ref().is_some_and(|p| {
+            p.findings
+                .iter()
+                .any(|f| f.kind == FindingKind::ChecksumChanged)
+        })
+    }
+
     fn work(&self) -> (usize, usize) {
         self.plan.as_ref().map_or((0, 0), |p| {
             let ops = p.files.iter().flat_map(|f| &f.ops);
             (
                 p.files.len(),
-                ops.filter(|t| !matches!(t.op, Op::Test { .. })).count(),
+                ops.filter(|t| !matches!(t.op, Op::Test(_))).count(),
             )
         })
     }

@@ -11,7 +11,9 @@ use crate::saved::SavedPlan;
 use std::io::Read;
 
 /// Reads `--key-file PROVIDER=FILE` values; the key itself never appears on the command line.
-fn read_keys(specs: &[String]) -> Result<Inputs, String> {
+/// Only providers some migration can take an operator's key for are accepted, so a misspelt
+/// one is refused instead of silently ignored.
+fn read_keys(specs: &[String], providers: &[&str]) -> Result<Inputs, String> {
     let mut inputs = Inputs::default();
     for spec in specs {
         let (provider, file) = spec.split_once('=').ok_or_else(|| {
@@ -19,6 +21,12 @@ fn read_keys(specs: &[String]) -> Result<Inputs, String> {
                 "--key-file {spec:?}: expected PROVIDER=FILE, e.g. minimax-cn=/run/secrets/minimax"
             )
         })?;
+        if !providers.contains(&provider) {
+            return Err(format!(
+                "--key-file {provider}=...: no migration takes a key for provider {provider:?}; keys can be supplied for: {}",
+                providers.join(", ")
+            ));
+        }
         let text = if file == "-" {
             let mut s = String::new();
             std::io::stdin()
@@ -38,6 +46,17 @@ fn read_keys(specs: &[String]) -> Result<Inputs, String> {
         inputs.keys.insert(provider.to_string(), key.to_string());
     }
     Ok(inputs)
+}
+
+/// The migrations a `--only` selection leaves out before its last one (none without `--only`).
+fn skipped_before(reg: &Registry, selected: &[&Migration]) -> Vec<Migration> {
+    let last = selected.iter().map(|m| m.def.version).max().unwrap_or(0);
+    reg.migrations
+        .iter()
+        .filter(|m| m.def.version < last)
+        .filter(|m| !selected.iter().any(|s| s.def.version == m.def.version))
+        .cloned()
+        .collect()
 }
 
 struct Job<'a> {
@@ -168,7 +187,8 @@ pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
     check_plan_flags(&args)?;
     let reg = Registry::embedded();
     let migrations = reg.select(&args.only)?;
-    let inputs = read_keys(&args.key_files)?;
+    let mut inputs = read_keys(&args.key_files, &reg.operator_providers())?;
+    inputs.skipped = skipped_before(&reg, &migrations);
     let env = super::process_env;
     let saved = match &args.plan {
         Some(f) => Some(SavedPlan::read(f, &migrations)?),
@@ -209,7 +229,7 @@ pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
         }
         return Ok(if counts.failed > 0 {
             super::ERROR
-        } else if args.check && counts.pending + counts.needs_input > 0 {
+        } else if args.check && counts.pending + counts.needs_input + counts.checksum_changed > 0 {
             super::PENDING
         } else {
             super::OK

@@ -51,6 +51,101 @@ fn adds_nothing(block: &Value, config_block: &Value, regenerated: &[String]) -> 
     })
 }
 
+/// Equal as JSON, numbers compared by value (the JSON5 config may parse `15` as a float) and
+/// object keys in any order.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// A config model entry as OpenClaw 2026.2.3 writes it into models.json: its
+/// `applyModelDefaults` fills `reasoning`, `input`, `cost`, `contextWindow` and `maxTokens`.
+fn with_openclaw_defaults(model: &Value) -> Value {
+    let Some(m) = model.as_object() else {
+        return model.clone();
+    };
+    let positive = |v: Option<&Value>| v.and_then(Value::as_f64).filter(|n| *n > 0.0);
+    let mut out = m.clone();
+    if !m.get("reasoning").is_some_and(Value::is_boolean) {
+        out.insert("reasoning".into(), Value::Bool(false));
+    }
+    out.entry("input")
+        .or_insert_with(|| serde_json::json!(["text"]));
+    let cost = m.get("cost");
+    let part = |k: &str| {
+        cost.and_then(|c| c.get(k))
+            .filter(|v| v.is_number())
+            .cloned()
+            .unwrap_or(Value::from(0))
+    };
+    out.insert(
+        "cost".into(),
+        serde_json::json!({"input": part("input"), "output": part("output"), "cacheRead": part("cacheRead"), "cacheWrite": part("cacheWrite")}),
+    );
+    let window = positive(m.get("contextWindow"));
+    if window.is_none() {
+        out.insert("contextWindow".into(), Value::from(200_000));
+    }
+    if positive(m.get("maxTokens")).is_none() {
+        let max = window.unwrap_or(200_000.0).min(8192.0);
+        out.insert("maxTokens".into(), Value::from(max as u64));
+    }
+    Value::Object(out)
+}
+
+/// The `apiKey` OpenClaw writes from a config value: `${VAR}` becomes the bare `VAR`.
+fn config_api_key(config_block: &Value) -> Option<String> {
+    let k = config_block.get("apiKey")?.as_str()?.trim();
+    let bare = k
+        .strip_prefix("${")
+        .and_then(|r| r.strip_suffix('}'))
+        .filter(|v| {
+            v.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        });
+    Some(bare.unwrap_or(k).to_string())
+}
+
+/// Whether a block is exactly what OpenClaw itself regenerates from the config and the agent's
+/// own profiles (2026.2.3 `ensureOpenClawModelsJson`, on every start and `models status`): the
+/// config's fields with its model defaults filled in, and an `apiKey`, if any, that is the
+/// config's or a key the agent's own profile of the provider holds. Such a block overrides
+/// nothing, so it is not a fault: cleaning it would only flap with OpenClaw.
+fn regenerated(block: &Value, config_block: &Value, key_kept: bool) -> bool {
+    let (Some(b), Some(c)) = (block.as_object(), config_block.as_object()) else {
+        return false;
+    };
+    let api_key_ok = match b.get("apiKey") {
+        None => true,
+        Some(k) => key_kept || k.as_str().map(str::to_string) == config_api_key(config_block),
+    };
+    let fields = |m: &serde_json::Map<String, Value>| -> Vec<String> {
+        let mut v: Vec<String> = m.keys().filter(|k| *k != "apiKey").cloned().collect();
+        v.sort();
+        v
+    };
+    api_key_ok
+        && fields(b) == fields(c)
+        && c.iter().filter(|(k, _)| *k != "apiKey").all(|(k, cv)| {
+            let bv = &b[k];
+            match (k.as_str(), cv) {
+                ("models", Value::Array(models)) => {
+                    let want: Vec<Value> = models.iter().map(with_openclaw_defaults).collect();
+                    same(bv, &Value::Array(want)) || same(bv, cv)
+                }
+                _ => same(bv, cv),
+            }
+        })
+}
+
 /// What to do about one agent's models.json, decided before anything changes.
 #[derive(Default)]
 struct Decision {
@@ -62,7 +157,7 @@ struct Decision {
 fn decide(
     ws: &Workspace,
     agent: &LoadedAgent,
-    regenerated: &[String],
+    regenerated_fields: &[String],
     remove_blocks: bool,
 ) -> Decision {
     let mut d = Decision::default();
@@ -79,9 +174,11 @@ fn decide(
             .into_iter()
             .partition(|c| kept(ws, agent, pid, c));
         if !only_copy.is_empty() {
-            d.notes.push(format!(
-                "models.json of agent {id} holds the only copy of a {pid} key for this agent; kept"
-            ));
+            d.notes.push(if provider_profiles(ws.value(agent.auth), pid).is_empty() {
+                format!("models.json of agent {id} holds the only copy of a {pid} key for this agent; kept")
+            } else {
+                format!("models.json of agent {id} sets a {pid} key that differs from the agent's {pid} profile and is kept nowhere else; kept (remove it by hand if the profile's key is the right one)")
+            });
         }
         let at = |rest: &[&str]| -> Vec<String> {
             ["providers", pid.as_str()]
@@ -90,11 +187,13 @@ fn decide(
                 .map(|s| s.to_string())
                 .collect()
         };
+        let api_key_kept = keep_ok.iter().any(|c| c.at[0] == "apiKey");
         match ws.config().at_path(&["models", "providers", pid]) {
+            Some(cfg) if only_copy.is_empty() && regenerated(block, cfg, api_key_kept) => continue,
             Some(cfg)
                 if remove_blocks
                     && only_copy.is_empty()
-                    && adds_nothing(block, cfg, regenerated) =>
+                    && adds_nothing(block, cfg, regenerated_fields) =>
             {
                 d.removals.push(at(&[]));
                 continue;
@@ -102,20 +201,21 @@ fn decide(
             None => d.only_here.push(pid.clone()),
             _ => {}
         }
-        let header_creds = keep_ok.iter().filter(|c| c.at[0] == "headers").count();
+        // A kept apiKey overrides nothing (OpenClaw writes the profile's key there itself);
+        // an auth header does.
+        let header_creds: Vec<&BlockCredential> =
+            keep_ok.iter().filter(|c| c.at[0] == "headers").collect();
         let drop_all_headers = block
             .get("headers")
             .and_then(Value::as_object)
-            .is_some_and(|h| h.len() == header_creds && header_creds > 0);
-        for c in keep_ok
-            .iter()
-            .filter(|c| !(drop_all_headers && c.at[0] == "headers"))
-        {
-            d.removals
-                .push(at(&c.at.iter().map(String::as_str).collect::<Vec<_>>()));
-        }
+            .is_some_and(|h| h.len() == header_creds.len() && !header_creds.is_empty());
         if drop_all_headers {
             d.removals.push(at(&["headers"]));
+        } else {
+            for c in header_creds {
+                d.removals
+                    .push(at(&c.at.iter().map(String::as_str).collect::<Vec<_>>()));
+            }
         }
     }
     d

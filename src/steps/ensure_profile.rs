@@ -117,13 +117,13 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), String> {
     {
         selected.insert(0, d);
     }
-    let mut any_profile = false;
+    // The config metadata goes with a profile this run adds; it is not a fix of its own.
+    let mut added = false;
     for agent in selected {
         let store = ws.value(agent.auth);
         if !provider_profiles(store, p.provider).is_empty()
             || store.at_path(&["profiles", p.profile]).is_some()
         {
-            any_profile = true;
             continue;
         }
         let id = agent.agent.id.as_str();
@@ -137,7 +137,7 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), String> {
                 } else {
                     return Err(format!("{}: has no \"profiles\" object; OpenClaw ignores such a store, fix it by hand", install.docs[agent.auth].path.display()));
                 }
-                any_profile = true;
+                added = true;
                 ws.finding(FindingKind::Note, Some(id), format!("agent {id} gets profile {} with the key from {whence}", p.profile), None);
             }
             Found::Conflict(keys, whence) => {
@@ -158,7 +158,7 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), String> {
         }
     }
     if let Some(meta) = p.config_metadata
-        && any_profile
+        && added
         && ws
             .config()
             .pointer("/auth/profiles")

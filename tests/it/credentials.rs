@@ -123,12 +123,28 @@ fn key_only_in_one_agents_models_json_reaches_every_agent_that_needs_it() {
                 Some(spec.key.as_str()),
                 "{key_at:?} {agent}"
             );
-            let models = json(st.join(format!("agents/{agent}/agent/models.json")));
+        }
+        // A block with an auth header overrides the auth system: cleaned. One with only the
+        // config's values and the key the agent's own profile now holds is what OpenClaw
+        // regenerates itself: it stays, and so does main's config-only block (host fixed).
+        let cn = json(st.join("agents/minimax-cn/agent/models.json"));
+        if key_at == KeyAt::CnModelsApiKey {
+            assert_eq!(
+                cn["providers"]["minimax-cn"]["apiKey"],
+                spec.key.as_str(),
+                "{cn}"
+            );
+        } else {
             assert!(
-                models["providers"].get("minimax-cn").is_none(),
-                "{key_at:?} {agent}: {models}"
+                cn["providers"].get("minimax-cn").is_none(),
+                "{key_at:?}: {cn}"
             );
         }
+        let main = json(st.join("agents/main/agent/models.json"));
+        assert_eq!(
+            main["providers"]["minimax-cn"]["baseUrl"], "https://api.minimaxi.com/anthropic",
+            "{key_at:?}: {main}"
+        );
         let cfg = read(st.join("openclaw.json"));
         assert!(
             cfg.contains(r#""minimax-cn:default": { provider: "minimax-cn", mode: "api_key" },"#),
@@ -224,7 +240,14 @@ fn no_key_anywhere_needs_input_and_writes_nothing() {
     assert!(s.contains("[needs input]"));
     let out = sb.run(&["migrate", "--yes"], &st);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(tree(&st, true), before, "a blocked install was written");
+    // Only what comes before the blocked V0002 is written (the host); no profile, no stub.
+    let after = tree(&st, true);
+    for f in [
+        "agents/main/agent/auth-profiles.json",
+        "agents/minimax-cn/agent/auth-profiles.json",
+    ] {
+        assert_eq!(after[Path::new(f)], before[Path::new(f)], "{f} was written");
+    }
     // The operator supplies the key in a file; it is used and never shown.
     let keyfile = sb.path().join("cn.key");
     write(&keyfile, "sk-cp-FROMOPERATOR-77665544\n");
@@ -312,5 +335,30 @@ fn different_keys_are_a_conflict_never_resolved_silently() {
         .collect();
     assert_eq!(masks.len(), 2);
     assert_ne!(masks[0], masks[1]);
-    assert_eq!(tree(&st, true), before);
+    // Blocked at V0002: no profile and no cleanup were written.
+    let after = tree(&st, true);
+    for f in [
+        "agents/main/agent/auth-profiles.json",
+        "agents/minimax-cn/agent/auth-profiles.json",
+        "agents/minimax-cn/agent/models.json",
+    ] {
+        let (a, b) = (
+            json_bytes(&after[Path::new(f)]),
+            json_bytes(&before[Path::new(f)]),
+        );
+        assert_eq!(
+            strip_hosts(a),
+            strip_hosts(b),
+            "{f} was written beyond V0001"
+        );
+    }
+}
+
+fn json_bytes(b: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(b).unwrap()
+}
+
+/// A document with V0001's host fix undone, to compare what the later migrations did.
+fn strip_hosts(v: serde_json::Value) -> String {
+    v.to_string().replace("api.minimaxi.com", "api.minimax.io")
 }

@@ -55,12 +55,18 @@ fn apply_fixes_the_seed_bug() {
             auth["profiles"]["minimax:default"]["key"], "sk-api-demo-global-0123456789abcdef",
             "{agent}"
         );
-        let models = json(st.join(format!("agents/{agent}/agent/models.json")));
-        assert!(
-            models["providers"].get("minimax-cn").is_none(),
-            "{agent}: {models}"
-        );
     }
+    // The cn agent's block overrode the auth system (hardcoded key, x-api-key): removed. Main's
+    // block holds just the config's values, as OpenClaw regenerates it: kept, host fixed.
+    let cn = json(st.join("agents/minimax-cn/agent/models.json"));
+    assert!(cn["providers"].get("minimax-cn").is_none(), "{cn}");
+    let main = json(st.join("agents/main/agent/models.json"));
+    let block = &main["providers"]["minimax-cn"];
+    assert_eq!(block["baseUrl"], "https://api.minimaxi.com/anthropic");
+    assert!(
+        block.get("apiKey").is_none() && block.get("headers").is_none(),
+        "{main}"
+    );
 }
 
 #[test]

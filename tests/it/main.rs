@@ -6,6 +6,7 @@ mod fleet;
 mod oracle;
 mod props;
 mod readme;
+mod semantics;
 mod snapshots;
 mod support;
 mod targets;

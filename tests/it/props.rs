@@ -49,7 +49,18 @@ proptest! {
         let blocked = spec.key_at == KeyAt::Nowhere;
         prop_assert_eq!(out.status.code(), Some(if blocked { 2 } else { 0 }), "{}", stdout(&out));
         if blocked {
-            prop_assert_eq!(tree(&st, true), before.clone());
+            // Applied up to the blocked migration (V0002): no profile, nothing of V0003.
+            let after = tree(&st, false);
+            for f in ["agents/main/agent/auth-profiles.json", "agents/minimax-cn/agent/auth-profiles.json"] {
+                prop_assert_eq!(&after[std::path::Path::new(f)], &before[std::path::Path::new(f)]);
+            }
+            prop_assert_eq!(sb.run(&["migrate", "--yes"], &st).status.code(), Some(2));
+            prop_assert_eq!(tree(&st, false), after.clone(), "a second blocked run wrote more");
+            if after != before {
+                let rb = sb.run(&["rollback", "--yes"], &st);
+                prop_assert_eq!(rb.status.code(), Some(0), "{}", stdout(&rb));
+                prop_assert_eq!(tree(&st, false), before);
+            }
             return Ok(());
         }
         // Idempotent: the second run plans nothing.

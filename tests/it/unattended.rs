@@ -360,7 +360,7 @@ fn a_fleet_shows_what_changes_then_a_recap() {
     assert_eq!(
         recap.lines().collect::<Vec<_>>(),
         [
-            &*"Recap: 30 installs; 15 files, 24 operations".to_string(),
+            &*"Recap: 30 installs; 15 files, 21 operations".to_string(),
             "  up to date        27",
             "  pending           3",
             &names[0],
