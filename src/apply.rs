@@ -149,12 +149,11 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
 
 /// Whether a report has changes to write: a pending install, or one that needs input but whose
 /// migrations before the blocked one plan changes (as Flyway applies up to the failing one).
-/// A reviewed plan never holds the latter, so it is then left for the next run.
-fn writable(r: &Report, ctx: &Ctx) -> bool {
+fn writable(r: &Report) -> bool {
     let planned = r.plan.as_ref().is_some_and(|p| !p.files.is_empty());
     match r.outcome {
         Outcome::Pending => true,
-        Outcome::NeedsInput => planned && ctx.expected.is_none(),
+        Outcome::NeedsInput => planned,
         _ => false,
     }
 }
@@ -162,7 +161,7 @@ fn writable(r: &Report, ctx: &Ctx) -> bool {
 /// Applies every report of the batch with changes to write; each ends `Changed` (or stays
 /// `NeedsInput`, with a run id: the migrations before the blocked one were written) or `Failed`.
 pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
-    let stage = |r: &mut Report| writable(r, ctx).then(|| prepare(r, ctx));
+    let stage = |r: &mut Report| writable(r).then(|| prepare(r, ctx));
     commit::commit_units(reports, &stage, |r, result| match result {
         Ok(run) => {
             if r.outcome == Outcome::Pending {

@@ -141,7 +141,7 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
             label
         };
         let ops = if m.ops > 0 {
-            format!(" ({} ops)", m.ops)
+            format!(" ({} op{})", m.ops, if m.ops == 1 { "" } else { "s" })
         } else {
             String::new()
         };

@@ -59,12 +59,13 @@ impl SavedPlan {
         }
     }
 
-    /// Records an install's planned files (installs with nothing to do are left out).
+    /// Records an install's planned files (installs with nothing to do are left out). An install
+    /// blocked on a later migration is kept with the changes of the migrations before it.
     pub fn add(&mut self, r: &Report) {
         let (Some(install), Some(plan)) = (&r.install, &r.plan) else {
             return;
         };
-        if plan.files.is_empty() || plan.blocked() {
+        if plan.files.is_empty() {
             return;
         }
         let files = plan

@@ -259,19 +259,20 @@ pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
                 job.printer(Mode::DryRun, None)
             };
             let (counts, plan) = job.preview_to(shown, true);
-            if counts.pending == 0 && !job.out.json {
+            if counts.files == 0 && !job.out.json {
                 return Ok(if counts.failed + counts.needs_input > 0 {
                     super::ERROR
                 } else {
                     super::OK
                 });
             }
-            if counts.pending > 0
+            if counts.files > 0
                 && !super::confirm(
                     false,
                     &format!(
                         "Apply these changes to {} files in {} installs?",
-                        counts.files, counts.pending
+                        counts.files,
+                        plan.installs.len()
                     ),
                     "",
                 )?

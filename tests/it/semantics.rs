@@ -406,3 +406,27 @@ fn a_misspelt_key_file_provider_is_refused() {
     );
     assert!(!err.contains("SOMEKEY"));
 }
+
+#[test]
+fn a_reviewed_plan_carries_the_migrations_before_a_blocked_one() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        key_at: KeyAt::Nowhere,
+        ..Spec::default()
+    };
+    let st = fixtures::build(&sb.path().join("s"), &spec);
+    let plan = sb.path().join("plan.json");
+    let plan_arg = plan.to_str().unwrap();
+    let out = sb.run(&["migrate", "--dry-run", "--plan-out", plan_arg], &st);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&plan)["installs"].as_array().unwrap().len(), 1);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--plan", plan_arg, "--yes", "--format", "json"])
+        .output()
+        .unwrap();
+    let v = json_of(&out);
+    assert_eq!(out.status.code(), Some(2), "still needs input: {v}");
+    assert!(v["installs"][0]["run_id"].is_string(), "{v}");
+    assert!(read(st.join("openclaw.json")).contains("https://api.minimaxi.com/anthropic"));
+}
