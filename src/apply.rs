@@ -92,6 +92,7 @@ fn changes(r: &Report) -> Result<Vec<Change<'_>>, String> {
                 before: doc.text.as_deref().map(str::as_bytes),
                 after: Some(f.after.as_bytes()),
                 mode: None,
+                xattrs_from: None,
             })
         })
         .collect()
@@ -161,7 +162,10 @@ fn writable(r: &Report) -> bool {
 /// Applies every report of the batch with changes to write; each ends `Changed` (or stays
 /// `NeedsInput`, with a run id: the migrations before the blocked one were written) or `Failed`.
 pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
-    let stage = |r: &mut Report| writable(r).then(|| prepare(r, ctx));
+    let stage = |r: &mut Report| {
+        let state = r.root.state_dir.clone();
+        writable(r).then(|| crate::owner::as_owner(&state, || prepare(r, ctx)))
+    };
     commit::commit_units(reports, &stage, |r, result| match result {
         Ok(run) => {
             if r.outcome == Outcome::Pending {

@@ -59,8 +59,10 @@ pub fn create(
     items: &[Item],
     durable: bool,
 ) -> std::io::Result<Set> {
-    let dir = set_dir(state_dir, run_id);
-    fsio::private_dir(&dir)?;
+    let dir = fsio::own_dir(
+        state_dir,
+        &Path::new(ledger::DIR).join("backups").join(run_id),
+    )?;
     let mut files = Vec::new();
     let mut links = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -81,7 +83,12 @@ pub fn create(
                 if linked {
                     links.push(Some(LinkedBackup(Some(copy))));
                 } else {
-                    fsio::stage(&copy, bytes, None, durable)?.commit()?;
+                    let staged = fsio::stage(&copy, bytes, None, durable)?;
+                    // A copy keeps the file's extended attributes (ACLs), for rollback.
+                    if let Some(from) = item.link_from {
+                        fsio::copy_xattrs(from, staged.file())?;
+                    }
+                    staged.commit()?;
                     links.push(None);
                 }
                 Some(name)
@@ -155,7 +162,8 @@ pub fn read_manifest(state_dir: &Path, run_id: &str) -> Result<(PathBuf, Manifes
     }
     let dir = set_dir(state_dir, run_id);
     let p = dir.join("manifest.json");
-    let bytes = std::fs::read(&p)
+    let bytes = fsio::read_regular(&p, true)
+        .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
         .map_err(|e| format!("{}: cannot read the backup manifest: {e}", p.display()))?;
     let m: Manifest = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{}: unreadable backup manifest: {e}", p.display()))?;

@@ -17,6 +17,10 @@ pub struct Cli {
     /// Print every install and every note (a fleet run shows only what changes, needs input or fails)
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
+    /// Refuse to read any file larger than N bytes (no OpenClaw file comes near the default)
+    #[arg(long, global = true, value_name = "N", env = "CLAWMIGRATE_MAX_FILE_BYTES",
+          default_value_t = crate::fsio::DEFAULT_MAX_FILE_BYTES, hide_env_values = true)]
+    pub max_file_bytes: u64,
 }
 
 impl Cli {

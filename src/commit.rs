@@ -26,6 +26,9 @@ pub struct Change<'a> {
     pub after: Option<&'a [u8]>,
     /// The permission bits to give it (a rollback's recorded mode); `None` keeps its own.
     pub mode: Option<u32>,
+    /// Whose extended attributes (ACLs) the new file takes: the file itself (migrate), or the
+    /// backup copy of its old bytes (rollback). `None`: the file's own, if it exists.
+    pub xattrs_from: Option<PathBuf>,
 }
 
 /// What a run is, before it runs.
@@ -89,11 +92,9 @@ struct StagedFile {
 
 /// The sha256 of a file's bytes now (`None`: it does not exist).
 pub fn current_sha(path: &Path) -> Result<Option<String>, String> {
-    match std::fs::read(path) {
-        Ok(b) => Ok(Some(sha256_hex(&b))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("{}: cannot read: {e}", path.display())),
-    }
+    fsio::read_regular(path, false)
+        .map(|b| b.as_deref().map(sha256_hex))
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))
 }
 
 /// Writes the backups and temp files of one install and records its run as started. The ledger
@@ -147,10 +148,16 @@ pub fn prepare(
             (None, None) => None,
         };
         let temp = match c.after {
-            Some(bytes) => Some(
-                fsio::stage(target, bytes, keep, false)
-                    .map_err(|e| format!("{}: cannot write: {e}", c.path.display()))?,
-            ),
+            Some(bytes) => {
+                let t = fsio::stage(target, bytes, keep, false)
+                    .map_err(|e| format!("{}: cannot write: {e}", c.path.display()))?;
+                let from = c.xattrs_from.as_deref().unwrap_or(target);
+                if from.exists() {
+                    fsio::copy_xattrs(from, t.file())
+                        .map_err(|e| format!("{}: {e}", c.path.display()))?;
+                }
+                Some(t)
+            }
             None => None,
         };
         staged.push(StagedFile {
@@ -326,8 +333,13 @@ fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Strin
             .collect();
     }
     test_pause();
+    // Each install's renames and ledger with its owner's rights (see `owner`).
+    let as_owner = |p: Prepared| {
+        let state = p.state_dir.clone();
+        crate::owner::as_owner(&state, || finish(p))
+    };
     let mut out: Vec<Option<Result<Run, String>>> =
-        prepared.into_par_iter().map(|p| p.map(finish)).collect();
+        prepared.into_par_iter().map(|p| p.map(as_owner)).collect();
     if let Err(e) = barrier(&dirs) {
         let why = format!(
             "{e}; the files were replaced but may not survive a crash (`clawmigrate rollback` restores them)"

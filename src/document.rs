@@ -101,9 +101,9 @@ impl ReadError {
 impl Document {
     /// Reads and parses a file; a missing file yields an absent document.
     pub fn read(path: &Path, kind: FileKind, agent: Option<String>) -> Result<Document, ReadError> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let bytes = match crate::fsio::read_regular(path, false) {
+            Ok(Some(b)) => b,
+            Ok(None) => {
                 return Ok(Document {
                     path: path.to_path_buf(),
                     kind,
@@ -117,7 +117,7 @@ impl Document {
                 return Err(ReadError::new(
                     path,
                     format!("cannot read: {e}"),
-                    "check the file's permissions and that it is a regular file",
+                    "check the file (its type, size and permissions); nothing of this install was written",
                 ));
             }
         };

@@ -4,6 +4,123 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// The largest file clawmigrate reads (64 MiB, far above any real OpenClaw file; set with
+/// `--max-file-bytes` or `CLAWMIGRATE_MAX_FILE_BYTES`).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 20;
+
+static MAX_FILE_BYTES: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(DEFAULT_MAX_FILE_BYTES);
+
+/// Sets the read cap for this process (from the command line).
+pub fn set_max_file_bytes(n: u64) {
+    MAX_FILE_BYTES.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn max_file_bytes() -> u64 {
+    MAX_FILE_BYTES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Reads a whole file, bounded: only a regular file is read (a FIFO, device, socket or
+/// directory is refused without blocking: it is opened non-blocking and checked first), and a
+/// file over the read cap is refused. `Ok(None)` when it does not exist. Links are followed,
+/// as OpenClaw does; `nofollow` refuses a link instead (this tool's own files).
+pub fn read_regular(path: &Path, nofollow: bool) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY;
+    if nofollow {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let f = match fs::File::options()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) && nofollow => {
+            return Err(std::io::Error::other(
+                "is a symbolic link, which clawmigrate does not follow for its own files; check the install for tampering",
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    let meta = f.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(std::io::Error::other(format!(
+            "is not a regular file (a {}); only regular files are read",
+            kind_of(&meta.file_type())
+        )));
+    }
+    let cap = max_file_bytes();
+    if meta.len() > cap {
+        return Err(too_big(cap));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    f.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(too_big(cap));
+    }
+    Ok(Some(bytes))
+}
+
+fn too_big(cap: u64) -> std::io::Error {
+    std::io::Error::other(format!(
+        "is larger than the read cap of {cap} bytes; no OpenClaw file is this large, so check it (or raise the cap with --max-file-bytes)"
+    ))
+}
+
+/// What a non-regular file is, for messages.
+fn kind_of(t: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "directory"
+    } else if t.is_fifo() {
+        "FIFO"
+    } else if t.is_char_device() {
+        "character device"
+    } else if t.is_block_device() {
+        "block device"
+    } else if t.is_socket() {
+        "socket"
+    } else {
+        "special file"
+    }
+}
+
+/// This tool's own folder below `base` (the state dir), e.g. `.clawmigrate/backups/<id>`: each
+/// part is created 0700 when missing, and a part that is a symbolic link (or not a directory) is
+/// refused, never followed, so a crafted link cannot send the tool's writes elsewhere.
+pub fn own_dir(base: &Path, rel: &Path) -> std::io::Result<PathBuf> {
+    let mut at = base.to_path_buf();
+    for part in rel.components() {
+        at.push(part);
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_dir() => {}
+            Ok(m) => {
+                let what = if m.file_type().is_symlink() {
+                    "a symbolic link"
+                } else {
+                    "not a directory"
+                };
+                return Err(std::io::Error::other(format!(
+                    "{} is {what}; clawmigrate keeps its files only in a real folder of the install. Move it aside and run again",
+                    at.display()
+                )));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match fs::DirBuilder::new().mode(0o700).create(&at) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(at)
+}
+
 /// Creates a directory (and parents) with mode 0700 for what this tool creates.
 pub fn private_dir(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
@@ -105,6 +222,11 @@ pub fn stage(
 }
 
 impl Staged {
+    /// The temp file, open.
+    pub fn file(&self) -> &fs::File {
+        self.temp.as_file()
+    }
+
     /// Renames the temp file over the target (atomic on POSIX).
     pub fn commit(self) -> std::io::Result<()> {
         self.temp
@@ -118,6 +240,69 @@ impl Staged {
 pub fn write_atomic(target: &Path, bytes: &[u8], keep: Option<Keep>) -> std::io::Result<()> {
     stage(target, bytes, keep, true)?.commit()?;
     sync_dir(dir_of(target))
+}
+
+/// Copies the extended attributes of `from` (POSIX ACLs are among them:
+/// `system.posix_acl_access`) onto an open file, so a replaced file keeps them. The `security.`
+/// and `trusted.` namespaces belong to the system, not the file's owner: they are copied where
+/// allowed and otherwise left to the system's policy.
+pub fn copy_xattrs(from: &Path, to: &fs::File) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(from.as_os_str().as_bytes())?;
+    let names = xattr_call(|buf, len| unsafe {
+        // SAFETY: listxattr writes at most `len` bytes into `buf`.
+        libc::listxattr(c.as_ptr(), buf as *mut libc::c_char, len)
+    })?;
+    for name in names.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let cname = std::ffi::CString::new(name)?;
+        let value = xattr_call(|buf, len| unsafe {
+            // SAFETY: getxattr writes at most `len` bytes into `buf`.
+            libc::getxattr(c.as_ptr(), cname.as_ptr(), buf as *mut libc::c_void, len)
+        })?;
+        // SAFETY: fsetxattr reads `value.len()` bytes from a live buffer.
+        let rc = unsafe {
+            libc::fsetxattr(
+                std::os::fd::AsRawFd::as_raw_fd(to),
+                cname.as_ptr(),
+                value.as_ptr() as *const libc::c_void,
+                value.len(),
+                0,
+            )
+        };
+        let system = name.starts_with(b"security.") || name.starts_with(b"trusted.");
+        if rc != 0 && !system {
+            let e = std::io::Error::last_os_error();
+            return Err(std::io::Error::other(format!(
+                "cannot keep its extended attribute {}: {e}",
+                String::from_utf8_lossy(name)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs a size-then-fill xattr call; an unsupported filesystem has no attributes.
+fn xattr_call(call: impl Fn(*mut u8, usize) -> isize) -> std::io::Result<Vec<u8>> {
+    loop {
+        let n = call(std::ptr::null_mut(), 0);
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::ENOTSUP) | Some(libc::ENODATA) => Ok(Vec::new()),
+                _ => Err(e),
+            };
+        }
+        let mut buf = vec![0u8; n as usize];
+        let got = call(buf.as_mut_ptr(), buf.len());
+        if got >= 0 {
+            buf.truncate(got as usize);
+            return Ok(buf);
+        }
+        // ERANGE: it grew between the calls; ask again.
+        if std::io::Error::last_os_error().raw_os_error() != Some(libc::ERANGE) {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -80,21 +80,21 @@ impl Ledger {
     /// Reads the ledger; an install never migrated has an empty one.
     pub fn read(state_dir: &Path) -> Result<Ledger, String> {
         let p = path(state_dir);
-        match std::fs::read(&p) {
-            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+        match fsio::read_regular(&p, true) {
+            Ok(Some(b)) => serde_json::from_slice(&b).map_err(|e| {
                 format!(
                     "{}: unreadable ledger ({e}); restore it from a backup or move it aside",
                     p.display()
                 )
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ledger::default()),
+            Ok(None) => Ok(Ledger::default()),
             Err(e) => Err(format!("{}: cannot read the ledger: {e}", p.display())),
         }
     }
 
     /// Writes the ledger atomically; `durable` fsyncs it now (batched runs sync at a barrier).
     pub fn write(&self, state_dir: &Path, durable: bool) -> std::io::Result<()> {
-        fsio::private_dir(&dir(state_dir))?;
+        fsio::own_dir(state_dir, Path::new(DIR))?;
         let mut bytes = serde_json::to_vec_pretty(self).expect("ledger serialises");
         bytes.push(b'\n');
         if durable {

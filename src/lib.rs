@@ -12,6 +12,7 @@ pub mod load;
 pub mod location;
 pub mod lock;
 pub mod migration;
+pub mod owner;
 pub mod patch;
 pub mod pipeline;
 pub mod plan;

@@ -11,12 +11,14 @@ pub struct InstallLock {
 
 /// Takes the install's run lock without waiting; a second run on the same install is refused.
 pub fn install_lock(state_dir: &Path) -> Result<InstallLock, String> {
-    let dir = ledger::dir(state_dir);
-    fsio::private_dir(&dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+    let dir = fsio::own_dir(state_dir, Path::new(ledger::DIR))
+        .map_err(|e| format!("{}: cannot create: {e}", ledger::dir(state_dir).display()))?;
     let p = dir.join("lock");
     let mut opts = File::options();
     opts.create(true).truncate(false).write(true);
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    // Never through a link: a crafted `lock` link must not make the tool create a file elsewhere.
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut opts, libc::O_NOFOLLOW);
     let file = opts
         .open(&p)
         .map_err(|e| format!("{}: cannot open the lock: {e}", p.display()))?;

@@ -12,6 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (verbosity, json_mode) = (cli.verbosity(), cli.json_mode());
+    clawmigrate::fsio::set_max_file_bytes(cli.max_file_bytes);
     let result = match cli.command {
         Command::Migrate(a) => commands::migrate::run(a, verbosity),
         Command::Status(a) => commands::status::run(a, verbosity),
@@ -21,7 +22,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            anstream::eprintln!("error: {e:#}");
+            anstream::eprintln!("error: {}", printer::escape(&e));
             // A script asked for JSON: it still gets one document, naming the error.
             if let Some(mode) = json_mode {
                 println!("{}", printer::error_document(mode, "error", &e));

@@ -249,7 +249,8 @@ pub fn drive_with<T: Unit>(
                 chunk
                     .into_par_iter()
                     .map(|r| match r {
-                        Ok(r) => prep(&r),
+                        // Read with the install owner's rights (see `owner`).
+                        Ok(r) => crate::owner::as_owner(&r.state_dir, || prep(&r)),
                         Err(e) => failed_target(e),
                     })
                     .collect()

@@ -62,6 +62,35 @@ pub const YELLOW: Style = AnsiColor::Yellow.on_default();
 pub const BOLD: Style = Style::new().bold();
 pub const DIM: Style = Style::new().dimmed();
 
+/// Text from the install or the file system, made safe for a terminal: control characters
+/// (escape sequences among them) and bidirectional overrides are shown as `\u{..}` escapes
+/// instead of being sent to the terminal.
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if unsafe_char(c) {
+                    format!("\\u{{{:x}}}", c as u32)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A path for a terminal (see [`escape`]).
+pub fn path(p: &std::path::Path) -> String {
+    escape(&p.display().to_string()).into_owned()
+}
+
 pub fn paint(s: &str, style: Style) -> String {
     format!("{style}{s}{style:#}")
 }
@@ -266,8 +295,7 @@ impl Printer {
         self.counts.operations += ops;
         let label = o.label();
         if RECAP.iter().any(|(l, _, named)| *named && *l == label) {
-            self.named
-                .push((label, r.state_dir().display().to_string()));
+            self.named.push((label, path(r.state_dir())));
         }
     }
 
@@ -291,7 +319,7 @@ impl Printer {
             )
         } else {
             for (_, message) in &errors {
-                anstream::eprintln!("error: {message}");
+                anstream::eprintln!("error: {}", escape(message));
             }
             self.recap()
         };
@@ -356,7 +384,7 @@ fn quiet_line<S: Shown>(r: &S) -> String {
         Outcome::Failed(e) => e.as_str(),
         _ => "",
     };
-    format!("{}: error: {why}\n", r.state_dir().display())
+    format!("{}: error: {}\n", path(r.state_dir()), escape(why))
 }
 
 /// The one JSON document of a verb that stopped before any install: the same envelope, no

@@ -3,7 +3,7 @@ use crate::document::Document;
 use crate::patch::Op;
 use crate::pipeline::{Outcome, Report};
 use crate::plan::{FindingKind, MigrationState};
-use crate::printer::{BOLD, CYAN, DIM, GREEN, Mode, RED, Shown, YELLOW, paint};
+use crate::printer::{self, BOLD, CYAN, DIM, GREEN, Mode, RED, Shown, YELLOW, escape, paint};
 use crate::secrets::Redactor;
 use anstyle::Style;
 use serde_json::{Value, json};
@@ -13,9 +13,7 @@ use std::path::Path;
 
 /// A path as the operator knows it: relative to the state dir when inside it.
 pub fn display_path(state_dir: &Path, path: &Path) -> String {
-    path.strip_prefix(state_dir)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| path.display().to_string())
+    printer::path(path.strip_prefix(state_dir).unwrap_or(path))
 }
 
 /// A unified diff of one file, secrets masked, coloured with ANSI (stripped later if not wanted).
@@ -41,6 +39,7 @@ pub fn diff(name: &str, before: Option<&str>, after: &str, redactor: &Redactor) 
                 ChangeTag::Equal => (" ", Style::new()),
             };
             let line = redactor.redact(change.value().trim_end_matches(['\n', '\r']));
+            let line = escape(&line);
             let _ = writeln!(out, "{}", paint(&format!("{sign}{line}"), style));
             if change.missing_newline() {
                 let _ = writeln!(out, "\\ No newline at end of file");
@@ -77,7 +76,7 @@ fn header(r: &Report, out: &mut String) {
     let _ = writeln!(
         out,
         "{} {}",
-        paint(&r.root.state_dir.display().to_string(), BOLD),
+        paint(&printer::path(&r.root.state_dir), BOLD),
         paint(
             &format!("[{}]", r.outcome.label()),
             outcome_style(&r.outcome)
@@ -88,10 +87,11 @@ fn header(r: &Report, out: &mut String) {
             .agents
             .iter()
             .map(|a| {
+                let id = escape(&a.agent.id);
                 if a.agent.id == i.default_agent {
-                    format!("{} (default)", a.agent.id)
+                    format!("{id} (default)")
                 } else {
-                    a.agent.id.clone()
+                    id.into_owned()
                 }
             })
             .collect();
@@ -111,13 +111,13 @@ fn header(r: &Report, out: &mut String) {
 fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
     match &r.outcome {
         Outcome::Failed(e) => {
-            for (i, line) in e.lines().enumerate() {
+            for (i, line) in escape(e).lines().enumerate() {
                 let _ = writeln!(out, "  {}{line}", if i == 0 { "error: " } else { "" });
             }
             return;
         }
         Outcome::Unsupported(why) => {
-            let _ = writeln!(out, "  skipped: {why}");
+            let _ = writeln!(out, "  skipped: {}", escape(why));
             return;
         }
         _ => {}
@@ -177,11 +177,11 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
             out,
             "  {}: {} [{}]",
             paint(tag, style),
-            plan.redactor.redact(&f.message),
+            escape(&plan.redactor.redact(&f.message)),
             f.migration
         );
         if let Some(fix) = &f.fix {
-            let _ = writeln!(out, "    fix: {fix}");
+            let _ = writeln!(out, "    fix: {}", escape(fix));
         }
     }
     if mode == Mode::Status {

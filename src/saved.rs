@@ -96,7 +96,8 @@ impl SavedPlan {
     }
 
     pub fn read(path: &Path, migrations: &[&Migration]) -> Result<SavedPlan, String> {
-        let bytes = std::fs::read(path)
+        let bytes = crate::fsio::read_regular(path, false)
+            .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
             .map_err(|e| format!("{}: cannot read the plan: {e}", path.display()))?;
         let plan: SavedPlan = serde_json::from_slice(&bytes)
             .map_err(|e| format!("{}: not a clawmigrate plan: {e}", path.display()))?;
@@ -181,8 +182,9 @@ impl SavedPlan {
                 .iter()
                 .any(|f| install.docs[f.doc].path.as_path() == **p)
         }) {
-            let moved = std::fs::read(missing)
+            let moved = crate::fsio::read_regular(missing, false)
                 .ok()
+                .flatten()
                 .map(|b| crate::document::sha256_hex(&b));
             let why = if moved != saved[missing].sha256_before {
                 "changed since the plan was made"

@@ -7,8 +7,8 @@ use crate::document::sha256_hex;
 use crate::ledger::{self, Ledger, Run, RunKind};
 use crate::migration::Registry;
 use crate::pipeline::{self, Outcome, Unit};
-use crate::printer::{Mode, Output, Printer, Shown, Verbosity};
-use crate::{backup, location};
+use crate::printer::{self, Mode, Output, Printer, Shown, Verbosity};
+use crate::{backup, fsio, location};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,6 +22,8 @@ struct Restore {
     /// `None`: the run created the file, so undoing it removes it.
     bytes: Option<Vec<u8>>,
     mode: Option<u32>,
+    /// The backup copy, whose extended attributes (ACLs) the restored file takes back.
+    copy: Option<PathBuf>,
 }
 
 /// One install's rollback, from the choice of run to its outcome.
@@ -92,11 +94,8 @@ fn plan_restore(
     for e in &manifest.files {
         let path = legacy_inside(root, &e.path)
             .map_or_else(|| location::resolve(root, &e.path, &mut agent_dir), Ok)?;
-        let now = match std::fs::read(&path) {
-            Ok(b) => Some(b),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-            Err(err) => return Err(format!("{}: cannot read: {err}", path.display())),
-        };
+        let now = fsio::read_regular(&path, false)
+            .map_err(|err| format!("{}: cannot read: {err}", path.display()))?;
         let now_sha = now.as_deref().map(sha256_hex);
         if now_sha == e.sha256_before {
             continue; // never written (a run stopped part way), or already restored
@@ -108,8 +107,9 @@ fn plan_restore(
                 run.id
             ));
         }
-        let bytes = match &e.backup {
-            Some(name) => Some(read_copy(&set.join(name), e.sha256_before.as_deref())?),
+        let copy = e.backup.as_ref().map(|name| set.join(name));
+        let bytes = match &copy {
+            Some(c) => Some(read_copy(c, e.sha256_before.as_deref())?),
             None => None,
         };
         out.push(Restore {
@@ -119,6 +119,7 @@ fn plan_restore(
             bytes,
             // Permission bits only: a recorded setuid, setgid or sticky bit is never restored.
             mode: e.mode.map(|m| m & 0o777),
+            copy,
         });
     }
     Ok(out)
@@ -133,7 +134,8 @@ fn legacy_inside(root: &InstallRoot, recorded: &str) -> Option<PathBuf> {
 
 /// Reads a backup copy and checks it against the hash the manifest recorded.
 fn read_copy(copy: &Path, sha: Option<&str>) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(copy)
+    let bytes = fsio::read_regular(copy, true)
+        .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
         .map_err(|e| format!("{}: cannot read the backup copy: {e}", copy.display()))?;
     if Some(sha256_hex(&bytes).as_str()) != sha {
         return Err(format!(
@@ -227,6 +229,7 @@ fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, String> {
             before: x.now.as_deref(),
             after: x.bytes.as_deref(),
             mode: x.mode,
+            xattrs_from: x.copy.clone(),
         })
         .collect();
     let head = RunHead {
@@ -241,7 +244,10 @@ fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, String> {
 
 /// Restores every pending install of a chunk: staged in parallel, two barriers in all.
 fn commit_chunk(chunk: &mut [RollbackReport], ctx: &Ctx) {
-    let stage = |r: &mut RollbackReport| (r.outcome == Outcome::Pending).then(|| stage(r, ctx));
+    let stage = |r: &mut RollbackReport| {
+        let state = r.root.state_dir.clone();
+        (r.outcome == Outcome::Pending).then(|| crate::owner::as_owner(&state, || stage(r, ctx)))
+    };
     commit::commit_units(chunk, &stage, |r, result| match result {
         Ok(run) => {
             r.outcome = Outcome::RolledBack;
@@ -263,7 +269,7 @@ impl Shown for RollbackReport {
     fn human(&self, mode: Mode, detail: bool) -> String {
         let mut out = format!(
             "{} [{}]\n",
-            self.root.state_dir.display(),
+            printer::path(&self.root.state_dir),
             self.outcome.label()
         );
         if mode == Mode::RollbackList {
@@ -272,11 +278,11 @@ impl Shown for RollbackReport {
         }
         let run = self.run.as_deref().unwrap_or("?");
         let _ = match &self.outcome {
-            Outcome::Failed(e) => writeln!(out, "  error: {e}"),
+            Outcome::Failed(e) => writeln!(out, "  error: {}", printer::escape(e)),
             Outcome::NothingToUndo => writeln!(
                 out,
                 "  {}",
-                self.why_none.as_deref().unwrap_or("no run to undo")
+                printer::escape(self.why_none.as_deref().unwrap_or("no run to undo"))
             ),
             Outcome::Pending => writeln!(
                 out,
@@ -297,7 +303,7 @@ impl Shown for RollbackReport {
                 } else {
                     "remove"
                 };
-                let _ = writeln!(out, "    {what} {}", x.location);
+                let _ = writeln!(out, "    {what} {}", printer::escape(&x.location));
             }
         }
         out
@@ -357,13 +363,14 @@ fn list_runs(ledger: &Ledger, out: &mut String) {
         } else {
             ""
         };
-        let _ = writeln!(
-            out,
+        // The ledger is the install's own file: nothing of it reaches the terminal unescaped.
+        let line = format!(
             "  {}  {}  {} files  {what}{undone}{err}",
             r.id,
             r.at,
             r.files.len()
         );
+        let _ = writeln!(out, "{}", printer::escape(&line));
     }
 }
 
