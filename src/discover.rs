@@ -96,11 +96,13 @@ pub fn expand_tilde(p: &str, home: &Path) -> PathBuf {
 }
 
 /// The first config file that exists in `dir`, if any.
+/// Anything but a directory counts (a FIFO or device too), so such a config is reported when it
+/// is read, never silently skipped.
 fn existing_config(dir: &Path) -> Option<PathBuf> {
     CONFIG_NAMES
         .iter()
         .map(|n| dir.join(n))
-        .find(|p| p.is_file())
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| !m.is_dir()))
 }
 
 /// The install OpenClaw itself would use (`src/config/paths.ts`), honouring `--profile`.

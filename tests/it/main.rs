@@ -3,6 +3,7 @@ mod credentials;
 mod e2e;
 mod fixtures;
 mod fleet;
+mod hostile;
 mod oracle;
 mod props;
 mod readme;

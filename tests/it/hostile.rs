@@ -1,0 +1,576 @@
+//! Run as root over installs others own (issue 9): each test puts a hostile install (owned by
+//! uid 4242, every file in it crafted) beside a healthy one in one fleet run, and checks that
+//! nothing outside the hostile install changes, the healthy one is migrated, and the run ends in
+//! bounded time and memory. CI runs as root; the uids need no passwd entry.
+use crate::support::*;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const HOSTILE: u32 = 4242;
+const VICTIM: u32 = 4343;
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// chown -R, without following links.
+fn chown_tree(dir: &Path, uid: u32) {
+    for e in walkdir::WalkDir::new(dir) {
+        let e = e.unwrap();
+        std::os::unix::fs::lchown(e.path(), Some(uid), Some(uid)).unwrap();
+    }
+}
+
+/// Every file below `dir` (links as their target text), with mode and owner: what must not change.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32, u32)> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .map(|e| {
+            let m = std::fs::symlink_metadata(e.path()).unwrap();
+            let bytes = if m.file_type().is_symlink() {
+                std::fs::read_link(e.path())
+                    .unwrap()
+                    .into_os_string()
+                    .into_encoded_bytes()
+            } else if m.file_type().is_file() {
+                std::fs::read(e.path()).unwrap()
+            } else {
+                Vec::new()
+            };
+            (e.path().to_path_buf(), (bytes, m.mode(), m.uid()))
+        })
+        .collect()
+}
+
+/// A run with a deadline, and its peak memory (from wait4).
+struct Bounded {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    peak_kb: i64,
+    took: Duration,
+}
+
+fn run_bounded(sb: &Sandbox, args: &[&str], limit: Duration) -> Bounded {
+    let out_path = sb.path().join(format!("out-{}", std::process::id()));
+    let err_path = sb.path().join(format!("err-{}", std::process::id()));
+    let start = Instant::now();
+    // Reaped below with wait4, which also gives its peak memory.
+    #[allow(clippy::zombie_processes)]
+    let child = sb
+        .std_cmd()
+        .args(args)
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
+    loop {
+        // SAFETY: wait4 on our own child, with valid out-pointers.
+        let rc = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if rc == pid {
+            break;
+        }
+        if start.elapsed() > limit {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("{args:?} did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Bounded {
+        code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+        stdout: read(&out_path),
+        stderr: read(&err_path),
+        peak_kb: usage.ru_maxrss,
+        took: start.elapsed(),
+    }
+}
+
+/// A fleet with a healthy demo install `ok` (root's) and a victim install `victim` (uid 4343)
+/// beside a hostile one `evil` (uid 4242, shaped by `craft` before it is chowned).
+struct Scene {
+    sb: Sandbox,
+    fleet: PathBuf,
+    evil: PathBuf,
+    victim: PathBuf,
+    ok: PathBuf,
+}
+
+impl Scene {
+    fn new(craft: impl FnOnce(&Path, &Path)) -> Scene {
+        let sb = Sandbox::new();
+        let fleet = sb.path().join("fleet");
+        let (ok, evil, victim) = (
+            fleet.join("ok"),
+            fleet.join("evil"),
+            sb.path().join("victim"),
+        );
+        copy_tree(Path::new(DEMO), &ok);
+        copy_tree(Path::new(DEMO), &evil);
+        copy_tree(Path::new(DEMO), &victim);
+        chown_tree(&victim, VICTIM);
+        craft(&evil, &victim);
+        chown_tree(&evil, HOSTILE);
+        Scene {
+            sb,
+            fleet,
+            evil,
+            victim,
+            ok,
+        }
+    }
+
+    /// Everything outside the hostile install and the healthy one.
+    fn outside(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32, u32)> {
+        snapshot(&self.victim)
+    }
+
+    fn run(&self, args: &[&str]) -> (Bounded, Value) {
+        let f = self.fleet.display().to_string();
+        let all = [args, &["--format", "json", "--fleet", &f]].concat();
+        let b = run_bounded(&self.sb, &all, Duration::from_secs(30));
+        assert!(b.peak_kb < 200 * 1024, "peak {} kB", b.peak_kb);
+        let v: Value = serde_json::from_str(&b.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}\n{}", b.stdout, b.stderr));
+        (b, v)
+    }
+
+    fn outcome<'a>(&self, v: &'a Value, st: &Path) -> &'a Value {
+        let at = st.display().to_string();
+        v["installs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["state_dir"] == at.as_str())
+            .unwrap_or_else(|| panic!("no {at} in {v}"))
+    }
+
+    /// The healthy install was migrated: its base URL is on the China host.
+    fn healthy_migrated(&self) {
+        assert!(read(self.ok.join("openclaw.json")).contains("https://api.minimaxi.com/anthropic"));
+    }
+}
+
+/// A scene whose installs were both migrated (as root: the test then crafts the hostile one's
+/// files and gives them to their owner).
+fn applied_scene() -> Scene {
+    let sc = Scene::new(|_, _| {});
+    chown_tree(&sc.evil, 0);
+    let (b, _) = sc.run(&["migrate", "--yes"]);
+    assert_eq!(b.code, Some(0), "{}", b.stderr);
+    sc
+}
+
+#[test]
+fn a_crafted_ledger_cannot_lead_rollback_out_of_the_install() {
+    if !is_root() {
+        panic!("the hostile suite runs as root (as CI does)");
+    }
+    type Tamper = fn(&mut Value, &Path);
+    let tampers: [(&str, Tamper); 3] = [
+        ("an absolute path", |m, victim| {
+            m["files"][0]["path"] = Value::from(victim.join("openclaw.json").display().to_string())
+        }),
+        ("a ../ path", |m, _| {
+            m["files"][1]["path"] = Value::from("../../victim/agents/main/agent/models.json")
+        }),
+        ("a copy outside the set", |m, _| {
+            m["files"][2]["backup"] = Value::from("../../../../victim/openclaw.json")
+        }),
+    ];
+    for (what, tamper) in tampers {
+        let sc = applied_scene();
+        let manifest_path = only_backup_set(&sc.evil).join("manifest.json");
+        let mut manifest = json(&manifest_path);
+        tamper(&mut manifest, &sc.victim);
+        write(
+            &manifest_path,
+            &serde_json::to_string_pretty(&manifest).unwrap(),
+        );
+        chown_tree(&sc.evil, HOSTILE);
+        let before = sc.outside();
+        let (b, v) = sc.run(&["rollback", "--yes"]);
+        assert_eq!(b.code, Some(2), "{what}: {}", b.stdout);
+        let evil = sc.outcome(&v, &sc.evil);
+        assert_eq!(evil["outcome"], "failed", "{what}: {evil}");
+        assert!(
+            evil["error"].as_str().unwrap().contains("tampering"),
+            "{what}: {evil}"
+        );
+        assert_eq!(sc.outcome(&v, &sc.ok)["outcome"], "rolled-back", "{what}");
+        assert_eq!(
+            sc.outside(),
+            before,
+            "{what}: a file outside the install changed"
+        );
+    }
+    // A recorded setuid mode comes back as plain permission bits.
+    let sc = applied_scene();
+    let manifest_path = only_backup_set(&sc.evil).join("manifest.json");
+    let mut manifest = json(&manifest_path);
+    for f in manifest["files"].as_array_mut().unwrap() {
+        f["mode"] = Value::from(0o104755);
+    }
+    write(
+        &manifest_path,
+        &serde_json::to_string_pretty(&manifest).unwrap(),
+    );
+    chown_tree(&sc.evil, HOSTILE);
+    let (b, v) = sc.run(&["rollback", "--yes"]);
+    assert_eq!(b.code, Some(0), "{v}");
+    for e in walkdir::WalkDir::new(&sc.evil) {
+        let m = e.unwrap().metadata().unwrap();
+        assert_eq!(
+            m.mode() & 0o7000,
+            0,
+            "a setuid, setgid or sticky bit was restored"
+        );
+    }
+}
+
+#[test]
+fn links_and_agent_dirs_never_lead_root_into_other_files() {
+    if !is_root() {
+        panic!("the hostile suite runs as root (as CI does)");
+    }
+    // A root-only file the hostile install links its auth store to.
+    let secret_dir = tempfile::tempdir().unwrap();
+    let root_file = secret_dir.path().join("root-only.json");
+    write(&root_file, "{\"version\": 1, \"profiles\": {}}\n");
+    std::fs::set_permissions(&root_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    type Craft = Box<dyn Fn(&Path, &Path)>;
+    let crafts: Vec<(&str, Craft)> = vec![
+        (
+            "absolute agentDir",
+            Box::new(|evil, victim| {
+                let cfg = read(evil.join("openclaw.json")).replace(
+                    r#"{ id: "minimax-cn", name: "MiniMax CN" }"#,
+                    &format!(
+                        r#"{{ id: "minimax-cn", name: "MiniMax CN", agentDir: "{}" }}"#,
+                        victim.join("agents/minimax-cn/agent").display()
+                    ),
+                );
+                write(evil.join("openclaw.json"), &cfg);
+            }),
+        ),
+        (
+            "../ agentDir",
+            Box::new(|evil, _| {
+                let cfg = read(evil.join("openclaw.json")).replace(
+                r#"{ id: "minimax-cn", name: "MiniMax CN" }"#,
+                r#"{ id: "minimax-cn", name: "MiniMax CN", agentDir: "../../victim/agents/minimax-cn/agent" }"#,
+            );
+                write(evil.join("openclaw.json"), &cfg);
+            }),
+        ),
+        (
+            "symlinked agent dir",
+            Box::new(|evil, victim| {
+                std::fs::remove_dir_all(evil.join("agents/minimax-cn/agent")).unwrap();
+                std::os::unix::fs::symlink(
+                    victim.join("agents/minimax-cn/agent"),
+                    evil.join("agents/minimax-cn/agent"),
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            ".clawmigrate is a link",
+            Box::new(|evil, victim| {
+                std::os::unix::fs::symlink(victim, evil.join(".clawmigrate")).unwrap();
+            }),
+        ),
+    ];
+    let root_link = root_file.clone();
+    for (what, craft) in crafts {
+        let sc = Scene::new(|e, v| craft(e, v));
+        let before = sc.outside();
+        let (b, v) = sc.run(&["migrate", "--yes"]);
+        assert_eq!(sc.outside(), before, "{what}: the victim's install changed");
+        assert_eq!(sc.outcome(&v, &sc.ok)["outcome"], "changed", "{what}: {v}");
+        sc.healthy_migrated();
+        assert_eq!(b.code, Some(2), "{what}: {v}");
+        assert_eq!(sc.outcome(&v, &sc.evil)["outcome"], "failed", "{what}");
+    }
+    // An auth store linked to a root-only file: never read nor written (as its owner, it cannot).
+    let sc = Scene::new(|evil, _| {
+        let auth = evil.join("agents/main/agent/auth-profiles.json");
+        std::fs::remove_file(&auth).unwrap();
+        std::os::unix::fs::symlink(&root_link, &auth).unwrap();
+    });
+    let before = std::fs::read(&root_file).unwrap();
+    let (_, v) = sc.run(&["migrate", "--yes"]);
+    assert_eq!(std::fs::read(&root_file).unwrap(), before);
+    assert_eq!(std::fs::metadata(&root_file).unwrap().uid(), 0);
+    let evil = sc.outcome(&v, &sc.evil);
+    assert_eq!(evil["outcome"], "failed", "{evil}");
+    assert!(
+        evil["error"]
+            .as_str()
+            .unwrap()
+            .contains("Permission denied"),
+        "{evil}"
+    );
+    sc.healthy_migrated();
+}
+
+#[test]
+fn what_it_creates_belongs_to_the_install_owner() {
+    if !is_root() {
+        panic!("the hostile suite runs as root (as CI does)");
+    }
+    let sc = Scene::new(|evil, _| {
+        std::fs::remove_file(evil.join("agents/main/agent/auth-profiles.json")).unwrap();
+    });
+    let (b, _) = sc.run(&["migrate", "--yes"]);
+    assert_eq!(b.code, Some(0), "{}", b.stdout);
+    for e in walkdir::WalkDir::new(&sc.evil) {
+        let e = e.unwrap();
+        let m = std::fs::symlink_metadata(e.path()).unwrap();
+        assert_eq!(
+            (m.uid(), m.gid()),
+            (HOSTILE, HOSTILE),
+            "{}",
+            e.path().display()
+        );
+    }
+    // The owner can use its own status and rollback.
+    let st = sc.evil.display().to_string();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=4242", "--regid=4242", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_clawmigrate"))
+        .args(["rollback", "--yes", "--format", "json", "--state-dir", &st])
+        .env_clear()
+        .env("HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json_of(&out)["installs"][0]["outcome"], "rolled-back");
+}
+
+#[test]
+fn fifos_devices_and_huge_files_never_hold_up_the_fleet() {
+    if !is_root() {
+        panic!("the hostile suite runs as root (as CI does)");
+    }
+    let fifo = |p: &Path| {
+        std::fs::remove_file(p).unwrap();
+        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo with a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    };
+    type Craft = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Craft, &str)> = vec![
+        (
+            "FIFO config",
+            Box::new(move |e: &Path| fifo(&e.join("openclaw.json"))),
+            "not a regular file",
+        ),
+        (
+            "FIFO models.json",
+            Box::new(move |e: &Path| fifo(&e.join("agents/main/agent/models.json"))),
+            "not a regular file",
+        ),
+        (
+            "FIFO auth store",
+            Box::new(move |e: &Path| fifo(&e.join("agents/main/agent/auth-profiles.json"))),
+            "not a regular file",
+        ),
+        (
+            "/dev/zero as models.json",
+            Box::new(|e: &Path| {
+                let m = e.join("agents/main/agent/models.json");
+                std::fs::remove_file(&m).unwrap();
+                std::os::unix::fs::symlink("/dev/zero", &m).unwrap();
+            }),
+            "not a regular file",
+        ),
+        (
+            "a 3 MB models.json",
+            Box::new(|e: &Path| {
+                let m = e.join("agents/main/agent/models.json");
+                write(
+                    &m,
+                    &format!(
+                        "{{\"providers\": {{}}, \"pad\": \"{}\"}}",
+                        "x".repeat(3 << 20)
+                    ),
+                );
+            }),
+            "larger than the read cap",
+        ),
+    ];
+    for (what, craft, why) in cases {
+        let sc = Scene::new(|e, _| craft(e));
+        let (b, v) = sc.run(&["migrate", "--yes", "--max-file-bytes", "2000000"]);
+        assert!(
+            b.took < Duration::from_secs(20),
+            "{what}: took {:?}",
+            b.took
+        );
+        assert_eq!(b.code, Some(2), "{what}: {v}");
+        let evil = sc.outcome(&v, &sc.evil);
+        assert!(
+            evil["error"].as_str().unwrap().contains(why),
+            "{what}: {evil}"
+        );
+        sc.healthy_migrated();
+    }
+}
+
+#[test]
+fn extended_attributes_and_acls_are_kept_and_restored() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let models = st.join("agents/minimax-cn/agent/models.json");
+    // A POSIX ACL (user 1000 may read) and a user attribute.
+    let mut acl = 2u32.to_le_bytes().to_vec();
+    for (tag, perm, id) in [
+        (1u16, 6u16, u32::MAX),
+        (2, 4, 1000),
+        (4, 4, u32::MAX),
+        (0x10, 4, u32::MAX),
+        (0x20, 0, u32::MAX),
+    ] {
+        acl.extend(tag.to_le_bytes());
+        acl.extend(perm.to_le_bytes());
+        acl.extend(id.to_le_bytes());
+    }
+    let set = |name: &str, value: &[u8]| {
+        let (p, n) = (cstr(&models), std::ffi::CString::new(name).unwrap());
+        // SAFETY: setxattr with valid C strings and buffer.
+        let rc = unsafe {
+            libc::setxattr(
+                p.as_ptr(),
+                n.as_ptr(),
+                value.as_ptr().cast(),
+                value.len(),
+                0,
+            )
+        };
+        assert_eq!(
+            rc,
+            0,
+            "setxattr {name}: {}",
+            std::io::Error::last_os_error()
+        );
+    };
+    set("user.origin", b"ops-team");
+    set("system.posix_acl_access", &acl);
+    sb.cli(&["migrate", "--yes"], &st).success();
+    assert_eq!(
+        get_xattr(&models, "user.origin"),
+        Some(b"ops-team".to_vec())
+    );
+    assert_eq!(
+        get_xattr(&models, "system.posix_acl_access"),
+        Some(acl.clone())
+    );
+    // Changed since: rollback brings back the attributes the file had before the run.
+    set("user.origin", b"changed");
+    sb.cli(&["rollback", "--yes", "--force"], &st).success();
+    assert_eq!(
+        get_xattr(&models, "user.origin"),
+        Some(b"ops-team".to_vec())
+    );
+    assert_eq!(get_xattr(&models, "system.posix_acl_access"), Some(acl));
+}
+
+fn cstr(p: &Path) -> std::ffi::CString {
+    std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap()
+}
+
+fn get_xattr(p: &Path, name: &str) -> Option<Vec<u8>> {
+    let (p, n) = (cstr(p), std::ffi::CString::new(name).unwrap());
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: getxattr writes at most buf.len() bytes.
+    let rc = unsafe { libc::getxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    (rc >= 0).then(|| {
+        buf.truncate(rc as usize);
+        buf
+    })
+}
+
+#[test]
+fn names_from_the_install_reach_the_terminal_escaped() {
+    let sb = Sandbox::new();
+    let fleet = sb.path().join("fleet");
+    let evil = fleet.join("evil\u{1b}]0;pwned\u{7}\u{1b}[2J");
+    copy_tree(Path::new(DEMO), &evil);
+    copy_tree(Path::new(DEMO), &fleet.join("ok"));
+    let out = sb
+        .cmd()
+        .args(["migrate", "--dry-run", "--fleet"])
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    let (o, e) = (stdout(&out), stderr(&out));
+    assert!(
+        !o.contains('\u{1b}') && !o.contains('\u{7}') && !e.contains('\u{1b}'),
+        "{o:?}"
+    );
+    assert!(o.contains("evil\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"), "{o}");
+}
+
+#[test]
+fn rollback_waits_for_openclaws_lock_and_keeps_a_gateway_write() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let auth = st.join("agents/main/agent/auth-profiles.json");
+    let lock = st.join("agents/main/agent/auth-profiles.json.lock");
+    // The gateway holds its lock: rollback waits for it.
+    std::fs::create_dir(&lock).unwrap();
+    let child = sb
+        .std_cmd()
+        .args(["rollback", "--yes", "--state-dir"])
+        .arg(&st)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(lock.exists(), "the rollback took over a live lock");
+    let mid = read(&auth);
+    std::fs::remove_dir(&lock).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_ne!(read(&auth), mid, "restored after the lock was released");
+    // A gateway write between staging and renaming is kept, and the rollback says so.
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let child = sb
+        .std_cmd()
+        .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
+        .args(["rollback", "--yes", "--format", "json", "--state-dir"])
+        .arg(&st)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ledger = st.join(".clawmigrate/ledger.json");
+    let start = Instant::now();
+    while !read(&ledger).contains("\"incomplete\": true") {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the rollback never staged"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let gateway = read(&auth).replace("\"version\": 1", "\"version\": 1, \"gateway\": true");
+    write(&auth, &gateway);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(read(&auth), gateway, "the gateway's write was lost");
+    let v = json_of(&out);
+    assert!(
+        v["installs"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("changed since it was planned"),
+        "{v}"
+    );
+}
