@@ -74,7 +74,31 @@ pub fn resolve(
     if !plain(Path::new(loc)) {
         return refuse("is not a plain path inside the install");
     }
+    if let Some(link) = foreign_link(&root.state_dir, Path::new(loc)) {
+        return refuse(&format!(
+            "passes through the link {}, which leads to files its owner does not own",
+            link.display()
+        ));
+    }
     Ok(root.state_dir.join(loc))
+}
+
+/// The first folder on the way to `rel` that is a symbolic link to something the install's
+/// owner does not own. A link the owner made to their own files (as OpenClaw would follow) is
+/// fine; one planted towards someone else's is not.
+fn foreign_link(state_dir: &Path, rel: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let owner = std::fs::metadata(state_dir).ok()?.uid();
+    let mut at = state_dir.to_path_buf();
+    let parts: Vec<_> = rel.components().collect();
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        at.push(part);
+        let is_link = std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link && std::fs::metadata(&at).map_or(true, |m| m.uid() != owner) {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// An agent-dir finder over the install's current config, loaded on first use.

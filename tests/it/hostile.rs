@@ -574,3 +574,41 @@ fn rollback_waits_for_openclaws_lock_and_keeps_a_gateway_write() {
         "{v}"
     );
 }
+
+#[test]
+fn links_the_owner_made_to_their_own_files_are_followed_and_planted_ones_refused() {
+    if !is_root() {
+        panic!("the hostile suite runs as root (as CI does)");
+    }
+    // The owner keeps an agent's files elsewhere, behind a link: OpenClaw follows it, so do we.
+    let sc = Scene::new(|evil, _| {
+        let elsewhere = evil.parent().unwrap().parent().unwrap().join("evil-agents");
+        std::fs::rename(evil.join("agents/minimax-cn"), &elsewhere).unwrap();
+        chown_tree(&elsewhere, HOSTILE);
+        std::os::unix::fs::symlink(&elsewhere, evil.join("agents/minimax-cn")).unwrap();
+    });
+    let (b, v) = sc.run(&["migrate", "--yes"]);
+    assert_eq!(b.code, Some(0), "{v}");
+    assert_eq!(sc.outcome(&v, &sc.evil)["outcome"], "changed");
+    let (b, v) = sc.run(&["rollback", "--yes"]);
+    assert_eq!(b.code, Some(0), "{v}");
+    // After a run, the owner swaps a folder for a link into the victim's install: the recorded
+    // path now passes through it, and rollback refuses instead of writing there.
+    let sc = applied_scene();
+    let main = sc.evil.join("agents/main");
+    std::fs::remove_dir_all(&main).unwrap();
+    std::os::unix::fs::symlink(sc.victim.join("agents/main"), &main).unwrap();
+    chown_tree(&sc.evil, HOSTILE);
+    let before = sc.outside();
+    let (b, v) = sc.run(&["rollback", "--yes", "--force"]);
+    assert_eq!(b.code, Some(2), "{v}");
+    let evil = sc.outcome(&v, &sc.evil);
+    assert!(
+        evil["error"]
+            .as_str()
+            .unwrap()
+            .contains("passes through the link"),
+        "{evil}"
+    );
+    assert_eq!(sc.outside(), before);
+}
