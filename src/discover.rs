@@ -208,6 +208,11 @@ pub fn fleet_walk(dir: &Path, depth: usize, found: &mut dyn FnMut(Found)) {
         if !entry.file_type().is_dir() {
             continue;
         }
+        if let Some(e) = foreign_link(&entry) {
+            found(Err(e));
+            walk.skip_current_dir();
+            continue;
+        }
         let name = entry.file_name().to_string_lossy();
         if entry.depth() > 0 && (name == "node_modules" || name == ".git" || name == ".clawmigrate")
         {
@@ -222,6 +227,23 @@ pub fn fleet_walk(dir: &Path, depth: usize, found: &mut dyn FnMut(Found)) {
             walk.skip_current_dir();
         }
     }
+}
+
+/// A link in the fleet to a folder its owner does not own (say a user's link to another user's
+/// home, or to root's): not followed out of the fleet, but reported, so nothing drops silently.
+fn foreign_link(entry: &walkdir::DirEntry) -> Option<TargetError> {
+    use std::os::unix::fs::MetadataExt;
+    if !entry.path_is_symlink() {
+        return None;
+    }
+    let link = std::fs::symlink_metadata(entry.path()).ok()?.uid();
+    let target = std::fs::metadata(entry.path()).ok()?.uid();
+    (link != target).then(|| TargetError {
+        target: entry.path().display().to_string(),
+        message: format!(
+            "a link owned by uid {link} to a folder owned by uid {target}; clawmigrate does not follow a link to someone else's files. Name the target with --state-dir to migrate it"
+        ),
+    })
 }
 
 /// A fleet walk error as a failed target naming the path and what to do.

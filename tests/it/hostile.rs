@@ -612,3 +612,29 @@ fn links_the_owner_made_to_their_own_files_are_followed_and_planted_ones_refused
     );
     assert_eq!(sc.outside(), before);
 }
+
+#[test]
+fn a_fleet_link_to_someone_elses_folder_is_reported_not_followed() {
+    if !is_root() {
+        panic!("the hostile suite runs as root (as CI does)");
+    }
+    let sc = Scene::new(|_, _| {});
+    // The hostile user links the victim's install into the fleet.
+    let link = sc.fleet.join("zz-link");
+    std::os::unix::fs::symlink(&sc.victim, &link).unwrap();
+    std::os::unix::fs::lchown(&link, Some(HOSTILE), Some(HOSTILE)).unwrap();
+    let before = sc.outside();
+    let (b, v) = sc.run(&["migrate", "--yes"]);
+    assert_eq!(b.code, Some(2), "{v}");
+    let linked = sc.outcome(&v, &link);
+    assert_eq!(linked["outcome"], "failed");
+    assert!(
+        linked["error"]
+            .as_str()
+            .unwrap()
+            .contains("does not follow a link"),
+        "{linked}"
+    );
+    assert_eq!(sc.outside(), before);
+    sc.healthy_migrated();
+}
