@@ -215,18 +215,6 @@ impl FileLock {
     pub fn dir(&self) -> &Path {
         &self.held.dir
     }
-
-    fn record(&self) -> Holder {
-        Holder {
-            dir: self.held.dir.display().to_string(),
-            pid: std::process::id(),
-            start: start_time(std::process::id()).unwrap_or(0),
-            dev: self.held.dev,
-            ino: self.held.ino,
-            base: self.held.base,
-            period: self.held.period,
-        }
-    }
 }
 
 /// The lock directory of a file.
@@ -235,28 +223,53 @@ pub fn lock_dir_of(target: &Path) -> PathBuf {
 }
 
 /// Takes OpenClaw's lock on a file (as its gateway does around auth store writes), waiting up to
-/// `wait` for a live holder and taking over a stale one. A lock that `dead` recognises as left by
-/// a dead clawmigrate is cleared at once.
+/// `wait` for a live holder and taking over a stale one.
 pub fn file_lock(target: &Path, wait: Duration) -> Result<FileLock, String> {
-    file_lock_with(target, wait, &[])
+    file_lock_with(target, wait, &[], &mut |_| {})
 }
 
-fn file_lock_with(target: &Path, wait: Duration, recorded: &[Holder]) -> Result<FileLock, String> {
+fn file_lock_with(
+    target: &Path,
+    wait: Duration,
+    recorded: &[Holder],
+    before_taking: &mut dyn FnMut(&Holder),
+) -> Result<FileLock, String> {
     let dir = lock_dir_of(target);
     let stale = stale();
+    let period = (stale / 2).as_nanos().max(1) as i64;
     let start = Instant::now();
+    let fail = |e: std::io::Error| format!("{}: cannot take the lock: {e}", dir.display());
     loop {
-        match std::fs::create_dir(&dir) {
+        // The lock directory is made under one of this tool's temp names, recorded, then renamed
+        // into place without replacing anything: a crash at any point leaves either no lock, or
+        // a lock already recorded (and a stray temp dir, swept by the next run).
+        let staging = tempfile::Builder::new()
+            .prefix(".clawmigrate-")
+            .suffix(".tmp")
+            .rand_bytes(6)
+            .tempdir_in(fsio::dir_of(&dir))
+            .map_err(fail)?;
+        let (dev, ino, base) = identity(staging.path())
+            .ok_or_else(|| fail(std::io::Error::other("the new lock directory vanished")))?;
+        let holder = Holder {
+            dir: dir.display().to_string(),
+            pid: std::process::id(),
+            start: start_time(std::process::id()).unwrap_or(0),
+            dev,
+            ino,
+            base,
+            period,
+        };
+        before_taking(&holder);
+        match rename_noreplace(staging.path(), &dir) {
             Ok(()) => {
-                let Some((dev, ino, base)) = identity(&dir) else {
-                    continue;
-                };
+                let _ = staging.keep();
                 let held = Arc::new(Held {
                     dir,
                     dev,
                     ino,
                     base,
-                    period: (stale / 2).as_nanos().max(1) as i64,
+                    period,
                     stale,
                     state: Mutex::new(HeldState {
                         mtime: base,
@@ -270,6 +283,7 @@ fn file_lock_with(target: &Path, wait: Duration, recorded: &[Holder]) -> Result<
                 return Ok(FileLock { held });
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                drop(staging);
                 if left_by_the_dead(&dir, recorded) {
                     let _ = std::fs::remove_dir(&dir);
                     continue;
@@ -291,8 +305,31 @@ fn file_lock_with(target: &Path, wait: Duration, recorded: &[Holder]) -> Result<
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
-            Err(e) => return Err(format!("{}: cannot take the lock: {e}", dir.display())),
+            Err(e) => return Err(fail(e)),
         }
+    }
+}
+
+/// `rename(2)` that fails with `AlreadyExists` instead of replacing an (empty) directory.
+fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c =
+        |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (from, to) = (c(from)?, c(to)?);
+    // SAFETY: both are valid NUL-terminated paths; renameat2 only reads them.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -422,12 +459,13 @@ pub fn auth_locks(
         locks: Vec::new(),
     };
     for t in targets {
-        let lock = file_lock_with(t, wait, &record.locks)?;
-        let mine = lock.record();
-        record.locks.retain(|h| h.dir != mine.dir);
-        record.locks.push(mine);
-        // Recorded before anything is written under it.
-        write_record(state_dir, &record);
+        let seen = record.locks.clone();
+        // Recorded before the lock is taken, so a crash never leaves an unrecorded lock.
+        let lock = file_lock_with(t, wait, &seen, &mut |mine| {
+            record.locks.retain(|h| h.dir != mine.dir);
+            record.locks.push(mine.clone());
+            write_record(state_dir, &record);
+        })?;
         out.locks.push(lock);
     }
     Ok(out)

@@ -76,7 +76,8 @@ fn auth_and_agents(root: &InstallRoot, home: &Path) -> (Vec<PathBuf>, Vec<PathBu
     (auth, dirs)
 }
 
-/// This tool's temp files in `dirs`: regular files named exactly as it names them.
+/// This tool's temp files in `dirs`: regular files (and the directories a lock is made under)
+/// named exactly as it names them.
 fn temps(dirs: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for d in dirs {
@@ -84,7 +85,9 @@ fn temps(dirs: &[PathBuf]) -> Vec<PathBuf> {
             continue;
         };
         for e in rd.flatten() {
-            if fsio::is_temp_name(&e.file_name()) && e.file_type().is_ok_and(|t| t.is_file()) {
+            if fsio::is_temp_name(&e.file_name())
+                && e.file_type().is_ok_and(|t| t.is_file() || t.is_dir())
+            {
                 out.push(e.path());
             }
         }
@@ -203,7 +206,10 @@ pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, String> {
         let locks = commit::lock(state, &auth)?;
         if std::mem::take(&mut first) {
             let swept = temps(&dirs);
-            swept.iter().for_each(|t| drop(std::fs::remove_file(t)));
+            // A directory only when empty: a lock directory never holds anything.
+            swept.iter().for_each(|t| {
+                let _ = std::fs::remove_file(t).or_else(|_| std::fs::remove_dir(t));
+            });
             if !swept.is_empty() {
                 done.notes.push(format!(
                     "removed {} temp files left by an interrupted clawmigrate run",
