@@ -7,7 +7,7 @@ use crate::discover::InstallRoot;
 use crate::document::sha256_hex;
 use crate::fsio::{self, Staged};
 use crate::ledger::{Applied, Ledger, Run, RunKind};
-use crate::lock::{self, FileLock, InstallLock};
+use crate::lock::{self, InstallLock};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -41,34 +41,41 @@ pub struct RunHead {
     pub undoes: Option<String>,
 }
 
-/// The locks an install's commit holds: the run lock and OpenClaw's lock on each auth store.
+/// The locks an install's commit holds: OpenClaw's lock on each auth store (kept fresh while
+/// held, see `lock`) and the run lock, released in that order.
 pub struct Locks {
+    auth: lock::AuthLocks,
     _install: InstallLock,
-    _auth: Vec<FileLock>,
+}
+
+impl Locks {
+    /// Fails when an auth store's lock is no longer ours (taken over or removed by another
+    /// process): its file must not be written.
+    pub fn verify(&self) -> Result<(), String> {
+        self.auth.verify()
+    }
 }
 
 /// Takes the install's run lock (refusing a second run) and OpenClaw's `proper-lockfile` lock on
-/// every auth store among `files` (waiting for a live gateway, taking over a stale lock).
+/// every auth store among `files` (waiting for a live gateway, taking over a stale lock, clearing
+/// at once one left by a clawmigrate that died).
 pub fn lock(state_dir: &Path, files: &[&Path]) -> Result<Locks, String> {
     let install = lock::install_lock(state_dir)?;
-    let mut auth = Vec::new();
-    for f in files {
-        if f.file_name().is_some_and(|n| n == "auth-profiles.json") && f.exists() {
-            auth.push(lock::file_lock(
-                &fsio::real_path(f),
-                Duration::from_secs(10),
-            )?);
-        }
-    }
+    let targets: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| f.file_name().is_some_and(|n| n == "auth-profiles.json") && f.exists())
+        .map(|f| fsio::real_path(f))
+        .collect();
+    let auth = lock::auth_locks(state_dir, &targets, Duration::from_secs(10))?;
     Ok(Locks {
+        auth,
         _install: install,
-        _auth: auth,
     })
 }
 
 /// An install ready to commit: locks held, backups and temp files written, run recorded as started.
 pub struct Prepared {
-    _locks: Locks,
+    locks: Locks,
     state_dir: PathBuf,
     staged: Vec<StagedFile>,
     ledger: Ledger,
@@ -208,7 +215,7 @@ pub fn prepare(
             .filter_map(|(t, _)| t.parent().map(Path::to_path_buf)),
     );
     Ok(Prepared {
-        _locks: locks,
+        locks,
         state_dir: state.clone(),
         staged,
         ledger,
@@ -364,7 +371,13 @@ fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Strin
 /// Renames one install's files and records the run as complete (in the same barrier as the
 /// renames: if a crash keeps one and loses the other, every file is still old or new).
 fn finish(mut p: Prepared) -> Result<Run, String> {
-    let stopped = rename_all(&mut p).err();
+    // A lock no longer ours (another process took it over) protects nothing: no file is written.
+    let stopped = match p.locks.verify() {
+        Ok(()) => rename_all(&mut p).err(),
+        Err(e) => Some(format!(
+            "{e}; nothing of this install was written — run clawmigrate again"
+        )),
+    };
     if let Some(e) = &stopped {
         p.run.error = Some(e.clone());
         p.run.migrations.clear();
@@ -379,6 +392,8 @@ fn finish(mut p: Prepared) -> Result<Run, String> {
         && let Some(r) = p.ledger.runs.iter_mut().find(|r| &r.id == undone)
     {
         r.undone_by = Some(id);
+        // An interrupted run undone by the next run's recovery is no longer pending.
+        r.incomplete = false;
     }
     p.ledger
         .write(&p.state_dir, false)

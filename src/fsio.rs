@@ -186,10 +186,29 @@ pub fn owner_of_dir(path: &Path) -> Keep {
 pub struct Staged {
     temp: tempfile::NamedTempFile,
     pub target: PathBuf,
+    /// The mode it takes right before the rename (it stays 0600 until then).
+    mode: u32,
 }
 
-/// Writes bytes to a temp file in the target's directory with the target's mode (0600 for a new
-/// file) and owner, and fsyncs it when `durable`. Rename it into place with [`Staged::commit`].
+/// How this tool names its temp files: `.clawmigrate-XXXXXX.tmp` (six random letters or digits).
+const TEMP_PREFIX: &str = ".clawmigrate-";
+const TEMP_SUFFIX: &str = ".tmp";
+const TEMP_RAND: usize = 6;
+
+/// Whether a file name is exactly one of this tool's temp file names (and nothing else).
+pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    name.strip_prefix(TEMP_PREFIX)
+        .and_then(|r| r.strip_suffix(TEMP_SUFFIX))
+        .is_some_and(|r| r.len() == TEMP_RAND && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Writes bytes to a temp file in the target's directory with the target's owner, and fsyncs it
+/// when `durable`. The temp file is 0600 while it holds the new bytes (a crash may leave it
+/// behind, and it can hold a key); it takes the target's mode (0600 for a new file) only in
+/// [`Staged::commit`], right before the rename.
 pub fn stage(
     target: &Path,
     bytes: &[u8],
@@ -199,12 +218,12 @@ pub fn stage(
     let dir = dir_of(target);
     private_dir(dir)?;
     let mut temp = tempfile::Builder::new()
-        .prefix(".clawmigrate-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
+        .rand_bytes(TEMP_RAND)
+        .permissions(fs::Permissions::from_mode(0o600))
         .tempfile_in(dir)?;
     let mode = keep.map_or(0o600, |k| k.mode);
-    temp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))?;
     if let Some(k) = keep {
         let meta = temp.as_file().metadata()?;
         if meta.uid() != k.uid || meta.gid() != k.gid {
@@ -218,6 +237,7 @@ pub fn stage(
     Ok(Staged {
         temp,
         target: target.to_path_buf(),
+        mode,
     })
 }
 
@@ -229,6 +249,11 @@ impl Staged {
 
     /// Renames the temp file over the target (atomic on POSIX).
     pub fn commit(self) -> std::io::Result<()> {
+        if self.mode != 0o600 {
+            self.temp
+                .as_file()
+                .set_permissions(fs::Permissions::from_mode(self.mode))?;
+        }
         self.temp
             .persist(&self.target)
             .map(|_| ())
@@ -314,5 +339,39 @@ mod tests {
         assert_eq!(dir_of(Path::new("plan.json")), Path::new("."));
         assert_eq!(dir_of(Path::new("out/plan.json")), Path::new("out"));
         assert_eq!(dir_of(Path::new("/plan.json")), Path::new("/"));
+    }
+
+    #[test]
+    fn temp_files_are_private_until_renamed_and_named_as_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("models.json");
+        let keep = Keep {
+            mode: 0o644,
+            uid: unsafe { libc::geteuid() },
+            gid: unsafe { libc::getegid() },
+        };
+        let s = stage(&target, b"{}", Some(keep), false).unwrap();
+        let temps: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
+        assert_eq!(temps.len(), 1);
+        assert!(
+            is_temp_name(&temps[0].file_name()),
+            "{:?}",
+            temps[0].file_name()
+        );
+        assert_eq!(temps[0].metadata().unwrap().mode() & 0o777, 0o600);
+        s.commit().unwrap();
+        assert_eq!(fs::metadata(&target).unwrap().mode() & 0o777, 0o644);
+        for other in [
+            ".clawmigrate-abc.tmp",
+            ".clawmigrate-abcdef.tmp.x",
+            "clawmigrate-abcdef.tmp",
+            ".clawmigrate-abc/ef.tmp",
+            ".clawmigrate-abcde-.tmp",
+        ] {
+            assert!(!is_temp_name(std::ffi::OsStr::new(other)), "{other}");
+        }
     }
 }

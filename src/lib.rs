@@ -18,6 +18,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod printer;
 pub mod progress;
+pub mod recover;
 pub mod render;
 pub mod saved;
 pub mod secrets;

@@ -60,6 +60,20 @@ pub struct Report {
 }
 
 impl Report {
+    /// Adds findings about this tool's own runs (interrupted ones, recovery) to the plan.
+    pub fn add_interrupted(&mut self, messages: impl IntoIterator<Item = String>) {
+        if let Some(plan) = &mut self.plan {
+            plan.findings
+                .extend(messages.into_iter().map(|message| plan::Finding {
+                    migration: String::new(),
+                    kind: plan::FindingKind::Interrupted,
+                    agent: None,
+                    message,
+                    fix: None,
+                }));
+        }
+    }
+
     pub fn failed(root: InstallRoot, message: String) -> Report {
         Report {
             root,
@@ -109,14 +123,22 @@ pub fn prepare_one(
             } else {
                 Outcome::Pending
             };
-            Report {
+            let interrupted: Vec<String> = ledger
+                .runs
+                .iter()
+                .filter(|r| r.incomplete)
+                .map(crate::recover::interrupted_finding)
+                .collect();
+            let mut r = Report {
                 root: root.clone(),
                 install: Some(install),
                 ledger,
                 plan: Some(p),
                 outcome,
                 run_id: None,
-            }
+            };
+            r.add_interrupted(interrupted);
+            r
         }
         Err(e) => {
             let r = plan::redactor_for(&install, inputs);

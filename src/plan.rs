@@ -45,6 +45,9 @@ pub enum FindingKind {
     /// A migration's file changed since it was applied here (as `flyway validate` reports it):
     /// what the install got is not what the migration now says. Fails `--check`.
     ChecksumChanged,
+    /// A run of this tool did not complete (a crash): what the next migrate does about it, or
+    /// what this run's recovery did.
+    Interrupted,
 }
 
 impl FindingKind {

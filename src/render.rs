@@ -172,6 +172,7 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
             FindingKind::Conflict => ("conflict", RED),
             FindingKind::Note => ("note", DIM),
             FindingKind::ChecksumChanged => ("checksum changed", RED),
+            FindingKind::Interrupted => ("interrupted", RED),
         };
         let _ = writeln!(
             out,

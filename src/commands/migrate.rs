@@ -73,24 +73,30 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    /// Plans every install, chunk by chunk, handing each chunk to `each`.
-    fn each(&self, each: impl FnMut(&mut [pipeline::Report]) + Send) {
+    /// Plans every install, chunk by chunk, handing each chunk to `each`. With `recover` (when
+    /// applying), an install an interrupted run left behind is first recovered (see `recover`).
+    fn each(&self, recover: bool, each: impl FnMut(&mut [pipeline::Report]) + Send) {
+        let prep = |r: &InstallRoot| {
+            let notes = if recover {
+                match crate::recover::recover(r, &self.home) {
+                    Ok(done) => done.notes,
+                    Err(e) => return pipeline::Report::failed(r.clone(), e),
+                }
+            } else {
+                Vec::new()
+            };
+            let mut report = pipeline::prepare_one(r, &self.home, &self.migrations, &self.inputs);
+            report.add_interrupted(notes);
+            report
+        };
         match &self.roots {
-            Some(roots) => pipeline::drive(
+            Some(roots) => pipeline::drive_with(
                 roots.iter().cloned(),
                 &Progress::new(roots.len() > 1, Some(roots.len() as u64)),
-                &self.home,
-                &self.migrations,
-                &self.inputs,
+                &prep,
                 each,
             ),
-            None => pipeline::run_targets(
-                &self.target,
-                &super::process_env,
-                &self.migrations,
-                &self.inputs,
-                each,
-            ),
+            None => pipeline::for_each_install(&self.target, &super::process_env, &prep, each),
         }
     }
 
@@ -113,7 +119,7 @@ impl Job<'_> {
 
     fn preview_to(&self, mut sink: Printer, keep: bool) -> (Counts, SavedPlan) {
         let mut saved = SavedPlan::new(&self.migrations);
-        self.each(|chunk| {
+        self.each(false, |chunk| {
             if keep {
                 chunk.iter().for_each(|r| saved.add(r));
             }
@@ -134,7 +140,7 @@ impl Job<'_> {
         };
         let mut sink = self.printer(Mode::Apply, Some(&self.invocation));
         // apply_batch checks each install against `expected` before it touches anything.
-        self.each(|chunk| {
+        self.each(true, |chunk| {
             apply::apply_batch(chunk, &ctx);
             sink.push_all(chunk);
         });

@@ -245,8 +245,29 @@ fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, String> {
 /// Restores every pending install of a chunk: staged in parallel, two barriers in all.
 fn commit_chunk(chunk: &mut [RollbackReport], ctx: &Ctx) {
     let stage = |r: &mut RollbackReport| {
+        if r.outcome != Outcome::Pending {
+            return None;
+        }
         let state = r.root.state_dir.clone();
-        (r.outcome == Outcome::Pending).then(|| crate::owner::as_owner(&state, || stage(r, ctx)))
+        crate::owner::as_owner(&state, || {
+            // An install an interrupted run left behind is recovered first; when the run to
+            // undo is that interrupted one, recovery has already rolled it back.
+            match crate::recover::recover(&r.root, ctx.home) {
+                Err(e) => return Some(Err(e)),
+                Ok(done) => {
+                    if let Some((_, by)) = done
+                        .closed
+                        .into_iter()
+                        .find(|(id, _)| Some(id) == r.run.as_ref())
+                    {
+                        r.outcome = Outcome::RolledBack;
+                        r.rollback_run = by;
+                        return None;
+                    }
+                }
+            }
+            Some(stage(r, ctx))
+        })
     };
     commit::commit_units(chunk, &stage, |r, result| match result {
         Ok(run) => {
