@@ -98,8 +98,13 @@ impl SavedPlan {
     pub fn read(path: &Path, migrations: &[&Migration]) -> Result<SavedPlan, String> {
         let bytes = std::fs::read(path)
             .map_err(|e| format!("{}: cannot read the plan: {e}", path.display()))?;
-        let plan: SavedPlan = serde_json::from_slice(&bytes)
-            .map_err(|e| format!("{}: not a clawmigrate plan: {e}", path.display()))?;
+        let plan: SavedPlan = serde_json::from_slice(&bytes).map_err(|e| {
+            format!(
+                "{}: not a clawmigrate plan: {}",
+                path.display(),
+                crate::secrets::json_error(&e)
+            )
+        })?;
         if plan.kind != KIND || plan.schema != 1 {
             return Err(format!(
                 "{}: not a clawmigrate plan (schema 1)",
