@@ -3,6 +3,7 @@ mod credentials;
 mod e2e;
 mod fixtures;
 mod fleet;
+mod keyfile;
 mod masking;
 mod oracle;
 mod props;
