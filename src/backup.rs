@@ -165,8 +165,13 @@ pub fn read_manifest(state_dir: &Path, run_id: &str) -> Result<(PathBuf, Manifes
     let bytes = fsio::read_regular(&p, true)
         .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
         .map_err(|e| format!("{}: cannot read the backup manifest: {e}", p.display()))?;
-    let m: Manifest = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{}: unreadable backup manifest: {e}", p.display()))?;
+    let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+        format!(
+            "{}: unreadable backup manifest: {}",
+            p.display(),
+            crate::secrets::json_error(&e)
+        )
+    })?;
     let bad_copy = m
         .files
         .iter()

@@ -83,8 +83,9 @@ impl Ledger {
         match fsio::read_regular(&p, true) {
             Ok(Some(b)) => serde_json::from_slice(&b).map_err(|e| {
                 format!(
-                    "{}: unreadable ledger ({e}); restore it from a backup or move it aside",
-                    p.display()
+                    "{}: unreadable ledger ({}); restore it from a backup or move it aside",
+                    p.display(),
+                    crate::secrets::json_error(&e)
                 )
             }),
             Ok(None) => Ok(Ledger::default()),

@@ -94,7 +94,12 @@ pub fn prepare_one(
 ) -> Report {
     let install = match load::load(root, home) {
         Ok(i) => i,
-        Err(e) => return Report::failed(root.clone(), e.to_string()),
+        Err(e) => {
+            // Nothing of the install could be collected; at least the operator's keys are masked.
+            let mut r = crate::secrets::Redactor::default();
+            inputs.keys.values().for_each(|k| r.add(k));
+            return Report::failed(root.clone(), r.redact(&e.to_string()));
+        }
     };
     if let Some(why) = &install.unsupported {
         let why = why.clone();
@@ -109,7 +114,10 @@ pub fn prepare_one(
     }
     let ledger = match Ledger::read(&root.state_dir) {
         Ok(l) => l,
-        Err(e) => return Report::failed(root.clone(), e),
+        Err(e) => {
+            let r = plan::redactor_for(&install, inputs);
+            return Report::failed(root.clone(), r.redact(&e));
+        }
     };
     let applied = ledger.applied();
     let planned = plan::refuse_out_of_order(&install, migrations, &applied, inputs)

@@ -324,7 +324,10 @@ impl InstallPlan {
 pub fn redactor_for(install: &Install, inputs: &Inputs) -> Redactor {
     let mut r = Redactor::default();
     for d in &install.docs {
-        r.collect(&d.value);
+        match d.kind {
+            crate::document::FileKind::AuthProfiles => r.collect_store(&d.value),
+            _ => r.collect(&d.value),
+        }
     }
     r.collect_env(&install.config().value);
     for k in inputs.keys.values() {

@@ -16,9 +16,51 @@ pub fn display_path(state_dir: &Path, path: &Path) -> String {
     printer::path(path.strip_prefix(state_dir).unwrap_or(path))
 }
 
+/// The lines of a text as the diff splits them (after `\r\n`, `\n` or a lone `\r`).
+fn lines(text: &str) -> Vec<&str> {
+    let b = text.as_bytes();
+    let (mut out, mut start, mut i) = (Vec::new(), 0, 0);
+    while i < b.len() {
+        let end = match b[i] {
+            b'\r' if b.get(i + 1) == Some(&b'\n') => i + 2,
+            b'\r' | b'\n' => i + 1,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push(&text[start..end]);
+        (start, i) = (end, end);
+    }
+    if start < b.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
 /// A unified diff of one file, secrets masked, coloured with ANSI (stripped later if not wanted).
+///
+/// The diff is computed on the real bytes; each line shown is taken from the whole text with its
+/// secrets masked, so a key is masked in any encoding the source gives it, even one split over
+/// lines by a JSON5 line continuation.
 pub fn diff(name: &str, before: Option<&str>, after: &str, redactor: &Redactor) -> String {
     let old = before.unwrap_or("");
+    let (old_masked, new_masked) = (redactor.redact(old), redactor.redact(after));
+    let (old_lines, new_lines) = (lines(&old_masked), lines(&new_masked));
+    let (old_count, new_count) = (lines(old).len(), lines(after).len());
+    let masked_line = |change: &similar::Change<&str>| -> String {
+        let shown = match change.tag() {
+            ChangeTag::Delete | ChangeTag::Equal if old_lines.len() == old_count => {
+                change.old_index().and_then(|i| old_lines.get(i))
+            }
+            ChangeTag::Insert if new_lines.len() == new_count => {
+                change.new_index().and_then(|i| new_lines.get(i))
+            }
+            _ => None,
+        };
+        // The masked texts keep their lines; line by line is only a fallback.
+        shown.map_or_else(|| redactor.redact(change.value()), |l| l.to_string())
+    };
     let d = TextDiff::configure()
         .algorithm(similar::Algorithm::Histogram)
         .diff_lines(old, after);
@@ -38,8 +80,8 @@ pub fn diff(name: &str, before: Option<&str>, after: &str, redactor: &Redactor) 
                 ChangeTag::Insert => ("+", GREEN),
                 ChangeTag::Equal => (" ", Style::new()),
             };
-            let line = redactor.redact(change.value().trim_end_matches(['\n', '\r']));
-            let line = escape(&line);
+            let line = masked_line(&change);
+            let line = escape(line.trim_end_matches(['\n', '\r']));
             let _ = writeln!(out, "{}", paint(&format!("{sign}{line}"), style));
             if change.missing_newline() {
                 let _ = writeln!(out, "\\ No newline at end of file");
@@ -182,7 +224,7 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
             f.migration
         );
         if let Some(fix) = &f.fix {
-            let _ = writeln!(out, "    fix: {}", escape(fix));
+            let _ = writeln!(out, "    fix: {}", escape(&plan.redactor.redact(fix)));
         }
     }
     if mode == Mode::Status {

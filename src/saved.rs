@@ -99,8 +99,13 @@ impl SavedPlan {
         let bytes = crate::fsio::read_regular(path, false)
             .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
             .map_err(|e| format!("{}: cannot read the plan: {e}", path.display()))?;
-        let plan: SavedPlan = serde_json::from_slice(&bytes)
-            .map_err(|e| format!("{}: not a clawmigrate plan: {e}", path.display()))?;
+        let plan: SavedPlan = serde_json::from_slice(&bytes).map_err(|e| {
+            format!(
+                "{}: not a clawmigrate plan: {}",
+                path.display(),
+                crate::secrets::json_error(&e)
+            )
+        })?;
         if plan.kind != KIND || plan.schema != 1 {
             return Err(format!(
                 "{}: not a clawmigrate plan (schema 1)",

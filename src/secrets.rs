@@ -1,4 +1,11 @@
 //! Recognises credential values and masks them in everything the tool prints or records.
+//!
+//! Masking is by value: every credential the install holds (any string of an auth store's
+//! profiles, any value under a key-like name, any URL query parameter or password with such a
+//! name, the operator's `--key-file` keys) is collected once per install, then searched for in
+//! every text the tool prints or saves in each encoding it can take there: raw, JSON-escaped,
+//! `\uXXXX`/`\xHH`-escaped as in a JSON5 source line, split by a JSON5 line continuation,
+//! percent-encoded, as a JSON Pointer token, and after `Bearer `.
 use crate::document::sha256_hex;
 use serde_json::Value;
 
@@ -24,8 +31,79 @@ const MARKERS: [&str; 6] = [
     "secretref-managed",
 ];
 
+/// Values a key-like field holds when it names a kind of auth rather than a credential
+/// (`models.providers.X.auth: "api-key"`, a profile's `type: "api_key"`).
+const MODE_VALUES: [&str; 9] = [
+    "api-key", "api_key", "apikey", "aws-sdk", "bearer", "header", "oauth", "token", "basic",
+];
+
+/// What a name must contain (once lowercased, `_` and `-` removed) to hold a credential.
+const KEY_WORDS: [&str; 7] = [
+    "key",
+    "secret",
+    "token",
+    "password",
+    "passwd",
+    "credential",
+    "auth",
+];
+
+/// Names that hold a credential without containing one of [`KEY_WORDS`].
+const KEY_NAMES: [&str; 6] = ["access", "refresh", "sig", "signature", "pass", "pwd"];
+
+/// Endings of a key-like name that make it name a marker, a place or a kind, not a credential
+/// (`authMode`, `tokenUrl`, `apiKeyEnv`, `authHeader`, `keyFile`).
+const MARKER_ENDINGS: [&str; 23] = [
+    "mode",
+    "type",
+    "kind",
+    "provider",
+    "url",
+    "uri",
+    "endpoint",
+    "host",
+    "header",
+    "name",
+    "source",
+    "env",
+    "var",
+    "file",
+    "path",
+    "dir",
+    "command",
+    "method",
+    "scheme",
+    "profile",
+    "override",
+    "order",
+    "profileid",
+];
+
+/// Fields of an auth store's profile whose strings are markers, not credentials.
+const STORE_MARKER_FIELDS: [&str; 5] = ["type", "mode", "provider", "source", "id"];
+
+/// The shortest value treated as a credential (shorter ones are markers or words, and masking
+/// them would garble output).
+const MIN_SECRET: usize = 6;
+
 pub fn is_secret_field(name: &str) -> bool {
     SECRET_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name))
+}
+
+/// Whether a field (or URL query parameter) name holds a credential: case-insensitive, `_` and
+/// `-` ignored, containing key/secret/token/password/credential/auth (`apiKey`, `api_key`,
+/// `apiSecret`, `x-goog-api-key`, `clientSecret`, `access_token`), but not a name of a marker,
+/// place or kind (`authMode`, `tokenUrl`, `apiKeyEnv`).
+pub fn is_key_like(name: &str) -> bool {
+    let n: String = name
+        .chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
+    if KEY_NAMES.contains(&n.as_str()) {
+        return true;
+    }
+    KEY_WORDS.iter().any(|w| n.contains(w)) && !MARKER_ENDINGS.iter().any(|e| n.ends_with(e))
 }
 
 /// Whether a string is a literal credential, not an env reference (`${VAR}`), an env var name,
@@ -54,6 +132,115 @@ pub fn key_of(s: &str) -> &str {
     s.strip_prefix("Bearer ").unwrap_or(s).trim()
 }
 
+/// The credential an `Authorization`-style value carries: without its scheme word
+/// (`Bearer`, `Basic`, `Token`, `Bot`, any case).
+fn bare(s: &str) -> &str {
+    let s = s.trim();
+    for scheme in ["bearer ", "basic ", "token ", "bot "] {
+        if s.len() > scheme.len()
+            && s.is_char_boundary(scheme.len())
+            && s[..scheme.len()].eq_ignore_ascii_case(scheme)
+        {
+            return s[scheme.len()..].trim();
+        }
+    }
+    s
+}
+
+/// Whether a string found in the install is a credential value: a literal (not a reference,
+/// env name or marker), not a kind of auth (`api-key`), not a placeholder word (`minimax`,
+/// `changeme`: lowercase letters only, short) and not a URL (whose query keys are taken apart).
+fn is_credential_value(s: &str) -> bool {
+    let v = bare(s);
+    is_literal_secret(s)
+        && v.len() >= MIN_SECRET
+        && !MODE_VALUES.iter().any(|m| m.eq_ignore_ascii_case(v))
+        && !(v.len() <= 12
+            && v.bytes()
+                .all(|b| b.is_ascii_lowercase() || matches!(b, b'-' | b'_' | b'.' | b':')))
+        && !v.contains("://")
+}
+
+/// Percent-decodes (`+` as a space); `None` when the bytes are not UTF-8.
+fn url_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() && hex(b[i + 1]).is_some() && hex(b[i + 2]).is_some() => {
+                out.push(hex(b[i + 1]).unwrap() * 16 + hex(b[i + 2]).unwrap());
+                i += 3;
+                continue;
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// The credentials a URL carries: the password of its userinfo and every query (or fragment)
+/// parameter with a key-like name (`?key=`, `token=`, `access_token=`, `api_key=`, `sig=`).
+pub fn url_secrets(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some((_, rest)) = s.split_once("://") else {
+        return out;
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if let Some((userinfo, _)) = rest[..end].rsplit_once('@')
+        && let Some((_, pass)) = userinfo.split_once(':')
+    {
+        out.push(pass.to_string());
+    }
+    let Some(q) = rest.find(['?', '#']) else {
+        return out;
+    };
+    for pair in rest[q + 1..].split(['&', ';', '?', '#']) {
+        if let Some((name, value)) = pair.split_once('=')
+            && is_key_like(&url_decode(name).unwrap_or_else(|| name.to_string()))
+        {
+            out.push(value.to_string());
+        }
+    }
+    out.into_iter()
+        .flat_map(|raw| {
+            let dec = url_decode(&raw);
+            std::iter::once(raw).chain(dec)
+        })
+        .collect()
+}
+
+/// A JSON read error told without the content it may quote: serde names a value of the wrong
+/// type or an unknown variant by quoting it (`invalid type: string "sk-…"`), and a file read by
+/// mistake (an auth store given as a plan, a key pasted into the ledger) must not print its key.
+pub fn json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "cannot be read".to_string(),
+        Category::Syntax => "is not valid JSON".to_string(),
+        Category::Eof => "ends too early".to_string(),
+        Category::Data => {
+            let m = e.to_string();
+            let field = m
+                .strip_prefix("missing field `")
+                .and_then(|r| r.split_once('`'))
+                .map(|(f, _)| f)
+                .filter(|f| f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+            match field {
+                Some(f) => format!("lacks the field `{f}`"),
+                None => "holds a value of the wrong type or an unknown value".to_string(),
+            }
+        }
+    };
+    format!("{what} at line {}, column {}", e.line(), e.column())
+}
+
 /// A masked form that still tells keys apart: a short prefix and a fingerprint, never the key.
 pub fn mask(secret: &str) -> String {
     let keep = (secret.chars().count() / 4).min(6);
@@ -70,9 +257,10 @@ pub struct Redactor {
 }
 
 impl Redactor {
+    /// Adds a credential to mask (an operator's key, or a value collected from the install).
     pub fn add(&mut self, secret: &str) {
-        let k = key_of(secret);
-        if k.len() >= 6 && !self.secrets.iter().any(|(s, _)| s == k) {
+        let k = bare(secret);
+        if k.len() >= MIN_SECRET && !self.secrets.iter().any(|(s, _)| s == k) {
             let finder = memchr::memmem::Finder::new(k.as_bytes()).into_owned();
             self.secrets.push((k.to_string(), finder));
             self.secrets
@@ -80,22 +268,67 @@ impl Redactor {
         }
     }
 
-    /// Collects every literal credential found under a secret field anywhere in the tree.
+    /// Adds a string found in the install when it is a credential value (see
+    /// [`is_credential_value`]).
+    fn add_found(&mut self, s: &str) {
+        if is_credential_value(s) {
+            self.add(s);
+        }
+    }
+
+    /// Collects every credential anywhere in a tree: the literal values under a key-like name
+    /// (directly or in an array), and the credentials of every URL.
     pub fn collect(&mut self, v: &Value) {
         match v {
             Value::Object(m) => {
                 for (k, v) in m {
-                    match v {
-                        Value::String(s) if is_secret_field(k) && is_literal_secret(s) => {
-                            self.add(s)
+                    if is_key_like(k) || is_secret_field(k) {
+                        match v {
+                            Value::String(s) => self.add_found(s),
+                            Value::Array(a) => a
+                                .iter()
+                                .filter_map(Value::as_str)
+                                .for_each(|s| self.add_found(s)),
+                            _ => {}
                         }
-                        _ => self.collect(v),
                     }
+                    self.collect(v);
                 }
             }
             Value::Array(a) => a.iter().for_each(|v| self.collect(v)),
+            Value::String(s) => {
+                for secret in url_secrets(s) {
+                    if is_literal_secret(&secret) {
+                        self.add(&secret);
+                    }
+                }
+            }
             _ => {}
         }
+    }
+
+    /// Collects an auth store (`auth-profiles.json`): every string under `profiles` except the
+    /// markers (`type`, `mode`, `provider`, a reference's `source` and `id`), and whatever
+    /// [`collect`](Self::collect) finds elsewhere in it.
+    pub fn collect_store(&mut self, store: &Value) {
+        fn walk(r: &mut Redactor, v: &Value) {
+            match v {
+                Value::Object(m) => {
+                    for (k, v) in m {
+                        if !(v.is_string() && STORE_MARKER_FIELDS.contains(&k.as_str())) {
+                            walk(r, v);
+                        }
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|v| walk(r, v)),
+                Value::String(s) => r.add_found(s),
+                _ => {}
+            }
+        }
+        if let Some(p) = store.get("profiles") {
+            walk(self, p);
+        }
+        self.collect(store);
     }
 
     /// Also collects the literal values of `env` in the config (`env.vars` and inline entries),
@@ -117,24 +350,101 @@ impl Redactor {
         }
     }
 
+    /// Whether there is nothing to mask.
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+
+    /// Masks every occurrence of every secret in `text`, in any encoding it can take there
+    /// (see the module doc). Line breaks inside a masked span (a JSON5 line continuation) are
+    /// kept, so the text keeps its lines.
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for (s, finder) in &self.secrets {
-            if finder.find(out.as_bytes()).is_some() {
-                out = out.replace(s.as_str(), &mask(s));
-            }
+        let spans = self.spans(text);
+        if spans.is_empty() {
+            return text.to_string();
         }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (start, end, i) in spans {
+            out.push_str(&text[at..start]);
+            out.push_str(&mask(&self.secrets[i].0));
+            // A key split by a line continuation: keep the continuations, hence the lines.
+            let span = &text[start..end];
+            let mut k = 0;
+            while let Some(p) = span[k..].find('\\') {
+                let rest = &span[k + p + 1..];
+                let nl = ["\r\n", "\n", "\r", "\u{2028}", "\u{2029}"]
+                    .into_iter()
+                    .find(|n| rest.starts_with(n));
+                match nl {
+                    Some(n) => {
+                        out.push('\\');
+                        out.push_str(n);
+                        k += p + 1 + n.len();
+                    }
+                    None => k += p + 1 + rest.chars().next().map_or(0, char::len_utf8),
+                }
+            }
+            at = end;
+        }
+        out.push_str(&text[at..]);
         out
     }
 
-    /// Masks secrets inside a JSON value (for JSON output).
+    /// The spans of `text` to mask: `(start, end, secret index)`, sorted, not overlapping.
+    fn spans(&self, text: &str) -> Vec<(usize, usize, usize)> {
+        let t = text.as_bytes();
+        let mut spans = Vec::new();
+        for (i, (_, finder)) in self.secrets.iter().enumerate() {
+            spans.extend(
+                finder
+                    .find_iter(t)
+                    .map(|at| (at, at + finder.needle().len(), i)),
+            );
+        }
+        // Encoded forms: a match holds at least one escape, and before the first one only raw
+        // bytes, so it starts at most the longest secret's length before an escape.
+        let longest = self.secrets.first().map_or(0, |(s, _)| s.len());
+        let space = self.secrets.iter().any(|(s, _)| s.contains(' '));
+        let pointer = self.secrets.iter().any(|(s, _)| s.contains(['/', '~']));
+        let mut scanned = 0; // every start below this was tried
+        for (e, &b) in t.iter().enumerate() {
+            let opens = b == b'\\' || b == b'%' || (space && b == b'+') || (pointer && b == b'~');
+            if !opens {
+                continue;
+            }
+            for start in scanned.max(e.saturating_sub(longest))..=e {
+                if !text.is_char_boundary(start) {
+                    continue;
+                }
+                for (i, (s, _)) in self.secrets.iter().enumerate() {
+                    if let Some(end) = match_encoded(t, start, s.as_bytes(), 0) {
+                        spans.push((start, end, i));
+                    }
+                }
+            }
+            scanned = e + 1;
+        }
+        // Earliest first, then longest; drop any span overlapping one kept.
+        spans.sort_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
+        let mut kept: Vec<(usize, usize, usize)> = Vec::with_capacity(spans.len());
+        for sp in spans {
+            if kept.last().is_none_or(|&(_, end, _)| sp.0 >= end) {
+                kept.push(sp);
+            }
+        }
+        kept
+    }
+
+    /// Masks secrets inside a JSON value (for JSON output and saved plans): every string and
+    /// every member name.
     pub fn redact_value(&self, v: &Value) -> Value {
         match v {
             Value::String(s) => Value::String(self.redact(s)),
             Value::Array(a) => Value::Array(a.iter().map(|v| self.redact_value(v)).collect()),
             Value::Object(m) => Value::Object(
                 m.iter()
-                    .map(|(k, v)| (k.clone(), self.redact_value(v)))
+                    .map(|(k, v)| (self.redact(k), self.redact_value(v)))
                     .collect(),
             ),
             other => other.clone(),
@@ -145,6 +455,112 @@ impl Redactor {
         for (s, _) in &other.secrets {
             self.add(s);
         }
+    }
+}
+
+/// Where `secret[j..]` ends when it matches `t` from `i` on, each byte either raw or encoded
+/// (`\uXXXX` and surrogate pairs, `\u{X}`, `\xHH`, `\n` and the other one-letter escapes, `\c`
+/// for any other `c`, a line continuation `\`+newline as nothing, `%HH`, `+` for a space,
+/// `~0`/`~1`). A byte that could be raw or open an escape tries both.
+fn match_encoded(t: &[u8], mut i: usize, s: &[u8], mut j: usize) -> Option<usize> {
+    while j < s.len() {
+        let b = *t.get(i)?;
+        let opens = matches!(b, b'\\' | b'%' | b'+' | b'~');
+        if b == s[j] && !opens {
+            i += 1;
+            j += 1;
+            continue;
+        }
+        if b == s[j]
+            && let Some(end) = match_encoded(t, i + 1, s, j + 1)
+        {
+            return Some(end);
+        }
+        let (bytes, next) = decode_unit(t, i)?;
+        if !s[j..].starts_with(&bytes) {
+            return None;
+        }
+        if bytes.is_empty() && j == 0 {
+            return None; // a match starts with the secret's first byte
+        }
+        i = next;
+        j += bytes.len();
+    }
+    Some(i)
+}
+
+/// One encoded unit at `t[i]`: the text it stands for and where it ends.
+fn decode_unit(t: &[u8], i: usize) -> Option<(Vec<u8>, usize)> {
+    let ch = |c: char| c.to_string().into_bytes();
+    let hex_at = |from: usize, n: usize| -> Option<u32> {
+        let h = t.get(from..from + n)?;
+        let h = std::str::from_utf8(h).ok()?;
+        if !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        u32::from_str_radix(h, 16).ok()
+    };
+    match t[i] {
+        b'%' => {
+            let v = hex_at(i + 1, 2)? as u8;
+            // One byte of a UTF-8 sequence: matched byte-wise.
+            Some((vec![v], i + 3))
+        }
+        b'+' => Some((vec![b' '], i + 1)),
+        b'~' => match t.get(i + 1)? {
+            b'0' => Some((vec![b'~'], i + 2)),
+            b'1' => Some((vec![b'/'], i + 2)),
+            _ => None,
+        },
+        b'\\' => {
+            let c = *t.get(i + 1)?;
+            let one = |b: u8| Some((vec![b], i + 2));
+            match c {
+                b'u' if t.get(i + 2) == Some(&b'{') => {
+                    let close = t[i + 3..].iter().position(|&b| b == b'}')?;
+                    let v = hex_at(i + 3, close)?;
+                    Some((ch(char::from_u32(v)?), i + 4 + close))
+                }
+                b'u' => {
+                    let hi = hex_at(i + 2, 4)?;
+                    if (0xD800..0xDC00).contains(&hi) {
+                        if t.get(i + 6..i + 8)? != b"\\u" {
+                            return None;
+                        }
+                        let lo = hex_at(i + 8, 4)?;
+                        if !(0xDC00..0xE000).contains(&lo) {
+                            return None;
+                        }
+                        let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                        return Some((ch(char::from_u32(c)?), i + 12));
+                    }
+                    Some((ch(char::from_u32(hi)?), i + 6))
+                }
+                b'x' => Some((ch(char::from_u32(hex_at(i + 2, 2)?)?), i + 4)),
+                b'n' => one(b'\n'),
+                b't' => one(b'\t'),
+                b'r' => one(b'\r'),
+                b'b' => one(8),
+                b'f' => one(12),
+                b'v' => one(11),
+                b'0' => one(0),
+                b'\n' => Some((Vec::new(), i + 2)),
+                b'\r' if t.get(i + 2) == Some(&b'\n') => Some((Vec::new(), i + 3)),
+                b'\r' => Some((Vec::new(), i + 2)),
+                _ => {
+                    let rest = std::str::from_utf8(&t[i + 1..(i + 5).min(t.len())])
+                        .or_else(|e| std::str::from_utf8(&t[i + 1..i + 1 + e.valid_up_to()]))
+                        .ok()?;
+                    let c = rest.chars().next()?;
+                    let next = i + 1 + c.len_utf8();
+                    if matches!(c, '\u{2028}' | '\u{2029}') {
+                        return Some((Vec::new(), next));
+                    }
+                    Some((ch(c), next))
+                }
+            }
+        }
+        _ => None,
     }
 }
 
@@ -180,5 +596,216 @@ mod tests {
         let mut r = Redactor::default();
         r.collect(&json!({"headers": {"x-api-key": "Bearer sk-cp-1111111111111111"}}));
         assert_eq!(r.redact("x sk-cp-1111111111111111 y"), format!("x {a} y"));
+    }
+}
+
+#[cfg(test)]
+mod by_value {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const K: &str = "sk-Zq8-4fT2pL9xWv7Rb3Nc";
+
+    fn with(v: Value) -> Redactor {
+        let mut r = Redactor::default();
+        r.collect(&v);
+        r
+    }
+
+    /// Every form of `k` that output can carry.
+    fn encodings(k: &str) -> Vec<String> {
+        let json = serde_json::to_string(k).unwrap();
+        let u: String = k.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+        let mixed: String = k
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if i % 3 == 1 {
+                    format!("\\u{:04X}", c as u32)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        let pct: String = k.bytes().map(|b| format!("%{b:02X}")).collect();
+        let half = k.len() / 2;
+        vec![
+            k.to_string(),
+            json[1..json.len() - 1].to_string(),
+            u,
+            mixed,
+            pct,
+            format!("Bearer {k}"),
+            format!("{}\\\n{}", &k[..half], &k[half..]),
+        ]
+    }
+
+    #[test]
+    fn key_like_names() {
+        for n in [
+            "apiKey",
+            "api_key",
+            "apiSecret",
+            "x-goog-api-key",
+            "clientSecret",
+            "accessToken",
+            "access_token",
+            "Authorization",
+            "password",
+            "botToken",
+            "key",
+            "access",
+            "refresh",
+            "GEMINI_API_KEY",
+        ] {
+            assert!(is_key_like(n), "{n}");
+        }
+        for n in [
+            "mode",
+            "type",
+            "provider",
+            "authMode",
+            "tokenUrl",
+            "apiKeyEnv",
+            "authHeader",
+            "keyFile",
+            "baseUrl",
+            "authProfileOverride",
+        ] {
+            assert!(!is_key_like(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn keys_under_any_key_like_name_are_masked_in_every_encoding() {
+        for name in [
+            "api_key",
+            "apiSecret",
+            "x-goog-api-key",
+            "clientSecret",
+            "accessToken",
+        ] {
+            let r = with(json!({"providers": {"p": {"headers": {name: K}}}}));
+            for e in encodings(K) {
+                let out = r.redact(&format!("  \"{name}\": \"{e}\","));
+                assert!(
+                    !out.contains(K) && !out.contains(&K[4..12]),
+                    "{name} {e}: {out}"
+                );
+                assert!(out.contains(&mask(K)), "{name} {e}: {out}");
+            }
+        }
+    }
+
+    #[test]
+    fn url_query_keys_and_passwords_are_masked() {
+        for q in ["key", "token", "secret", "access_token", "api_key", "sig"] {
+            let url = format!("https://h.example/v1?alt=sse&{q}={K}#x");
+            let r = with(json!({"models": {"providers": {"p": {"baseUrl": url}}}}));
+            let out = r.redact(&url);
+            assert!(!out.contains(K), "{q}: {out}");
+            assert!(out.contains("alt=sse"), "{out}");
+        }
+        let r = with(json!({"u": format!("https://user:{K}@h.example/")}));
+        assert!(
+            !r.redact(&format!("https://user:{K}@h.example/"))
+                .contains(K)
+        );
+        // Percent-encoded in the URL: masked raw and decoded.
+        let enc = "sk%2Fabc%2Bdef123";
+        let r = with(json!({"u": format!("https://h/?key={enc}")}));
+        assert!(!r.redact(enc).contains(enc));
+        assert!(!r.redact("sk/abc+def123").contains("sk/abc+def123"));
+    }
+
+    #[test]
+    fn every_string_of_an_auth_store_profile_is_a_credential_but_markers_are_not() {
+        let mut r = Redactor::default();
+        r.collect_store(&json!({"version": 1, "profiles": {"p:default": {
+            "type": "api_key", "provider": "openrouter", "mode": "api_key",
+            "weird": K, "keyRef": {"source": "env", "provider": "default", "id": "OPENROUTER_KEY"},
+        }}}));
+        assert!(!r.redact(K).contains(K));
+        for kept in [
+            "api_key",
+            "openrouter",
+            "OPENROUTER_KEY",
+            "default",
+            "p:default",
+        ] {
+            assert_eq!(r.redact(kept), kept);
+        }
+    }
+
+    #[test]
+    fn markers_refs_and_placeholders_are_not_masked() {
+        let r = with(json!({"models": {"providers": {"minimax": {
+            "apiKey": "minimax", "auth": "api-key", "authHeader": true,
+        }, "x": {"apiKey": "${X_KEY}", "token": "X_TOKEN", "tokenUrl": "https://auth.example/token"}}}}));
+        assert!(r.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn operator_keys_and_bearer_values() {
+        let mut r = Redactor::default();
+        r.add("Bearer abcdef123456");
+        assert!(
+            !r.redact("Authorization: Bearer abcdef123456")
+                .contains("abcdef123456")
+        );
+        r.add("basic dXNlcjpwYXNz");
+        assert!(!r.redact("dXNlcjpwYXNz").contains("dXNlcjpwYXNz"));
+    }
+
+    #[test]
+    fn json_values_and_member_names_are_masked() {
+        let r = with(json!({"apiKey": K}));
+        let v =
+            r.redact_value(&json!({"op": "add", "value": {K: [K, {"k": format!("Bearer {K}")}]}}));
+        assert!(!v.to_string().contains(K), "{v}");
+    }
+
+    #[test]
+    fn a_line_continuation_keeps_its_lines() {
+        let r = with(json!({"apiKey": K}));
+        let text = format!("a: \"{}\\\n{}\",\nb: 1\n", &K[..5], &K[5..]);
+        let out = r.redact(&text);
+        assert!(!out.contains(&K[5..]), "{out}");
+        assert_eq!(out.lines().count(), text.lines().count());
+    }
+
+    #[test]
+    fn serde_errors_do_not_quote_content() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct S {
+            n: u32,
+        }
+        let e = serde_json::from_str::<S>(&format!("{{\"n\": \"{K}\"}}")).unwrap_err();
+        assert!(e.to_string().contains(K));
+        assert!(!json_error(&e).contains(K), "{}", json_error(&e));
+        let e = serde_json::from_str::<S>("{}").unwrap_err();
+        assert!(json_error(&e).contains("`n`"));
+    }
+
+    proptest! {
+        #[test]
+        fn any_key_under_any_key_like_name_never_shows(
+            key in "[A-Za-z0-9][A-Za-z0-9_./+=:~-]{9,40}",
+            name in prop::sample::select(vec!["apiKey", "api_key", "apiSecret", "x-goog-api-key",
+                "clientSecret", "accessToken", "refresh_token", "password", "Authorization"]),
+            prefix in "[a-z \":{]{0,8}",
+        ) {
+            prop_assume!(is_credential_value(&key));
+            let r = with(json!({"a": [{"b": {name: key.clone()}}]}));
+            let shown = json!({name: key.clone()}).to_string();
+            for e in encodings(&key).into_iter().chain([shown]) {
+                let out = r.redact(&format!("{prefix}{e} tail"));
+                prop_assert!(!out.contains(&key), "{} -> {}", e, out);
+            }
+            let v = r.redact_value(&json!({"value": key.clone(), "u": format!("x?key={key}")}));
+            prop_assert!(!v.to_string().contains(&key));
+        }
     }
 }

@@ -8,18 +8,18 @@ use crate::plan::Inputs;
 use crate::printer::{Counts, Mode, Output, Printer, Verbosity};
 use crate::progress::Progress;
 use crate::saved::SavedPlan;
-use std::io::Read;
 
 /// Reads `--key-file PROVIDER=FILE` values; the key itself never appears on the command line.
+/// A file is read only when regular; stdin and a FIFO are bounded in size and time, and a file
+/// that holds more than the key on one line is refused (`keyfile`).
 /// Only providers some migration can take an operator's key for are accepted, so a misspelt
 /// one is refused instead of silently ignored.
 fn read_keys(specs: &[String], providers: &[&str]) -> Result<Inputs, String> {
     let mut inputs = Inputs::default();
     for spec in specs {
         let (provider, file) = spec.split_once('=').ok_or_else(|| {
-            format!(
-                "--key-file {spec:?}: expected PROVIDER=FILE, e.g. minimax-cn=/run/secrets/minimax"
-            )
+            // Not echoed: a key pasted here by mistake must not reach the logs too.
+            "--key-file takes PROVIDER=FILE (e.g. minimax-cn=/run/secrets/minimax), and the value given has no '='; put the key in a file and name the file".to_string()
         })?;
         if !providers.contains(&provider) {
             return Err(format!(
@@ -27,23 +27,8 @@ fn read_keys(specs: &[String], providers: &[&str]) -> Result<Inputs, String> {
                 providers.join(", ")
             ));
         }
-        let text = if file == "-" {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| format!("--key-file {provider}=-: cannot read stdin: {e}"))?;
-            s
-        } else {
-            std::fs::read_to_string(file)
-                .map_err(|e| format!("--key-file {provider}={file}: cannot read: {e}"))?
-        };
-        let key = text.trim();
-        if key.is_empty() || !crate::secrets::is_literal_secret(key) {
-            return Err(format!(
-                "--key-file {provider}={file}: the file holds no key (empty, an env var name or a ${{VAR}} reference)"
-            ));
-        }
-        inputs.keys.insert(provider.to_string(), key.to_string());
+        let key = crate::keyfile::read_key(&format!("--key-file {provider}={file}"), file)?;
+        inputs.keys.insert(provider.to_string(), key);
     }
     Ok(inputs)
 }

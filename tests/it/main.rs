@@ -5,6 +5,8 @@ mod e2e;
 mod fixtures;
 mod fleet;
 mod hostile;
+mod keyfile;
+mod masking;
 mod oracle;
 mod props;
 mod readme;
