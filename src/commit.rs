@@ -8,7 +8,7 @@ use crate::document::sha256_hex;
 use crate::fsio::{self, Staged};
 use crate::ledger::{Applied, Ledger, Run, RunKind};
 use crate::lock::{self, InstallLock};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -160,15 +160,9 @@ pub fn prepare(
                     .map_err(|e| format!("{}: cannot write: {e}", c.path.display()))?;
                 let from = c.xattrs_from.as_deref().unwrap_or(target);
                 if from.exists() {
+                    // The final mode, set at the rename, also sets the ACL's mask (a backup
+                    // sealed 0600 carries a narrowed one).
                     fsio::copy_xattrs(from, t.file())
-                        .and_then(|()| match keep {
-                            // The mode once more: an ACL's mask is the group bits, and a backup
-                            // sealed 0600 carries a narrowed mask.
-                            Some(k) => t
-                                .file()
-                                .set_permissions(std::fs::Permissions::from_mode(k.mode)),
-                            None => Ok(()),
-                        })
                         .map_err(|e| format!("{}: {e}", c.path.display()))?;
                 }
                 Some(t)

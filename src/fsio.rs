@@ -247,13 +247,13 @@ impl Staged {
         self.temp.as_file()
     }
 
-    /// Renames the temp file over the target (atomic on POSIX).
+    /// Renames the temp file over the target (atomic on POSIX). Its final mode is set only now
+    /// (it is 0600 while it waits), and always: a POSIX ACL copied onto it has its mask set
+    /// from the group bits this way, as the file had it.
     pub fn commit(self) -> std::io::Result<()> {
-        if self.mode != 0o600 {
-            self.temp
-                .as_file()
-                .set_permissions(fs::Permissions::from_mode(self.mode))?;
-        }
+        self.temp
+            .as_file()
+            .set_permissions(fs::Permissions::from_mode(self.mode))?;
         self.temp
             .persist(&self.target)
             .map(|_| ())

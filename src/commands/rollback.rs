@@ -245,13 +245,14 @@ fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, String> {
 /// Restores every pending install of a chunk: staged in parallel, two barriers in all.
 fn commit_chunk(chunk: &mut [RollbackReport], ctx: &Ctx) {
     let stage = |r: &mut RollbackReport| {
-        if r.outcome != Outcome::Pending {
+        if matches!(r.outcome, Outcome::Failed(_)) {
             return None;
         }
         let state = r.root.state_dir.clone();
         crate::owner::as_owner(&state, || {
-            // An install an interrupted run left behind is recovered first; when the run to
-            // undo is that interrupted one, recovery has already rolled it back.
+            // An install an interrupted run left behind is recovered first, also when there is
+            // nothing else to undo (a run killed after its ledger entry, before its locks went);
+            // when the run to undo is that interrupted one, recovery has already rolled it back.
             match crate::recover::recover(&r.root, ctx.home) {
                 Err(e) => return Some(Err(e)),
                 Ok(done) => {
@@ -266,7 +267,7 @@ fn commit_chunk(chunk: &mut [RollbackReport], ctx: &Ctx) {
                     }
                 }
             }
-            Some(stage(r, ctx))
+            (r.outcome == Outcome::Pending).then(|| stage(r, ctx))
         })
     };
     commit::commit_units(chunk, &stage, |r, result| match result {
