@@ -3,6 +3,7 @@ mod credentials;
 mod e2e;
 mod fixtures;
 mod fleet;
+mod json5_diff;
 mod oracle;
 mod props;
 mod readme;
