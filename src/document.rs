@@ -677,4 +677,180 @@ mod tests {
         let e = parse("{ // x\n}", FileKind::AuthProfiles).unwrap_err();
         assert!(e.contains("line 1"), "{e}");
     }
+    /// A config edit planned on `text`: the ops' result as the plan would expect it.
+    fn planned(text: &str, op: &Op) -> (Document, Value) {
+        let d = doc(text, FileKind::Config);
+        let mut want = d.value.clone();
+        patch::apply(&mut want, op).unwrap();
+        (d, want)
+    }
+
+    #[test]
+    fn u2028_ends_a_line_comment_and_the_hidden_key_counts() {
+        for sep in ['\u{2028}', '\u{2029}'] {
+            let text = format!("{{ // note{sep} baseUrl: \"https://api.minimax.io\",\n}}");
+            assert_eq!(
+                parse(&text, FileKind::Config).unwrap(),
+                json!({"baseUrl": "https://api.minimax.io"})
+            );
+        }
+        // The field case: a second baseUrl after the separator is the one OpenClaw uses, so the
+        // file is refused, naming the key and the file, instead of reading as "up to date".
+        let text = "{ models: { providers: { 'minimax-cn': {\n  baseUrl: 'https://api.minimaxi.com/anthropic', // was:\u{2028} baseUrl: 'https://api.minimax.io',\n} } } }\n";
+        let e = Document::from_bytes(
+            Path::new("/s/openclaw.json"),
+            FileKind::Config,
+            None,
+            text.as_bytes().to_vec(),
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "/s/openclaw.json");
+        assert!(
+            e.message
+                .starts_with("duplicate key \"baseUrl\" at line 2, column 59"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn nan_and_infinity_read_as_null_and_are_listed() {
+        let text = "{a: NaN, b: -Infinity, c: +Infinity, d: [1e400, -NaN], e: 0x10, f: .5}";
+        assert_eq!(
+            parse(text, FileKind::Config).unwrap(),
+            json!({"a": null, "b": null, "c": null, "d": [null, null], "e": 16, "f": 0.5})
+        );
+        use crate::json5::NonFinite::*;
+        let listed: Vec<_> = crate::json5::parse(text).unwrap().non_finite;
+        let want = [
+            ("/a", NaN),
+            ("/b", NegInfinity),
+            ("/c", Infinity),
+            ("/d/0", Infinity),
+            ("/d/1", NaN),
+        ];
+        assert_eq!(listed.len(), want.len());
+        for ((p, n), (wp, wn)) in listed.iter().zip(want) {
+            assert_eq!((p.as_str(), *n), (wp, wn));
+        }
+    }
+
+    #[test]
+    fn escaped_unquoted_keys_and_comments_before_the_colon() {
+        assert_eq!(
+            parse("{\\u0061bc: 1, a\\u0062: 2, \\u0024_: 3}", FileKind::Config).unwrap(),
+            json!({"abc": 1, "ab": 2, "$_": 3})
+        );
+        assert_eq!(
+            parse(
+                "{a /* c */ : 1, 'b' // c\n : 2, \"c\"\u{2028}:3}",
+                FileKind::Config
+            )
+            .unwrap(),
+            json!({"a": 1, "b": 2, "c": 3})
+        );
+        let e = parse("{\\u0031a: 1}", FileKind::Config).unwrap_err();
+        assert!(
+            e.contains("a character a name cannot hold; quote the key"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_however_they_are_written() {
+        for text in [
+            "{a: 1, \\u0061: 2}",
+            "{a: 1, 'a': 2}",
+            "{\"a\": 1, \"\\x61\": 2}",
+            "{a: 1, // x\u{2028} a: 2\n}",
+        ] {
+            let e = parse(text, FileKind::Config).unwrap_err();
+            assert!(
+                e.starts_with("duplicate key \"a\" at line 1"),
+                "{text:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bom_a_nan_and_a_lone_surrogate_are_explained() {
+        // OpenClaw's JSON5 reader takes a BOM as whitespace; JSON.parse (the agent files) does not.
+        assert_eq!(
+            parse("\u{FEFF}{\"a\": 1}", FileKind::Config).unwrap(),
+            json!({"a": 1})
+        );
+        let e = parse("\u{FEFF}{\"a\": 1}", FileKind::AuthProfiles).unwrap_err();
+        assert!(
+            e.contains("byte-order mark") && e.contains("without a BOM"),
+            "{e}"
+        );
+        let e = parse("{\"p\": {\"n\": NaN}}", FileKind::Models).unwrap_err();
+        assert!(
+            e.starts_with("/p/n is NaN, which is no JSON number") && e.contains("Write a number"),
+            "{e}"
+        );
+        let e = parse("{\"a\": -Infinity}", FileKind::Models).unwrap_err();
+        assert!(e.starts_with("/a is -Infinity"), "{e}");
+        for kind in [FileKind::Config, FileKind::AuthProfiles] {
+            let e = parse("{\"a\": \"x\\uD800\"}", kind).unwrap_err();
+            assert!(
+                e.contains("holds \\uD800, half of a UTF-16 surrogate pair")
+                    && e.contains("Write the character itself"),
+                "{e}"
+            );
+        }
+        let e = parse("{\"a\": 1, // c\n}", FileKind::Models).unwrap_err();
+        assert!(e.contains("This is JSON5 syntax"), "{e}");
+    }
+
+    #[test]
+    fn edits_keep_the_newly_accepted_syntax_byte_for_byte() {
+        let text = "\u{FEFF}{ // was:\u{2028} old: 1,\n  \\u0062aseUrl: 'https://api.minimax.io', /* c */\n  window: Infinity,\n  p: {\n    a: { x: 1 },\n  },\n}\n";
+        let op = patch::replace("/baseUrl", json!("https://api.minimaxi.com/anthropic")).unwrap();
+        let (d, want) = planned(text, &op);
+        assert_eq!(
+            edit(&d, &[&op], &want).unwrap(),
+            text.replace(
+                "'https://api.minimax.io'",
+                "\"https://api.minimaxi.com/anthropic\""
+            )
+        );
+        let op = patch::add("/p/b", json!({"x": 2})).unwrap();
+        let (d, want) = planned(text, &op);
+        assert_eq!(
+            edit(&d, &[&op], &want).unwrap(),
+            text.replace("a: { x: 1 },\n", "a: { x: 1 },\n    b: { x: 2 },\n")
+        );
+    }
+
+    #[test]
+    fn edits_that_would_touch_a_non_finite_number_or_rewrite_syntax_are_refused() {
+        let text = "{\n  a: { n: NaN, m: 1 },\n  l: [1, -Infinity],\n  s: 'x',\n}\n";
+        for op in [
+            patch::replace("/a", json!({"n": null, "m": 2})).unwrap(),
+            patch::remove("/a/n").unwrap(),
+            patch::remove("/l/0").unwrap(),
+            patch::move_to("/a", "/b").unwrap(),
+        ] {
+            let (d, want) = planned(text, &op);
+            let e = edit(&d, &[&op], &want).unwrap_err();
+            assert!(
+                e.starts_with("cannot change /") && e.contains("nothing was written"),
+                "{e}"
+            );
+        }
+        // Beside them, edits work (here through the syntax tree) and keep them.
+        let op = patch::remove("/a/m").unwrap();
+        let (d, want) = planned(text, &op);
+        let out = edit(&d, &[&op], &want).unwrap();
+        assert!(out.contains("n: NaN") && out.contains("-Infinity") && !out.contains("m: 1"));
+        // The syntax-tree editor would write a U+2028 back as a newline: refused, naming it.
+        let text = "{\n  a: 1, // c\u{2028} s: 'x',\n}\n";
+        let op = patch::remove("/a").unwrap();
+        let (d, want) = planned(text, &op);
+        let e = edit(&d, &[&op], &want).unwrap_err();
+        assert!(
+            e.contains("a U+2028/U+2029 line separator ending a // comment"),
+            "{e}"
+        );
+    }
 }
