@@ -578,3 +578,61 @@ fn edit_case(text: &str) -> Option<Result<(String, Value), String>> {
         (out, want)
     }))
 }
+
+/// One fleet run: an install whose config hides a second `baseUrl` behind a U+2028 in a `//`
+/// comment (OpenClaw uses that one) is refused naming the key and the file, never "up to date";
+/// beside it, an install whose config uses a BOM, a `\u`-escaped key and Infinity is migrated
+/// with all three kept.
+#[test]
+fn a_hidden_key_fails_its_install_and_json5_extras_migrate() {
+    use crate::support::*;
+    let sb = Sandbox::new();
+    let fleet = demo_fleet(&sb, 2);
+    let cfg = |i: usize| fleet.join(format!("c{i:03}/openclaw.json"));
+    let demo = read(cfg(0));
+    let line = "baseUrl: \"https://api.minimax.io/anthropic\", // copied from the global docs";
+    assert!(demo.contains(line));
+    write(
+        cfg(0),
+        &demo.replace(
+            line,
+            "baseUrl: \"https://api.minimaxi.com/anthropic\", // was:\u{2028} baseUrl: \"https://api.minimax.io/anthropic\",",
+        ),
+    );
+    let extras = format!(
+        "\u{FEFF}{}",
+        demo.replace(
+            "api: \"anthropic-messages\"",
+            "\\u0061pi: \"anthropic-messages\""
+        )
+        .replace("contextWindow: 200000", "contextWindow: Infinity")
+    );
+    write(cfg(1), &extras);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--format", "json", "--fleet"])
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let v = json_of(&out);
+    assert_eq!(v["installs"][0]["outcome"], "failed", "{v:#}");
+    let report = v["installs"][0].to_string();
+    assert!(
+        report.contains("duplicate key \\\"baseUrl\\\"") && report.contains("openclaw.json"),
+        "{report}"
+    );
+    assert_eq!(v["installs"][1]["outcome"], "changed", "{v:#}");
+    let profile = "      \"minimax:default\": { provider: \"minimax\", mode: \"api_key\" },\n";
+    assert_eq!(
+        read(cfg(1)),
+        extras
+            .replace("api.minimax.io/anthropic", "api.minimaxi.com/anthropic")
+            .replace(
+                profile,
+                &format!(
+                    "{profile}      \"minimax-cn:default\": {{ provider: \"minimax-cn\", mode: \"api_key\" }},\n"
+                )
+            )
+    );
+}
