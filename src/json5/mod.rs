@@ -70,6 +70,8 @@ pub struct Error {
 pub enum ErrorKind {
     /// A character json5 does not accept there.
     InvalidChar(char),
+    /// The same, with what would have been accepted.
+    Expected(char, &'static str),
     /// The text ends inside a value, string or comment.
     Eof,
     /// A `\u` escape in an unquoted key stands for a character not allowed in a name.
@@ -89,6 +91,11 @@ impl std::fmt::Display for Error {
             ErrorKind::InvalidChar(ch) => write!(
                 f,
                 "invalid JSON5 at line {l}, column {c}: unexpected character {}",
+                describe(*ch)
+            ),
+            ErrorKind::Expected(ch, what) => write!(
+                f,
+                "invalid JSON5 at line {l}, column {c}: expected {what}, found {}",
                 describe(*ch)
             ),
             ErrorKind::Eof => write!(
@@ -267,6 +274,15 @@ impl Parser<'_> {
         }
     }
 
+    /// `invalid`, saying what was expected there.
+    fn invalid_expecting(&self, expected: &'static str) -> Error {
+        let mut e = self.invalid();
+        if let ErrorKind::InvalidChar(c) = e.kind {
+            e.kind = ErrorKind::Expected(c, expected);
+        }
+        e
+    }
+
     fn note(&mut self, what: &'static str) {
         if !self.rewritten.contains(&what) {
             self.rewritten.push(what);
@@ -313,7 +329,7 @@ impl Parser<'_> {
                                 }
                             }
                         }
-                        _ => return Err(self.invalid()),
+                        _ => return Err(self.invalid_expecting("'/' or '*' after '/' (a comment)")),
                     }
                 }
                 _ => return Ok(()),
@@ -400,7 +416,7 @@ impl Parser<'_> {
                 }
                 State::AfterPropertyName => {
                     if c != ':' {
-                        return Err(self.invalid());
+                        return Err(self.invalid_expecting("':' after the key"));
                     }
                     self.bump();
                     state = State::BeforePropertyValue;
@@ -414,7 +430,7 @@ impl Parser<'_> {
                         self.bump();
                         state = self.pop(&mut stack, &mut pointers, &mut root)?;
                     }
-                    _ => return Err(self.invalid()),
+                    _ => return Err(self.invalid_expecting("',' or '}' after the value")),
                 },
                 State::AfterArrayValue => match c {
                     ',' => {
@@ -425,9 +441,11 @@ impl Parser<'_> {
                         self.bump();
                         state = self.pop(&mut stack, &mut pointers, &mut root)?;
                     }
-                    _ => return Err(self.invalid()),
+                    _ => return Err(self.invalid_expecting("',' or ']' after the value")),
                 },
-                State::End => return Err(self.invalid()),
+                State::End => {
+                    return Err(self.invalid_expecting("nothing after the top-level value"));
+                }
             }
         }
     }
@@ -475,7 +493,7 @@ impl Parser<'_> {
             }
             Some('\\') => {}
             Some(c) if is_id_start(c) => {}
-            _ => return Err(self.invalid()),
+            _ => return Err(self.invalid_expecting("a key or '}'")),
         }
         let mut name = String::new();
         let mut escaped = false;
@@ -485,7 +503,7 @@ impl Parser<'_> {
                 Some('\\') => {
                     self.bump();
                     if self.peek() != Some('u') {
-                        return Err(self.invalid());
+                        return Err(self.invalid_expecting("'u' after '\\' in a key"));
                     }
                     self.bump();
                     let esc_at = self.pos;
@@ -592,7 +610,11 @@ impl Parser<'_> {
                             }
                             continue;
                         }
-                        '1'..='9' => return Err(self.invalid()),
+                        '1'..='9' => {
+                            return Err(
+                                self.invalid_expecting("an escape (\\1 to \\9 are not JSON5)")
+                            );
+                        }
                         other => Some(other),
                     };
                     self.bump();
@@ -600,7 +622,11 @@ impl Parser<'_> {
                         units.extend_from_slice(ch.encode_utf16(&mut buf));
                     }
                 }
-                '\n' | '\r' => return Err(self.invalid()),
+                '\n' | '\r' => {
+                    return Err(self.invalid_expecting(
+                        "the closing quote before the end of the line (write \\n for a line break)",
+                    ));
+                }
                 _ if c == q => {
                     self.bump();
                     return String::from_utf16(&units).map_err(|_| {
@@ -658,7 +684,7 @@ impl Parser<'_> {
                 self.number(c == '-')
             }
             '.' | '0'..='9' | 'I' | 'N' => self.number(false),
-            _ => Err(self.invalid()),
+            _ => Err(self.invalid_expecting("a value")),
         }
     }
 
