@@ -167,38 +167,65 @@ impl Document {
 }
 
 /// Parses text into a tree, rejecting duplicate keys (which readers resolve differently).
+///
+/// A config is read as OpenClaw reads it, by the `json5` npm package's grammar
+/// ([`crate::json5`]); NaN and ±Infinity, which a `Value` cannot hold, are read as `null` (and
+/// [`edit`] refuses to touch them). The agent files are strict JSON, as `JSON.parse` reads them.
 pub fn parse(text: &str, kind: FileKind) -> Result<Value, String> {
-    if text.trim().is_empty() {
+    if text
+        .trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
+        .is_empty()
+    {
         return Err("the file is empty".into());
     }
-    // OpenClaw reads the agent files with JSON.parse: no comments, no trailing commas. A config
-    // OpenClaw wrote itself is plain JSON too, which the strict parser reads several times faster
-    // and which means the same under JSON5; any other config is read as JSON5.
+    // A config OpenClaw wrote itself is plain JSON, which the strict parser reads several times
+    // faster and which means the same under JSON5; any other config is read as JSON5.
     let value = match serde_json::from_str::<Strict>(text) {
         Ok(Strict(v)) => v,
         Err(_) if kind == FileKind::Config => {
-            jsonc_parser::parse_to_serde_value::<Strict>(text, &kind.parse_options())
-                .map_err(|e| {
-                    format!(
-                        "invalid JSON5 at line {}, column {}: {}",
-                        e.line_display(),
-                        e.column_display(),
-                        e.kind()
-                    )
-                })?
-                .0
+            crate::json5::parse(text).map_err(|e| e.to_string())?.value
         }
-        Err(e) => {
-            return Err(format!(
-                "invalid JSON at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ));
-        }
+        Err(e) => return Err(strict_error(text, &e)),
     };
     match value {
         Value::Object(_) => Ok(value),
         _ => Err("the top level is not an object".into()),
+    }
+}
+
+/// Why strict JSON (`JSON.parse`, as OpenClaw reads the agent files) refuses a text: the cause
+/// and what to do, not just the token serde_json stopped at.
+fn strict_error(text: &str, e: &serde_json::Error) -> String {
+    let at = format!("at line {}, column {}", e.line(), e.column());
+    if text.starts_with('\u{FEFF}') {
+        return "the file starts with a byte-order mark (BOM, the bytes EF BB BF), which OpenClaw's \
+                JSON.parse refuses in this file: save it as UTF-8 without a BOM"
+            .into();
+    }
+    match crate::json5::parse(text) {
+        Err(j)
+            if matches!(
+                j.kind,
+                crate::json5::ErrorKind::LoneSurrogate(_) | crate::json5::ErrorKind::Duplicate(_)
+            ) =>
+        {
+            j.to_string()
+        }
+        Ok(r) if !r.non_finite.is_empty() => {
+            let (pointer, n) = &r.non_finite[0];
+            format!(
+                "{} is {}, which is no JSON number: OpenClaw reads this file with JSON.parse, \
+                 which refuses NaN and Infinity. Write a number there (or remove the entry)",
+                if pointer.is_empty() { "/" } else { pointer },
+                n.as_str()
+            )
+        }
+        Ok(_) => format!(
+            "invalid JSON {at}: {e}. This is JSON5 syntax (a comment, trailing comma, single \
+             quote, unquoted key, hex or signed number), which OpenClaw's JSON.parse refuses in \
+             this file; write plain JSON"
+        ),
+        Err(_) => format!("invalid JSON {at}: {e}"),
     }
 }
 
@@ -462,21 +489,96 @@ pub fn render_new(value: &Value) -> String {
 /// OpenClaw's own `JSON.stringify` form is re-rendered from `expected` instead: that the old text
 /// re-renders byte for byte from its parsed tree shows the renderer is faithful for this file, so
 /// its output needs no re-parse.
+///
+/// A config is edited on its JSON5 reading ([`crate::json5`]): an operation that would touch a
+/// NaN or ±Infinity (read as `null`) is refused, and the edited text must keep every one of them
+/// where it was. Syntax `jsonc-parser` reads differently from json5 is handed to the splicer
+/// rewritten to same-length text it reads right, so its byte ranges hold for the real text; the
+/// syntax-tree editor would write that rewritten text back, so it refuses such a file.
 pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, String> {
     let Some(text) = &doc.text else {
         return Ok(render_new(expected));
     };
-    if doc.kind != FileKind::Config && render_new(&doc.value) == *text {
-        return Ok(render_new(expected));
+    if doc.kind != FileKind::Config {
+        if render_new(&doc.value) == *text {
+            return Ok(render_new(expected));
+        }
+        if let Some(out) = crate::splice::splice(text, text, &doc.kind.parse_options(), ops)
+            && let Ok(out) = verified(out, doc.kind, expected, &[])
+        {
+            return Ok(out);
+        }
+        return verified(cst_edit(text, doc.kind, ops)?, doc.kind, expected, &[]);
     }
+    let read = crate::json5::parse(text).map_err(|e| e.to_string())?;
+    refuse_non_finite(&doc.value, &read.non_finite, ops)?;
     // The common config edits are spliced into the text; anything else (or a splice that came
     // out wrong) goes through the syntax tree.
-    if let Some(out) = crate::splice::splice(text, &doc.kind.parse_options(), ops)
-        && let Ok(out) = verified(out, doc.kind, expected)
+    if let Some(out) = crate::splice::splice(text, &read.for_jsonc, &doc.kind.parse_options(), ops)
+        && let Ok(out) = verified(out, doc.kind, expected, &read.non_finite)
     {
         return Ok(out);
     }
-    verified(cst_edit(text, doc.kind, ops)?, doc.kind, expected)
+    if !read.rewritten.is_empty() {
+        return Err(format!(
+            "this change needs the structural editor, which cannot keep {} in openclaw.json \
+             byte for byte; nothing was written. Write that part in plainer JSON5 (a newline \
+             instead of U+2028/U+2029, a quoted key instead of \\u escapes, no byte-order \
+             mark) and run clawmigrate again",
+            read.rewritten.join(" or ")
+        ));
+    }
+    verified(
+        cst_edit(text, doc.kind, ops)?,
+        doc.kind,
+        expected,
+        &read.non_finite,
+    )
+}
+
+/// Refuses an operation that would rewrite a NaN or ±Infinity (read as `null`, so it would be
+/// written back as `null`): one at or below its path, or in an array whose indices it shifts.
+fn refuse_non_finite(
+    value: &Value,
+    non_finite: &[(String, crate::json5::NonFinite)],
+    ops: &[&Op],
+) -> Result<(), String> {
+    if non_finite.is_empty() {
+        return Ok(());
+    }
+    let under = |p: &str, root: &str| p == root || p.starts_with(&format!("{root}/"));
+    for op in ops {
+        let mut paths = vec![op_path(op)];
+        if let Op::Move(m) = op {
+            paths.push(m.from.as_str());
+        }
+        for path in paths {
+            let parent = &path[..path.rfind('/').unwrap_or(0)];
+            let in_array = value.pointer(parent).is_some_and(Value::is_array);
+            for (p, n) in non_finite {
+                if under(p, path) || (in_array && under(p, parent)) {
+                    return Err(format!(
+                        "cannot change {path}: {p} holds {}, which has no JSON value and would be \
+                         written back as null; nothing was written. Replace it by hand with a \
+                         number (or remove it), then run clawmigrate again",
+                        n.as_str()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn op_path(op: &Op) -> &str {
+    match op {
+        Op::Test(o) => o.path.as_str(),
+        Op::Add(o) => o.path.as_str(),
+        Op::Remove(o) => o.path.as_str(),
+        Op::Replace(o) => o.path.as_str(),
+        Op::Move(o) => o.path.as_str(),
+        Op::Copy(o) => o.path.as_str(),
+    }
 }
 
 fn cst_edit(text: &str, kind: FileKind, ops: &[&Op]) -> Result<String, String> {
@@ -487,9 +589,23 @@ fn cst_edit(text: &str, kind: FileKind, ops: &[&Op]) -> Result<String, String> {
     Ok(root.to_string())
 }
 
-fn verified(out: String, kind: FileKind, expected: &Value) -> Result<String, String> {
-    match parse(&out, kind) {
-        Ok(v) if v == *expected => Ok(out),
+/// Checks the edited text reads as `expected`, a config by json5's reading with its non-finite
+/// numbers where they were.
+fn verified(
+    out: String,
+    kind: FileKind,
+    expected: &Value,
+    non_finite: &[(String, crate::json5::NonFinite)],
+) -> Result<String, String> {
+    let read = if kind == FileKind::Config {
+        crate::json5::parse(&out)
+            .map(|r| (r.value, r.non_finite == non_finite))
+            .map_err(|e| e.to_string())
+    } else {
+        parse(&out, kind).map(|v| (v, true))
+    };
+    match read {
+        Ok((v, true)) if v == *expected => Ok(out),
         Ok(_) => {
             Err("the edited text does not match the planned document; nothing was written".into())
         }
@@ -560,5 +676,181 @@ mod tests {
     fn strict_json_rejects_comments_for_agent_files() {
         let e = parse("{ // x\n}", FileKind::AuthProfiles).unwrap_err();
         assert!(e.contains("line 1"), "{e}");
+    }
+    /// A config edit planned on `text`: the ops' result as the plan would expect it.
+    fn planned(text: &str, op: &Op) -> (Document, Value) {
+        let d = doc(text, FileKind::Config);
+        let mut want = d.value.clone();
+        patch::apply(&mut want, op).unwrap();
+        (d, want)
+    }
+
+    #[test]
+    fn u2028_ends_a_line_comment_and_the_hidden_key_counts() {
+        for sep in ['\u{2028}', '\u{2029}'] {
+            let text = format!("{{ // note{sep} baseUrl: \"https://api.minimax.io\",\n}}");
+            assert_eq!(
+                parse(&text, FileKind::Config).unwrap(),
+                json!({"baseUrl": "https://api.minimax.io"})
+            );
+        }
+        // The field case: a second baseUrl after the separator is the one OpenClaw uses, so the
+        // file is refused, naming the key and the file, instead of reading as "up to date".
+        let text = "{ models: { providers: { 'minimax-cn': {\n  baseUrl: 'https://api.minimaxi.com/anthropic', // was:\u{2028} baseUrl: 'https://api.minimax.io',\n} } } }\n";
+        let e = Document::from_bytes(
+            Path::new("/s/openclaw.json"),
+            FileKind::Config,
+            None,
+            text.as_bytes().to_vec(),
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "/s/openclaw.json");
+        assert!(
+            e.message
+                .starts_with("duplicate key \"baseUrl\" at line 2, column 59"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn nan_and_infinity_read_as_null_and_are_listed() {
+        let text = "{a: NaN, b: -Infinity, c: +Infinity, d: [1e400, -NaN], e: 0x10, f: .5}";
+        assert_eq!(
+            parse(text, FileKind::Config).unwrap(),
+            json!({"a": null, "b": null, "c": null, "d": [null, null], "e": 16, "f": 0.5})
+        );
+        use crate::json5::NonFinite::*;
+        let listed: Vec<_> = crate::json5::parse(text).unwrap().non_finite;
+        let want = [
+            ("/a", NaN),
+            ("/b", NegInfinity),
+            ("/c", Infinity),
+            ("/d/0", Infinity),
+            ("/d/1", NaN),
+        ];
+        assert_eq!(listed.len(), want.len());
+        for ((p, n), (wp, wn)) in listed.iter().zip(want) {
+            assert_eq!((p.as_str(), *n), (wp, wn));
+        }
+    }
+
+    #[test]
+    fn escaped_unquoted_keys_and_comments_before_the_colon() {
+        assert_eq!(
+            parse("{\\u0061bc: 1, a\\u0062: 2, \\u0024_: 3}", FileKind::Config).unwrap(),
+            json!({"abc": 1, "ab": 2, "$_": 3})
+        );
+        assert_eq!(
+            parse(
+                "{a /* c */ : 1, 'b' // c\n : 2, \"c\"\u{2028}:3}",
+                FileKind::Config
+            )
+            .unwrap(),
+            json!({"a": 1, "b": 2, "c": 3})
+        );
+        let e = parse("{\\u0031a: 1}", FileKind::Config).unwrap_err();
+        assert!(
+            e.contains("a character a name cannot hold; quote the key"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_however_they_are_written() {
+        for text in [
+            "{a: 1, \\u0061: 2}",
+            "{a: 1, 'a': 2}",
+            "{\"a\": 1, \"\\x61\": 2}",
+            "{a: 1, // x\u{2028} a: 2\n}",
+        ] {
+            let e = parse(text, FileKind::Config).unwrap_err();
+            assert!(
+                e.starts_with("duplicate key \"a\" at line 1"),
+                "{text:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bom_a_nan_and_a_lone_surrogate_are_explained() {
+        // OpenClaw's JSON5 reader takes a BOM as whitespace; JSON.parse (the agent files) does not.
+        assert_eq!(
+            parse("\u{FEFF}{\"a\": 1}", FileKind::Config).unwrap(),
+            json!({"a": 1})
+        );
+        let e = parse("\u{FEFF}{\"a\": 1}", FileKind::AuthProfiles).unwrap_err();
+        assert!(
+            e.contains("byte-order mark") && e.contains("without a BOM"),
+            "{e}"
+        );
+        let e = parse("{\"p\": {\"n\": NaN}}", FileKind::Models).unwrap_err();
+        assert!(
+            e.starts_with("/p/n is NaN, which is no JSON number") && e.contains("Write a number"),
+            "{e}"
+        );
+        let e = parse("{\"a\": -Infinity}", FileKind::Models).unwrap_err();
+        assert!(e.starts_with("/a is -Infinity"), "{e}");
+        for kind in [FileKind::Config, FileKind::AuthProfiles] {
+            let e = parse("{\"a\": \"x\\uD800\"}", kind).unwrap_err();
+            assert!(
+                e.contains("holds \\uD800, half of a UTF-16 surrogate pair")
+                    && e.contains("Write the character itself"),
+                "{e}"
+            );
+        }
+        let e = parse("{\"a\": 1, // c\n}", FileKind::Models).unwrap_err();
+        assert!(e.contains("This is JSON5 syntax"), "{e}");
+    }
+
+    #[test]
+    fn edits_keep_the_newly_accepted_syntax_byte_for_byte() {
+        let text = "\u{FEFF}{ // was:\u{2028} old: 1,\n  \\u0062aseUrl: 'https://api.minimax.io', /* c */\n  window: Infinity,\n  p: {\n    a: { x: 1 },\n  },\n}\n";
+        let op = patch::replace("/baseUrl", json!("https://api.minimaxi.com/anthropic")).unwrap();
+        let (d, want) = planned(text, &op);
+        assert_eq!(
+            edit(&d, &[&op], &want).unwrap(),
+            text.replace(
+                "'https://api.minimax.io'",
+                "\"https://api.minimaxi.com/anthropic\""
+            )
+        );
+        let op = patch::add("/p/b", json!({"x": 2})).unwrap();
+        let (d, want) = planned(text, &op);
+        assert_eq!(
+            edit(&d, &[&op], &want).unwrap(),
+            text.replace("a: { x: 1 },\n", "a: { x: 1 },\n    b: { x: 2 },\n")
+        );
+    }
+
+    #[test]
+    fn edits_that_would_touch_a_non_finite_number_or_rewrite_syntax_are_refused() {
+        let text = "{\n  a: { n: NaN, m: 1 },\n  l: [1, -Infinity],\n  s: 'x',\n}\n";
+        for op in [
+            patch::replace("/a", json!({"n": null, "m": 2})).unwrap(),
+            patch::remove("/a/n").unwrap(),
+            patch::remove("/l/0").unwrap(),
+            patch::move_to("/a", "/b").unwrap(),
+        ] {
+            let (d, want) = planned(text, &op);
+            let e = edit(&d, &[&op], &want).unwrap_err();
+            assert!(
+                e.starts_with("cannot change /") && e.contains("nothing was written"),
+                "{e}"
+            );
+        }
+        // Beside them, edits work (here through the syntax tree) and keep them.
+        let op = patch::remove("/a/m").unwrap();
+        let (d, want) = planned(text, &op);
+        let out = edit(&d, &[&op], &want).unwrap();
+        assert!(out.contains("n: NaN") && out.contains("-Infinity") && !out.contains("m: 1"));
+        // The syntax-tree editor would write a U+2028 back as a newline: refused, naming it.
+        let text = "{\n  a: 1, // c\u{2028} s: 'x',\n}\n";
+        let op = patch::remove("/a").unwrap();
+        let (d, want) = planned(text, &op);
+        let e = edit(&d, &[&op], &want).unwrap_err();
+        assert!(
+            e.contains("a U+2028/U+2029 line separator ending a // comment"),
+            "{e}"
+        );
     }
 }

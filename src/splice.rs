@@ -115,8 +115,14 @@ fn append(
 }
 
 /// Applies the operations by splicing the original text, or `None` when they need the full tree.
-pub fn splice(text: &str, options: &ParseOptions, ops: &[&Op]) -> Option<String> {
-    let parsed = parse_to_ast(text, &CollectOptions::default(), options).ok()?;
+///
+/// `read_as` is `text` or a same-length rewrite of it that `jsonc-parser` reads as json5 reads
+/// `text` (`json5::Read::for_jsonc`): positions are found in it and the edits made to `text`.
+pub fn splice(text: &str, read_as: &str, options: &ParseOptions, ops: &[&Op]) -> Option<String> {
+    if read_as.len() != text.len() {
+        return None;
+    }
+    let parsed = parse_to_ast(read_as, &CollectOptions::default(), options).ok()?;
     let root = parsed.value?;
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     for op in ops {
@@ -136,7 +142,7 @@ pub fn splice(text: &str, options: &ParseOptions, ops: &[&Op]) -> Option<String>
                 if obj.get(last).is_some() {
                     return None;
                 }
-                edits.extend(append(text, obj, last, value)?);
+                edits.extend(append(read_as, obj, last, value)?);
             }
             _ => return None,
         }
@@ -172,7 +178,7 @@ mod tests {
         let t = "{\n  a: 'x', // keep\n  b: 1,\n}\n";
         let op = patch::replace("/a", json!("y")).unwrap();
         assert_eq!(
-            splice(t, &opts(), &[&op]).unwrap(),
+            splice(t, t, &opts(), &[&op]).unwrap(),
             "{\n  a: \"y\", // keep\n  b: 1,\n}\n"
         );
     }
@@ -182,13 +188,13 @@ mod tests {
         let op = patch::add("/p/n", json!({"provider": "p", "mode": "m"})).unwrap();
         let t = "{ p: {\n    a: { provider: \"a\" }, // c\n  },\n}\n";
         assert_eq!(
-            splice(t, &opts(), &[&op]).unwrap(),
+            splice(t, t, &opts(), &[&op]).unwrap(),
             "{ p: {\n    a: { provider: \"a\" }, // c\n    n: { provider: \"p\", mode: \"m\" },\n  },\n}\n"
         );
         let t = "{\r\n  \"p\": {\r\n    \"a:1\": { \"x\": 1 }\r\n  }\r\n}\r\n";
         let op = patch::add("/p/b:2", json!({"x": 2})).unwrap();
         assert_eq!(
-            splice(t, &opts(), &[&op]).unwrap(),
+            splice(t, t, &opts(), &[&op]).unwrap(),
             "{\r\n  \"p\": {\r\n    \"a:1\": { \"x\": 1 },\r\n    \"b:2\": { \"x\": 2 }\r\n  }\r\n}\r\n"
         );
     }
@@ -197,18 +203,30 @@ mod tests {
     fn declines_what_it_cannot_do_faithfully() {
         let add = patch::add("/p/n", json!({"x": 1})).unwrap();
         assert!(
-            splice("{ p: { a: { x: 0 } } }", &opts(), &[&add]).is_none(),
+            splice(
+                "{ p: { a: { x: 0 } } }",
+                "{ p: { a: { x: 0 } } }",
+                &opts(),
+                &[&add]
+            )
+            .is_none(),
             "single-line parent"
         );
         assert!(
-            splice("{ p: {\n  a: {\n    x: 0\n  }\n} }", &opts(), &[&add]).is_none(),
+            splice(
+                "{ p: {\n  a: {\n    x: 0\n  }\n} }",
+                "{ p: {\n  a: {\n    x: 0\n  }\n} }",
+                &opts(),
+                &[&add]
+            )
+            .is_none(),
             "multi-line siblings"
         );
         assert!(
-            splice("{ p: {} }", &opts(), &[&add]).is_none(),
+            splice("{ p: {} }", "{ p: {} }", &opts(), &[&add]).is_none(),
             "empty parent"
         );
         let rm = patch::remove("/p").unwrap();
-        assert!(splice("{ p: 1 }", &opts(), &[&rm]).is_none());
+        assert!(splice("{ p: 1 }", "{ p: 1 }", &opts(), &[&rm]).is_none());
     }
 }

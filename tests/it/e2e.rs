@@ -276,7 +276,9 @@ fn a_broken_install_is_reported_and_the_others_carry_on() {
     assert_eq!(out.status.code(), Some(2));
     let s = stdout(&out);
     assert!(
-        s.contains("bad/openclaw.json: invalid JSON5 at line 16, column 34: Expected comma"),
+        s.contains(
+            "bad/openclaw.json: invalid JSON5 at line 16, column 35: expected ',' or '}' after the value, found '\"'"
+        ),
         "{s}"
     );
     assert!(s.contains("hint: fix the JSON5 syntax"), "{s}");

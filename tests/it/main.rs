@@ -5,6 +5,7 @@ mod e2e;
 mod fixtures;
 mod fleet;
 mod hostile;
+mod json5_diff;
 mod keyfile;
 mod masking;
 mod oracle;
