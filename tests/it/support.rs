@@ -67,6 +67,9 @@ pub fn copy_tree(from: &Path, to: &Path) {
         let dst = to.join(rel);
         if e.file_type().is_dir() {
             std::fs::create_dir_all(&dst).unwrap();
+        } else if e.file_type().is_symlink() && e.path().is_dir() {
+            // A link to a folder (2026.9.6 doctor links plugin-skills/* into its package) stays a link.
+            std::os::unix::fs::symlink(std::fs::read_link(e.path()).unwrap(), &dst).unwrap();
         } else {
             std::fs::copy(e.path(), &dst).unwrap();
         }
