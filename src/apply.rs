@@ -1,6 +1,6 @@
 //! Applies plans to a batch of installs: lock and re-check every install (re-planning once if
 //! another writer moved a file), then hand its changes to the commit layer (`commit`).
-use crate::commit::{self, Change, Prepared, RunHead, current_sha};
+use crate::commit::{self, Change, Prepared, RunHead, current_sha_of};
 use crate::ledger::{self, Applied, RunKind};
 use crate::location;
 use crate::migration::Migration;
@@ -29,7 +29,7 @@ fn moved(r: &Report) -> Result<Option<PathBuf>, String> {
     let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
     for f in &plan.files {
         let doc = &install.docs[f.doc];
-        if current_sha(&doc.path)? != doc.sha256() {
+        if current_sha_of(&doc.path, doc.cell.as_ref())? != doc.sha256() {
             return Ok(Some(doc.path.clone()));
         }
     }
@@ -85,9 +85,14 @@ fn changes(r: &Report) -> Result<Vec<Change<'_>>, String> {
         .iter()
         .map(|f| {
             let doc = &install.docs[f.doc];
+            let location = match &doc.cell {
+                Some(c) => location::record_cell(&r.root, &doc.path, doc.agent.as_deref(), c)?,
+                None => location::record(&r.root, &doc.path, doc.agent.as_deref())?,
+            };
             Ok(Change {
                 path: &doc.path,
-                location: location::record(&r.root, &doc.path, doc.agent.as_deref())?,
+                location,
+                cell: doc.cell.clone(),
                 expected: doc.sha256(),
                 before: doc.text.as_deref().map(str::as_bytes),
                 after: Some(f.after.as_bytes()),

@@ -68,13 +68,12 @@ pub fn create(
     for (i, item) in items.iter().enumerate() {
         let backup = match item.before {
             Some(bytes) => {
+                // Named after the location's last part: `models.json`, or
+                // `openclaw.sqlite#authProfiles.store` for a cell.
                 let name = format!(
                     "{:04}-{}",
                     i + 1,
-                    item.path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default()
+                    item.location.rsplit('/').next().unwrap_or_default()
                 );
                 let copy = dir.join(&name);
                 let linked = item

@@ -29,6 +29,9 @@ pub struct Change<'a> {
     /// Whose extended attributes (ACLs) the new file takes: the file itself (migrate), or the
     /// backup copy of its old bytes (rollback). `None`: the file's own, if it exists.
     pub xattrs_from: Option<PathBuf>,
+    /// Set when the change is to a JSON value in a cell of the SQLite database at `path`:
+    /// written in a transaction that checks the old value, before any file is renamed.
+    pub cell: Option<crate::cell::Cell>,
 }
 
 /// What a run is, before it runs.
@@ -95,6 +98,8 @@ struct StagedFile {
     temp: Option<Staged>,
     /// Its backup when that is a hard link to its inode (removed unless sealed after the rename).
     link: Option<backup::LinkedBackup>,
+    /// For a SQLite cell: which, and its new value (`None`: remove the row).
+    cell: Option<(crate::cell::Cell, Option<String>)>,
 }
 
 /// The sha256 of a file's bytes now (`None`: it does not exist).
@@ -102,6 +107,17 @@ pub fn current_sha(path: &Path) -> Result<Option<String>, String> {
     fsio::read_regular(path, false)
         .map(|b| b.as_deref().map(sha256_hex))
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))
+}
+
+/// The sha256 of a file's bytes now, or of a cell's value when `cell` is set (`None`: absent).
+pub fn current_sha_of(
+    path: &Path,
+    cell: Option<&crate::cell::Cell>,
+) -> Result<Option<String>, String> {
+    match cell {
+        Some(c) => crate::cell::read(path, c).map(|t| t.map(|t| sha256_hex(t.as_bytes()))),
+        None => current_sha(path),
+    }
 }
 
 /// Writes the backups and temp files of one install and records its run as started. The ledger
@@ -117,10 +133,13 @@ pub fn prepare(
     // Where each file is written (a symlink's target) and the mode and owner it keeps.
     let targets: Vec<(PathBuf, Option<fsio::Keep>)> = changes
         .iter()
-        .map(|c| {
-            let target = fsio::real_path(c.path);
-            let keep = fsio::keep_of(&target);
-            (target, keep)
+        .map(|c| match c.cell {
+            Some(_) => (c.path.to_path_buf(), None),
+            None => {
+                let target = fsio::real_path(c.path);
+                let keep = fsio::keep_of(&target);
+                (target, keep)
+            }
         })
         .collect();
     let items: Vec<Item> = changes
@@ -131,7 +150,8 @@ pub fn prepare(
             location: &c.location,
             before: c.before,
             // Renamed over (or removed) only after a check of its bytes: its inode keeps them.
-            link_from: Some(target),
+            // A cell's old value is copied.
+            link_from: c.cell.is_none().then_some(target.as_path()),
             sha256_before: c.expected.clone(),
             sha256_after: c.after.map(sha256_hex),
             mode: keep.map(|k| k.mode),
@@ -145,6 +165,21 @@ pub fn prepare(
     })?;
     let mut staged = Vec::new();
     for ((c, (target, keep)), link) in changes.iter().zip(&targets).zip(set.links) {
+        if let Some(cell) = &c.cell {
+            staged.push(StagedFile {
+                path: c.path.to_path_buf(),
+                target: target.clone(),
+                location: c.location.clone(),
+                expected: c.expected.clone(),
+                temp: None,
+                link,
+                cell: Some((
+                    cell.clone(),
+                    c.after.map(|b| String::from_utf8_lossy(b).into_owned()),
+                )),
+            });
+            continue;
+        }
         let keep = match (keep, c.mode) {
             (Some(k), Some(m)) => Some(fsio::Keep { mode: m, ..*k }),
             (Some(k), None) => Some(*k),
@@ -176,8 +211,12 @@ pub fn prepare(
             expected: c.expected.clone(),
             temp,
             link,
+            cell: None,
         });
     }
+    // Cells first: a database held by another writer then stops the install before any file
+    // is replaced.
+    staged.sort_by_key(|f| f.cell.is_none());
     let run = Run {
         id: head.id,
         invocation: head.invocation,
@@ -206,7 +245,9 @@ pub fn prepare(
     dirs.extend(
         targets
             .iter()
-            .filter_map(|(t, _)| t.parent().map(Path::to_path_buf)),
+            .zip(changes)
+            .filter(|(_, c)| c.cell.is_none())
+            .filter_map(|((t, _), _)| t.parent().map(Path::to_path_buf)),
     );
     Ok(Prepared {
         locks,
@@ -225,6 +266,11 @@ fn rename_all(p: &mut Prepared) -> Result<(), String> {
     let (run_id, files) = (&p.run.id, &mut p.run.files);
     // A file not renamed keeps its inode: dropping its linked backup unsealed removes it.
     std::mem::take(&mut p.staged).into_iter().try_for_each(|f| {
+        if let Some((cell, new)) = &f.cell {
+            write_cell(&f.path, cell, f.expected.as_deref(), new.as_deref(), files.is_empty(), run_id)?;
+            files.push(f.location);
+            return Ok(());
+        }
         if current_sha(&f.path)? != f.expected {
             return Err(format!(
                 "{} changed since it was planned (another writer); it and the files after it were not written, so that write is kept. `clawmigrate rollback {run_id}` restores the files written before it",
@@ -241,6 +287,35 @@ fn rename_all(p: &mut Prepared) -> Result<(), String> {
             link.seal();
         }
         Ok(())
+    })
+}
+
+/// Writes one cell in its transaction, with a message naming the database and what happened.
+fn write_cell(
+    db: &Path,
+    cell: &crate::cell::Cell,
+    expected: Option<&str>,
+    new: Option<&str>,
+    first: bool,
+    run_id: &str,
+) -> Result<(), String> {
+    use crate::cell::WriteError;
+    let so_far = if first {
+        "nothing of this install was written".to_string()
+    } else {
+        format!("`clawmigrate rollback {run_id}` restores what was written before it")
+    };
+    crate::cell::write(db, cell, expected, new).map_err(|e| match e {
+        WriteError::Changed => format!(
+            "{}: {} changed since it was planned (another writer); {so_far}. Run clawmigrate again to re-plan",
+            db.display(),
+            cell.key
+        ),
+        WriteError::Locked => format!(
+            "{} is locked by another writer (a running OpenClaw gateway?) past the timeout; {so_far}. Run again when it is idle, or stop the gateway",
+            db.display()
+        ),
+        WriteError::Other(m) => format!("{}: cannot write {}: {m}; {so_far}", db.display(), cell.key),
     })
 }
 

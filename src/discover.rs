@@ -59,8 +59,9 @@ pub struct Agent {
     pub dir: PathBuf,
     /// Listed in `agents.list[]` (or the implicit `main`), as opposed to found only by the scan.
     pub listed: bool,
-    /// Index in `agents.list[]`, when listed there.
-    pub entry: Option<usize>,
+    /// Where its entry is in the config: `["agents", "list", "1"]` (up to 2026.5) or
+    /// `["agents", "entries", "<id>"]` (2026.6+), when it has one.
+    pub entry: Option<Vec<String>>,
 }
 
 /// Reads an environment variable (injected so tests and fleet runs need no process env).
@@ -329,62 +330,59 @@ pub fn normalize_agent_id(id: &str) -> String {
     if s.is_empty() { "main".into() } else { s }
 }
 
-/// Why an install cannot be migrated safely by this tool (era D: credentials in SQLite).
-pub fn unsupported_reason(root: &InstallRoot, agents: &[Agent]) -> Option<String> {
-    let db = root.state_dir.join("state").join("openclaw.sqlite");
-    if db.exists() {
-        return Some(format!(
-            "credentials live in SQLite ({}); this OpenClaw is newer than the JSON auth stores clawmigrate migrates",
-            db.display()
-        ));
-    }
-    for a in agents {
-        if a.dir.join("openclaw-agent.sqlite").exists() {
-            return Some(format!(
-                "agent {} keeps its state in SQLite ({})",
-                a.id,
-                a.dir.join("openclaw-agent.sqlite").display()
-            ));
+/// One configured agent: its id, its entry's place in the config, the entry itself.
+fn configured(config: &Value) -> Vec<(String, Vec<String>, &Value)> {
+    let mut out = Vec::new();
+    if let Some(list) = config.pointer("/agents/list").and_then(Value::as_array) {
+        for (i, entry) in list.iter().enumerate() {
+            if let Some(raw) = entry.get("id").and_then(Value::as_str) {
+                let at = vec!["agents".into(), "list".into(), i.to_string()];
+                out.push((normalize_agent_id(raw), at, entry));
+            }
         }
     }
-    None
+    // OpenClaw 2026.6+ keys the agents by id (`doctor --fix` rewrites `list` into this).
+    if let Some(entries) = config.pointer("/agents/entries").and_then(Value::as_object) {
+        for (id, entry) in entries {
+            let at = vec!["agents".into(), "entries".into(), id.clone()];
+            out.push((normalize_agent_id(id), at, entry));
+        }
+    }
+    out
 }
 
-/// The agents of an install: `agents.list[]` (honouring `agentDir`) plus a scan of `agents/*/agent/`.
-/// Returns the agents and the id of the default agent.
+/// The agents of an install: the configured ones (`agents.list[]` or `agents.entries`,
+/// honouring `agentDir`) plus a scan of `agents/*/agent/`. Returns the agents and the id of the
+/// default agent.
 pub fn agents(root: &InstallRoot, config: &Value, home: &Path) -> (Vec<Agent>, String) {
     let agents_dir = root.state_dir.join("agents");
     let mut out: Vec<Agent> = Vec::new();
-    let list = config.pointer("/agents/list").and_then(Value::as_array);
-    let mut default = None;
-    if let Some(list) = list {
-        for (i, entry) in list.iter().enumerate() {
-            let Some(raw) = entry.get("id").and_then(Value::as_str) else {
-                continue;
-            };
-            let id = normalize_agent_id(raw);
-            if entry.get("default").and_then(Value::as_bool) == Some(true) && default.is_none() {
-                default = Some(id.clone());
-            }
-            let dir = match entry.get("agentDir").and_then(Value::as_str) {
-                Some(d) => {
-                    let p = expand_tilde(d, home);
-                    if p.is_relative() {
-                        root.state_dir.join(p)
-                    } else {
-                        p
-                    }
+    let mut default = config
+        .pointer("/agents/defaults/systemAgent/agentId")
+        .and_then(Value::as_str)
+        .map(normalize_agent_id);
+    for (id, at, entry) in configured(config) {
+        if entry.get("default").and_then(Value::as_bool) == Some(true) && default.is_none() {
+            default = Some(id.clone());
+        }
+        let dir = match entry.get("agentDir").and_then(Value::as_str) {
+            Some(d) => {
+                let p = expand_tilde(d, home);
+                if p.is_relative() {
+                    root.state_dir.join(p)
+                } else {
+                    p
                 }
-                None => agents_dir.join(&id).join("agent"),
-            };
-            if !out.iter().any(|a| a.id == id) {
-                out.push(Agent {
-                    id,
-                    dir,
-                    listed: true,
-                    entry: Some(i),
-                });
             }
+            None => agents_dir.join(&id).join("agent"),
+        };
+        if !out.iter().any(|a| a.id == id) {
+            out.push(Agent {
+                id,
+                dir,
+                listed: true,
+                entry: Some(at),
+            });
         }
     }
     let default = default

@@ -77,6 +77,8 @@ pub struct Document {
     pub value: Value,
     /// The sha256 of `text`, computed on first use (most files never need it).
     sha: std::sync::OnceLock<String>,
+    /// Set when the document is a JSON value in a cell of the SQLite database at `path`.
+    pub cell: Option<crate::cell::Cell>,
 }
 
 /// Why a file could not be read: names the file, the position and what to do.
@@ -111,6 +113,7 @@ impl Document {
                     text: None,
                     value: Value::Null,
                     sha: Default::default(),
+                    cell: None,
                 });
             }
             Err(e) => {
@@ -151,7 +154,44 @@ impl Document {
             text: Some(text),
             value,
             sha: Default::default(),
+            cell: None,
         })
+    }
+
+    /// Reads the JSON value in a cell of a SQLite database (an auth store of OpenClaw 2026.6+);
+    /// an absent row yields an absent document. Changes no byte of the database.
+    pub fn read_cell(
+        db: &Path,
+        cell: crate::cell::Cell,
+        agent: Option<String>,
+    ) -> Result<Document, ReadError> {
+        let hint = "check the database (its type, permissions, and that OpenClaw is of a known release); nothing of this install was written";
+        let text = crate::cell::read(db, &cell).map_err(|e| ReadError::new(db, e, hint))?;
+        let mut doc = match text {
+            Some(t) => Self::from_bytes(db, FileKind::AuthProfiles, agent, t.into_bytes())
+                .map_err(|e| ReadError::new(db, format!("{}: {}", cell.key, e.message), hint))?,
+            None => Document {
+                path: db.to_path_buf(),
+                kind: FileKind::AuthProfiles,
+                agent,
+                text: None,
+                value: Value::Null,
+                sha: Default::default(),
+                cell: None,
+            },
+        };
+        doc.cell = Some(cell);
+        Ok(doc)
+    }
+
+    /// The document as the operator knows it, relative to the state dir: a file's path, or
+    /// `state/openclaw.sqlite: authProfiles.store` for a cell.
+    pub fn name(&self, state_dir: &Path) -> String {
+        let path = crate::printer::path(self.path.strip_prefix(state_dir).unwrap_or(&self.path));
+        match &self.cell {
+            Some(c) => format!("{path}: {}", c.key),
+            None => path,
+        }
     }
 
     /// The sha256 of the bytes as read (computed on demand: most files never need it).
@@ -497,8 +537,15 @@ pub fn render_new(value: &Value) -> String {
 /// syntax-tree editor would write that rewritten text back, so it refuses such a file.
 pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, String> {
     let Some(text) = &doc.text else {
-        return Ok(render_new(expected));
+        return Ok(match doc.cell {
+            Some(_) => serde_json::to_string(expected).expect("a tree serialises"),
+            None => render_new(expected),
+        });
     };
+    if doc.cell.is_some() && serde_json::to_string(&doc.value).ok().as_ref() == Some(text) {
+        // OpenClaw writes a cell with JSON.stringify and no indent: so does this tool.
+        return Ok(serde_json::to_string(expected).expect("a tree serialises"));
+    }
     if doc.kind != FileKind::Config {
         if render_new(&doc.value) == *text {
             return Ok(render_new(expected));

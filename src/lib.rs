@@ -1,6 +1,7 @@
 //! clawmigrate: versioned, previewable, reversible migrations for OpenClaw installs on disk.
 pub mod apply;
 pub mod backup;
+pub mod cell;
 pub mod cli;
 pub mod commands;
 pub mod commit;
@@ -26,3 +27,4 @@ pub mod saved;
 pub mod secrets;
 pub mod splice;
 mod steps;
+pub mod stores;

@@ -1,6 +1,8 @@
-//! Loads an install: its config and every agent's auth-profiles.json and models.json.
+//! Loads an install: its config and every agent's auth store (a JSON file or a SQLite cell, by
+//! era) and models.json.
 use crate::discover::{self, Agent, InstallRoot};
 use crate::document::{Document, FileKind, ReadError};
+use crate::stores::{self, Era, Store};
 use std::path::Path;
 
 /// The files of one install as read from disk.
@@ -11,15 +13,20 @@ pub struct Install {
     pub docs: Vec<Document>,
     pub agents: Vec<LoadedAgent>,
     pub default_agent: String,
-    /// Set when the install is of an era this tool must not touch.
+    /// Where its auth profiles live.
+    pub era: Era,
+    /// Set when the install's layout is not one this tool knows (nothing of it is touched).
     pub unsupported: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct LoadedAgent {
     pub agent: Agent,
+    /// Its auth store (agents reading one shared store share the document).
     pub auth: usize,
     pub models: usize,
+    /// The store, as the operator knows it (`state/openclaw.sqlite: authProfiles.store`).
+    pub store: String,
 }
 
 pub const CONFIG: usize = 0;
@@ -40,34 +47,49 @@ pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
     let config = Document::read(&root.config_path, FileKind::Config, None)?;
     let (agents, default_agent) = discover::agents(root, &config.value, home);
     let mut docs = vec![config];
-    let mut loaded = Vec::new();
-    let unsupported = discover::unsupported_reason(root, &agents);
-    if unsupported.is_none() {
-        for agent in agents {
-            let auth = Document::read(
-                &agent.dir.join("auth-profiles.json"),
-                FileKind::AuthProfiles,
-                Some(agent.id.clone()),
-            )?;
-            let models = Document::read(
-                &agent.dir.join("models.json"),
-                FileKind::Models,
-                Some(agent.id.clone()),
-            )?;
-            docs.push(auth);
-            docs.push(models);
-            loaded.push(LoadedAgent {
-                agent,
-                auth: docs.len() - 2,
-                models: docs.len() - 1,
-            });
-        }
-    }
-    Ok(Install {
+    let mut install = Install {
         root: root.clone(),
-        docs,
-        agents: loaded,
+        docs: Vec::new(),
+        agents: Vec::new(),
         default_agent,
-        unsupported,
-    })
+        era: Era::Json,
+        unsupported: None,
+    };
+    let layout = match stores::layout(root, &agents, &install.default_agent) {
+        Ok(l) => l,
+        Err(why) => {
+            install.unsupported = Some(why);
+            install.docs = docs;
+            return Ok(install);
+        }
+    };
+    install.era = layout.era;
+    let mut opened: Vec<(Store, usize)> = Vec::new();
+    for (agent, store) in agents.into_iter().zip(layout.stores) {
+        let id = Some(agent.id.clone());
+        let auth = match opened.iter().find(|(s, _)| *s == store) {
+            Some((_, i)) => *i,
+            None => {
+                docs.push(match &store {
+                    Store::File(p) => Document::read(p, FileKind::AuthProfiles, id.clone())?,
+                    Store::Cell(db, c) => Document::read_cell(db, c.clone(), id.clone())?,
+                });
+                opened.push((store.clone(), docs.len() - 1));
+                docs.len() - 1
+            }
+        };
+        docs.push(Document::read(
+            &agent.dir.join("models.json"),
+            FileKind::Models,
+            id,
+        )?);
+        install.agents.push(LoadedAgent {
+            store: stores::name(&root.state_dir, &store),
+            agent,
+            auth,
+            models: docs.len() - 1,
+        });
+    }
+    install.docs = docs;
+    Ok(install)
 }

@@ -291,6 +291,7 @@ fn undo(root: &InstallRoot, locks: Locks, run: &Run, undos: &[Undo]) -> Result<S
                 after: u.bytes.as_deref(),
                 mode: u.mode,
                 xattrs_from: None,
+                cell: None,
             })
             .collect(),
         result: None,

@@ -144,8 +144,19 @@ fn header(r: &Report, out: &mut String) {
             format!("{cfg} (absent)")
         };
         let _ = writeln!(out, "  config: {cfg}");
+        if i.unsupported.is_none() {
+            let _ = writeln!(out, "  era: {}", i.era.label());
+        }
         if !agents.is_empty() {
             let _ = writeln!(out, "  agents: {}", agents.join(", "));
+        }
+        if !i.agents.is_empty() {
+            let stores: Vec<String> = i
+                .agents
+                .iter()
+                .map(|a| format!("{} → {}", escape(&a.agent.id), a.store))
+                .collect();
+            let _ = writeln!(out, "  stores: {}", stores.join(", "));
         }
     }
 }
@@ -234,10 +245,18 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
     for f in &plan.files {
         let doc: &Document = &install.docs[f.doc];
         let _ = writeln!(out);
+        // A cell's value has no line end to speak of: shown as a one-line text.
+        let (before, after) = match &doc.cell {
+            Some(_) => (
+                doc.text.as_ref().map(|t| format!("{t}\n")),
+                format!("{}\n", f.after),
+            ),
+            None => (doc.text.clone(), f.after.clone()),
+        };
         out.push_str(&diff(
-            &display_path(&r.root.state_dir, &doc.path),
-            doc.text.as_deref(),
-            &f.after,
+            &doc.name(&r.root.state_dir),
+            before.as_deref(),
+            &after,
             &plan.redactor,
         ));
     }
@@ -306,8 +325,11 @@ fn install_json(r: &Report, with_patches: bool) -> Value {
     v["agents"] = install
         .agents
         .iter()
-        .map(|a| json!({"id": a.agent.id, "dir": a.agent.dir, "listed": a.agent.listed}))
+        .map(|a| json!({"id": a.agent.id, "dir": a.agent.dir, "listed": a.agent.listed, "store": a.store}))
         .collect();
+    if install.unsupported.is_none() {
+        v["era"] = json!(install.era);
+    }
     let Some(plan) = &r.plan else { return v };
     v["migrations"] = serde_json::to_value(&plan.migrations).unwrap();
     v["findings"] = plan
@@ -320,6 +342,7 @@ fn install_json(r: &Report, with_patches: bool) -> Value {
             let doc = &install.docs[f.doc];
             let mut fv = json!({
                 "path": doc.path,
+                "cell": doc.cell.as_ref().map(|c| c.key),
                 "kind": doc.kind,
                 "agent": doc.agent,
                 "created": !doc.exists(),

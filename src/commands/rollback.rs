@@ -24,6 +24,8 @@ struct Restore {
     mode: Option<u32>,
     /// The backup copy, whose extended attributes (ACLs) the restored file takes back.
     copy: Option<PathBuf>,
+    /// Set when the location is a SQLite cell.
+    cell: Option<crate::cell::Cell>,
 }
 
 /// One install's rollback, from the choice of run to its outcome.
@@ -92,10 +94,14 @@ fn plan_restore(
     let mut agent_dir = location::agent_dirs(root, home);
     let mut out = Vec::new();
     for e in &manifest.files {
-        let path = legacy_inside(root, &e.path)
-            .map_or_else(|| location::resolve(root, &e.path, &mut agent_dir), Ok)?;
-        let now = fsio::read_regular(&path, false)
-            .map_err(|err| format!("{}: cannot read: {err}", path.display()))?;
+        let (file, cell) = location::split_cell(root, &e.path)?;
+        let path = legacy_inside(root, &file)
+            .map_or_else(|| location::resolve(root, &file, &mut agent_dir), Ok)?;
+        let now = match &cell {
+            Some(c) => crate::cell::read(&path, c)?.map(String::into_bytes),
+            None => fsio::read_regular(&path, false)
+                .map_err(|err| format!("{}: cannot read: {err}", path.display()))?,
+        };
         let now_sha = now.as_deref().map(sha256_hex);
         if now_sha == e.sha256_before {
             continue; // never written (a run stopped part way), or already restored
@@ -113,7 +119,11 @@ fn plan_restore(
             None => None,
         };
         out.push(Restore {
-            location: location::record(root, &path, None).unwrap_or_else(|_| e.path.clone()),
+            location: match cell {
+                Some(_) => e.path.clone(),
+                None => location::record(root, &path, None).unwrap_or_else(|_| e.path.clone()),
+            },
+            cell,
             path,
             now,
             bytes,
@@ -230,6 +240,7 @@ fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, String> {
             after: x.bytes.as_deref(),
             mode: x.mode,
             xattrs_from: x.copy.clone(),
+            cell: x.cell.clone(),
         })
         .collect();
     let head = RunHead {

@@ -187,7 +187,10 @@ fn decide(
                 .map(|s| s.to_string())
                 .collect()
         };
-        let api_key_kept = keep_ok.iter().any(|c| c.at[0] == "apiKey");
+        // OpenClaw 2026.2 writes the profile's key into models.json itself; the SQLite releases
+        // (2026.6+) never do, so there a literal key is always an override to remove.
+        let regenerates_keys = ws.install.era.regenerates_models_keys();
+        let api_key_kept = regenerates_keys && keep_ok.iter().any(|c| c.at[0] == "apiKey");
         match ws.config().at_path(&["models", "providers", pid]) {
             Some(cfg) if only_copy.is_empty() && regenerated(block, cfg, api_key_kept) => continue,
             Some(cfg)
@@ -201,10 +204,13 @@ fn decide(
             None => d.only_here.push(pid.clone()),
             _ => {}
         }
-        // A kept apiKey overrides nothing (OpenClaw writes the profile's key there itself);
-        // an auth header does.
+        // A kept apiKey overrides nothing where OpenClaw writes the profile's key there itself;
+        // an auth header always does.
         let header_creds: Vec<&BlockCredential> =
             keep_ok.iter().filter(|c| c.at[0] == "headers").collect();
+        if !regenerates_keys && keep_ok.iter().any(|c| c.at[0] == "apiKey") {
+            d.removals.push(at(&["apiKey"]));
+        }
         let drop_all_headers = block
             .get("headers")
             .and_then(Value::as_object)

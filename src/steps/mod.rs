@@ -87,10 +87,7 @@ fn provider_of(r: &str, config: &Value) -> Option<String> {
 /// Every model ref an agent runs with: its own model (or the defaults' primary), its own
 /// fallbacks (or the defaults'), and the image and subagent models it has or inherits.
 fn agent_refs(config: &Value, agent: &LoadedAgent) -> Vec<String> {
-    let entry = agent
-        .agent
-        .entry
-        .and_then(|i| config.at_path(&["agents", "list"])?.get(i));
+    let entry = agent.agent.entry.as_ref().and_then(|at| config.at_path(at));
     let own = entry.and_then(|e| e.get("model"));
     let defaults = config.at_path(&["agents", "defaults"]);
     let default_model = defaults.and_then(|d| d.get("model"));

@@ -3,6 +3,7 @@ mod crash;
 mod credentials;
 mod e2e;
 mod era_fixtures;
+mod eras;
 mod fixtures;
 mod fleet;
 mod hostile;

@@ -1,0 +1,315 @@
+//! A JSON value inside a SQLite cell, as a document like any file: where OpenClaw 2026.6+ keeps
+//! auth stores (`reference/openclaw-eras.md`, `tests/oracle/ERAS.md`). Read without writing a
+//! byte or creating a side file; written in one `BEGIN IMMEDIATE` transaction that first checks
+//! the cell still holds the planned old value.
+use crate::document::sha256_hex;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use std::path::Path;
+use std::time::Duration;
+
+/// Which cell: table, key column, key, value column and the column stamped on a write (ms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cell {
+    pub table: &'static str,
+    pub key_column: &'static str,
+    pub value_column: &'static str,
+    pub stamp_column: &'static str,
+    pub key: &'static str,
+}
+
+/// The shared auth store of `state/openclaw.sqlite` (2026.8+), read by the default agent.
+pub const SHARED_STORE: Cell = Cell {
+    table: "config_machine_state",
+    key_column: "state_key",
+    value_column: "value_json",
+    stamp_column: "updated_at_ms",
+    key: "authProfiles.store",
+};
+
+/// An agent's own store in `agents/<id>/agent/openclaw-agent.sqlite` (2026.6+).
+pub const AGENT_STORE: Cell = Cell {
+    table: "auth_profile_store",
+    key_column: "store_key",
+    value_column: "store_json",
+    stamp_column: "updated_at",
+    key: "primary",
+};
+
+/// The marker row saying the shared store lives in the state database.
+const SHARED_MARKER: &str = "auth.sharedStore";
+
+pub const SHARED_DB: &str = "state/openclaw.sqlite";
+pub const AGENT_DB: &str = "openclaw-agent.sqlite";
+
+/// The cells this tool knows, by the database file name and the key recorded for them.
+pub fn known(db_file_name: &str, key: &str) -> Option<Cell> {
+    [SHARED_STORE, AGENT_STORE]
+        .into_iter()
+        .find(|c| c.key == key && db_file_name == db_file_of(c))
+}
+
+fn db_file_of(c: &Cell) -> &'static str {
+    if c.table == SHARED_STORE.table {
+        "openclaw.sqlite"
+    } else {
+        AGENT_DB
+    }
+}
+
+/// How long a write waits for another writer (OpenClaw's gateway) to let go of the database;
+/// `CLAWMIGRATE_SQLITE_BUSY_MS` changes it (tests).
+fn busy_timeout() -> Duration {
+    std::env::var("CLAWMIGRATE_SQLITE_BUSY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(5), Duration::from_millis)
+}
+
+/// Opens a database to read it without changing a byte or creating a file: `immutable` when no
+/// write-ahead log holds anything (the database file is then the whole truth), read-only
+/// otherwise (a live log has its `-shm` already).
+fn open_read(db: &Path) -> Result<Connection, String> {
+    let wal = db.with_file_name(format!(
+        "{}-wal",
+        db.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let live_log = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
+    let mut uri = url_path(db);
+    uri.push_str(if live_log {
+        "?mode=ro"
+    } else {
+        "?mode=ro&immutable=1"
+    });
+    Connection::open_with_flags(
+        &uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| format!("{}: cannot open the database: {e}", db.display()))
+}
+
+/// `file:` URI of a path, percent-encoding what a URI cannot hold.
+fn url_path(p: &Path) -> String {
+    let mut s = String::from("file:");
+    for b in p.as_os_str().as_encoded_bytes() {
+        match b {
+            b'%' | b'?' | b'#' | 0..=0x20 | 0x7f.. => s.push_str(&format!("%{b:02X}")),
+            _ => s.push(*b as char),
+        }
+    }
+    s
+}
+
+/// Whether a table exists (an unknown schema is reported, never guessed at).
+fn has_table(c: &Connection, table: &str) -> Result<bool, rusqlite::Error> {
+    c.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [table],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+}
+
+/// Reads a cell's text; `Ok(None)` when the row is absent. An unknown schema is an error.
+pub fn read(db: &Path, cell: &Cell) -> Result<Option<String>, String> {
+    let c = open_read(db)?;
+    read_on(&c, cell).map_err(|e| format!("{}: {e}", db.display()))
+}
+
+fn read_on(c: &Connection, cell: &Cell) -> Result<Option<String>, String> {
+    if !has_table(c, cell.table).map_err(|e| e.to_string())? {
+        return Err(format!(
+            "has no table {}; this OpenClaw keeps its auth profiles in a layout clawmigrate does not know",
+            cell.table
+        ));
+    }
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} = ?1",
+        cell.value_column, cell.table, cell.key_column
+    );
+    c.query_row(&sql, [cell.key], |r| r.get::<_, String>(0))
+        .optional()
+        .map_err(|e| format!("cannot read {}: {e}", cell.key))
+}
+
+/// Whether the state database declares the shared auth store (`auth.sharedStore` =
+/// `{"location":"state-db"}`), or at least holds one.
+pub fn has_shared_store(db: &Path) -> Result<bool, String> {
+    let c = open_read(db)?;
+    if !has_table(&c, SHARED_STORE.table).map_err(|e| e.to_string())? {
+        return Ok(false);
+    }
+    let marker = read_on(
+        &c,
+        &Cell {
+            key: SHARED_MARKER,
+            ..SHARED_STORE
+        },
+    )?;
+    let declared = marker
+        .and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok())
+        .is_some_and(|v| v["location"] == "state-db");
+    Ok(declared || read_on(&c, &SHARED_STORE)?.is_some())
+}
+
+/// Why a cell write did not happen.
+#[derive(Debug)]
+pub enum WriteError {
+    /// Another writer changed the cell since it was planned.
+    Changed,
+    /// The database stayed locked past the busy timeout.
+    Locked,
+    Other(String),
+}
+
+/// Writes a cell in one transaction (`BEGIN IMMEDIATE`, waiting up to the busy timeout for
+/// another writer) that first checks it still holds the bytes whose sha256 is `expected`
+/// (`None`: the row must be absent); `new = None` deletes the row. Stamps the row in ms.
+pub fn write(
+    db: &Path,
+    cell: &Cell,
+    expected: Option<&str>,
+    new: Option<&str>,
+) -> Result<(), WriteError> {
+    let other = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+            WriteError::Locked
+        }
+        _ => WriteError::Other(e.to_string()),
+    };
+    let mut c = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(other)?;
+    c.busy_timeout(busy_timeout()).map_err(other)?;
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(other)?;
+    let now = read_on(&tx, cell).map_err(WriteError::Other)?;
+    if now.as_deref().map(|t| sha256_hex(t.as_bytes())).as_deref() != expected {
+        return Err(WriteError::Changed);
+    }
+    let stamp = jiff::Timestamp::now().as_millisecond();
+    match (now.is_some(), new) {
+        (true, Some(v)) => tx.execute(
+            &format!(
+                "UPDATE {} SET {} = ?1, {} = ?2 WHERE {} = ?3",
+                cell.table, cell.value_column, cell.stamp_column, cell.key_column
+            ),
+            rusqlite::params![v, stamp, cell.key],
+        ),
+        (false, Some(v)) => tx.execute(
+            &format!(
+                "INSERT INTO {} ({}, {}, {}) VALUES (?1, ?2, ?3)",
+                cell.table, cell.key_column, cell.value_column, cell.stamp_column
+            ),
+            rusqlite::params![cell.key, v, stamp],
+        ),
+        (true, None) => tx.execute(
+            &format!("DELETE FROM {} WHERE {} = ?1", cell.table, cell.key_column),
+            [cell.key],
+        ),
+        (false, None) => Ok(0),
+    }
+    .map_err(other)?;
+    tx.commit().map_err(other)
+}
+
+/// `PRAGMA integrity_check` of a database: `Ok` when it says `ok`.
+pub fn integrity(db: &Path) -> Result<(), String> {
+    let c = open_read(db)?;
+    let r: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if r == "ok" {
+        Ok(())
+    } else {
+        Err(format!("{}: integrity check: {r}", db.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared_db(dir: &Path) -> std::path::PathBuf {
+        let db = dir.join("openclaw.sqlite");
+        let c = Connection::open(&db).unwrap();
+        c.execute_batch(
+            "PRAGMA journal_mode=WAL;
+             CREATE TABLE config_machine_state (state_key TEXT NOT NULL PRIMARY KEY,
+               value_json TEXT NOT NULL, updated_at_ms INTEGER NOT NULL) STRICT;
+             INSERT INTO config_machine_state VALUES ('auth.sharedStore', '{\"location\":\"state-db\"}', 1);
+             INSERT INTO config_machine_state VALUES ('authProfiles.store', '{\"version\":1,\"profiles\":{}}', 1);",
+        )
+        .unwrap();
+        drop(c);
+        db
+    }
+
+    fn files(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn reading_changes_nothing_and_creates_no_side_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = shared_db(dir.path());
+        let (before, listed) = (std::fs::read(&db).unwrap(), files(dir.path()));
+        assert_eq!(
+            read(&db, &SHARED_STORE).unwrap().as_deref(),
+            Some("{\"version\":1,\"profiles\":{}}")
+        );
+        assert!(has_shared_store(&db).unwrap());
+        assert_eq!(std::fs::read(&db).unwrap(), before);
+        assert_eq!(files(dir.path()), listed);
+    }
+
+    #[test]
+    fn a_write_checks_the_old_value_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = shared_db(dir.path());
+        let old = "{\"version\":1,\"profiles\":{}}";
+        let wrong = sha256_hex(b"something else");
+        assert!(matches!(
+            write(&db, &SHARED_STORE, Some(&wrong), Some("{}")),
+            Err(WriteError::Changed)
+        ));
+        write(
+            &db,
+            &SHARED_STORE,
+            Some(&sha256_hex(old.as_bytes())),
+            Some("{\"v\":2}"),
+        )
+        .unwrap();
+        assert_eq!(
+            read(&db, &SHARED_STORE).unwrap().as_deref(),
+            Some("{\"v\":2}")
+        );
+        integrity(&db).unwrap();
+    }
+
+    #[test]
+    fn a_database_held_by_another_writer_is_reported_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = shared_db(dir.path());
+        let holder = Connection::open(&db).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        // SAFETY of the env change: this test alone reads this variable in this process.
+        unsafe { std::env::set_var("CLAWMIGRATE_SQLITE_BUSY_MS", "200") };
+        let old = sha256_hex(b"{\"version\":1,\"profiles\":{}}");
+        assert!(matches!(
+            write(&db, &SHARED_STORE, Some(&old), Some("{}")),
+            Err(WriteError::Locked)
+        ));
+        holder.execute_batch("ROLLBACK").unwrap();
+    }
+}

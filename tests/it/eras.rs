@@ -1,0 +1,297 @@
+//! Today's installs (issue 10): era-D installs made by the real `openclaw@2026.9.6 doctor --fix`
+//! from 2026.2-era fixtures are fixed in the stores OpenClaw reads (SQLite cells), and the real
+//! 2026.9.6 agrees; every cell is planned, shown, backed up, written in a checked transaction and
+//! rolled back like a file.
+use crate::era_fixtures::*;
+use crate::fixtures::{KeyAt, Spec};
+use crate::oracle_d::*;
+use crate::support::*;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Every store cell an install's agents read, by agent, as text.
+fn cells(st: &Path, agents: &[&str]) -> BTreeMap<String, Option<String>> {
+    agents
+        .iter()
+        .map(|a| (a.to_string(), store_cell(st, a).text()))
+        .collect()
+}
+
+/// Every file of the install except databases, `.clawmigrate` and OpenClaw's own scratch.
+fn plain_files(st: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    tree(st, false)
+        .into_iter()
+        .filter(|(p, _)| {
+            let s = p.display().to_string();
+            !s.contains(".sqlite") && !s.starts_with("tmp/") && !s.starts_with("plugin-skills")
+        })
+        .collect()
+}
+
+/// Every `models.json` of the install holds no literal key.
+fn no_literal_key_in_models(st: &Path, keys: &[&str]) {
+    for f in files_named(st, "models.json")
+        .into_iter()
+        .filter(|f| !f.starts_with(".clawmigrate"))
+    {
+        let text = read(st.join(&f));
+        for k in keys {
+            assert!(!text.contains(k), "{f} still holds a literal key");
+        }
+    }
+}
+
+fn migrate_json(sb: &Sandbox, st: &Path, args: &[&str]) -> (Option<i32>, Value) {
+    let out = sb.run(&[&["migrate", "--format", "json"], args].concat(), st);
+    (out.status.code(), json_of(&out))
+}
+
+#[test]
+fn the_demo_upgraded_by_doctor_is_fixed_where_2026_9_reads_it_and_rolled_back_exactly() {
+    let sb = Sandbox::new();
+    let st = era_d(&sb, "state", None);
+    let agents = ["main", "minimax-cn"];
+    let (cells_before, files_before) = (cells(&st, &agents), plain_files(&st));
+    let archived: Vec<(String, Vec<u8>)> = files_named(&st, ".migrated-")
+        .into_iter()
+        .map(|f| (f.clone(), std::fs::read(st.join(&f)).unwrap()))
+        .collect();
+    assert!(!archived.is_empty());
+    // Status names the era and each agent's store.
+    let out = sb.run(&["status", "--format", "json"], &st);
+    let v = json_of(&out);
+    assert_eq!(v["installs"][0]["era"], "sqlite-shared", "{v}");
+    let stores: Vec<&str> = v["installs"][0]["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["store"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stores,
+        [
+            "state/openclaw.sqlite: authProfiles.store",
+            "agents/minimax-cn/agent/openclaw-agent.sqlite: primary"
+        ]
+    );
+    // The dry run shows the cell under a clear name, masked, and writes nothing.
+    let out = sb.run(&["migrate", "--dry-run"], &st);
+    let text = stdout(&out);
+    assert!(
+        text.contains("+++ b/state/openclaw.sqlite: authProfiles.store"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(DEMO_CN_KEY) && !text.contains(DEMO_GLOBAL_KEY),
+        "a key was shown"
+    );
+    assert_eq!(cells(&st, &agents), cells_before);
+    // Applied: the real 2026.9.6 lists the China profile for every agent using the provider.
+    let (code, v) = migrate_json(&sb, &st, &["--yes"]);
+    assert_eq!(code, Some(0), "{v}");
+    let label = format!("minimax-cn:default={}", key_label(DEMO_CN_KEY));
+    for agent in agents {
+        let labels = cn_profile_labels_2026_9(&st, agent);
+        assert!(labels.contains(&label), "{agent}: {labels:?}");
+    }
+    let cfg: Value = serde_json::from_str(&read(st.join("openclaw.json"))).unwrap();
+    assert_eq!(cfg["models"]["providers"]["minimax-cn"]["baseUrl"], CN_HOST);
+    no_literal_key_in_models(&st, &[DEMO_CN_KEY, DEMO_GLOBAL_KEY]);
+    assert!(config_valid_2026_9(&st));
+    sb.cli(&["migrate", "--check"], &st).code(0);
+    // OpenClaw's archives are never edited.
+    for (f, bytes) in &archived {
+        assert_eq!(&std::fs::read(st.join(f)).unwrap(), bytes, "{f} was edited");
+    }
+    // Every file and every cell comes back exactly.
+    sb.cli(&["rollback", "--yes"], &st).success();
+    assert_eq!(cells(&st, &agents), cells_before);
+    assert_eq!(plain_files(&st), files_before);
+    for db in files_named(&st, ".sqlite") {
+        if db.ends_with(".sqlite") {
+            assert_eq!(integrity(&st.join(&db)), "ok", "{db}");
+        }
+    }
+}
+
+/// `PRAGMA integrity_check` of a database, read-only.
+fn integrity(db: &Path) -> String {
+    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap();
+    c.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn no_key_anywhere_needs_input_and_changes_no_store() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        key_at: KeyAt::Nowhere,
+        ..Spec::default()
+    };
+    let st = era_d(&sb, "state", Some(&spec));
+    let agents = ["main", "minimax-cn"];
+    let before = cells(&st, &agents);
+    let (code, v) = migrate_json(&sb, &st, &["--yes"]);
+    assert_eq!(code, Some(2), "{v}");
+    assert_eq!(v["installs"][0]["outcome"], "needs-input", "{v}");
+    assert_eq!(cells(&st, &agents), before, "a store changed without a key");
+    // The base URL, which needs no key, is fixed (V0001 applies before the blocked V0002).
+    assert!(read(st.join("openclaw.json")).contains(CN_HOST));
+}
+
+#[test]
+fn an_agent_that_does_not_use_the_provider_keeps_its_store() {
+    let sb = Sandbox::new();
+    let spec = Spec {
+        writer: true,
+        ..Spec::default()
+    };
+    let st = era_d(&sb, "state", Some(&spec));
+    let writer = store_cell(&st, "writer").text();
+    let (code, v) = migrate_json(&sb, &st, &["--yes"]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(
+        store_cell(&st, "writer").text(),
+        writer,
+        "writer's store changed"
+    );
+    let label = format!("minimax-cn:default={}", key_label(&spec.key));
+    for agent in ["main", "minimax-cn"] {
+        assert!(
+            cn_profile_labels_2026_9(&st, agent).contains(&label),
+            "{agent}"
+        );
+    }
+    sb.cli(&["migrate", "--check"], &st).code(0);
+}
+
+#[test]
+fn a_database_held_by_another_writer_is_refused_and_nothing_is_written() {
+    let sb = Sandbox::new();
+    let st = era_d(&sb, "state", None);
+    let before = plain_files(&st);
+    let cells_before = cells(&st, &["main", "minimax-cn"]);
+    let db = st.join("state/openclaw.sqlite");
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let out = sb
+        .cmd()
+        .env("CLAWMIGRATE_SQLITE_BUSY_MS", "300")
+        .args(["migrate", "--yes", "--format", "json", "--state-dir"])
+        .arg(&st)
+        .output()
+        .unwrap();
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    assert_eq!(out.status.code(), Some(2));
+    let v = json_of(&out);
+    let err = v["installs"][0]["error"].as_str().unwrap();
+    assert!(
+        err.contains("openclaw.sqlite is locked by another writer")
+            && err.contains("nothing of this install was written"),
+        "{err}"
+    );
+    assert_eq!(plain_files(&st), before);
+    assert_eq!(cells(&st, &["main", "minimax-cn"]), cells_before);
+    assert_eq!(integrity(&db), "ok");
+    // Once the writer is gone, the same run goes through.
+    sb.cli(&["migrate", "--yes"], &st).success();
+}
+
+#[test]
+fn a_dry_run_changes_no_database_byte_and_creates_no_side_file() {
+    let sb = Sandbox::new();
+    let st = era_d(&sb, "state", None);
+    // The state as doctor left it, and as a stopped gateway leaves it: no side files at all.
+    for side in ["state/openclaw.sqlite-wal", "state/openclaw.sqlite-shm"] {
+        let _ = std::fs::remove_file(st.join(side));
+    }
+    let all = |st: &Path| tree(st, true);
+    let before = all(&st);
+    for args in [
+        &["migrate", "--dry-run"][..],
+        &["migrate", "--check"],
+        &["status"],
+    ] {
+        sb.run(args, &st);
+        assert_eq!(all(&st), before, "{args:?} changed or created a file");
+    }
+}
+
+#[test]
+fn an_era_c_install_is_migrated_in_its_json_store() {
+    let sb = Sandbox::new();
+    let st = era_c(&sb, "state", None);
+    let state_files: Vec<(String, Vec<u8>)> = files_named(&st, "auth-state.json")
+        .into_iter()
+        .map(|f| (f.clone(), std::fs::read(st.join(&f)).unwrap()))
+        .collect();
+    let (code, v) = migrate_json(&sb, &st, &["--yes"]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["installs"][0]["era"], "json-with-state");
+    let auth = json(st.join("agents/main/agent/auth-profiles.json"));
+    assert!(
+        auth["profiles"].get("minimax-cn:default").is_some(),
+        "{auth}"
+    );
+    for (f, bytes) in state_files {
+        assert_eq!(std::fs::read(st.join(&f)).unwrap(), bytes, "{f} changed");
+    }
+    sb.cli(&["migrate", "--check"], &st).code(0);
+}
+
+#[test]
+fn a_fleet_mixing_eras_migrates_in_one_run() {
+    let sb = Sandbox::new();
+    let fleet = sb.path().join("fleet");
+    copy_tree(Path::new(DEMO), &fleet.join("a-2026-2"));
+    let d = era_d(&sb, "d", None);
+    std::fs::rename(&d, fleet.join("d-2026-9")).unwrap();
+    let c = era_c(&sb, "c", None);
+    std::fs::rename(&c, fleet.join("c-2026-4")).unwrap();
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--format", "json", "--fleet"])
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    let v = json_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["summary"]["changed"], 3, "{v}");
+    let eras: Vec<&str> = v["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["era"].as_str().unwrap())
+        .collect();
+    assert_eq!(eras, ["json", "json-with-state", "sqlite-shared"]);
+}
+
+#[test]
+fn as_root_what_sqlite_creates_belongs_to_the_install_owner() {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs as root, as CI does");
+    let sb = Sandbox::new();
+    let st = era_d(&sb, "state", None);
+    for side in ["state/openclaw.sqlite-wal", "state/openclaw.sqlite-shm"] {
+        let _ = std::fs::remove_file(st.join(side));
+    }
+    for e in walkdir::WalkDir::new(&st).follow_links(false) {
+        let e = e.unwrap();
+        std::os::unix::fs::lchown(e.path(), Some(4242), Some(4242)).unwrap();
+    }
+    sb.cli(&["migrate", "--yes"], &st).success();
+    for e in walkdir::WalkDir::new(&st).follow_links(false) {
+        let e = e.unwrap();
+        let m = std::fs::symlink_metadata(e.path()).unwrap();
+        assert_eq!(
+            (m.uid(), m.gid()),
+            (4242, 4242),
+            "{} belongs to root",
+            e.path().display()
+        );
+    }
+}
