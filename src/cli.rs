@@ -1,5 +1,5 @@
 //! The command line: verbs, targets and options (a contract: tests outside the project drive it).
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
 /// Repairs and upgrades OpenClaw installations with versioned, previewable, reversible migrations.
@@ -67,6 +67,10 @@ pub enum Command {
     List(ListArgs),
     /// Restore the exact bytes a run changed
     Rollback(RollbackArgs),
+    /// Print the shell completion script for SHELL (e.g. `clawmigrate completions bash`)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write every page with --dir
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,10 +84,10 @@ pub enum Format {
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// One OpenClaw state dir (repeatable)
-    #[arg(long = "state-dir", value_name = "DIR", help_heading = "Targets", value_parser = absolute_path)]
+    #[arg(long = "state-dir", value_name = "DIR", help_heading = "Targets", value_hint = ValueHint::DirPath, value_parser = absolute_path)]
     pub state_dirs: Vec<PathBuf>,
     /// A tree holding many installs: every directory below it with an openclaw.json (or legacy config) is one (repeatable)
-    #[arg(long = "fleet", value_name = "DIR", help_heading = "Targets", value_parser = absolute_path)]
+    #[arg(long = "fleet", value_name = "DIR", help_heading = "Targets", value_hint = ValueHint::DirPath, value_parser = absolute_path)]
     pub fleets: Vec<PathBuf>,
     /// How many levels below a --fleet DIR to look for installs
     #[arg(
@@ -119,12 +123,13 @@ pub struct MigrateArgs {
     #[arg(long = "key-file", value_name = "PROVIDER=FILE")]
     pub key_files: Vec<String>,
     /// With --dry-run or --check: also save the plan (file hashes, masked patches) to FILE for review
-    #[arg(long = "plan-out", value_name = "FILE", value_parser = absolute_path)]
+    #[arg(long = "plan-out", value_name = "FILE", value_hint = ValueHint::FilePath, value_parser = absolute_path)]
     pub plan_out: Option<PathBuf>,
     /// Apply exactly the plan saved in FILE: refuses any file whose bytes changed since (targets come from the plan)
     #[arg(
         long = "plan",
         value_name = "FILE",
+        value_hint = ValueHint::FilePath,
         value_parser = absolute_path,
         conflicts_with_all = ["dry_run", "check", "plan_out", "state_dirs", "fleets", "profile"]
     )]
@@ -167,6 +172,23 @@ pub struct RollbackArgs {
     pub format: Format,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The verb whose page to print (`clawmigrate-VERB`); none for the main page
+    #[arg(value_name = "VERB", conflicts_with = "dir")]
+    pub verb: Option<String>,
+    /// Write the main page and one per verb (clawmigrate.1, clawmigrate-migrate.1, ...) into DIR
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, value_parser = absolute_path)]
+    pub dir: Option<PathBuf>,
 }
 
 /// Resolves a path the user gives against the working directory, once, here at the edge, so
