@@ -11,14 +11,21 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    // The global options come after each verb's own (display_order), wherever verbs are added.
     /// Print only the recap and errors
-    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    #[arg(
+        long,
+        short = 'q',
+        global = true,
+        conflicts_with = "verbose",
+        display_order = 100
+    )]
     pub quiet: bool,
     /// Print every install and every note (a fleet run shows only what changes, needs input or fails)
-    #[arg(long, short = 'v', global = true)]
+    #[arg(long, short = 'v', global = true, display_order = 101)]
     pub verbose: bool,
     /// Refuse to read any file larger than N bytes (no OpenClaw file comes near the default)
-    #[arg(long, global = true, value_name = "N", env = "CLAWMIGRATE_MAX_FILE_BYTES",
+    #[arg(long, global = true, value_name = "N", env = "CLAWMIGRATE_MAX_FILE_BYTES", display_order = 102,
           default_value_t = crate::fsio::DEFAULT_MAX_FILE_BYTES, hide_env_values = true)]
     pub max_file_bytes: u64,
 }

@@ -14,6 +14,7 @@ mod oracle_d;
 mod props;
 mod readme;
 mod semantics;
+mod shell;
 mod snapshots;
 mod support;
 mod targets;
