@@ -245,3 +245,13 @@ impl TargetArgs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks on the whole definition (conflicts, names, hints, orders).
+    #[test]
+    fn definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}
