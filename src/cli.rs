@@ -1,5 +1,5 @@
 //! The command line: verbs, targets and options (a contract: tests outside the project drive it).
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
 /// Repairs and upgrades OpenClaw installations with versioned, previewable, reversible migrations.
@@ -11,14 +11,21 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    // The global options come after each verb's own (display_order), wherever verbs are added.
     /// Print only the recap and errors
-    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    #[arg(
+        long,
+        short = 'q',
+        global = true,
+        conflicts_with = "verbose",
+        display_order = 100
+    )]
     pub quiet: bool,
     /// Print every install and every note (a fleet run shows only what changes, needs input or fails)
-    #[arg(long, short = 'v', global = true)]
+    #[arg(long, short = 'v', global = true, display_order = 101)]
     pub verbose: bool,
     /// Refuse to read any file larger than N bytes (no OpenClaw file comes near the default)
-    #[arg(long, global = true, value_name = "N", env = "CLAWMIGRATE_MAX_FILE_BYTES",
+    #[arg(long, global = true, value_name = "N", env = "CLAWMIGRATE_MAX_FILE_BYTES", display_order = 102,
           default_value_t = crate::fsio::DEFAULT_MAX_FILE_BYTES, hide_env_values = true)]
     pub max_file_bytes: u64,
 }
@@ -67,6 +74,10 @@ pub enum Command {
     List(ListArgs),
     /// Restore the exact bytes a run changed
     Rollback(RollbackArgs),
+    /// Print the shell completion script for SHELL (e.g. `clawmigrate completions bash`)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write every page with --dir
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,10 +91,10 @@ pub enum Format {
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// One OpenClaw state dir (repeatable)
-    #[arg(long = "state-dir", value_name = "DIR", help_heading = "Targets", value_parser = absolute_path)]
+    #[arg(long = "state-dir", value_name = "DIR", help_heading = "Targets", value_hint = ValueHint::DirPath, value_parser = absolute_path)]
     pub state_dirs: Vec<PathBuf>,
     /// A tree holding many installs: every directory below it with an openclaw.json (or legacy config) is one (repeatable)
-    #[arg(long = "fleet", value_name = "DIR", help_heading = "Targets", value_parser = absolute_path)]
+    #[arg(long = "fleet", value_name = "DIR", help_heading = "Targets", value_hint = ValueHint::DirPath, value_parser = absolute_path)]
     pub fleets: Vec<PathBuf>,
     /// How many levels below a --fleet DIR to look for installs
     #[arg(
@@ -119,12 +130,13 @@ pub struct MigrateArgs {
     #[arg(long = "key-file", value_name = "PROVIDER=FILE")]
     pub key_files: Vec<String>,
     /// With --dry-run or --check: also save the plan (file hashes, masked patches) to FILE for review
-    #[arg(long = "plan-out", value_name = "FILE", value_parser = absolute_path)]
+    #[arg(long = "plan-out", value_name = "FILE", value_hint = ValueHint::FilePath, value_parser = absolute_path)]
     pub plan_out: Option<PathBuf>,
     /// Apply exactly the plan saved in FILE: refuses any file whose bytes changed since (targets come from the plan)
     #[arg(
         long = "plan",
         value_name = "FILE",
+        value_hint = ValueHint::FilePath,
         value_parser = absolute_path,
         conflicts_with_all = ["dry_run", "check", "plan_out", "state_dirs", "fleets", "profile"]
     )]
@@ -167,6 +179,23 @@ pub struct RollbackArgs {
     pub format: Format,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The verb whose page to print (`clawmigrate-VERB`); none for the main page
+    #[arg(value_name = "VERB", conflicts_with = "dir")]
+    pub verb: Option<String>,
+    /// Write the main page and one per verb (clawmigrate.1, clawmigrate-migrate.1, ...) into DIR
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, value_parser = absolute_path)]
+    pub dir: Option<PathBuf>,
 }
 
 /// Resolves a path the user gives against the working directory, once, here at the edge, so
@@ -214,5 +243,15 @@ impl TargetArgs {
             fleet_depth: self.fleet_depth,
             profile: self.profile.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks on the whole definition (conflicts, names, hints, orders).
+    #[test]
+    fn definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

@@ -18,6 +18,8 @@ fn main() -> ExitCode {
         Command::Status(a) => commands::status::run(a, verbosity),
         Command::List(a) => commands::list::run(a),
         Command::Rollback(a) => commands::rollback::run(a, verbosity),
+        Command::Completions(a) => commands::completions::run(a),
+        Command::Man(a) => commands::man::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

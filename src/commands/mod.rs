@@ -1,5 +1,7 @@
 //! The verbs. Each file is thin: gather input, call the stages, print, pick the exit code.
+pub mod completions;
 pub mod list;
+pub mod man;
 pub mod migrate;
 pub mod rollback;
 pub mod status;
@@ -9,6 +11,17 @@ use std::io::{BufRead, IsTerminal, Write};
 pub const OK: u8 = 0;
 pub const PENDING: u8 = 1;
 pub const ERROR: u8 = 2;
+
+/// Writes a generated text to stdout; a reader that stops early (`| head`) is not an error.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to stdout: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
 
 /// Reads the process environment (the seam discovery takes).
 pub fn process_env(name: &str) -> Option<String> {

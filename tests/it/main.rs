@@ -15,6 +15,7 @@ mod oracle_d;
 mod props;
 mod readme;
 mod semantics;
+mod shell;
 mod snapshots;
 mod support;
 mod targets;
