@@ -135,11 +135,22 @@ fn read_on(c: &Connection, cell: &Cell) -> Result<Option<String>, String> {
 }
 
 /// Whether the state database declares the shared auth store (`auth.sharedStore` =
-/// `{"location":"state-db"}`), or at least holds one.
+/// `{"location":"state-db"}`), or at least holds one. `Err` when it is no database this tool
+/// knows (not SQLite, or without the `config_machine_state` table).
 pub fn has_shared_store(db: &Path) -> Result<bool, String> {
     let c = open_read(db)?;
-    if !has_table(&c, SHARED_STORE.table).map_err(|e| e.to_string())? {
-        return Ok(false);
+    let known = has_table(&c, SHARED_STORE.table).map_err(|e| {
+        format!(
+            "{}: not a database clawmigrate can read ({e})",
+            db.display()
+        )
+    })?;
+    if !known {
+        return Err(format!(
+            "{} has no {} table: OpenClaw keeps its state in a layout clawmigrate does not know, so nothing of this install is touched",
+            db.display(),
+            SHARED_STORE.table
+        ));
     }
     let marker = read_on(
         &c,

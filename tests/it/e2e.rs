@@ -445,7 +445,7 @@ fn stale_agent_dirs_are_found_by_the_scan() {
 }
 
 #[test]
-fn sqlite_era_installs_are_unsupported_and_untouched() {
+fn a_state_database_of_an_unknown_layout_is_unsupported_and_untouched() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
     write(st.join("state/openclaw.sqlite"), "SQLite format 3\0");
@@ -453,7 +453,11 @@ fn sqlite_era_installs_are_unsupported_and_untouched() {
     let out = sb.run(&["migrate", "--yes"], &st);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("[unsupported]"), "{}", stdout(&out));
-    assert!(stdout(&out).contains("credentials live in SQLite"));
+    assert!(
+        stdout(&out).contains("a layout clawmigrate does not know"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(tree(&st, true), before);
 }
 

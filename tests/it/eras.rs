@@ -295,3 +295,13 @@ fn as_root_what_sqlite_creates_belongs_to_the_install_owner() {
         );
     }
 }
+
+#[test]
+fn era_d_dry_run_human() {
+    let sb = Sandbox::new();
+    let st = era_d(&sb, "state", None);
+    let out = sb.run(&["migrate", "--dry-run"], &st);
+    snap(Some(sb.path()), || {
+        insta::assert_snapshot!("era_d_dry_run", stdout(&out))
+    });
+}
