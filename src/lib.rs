@@ -26,3 +26,4 @@ pub mod saved;
 pub mod secrets;
 pub mod splice;
 mod steps;
+pub mod workspace;
