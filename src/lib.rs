@@ -7,6 +7,7 @@ pub mod commit;
 pub mod discover;
 pub mod document;
 pub mod fsio;
+pub mod include;
 pub mod json5;
 pub mod keyfile;
 pub mod ledger;

@@ -1,4 +1,5 @@
-//! Loads an install: its config and every agent's auth-profiles.json and models.json.
+//! Loads an install: its config (and the files it includes) and every agent's auth-profiles.json
+//! and models.json.
 use crate::discover::{self, Agent, InstallRoot};
 use crate::document::{Document, FileKind, ReadError};
 use std::path::Path;
@@ -7,12 +8,15 @@ use std::path::Path;
 #[derive(Debug, Clone)]
 pub struct Install {
     pub root: InstallRoot,
-    /// Every document: the config first, then per agent its auth profiles and models.
+    /// Every document: the config first, then the files it includes, then per agent its auth
+    /// profiles and models.
     pub docs: Vec<Document>,
     pub agents: Vec<LoadedAgent>,
     pub default_agent: String,
     /// Set when the install is of an era this tool must not touch.
     pub unsupported: Option<String>,
+    /// How the config pulls in other files (`$include`), whose documents follow the config's.
+    pub includes: Option<crate::include::Includes>,
 }
 
 #[derive(Debug, Clone)]
@@ -29,6 +33,13 @@ impl Install {
         &self.docs[CONFIG]
     }
 
+    /// The config as OpenClaw sees it: with every `$include` resolved.
+    pub fn config_value(&self) -> &serde_json::Value {
+        self.includes
+            .as_ref()
+            .map_or(&self.config().value, |i| &i.merged)
+    }
+
     pub fn agent(&self, id: &str) -> Option<&LoadedAgent> {
         self.agents.iter().find(|a| a.agent.id == id)
     }
@@ -38,8 +49,14 @@ impl Install {
 /// will be written), with an error naming the file, the position and what to do.
 pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
     let config = Document::read(&root.config_path, FileKind::Config, None)?;
-    let (agents, default_agent) = discover::agents(root, &config.value, home);
+    let included = crate::include::load(&config)?;
+    let merged = included.as_ref().map_or(&config.value, |(_, i)| &i.merged);
+    let (agents, default_agent) = discover::agents(root, merged, home);
     let mut docs = vec![config];
+    let includes = included.map(|(files, i)| {
+        docs.extend(files);
+        i
+    });
     let mut loaded = Vec::new();
     let unsupported = discover::unsupported_reason(root, &agents);
     if unsupported.is_none() {
@@ -69,5 +86,6 @@ pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
         agents: loaded,
         default_agent,
         unsupported,
+        includes,
     })
 }

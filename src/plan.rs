@@ -4,62 +4,13 @@ use crate::document;
 use crate::ledger::Applied;
 use crate::load::Install;
 use crate::migration::Migration;
-use crate::patch::{self, Op, TaggedOp};
+use crate::patch::{Op, TaggedOp};
 use crate::secrets::Redactor;
 use crate::steps;
 use crate::workspace::Workspace;
 pub use crate::workspace::{Finding, FindingKind, Inputs};
 use serde::Serialize;
 use serde_json::Value;
-
-/// The pointers of every `$include` in the config. The walk borrows keys and builds a pointer
-/// only where one is found: configs are walked whole on every run.
-fn include_paths<'a>(v: &'a Value, at: &mut Vec<Token<'a>>, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            if m.contains_key("$include") {
-                let toks: Vec<String> = at.iter().map(Token::to_string).collect();
-                out.push(if toks.is_empty() {
-                    "/".to_string()
-                } else {
-                    patch::pointer(&toks)
-                });
-            }
-            for (k, v) in m.iter().filter(|(_, v)| v.is_object() || v.is_array()) {
-                at.push(Token::Key(k));
-                include_paths(v, at, out);
-                at.pop();
-            }
-        }
-        Value::Array(a) => {
-            for (i, v) in a
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| v.is_object() || v.is_array())
-            {
-                at.push(Token::Index(i));
-                include_paths(v, at, out);
-                at.pop();
-            }
-        }
-        _ => {}
-    }
-}
-
-/// One step of a path into a tree.
-enum Token<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-impl std::fmt::Display for Token<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        match self {
-            Token::Key(k) => f.write_str(k),
-            Token::Index(i) => write!(f, "{i}"),
-        }
-    }
-}
 
 /// Where a migration stands on an install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -132,7 +83,7 @@ pub fn redactor_for(install: &Install, inputs: &Inputs) -> Redactor {
             _ => r.collect(&d.value),
         }
     }
-    r.collect_env(&install.config().value);
+    r.collect_env(install.config_value());
     for k in inputs.keys.values() {
         r.add(k);
     }
@@ -208,16 +159,6 @@ pub fn plan(
     inputs: &Inputs,
 ) -> Result<InstallPlan, String> {
     let mut ws = Workspace::new(install, inputs);
-    let mut includes = Vec::new();
-    include_paths(&install.config().value, &mut Vec::new(), &mut includes);
-    if !includes.is_empty() {
-        ws.finding(
-            FindingKind::Note,
-            None,
-            format!("openclaw.json pulls in other files with $include (at {}); clawmigrate neither reads nor changes what they define", includes.join(", ")),
-            None,
-        );
-    }
     let mut statuses = Vec::new();
     let mut blocker: Option<String> = None;
     for m in migrations {
@@ -270,7 +211,7 @@ pub fn plan(
         }
         let doc = &install.docs[i];
         let plain: Vec<&Op> = ops.iter().map(|t| &t.op).collect();
-        let after = document::edit(doc, &plain, ws.value(i))
+        let after = document::edit(doc, &plain, ws.raw(i))
             .map_err(|e| format!("{}: {e}", doc.path.display()))?;
         if doc.text.as_deref() == Some(after.as_str()) {
             continue;

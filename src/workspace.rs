@@ -1,7 +1,6 @@
 //! The mutable state migrations work on: working copies of an install's documents, the
 //! operations planned so far (each tagged with its migration) and the findings. Every change
 //! goes through [`Workspace::emit`]; steps read and write only through it.
-use crate::document::FileKind;
 use crate::load::{CONFIG, Install};
 use crate::migration::Migration;
 use crate::patch::{self, Op, TaggedOp};
@@ -61,6 +60,9 @@ pub struct Workspace<'a> {
     pub inputs: &'a Inputs,
     /// Working copies, made on a document's first change (most documents never change).
     values: Vec<Option<Value>>,
+    /// The working copy of the config as OpenClaw sees it (every `$include` resolved), made on
+    /// its first change; only for a config that includes other files.
+    merged: Option<Value>,
     pub(crate) ops: Vec<Vec<TaggedOp>>,
     pub(crate) tag: String,
     pub findings: Vec<Finding>,
@@ -72,13 +74,24 @@ impl<'a> Workspace<'a> {
             install,
             inputs,
             values: vec![None; install.docs.len()],
+            merged: None,
             ops: vec![Vec::new(); install.docs.len()],
             tag: String::new(),
             findings: Vec::new(),
         }
     }
 
+    /// A document's value as migrations see it: the config with its includes resolved, as
+    /// OpenClaw reads it.
     pub fn value(&self, doc: usize) -> &Value {
+        match &self.install.includes {
+            Some(inc) if doc == CONFIG => self.merged.as_ref().unwrap_or(&inc.merged),
+            _ => self.raw(doc),
+        }
+    }
+
+    /// A document's own value, as its file holds it (the config's `$include`s unresolved).
+    pub(crate) fn raw(&self, doc: usize) -> &Value {
         self.values[doc]
             .as_ref()
             .unwrap_or(&self.install.docs[doc].value)
@@ -92,11 +105,18 @@ impl<'a> Workspace<'a> {
         !self.value(doc).is_null()
     }
 
-    /// Records an operation and applies it to the working copy, so later steps see it.
+    /// Records an operation and applies it to the working copy, so later steps see it. An
+    /// operation on a config that includes other files is planned in the file that defines the
+    /// value ([`crate::include::Includes::route`]).
     pub fn emit(&mut self, doc: usize, op: Op) -> Result<(), String> {
-        if self.install.docs[doc].kind == FileKind::Config {
-            refuse_included(self.value(doc), op.path())?;
+        match &self.install.includes {
+            Some(_) if doc == CONFIG => self.emit_included(op),
+            _ => self.record(doc, op),
         }
+    }
+
+    /// Applies an operation to a document's own working copy and records it.
+    fn record(&mut self, doc: usize, op: Op) -> Result<(), String> {
         let install = self.install;
         let working = self.values[doc].get_or_insert_with(|| install.docs[doc].value.clone());
         patch::apply(working, &op)
@@ -105,6 +125,49 @@ impl<'a> Workspace<'a> {
             op,
             migration: self.tag.clone(),
         });
+        Ok(())
+    }
+
+    /// An operation on the merged config: applied there, and planned in the document that owns
+    /// the value. What OpenClaw would merge from the edited documents must be exactly the
+    /// planned config, or the change cannot be made in one file and is refused.
+    fn emit_included(&mut self, op: Op) -> Result<(), String> {
+        let install = self.install;
+        let inc = install.includes.as_ref().expect("a config with includes");
+        let (target, routed) = inc.route(&|i| self.raw(i), &op)?;
+        let name = |i: usize| {
+            let p = &install.docs[i].path;
+            p.strip_prefix(&install.root.state_dir)
+                .unwrap_or(p)
+                .display()
+                .to_string()
+        };
+        let is_test = matches!(op, Op::Test(_));
+        if !is_test
+            && target != CONFIG
+            && crate::location::record(&install.root, &install.docs[target].path, None).is_err()
+        {
+            return Err(format!(
+                "cannot change {}: it is defined in {}, which the config includes from outside the install {}; clawmigrate writes only files inside the install (where it can back them up and roll them back). Move the file into the state dir (and its $include with it), or make this change by hand",
+                op.path(),
+                install.docs[target].path.display(),
+                install.root.state_dir.display()
+            ));
+        }
+        let merged = self.merged.get_or_insert_with(|| inc.merged.clone());
+        patch::apply(merged, &op).map_err(|e| format!("{}: {e}", name(CONFIG)))?;
+        self.record(target, routed)?;
+        if is_test {
+            return Ok(());
+        }
+        let now = inc.merge(&|i| self.raw(i))?;
+        if Some(&now) != self.merged.as_ref() {
+            return Err(format!(
+                "{}: OpenClaw merges this value from several included files, and changing it in {} alone does not give the planned config; nothing was written. Make this change by hand",
+                op.path(),
+                name(target)
+            ));
+        }
         Ok(())
     }
 
@@ -159,6 +222,12 @@ impl<'a> Workspace<'a> {
                 Some(v)
             };
         }
+        if let Some(inc) = &self.install.includes
+            && self.merged.is_some()
+        {
+            let merged = inc.merge(&|i| self.raw(i))?;
+            self.merged = Some(merged);
+        }
         let new = self.findings.split_off(mark.findings);
         self.findings
             .extend(new.into_iter().filter(|f| f.kind.blocks()));
@@ -186,23 +255,4 @@ impl<'a> Workspace<'a> {
 pub(crate) struct Mark {
     pub(crate) ops: Vec<usize>,
     pub(crate) findings: usize,
-}
-
-/// Refuses config edits inside a part of the tree that comes from `$include`: the included file
-/// owns it, and this tool edits only the file it read.
-fn refuse_included(config: &Value, path: &patch::Pointer) -> Result<(), String> {
-    let toks = patch::tokens(path);
-    let mut cur = config;
-    for t in &toks {
-        if cur.get("$include").is_some() {
-            return Err(format!(
-                "{path} lies under an $include; edit the included file by hand"
-            ));
-        }
-        match cur.get(t.as_str()) {
-            Some(next) => cur = next,
-            None => break,
-        }
-    }
-    Ok(())
 }
