@@ -62,6 +62,16 @@ pub fn load(config: &Document) -> Result<Option<(Vec<Document>, Includes)>, Read
     Ok(Some((docs, includes)))
 }
 
+/// The config at `path` as OpenClaw sees it, its includes resolved (`Null` when it is absent):
+/// for finding an install's agents again outside a run (rollback, recovery).
+pub fn read_config(path: &Path) -> Result<Value, ReadError> {
+    let config = Document::read(path, crate::document::FileKind::Config, None)?;
+    Ok(match load(&config)? {
+        Some((_, includes)) => includes.merged,
+        None => config.value,
+    })
+}
+
 const HINT: &str =
     "fix the $include (OpenClaw refuses this config too); nothing of this install was written";
 
@@ -569,5 +579,55 @@ mod tests {
             normalize(Path::new("/s/./conf/../models.json5")),
             PathBuf::from("/s/models.json5")
         );
+    }
+
+    /// Through the workspace: a value two files merge cannot be replaced in one of them.
+    #[test]
+    fn a_change_no_single_file_can_make_is_refused() {
+        use crate::document::FileKind;
+        use crate::load::Install;
+        use crate::workspace::{Inputs, Workspace};
+        let doc = |name: &str, text: &str| {
+            let path = Path::new("/st").join(name);
+            Document::from_bytes(&path, FileKind::Config, None, text.as_bytes().to_vec()).unwrap()
+        };
+        let docs = vec![
+            doc(
+                "openclaw.json",
+                "{ a: { $include: ['x.json5', 'y.json5'] } }",
+            ),
+            doc("x.json5", "{ o: { p: 1 } }"),
+            doc("y.json5", "// y\n{ o: { q: 2 }, s: 'v' }"),
+        ];
+        let inc = includes(&[((0, "x.json5"), 1), ((0, "y.json5"), 2)]);
+        let merged = inc.merge(&|i| &docs[i].value).unwrap();
+        let install = Install {
+            root: crate::discover::InstallRoot {
+                state_dir: "/st".into(),
+                config_path: "/st/openclaw.json".into(),
+            },
+            docs,
+            agents: vec![],
+            default_agent: "main".into(),
+            unsupported: None,
+            includes: Some(Includes { merged, ..inc }),
+        };
+        let inputs = Inputs::default();
+        let mut ws = Workspace::new(&install, &inputs);
+        assert_eq!(ws.config()["a"]["o"], json!({"p": 1, "q": 2}));
+        let e = ws.replace(0, "/a/o".into(), json!({"r": 3})).unwrap_err();
+        assert!(
+            e.contains("merges this value from several included files"),
+            "{e}"
+        );
+        let mut ws = Workspace::new(&install, &inputs);
+        ws.replace(0, "/a/s".into(), json!("w")).unwrap();
+        ws.add(0, "/a/o/r".into(), json!(3)).unwrap();
+        assert_eq!(
+            ws.config()["a"],
+            json!({"o": {"p": 1, "q": 2, "r": 3}, "s": "w"})
+        );
+        assert_eq!(ws.raw(2), &json!({"o": {"q": 2, "r": 3}, "s": "w"}));
+        assert!(ws.ops[0].is_empty() && ws.ops[1].is_empty());
     }
 }

@@ -6,6 +6,7 @@ mod era_fixtures;
 mod fixtures;
 mod fleet;
 mod hostile;
+mod includes;
 mod json5_diff;
 mod keyfile;
 mod masking;
