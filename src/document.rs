@@ -133,6 +133,32 @@ impl Document {
         agent: Option<String>,
         bytes: Vec<u8>,
     ) -> Result<Document, ReadError> {
+        Self::from_bytes_rooted(path, kind, agent, bytes, true)
+    }
+
+    /// A file the config pulls in with `$include`, read as the config is (JSON5); any value may
+    /// stand at its top level, as OpenClaw takes it. `Ok(None)` when it does not exist.
+    pub fn read_included(path: &Path) -> Result<Option<Document>, ReadError> {
+        match crate::fsio::read_regular(path, false) {
+            Ok(Some(bytes)) => {
+                Self::from_bytes_rooted(path, FileKind::Config, None, bytes, false).map(Some)
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(ReadError::new(
+                path,
+                format!("cannot read: {e}"),
+                "check the file (its type, size and permissions); nothing of this install was written",
+            )),
+        }
+    }
+
+    fn from_bytes_rooted(
+        path: &Path,
+        kind: FileKind,
+        agent: Option<String>,
+        bytes: Vec<u8>,
+        object_root: bool,
+    ) -> Result<Document, ReadError> {
         let text = String::from_utf8(bytes).map_err(|e| {
             ReadError::new(
                 path,
@@ -140,7 +166,7 @@ impl Document {
                 "save the file as UTF-8",
             )
         })?;
-        let value = parse(&text, kind).map_err(|m| {
+        let value = parse_rooted(&text, kind, object_root).map_err(|m| {
             let how = match kind {
                 FileKind::Config => "fix the JSON5 syntax at that position (or restore openclaw.json.bak), then run clawmigrate again",
                 _ => "fix the JSON syntax at that position (OpenClaw reads this file as strict JSON), then run clawmigrate again",
@@ -212,6 +238,11 @@ impl Document {
 /// ([`crate::json5`]); NaN and ±Infinity, which a `Value` cannot hold, are read as `null` (and
 /// [`edit`] refuses to touch them). The agent files are strict JSON, as `JSON.parse` reads them.
 pub fn parse(text: &str, kind: FileKind) -> Result<Value, String> {
+    parse_rooted(text, kind, true)
+}
+
+/// [`parse`], with any value at the top level unless `object_root`.
+fn parse_rooted(text: &str, kind: FileKind, object_root: bool) -> Result<Value, String> {
     if text
         .trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
         .is_empty()
@@ -229,6 +260,7 @@ pub fn parse(text: &str, kind: FileKind) -> Result<Value, String> {
     };
     match value {
         Value::Object(_) => Ok(value),
+        _ if !object_root => Ok(value),
         _ => Err("the top level is not an object".into()),
     }
 }

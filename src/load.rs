@@ -1,5 +1,5 @@
-//! Loads an install: its config and every agent's auth store (a JSON file or a SQLite cell, by
-//! era) and models.json.
+//! Loads an install: its config (and the files it includes) and every agent's auth store (a
+//! JSON file or a SQLite cell, by era) and models.json.
 use crate::discover::{self, Agent, InstallRoot};
 use crate::document::{Document, FileKind, ReadError};
 use crate::stores::{self, Era, Store};
@@ -9,7 +9,8 @@ use std::path::Path;
 #[derive(Debug, Clone)]
 pub struct Install {
     pub root: InstallRoot,
-    /// Every document: the config first, then per agent its auth profiles and models.
+    /// Every document: the config first, then the files it includes, then per agent its auth
+    /// profiles and models.
     pub docs: Vec<Document>,
     pub agents: Vec<LoadedAgent>,
     pub default_agent: String,
@@ -17,6 +18,8 @@ pub struct Install {
     pub era: Era,
     /// Set when the install's layout is not one this tool knows (nothing of it is touched).
     pub unsupported: Option<String>,
+    /// How the config pulls in other files (`$include`), whose documents follow the config's.
+    pub includes: Option<crate::include::Includes>,
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +39,13 @@ impl Install {
         &self.docs[CONFIG]
     }
 
+    /// The config as OpenClaw sees it: with every `$include` resolved.
+    pub fn config_value(&self) -> &serde_json::Value {
+        self.includes
+            .as_ref()
+            .map_or(&self.config().value, |i| &i.merged)
+    }
+
     pub fn agent(&self, id: &str) -> Option<&LoadedAgent> {
         self.agents.iter().find(|a| a.agent.id == id)
     }
@@ -45,8 +55,14 @@ impl Install {
 /// will be written), with an error naming the file, the position and what to do.
 pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
     let config = Document::read(&root.config_path, FileKind::Config, None)?;
-    let (agents, default_agent) = discover::agents(root, &config.value, home);
+    let included = crate::include::load(&config)?;
+    let merged = included.as_ref().map_or(&config.value, |(_, i)| &i.merged);
+    let (agents, default_agent) = discover::agents(root, merged, home);
     let mut docs = vec![config];
+    let includes = included.map(|(files, i)| {
+        docs.extend(files);
+        i
+    });
     let mut install = Install {
         root: root.clone(),
         docs: Vec::new(),
@@ -54,6 +70,7 @@ pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
         default_agent,
         era: Era::Json,
         unsupported: None,
+        includes,
     };
     let layout = match stores::layout(root, &agents, &install.default_agent) {
         Ok(l) => l,

@@ -138,13 +138,9 @@ pub fn agent_dirs(root: &InstallRoot, home: &Path) -> impl FnMut(&str) -> Option
     let mut agents: Option<Vec<discover::Agent>> = None;
     move |id| {
         let list = agents.get_or_insert_with(|| {
-            crate::document::Document::read(
-                &root.config_path,
-                crate::document::FileKind::Config,
-                None,
-            )
-            .map(|c| discover::agents(&root, &c.value, &home).0)
-            .unwrap_or_default()
+            crate::include::read_config(&root.config_path)
+                .map(|c| discover::agents(&root, &c, &home).0)
+                .unwrap_or_default()
         });
         list.iter().find(|a| a.id == id).map(|a| a.dir.clone())
     }

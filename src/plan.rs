@@ -1,262 +1,16 @@
 //! The pure planning core: runs the selected migrations over an install's documents in memory
 //! and yields, per file, the tagged RFC 6902 operations and the exact bytes apply would write.
-use crate::document::{self, FileKind};
+use crate::document;
 use crate::ledger::Applied;
-use crate::load::{CONFIG, Install};
+use crate::load::Install;
 use crate::migration::Migration;
-use crate::patch::{self, Op, TaggedOp};
+use crate::patch::{Op, TaggedOp};
 use crate::secrets::Redactor;
 use crate::steps;
+use crate::workspace::Workspace;
+pub use crate::workspace::{Finding, FindingKind, Inputs};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
-
-/// Keys the operator supplied for this run, by provider id. Never printed, never recorded.
-#[derive(Debug, Clone, Default)]
-pub struct Inputs {
-    pub keys: BTreeMap<String, String>,
-    /// The migrations `--only` leaves out that come before a selected one: each must already
-    /// be applied or not needed on an install (as Flyway refuses out-of-order migrations).
-    pub skipped: Vec<Migration>,
-}
-
-/// Something the operator should know or do.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
-    pub migration: String,
-    pub kind: FindingKind,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent: Option<String>,
-    pub message: String,
-    /// The exact step that unblocks it, for needs-input and conflicts.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FindingKind {
-    /// A change cannot be planned without something only the operator has (a key).
-    NeedsInput,
-    /// Sources disagree (two different keys); resolved only by the operator.
-    Conflict,
-    /// Kept on purpose and worth knowing.
-    Note,
-    /// A migration's file changed since it was applied here (as `flyway validate` reports it):
-    /// what the install got is not what the migration now says. Fails `--check`.
-    ChecksumChanged,
-    /// A run of this tool did not complete (a crash): what the next migrate does about it, or
-    /// what this run's recovery did.
-    Interrupted,
-}
-
-impl FindingKind {
-    /// Whether it blocks its migration: only the operator can resolve it.
-    pub fn blocks(self) -> bool {
-        matches!(self, FindingKind::NeedsInput | FindingKind::Conflict)
-    }
-}
-
-/// The mutable state migrations work on: working copies of every document and the ops so far.
-pub struct Workspace<'a> {
-    pub install: &'a Install,
-    pub inputs: &'a Inputs,
-    /// Working copies, made on a document's first change (most documents never change).
-    values: Vec<Option<Value>>,
-    ops: Vec<Vec<TaggedOp>>,
-    tag: String,
-    pub findings: Vec<Finding>,
-}
-
-impl<'a> Workspace<'a> {
-    pub fn new(install: &'a Install, inputs: &'a Inputs) -> Self {
-        Workspace {
-            install,
-            inputs,
-            values: vec![None; install.docs.len()],
-            ops: vec![Vec::new(); install.docs.len()],
-            tag: String::new(),
-            findings: Vec::new(),
-        }
-    }
-
-    pub fn value(&self, doc: usize) -> &Value {
-        self.values[doc]
-            .as_ref()
-            .unwrap_or(&self.install.docs[doc].value)
-    }
-
-    pub fn config(&self) -> &Value {
-        self.value(CONFIG)
-    }
-
-    pub fn exists(&self, doc: usize) -> bool {
-        !self.value(doc).is_null()
-    }
-
-    /// Records an operation and applies it to the working copy, so later steps see it.
-    pub fn emit(&mut self, doc: usize, op: Op) -> Result<(), String> {
-        if self.install.docs[doc].kind == FileKind::Config {
-            refuse_included(self.value(doc), op.path())?;
-        }
-        let install = self.install;
-        let working = self.values[doc].get_or_insert_with(|| install.docs[doc].value.clone());
-        patch::apply(working, &op)
-            .map_err(|e| format!("{}: {e}", self.install.docs[doc].path.display()))?;
-        self.ops[doc].push(TaggedOp {
-            op,
-            migration: self.tag.clone(),
-        });
-        Ok(())
-    }
-
-    /// A `test` of the value now at `path`, which guards the operation that follows.
-    fn guard(&mut self, doc: usize, path: &str) -> Result<(), String> {
-        let old = patch::get(self.value(doc), path)
-            .cloned()
-            .ok_or_else(|| format!("no value at {path}"))?;
-        self.emit(doc, patch::test(path, old)?)
-    }
-
-    /// Replaces a value, guarded by a `test` of the value it replaces.
-    pub fn replace(&mut self, doc: usize, path: String, value: Value) -> Result<(), String> {
-        self.guard(doc, &path)?;
-        self.emit(doc, patch::replace(&path, value)?)
-    }
-
-    /// Removes a value, guarded by a `test` of the value it removes.
-    pub fn remove(&mut self, doc: usize, path: String) -> Result<(), String> {
-        self.guard(doc, &path)?;
-        self.emit(doc, patch::remove(&path)?)
-    }
-
-    pub fn add(&mut self, doc: usize, path: String, value: Value) -> Result<(), String> {
-        self.emit(doc, patch::add(&path, value)?)
-    }
-
-    /// Where the workspace stands, to go back to if the next migration is blocked.
-    fn mark(&self) -> Mark {
-        Mark {
-            ops: self.ops.iter().map(Vec::len).collect(),
-            findings: self.findings.len(),
-        }
-    }
-
-    /// Discards everything planned since `mark` (keeping the new needs-input and conflict
-    /// findings, which say what unblocks it). Working copies are rebuilt by replaying the ops
-    /// kept, so the common, unblocked path never copies a document.
-    fn restore(&mut self, mark: &Mark) -> Result<(), String> {
-        for (i, &keep) in mark.ops.iter().enumerate() {
-            if self.ops[i].len() == keep {
-                continue;
-            }
-            self.ops[i].truncate(keep);
-            self.values[i] = if keep == 0 {
-                None
-            } else {
-                let mut v = self.install.docs[i].value.clone();
-                for t in &self.ops[i] {
-                    patch::apply(&mut v, &t.op)?;
-                }
-                Some(v)
-            };
-        }
-        let new = self.findings.split_off(mark.findings);
-        self.findings
-            .extend(new.into_iter().filter(|f| f.kind.blocks()));
-        Ok(())
-    }
-
-    pub fn finding(
-        &mut self,
-        kind: FindingKind,
-        agent: Option<&str>,
-        message: String,
-        fix: Option<String>,
-    ) {
-        self.findings.push(Finding {
-            migration: self.tag.clone(),
-            kind,
-            agent: agent.map(str::to_string),
-            message,
-            fix,
-        });
-    }
-}
-
-/// How far a workspace had got: the ops per document and the findings so far.
-struct Mark {
-    ops: Vec<usize>,
-    findings: usize,
-}
-
-/// Refuses config edits inside a part of the tree that comes from `$include`: the included file
-/// owns it, and this tool edits only the file it read.
-fn refuse_included(config: &Value, path: &patch::Pointer) -> Result<(), String> {
-    let toks = patch::tokens(path);
-    let mut cur = config;
-    for t in &toks {
-        if cur.get("$include").is_some() {
-            return Err(format!(
-                "{path} lies under an $include; edit the included file by hand"
-            ));
-        }
-        match cur.get(t.as_str()) {
-            Some(next) => cur = next,
-            None => break,
-        }
-    }
-    Ok(())
-}
-
-/// The pointers of every `$include` in the config. The walk borrows keys and builds a pointer
-/// only where one is found: configs are walked whole on every run.
-fn include_paths<'a>(v: &'a Value, at: &mut Vec<Token<'a>>, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            if m.contains_key("$include") {
-                let toks: Vec<String> = at.iter().map(Token::to_string).collect();
-                out.push(if toks.is_empty() {
-                    "/".to_string()
-                } else {
-                    patch::pointer(&toks)
-                });
-            }
-            for (k, v) in m.iter().filter(|(_, v)| v.is_object() || v.is_array()) {
-                at.push(Token::Key(k));
-                include_paths(v, at, out);
-                at.pop();
-            }
-        }
-        Value::Array(a) => {
-            for (i, v) in a
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| v.is_object() || v.is_array())
-            {
-                at.push(Token::Index(i));
-                include_paths(v, at, out);
-                at.pop();
-            }
-        }
-        _ => {}
-    }
-}
-
-/// One step of a path into a tree.
-enum Token<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-impl std::fmt::Display for Token<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        match self {
-            Token::Key(k) => f.write_str(k),
-            Token::Index(i) => write!(f, "{i}"),
-        }
-    }
-}
 
 /// Where a migration stands on an install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -329,7 +83,7 @@ pub fn redactor_for(install: &Install, inputs: &Inputs) -> Redactor {
             _ => r.collect(&d.value),
         }
     }
-    r.collect_env(&install.config().value);
+    r.collect_env(install.config_value());
     for k in inputs.keys.values() {
         r.add(k);
     }
@@ -405,16 +159,6 @@ pub fn plan(
     inputs: &Inputs,
 ) -> Result<InstallPlan, String> {
     let mut ws = Workspace::new(install, inputs);
-    let mut includes = Vec::new();
-    include_paths(&install.config().value, &mut Vec::new(), &mut includes);
-    if !includes.is_empty() {
-        ws.finding(
-            FindingKind::Note,
-            None,
-            format!("openclaw.json pulls in other files with $include (at {}); clawmigrate neither reads nor changes what they define", includes.join(", ")),
-            None,
-        );
-    }
     let mut statuses = Vec::new();
     let mut blocker: Option<String> = None;
     for m in migrations {
@@ -467,7 +211,7 @@ pub fn plan(
         }
         let doc = &install.docs[i];
         let plain: Vec<&Op> = ops.iter().map(|t| &t.op).collect();
-        let after = document::edit(doc, &plain, ws.value(i))
+        let after = document::edit(doc, &plain, ws.raw(i))
             .map_err(|e| format!("{}: {e}", doc.path.display()))?;
         if doc.text.as_deref() == Some(after.as_str()) {
             continue;

@@ -8,7 +8,7 @@
 use crate::backup;
 use crate::commit::{self, Change, Locks, RunHead};
 use crate::discover::{self, InstallRoot};
-use crate::document::{Document, FileKind, sha256_hex};
+use crate::document::sha256_hex;
 use crate::fsio;
 use crate::ledger::{self, Ledger, Run, RunKind};
 use crate::location;
@@ -64,8 +64,8 @@ fn install_dirs(root: &InstallRoot, home: &Path) -> Vec<PathBuf> {
 
 /// The install's auth stores (existing ones, by path as planned) and its agent dirs.
 fn auth_and_agents(root: &InstallRoot, home: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let agents = Document::read(&root.config_path, FileKind::Config, None)
-        .map(|c| discover::agents(root, &c.value, home).0)
+    let agents = crate::include::read_config(&root.config_path)
+        .map(|c| discover::agents(root, &c, home).0)
         .unwrap_or_default();
     let dirs: Vec<PathBuf> = agents.into_iter().map(|a| a.dir).collect();
     let auth = dirs

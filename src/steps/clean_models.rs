@@ -4,7 +4,7 @@ use super::{
 };
 use crate::load::LoadedAgent;
 use crate::patch::{AtPath, pointer};
-use crate::plan::{FindingKind, Workspace};
+use crate::workspace::{FindingKind, Workspace};
 use serde_json::Value;
 
 /// Whether the agent keeps this very key in a profile of this provider.

@@ -3,8 +3,8 @@ use super::{agent_uses, models_keys, profile_secret, provider_profiles};
 use crate::load::{CONFIG, LoadedAgent};
 use crate::migration::{AgentSelector, KeySource};
 use crate::patch::{AtPath, pointer};
-use crate::plan::{FindingKind, Workspace};
 use crate::secrets::mask;
+use crate::workspace::{FindingKind, Workspace};
 use serde_json::{Value, json};
 
 pub struct Params<'a> {

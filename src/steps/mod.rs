@@ -6,8 +6,8 @@ mod rewrite_host;
 use crate::load::LoadedAgent;
 use crate::migration::Step;
 use crate::patch::AtPath;
-use crate::plan::Workspace;
 use crate::secrets;
+use crate::workspace::Workspace;
 use serde_json::Value;
 
 /// Runs one step over the workspace.

@@ -2,7 +2,7 @@
 use crate::document::FileKind;
 use crate::load::CONFIG;
 use crate::patch::{get, pointer};
-use crate::plan::Workspace;
+use crate::workspace::Workspace;
 use serde_json::Value;
 
 /// The URL with its host swapped when the host is one of `from`; `None` otherwise.

@@ -534,35 +534,6 @@ fn list_shows_every_migration() {
     );
 }
 
-#[test]
-fn includes_are_reported_and_never_followed() {
-    let sb = Sandbox::new();
-    let st = sb.demo("state");
-    let cfg = read(st.join("openclaw.json")).replace(
-        "gateway: {",
-        "channels: { $include: \"./channels.json5\" },\n  gateway: {",
-    );
-    write(st.join("openclaw.json"), &cfg);
-    write(
-        st.join("channels.json5"),
-        "{ telegram: { enabled: true } }\n",
-    );
-    let out = sb.run(&["migrate", "--yes"], &st);
-    assert_eq!(out.status.code(), Some(0));
-    assert!(
-        stdout(&out).contains("pulls in other files with $include (at /channels)"),
-        "{}",
-        stdout(&out)
-    );
-    assert_eq!(
-        read(st.join("channels.json5")),
-        "{ telegram: { enabled: true } }\n"
-    );
-    assert!(
-        read(st.join("openclaw.json")).contains("channels: { $include: \"./channels.json5\" },")
-    );
-}
-
 /// Runs `migrate` on a pseudo-terminal (util-linux `script`), answering the question.
 fn on_terminal(sb: &Sandbox, st: &std::path::Path, answer: &str) -> std::process::Output {
     use std::io::Write;

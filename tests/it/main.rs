@@ -7,6 +7,7 @@ mod eras;
 mod fixtures;
 mod fleet;
 mod hostile;
+mod includes;
 mod json5_diff;
 mod keyfile;
 mod masking;

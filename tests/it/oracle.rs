@@ -50,7 +50,7 @@ pub(crate) fn openclaw_in_place(
 }
 
 /// `models status --agent ID --json` of 2026.2.3: the providers the agent uses without a key.
-fn missing(state: &Path, agent: &str) -> Vec<String> {
+pub(crate) fn missing(state: &Path, agent: &str) -> Vec<String> {
     let out = openclaw(
         "2026.2.3",
         state,
@@ -77,7 +77,7 @@ fn missing(state: &Path, agent: &str) -> Vec<String> {
 }
 
 /// `config validate --json` of 2026.9.6.
-fn validate(state: &Path) -> Value {
+pub(crate) fn validate(state: &Path) -> Value {
     let out = openclaw("2026.9.6", state, &["config", "validate", "--json"]);
     serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| {
         panic!(

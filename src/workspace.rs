@@ -1,0 +1,258 @@
+//! The mutable state migrations work on: working copies of an install's documents, the
+//! operations planned so far (each tagged with its migration) and the findings. Every change
+//! goes through [`Workspace::emit`]; steps read and write only through it.
+use crate::load::{CONFIG, Install};
+use crate::migration::Migration;
+use crate::patch::{self, Op, TaggedOp};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Keys the operator supplied for this run, by provider id. Never printed, never recorded.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub keys: BTreeMap<String, String>,
+    /// The migrations `--only` leaves out that come before a selected one: each must already
+    /// be applied or not needed on an install (as Flyway refuses out-of-order migrations).
+    pub skipped: Vec<Migration>,
+}
+
+/// Something the operator should know or do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub migration: String,
+    pub kind: FindingKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    pub message: String,
+    /// The exact step that unblocks it, for needs-input and conflicts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// A change cannot be planned without something only the operator has (a key).
+    NeedsInput,
+    /// Sources disagree (two different keys); resolved only by the operator.
+    Conflict,
+    /// Kept on purpose and worth knowing.
+    Note,
+    /// A migration's file changed since it was applied here (as `flyway validate` reports it):
+    /// what the install got is not what the migration now says. Fails `--check`.
+    ChecksumChanged,
+    /// A run of this tool did not complete (a crash): what the next migrate does about it, or
+    /// what this run's recovery did.
+    Interrupted,
+}
+
+impl FindingKind {
+    /// Whether it blocks its migration: only the operator can resolve it.
+    pub fn blocks(self) -> bool {
+        matches!(self, FindingKind::NeedsInput | FindingKind::Conflict)
+    }
+}
+
+/// The mutable state migrations work on: working copies of every document and the ops so far.
+pub struct Workspace<'a> {
+    pub install: &'a Install,
+    pub inputs: &'a Inputs,
+    /// Working copies, made on a document's first change (most documents never change).
+    values: Vec<Option<Value>>,
+    /// The working copy of the config as OpenClaw sees it (every `$include` resolved), made on
+    /// its first change; only for a config that includes other files.
+    merged: Option<Value>,
+    pub(crate) ops: Vec<Vec<TaggedOp>>,
+    pub(crate) tag: String,
+    pub findings: Vec<Finding>,
+}
+
+impl<'a> Workspace<'a> {
+    pub fn new(install: &'a Install, inputs: &'a Inputs) -> Self {
+        Workspace {
+            install,
+            inputs,
+            values: vec![None; install.docs.len()],
+            merged: None,
+            ops: vec![Vec::new(); install.docs.len()],
+            tag: String::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// A document's value as migrations see it: the config with its includes resolved, as
+    /// OpenClaw reads it.
+    pub fn value(&self, doc: usize) -> &Value {
+        match &self.install.includes {
+            Some(inc) if doc == CONFIG => self.merged.as_ref().unwrap_or(&inc.merged),
+            _ => self.raw(doc),
+        }
+    }
+
+    /// A document's own value, as its file holds it (the config's `$include`s unresolved).
+    pub(crate) fn raw(&self, doc: usize) -> &Value {
+        self.values[doc]
+            .as_ref()
+            .unwrap_or(&self.install.docs[doc].value)
+    }
+
+    pub fn config(&self) -> &Value {
+        self.value(CONFIG)
+    }
+
+    pub fn exists(&self, doc: usize) -> bool {
+        !self.value(doc).is_null()
+    }
+
+    /// Records an operation and applies it to the working copy, so later steps see it. An
+    /// operation on a config that includes other files is planned in the file that defines the
+    /// value ([`crate::include::Includes::route`]).
+    pub fn emit(&mut self, doc: usize, op: Op) -> Result<(), String> {
+        match &self.install.includes {
+            Some(_) if doc == CONFIG => self.emit_included(op),
+            _ => self.record(doc, op),
+        }
+    }
+
+    /// Applies an operation to a document's own working copy and records it.
+    fn record(&mut self, doc: usize, op: Op) -> Result<(), String> {
+        let install = self.install;
+        let working = self.values[doc].get_or_insert_with(|| install.docs[doc].value.clone());
+        patch::apply(working, &op)
+            .map_err(|e| format!("{}: {e}", self.install.docs[doc].path.display()))?;
+        self.ops[doc].push(TaggedOp {
+            op,
+            migration: self.tag.clone(),
+        });
+        Ok(())
+    }
+
+    /// An operation on the merged config: applied there, and planned in the document that owns
+    /// the value. What OpenClaw would merge from the edited documents must be exactly the
+    /// planned config, or the change cannot be made in one file and is refused.
+    fn emit_included(&mut self, op: Op) -> Result<(), String> {
+        let install = self.install;
+        let inc = install.includes.as_ref().expect("a config with includes");
+        let (target, routed) = inc.route(&|i| self.raw(i), &op)?;
+        let name = |i: usize| {
+            let p = &install.docs[i].path;
+            p.strip_prefix(&install.root.state_dir)
+                .unwrap_or(p)
+                .display()
+                .to_string()
+        };
+        let is_test = matches!(op, Op::Test(_));
+        if !is_test
+            && target != CONFIG
+            && crate::location::record(&install.root, &install.docs[target].path, None).is_err()
+        {
+            return Err(format!(
+                "cannot change {}: it is defined in {}, which the config includes from outside the install {}; clawmigrate writes only files inside the install (where it can back them up and roll them back). Move the file into the state dir (and its $include with it), or make this change by hand",
+                op.path(),
+                install.docs[target].path.display(),
+                install.root.state_dir.display()
+            ));
+        }
+        let merged = self.merged.get_or_insert_with(|| inc.merged.clone());
+        patch::apply(merged, &op).map_err(|e| format!("{}: {e}", name(CONFIG)))?;
+        self.record(target, routed)?;
+        if is_test {
+            return Ok(());
+        }
+        let now = inc.merge(&|i| self.raw(i))?;
+        if Some(&now) != self.merged.as_ref() {
+            return Err(format!(
+                "{}: OpenClaw merges this value from several included files, and changing it in {} alone does not give the planned config; nothing was written. Make this change by hand",
+                op.path(),
+                name(target)
+            ));
+        }
+        Ok(())
+    }
+
+    /// A `test` of the value now at `path`, which guards the operation that follows.
+    fn guard(&mut self, doc: usize, path: &str) -> Result<(), String> {
+        let old = patch::get(self.value(doc), path)
+            .cloned()
+            .ok_or_else(|| format!("no value at {path}"))?;
+        self.emit(doc, patch::test(path, old)?)
+    }
+
+    /// Replaces a value, guarded by a `test` of the value it replaces.
+    pub fn replace(&mut self, doc: usize, path: String, value: Value) -> Result<(), String> {
+        self.guard(doc, &path)?;
+        self.emit(doc, patch::replace(&path, value)?)
+    }
+
+    /// Removes a value, guarded by a `test` of the value it removes.
+    pub fn remove(&mut self, doc: usize, path: String) -> Result<(), String> {
+        self.guard(doc, &path)?;
+        self.emit(doc, patch::remove(&path)?)
+    }
+
+    pub fn add(&mut self, doc: usize, path: String, value: Value) -> Result<(), String> {
+        self.emit(doc, patch::add(&path, value)?)
+    }
+
+    /// Where the workspace stands, to go back to if the next migration is blocked.
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            ops: self.ops.iter().map(Vec::len).collect(),
+            findings: self.findings.len(),
+        }
+    }
+
+    /// Discards everything planned since `mark` (keeping the new needs-input and conflict
+    /// findings, which say what unblocks it). Working copies are rebuilt by replaying the ops
+    /// kept, so the common, unblocked path never copies a document.
+    pub(crate) fn restore(&mut self, mark: &Mark) -> Result<(), String> {
+        for (i, &keep) in mark.ops.iter().enumerate() {
+            if self.ops[i].len() == keep {
+                continue;
+            }
+            self.ops[i].truncate(keep);
+            self.values[i] = if keep == 0 {
+                None
+            } else {
+                let mut v = self.install.docs[i].value.clone();
+                for t in &self.ops[i] {
+                    patch::apply(&mut v, &t.op)?;
+                }
+                Some(v)
+            };
+        }
+        if let Some(inc) = &self.install.includes
+            && self.merged.is_some()
+        {
+            let merged = inc.merge(&|i| self.raw(i))?;
+            self.merged = Some(merged);
+        }
+        let new = self.findings.split_off(mark.findings);
+        self.findings
+            .extend(new.into_iter().filter(|f| f.kind.blocks()));
+        Ok(())
+    }
+
+    pub fn finding(
+        &mut self,
+        kind: FindingKind,
+        agent: Option<&str>,
+        message: String,
+        fix: Option<String>,
+    ) {
+        self.findings.push(Finding {
+            migration: self.tag.clone(),
+            kind,
+            agent: agent.map(str::to_string),
+            message,
+            fix,
+        });
+    }
+}
+
+/// How far a workspace had got: the ops per document and the findings so far.
+pub(crate) struct Mark {
+    pub(crate) ops: Vec<usize>,
+    pub(crate) findings: usize,
+}
