@@ -141,7 +141,7 @@ pub fn has_shared_store(db: &Path) -> Result<bool, String> {
     let c = open_read(db)?;
     let known = has_table(&c, SHARED_STORE.table).map_err(|e| {
         format!(
-            "{}: not a database clawmigrate can read ({e})",
+            "{}: not a database clawmigrate can read ({e}), so OpenClaw keeps its state in a layout clawmigrate does not know; nothing of this install is touched",
             db.display()
         )
     })?;

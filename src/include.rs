@@ -609,6 +609,7 @@ mod tests {
             docs,
             agents: vec![],
             default_agent: "main".into(),
+            era: crate::stores::Era::Json,
             unsupported: None,
             includes: Some(Includes { merged, ..inc }),
         };
