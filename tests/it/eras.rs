@@ -305,3 +305,41 @@ fn era_d_dry_run_human() {
         insta::assert_snapshot!("era_d_dry_run", stdout(&out))
     });
 }
+
+#[test]
+fn rollback_refuses_a_cell_changed_since_the_run_unless_forced() {
+    let sb = Sandbox::new();
+    let st = era_d(&sb, "state", None);
+    let shared = shared_store_cell(&st);
+    let before = shared.text();
+    sb.cli(&["migrate", "--yes"], &st).success();
+    // The gateway writes the store after the run.
+    let db = rusqlite::Connection::open(&shared.db).unwrap();
+    let mut now: Value = shared.value();
+    now["profiles"]["gateway:default"] =
+        serde_json::json!({"type": "api_key", "provider": "gateway", "key": "sk-gw-000000000000"});
+    let gateway_text = serde_json::to_string(&now).unwrap();
+    db.execute(
+        "UPDATE config_machine_state SET value_json = ?1 WHERE state_key = 'authProfiles.store'",
+        [&gateway_text],
+    )
+    .unwrap();
+    drop(db);
+    let out = sb.run(&["rollback", "--yes", "--format", "json"], &st);
+    assert_eq!(out.status.code(), Some(2));
+    let v = json_of(&out);
+    assert!(
+        v["installs"][0]["error"]
+            .to_string()
+            .contains("changed since run"),
+        "{v}"
+    );
+    assert_eq!(
+        shared.text(),
+        Some(gateway_text),
+        "the gateway's write was lost"
+    );
+    // Forced, the cell gets its exact old value back.
+    sb.cli(&["rollback", "--yes", "--force"], &st).success();
+    assert_eq!(shared.text(), before);
+}
