@@ -1,6 +1,7 @@
 //! Applies plans to a batch of installs: lock and re-check every install (re-planning once if
 //! another writer moved a file), then hand its changes to the commit layer (`commit`).
 use crate::commit::{self, Change, Prepared, RunHead, current_sha_of};
+use crate::error::{Error, Kind};
 use crate::ledger::{self, Applied, RunKind};
 use crate::location;
 use crate::migration::Migration;
@@ -25,7 +26,7 @@ pub struct Ctx<'a> {
 }
 
 /// The first planned file whose bytes moved since it was read, if any.
-fn moved(r: &Report) -> Result<Option<PathBuf>, String> {
+fn moved(r: &Report) -> Result<Option<PathBuf>, Error> {
     let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
     for f in &plan.files {
         let doc = &install.docs[f.doc];
@@ -52,15 +53,18 @@ fn ops_by_path(r: &Report) -> BTreeMap<PathBuf, String> {
 
 /// Re-reads and re-plans an install whose file moved; accepted only when the very same
 /// operations come out (the other writer changed something else in the file).
-fn replan(r: &mut Report, ctx: &Ctx, path: &Path) -> Result<(), String> {
+fn replan(r: &mut Report, ctx: &Ctx, path: &Path) -> Result<(), Error> {
     let mut next = pipeline::prepare_one(&r.root, ctx.home, ctx.migrations, ctx.inputs);
     if let Outcome::Failed(e) = &next.outcome {
         return Err(e.clone());
     }
     if next.outcome != r.outcome || ops_by_path(&next) != ops_by_path(r) {
-        return Err(format!(
-            "{} changed since it was planned and the changes now planned differ; nothing of this install was written — run clawmigrate again to review the new plan",
-            path.display()
+        return Err(Error::new(
+            Kind::Changed,
+            format!(
+                "{} changed since it was planned and the changes now planned differ; nothing of this install was written — run clawmigrate again to review the new plan",
+                path.display()
+            ),
         ));
     }
     let plan = next
@@ -79,7 +83,7 @@ fn replan(r: &mut Report, ctx: &Ctx, path: &Path) -> Result<(), String> {
 }
 
 /// The changes of a planned install, for the commit layer.
-fn changes(r: &Report) -> Result<Vec<Change<'_>>, String> {
+fn changes(r: &Report) -> Result<Vec<Change<'_>>, Error> {
     let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
     plan.files
         .iter()
@@ -103,11 +107,13 @@ fn changes(r: &Report) -> Result<Vec<Change<'_>>, String> {
         .collect()
 }
 
-fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
+fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
     // What the operator reviewed must be what is planned now; refused before anything is
     // created. A file that moves after this is caught below (no re-plan for a reviewed plan).
     if let Some(expected) = ctx.expected {
-        expected.check(r)?;
+        expected
+            .check(r)
+            .map_err(|m| Error::new(Kind::Changed, m))?;
     }
     let locks = {
         let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
@@ -122,9 +128,12 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, String> {
     while let Some(path) = moved(r)? {
         attempts += 1;
         if ctx.expected.is_some() || attempts > 2 {
-            return Err(format!(
-                "{} changed since it was planned (another writer); nothing of this install was written — run clawmigrate again to re-plan",
-                path.display()
+            return Err(Error::new(
+                Kind::Changed,
+                format!(
+                    "{} changed since it was planned (another writer); nothing of this install was written — run clawmigrate again to re-plan",
+                    path.display()
+                ),
             ));
         }
         replan(r, ctx, &path)?;
@@ -179,7 +188,11 @@ pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
             r.run_id = Some(run.id);
         }
         Err(e) => {
-            r.outcome = Outcome::Failed(r.plan.as_ref().map(|p| p.redactor.redact(&e)).unwrap_or(e))
+            let e = match &r.plan {
+                Some(p) => e.map_message(|m| p.redactor.redact(m)),
+                None => e,
+            };
+            r.outcome = Outcome::Failed(e)
         }
     });
 }

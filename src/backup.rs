@@ -1,4 +1,5 @@
 //! Backup sets: the exact bytes of every file a run changes, with a manifest, kept in the install.
+use crate::error::{Error, Kind};
 use crate::fsio;
 use crate::ledger;
 use serde::{Deserialize, Serialize};
@@ -152,23 +153,34 @@ impl Drop for LinkedBackup {
 
 /// Reads the manifest of run `run_id`'s set. The set is found from the run id alone (never from
 /// a recorded path), and every copy it names must be a plain file name inside it.
-pub fn read_manifest(state_dir: &Path, run_id: &str) -> Result<(PathBuf, Manifest), String> {
+pub fn read_manifest(state_dir: &Path, run_id: &str) -> Result<(PathBuf, Manifest), Error> {
     if !ledger::valid_id(run_id) {
-        return Err(format!(
-            "{}: the ledger records a run id {run_id:?} that is not a valid id; check the install's .clawmigrate folder for tampering",
-            state_dir.display()
+        return Err(Error::new(
+            Kind::Confinement,
+            format!(
+                "{}: the ledger records a run id {run_id:?} that is not a valid id; check the install's .clawmigrate folder for tampering",
+                state_dir.display()
+            ),
         ));
     }
     let dir = set_dir(state_dir, run_id);
     let p = dir.join("manifest.json");
     let bytes = fsio::read_regular(&p, true)
         .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
-        .map_err(|e| format!("{}: cannot read the backup manifest: {e}", p.display()))?;
+        .map_err(|e| {
+            Error::new(
+                Kind::of_io(&e),
+                format!("{}: cannot read the backup manifest: {e}", p.display()),
+            )
+        })?;
     let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
-        format!(
-            "{}: unreadable backup manifest: {}",
-            p.display(),
-            crate::secrets::json_error(&e)
+        Error::new(
+            Kind::Parse,
+            format!(
+                "{}: unreadable backup manifest: {}",
+                p.display(),
+                crate::secrets::json_error(&e)
+            ),
         )
     })?;
     let bad_copy = m
@@ -177,9 +189,12 @@ pub fn read_manifest(state_dir: &Path, run_id: &str) -> Result<(PathBuf, Manifes
         .filter_map(|e| e.backup.as_deref())
         .find(|b| !crate::location::plain_name(b));
     if m.run_id != run_id || bad_copy.is_some() {
-        return Err(format!(
-            "{}: the manifest does not belong to run {run_id} or names a copy outside its set; check the install's .clawmigrate folder for tampering",
-            p.display()
+        return Err(Error::new(
+            Kind::Confinement,
+            format!(
+                "{}: the manifest does not belong to run {run_id} or names a copy outside its set; check the install's .clawmigrate folder for tampering",
+                p.display()
+            ),
         ));
     }
     Ok((dir, m))

@@ -5,6 +5,7 @@
 use crate::backup::{self, Item};
 use crate::discover::InstallRoot;
 use crate::document::sha256_hex;
+use crate::error::{Error, Kind};
 use crate::fsio::{self, Staged};
 use crate::ledger::{Applied, Ledger, Run, RunKind};
 use crate::lock::{self, InstallLock};
@@ -54,7 +55,7 @@ pub struct Locks {
 impl Locks {
     /// Fails when an auth store's lock is no longer ours (taken over or removed by another
     /// process): its file must not be written.
-    pub fn verify(&self) -> Result<(), String> {
+    pub fn verify(&self) -> Result<(), Error> {
         self.auth.verify()
     }
 }
@@ -62,7 +63,7 @@ impl Locks {
 /// Takes the install's run lock (refusing a second run) and OpenClaw's `proper-lockfile` lock on
 /// every auth store among `files` (waiting for a live gateway, taking over a stale lock, clearing
 /// at once one left by a clawmigrate that died).
-pub fn lock(state_dir: &Path, files: &[&Path]) -> Result<Locks, String> {
+pub fn lock(state_dir: &Path, files: &[&Path]) -> Result<Locks, Error> {
     let install = lock::install_lock(state_dir)?;
     let targets: Vec<PathBuf> = files
         .iter()
@@ -103,19 +104,26 @@ struct StagedFile {
 }
 
 /// The sha256 of a file's bytes now (`None`: it does not exist).
-pub fn current_sha(path: &Path) -> Result<Option<String>, String> {
+pub fn current_sha(path: &Path) -> Result<Option<String>, Error> {
     fsio::read_regular(path, false)
         .map(|b| b.as_deref().map(sha256_hex))
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))
+        .map_err(|e| {
+            Error::new(
+                Kind::of_io(&e),
+                format!("{}: cannot read: {e}", path.display()),
+            )
+        })
 }
 
 /// The sha256 of a file's bytes now, or of a cell's value when `cell` is set (`None`: absent).
 pub fn current_sha_of(
     path: &Path,
     cell: Option<&crate::cell::Cell>,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, Error> {
     match cell {
-        Some(c) => crate::cell::read(path, c).map(|t| t.map(|t| sha256_hex(t.as_bytes()))),
+        Some(c) => crate::cell::read(path, c)
+            .map(|t| t.map(|t| sha256_hex(t.as_bytes())))
+            .map_err(Error::from),
         None => current_sha(path),
     }
 }
@@ -127,7 +135,7 @@ pub fn prepare(
     locks: Locks,
     head: RunHead,
     changes: &[Change],
-) -> Result<Prepared, String> {
+) -> Result<Prepared, Error> {
     let state = &root.state_dir;
     let mut ledger = Ledger::read(state)?;
     // Where each file is written (a symlink's target) and the mode and owner it keeps.
@@ -262,7 +270,7 @@ pub fn prepare(
 
 /// Renames (or removes) every staged file, re-checking each right before; stops at the first
 /// that cannot be, and names it.
-fn rename_all(p: &mut Prepared) -> Result<(), String> {
+fn rename_all(p: &mut Prepared) -> Result<(), Error> {
     let (run_id, files) = (&p.run.id, &mut p.run.files);
     // A file not renamed keeps its inode: dropping its linked backup unsealed removes it.
     std::mem::take(&mut p.staged).into_iter().try_for_each(|f| {
@@ -272,16 +280,16 @@ fn rename_all(p: &mut Prepared) -> Result<(), String> {
             return Ok(());
         }
         if current_sha(&f.path)? != f.expected {
-            return Err(format!(
+            return Err(Error::new(Kind::Changed, format!(
                 "{} changed since it was planned (another writer); it and the files after it were not written, so that write is kept. `clawmigrate rollback {run_id}` restores the files written before it",
                 f.path.display(),
-            ));
+            )));
         }
         match f.temp {
             Some(t) => t.commit(),
             None => std::fs::remove_file(&f.target),
         }
-        .map_err(|e| format!("{}: cannot replace: {e}", f.path.display()))?;
+        .map_err(|e| Error::new(Kind::of_io(&e), format!("{}: cannot replace: {e}", f.path.display())))?;
         files.push(f.location);
         if let Some(link) = f.link {
             link.seal();
@@ -298,7 +306,7 @@ fn write_cell(
     new: Option<&str>,
     first: bool,
     run_id: &str,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     use crate::cell::WriteError;
     let so_far = if first {
         "nothing of this install was written".to_string()
@@ -306,16 +314,16 @@ fn write_cell(
         format!("`clawmigrate rollback {run_id}` restores what was written before it")
     };
     crate::cell::write(db, cell, expected, new).map_err(|e| match e {
-        WriteError::Changed => format!(
+        WriteError::Changed => Error::new(Kind::Changed, format!(
             "{}: {} changed since it was planned (another writer); {so_far}. Run clawmigrate again to re-plan",
             db.display(),
             cell.key
-        ),
-        WriteError::Locked => format!(
+        )),
+        WriteError::Locked => Error::new(Kind::Locked, format!(
             "{} is locked by another writer (a running OpenClaw gateway?) past the timeout; {so_far}. Run again when it is idle, or stop the gateway",
             db.display()
-        ),
-        WriteError::Other(m) => format!("{}: cannot write {}: {m}; {so_far}", db.display(), cell.key),
+        )),
+        WriteError::Other(m) => Error::new(Kind::Io, format!("{}: cannot write {}: {m}; {so_far}", db.display(), cell.key)),
     })
 }
 
@@ -370,11 +378,11 @@ fn test_pause() {
 /// hands each its result: the completed run, or why it was not staged or stopped.
 pub fn commit_units<U: Send>(
     units: &mut [U],
-    stage: &(dyn Fn(&mut U) -> Option<Result<Prepared, String>> + Sync),
-    mut done: impl FnMut(&mut U, Result<Run, String>),
+    stage: &(dyn Fn(&mut U) -> Option<Result<Prepared, Error>> + Sync),
+    mut done: impl FnMut(&mut U, Result<Run, Error>),
 ) {
     use rayon::prelude::*;
-    let staged: Vec<Option<Result<Prepared, String>>> = units.par_iter_mut().map(stage).collect();
+    let staged: Vec<Option<Result<Prepared, Error>>> = units.par_iter_mut().map(stage).collect();
     let mut failed = Vec::new();
     let prepared: Vec<Option<Prepared>> = staged
         .into_iter()
@@ -400,7 +408,7 @@ pub fn commit_units<U: Send>(
 
 /// Commits a batch of prepared installs with two barriers in all; per install, the completed run
 /// or why it stopped.
-fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, String>>> {
+fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Error>>> {
     use rayon::prelude::*;
     let mut dirs: Vec<PathBuf> = prepared
         .iter()
@@ -413,7 +421,7 @@ fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Strin
         // Nothing was renamed: dropping the prepared installs removes their temp files and links.
         return prepared
             .iter()
-            .map(|p| p.as_ref().map(|_| Err(e.clone())))
+            .map(|p| p.as_ref().map(|_| Err(Error::new(Kind::Io, e.clone()))))
             .collect();
     }
     test_pause();
@@ -422,7 +430,7 @@ fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Strin
         let state = p.state_dir.clone();
         crate::owner::as_owner(&state, || finish(p))
     };
-    let mut out: Vec<Option<Result<Run, String>>> =
+    let mut out: Vec<Option<Result<Run, Error>>> =
         prepared.into_par_iter().map(|p| p.map(as_owner)).collect();
     if let Err(e) = barrier(&dirs) {
         let why = format!(
@@ -430,7 +438,7 @@ fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Strin
         );
         for r in out.iter_mut().flatten() {
             if r.is_ok() {
-                *r = Err(why.clone());
+                *r = Err(Error::new(Kind::Io, why.clone()));
             }
         }
     }
@@ -439,16 +447,16 @@ fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Strin
 
 /// Renames one install's files and records the run as complete (in the same barrier as the
 /// renames: if a crash keeps one and loses the other, every file is still old or new).
-fn finish(mut p: Prepared) -> Result<Run, String> {
+fn finish(mut p: Prepared) -> Result<Run, Error> {
     // A lock no longer ours (another process took it over) protects nothing: no file is written.
     let stopped = match p.locks.verify() {
         Ok(()) => rename_all(&mut p).err(),
-        Err(e) => Some(format!(
-            "{e}; nothing of this install was written — run clawmigrate again"
-        )),
+        Err(e) => Some(e.map_message(|m| {
+            format!("{m}; nothing of this install was written — run clawmigrate again")
+        })),
     };
     if let Some(e) = &stopped {
-        p.run.error = Some(e.clone());
+        p.run.error = Some(e.message.clone());
         p.run.migrations.clear();
     }
     p.run.incomplete = false;
@@ -464,9 +472,12 @@ fn finish(mut p: Prepared) -> Result<Run, String> {
         // An interrupted run undone by the next run's recovery is no longer pending.
         r.incomplete = false;
     }
-    p.ledger
-        .write(&p.state_dir, false)
-        .map_err(|e| format!("{}: cannot write the ledger: {e}", p.state_dir.display()))?;
+    p.ledger.write(&p.state_dir, false).map_err(|e| {
+        Error::new(
+            Kind::of_io(&e),
+            format!("{}: cannot write the ledger: {e}", p.state_dir.display()),
+        )
+    })?;
     match stopped {
         Some(e) => Err(e),
         None => Ok(p.run),

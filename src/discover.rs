@@ -1,4 +1,5 @@
 //! Finds installs (state dir + config file) the way OpenClaw resolves them, and the agents of each.
+use crate::error::Kind;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,7 @@ impl InstallRoot {
     pub fn at(dir: &Path, hint: &str) -> Result<InstallRoot, TargetError> {
         let fail = |why: String| TargetError {
             target: dir.display().to_string(),
+            kind: Kind::NotFound,
             message: format!("{why}; {hint}"),
         };
         if !dir.is_dir() {
@@ -71,6 +73,7 @@ pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 #[derive(Debug, Clone)]
 pub struct TargetError {
     pub target: String,
+    pub kind: crate::error::Kind,
     pub message: String,
 }
 
@@ -123,6 +126,7 @@ pub fn default_install(profile: Option<&str>, env: Env) -> Result<InstallRoot, T
     {
         return Err(TargetError {
             target: format!("--profile {p}"),
+            kind: Kind::Usage,
             message: "profile names may hold only letters, digits, '_' and '-'".into(),
         });
     }
@@ -155,12 +159,14 @@ pub fn default_install(profile: Option<&str>, env: Env) -> Result<InstallRoot, T
     if !state_dir.is_dir() && !config_path.is_file() {
         return Err(TargetError {
             target: state_dir.display().to_string(),
+            kind: Kind::NotFound,
             message: "no OpenClaw install here; pass --state-dir DIR or --fleet DIR, or set OPENCLAW_STATE_DIR".into(),
         });
     }
     if !config_path.is_file() {
         return Err(TargetError {
             target: config_path.display().to_string(),
+            kind: Kind::NotFound,
             message: "no such config, so there is no install to migrate; pass --state-dir DIR or --fleet DIR, or set OPENCLAW_STATE_DIR or OPENCLAW_CONFIG_PATH".into(),
         });
     }
@@ -190,6 +196,7 @@ pub fn fleet_walk(dir: &Path, depth: usize, found: &mut dyn FnMut(Found)) {
     if !dir.is_dir() {
         return found(Err(TargetError {
             target: dir.display().to_string(),
+            kind: Kind::NotFound,
             message: "not a directory; check the --fleet path".into(),
         }));
     }
@@ -241,6 +248,7 @@ fn foreign_link(entry: &walkdir::DirEntry) -> Option<TargetError> {
     let target = std::fs::metadata(entry.path()).ok()?.uid();
     (link != target).then(|| TargetError {
         target: entry.path().display().to_string(),
+        kind: Kind::Confinement,
         message: format!(
             "a link owned by uid {link} to a folder owned by uid {target}; clawmigrate does not follow a link to someone else's files. Name the target with --state-dir to migrate it"
         ),
@@ -250,6 +258,11 @@ fn foreign_link(entry: &walkdir::DirEntry) -> Option<TargetError> {
 /// A fleet walk error as a failed target naming the path and what to do.
 fn walk_error(e: &walkdir::Error, fleet: &Path) -> TargetError {
     let target = e.path().unwrap_or(fleet).display().to_string();
+    let kind = match e.io_error() {
+        _ if e.loop_ancestor().is_some() => Kind::Io,
+        Some(io) => Kind::of_io(io),
+        None => Kind::Io,
+    };
     let message = if let Some(ancestor) = e.loop_ancestor() {
         format!(
             "a symlink loop back to {}; nothing below it was searched: remove the link, or point --fleet below it",
@@ -268,7 +281,11 @@ fn walk_error(e: &walkdir::Error, fleet: &Path) -> TargetError {
             "cannot search this part of the fleet ({why}), so installs below it were not found: give the user running clawmigrate read access, or move it out of the fleet"
         )
     };
-    TargetError { target, message }
+    TargetError {
+        target,
+        kind,
+        message,
+    }
 }
 
 /// The installs named directly: each `--state-dir`, or the default install when no target is

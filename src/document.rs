@@ -88,6 +88,8 @@ pub struct ReadError {
     pub path: String,
     pub message: String,
     pub hint: String,
+    /// What kind of failure (a parse error unless said otherwise).
+    pub kind: crate::error::Kind,
 }
 
 impl ReadError {
@@ -96,7 +98,14 @@ impl ReadError {
             path: path.display().to_string(),
             message: message.into(),
             hint: hint.into(),
+            kind: crate::error::Kind::Parse,
         }
+    }
+}
+
+impl From<ReadError> for crate::error::Error {
+    fn from(e: ReadError) -> crate::error::Error {
+        crate::error::Error::new(e.kind, e.to_string())
     }
 }
 
@@ -117,11 +126,14 @@ impl Document {
                 });
             }
             Err(e) => {
-                return Err(ReadError::new(
-                    path,
-                    format!("cannot read: {e}"),
-                    "check the file (its type, size and permissions); nothing of this install was written",
-                ));
+                return Err(ReadError {
+                    kind: crate::error::Kind::of_io(&e),
+                    ..ReadError::new(
+                        path,
+                        format!("cannot read: {e}"),
+                        "check the file (its type, size and permissions); nothing of this install was written",
+                    )
+                });
             }
         };
         Self::from_bytes(path, kind, agent, bytes)
@@ -192,7 +204,10 @@ impl Document {
         agent: Option<String>,
     ) -> Result<Document, ReadError> {
         let hint = "check the database (its type, permissions, and that OpenClaw is of a known release); nothing of this install was written";
-        let text = crate::cell::read(db, &cell).map_err(|e| ReadError::new(db, e, hint))?;
+        let text = crate::cell::read(db, &cell).map_err(|e| ReadError {
+            kind: crate::error::Kind::Io,
+            ..ReadError::new(db, e, hint)
+        })?;
         let mut doc = match text {
             Some(t) => Self::from_bytes(db, FileKind::AuthProfiles, agent, t.into_bytes())
                 .map_err(|e| ReadError::new(db, format!("{}: {}", cell.key, e.message), hint))?,

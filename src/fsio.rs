@@ -39,18 +39,19 @@ pub fn read_regular(path: &Path, nofollow: bool) -> std::io::Result<Option<Vec<u
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) && nofollow => {
-            return Err(std::io::Error::other(
-                "is a symbolic link, which clawmigrate does not follow for its own files; check the install for tampering",
-            ));
+            return Err(std::io::Error::other(NotFollowed));
         }
         Err(e) => return Err(e),
     };
     let meta = f.metadata()?;
     if !meta.file_type().is_file() {
-        return Err(std::io::Error::other(format!(
-            "is not a regular file (a {}); only regular files are read",
-            kind_of(&meta.file_type())
-        )));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "is not a regular file (a {}); only regular files are read",
+                kind_of(&meta.file_type())
+            ),
+        ));
     }
     let cap = max_file_bytes();
     if meta.len() > cap {
@@ -64,10 +65,25 @@ pub fn read_regular(path: &Path, nofollow: bool) -> std::io::Result<Option<Vec<u
     Ok(Some(bytes))
 }
 
+/// A link where this tool follows none (its own files): a confinement refusal.
+#[derive(Debug)]
+pub struct NotFollowed;
+
+impl std::fmt::Display for NotFollowed {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("is a symbolic link, which clawmigrate does not follow for its own files; check the install for tampering")
+    }
+}
+
+impl std::error::Error for NotFollowed {}
+
 fn too_big(cap: u64) -> std::io::Error {
-    std::io::Error::other(format!(
-        "is larger than the read cap of {cap} bytes; no OpenClaw file is this large, so check it (or raise the cap with --max-file-bytes)"
-    ))
+    std::io::Error::new(
+        std::io::ErrorKind::FileTooLarge,
+        format!(
+            "is larger than the read cap of {cap} bytes; no OpenClaw file is this large, so check it (or raise the cap with --max-file-bytes)"
+        ),
+    )
 }
 
 /// What a non-regular file is, for messages.

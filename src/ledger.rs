@@ -1,4 +1,5 @@
 //! The per-install ledger (`.clawmigrate/ledger.json`): every run, what it applied, its backup set.
+use crate::error::{Error, Kind};
 use crate::fsio;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -78,18 +79,24 @@ impl Default for Ledger {
 
 impl Ledger {
     /// Reads the ledger; an install never migrated has an empty one.
-    pub fn read(state_dir: &Path) -> Result<Ledger, String> {
+    pub fn read(state_dir: &Path) -> Result<Ledger, Error> {
         let p = path(state_dir);
         match fsio::read_regular(&p, true) {
             Ok(Some(b)) => serde_json::from_slice(&b).map_err(|e| {
-                format!(
-                    "{}: unreadable ledger ({}); restore it from a backup or move it aside",
-                    p.display(),
-                    crate::secrets::json_error(&e)
+                Error::new(
+                    Kind::Parse,
+                    format!(
+                        "{}: unreadable ledger ({}); restore it from a backup or move it aside",
+                        p.display(),
+                        crate::secrets::json_error(&e)
+                    ),
                 )
             }),
             Ok(None) => Ok(Ledger::default()),
-            Err(e) => Err(format!("{}: cannot read the ledger: {e}", p.display())),
+            Err(e) => Err(Error::new(
+                Kind::of_io(&e),
+                format!("{}: cannot read the ledger: {e}", p.display()),
+            )),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod commit;
 pub mod discover;
 pub mod document;
+pub mod error;
 pub mod fsio;
 pub mod include;
 pub mod json5;

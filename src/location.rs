@@ -7,6 +7,7 @@
 //! - `@agent/<id>/<file>`: a file in an agent's dir that `agents.list[].agentDir` puts outside the
 //!   state dir, resolved again through the install's config, as OpenClaw itself does.
 use crate::discover::{self, InstallRoot};
+use crate::error::{Error, Kind};
 use std::path::{Component, Path, PathBuf};
 
 const CONFIG: &str = "@config";
@@ -23,7 +24,7 @@ pub fn plain_name(name: &str) -> bool {
 }
 
 /// The location to record for `path`, a file of the install `root` (of agent `agent`, if any).
-pub fn record(root: &InstallRoot, path: &Path, agent: Option<&str>) -> Result<String, String> {
+pub fn record(root: &InstallRoot, path: &Path, agent: Option<&str>) -> Result<String, Error> {
     if let Ok(rel) = path.strip_prefix(&root.state_dir)
         && plain(rel)
         && let Some(s) = rel.to_str()
@@ -36,10 +37,13 @@ pub fn record(root: &InstallRoot, path: &Path, agent: Option<&str>) -> Result<St
     if let (Some(id), Some(name)) = (agent, path.file_name().and_then(|n| n.to_str())) {
         return Ok(format!("{AGENT}{id}/{name}"));
     }
-    Err(format!(
-        "{}: lies outside the install {} and belongs to no agent; clawmigrate records only files of the install",
-        path.display(),
-        root.state_dir.display()
+    Err(Error::new(
+        Kind::Confinement,
+        format!(
+            "{}: lies outside the install {} and belongs to no agent; clawmigrate records only files of the install",
+            path.display(),
+            root.state_dir.display()
+        ),
     ))
 }
 
@@ -50,7 +54,7 @@ pub fn record_cell(
     db: &Path,
     agent: Option<&str>,
     cell: &crate::cell::Cell,
-) -> Result<String, String> {
+) -> Result<String, Error> {
     Ok(format!("{}#{}", record(root, db, agent)?, cell.key))
 }
 
@@ -59,16 +63,19 @@ pub fn record_cell(
 pub fn split_cell(
     root: &InstallRoot,
     loc: &str,
-) -> Result<(String, Option<crate::cell::Cell>), String> {
+) -> Result<(String, Option<crate::cell::Cell>), Error> {
     let Some((file, key)) = loc.split_once('#') else {
         return Ok((loc.to_string(), None));
     };
     let name = file.rsplit('/').next().unwrap_or(file);
     match crate::cell::known(name, key) {
         Some(c) => Ok((file.to_string(), Some(c))),
-        None => Err(format!(
-            "{}: the ledger records the cell {loc:?}, which is no auth store clawmigrate writes; check the install's .clawmigrate folder for tampering",
-            root.state_dir.display()
+        None => Err(Error::new(
+            Kind::Confinement,
+            format!(
+                "{}: the ledger records the cell {loc:?}, which is no auth store clawmigrate writes; check the install's .clawmigrate folder for tampering",
+                root.state_dir.display()
+            ),
         )),
     }
 }
@@ -79,11 +86,14 @@ pub fn resolve(
     root: &InstallRoot,
     loc: &str,
     agent_dir: &mut dyn FnMut(&str) -> Option<PathBuf>,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, Error> {
     let refuse = |why: &str| {
-        Err(format!(
-            "{}: the ledger records the path {loc:?}, which {why}; clawmigrate will not follow it. Check the install's .clawmigrate folder for tampering",
-            root.state_dir.display()
+        Err(Error::new(
+            Kind::Confinement,
+            format!(
+                "{}: the ledger records the path {loc:?}, which {why}; clawmigrate will not follow it. Check the install's .clawmigrate folder for tampering",
+                root.state_dir.display()
+            ),
         ))
     };
     if loc == CONFIG {

@@ -12,6 +12,7 @@
 //! mtimes this process gives it). The next run clears a recorded lock at once when its holder is
 //! no longer alive and the directory is still the very one it created. Nothing is put inside a lock
 //! directory (OpenClaw removes it with `rmdir`).
+use crate::error::{Error, Kind};
 use crate::{fsio, ledger};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -26,23 +27,33 @@ pub struct InstallLock {
 }
 
 /// Takes the install's run lock without waiting; a second run on the same install is refused.
-pub fn install_lock(state_dir: &Path) -> Result<InstallLock, String> {
-    let dir = fsio::own_dir(state_dir, Path::new(ledger::DIR))
-        .map_err(|e| format!("{}: cannot create: {e}", ledger::dir(state_dir).display()))?;
+pub fn install_lock(state_dir: &Path) -> Result<InstallLock, Error> {
+    let dir = fsio::own_dir(state_dir, Path::new(ledger::DIR)).map_err(|e| {
+        Error::new(
+            Kind::of_io(&e),
+            format!("{}: cannot create: {e}", ledger::dir(state_dir).display()),
+        )
+    })?;
     let p = dir.join("lock");
     let mut opts = File::options();
     opts.create(true).truncate(false).write(true);
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     // Never through a link: a crafted `lock` link must not make the tool create a file elsewhere.
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut opts, libc::O_NOFOLLOW);
-    let file = opts
-        .open(&p)
-        .map_err(|e| format!("{}: cannot open the lock: {e}", p.display()))?;
+    let file = opts.open(&p).map_err(|e| {
+        Error::new(
+            Kind::of_io(&e),
+            format!("{}: cannot open the lock: {e}", p.display()),
+        )
+    })?;
     match file.try_lock() {
         Ok(()) => Ok(InstallLock { _file: file }),
-        Err(_) => Err(format!(
-            "another clawmigrate run is working on {}; wait for it to finish and run again",
-            state_dir.display()
+        Err(_) => Err(Error::new(
+            Kind::Locked,
+            format!(
+                "another clawmigrate run is working on {}; wait for it to finish and run again",
+                state_dir.display()
+            ),
         )),
     }
 }
@@ -107,9 +118,9 @@ struct HeldState {
 
 impl Held {
     /// Whether the directory is still the one this process holds, with the mtime it set.
-    fn check(&self, st: &mut HeldState) -> Result<(), String> {
+    fn check(&self, st: &mut HeldState) -> Result<(), Error> {
         if let Some(why) = &st.compromised {
-            return Err(why.clone());
+            return Err(Error::new(Kind::Locked, why.clone()));
         }
         let why = match identity(&self.dir) {
             None => Some("was removed by another process"),
@@ -127,7 +138,7 @@ impl Held {
                 self.dir.display()
             );
             st.compromised = Some(msg.clone());
-            return Err(msg);
+            return Err(Error::new(Kind::Locked, msg));
         }
         Ok(())
     }
@@ -209,7 +220,7 @@ pub struct FileLock {
 impl FileLock {
     /// Fails when the lock is no longer this process's (removed, taken over, or not refreshed in
     /// time): a write under it would not be protected from OpenClaw's.
-    pub fn verify(&self) -> Result<(), String> {
+    pub fn verify(&self) -> Result<(), Error> {
         let mut st = self.held.state.lock().unwrap_or_else(|e| e.into_inner());
         self.held.check(&mut st)
     }
@@ -226,7 +237,7 @@ pub fn lock_dir_of(target: &Path) -> PathBuf {
 
 /// Takes OpenClaw's lock on a file (as its gateway does around auth store writes), waiting up to
 /// `wait` for a live holder and taking over a stale one.
-pub fn file_lock(target: &Path, wait: Duration) -> Result<FileLock, String> {
+pub fn file_lock(target: &Path, wait: Duration) -> Result<FileLock, Error> {
     file_lock_with(target, wait, &[], &mut |_| {})
 }
 
@@ -235,12 +246,17 @@ fn file_lock_with(
     wait: Duration,
     recorded: &[Holder],
     before_taking: &mut dyn FnMut(&Holder),
-) -> Result<FileLock, String> {
+) -> Result<FileLock, Error> {
     let dir = lock_dir_of(target);
     let stale = stale();
     let period = (stale / 2).as_nanos().max(1) as i64;
     let start = Instant::now();
-    let fail = |e: std::io::Error| format!("{}: cannot take the lock: {e}", dir.display());
+    let fail = |e: std::io::Error| {
+        Error::new(
+            Kind::of_io(&e),
+            format!("{}: cannot take the lock: {e}", dir.display()),
+        )
+    };
     loop {
         // The lock directory is made under one of this tool's temp names, recorded, then renamed
         // into place without replacing anything: a crash at any point leaves either no lock, or
@@ -299,10 +315,13 @@ fn file_lock_with(
                     continue;
                 }
                 if start.elapsed() >= wait {
-                    return Err(format!(
-                        "{} is locked by a running OpenClaw ({}); try again when it is idle, or stop the gateway",
-                        target.display(),
-                        dir.display()
+                    return Err(Error::new(
+                        Kind::Locked,
+                        format!(
+                            "{} is locked by a running OpenClaw ({}); try again when it is idle, or stop the gateway",
+                            target.display(),
+                            dir.display()
+                        ),
                     ));
                 }
                 std::thread::sleep(Duration::from_millis(50));
@@ -442,7 +461,7 @@ pub struct AuthLocks {
 
 impl AuthLocks {
     /// Fails naming the first lock that is no longer this process's.
-    pub fn verify(&self) -> Result<(), String> {
+    pub fn verify(&self) -> Result<(), Error> {
         self.locks.iter().try_for_each(FileLock::verify)
     }
 }
@@ -454,7 +473,7 @@ pub fn auth_locks(
     state_dir: &Path,
     targets: &[PathBuf],
     wait: Duration,
-) -> Result<AuthLocks, String> {
+) -> Result<AuthLocks, Error> {
     let mut record = read_record(state_dir);
     let mut out = AuthLocks {
         state_dir: state_dir.to_path_buf(),
@@ -525,7 +544,8 @@ mod tests {
         let e = file_lock(&target, Duration::from_millis(100))
             .err()
             .unwrap();
-        assert!(e.contains("locked by a running OpenClaw"), "{e}");
+        assert_eq!(e.kind, Kind::Locked);
+        assert!(e.message.contains("locked by a running OpenClaw"), "{e}");
         drop(held);
         let lock_dir = dir.path().join("auth-profiles.json.lock");
         std::fs::create_dir(&lock_dir).unwrap();
@@ -550,7 +570,8 @@ mod tests {
         let old = SystemTime::now() - Duration::from_secs(1);
         File::open(&lock_dir).unwrap().set_modified(old).unwrap();
         let e = held.verify().unwrap_err();
-        assert!(e.contains("taken over by another process"), "{e}");
+        assert_eq!(e.kind, Kind::Locked);
+        assert!(e.message.contains("taken over by another process"), "{e}");
         drop(held);
         assert!(lock_dir.is_dir(), "the new holder's lock was removed");
     }

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             anstream::eprintln!("error: {}", printer::escape(&e));
             // A script asked for JSON: it still gets one document, naming the error.
             if let Some(mode) = json_mode {
-                println!("{}", printer::error_document(mode, "error", &e));
+                println!("{}", printer::error_document(mode, "usage", &e));
             }
             ExitCode::from(2)
         }

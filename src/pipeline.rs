@@ -1,5 +1,6 @@
 //! Discover → load → plan for every target install, in parallel, with output in a stable order.
 use crate::discover::{self, Found, InstallRoot, Target, TargetError};
+use crate::error::{Error, Kind};
 use crate::ledger::Ledger;
 use crate::load::{self, Install};
 use crate::migration::Migration;
@@ -23,7 +24,7 @@ pub enum Outcome {
     /// Of an era this tool must not touch; nothing read beyond the config, nothing written.
     Unsupported(String),
     /// Could not be read, planned or written; other installs carried on.
-    Failed(String),
+    Failed(crate::error::Error),
     /// A rollback restored the files of a run.
     RolledBack,
     /// A rollback found no run to undo.
@@ -74,13 +75,13 @@ impl Report {
         }
     }
 
-    pub fn failed(root: InstallRoot, message: String) -> Report {
+    pub fn failed(root: InstallRoot, e: impl Into<Error>) -> Report {
         Report {
             root,
             install: None,
             ledger: Ledger::default(),
             plan: None,
-            outcome: Outcome::Failed(message),
+            outcome: Outcome::Failed(e.into()),
             run_id: None,
         }
     }
@@ -98,7 +99,8 @@ pub fn prepare_one(
             // Nothing of the install could be collected; at least the operator's keys are masked.
             let mut r = crate::secrets::Redactor::default();
             inputs.keys.values().for_each(|k| r.add(k));
-            return Report::failed(root.clone(), r.redact(&e.to_string()));
+            let e = Error::from(e);
+            return Report::failed(root.clone(), e.map_message(|m| r.redact(m)));
         }
     };
     if let Some(why) = &install.unsupported {
@@ -116,7 +118,7 @@ pub fn prepare_one(
         Ok(l) => l,
         Err(e) => {
             let r = plan::redactor_for(&install, inputs);
-            return Report::failed(root.clone(), r.redact(&e));
+            return Report::failed(root.clone(), e.map_message(|m| r.redact(m)));
         }
     };
     let applied = ledger.applied();
@@ -149,8 +151,9 @@ pub fn prepare_one(
             r
         }
         Err(e) => {
+            // A plan that cannot be written safely (refused edits, unknown shapes).
             let r = plan::redactor_for(&install, inputs);
-            Report::failed(root.clone(), r.redact(&e))
+            Report::failed(root.clone(), Error::new(Kind::Refused, r.redact(&e)))
         }
     }
 }
@@ -162,25 +165,31 @@ pub const CHUNK: usize = 16;
 
 /// What the pipeline carries per install: whatever a command prepares, or a failure.
 pub trait Unit: Send {
-    fn failed(root: InstallRoot, message: String) -> Self;
+    fn failed(root: InstallRoot, e: Error) -> Self;
 }
 
 impl Unit for Report {
-    fn failed(root: InstallRoot, message: String) -> Self {
-        Report::failed(root, message)
+    fn failed(root: InstallRoot, e: Error) -> Self {
+        Report::failed(root, e)
     }
 }
 
 /// A target that is not an install, or a part of a fleet that could not be read, as a failed
 /// unit naming it.
-pub fn failed_target<T: Unit>(TargetError { target, message }: TargetError) -> T {
+pub fn failed_target<T: Unit>(
+    TargetError {
+        target,
+        kind,
+        message,
+    }: TargetError,
+) -> T {
     let p = std::path::PathBuf::from(&target);
     T::failed(
         InstallRoot {
             state_dir: p.clone(),
             config_path: p,
         },
-        message,
+        Error::new(kind, message),
     )
 }
 

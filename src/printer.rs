@@ -374,14 +374,14 @@ fn outcome_of(label: &str) -> Outcome {
         "pending" => Outcome::Pending,
         "needs input" => Outcome::NeedsInput,
         "unsupported" => Outcome::Unsupported(String::new()),
-        _ => Outcome::Failed(String::new()),
+        _ => Outcome::Failed(crate::error::Error::new(crate::error::Kind::Io, "")),
     }
 }
 
 /// A failed install under `--quiet`: its path and error, on as few lines as it takes.
 fn quiet_line<S: Shown>(r: &S) -> String {
     let why = match r.outcome() {
-        Outcome::Failed(e) => e.as_str(),
+        Outcome::Failed(e) => e.message.as_str(),
         _ => "",
     };
     format!("{}: error: {}\n", path(r.state_dir()), escape(why))

@@ -9,6 +9,7 @@ use crate::backup;
 use crate::commit::{self, Change, Locks, RunHead};
 use crate::discover::{self, InstallRoot};
 use crate::document::sha256_hex;
+use crate::error::{Error, Kind};
 use crate::fsio;
 use crate::ledger::{self, Ledger, Run, RunKind};
 use crate::location;
@@ -103,6 +104,8 @@ struct Undo {
     /// `None`: the run created the file, so undoing it removes it.
     bytes: Option<Vec<u8>>,
     mode: Option<u32>,
+    /// Set when the location is a SQLite cell.
+    cell: Option<crate::cell::Cell>,
 }
 
 /// What undoing an interrupted run means now: the files it replaced (bytes `sha256_after`), and
@@ -111,7 +114,7 @@ fn plan_undo(
     root: &InstallRoot,
     home: &Path,
     run: &Run,
-) -> Result<(Vec<Undo>, Vec<String>), String> {
+) -> Result<(Vec<Undo>, Vec<String>), Error> {
     let state = &root.state_dir;
     if std::fs::symlink_metadata(backup::set_dir(state, &run.id)).is_err() {
         // Its backup set is written before anything else, so nothing was replaced.
@@ -126,11 +129,16 @@ fn plan_undo(
     let mut agent_dir = location::agent_dirs(root, home);
     let (mut undos, mut moved) = (Vec::new(), Vec::new());
     for e in &manifest.files {
-        let path = location::resolve(root, &e.path, &mut agent_dir)?;
-        let now = match std::fs::read(&path) {
-            Ok(b) => Some(b),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-            Err(err) => return Err(format!("{}: cannot read: {err}", path.display())),
+        let (file, cell) = location::split_cell(root, &e.path)?;
+        let path = location::resolve(root, &file, &mut agent_dir)?;
+        let now = match &cell {
+            Some(c) => crate::cell::read(&path, c)?.map(String::into_bytes),
+            None => crate::fsio::read_regular(&path, false).map_err(|err| {
+                Error::new(
+                    Kind::of_io(&err),
+                    format!("{}: cannot read: {err}", path.display()),
+                )
+            })?,
         };
         let now_sha = now.as_deref().map(sha256_hex);
         if now_sha == e.sha256_before {
@@ -143,23 +151,34 @@ fn plan_undo(
         let bytes = match &e.backup {
             Some(name) => {
                 let copy = set.join(name);
-                let b = std::fs::read(&copy).map_err(|err| {
-                    format!("{}: cannot read the backup copy: {err}", copy.display())
-                })?;
+                let b = crate::fsio::read_regular(&copy, true)
+                    .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
+                    .map_err(|err| {
+                        Error::new(
+                            Kind::of_io(&err),
+                            format!("{}: cannot read the backup copy: {err}", copy.display()),
+                        )
+                    })?;
                 if Some(sha256_hex(&b)) != e.sha256_before {
-                    return Err(format!(
-                        "{}: the backup copy does not match its recorded hash; restore by hand",
-                        copy.display()
+                    return Err(Error::new(
+                        Kind::Confinement,
+                        format!(
+                            "{}: the backup copy does not match its recorded hash; restore by hand",
+                            copy.display()
+                        ),
                     ));
                 }
                 Some(b)
             }
             None if e.sha256_before.is_none() => None,
             None => {
-                return Err(format!(
-                    "{}: run {} has no backup of it; restore by hand",
-                    path.display(),
-                    run.id
+                return Err(Error::new(
+                    Kind::Confinement,
+                    format!(
+                        "{}: run {} has no backup of it; restore by hand",
+                        path.display(),
+                        run.id
+                    ),
                 ));
             }
         };
@@ -169,6 +188,7 @@ fn plan_undo(
             now,
             bytes,
             mode: e.mode.map(|m| m & 0o777),
+            cell,
         });
     }
     Ok((undos, moved))
@@ -180,7 +200,7 @@ fn set_has_manifest(state: &Path, run_id: &str) -> bool {
 
 /// Recovers an install after a crash (see the module docs). Does nothing, and creates nothing,
 /// when no run of this tool left anything behind; an install another run holds now is left to it.
-pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, String> {
+pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, Error> {
     let state = &root.state_dir;
     let mut done = Recovered::default();
     if !ledger::dir(state).is_dir() {
@@ -223,10 +243,13 @@ pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, String> {
         };
         rounds = rounds.saturating_sub(1);
         if rounds == 0 {
-            return Err(format!(
-                "{}: could not close the interrupted run {}; check the install, then run clawmigrate again",
-                state.display(),
-                run.id
+            return Err(Error::new(
+                Kind::Io,
+                format!(
+                    "{}: could not close the interrupted run {}; check the install, then run clawmigrate again",
+                    state.display(),
+                    run.id
+                ),
             ));
         }
         let (undos, moved) = plan_undo(root, home, &run)?;
@@ -272,12 +295,12 @@ pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, String> {
 }
 
 /// Restores the files an interrupted run replaced through the commit layer, as a rollback run.
-fn undo(root: &InstallRoot, locks: Locks, run: &Run, undos: &[Undo]) -> Result<String, String> {
+fn undo(root: &InstallRoot, locks: Locks, run: &Run, undos: &[Undo]) -> Result<String, Error> {
     let invocation = ledger::new_invocation_id();
     struct One<'a> {
         locks: Option<Locks>,
         changes: Vec<Change<'a>>,
-        result: Option<Result<Run, String>>,
+        result: Option<Result<Run, Error>>,
     }
     let mut one = [One {
         locks: Some(locks),
@@ -291,7 +314,7 @@ fn undo(root: &InstallRoot, locks: Locks, run: &Run, undos: &[Undo]) -> Result<S
                 after: u.bytes.as_deref(),
                 mode: u.mode,
                 xattrs_from: None,
-                cell: None,
+                cell: u.cell.clone(),
             })
             .collect(),
         result: None,
@@ -310,13 +333,14 @@ fn undo(root: &InstallRoot, locks: Locks, run: &Run, undos: &[Undo]) -> Result<S
     commit::commit_units(&mut one, &stage, |u, r| u.result = Some(r));
     match one[0].result.take() {
         Some(Ok(r)) => Ok(r.id),
-        Some(Err(e)) => Err(format!(
-            "could not roll back the interrupted run {}: {e}",
-            run.id
-        )),
-        None => Err(format!(
-            "could not roll back the interrupted run {}",
-            run.id
+        Some(Err(e)) => {
+            Err(e.map_message(|m| {
+                format!("could not roll back the interrupted run {}: {m}", run.id)
+            }))
+        }
+        None => Err(Error::new(
+            Kind::Io,
+            format!("could not roll back the interrupted run {}", run.id),
         )),
     }
 }

@@ -164,7 +164,7 @@ fn header(r: &Report, out: &mut String) {
 fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
     match &r.outcome {
         Outcome::Failed(e) => {
-            for (i, line) in escape(e).lines().enumerate() {
+            for (i, line) in escape(&e.message).lines().enumerate() {
                 let _ = writeln!(out, "  {}{line}", if i == 0 { "error: " } else { "" });
             }
             return;

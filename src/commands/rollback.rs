@@ -4,6 +4,7 @@ use crate::cli::{Format, RollbackArgs};
 use crate::commit::{self, Change, Prepared, RunHead};
 use crate::discover::{self, InstallRoot};
 use crate::document::sha256_hex;
+use crate::error::{Error, Kind};
 use crate::ledger::{self, Ledger, Run, RunKind};
 use crate::migration::Registry;
 use crate::pipeline::{self, Outcome, Unit};
@@ -43,7 +44,7 @@ pub struct RollbackReport {
 }
 
 impl Unit for RollbackReport {
-    fn failed(root: InstallRoot, message: String) -> Self {
+    fn failed(root: InstallRoot, message: Error) -> Self {
         RollbackReport {
             root,
             ledger: Ledger::default(),
@@ -62,7 +63,7 @@ fn names(run: &Run, id: &str) -> bool {
 }
 
 /// Picks the run to undo: the one named, or the latest migrate run not yet undone.
-fn choose<'l>(ledger: &'l Ledger, id: Option<&str>) -> Result<Option<&'l Run>, String> {
+fn choose<'l>(ledger: &'l Ledger, id: Option<&str>) -> Result<Option<&'l Run>, Error> {
     let Some(id) = id else {
         return Ok(ledger
             .runs
@@ -74,9 +75,12 @@ fn choose<'l>(ledger: &'l Ledger, id: Option<&str>) -> Result<Option<&'l Run>, S
         return Ok(None);
     };
     if run.kind != RunKind::Migrate {
-        return Err(format!(
-            "run {} is itself a rollback; roll back a migrate run (`clawmigrate rollback --list` shows them)",
-            run.id
+        return Err(Error::new(
+            Kind::Usage,
+            format!(
+                "run {} is itself a rollback; roll back a migrate run (`clawmigrate rollback --list` shows them)",
+                run.id
+            ),
         ));
     }
     Ok(Some(run))
@@ -89,7 +93,7 @@ fn plan_restore(
     home: &Path,
     run: &Run,
     force: bool,
-) -> Result<Vec<Restore>, String> {
+) -> Result<Vec<Restore>, Error> {
     let (set, manifest) = backup::read_manifest(&root.state_dir, &run.id)?;
     let mut agent_dir = location::agent_dirs(root, home);
     let mut out = Vec::new();
@@ -99,18 +103,25 @@ fn plan_restore(
             .map_or_else(|| location::resolve(root, &file, &mut agent_dir), Ok)?;
         let now = match &cell {
             Some(c) => crate::cell::read(&path, c)?.map(String::into_bytes),
-            None => fsio::read_regular(&path, false)
-                .map_err(|err| format!("{}: cannot read: {err}", path.display()))?,
+            None => fsio::read_regular(&path, false).map_err(|err| {
+                Error::new(
+                    Kind::of_io(&err),
+                    format!("{}: cannot read: {err}", path.display()),
+                )
+            })?,
         };
         let now_sha = now.as_deref().map(sha256_hex);
         if now_sha == e.sha256_before {
             continue; // never written (a run stopped part way), or already restored
         }
         if now_sha != e.sha256_after && !force {
-            return Err(format!(
-                "{} changed since run {}; nothing was restored. Check it, then re-run with --force to restore it anyway (its current bytes are backed up first)",
-                path.display(),
-                run.id
+            return Err(Error::new(
+                Kind::Changed,
+                format!(
+                    "{} changed since run {}; nothing was restored. Check it, then re-run with --force to restore it anyway (its current bytes are backed up first)",
+                    path.display(),
+                    run.id
+                ),
             ));
         }
         let copy = e.backup.as_ref().map(|name| set.join(name));
@@ -143,14 +154,22 @@ fn legacy_inside(root: &InstallRoot, recorded: &str) -> Option<PathBuf> {
 }
 
 /// Reads a backup copy and checks it against the hash the manifest recorded.
-fn read_copy(copy: &Path, sha: Option<&str>) -> Result<Vec<u8>, String> {
+fn read_copy(copy: &Path, sha: Option<&str>) -> Result<Vec<u8>, Error> {
     let bytes = fsio::read_regular(copy, true)
         .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
-        .map_err(|e| format!("{}: cannot read the backup copy: {e}", copy.display()))?;
+        .map_err(|e| {
+            Error::new(
+                Kind::of_io(&e),
+                format!("{}: cannot read the backup copy: {e}", copy.display()),
+            )
+        })?;
     if Some(sha256_hex(&bytes).as_str()) != sha {
-        return Err(format!(
-            "{}: the backup copy does not match its recorded hash; restore by hand",
-            copy.display()
+        return Err(Error::new(
+            Kind::Confinement,
+            format!(
+                "{}: the backup copy does not match its recorded hash; restore by hand",
+                copy.display()
+            ),
         ));
     }
     Ok(bytes)
@@ -158,7 +177,7 @@ fn read_copy(copy: &Path, sha: Option<&str>) -> Result<Vec<u8>, String> {
 
 /// Reads an install's ledger and plans what undoing the chosen run means (reads only).
 fn prepare_one(root: &InstallRoot, home: &Path, args: &RollbackArgs) -> RollbackReport {
-    let mut r = RollbackReport::failed(root.clone(), String::new());
+    let mut r = RollbackReport::failed(root.clone(), Error::new(Kind::Io, ""));
     r.ledger = match Ledger::read(&root.state_dir) {
         Ok(l) => l,
         Err(e) => return RollbackReport::failed(root.clone(), e),
@@ -216,14 +235,17 @@ struct Ctx<'a> {
 
 /// Locks an install, plans its restore again under the lock (another run may have written since),
 /// and stages it with the commit layer.
-fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, String> {
+fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, Error> {
     let paths: Vec<&Path> = r.restores.iter().map(|x| x.path.as_path()).collect();
     let locks = commit::lock(&r.root.state_dir, &paths)?;
     let fresh = prepare_one(&r.root, ctx.home, ctx.args);
     if fresh.run != r.run || fresh.outcome != Outcome::Pending {
         let why = match fresh.outcome {
             Outcome::Failed(e) => e,
-            _ => "another run changed the install since it was planned; run clawmigrate rollback again".into(),
+            _ => Error::new(
+                Kind::Changed,
+                "another run changed the install since it was planned; run clawmigrate rollback again",
+            ),
         };
         return Err(why);
     }
@@ -311,7 +333,7 @@ impl Shown for RollbackReport {
         }
         let run = self.run.as_deref().unwrap_or("?");
         let _ = match &self.outcome {
-            Outcome::Failed(e) => writeln!(out, "  error: {}", printer::escape(e)),
+            Outcome::Failed(e) => writeln!(out, "  error: {}", printer::escape(&e.message)),
             Outcome::NothingToUndo => writeln!(
                 out,
                 "  {}",
@@ -464,7 +486,10 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, String> {
         pipeline::for_each_install(&target, &env, &prep, |chunk: &mut [RollbackReport]| {
             note(chunk);
             planned.extend(chunk.iter_mut().map(|r| {
-                std::mem::replace(r, RollbackReport::failed(r.root.clone(), String::new()))
+                std::mem::replace(
+                    r,
+                    RollbackReport::failed(r.root.clone(), Error::new(Kind::Io, "")),
+                )
             }))
         });
         let pending = planned

@@ -302,7 +302,7 @@ fn broken_agent_file_blocks_only_its_install() {
     let out = sb.run(&["migrate", "--yes", "--format", "json"], &st);
     assert_eq!(out.status.code(), Some(2));
     let v = json_of(&out);
-    let err = v["installs"][0]["error"].as_str().unwrap();
+    let err = v["installs"][0]["error"]["message"].as_str().unwrap();
     assert!(
         err.contains("agents/minimax-cn/agent/models.json: invalid JSON at line 2"),
         "{err}"

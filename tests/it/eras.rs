@@ -187,7 +187,8 @@ fn a_database_held_by_another_writer_is_refused_and_nothing_is_written() {
     drop(holder);
     assert_eq!(out.status.code(), Some(2));
     let v = json_of(&out);
-    let err = v["installs"][0]["error"].as_str().unwrap();
+    assert_eq!(v["installs"][0]["error"]["kind"], "locked", "{v}");
+    let err = v["installs"][0]["error"]["message"].as_str().unwrap();
     assert!(
         err.contains("openclaw.sqlite is locked by another writer")
             && err.contains("nothing of this install was written"),

@@ -199,8 +199,12 @@ fn a_crafted_ledger_cannot_lead_rollback_out_of_the_install() {
         assert_eq!(b.code, Some(2), "{what}: {}", b.stdout);
         let evil = sc.outcome(&v, &sc.evil);
         assert_eq!(evil["outcome"], "failed", "{what}: {evil}");
+        assert_eq!(evil["error"]["kind"], "confinement", "{what}: {evil}");
         assert!(
-            evil["error"].as_str().unwrap().contains("tampering"),
+            evil["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("tampering"),
             "{what}: {evil}"
         );
         assert_eq!(sc.outcome(&v, &sc.ok)["outcome"], "rolled-back", "{what}");
@@ -310,8 +314,9 @@ fn links_and_agent_dirs_never_lead_root_into_other_files() {
     assert_eq!(std::fs::metadata(&root_file).unwrap().uid(), 0);
     let evil = sc.outcome(&v, &sc.evil);
     assert_eq!(evil["outcome"], "failed", "{evil}");
+    assert_eq!(evil["error"]["kind"], "permission", "{evil}");
     assert!(
-        evil["error"]
+        evil["error"]["message"]
             .as_str()
             .unwrap()
             .contains("Permission denied"),
@@ -416,8 +421,9 @@ fn fifos_devices_and_huge_files_never_hold_up_the_fleet() {
         );
         assert_eq!(b.code, Some(2), "{what}: {v}");
         let evil = sc.outcome(&v, &sc.evil);
+        assert_eq!(evil["error"]["kind"], "limit", "{what}: {evil}");
         assert!(
-            evil["error"].as_str().unwrap().contains(why),
+            evil["error"]["message"].as_str().unwrap().contains(why),
             "{what}: {evil}"
         );
         sc.healthy_migrated();
@@ -566,8 +572,9 @@ fn rollback_waits_for_openclaws_lock_and_keeps_a_gateway_write() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(read(&auth), gateway, "the gateway's write was lost");
     let v = json_of(&out);
+    assert_eq!(v["installs"][0]["error"]["kind"], "changed", "{v}");
     assert!(
-        v["installs"][0]["error"]
+        v["installs"][0]["error"]["message"]
             .as_str()
             .unwrap()
             .contains("changed since it was planned"),
@@ -604,7 +611,7 @@ fn links_the_owner_made_to_their_own_files_are_followed_and_planted_ones_refused
     assert_eq!(b.code, Some(2), "{v}");
     let evil = sc.outcome(&v, &sc.evil);
     assert!(
-        evil["error"]
+        evil["error"]["message"]
             .as_str()
             .unwrap()
             .contains("passes through the link"),
@@ -629,7 +636,7 @@ fn a_fleet_link_to_someone_elses_folder_is_reported_not_followed() {
     let linked = sc.outcome(&v, &link);
     assert_eq!(linked["outcome"], "failed");
     assert!(
-        linked["error"]
+        linked["error"]["message"]
             .as_str()
             .unwrap()
             .contains("does not follow a link"),

@@ -239,7 +239,7 @@ fn an_include_outside_the_install_is_refused_by_name() {
     let report = json_of(&out);
     let install = &report["installs"][0];
     assert_eq!(install["outcome"], "failed", "{report}");
-    let error = install["error"].as_str().unwrap();
+    let error = install["error"]["message"].as_str().unwrap();
     let named = shared.join("models.json5").display().to_string();
     assert!(
         error.contains(&named) && error.contains("outside the install"),
@@ -262,7 +262,7 @@ fn a_cycle_or_a_missing_include_is_refused() {
     let before = tree(&st, true);
     let out = sb.run(&["migrate", "--yes", "--format", "json"], &st);
     assert_eq!(out.status.code(), Some(2));
-    let error = json_of(&out)["installs"][0]["error"]
+    let error = json_of(&out)["installs"][0]["error"]["message"]
         .as_str()
         .unwrap()
         .to_string();

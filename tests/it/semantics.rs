@@ -333,7 +333,7 @@ fn only_out_of_order_is_refused_per_install() {
     let v = json_of(&out);
     assert_eq!(out.status.code(), Some(2), "{v}");
     assert_eq!(v["installs"][0]["outcome"], "failed", "{v}");
-    let error = v["installs"][0]["error"].as_str().unwrap();
+    let error = v["installs"][0]["error"]["message"].as_str().unwrap();
     assert!(
         error.contains("out of order")
             && error.contains("V0001__minimax_cn_china_base_url")

@@ -46,7 +46,8 @@ fn state_dir_without_config_is_an_error_naming_it() {
         assert_eq!(out.status.code(), Some(2), "{verb:?}: {}", stderr(&out));
         let e = entry_for(&out, &empty);
         assert_eq!(e["outcome"], "failed", "{verb:?}: {e}");
-        let msg = e["error"].as_str().unwrap();
+        assert_eq!(e["error"]["kind"], "not-found", "{verb:?}: {e}");
+        let msg = e["error"]["message"].as_str().unwrap();
         assert!(
             msg.contains("no config") && msg.contains("--state-dir"),
             "{msg}"
@@ -83,7 +84,10 @@ fn saved_plan_whose_installs_are_gone_is_an_error_naming_them() {
     let e = entry_for(&out, &gone);
     assert_eq!(e["outcome"], "failed");
     assert!(
-        e["error"].as_str().unwrap().contains("not on this host"),
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not on this host"),
         "{e}"
     );
     // The other install of the plan carries on.
@@ -126,7 +130,7 @@ fn unreadable_fleet_member_is_reported_and_the_rest_carries_on() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let e = entry_for(&out, &locked);
     assert_eq!(e["outcome"], "failed");
-    let msg = e["error"].as_str().unwrap();
+    let msg = e["error"]["message"].as_str().unwrap();
     assert!(
         msg.contains("Permission denied") && msg.contains("read access"),
         "{msg}"
@@ -192,7 +196,13 @@ fn a_symlink_loop_in_a_fleet_is_a_reported_walk_error() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let e = entry_for(&out, &fleet.join("group/back-up"));
     assert_eq!(e["outcome"], "failed");
-    assert!(e["error"].as_str().unwrap().contains("symlink loop"), "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("symlink loop"),
+        "{e}"
+    );
     assert_eq!(entry_for(&out, &fleet.join("member"))["outcome"], "pending");
 }
 

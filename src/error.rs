@@ -1,0 +1,105 @@
+//! The typed error an install fails with: a stable `kind` a program can branch on (written
+//! kebab-case into the JSON output and listed in the README) and the message with its fix.
+use serde::Serialize;
+
+/// What went wrong, for scripts and the Ansible module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A file (or database cell) could not be parsed: fix its syntax.
+    Parse,
+    /// Reading or writing failed (disk, file system, a missing file).
+    Io,
+    /// The install's owner (or the caller) may not read or write it.
+    Permission,
+    /// Another writer holds it: OpenClaw's lock, a database, another clawmigrate run.
+    Locked,
+    /// A file or cell changed since it was planned (another writer), or since the run to undo.
+    Changed,
+    /// A path would leave the install, or what `.clawmigrate/` records was tampered with.
+    Confinement,
+    /// A target, file or run that does not exist.
+    NotFound,
+    /// A layout this tool does not know; nothing was touched.
+    Unsupported,
+    /// A file is not a regular file, or is larger than the read cap.
+    Limit,
+    /// A change was planned but cannot be written safely (e.g. it would flatten an `$include`).
+    Refused,
+    /// The command line asked for something that cannot be done.
+    Usage,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Parse => "parse",
+            Kind::Io => "io",
+            Kind::Permission => "permission",
+            Kind::Locked => "locked",
+            Kind::Changed => "changed",
+            Kind::Confinement => "confinement",
+            Kind::NotFound => "not-found",
+            Kind::Unsupported => "unsupported",
+            Kind::Limit => "limit",
+            Kind::Refused => "refused",
+            Kind::Usage => "usage",
+        }
+    }
+
+    /// The kind of an I/O failure.
+    pub fn of_io(e: &std::io::Error) -> Kind {
+        use std::io::ErrorKind as K;
+        if e.get_ref()
+            .is_some_and(|i| i.is::<crate::fsio::NotFollowed>())
+        {
+            return Kind::Confinement;
+        }
+        match e.kind() {
+            K::PermissionDenied => Kind::Permission,
+            K::NotFound => Kind::NotFound,
+            // `fsio::read_regular`: not a regular file, or over the read cap.
+            K::InvalidInput | K::FileTooLarge => Kind::Limit,
+            _ => Kind::Io,
+        }
+    }
+}
+
+/// An install's failure: its kind and the message (which names the file and what to do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    pub kind: Kind,
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The same error with its message passed through `f` (masking secrets, adding context).
+    pub fn map_message(self, f: impl FnOnce(&str) -> String) -> Error {
+        Error {
+            message: f(&self.message),
+            ..self
+        }
+    }
+}
+
+/// An untyped message from a stage that does not say more: an I/O failure unless its text says
+/// the operating system refused access.
+impl From<String> for Error {
+    fn from(message: String) -> Error {
+        let kind = if message.contains("Permission denied") || message.contains("permission denied")
+        {
+            Kind::Permission
+        } else {
+            Kind::Io
+        };
+        Error { kind, message }
+    }
+}
