@@ -604,7 +604,19 @@ pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, Str
         }
         return verified(cst_edit(text, doc.kind, ops)?, doc.kind, expected, &[]);
     }
-    let read = crate::json5::parse(text).map_err(|e| e.to_string())?;
+    // A config in plain JSON (what OpenClaw writes) has nothing JSON5 reads differently: no
+    // NaN, nothing rewritten for the syntax tree. Checking that is cheaper than a JSON5 read,
+    // which is kept for the configs that need it.
+    let read = if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+        crate::json5::Read {
+            value: Value::Null,
+            non_finite: Vec::new(),
+            for_jsonc: std::borrow::Cow::Borrowed(text.as_str()),
+            rewritten: Vec::new(),
+        }
+    } else {
+        crate::json5::parse(text).map_err(|e| e.to_string())?
+    };
     refuse_non_finite(&doc.value, &read.non_finite, ops)?;
     // The common config edits are spliced into the text; anything else (or a splice that came
     // out wrong) goes through the syntax tree.
@@ -691,7 +703,14 @@ fn verified(
     expected: &Value,
     non_finite: &[(String, crate::json5::NonFinite)],
 ) -> Result<String, String> {
-    let read = if kind == FileKind::Config {
+    let strict = || serde_json::from_str::<Value>(&out).ok();
+    let read = if kind == FileKind::Config
+        && non_finite.is_empty()
+        && let Some(v) = strict()
+    {
+        // Plain JSON out (a plain JSON config edited): the strict reader reads it as JSON5 does.
+        Ok((v, true))
+    } else if kind == FileKind::Config {
         crate::json5::parse(&out)
             .map(|r| (r.value, r.non_finite == non_finite))
             .map_err(|e| e.to_string())

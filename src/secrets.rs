@@ -95,12 +95,28 @@ pub fn is_secret_field(name: &str) -> bool {
 /// `apiSecret`, `x-goog-api-key`, `clientSecret`, `access_token`), but not a name of a marker,
 /// place or kind (`authMode`, `tokenUrl`, `apiKeyEnv`).
 pub fn is_key_like(name: &str) -> bool {
+    // Every object key of every file passes here: short ASCII names are normalised on the
+    // stack, without an allocation.
+    let mut buf = [0u8; 64];
+    let mut len = 0;
+    if name.is_ascii() && name.len() <= buf.len() {
+        for b in name.bytes().filter(|b| *b != b'_' && *b != b'-') {
+            buf[len] = b.to_ascii_lowercase();
+            len += 1;
+        }
+        let n = std::str::from_utf8(&buf[..len]).expect("ASCII is UTF-8");
+        return key_like_normalised(n);
+    }
     let n: String = name
         .chars()
         .filter(|c| *c != '_' && *c != '-')
         .flat_map(char::to_lowercase)
         .collect();
-    if KEY_NAMES.contains(&n.as_str()) {
+    key_like_normalised(&n)
+}
+
+fn key_like_normalised(n: &str) -> bool {
+    if KEY_NAMES.contains(&n) {
         return true;
     }
     KEY_WORDS.iter().any(|w| n.contains(w)) && !MARKER_ENDINGS.iter().any(|e| n.ends_with(e))
