@@ -121,10 +121,6 @@ notes:
   - The binary's exit codes are not the result; the module reads the JSON report (schema 2)
     and decides from each install's outcome. An install error may be a string or an object
     with C(kind) and C(message); both are understood.
-seealso:
-  - name: clawmigrate README
-    description: Command line, JSON output and the migrations clawmigrate ships.
-    link: https://github.com/clawmigrate/clawmigrate#readme
 """
 
 EXAMPLES = r"""
