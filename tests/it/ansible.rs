@@ -478,6 +478,20 @@ print("ok")
         .arg(&modules));
     assert_eq!(out.trim(), "ok");
 
+    // The README's example playbook parses and names the module right.
+    let readme = read(Path::new(ROOT).join("README.md"));
+    let (_, after) = readme.split_once("## Ansible\n").unwrap();
+    let (_, block) = after.split_once("```yaml\n").unwrap();
+    let (playbook, _) = block.split_once("```").unwrap();
+    write(sb.path().join("readme.yml"), playbook);
+    write(
+        sb.path().join("hosts.ini"),
+        "[openclaw]\nh ansible_connection=local\n",
+    );
+    a.ok(a
+        .cmd("ansible-playbook")
+        .args(["--syntax-check", "-i", "hosts.ini", "readme.yml"]));
+
     // ansible-lint (production profile, .ansible-lint), offline, on the collection's source.
     let lint = a.ok(a
         .cmd("ansible-lint")
