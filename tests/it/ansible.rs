@@ -273,11 +273,21 @@ fn a_playbook_previews_applies_reruns_and_rolls_back_over_four_hosts() {
     let hosts = lay_out(&sb, &a.venv);
     let seed = files(Path::new(DEMO));
 
-    // The role installs the binary on every host (tag clawmigrate_install), touching no install.
-    let (code, text, r) = a.playbook(&["--tags", "clawmigrate_install"]);
+    // The role installs the binary on every host (tag clawmigrate_install), touching no install:
+    // here from a URL the controller downloads once; the later runs copy it from the controller
+    // (clawmigrate_binary_src, the inventory's), finding it in place.
+    let url =
+        format!(r#"{{"clawmigrate_binary_src": "", "clawmigrate_binary_url": "file://{BIN}"}}"#);
+    let (code, text, r) = a.playbook(&["--tags", "clawmigrate_install", "-e", &url]);
     assert_eq!(code, Some(0), "{text}");
+    let size = std::fs::metadata(BIN).unwrap().len();
     for host in HOSTS {
-        assert!(hosts.join(host).join("bin/clawmigrate").is_file(), "{host}");
+        let bin = hosts.join(host).join("bin/clawmigrate");
+        assert_eq!(
+            std::fs::metadata(&bin).map(|m| m.len()).ok(),
+            Some(size),
+            "{host}"
+        );
         assert_eq!(changed_failed(&r, host).1, 0, "{text}");
     }
 
