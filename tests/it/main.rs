@@ -1,4 +1,5 @@
 //! The one integration test binary: drives `clawmigrate` end to end on temporary installs.
+mod ansible;
 mod crash;
 mod credentials;
 mod e2e;

@@ -1,0 +1,511 @@
+//! Issue 11: the Ansible collection `clawmigrate.openclaw` (in `ansible/`) under the real
+//! ansible-core. `.ci/install-ansible.sh` installs the pinned ansible-core and ansible-lint from
+//! PyPI into `target/ansible-venv` once (cached, locked); the collection is built and installed
+//! with `ansible-galaxy` into a temporary collections path, and a playbook runs the role over four
+//! local hosts, each with its own installs: `healthy` (already migrated), `broken1` (needs the
+//! operator's key, from a key file), `broken2` (a fleet of two broken installs) and `malformed`
+//! (a fleet of a broken install and one whose openclaw.json does not parse).
+use crate::support::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const BIN: &str = env!("CARGO_BIN_EXE_clawmigrate");
+const HOSTS: [&str; 4] = ["healthy", "broken1", "broken2", "malformed"];
+/// The operator's key for broken1, read by clawmigrate from a key file on the host.
+const OPERATOR_KEY: &str = "sk-cp-ansible-keyfile-5a6b7c8d9e0f1a2b";
+/// Every key of the demo install and the operator's, and parts of them that no mask shows (a
+/// masked key keeps only its first six characters: `sk-cp-…[20592505]`).
+const SECRETS: [&str; 10] = [
+    "sk-cp-demo-china-fedcba9876543210",
+    "sk-api-demo-global-0123456789abcdef",
+    OPERATOR_KEY,
+    "demo-china",
+    "fedcba9876543210",
+    "demo-global",
+    "0123456789abcdef",
+    "ansible-keyfile",
+    "5a6b7c8d9e0f",
+    "fedcba98",
+];
+
+/// The virtualenv with ansible-core and ansible-lint (installed once, cached).
+fn venv() -> PathBuf {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let dest = Path::new(ROOT).join("target/ansible-venv");
+        let status = Command::new("bash")
+            .arg(Path::new(ROOT).join(".ci/install-ansible.sh"))
+            .arg(&dest)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "installing ansible-core failed; run .ci/install-ansible.sh target/ansible-venv by hand to see why"
+        );
+        dest
+    })
+    .clone()
+}
+
+/// Ansible's commands in a sandbox: HOME, temp dirs and the collections path inside it.
+struct Ansible {
+    venv: PathBuf,
+    dir: PathBuf,
+    outputs: Vec<String>,
+}
+
+impl Ansible {
+    /// Builds the collection from `ansible/` and installs it (offline) into the sandbox.
+    fn new(sb: &Sandbox) -> Ansible {
+        let mut a = Ansible {
+            venv: venv(),
+            dir: sb.path().to_path_buf(),
+            outputs: Vec::new(),
+        };
+        let build = a.dir.join("build");
+        let out = a.ok(a
+            .cmd("ansible-galaxy")
+            .args(["collection", "build", "--output-path"])
+            .arg(&build)
+            .arg(Path::new(ROOT).join("ansible")));
+        assert!(out.contains("Created collection"), "{out}");
+        let tarball = build.join(format!("clawmigrate-openclaw-{}.tar.gz", galaxy_version()));
+        a.ok(a
+            .cmd("ansible-galaxy")
+            .args(["collection", "install", "--offline", "-p"])
+            .arg(a.dir.join("collections"))
+            .arg(&tarball));
+        assert!(
+            a.dir
+                .join("collections/ansible_collections/clawmigrate/openclaw/plugins/modules/migrate.py")
+                .is_file()
+        );
+        a
+    }
+
+    fn cmd(&self, program: &str) -> Command {
+        let mut c = Command::new(self.venv.join("bin").join(program));
+        let path = format!(
+            "{}:{}",
+            self.venv.join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        c.env_clear()
+            .current_dir(&self.dir)
+            .env("PATH", path)
+            .env("HOME", &self.dir)
+            .env("LC_ALL", "C.UTF-8")
+            .env("LANG", "C.UTF-8")
+            .env("NO_COLOR", "1")
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_COLLECTIONS_PATH", self.dir.join("collections"))
+            .env("ANSIBLE_LOCAL_TEMP", self.dir.join("ansible-tmp"))
+            .env("ANSIBLE_REMOTE_TEMP", self.dir.join("ansible-tmp"))
+            .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+            .env("ANSIBLE_PIPELINING", "1")
+            .env("ANSIBLE_FORKS", "8");
+        c
+    }
+
+    /// Runs `c`, keeps its output for the key check, and returns it (stdout then stderr).
+    fn run(&mut self, c: &mut Command) -> (Option<i32>, String) {
+        let out: Output = c.output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.outputs.push(text.clone());
+        (out.status.code(), text)
+    }
+
+    fn ok(&mut self, c: &mut Command) -> String {
+        let (code, text) = self.run(c);
+        assert_eq!(code, Some(0), "{c:?}:\n{text}");
+        text
+    }
+
+    /// `ansible-playbook -i inventory.yml site.yml ARGS`, with its recap per host.
+    fn playbook(&mut self, args: &[&str]) -> (Option<i32>, String, BTreeMap<String, Recap>) {
+        let mut c = self.cmd("ansible-playbook");
+        c.args(["-i", "inventory.yml", "site.yml"]).args(args);
+        let (code, text) = self.run(&mut c);
+        let recap = recap(&text);
+        (code, text, recap)
+    }
+}
+
+fn galaxy_version() -> String {
+    read(Path::new(ROOT).join("ansible/galaxy.yml"))
+        .lines()
+        .find_map(|l| l.strip_prefix("version:"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Recap {
+    ok: u32,
+    changed: u32,
+    failed: u32,
+    rescued: u32,
+}
+
+/// The PLAY RECAP lines: `host : ok=3 changed=1 unreachable=0 failed=0 skipped=5 rescued=0 ...`.
+fn recap(text: &str) -> BTreeMap<String, Recap> {
+    let mut out = BTreeMap::new();
+    let Some((_, tail)) = text.split_once("PLAY RECAP") else {
+        return out;
+    };
+    for line in tail.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.len() < 3 || words[1] != ":" {
+            continue;
+        }
+        let field = |name: &str| {
+            words
+                .iter()
+                .find_map(|w| w.strip_prefix(name)?.strip_prefix('='))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no {name} in {line}"))
+        };
+        out.insert(
+            words[0].to_string(),
+            Recap {
+                ok: field("ok"),
+                changed: field("changed"),
+                failed: field("failed"),
+                rescued: field("rescued"),
+            },
+        );
+    }
+    out
+}
+
+fn changed_failed(r: &BTreeMap<String, Recap>, host: &str) -> (u32, u32) {
+    let h = r
+        .get(host)
+        .unwrap_or_else(|| panic!("{host} not in the recap {r:?}"));
+    (h.changed, h.failed)
+}
+
+/// The four hosts' directories, inventory and playbook in the sandbox.
+fn lay_out(sb: &Sandbox, venv: &Path) -> PathBuf {
+    let hosts = sb.path().join("hosts");
+    // healthy: one install, migrated before Ansible sees it.
+    let healthy = hosts.join("healthy/oc");
+    copy_tree(Path::new(DEMO), &healthy);
+    let out = sb.run(&["migrate", "--yes", "--quiet"], &healthy);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // broken1: needs the operator's minimax-cn key, supplied in a key file on the host.
+    let b1 = hosts.join("broken1/oc");
+    copy_tree(Path::new(DEMO), &b1);
+    std::fs::remove_file(b1.join("agents/minimax-cn/agent/models.json")).unwrap();
+    write(
+        hosts.join("broken1/keys/minimax-cn"),
+        &format!("{OPERATOR_KEY}\n"),
+    );
+    // broken2: a fleet of two broken installs.
+    for i in ["a", "b"] {
+        copy_tree(Path::new(DEMO), &hosts.join("broken2/fleet").join(i));
+    }
+    // malformed: a fleet of a broken install and one whose openclaw.json does not parse.
+    copy_tree(Path::new(DEMO), &hosts.join("malformed/fleet/good"));
+    copy_tree(Path::new(DEMO), &hosts.join("malformed/fleet/bad"));
+    write(
+        hosts.join("malformed/fleet/bad/openclaw.json"),
+        "{ agents: { list: [ { id: \"main\" ",
+    );
+
+    let h = |name: &str| hosts.join(name).display().to_string();
+    let mut host_vars = serde_json::Map::new();
+    host_vars.insert(
+        "healthy".into(),
+        serde_json::json!({"clawmigrate_state_dirs": [h("healthy/oc")]}),
+    );
+    host_vars.insert(
+        "broken1".into(),
+        serde_json::json!({"clawmigrate_state_dirs": [h("broken1/oc")],
+                           "clawmigrate_key_files": {"minimax-cn": h("broken1/keys/minimax-cn")}}),
+    );
+    host_vars.insert(
+        "broken2".into(),
+        serde_json::json!({"clawmigrate_fleets": [h("broken2/fleet")]}),
+    );
+    host_vars.insert(
+        "malformed".into(),
+        serde_json::json!({"clawmigrate_fleets": [h("malformed/fleet")], "clawmigrate_fleet_depth": 2}),
+    );
+    // JSON is YAML: the inventory plugin reads this file as a YAML inventory.
+    let inventory = serde_json::json!({"openclaw": {
+        "hosts": host_vars,
+        "vars": {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": venv.join("bin/python").display().to_string(),
+            "clawmigrate_binary_src": BIN,
+            "clawmigrate_binary_path": format!("{}/{{{{ inventory_hostname }}}}/bin/clawmigrate", hosts.display()),
+        }
+    }});
+    write(
+        sb.path().join("inventory.yml"),
+        &serde_json::to_string_pretty(&inventory).unwrap(),
+    );
+    write(
+        sb.path().join("site.yml"),
+        "---\n- name: Migrate the OpenClaw installs\n  hosts: openclaw\n  gather_facts: false\n  roles:\n    - role: clawmigrate.openclaw.clawmigrate\n",
+    );
+    hosts
+}
+
+/// The installs' files, without clawmigrate's own folder.
+fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    tree(dir, false)
+}
+
+#[test]
+fn a_playbook_previews_applies_reruns_and_rolls_back_over_four_hosts() {
+    let sb = Sandbox::new();
+    let mut a = Ansible::new(&sb);
+    let hosts = lay_out(&sb, &a.venv);
+    let seed = files(Path::new(DEMO));
+
+    // The role installs the binary on every host (tag clawmigrate_install), touching no install:
+    // here from a URL the controller downloads once; the later runs copy it from the controller
+    // (clawmigrate_binary_src, the inventory's), finding it in place.
+    let url =
+        format!(r#"{{"clawmigrate_binary_src": "", "clawmigrate_binary_url": "file://{BIN}"}}"#);
+    let (code, text, r) = a.playbook(&["--tags", "clawmigrate_install", "-e", &url]);
+    assert_eq!(code, Some(0), "{text}");
+    let size = std::fs::metadata(BIN).unwrap().len();
+    for host in HOSTS {
+        let bin = hosts.join(host).join("bin/clawmigrate");
+        assert_eq!(
+            std::fs::metadata(&bin).map(|m| m.len()).ok(),
+            Some(size),
+            "{host}"
+        );
+        assert_eq!(changed_failed(&r, host).1, 0, "{text}");
+    }
+
+    // --check --diff: the masked diffs of the broken hosts, nothing written anywhere.
+    let before = tree(&hosts, true);
+    let (code, text, r) = a.playbook(&["--check", "--diff", "-vvv"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(
+        tree(&hosts, true),
+        before,
+        "check mode wrote something:\n{text}"
+    );
+    assert_eq!(changed_failed(&r, "healthy"), (0, 0), "{text}");
+    assert_eq!(changed_failed(&r, "broken1"), (1, 0), "{text}");
+    assert_eq!(changed_failed(&r, "broken2"), (1, 0), "{text}");
+    assert_eq!(changed_failed(&r, "malformed").1, 1, "{text}");
+    for f in [
+        "broken1/oc/openclaw.json",
+        "broken1/oc/agents/main/agent/auth-profiles.json",
+        "broken2/fleet/a/openclaw.json",
+        "broken2/fleet/b/agents/minimax-cn/agent/models.json",
+    ] {
+        let path = hosts.join(f).display().to_string();
+        assert!(
+            text.contains(&format!("--- {path} (before)\n+++ {path} (after)\n@@ ")),
+            "no diff of {f}:\n{text}"
+        );
+    }
+    assert!(
+        text.contains(
+            "-        baseUrl: \"https://api.minimax.io/anthropic\", // copied from the global docs"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("+        baseUrl: \"https://api.minimaxi.com/anthropic\", // copied from the global docs"), "{text}");
+    // Keys show masked (clawmigrate's prefix…[fingerprint]).
+    assert!(text.contains("+      \"key\": \"sk-cp-…["), "{text}");
+    assert!(
+        !text.contains(&format!(
+            "{}/healthy/oc/openclaw.json (before)",
+            hosts.display()
+        )),
+        "{text}"
+    );
+
+    // The apply: changed on the broken hosts, ok on the healthy one, the malformed host fails
+    // alone with clawmigrate's error (its good install is migrated all the same).
+    let (code, text, r) = a.playbook(&["-vvv"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(changed_failed(&r, "healthy"), (0, 0), "{text}");
+    assert_eq!(changed_failed(&r, "broken1"), (1, 0), "{text}");
+    assert_eq!(changed_failed(&r, "broken2"), (1, 0), "{text}");
+    assert_eq!(changed_failed(&r, "malformed").1, 1, "{text}");
+    for host in ["healthy", "broken1", "broken2"] {
+        assert!(
+            !text.contains(&format!("fatal: [{host}]")),
+            "{host} failed:\n{text}"
+        );
+    }
+    let bad = hosts
+        .join("malformed/fleet/bad/openclaw.json")
+        .display()
+        .to_string();
+    assert!(
+        text.contains("fatal: [malformed]: FAILED!")
+            && text.contains(&format!("{bad}: invalid JSON5 at line 1")),
+        "{text}"
+    );
+    let migrated = files(&hosts.join("healthy/oc"));
+    assert_ne!(migrated, seed);
+    for st in ["broken2/fleet/a", "broken2/fleet/b", "malformed/fleet/good"] {
+        assert_eq!(files(&hosts.join(st)), migrated, "{st} is not migrated");
+    }
+    let b1 = hosts.join("broken1/oc");
+    let store = read(b1.join("agents/main/agent/auth-profiles.json"));
+    assert!(
+        store.contains(OPERATOR_KEY),
+        "the key file's key was not used: {store}"
+    );
+    assert_eq!(
+        sb.run(&["migrate", "--check", "--quiet"], &b1)
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        read(hosts.join("malformed/fleet/bad/openclaw.json")),
+        "{ agents: { list: [ { id: \"main\" "
+    );
+
+    // A second run changes nothing (and writes nothing); the malformed host still fails.
+    let before = tree(&hosts, false);
+    let (code, text, r) = a.playbook(&[]);
+    assert_eq!(code, Some(2), "{text}");
+    for host in HOSTS {
+        assert_eq!(r[host].changed, 0, "{host}:\n{text}");
+        assert_eq!(
+            r[host].failed,
+            u32::from(host == "malformed"),
+            "{host}:\n{text}"
+        );
+    }
+    assert_eq!(tree(&hosts, false), before, "the second run wrote:\n{text}");
+
+    // Rollback: check mode says what it would undo and undoes nothing; then it restores the
+    // seed's bytes on both installs of broken2.
+    let before = tree(&hosts, true);
+    let undo = r#"{"clawmigrate_state": "rolled_back"}"#;
+    let (code, text, r) = a.playbook(&["--limit", "broken2", "-e", undo, "--check"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(changed_failed(&r, "broken2"), (1, 0), "{text}");
+    assert_eq!(tree(&hosts, true), before, "{text}");
+    let (code, text, r) = a.playbook(&["--limit", "broken2", "-e", undo]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(changed_failed(&r, "broken2"), (1, 0), "{text}");
+    for st in ["broken2/fleet/a", "broken2/fleet/b"] {
+        assert_eq!(files(&hosts.join(st)), seed, "{st} is not rolled back");
+    }
+
+    // clawmigrate_rollback_on_failure: the failed run's writes on that host are undone.
+    let again = hosts.join("malformed/fleet/again");
+    copy_tree(Path::new(DEMO), &again);
+    let rescue = r#"{"clawmigrate_rollback_on_failure": true}"#;
+    let (code, text, r) = a.playbook(&["--limit", "malformed", "-e", rescue]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(r["malformed"].failed, 1, "{text}");
+    assert_eq!(r["malformed"].rescued, 1, "{text}");
+    assert!(
+        text.contains(
+            "TASK [clawmigrate.openclaw.clawmigrate : Roll back what the failed run wrote]"
+        ) && text.contains("changed: [malformed]"),
+        "{text}"
+    );
+    assert_eq!(
+        files(&again),
+        seed,
+        "the failed run's writes were not undone:\n{text}"
+    );
+
+    // No key in any output, -vvv included.
+    for out in &a.outputs {
+        for s in SECRETS {
+            assert!(!out.contains(s), "{s} in Ansible's output:\n{out}");
+        }
+    }
+}
+
+#[test]
+fn ansible_doc_renders_the_module_and_ansible_lint_passes() {
+    let sb = Sandbox::new();
+    let mut a = Ansible::new(&sb);
+    let doc = a.ok(a.cmd("ansible-doc").arg("clawmigrate.openclaw.migrate"));
+    for s in [
+        "clawmigrate.openclaw.migrate",
+        "state_dir",
+        "fleet_depth",
+        "key_files",
+        "rolled_back",
+        "EXAMPLES",
+        "RETURN VALUES",
+        "invocation_id",
+    ] {
+        assert!(doc.contains(s), "{s} not in ansible-doc:\n{doc}");
+    }
+    let listed = a.ok(a
+        .cmd("ansible-doc")
+        .args(["--list", "clawmigrate.openclaw"]));
+    assert!(listed.contains("clawmigrate.openclaw.migrate"), "{listed}");
+
+    // The module's helpers: an install error as a string (schema 2 today) or as an object with
+    // a kind (the typed errors), and the split of clawmigrate's human dry run into Ansible diffs.
+    let modules = sb
+        .path()
+        .join("collections/ansible_collections/clawmigrate/openclaw/plugins/modules");
+    let py = r#"
+import sys
+sys.path.insert(0, sys.argv[1])
+import migrate as m
+assert m.error_parts("x.json: bad\n  hint: fix it") == ("error", "x.json: bad", "fix it"), m.error_parts("x.json: bad\n  hint: fix it")
+assert m.error_parts({"kind": "parse", "message": "x.json: bad"}) == ("parse", "x.json: bad", None)
+f, w = m.collect({"installs": [{"state_dir": "/s", "outcome": "failed", "error": {"kind": "locked", "message": "held"}},
+                               {"state_dir": "/t", "outcome": "needs-input", "findings": [
+                                   {"kind": "needs-input", "message": "no key", "fix": "--key-file"},
+                                   {"kind": "checksum-changed", "message": "V0001 changed"}]}],
+                  "errors": [{"kind": "not-found", "message": "no run"}]}, m.FAILING_MIGRATE)
+assert [x["kind"] for x in f] == ["locked", "needs-input", "not-found"], f
+assert len(w) == 1 and "checksum-changed" in w[0], w
+out = "/s/a [pending]\n  config: openclaw.json\n\n--- a/openclaw.json\n+++ b/openclaw.json\n@@ -1 +1 @@\n-a\n+b\n\n--- a/x.json\n+++ b/x.json\n@@ -1,2 +1,2 @@\n \n-c\n+d\n\n/s/b c [needs input]\n\n--- a/y.json\n+++ b/y.json\n@@ -1 +1 @@\n-e\n+f\n\nRecap: 2 installs\n"
+d = m.split_diffs(out)
+assert [x["before_header"] for x in d] == ["/s/a/openclaw.json", "/s/a/x.json", "/s/b c/y.json"], d
+assert d[1]["prepared"] == "--- /s/a/x.json (before)\n+++ /s/a/x.json (after)\n@@ -1,2 +1,2 @@\n \n-c\n+d\n", d[1]
+print("ok")
+"#;
+    let out = a.ok(a
+        .cmd("python")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .args(["-c", py])
+        .arg(&modules));
+    assert_eq!(out.trim(), "ok");
+
+    // The README's example playbook parses and names the module right.
+    let readme = read(Path::new(ROOT).join("README.md"));
+    let (_, after) = readme.split_once("## Ansible\n").unwrap();
+    let (_, block) = after.split_once("```yaml\n").unwrap();
+    let (playbook, _) = block.split_once("```").unwrap();
+    write(sb.path().join("readme.yml"), playbook);
+    write(
+        sb.path().join("hosts.ini"),
+        "[openclaw]\nh ansible_connection=local\n",
+    );
+    a.ok(a
+        .cmd("ansible-playbook")
+        .args(["--syntax-check", "-i", "hosts.ini", "readme.yml"]));
+
+    // ansible-lint (production profile, .ansible-lint), offline, on the collection's source.
+    let lint = a.ok(a
+        .cmd("ansible-lint")
+        .current_dir(Path::new(ROOT).join("ansible"))
+        .args(["--offline", "--nocolor"]));
+    assert!(lint.contains("Passed: 0 failure(s)"), "{lint}");
+}
