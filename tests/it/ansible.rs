@@ -356,6 +356,8 @@ fn a_playbook_previews_applies_reruns_and_rolls_back_over_four_hosts() {
             && text.contains(&format!("{bad}: invalid JSON5 at line 1")),
         "{text}"
     );
+    // The failure carries clawmigrate's typed kind, for playbooks to branch on.
+    assert!(text.contains("\"kind\": \"parse\""), "{text}");
     let migrated = files(&hosts.join("healthy/oc"));
     assert_ne!(migrated, seed);
     for st in ["broken2/fleet/a", "broken2/fleet/b", "malformed/fleet/good"] {
