@@ -25,6 +25,7 @@ pub mod printer;
 pub mod progress;
 pub mod recover;
 pub mod render;
+pub mod restore;
 pub mod saved;
 pub mod secrets;
 pub mod splice;

@@ -8,11 +8,10 @@
 use crate::backup;
 use crate::commit::{self, Change, Locks, RunHead};
 use crate::discover::{self, InstallRoot};
-use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
 use crate::fsio;
 use crate::ledger::{self, Ledger, Run, RunKind};
-use crate::location;
+use crate::restore::{self, Restore};
 use std::path::{Path, PathBuf};
 
 /// What recovery did to an install.
@@ -34,20 +33,19 @@ pub fn interrupted_finding(run: &Run) -> String {
 }
 
 /// The directories the install's files live in (state dir, config dir, agent dirs, the real dirs
-/// of linked files) and this tool's own, where a crash can leave temp files.
-fn install_dirs(root: &InstallRoot, home: &Path) -> Vec<PathBuf> {
+/// of linked files) and this tool's own (with the backup sets of interrupted runs), where a
+/// crash can leave temp files.
+fn install_dirs(root: &InstallRoot, home: &Path, ledger: &Ledger) -> Vec<PathBuf> {
     let state = &root.state_dir;
     let mut dirs = vec![state.clone(), ledger::dir(state)];
-    let backups = ledger::dir(state).join("backups");
-    if let Ok(rd) = std::fs::read_dir(&backups) {
-        for e in rd.flatten() {
-            if e.file_type().is_ok_and(|t| t.is_dir())
-                && e.file_name().to_str().is_some_and(ledger::valid_id)
-            {
-                dirs.push(e.path());
-            }
-        }
-    }
+    // Only an interrupted run's backup set can hold a temp file (a complete run's is whole).
+    dirs.extend(
+        ledger
+            .runs
+            .iter()
+            .filter(|r| r.incomplete && ledger::valid_id(&r.id))
+            .map(|r| backup::set_dir(state, &r.id)),
+    );
     let mut files = vec![root.config_path.clone()];
     for a in auth_and_agents(root, home).1 {
         files.push(a.join("auth-profiles.json"));
@@ -96,102 +94,20 @@ fn temps(dirs: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-/// One file an interrupted run had replaced, to put back.
-struct Undo {
-    path: PathBuf,
-    location: String,
-    now: Vec<u8>,
-    /// `None`: the run created the file, so undoing it removes it.
-    bytes: Option<Vec<u8>>,
-    mode: Option<u32>,
-    /// Set when the location is a SQLite cell.
-    cell: Option<crate::cell::Cell>,
-}
-
 /// What undoing an interrupted run means now: the files it replaced (bytes `sha256_after`), and
 /// those changed by another writer since (left as they are, named in a note).
 fn plan_undo(
     root: &InstallRoot,
     home: &Path,
     run: &Run,
-) -> Result<(Vec<Undo>, Vec<String>), Error> {
+) -> Result<(Vec<Restore>, Vec<String>), Error> {
     let state = &root.state_dir;
-    if std::fs::symlink_metadata(backup::set_dir(state, &run.id)).is_err() {
-        // Its backup set is written before anything else, so nothing was replaced.
+    // The backup set and its manifest are written (and made durable) before any rename: without
+    // them, nothing was replaced.
+    if !set_has_manifest(state, &run.id) {
         return Ok((Vec::new(), Vec::new()));
     }
-    let (set, manifest) = match backup::read_manifest(state, &run.id) {
-        Ok(m) => m,
-        // The manifest is written (and made durable) before any rename: none happened.
-        Err(_) if !set_has_manifest(state, &run.id) => return Ok((Vec::new(), Vec::new())),
-        Err(e) => return Err(e),
-    };
-    let mut agent_dir = location::agent_dirs(root, home);
-    let (mut undos, mut moved) = (Vec::new(), Vec::new());
-    for e in &manifest.files {
-        let (file, cell) = location::split_cell(root, &e.path)?;
-        let path = location::resolve(root, &file, &mut agent_dir)?;
-        let now = match &cell {
-            Some(c) => crate::cell::read(&path, c)?.map(String::into_bytes),
-            None => crate::fsio::read_regular(&path, false).map_err(|err| {
-                Error::new(
-                    Kind::of_io(&err),
-                    format!("{}: cannot read: {err}", path.display()),
-                )
-            })?,
-        };
-        let now_sha = now.as_deref().map(sha256_hex);
-        if now_sha == e.sha256_before {
-            continue; // not replaced before the crash
-        }
-        let Some(now) = now.filter(|_| now_sha == e.sha256_after) else {
-            moved.push(path.display().to_string());
-            continue;
-        };
-        let bytes = match &e.backup {
-            Some(name) => {
-                let copy = set.join(name);
-                let b = crate::fsio::read_regular(&copy, true)
-                    .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
-                    .map_err(|err| {
-                        Error::new(
-                            Kind::of_io(&err),
-                            format!("{}: cannot read the backup copy: {err}", copy.display()),
-                        )
-                    })?;
-                if Some(sha256_hex(&b)) != e.sha256_before {
-                    return Err(Error::new(
-                        Kind::Confinement,
-                        format!(
-                            "{}: the backup copy does not match its recorded hash; restore by hand",
-                            copy.display()
-                        ),
-                    ));
-                }
-                Some(b)
-            }
-            None if e.sha256_before.is_none() => None,
-            None => {
-                return Err(Error::new(
-                    Kind::Confinement,
-                    format!(
-                        "{}: run {} has no backup of it; restore by hand",
-                        path.display(),
-                        run.id
-                    ),
-                ));
-            }
-        };
-        undos.push(Undo {
-            location: e.path.clone(),
-            path,
-            now,
-            bytes,
-            mode: e.mode.map(|m| m & 0o777),
-            cell,
-        });
-    }
-    Ok((undos, moved))
+    restore::plan(root, home, run, restore::Changed::Keep)
 }
 
 fn set_has_manifest(state: &Path, run_id: &str) -> bool {
@@ -208,10 +124,13 @@ pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, Error> {
     }
     let ledger = Ledger::read(state)?;
     let interrupted = ledger.runs.iter().any(|r| r.incomplete);
-    let dirs = install_dirs(root, home);
-    if !interrupted && !crate::lock::recorded(state) && temps(&dirs).is_empty() {
+    // A run records itself as incomplete before it writes anything beside the install's files
+    // (and its OpenClaw locks in `locks.json`): otherwise only a ledger write of this tool's
+    // own can have been cut short. Every other install costs one look, not a walk.
+    if !interrupted && !crate::lock::recorded(state) && temps(&[ledger::dir(state)]).is_empty() {
         return Ok(done);
     }
+    let dirs = install_dirs(root, home, &ledger);
     let (auth, _) = auth_and_agents(root, home);
     let auth: Vec<&Path> = auth.iter().map(PathBuf::as_path).collect();
     // Under the run lock, and OpenClaw's lock on every auth store (one left by a dead clawmigrate
@@ -295,7 +214,7 @@ pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, Error> {
 }
 
 /// Restores the files an interrupted run replaced through the commit layer, as a rollback run.
-fn undo(root: &InstallRoot, locks: Locks, run: &Run, undos: &[Undo]) -> Result<String, Error> {
+fn undo(root: &InstallRoot, locks: Locks, run: &Run, undos: &[Restore]) -> Result<String, Error> {
     let invocation = ledger::new_invocation_id();
     struct One<'a> {
         locks: Option<Locks>,
@@ -304,19 +223,7 @@ fn undo(root: &InstallRoot, locks: Locks, run: &Run, undos: &[Undo]) -> Result<S
     }
     let mut one = [One {
         locks: Some(locks),
-        changes: undos
-            .iter()
-            .map(|u| Change {
-                path: &u.path,
-                location: u.location.clone(),
-                expected: Some(sha256_hex(&u.now)),
-                before: Some(&u.now),
-                after: u.bytes.as_deref(),
-                mode: u.mode,
-                xattrs_from: None,
-                cell: u.cell.clone(),
-            })
-            .collect(),
+        changes: undos.iter().map(Restore::change).collect(),
         result: None,
     }];
     let stage = |u: &mut One| {

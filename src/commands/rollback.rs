@@ -3,31 +3,16 @@
 use crate::cli::{Format, RollbackArgs};
 use crate::commit::{self, Change, Prepared, RunHead};
 use crate::discover::{self, InstallRoot};
-use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
 use crate::ledger::{self, Ledger, Run, RunKind};
 use crate::migration::Registry;
 use crate::pipeline::{self, Outcome, Unit};
 use crate::printer::{self, Mode, Output, Printer, Shown, Verbosity};
-use crate::{backup, fsio, location};
+use crate::restore::{self, Restore};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// One file to put back: its bytes now (backed up first) and the bytes to restore.
-struct Restore {
-    path: PathBuf,
-    location: String,
-    now: Option<Vec<u8>>,
-    /// `None`: the run created the file, so undoing it removes it.
-    bytes: Option<Vec<u8>>,
-    mode: Option<u32>,
-    /// The backup copy, whose extended attributes (ACLs) the restored file takes back.
-    copy: Option<PathBuf>,
-    /// Set when the location is a SQLite cell.
-    cell: Option<crate::cell::Cell>,
-}
 
 /// One install's rollback, from the choice of run to its outcome.
 pub struct RollbackReport {
@@ -86,95 +71,6 @@ fn choose<'l>(ledger: &'l Ledger, id: Option<&str>) -> Result<Option<&'l Run>, E
     Ok(Some(run))
 }
 
-/// Plans the restore of a run: every file it wrote, back to its bytes before; refuses files
-/// changed since the run unless `force`. Reads only; every recorded path is confined to the install.
-fn plan_restore(
-    root: &InstallRoot,
-    home: &Path,
-    run: &Run,
-    force: bool,
-) -> Result<Vec<Restore>, Error> {
-    let (set, manifest) = backup::read_manifest(&root.state_dir, &run.id)?;
-    let mut agent_dir = location::agent_dirs(root, home);
-    let mut out = Vec::new();
-    for e in &manifest.files {
-        let (file, cell) = location::split_cell(root, &e.path)?;
-        let path = legacy_inside(root, &file)
-            .map_or_else(|| location::resolve(root, &file, &mut agent_dir), Ok)?;
-        let now = match &cell {
-            Some(c) => crate::cell::read(&path, c)?.map(String::into_bytes),
-            None => fsio::read_regular(&path, false).map_err(|err| {
-                Error::new(
-                    Kind::of_io(&err),
-                    format!("{}: cannot read: {err}", path.display()),
-                )
-            })?,
-        };
-        let now_sha = now.as_deref().map(sha256_hex);
-        if now_sha == e.sha256_before {
-            continue; // never written (a run stopped part way), or already restored
-        }
-        if now_sha != e.sha256_after && !force {
-            return Err(Error::new(
-                Kind::Changed,
-                format!(
-                    "{} changed since run {}; nothing was restored. Check it, then re-run with --force to restore it anyway (its current bytes are backed up first)",
-                    path.display(),
-                    run.id
-                ),
-            ));
-        }
-        let copy = e.backup.as_ref().map(|name| set.join(name));
-        let bytes = match &copy {
-            Some(c) => Some(read_copy(c, e.sha256_before.as_deref())?),
-            None => None,
-        };
-        out.push(Restore {
-            location: match cell {
-                Some(_) => e.path.clone(),
-                None => location::record(root, &path, None).unwrap_or_else(|_| e.path.clone()),
-            },
-            cell,
-            path,
-            now,
-            bytes,
-            // Permission bits only: a recorded setuid, setgid or sticky bit is never restored.
-            mode: e.mode.map(|m| m & 0o777),
-            copy,
-        });
-    }
-    Ok(out)
-}
-
-/// An absolute path recorded by an older clawmigrate, accepted only when it lies inside the
-/// install as a plain path.
-fn legacy_inside(root: &InstallRoot, recorded: &str) -> Option<PathBuf> {
-    let rel = Path::new(recorded).strip_prefix(&root.state_dir).ok()?;
-    location::resolve(root, rel.to_str()?, &mut |_| None).ok()
-}
-
-/// Reads a backup copy and checks it against the hash the manifest recorded.
-fn read_copy(copy: &Path, sha: Option<&str>) -> Result<Vec<u8>, Error> {
-    let bytes = fsio::read_regular(copy, true)
-        .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
-        .map_err(|e| {
-            Error::new(
-                Kind::of_io(&e),
-                format!("{}: cannot read the backup copy: {e}", copy.display()),
-            )
-        })?;
-    if Some(sha256_hex(&bytes).as_str()) != sha {
-        return Err(Error::new(
-            Kind::Confinement,
-            format!(
-                "{}: the backup copy does not match its recorded hash; restore by hand",
-                copy.display()
-            ),
-        ));
-    }
-    Ok(bytes)
-}
-
 /// Reads an install's ledger and plans what undoing the chosen run means (reads only).
 fn prepare_one(root: &InstallRoot, home: &Path, args: &RollbackArgs) -> RollbackReport {
     let mut r = RollbackReport::failed(root.clone(), Error::new(Kind::Io, ""));
@@ -215,8 +111,13 @@ fn prepare_one(root: &InstallRoot, home: &Path, args: &RollbackArgs) -> Rollback
         r.outcome = Outcome::NothingToUndo;
         return r;
     }
-    match plan_restore(root, home, &run, args.force) {
-        Ok(restores) => {
+    let changed = if args.force {
+        restore::Changed::Restore
+    } else {
+        restore::Changed::Refuse
+    };
+    match restore::plan(root, home, &run, changed) {
+        Ok((restores, _)) => {
             r.restores = restores;
             r.outcome = Outcome::Pending;
         }
@@ -251,20 +152,7 @@ fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, Error> {
     }
     *r = fresh;
     let run_id = r.run.clone().expect("a pending rollback has a run");
-    let changes: Vec<Change> = r
-        .restores
-        .iter()
-        .map(|x| Change {
-            path: &x.path,
-            location: x.location.clone(),
-            expected: x.now.as_deref().map(sha256_hex),
-            before: x.now.as_deref(),
-            after: x.bytes.as_deref(),
-            mode: x.mode,
-            xattrs_from: x.copy.clone(),
-            cell: x.cell.clone(),
-        })
-        .collect();
+    let changes: Vec<Change> = r.restores.iter().map(Restore::change).collect();
     let head = RunHead {
         id: ledger::run_id(ctx.invocation, ctx.seq.fetch_add(1, Ordering::Relaxed) + 1),
         invocation: ctx.invocation.to_string(),

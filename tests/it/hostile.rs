@@ -173,13 +173,17 @@ fn a_crafted_ledger_cannot_lead_rollback_out_of_the_install() {
         panic!("the hostile suite runs as root (as CI does)");
     }
     type Tamper = fn(&mut Value, &Path);
-    let tampers: [(&str, Tamper); 3] = [
+    let tampers: [(&str, Tamper); 4] = [
         ("an absolute path", |m, victim| {
             m["files"][0]["path"] = Value::from(victim.join("openclaw.json").display().to_string())
         }),
         ("a ../ path", |m, _| {
             m["files"][1]["path"] = Value::from("../../victim/agents/main/agent/models.json")
         }),
+        (
+            "no copy of a file that existed (it would be deleted)",
+            |m, _| m["files"][3]["backup"] = Value::Null,
+        ),
         ("a copy outside the set", |m, _| {
             m["files"][2]["backup"] = Value::from("../../../../victim/openclaw.json")
         }),

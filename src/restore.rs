@@ -1,0 +1,163 @@
+//! What undoing a run means now, for `rollback` and for crash recovery alike: per file (or
+//! SQLite cell) the run wrote, its bytes now and the exact bytes to put back from the run's
+//! backup set. Reads only; every recorded location is confined to the install, every backup
+//! copy is checked against its recorded hash.
+use crate::backup;
+use crate::commit::Change;
+use crate::discover::InstallRoot;
+use crate::document::sha256_hex;
+use crate::error::{Error, Kind};
+use crate::ledger::Run;
+use crate::{fsio, location};
+use std::path::{Path, PathBuf};
+
+/// One file (or cell) to put back.
+pub struct Restore {
+    pub path: PathBuf,
+    pub location: String,
+    /// Its bytes now (backed up before they are replaced); `None` when it is gone.
+    pub now: Option<Vec<u8>>,
+    /// `None`: the run created it, so undoing the run removes it.
+    pub bytes: Option<Vec<u8>>,
+    /// Permission bits to give it back (never setuid, setgid or sticky).
+    pub mode: Option<u32>,
+    /// The backup copy, whose extended attributes (ACLs) the restored file takes back.
+    pub copy: Option<PathBuf>,
+    /// Set when the location is a SQLite cell.
+    pub cell: Option<crate::cell::Cell>,
+}
+
+impl Restore {
+    /// The change the commit layer makes for it.
+    pub fn change(&self) -> Change<'_> {
+        Change {
+            path: &self.path,
+            location: self.location.clone(),
+            expected: self.now.as_deref().map(sha256_hex),
+            before: self.now.as_deref(),
+            after: self.bytes.as_deref(),
+            mode: self.mode,
+            xattrs_from: self.copy.clone(),
+            cell: self.cell.clone(),
+        }
+    }
+}
+
+/// What to do about a file another writer changed since the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    /// Refuse the whole restore, naming it (`rollback`).
+    Refuse,
+    /// Restore it anyway; its current bytes are backed up first (`rollback --force`).
+    Restore,
+    /// Leave it as the other writer left it and name it (crash recovery).
+    Keep,
+}
+
+/// The restores that undo `run`, and the files kept because another writer changed them.
+pub fn plan(
+    root: &InstallRoot,
+    home: &Path,
+    run: &Run,
+    changed: Changed,
+) -> Result<(Vec<Restore>, Vec<String>), Error> {
+    let (set, manifest) = backup::read_manifest(&root.state_dir, &run.id)?;
+    let mut agent_dir = location::agent_dirs(root, home);
+    let (mut out, mut kept) = (Vec::new(), Vec::new());
+    for e in &manifest.files {
+        let (file, cell) = location::split_cell(root, &e.path)?;
+        let path = legacy_inside(root, &file)
+            .map_or_else(|| location::resolve(root, &file, &mut agent_dir), Ok)?;
+        let now = match &cell {
+            Some(c) => crate::cell::read(&path, c)?.map(String::into_bytes),
+            None => fsio::read_regular(&path, false).map_err(|err| {
+                Error::new(
+                    Kind::of_io(&err),
+                    format!("{}: cannot read: {err}", path.display()),
+                )
+            })?,
+        };
+        let now_sha = now.as_deref().map(sha256_hex);
+        if now_sha == e.sha256_before {
+            continue; // never written (a run stopped part way), or already restored
+        }
+        if now_sha != e.sha256_after {
+            match changed {
+                Changed::Refuse => {
+                    return Err(Error::new(
+                        Kind::Changed,
+                        format!(
+                            "{} changed since run {}; nothing was restored. Check it, then re-run with --force to restore it anyway (its current bytes are backed up first)",
+                            path.display(),
+                            run.id
+                        ),
+                    ));
+                }
+                Changed::Keep => {
+                    kept.push(path.display().to_string());
+                    continue;
+                }
+                Changed::Restore => {}
+            }
+        }
+        let copy = e.backup.as_ref().map(|name| set.join(name));
+        let bytes = match &copy {
+            Some(c) => Some(read_copy(c, e.sha256_before.as_deref())?),
+            // The run created it: undoing the run removes it.
+            None if e.sha256_before.is_none() => None,
+            // It existed, yet the set holds no copy: never remove it on that word.
+            None => {
+                return Err(Error::new(
+                    Kind::Confinement,
+                    format!(
+                        "{}: run {} has no backup of it, yet it existed before; restore by hand, and check the install's .clawmigrate folder for tampering",
+                        path.display(),
+                        run.id
+                    ),
+                ));
+            }
+        };
+        out.push(Restore {
+            location: match cell {
+                Some(_) => e.path.clone(),
+                None => location::record(root, &path, None).unwrap_or_else(|_| e.path.clone()),
+            },
+            cell,
+            path,
+            now,
+            bytes,
+            mode: e.mode.map(|m| m & 0o777),
+            copy,
+        });
+    }
+    Ok((out, kept))
+}
+
+/// An absolute path recorded by an older clawmigrate, accepted only when it lies inside the
+/// install as a plain path.
+fn legacy_inside(root: &InstallRoot, recorded: &str) -> Option<PathBuf> {
+    let rel = Path::new(recorded).strip_prefix(&root.state_dir).ok()?;
+    location::resolve(root, rel.to_str()?, &mut |_| None).ok()
+}
+
+/// Reads a backup copy and checks it against the hash the manifest recorded.
+fn read_copy(copy: &Path, sha: Option<&str>) -> Result<Vec<u8>, Error> {
+    let bytes = fsio::read_regular(copy, true)
+        .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
+        .map_err(|e| {
+            Error::new(
+                Kind::of_io(&e),
+                format!("{}: cannot read the backup copy: {e}", copy.display()),
+            )
+        })?;
+    if Some(sha256_hex(&bytes).as_str()) != sha {
+        return Err(Error::new(
+            Kind::Confinement,
+            format!(
+                "{}: the backup copy does not match its recorded hash; restore by hand",
+                copy.display()
+            ),
+        ));
+    }
+    Ok(bytes)
+}
