@@ -128,8 +128,10 @@ pub fn current_sha_of(
     }
 }
 
-/// Writes the backups and temp files of one install and records its run as started. The ledger
-/// is read again here, under the run lock, so no other run's entry is lost.
+/// Records one install's run as started, then writes its backups and temp files. The ledger is
+/// read again here, under the run lock, so no other run's entry is lost; the entry comes first,
+/// so whatever a crash leaves beside the install's files belongs to a run marked incomplete
+/// (which the next run's recovery finds, see `recover`).
 pub fn prepare(
     root: &InstallRoot,
     locks: Locks,
@@ -138,6 +140,69 @@ pub fn prepare(
 ) -> Result<Prepared, Error> {
     let state = &root.state_dir;
     let mut ledger = Ledger::read(state)?;
+    let set = backup::set_dir(state, &head.id);
+    let mut run = Run {
+        id: head.id.clone(),
+        invocation: head.invocation,
+        kind: head.kind,
+        at: jiff::Timestamp::now().to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        migrations: head.migrations,
+        backup: set
+            .strip_prefix(state)
+            .unwrap_or(&set)
+            .display()
+            .to_string(),
+        files: Vec::new(),
+        error: None,
+        undoes: head.undoes.clone(),
+        undone_by: None,
+        incomplete: true,
+    };
+    // Recorded as started before anything is written: after a crash, recovery and rollback find
+    // the backup set, and the temp files a crash left.
+    ledger.runs.push(run.clone());
+    write_ledger(&ledger, state)?;
+    match stage_all(state, &head.id, changes) {
+        Ok((staged, dirs)) => Ok(Prepared {
+            locks,
+            state_dir: state.clone(),
+            staged,
+            ledger,
+            run,
+            undoes: head.undoes,
+            dirs,
+        }),
+        Err(e) => {
+            // Nothing was renamed: close the entry (dropping what was staged removes it).
+            run.incomplete = false;
+            run.migrations.clear();
+            run.error = Some(e.message.clone());
+            if let Some(last) = ledger.runs.last_mut() {
+                *last = run;
+            }
+            let _ = write_ledger(&ledger, state);
+            Err(e)
+        }
+    }
+}
+
+fn write_ledger(ledger: &Ledger, state: &Path) -> Result<(), Error> {
+    ledger.write(state, false).map_err(|e| {
+        Error::new(
+            Kind::of_io(&e),
+            format!("{}: cannot write the ledger: {e}", state.display()),
+        )
+    })
+}
+
+/// Writes the backup set and a temp file beside each file to replace; returns them (cells
+/// first) and the directories written in, for the barriers.
+fn stage_all(
+    state: &PathBuf,
+    run_id: &str,
+    changes: &[Change],
+) -> Result<(Vec<StagedFile>, Vec<PathBuf>), Error> {
     // Where each file is written (a symlink's target) and the mode and owner it keeps.
     let targets: Vec<(PathBuf, Option<fsio::Keep>)> = changes
         .iter()
@@ -165,10 +230,10 @@ pub fn prepare(
             mode: keep.map(|k| k.mode),
         })
         .collect();
-    let set = backup::create(state, &head.id, &items, false).map_err(|e| {
+    let set = backup::create(state, run_id, &items, false).map_err(|e| {
         format!(
             "{}: cannot write the backup set: {e}",
-            backup::set_dir(state, &head.id).display()
+            backup::set_dir(state, run_id).display()
         )
     })?;
     let mut staged = Vec::new();
@@ -225,30 +290,6 @@ pub fn prepare(
     // Cells first: a database held by another writer then stops the install before any file
     // is replaced.
     staged.sort_by_key(|f| f.cell.is_none());
-    let run = Run {
-        id: head.id,
-        invocation: head.invocation,
-        kind: head.kind,
-        at: jiff::Timestamp::now().to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        migrations: head.migrations,
-        backup: set
-            .dir
-            .strip_prefix(state)
-            .unwrap_or(&set.dir)
-            .display()
-            .to_string(),
-        files: Vec::new(),
-        error: None,
-        undoes: head.undoes.clone(),
-        undone_by: None,
-        incomplete: true,
-    };
-    // Recorded as started before any rename: after a crash, rollback finds the backup set.
-    ledger.runs.push(run.clone());
-    ledger
-        .write(state, false)
-        .map_err(|e| format!("{}: cannot write the ledger: {e}", state.display()))?;
     let mut dirs = vec![state.clone()];
     dirs.extend(
         targets
@@ -257,15 +298,7 @@ pub fn prepare(
             .filter(|(_, c)| c.cell.is_none())
             .filter_map(|((t, _), _)| t.parent().map(Path::to_path_buf)),
     );
-    Ok(Prepared {
-        locks,
-        state_dir: state.clone(),
-        staged,
-        ledger,
-        run,
-        undoes: head.undoes,
-        dirs,
-    })
+    Ok((staged, dirs))
 }
 
 /// Renames (or removes) every staged file, re-checking each right before; stops at the first
