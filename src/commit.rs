@@ -199,7 +199,7 @@ fn write_ledger(ledger: &Ledger, state: &Path) -> Result<(), Error> {
 /// Writes the backup set and a temp file beside each file to replace; returns them (cells
 /// first) and the directories written in, for the barriers.
 fn stage_all(
-    state: &PathBuf,
+    state: &Path,
     run_id: &str,
     changes: &[Change],
 ) -> Result<(Vec<StagedFile>, Vec<PathBuf>), Error> {
@@ -290,7 +290,7 @@ fn stage_all(
     // Cells first: a database held by another writer then stops the install before any file
     // is replaced.
     staged.sort_by_key(|f| f.cell.is_none());
-    let mut dirs = vec![state.clone()];
+    let mut dirs = vec![state.to_path_buf()];
     dirs.extend(
         targets
             .iter()
