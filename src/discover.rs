@@ -309,10 +309,16 @@ pub fn direct_installs(target: &Target, env: Env) -> (Vec<InstallRoot>, Vec<Targ
 
 /// A filter that drops an install already seen: the same directory reached twice (through a
 /// symlink, or under two targets) is one install, handled once, under the first path found.
+///
+/// A directory is known by its device and inode: one `stat`, where resolving its real path
+/// would read every link on the way (every install of a fleet passes here).
 pub fn dedup() -> impl FnMut(&InstallRoot) -> bool {
+    use std::os::unix::fs::MetadataExt;
     let mut seen = std::collections::HashSet::new();
-    move |r| {
-        seen.insert(std::fs::canonicalize(&r.state_dir).unwrap_or_else(|_| r.state_dir.clone()))
+    move |r| match std::fs::metadata(&r.state_dir) {
+        Ok(m) => seen.insert((m.dev(), m.ino())),
+        // Not there: its load reports it.
+        Err(_) => true,
     }
 }
 

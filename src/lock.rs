@@ -492,25 +492,6 @@ pub fn auth_locks(
     Ok(out)
 }
 
-/// Clears every lock among `dirs` that this install's record shows was left by a clawmigrate no
-/// longer running, and forgets recorded locks that are gone. Call only under the install's run
-/// lock.
-pub fn clear_dead(state_dir: &Path, dirs: &[PathBuf]) {
-    if !recorded(state_dir) {
-        return;
-    }
-    let mut record = read_record(state_dir);
-    for d in dirs {
-        if left_by_the_dead(d, &record.locks) {
-            let _ = std::fs::remove_dir(d);
-        }
-    }
-    record
-        .locks
-        .retain(|h| alive(h) || std::fs::symlink_metadata(&h.dir).is_ok());
-    write_record(state_dir, &record);
-}
-
 impl Drop for AuthLocks {
     fn drop(&mut self) {
         if self.locks.is_empty() {

@@ -210,23 +210,6 @@ pub fn run_targets(
     )
 }
 
-/// Plans installs given up front (a saved plan's), chunk by chunk.
-pub fn drive(
-    roots: impl Iterator<Item = Found> + Send,
-    progress: &Progress,
-    home: &std::path::Path,
-    migrations: &[&Migration],
-    inputs: &Inputs,
-    each: impl FnMut(&mut [Report]) + Send,
-) {
-    drive_with(
-        roots,
-        progress,
-        &|r: &InstallRoot| prepare_one(r, home, migrations, inputs),
-        each,
-    )
-}
-
 /// Prepares every target install with `prep`, chunk by chunk, handing each chunk (in a stable
 /// order) to `each`. A fleet is walked on its own thread, so work starts with the first installs
 /// found. Target and walk errors come as failed units, in the order met. Memory stays flat at any
