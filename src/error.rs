@@ -90,16 +90,13 @@ impl Error {
     }
 }
 
-/// An untyped message from a stage that does not say more: an I/O failure unless its text says
-/// the operating system refused access.
+/// An untyped message from a stage that does not say more (planning helpers still speak in
+/// strings): an I/O failure. Stages that know better build the `Error` with its kind.
 impl From<String> for Error {
     fn from(message: String) -> Error {
-        let kind = if message.contains("Permission denied") || message.contains("permission denied")
-        {
-            Kind::Permission
-        } else {
-            Kind::Io
-        };
-        Error { kind, message }
+        Error {
+            kind: Kind::Io,
+            message,
+        }
     }
 }

@@ -147,17 +147,21 @@ impl Counts {
     }
 }
 
-/// The outcomes the recap lists, in order, with the install paths it names for each.
-const RECAP: [(&str, Style, bool); 9] = [
-    ("up to date", GREEN, false),
-    ("nothing to undo", GREEN, false),
-    ("changed", GREEN, false),
-    ("rolled back", GREEN, false),
-    ("runs recorded", GREEN, false),
-    ("pending", YELLOW, true),
-    ("needs input", RED, true),
-    ("unsupported", DIM, true),
-    ("failed", RED, true),
+/// How many installs came out with one outcome.
+type Tally = fn(&Counts) -> usize;
+
+/// The outcomes the recap lists, in order (labelled as `Outcome::label` names them), whether it
+/// names the installs of each, and their count.
+const RECAP: [(&str, Style, bool, Tally); 9] = [
+    ("up to date", GREEN, false, |c| c.up_to_date),
+    ("nothing to undo", GREEN, false, |c| c.nothing_to_undo),
+    ("changed", GREEN, false, |c| c.changed),
+    ("rolled back", GREEN, false, |c| c.rolled_back),
+    ("runs recorded", GREEN, false, |c| c.runs_recorded),
+    ("pending", YELLOW, true, |c| c.pending),
+    ("needs input", RED, true, |c| c.needs_input),
+    ("unsupported", DIM, true, |c| c.unsupported),
+    ("failed", RED, true, |c| c.failed),
 ];
 
 /// Streams installs to stdout as they come (memory stays flat at any fleet size), then the recap
@@ -294,7 +298,7 @@ impl Printer {
         self.counts.files += files;
         self.counts.operations += ops;
         let label = o.label();
-        if RECAP.iter().any(|(l, _, named)| *named && *l == label) {
+        if RECAP.iter().any(|(l, _, named, _)| *named && *l == label) {
             self.named.push((label, path(r.state_dir())));
         }
     }
@@ -348,9 +352,8 @@ impl Printer {
             _ => String::new(),
         };
         let _ = writeln!(out, "{}{work}", paint(&format!("Recap: {installs}"), BOLD));
-        let mut probe = c.clone();
-        for (label, style, _) in RECAP {
-            let n = *probe.slot(&outcome_of(label));
+        for (label, style, _, tally) in RECAP {
+            let n = tally(c);
             if n == 0 {
                 continue;
             }
@@ -360,21 +363,6 @@ impl Printer {
             }
         }
         out
-    }
-}
-
-/// An outcome standing for a recap label (details do not matter for counting).
-fn outcome_of(label: &str) -> Outcome {
-    match label {
-        "up to date" => Outcome::UpToDate,
-        "nothing to undo" => Outcome::NothingToUndo,
-        "changed" => Outcome::Changed,
-        "rolled back" => Outcome::RolledBack,
-        "runs recorded" => Outcome::RunsRecorded,
-        "pending" => Outcome::Pending,
-        "needs input" => Outcome::NeedsInput,
-        "unsupported" => Outcome::Unsupported(String::new()),
-        _ => Outcome::Failed(crate::error::Error::new(crate::error::Kind::Io, "")),
     }
 }
 
