@@ -207,11 +207,7 @@ fn kill_9_at_random_points_of_apply_and_rollback_leaves_every_file_old_or_new_an
 fn status_reports_an_interrupted_run_and_migrate_rolls_it_back() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
-    let mut child = sb
-        .std_cmd()
-        .env("CLAWMIGRATE_TEST_PAUSE_MS", "20000")
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
+    let mut child = paused_apply(&sb, &st, "20000")
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -250,15 +246,11 @@ fn openclaws_lock_is_refreshed_while_held_longer_than_its_stale_time() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
     let stale = Duration::from_millis(400);
-    let child = sb
-        .std_cmd()
+    let child = paused_apply(&sb, &st, "2000")
         .env(
             "CLAWMIGRATE_TEST_LOCK_STALE_MS",
             stale.as_millis().to_string(),
         )
-        .env("CLAWMIGRATE_TEST_PAUSE_MS", "2000")
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -294,11 +286,7 @@ fn a_lock_taken_over_while_held_stops_the_install_and_is_left_to_its_holder() {
     let st = sb.demo("state");
     let auth = st.join("agents/main/agent/auth-profiles.json");
     let before = read(&auth);
-    let child = sb
-        .std_cmd()
-        .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
+    let child = paused_apply(&sb, &st, "1500")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();

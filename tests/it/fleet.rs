@@ -17,10 +17,7 @@ fn save_plan(sb: &Sandbox, fleet: &Path, plan: &Path) {
 
 /// Starts `migrate --yes` in the background with a pause between staging and renaming.
 fn spawn_paused_apply(sb: &Sandbox, st: &Path) -> std::process::Child {
-    sb.std_cmd()
-        .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(st)
+    paused_apply(sb, st, "1500")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap()

@@ -256,3 +256,12 @@ pub fn on_a_pty(
     out.stdout = std::mem::take(&mut *shown.lock().unwrap());
     out
 }
+
+/// `migrate --yes` on `st` pausing `pause_ms` between staging and renaming (the test pause).
+pub fn paused_apply(sb: &Sandbox, st: &Path, pause_ms: &str) -> std::process::Command {
+    let mut c = sb.std_cmd();
+    c.env("CLAWMIGRATE_TEST_PAUSE_MS", pause_ms)
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(st);
+    c
+}
