@@ -16,10 +16,9 @@
 # Needs: bash, python3 (>= 3.11, with venv), flock (util-linux), network access to PyPI.
 set -euo pipefail
 
-if [[ $# -ne 1 || -z "$1" ]]; then
-  echo "usage: $0 DEST" >&2
-  exit 2
-fi
+# shellcheck source=.ci/lib.sh
+. "$(dirname -- "$0")/lib.sh"
+cache_open "$@"
 
 HERE="$(cd -- "$(dirname -- "$0")" && pwd)"
 REQS="$HERE/ansible-requirements.txt"
@@ -27,21 +26,7 @@ RECIPE="v1 $(sha256sum -- "$REQS" | cut -d' ' -f1)"
 
 log() { echo "install-ansible: $*" >&2; }
 
-mkdir -p "$(dirname -- "$1")"
-DEST="$(cd -- "$(dirname -- "$1")" && pwd)/$(basename -- "$1")"
-STAMP="$DEST/.stamp"
-
-is_complete() { [[ -f "$STAMP" ]] && [[ "$(cat -- "$STAMP")" == "$RECIPE" ]]; }
-
-if is_complete; then
-  exit 0
-fi
-
-exec 9>"$DEST.lock"
-flock 9
-if is_complete; then
-  exit 0
-fi
+cache_lock
 
 start=$SECONDS
 PY="${PYTHON:-python3}"
@@ -56,5 +41,5 @@ rm -rf -- "$DEST"
 "$DEST/bin/ansible-playbook" --version >/dev/null
 "$DEST/bin/ansible-lint" --version >/dev/null
 
-printf '%s' "$RECIPE" > "$STAMP"
+cache_stamp
 log "done in $((SECONDS - start)) s -> $DEST"

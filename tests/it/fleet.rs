@@ -2,18 +2,7 @@
 use crate::support::*;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
-
-fn wait_for(mut cond: impl FnMut() -> bool, what: &str) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use std::time::Duration;
 
 /// Reviews a fleet with `migrate --dry-run --plan-out PLAN`.
 fn save_plan(sb: &Sandbox, fleet: &Path, plan: &Path) {
@@ -28,19 +17,10 @@ fn save_plan(sb: &Sandbox, fleet: &Path, plan: &Path) {
 
 /// Starts `migrate --yes` in the background with a pause between staging and renaming.
 fn spawn_paused_apply(sb: &Sandbox, st: &Path) -> std::process::Child {
-    sb.std_cmd()
-        .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(st)
+    paused_apply(sb, st, "1500")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-/// The run has staged everything and waits before renaming (the test pause).
-fn staged(st: &Path) -> bool {
-    std::fs::read_to_string(st.join(".clawmigrate/ledger.json"))
-        .is_ok_and(|l| l.contains("\"incomplete\": true"))
 }
 
 #[test]
@@ -379,15 +359,15 @@ fn an_install_named_by_two_targets_is_handled_once() {
 /// what the terminal showed (stderr).
 fn on_a_terminal(sb: &Sandbox, args: &str, show_after_ms: &str) -> String {
     let bin = env!("CARGO_BIN_EXE_clawmigrate");
-    let out = std::process::Command::new("script")
-        .args(["-qec", &format!("{bin} {args} > /dev/null"), "/dev/null"])
-        .env_clear()
-        .env("HOME", sb.path())
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TERM", "xterm")
-        .env("CLAWMIGRATE_PROGRESS_AFTER_MS", show_after_ms)
-        .output()
-        .expect("script (util-linux) runs the binary on a pseudo-terminal");
+    let out = on_a_pty(
+        sb,
+        &format!("{bin} {args} > /dev/null"),
+        &[
+            ("TERM", "xterm"),
+            ("CLAWMIGRATE_PROGRESS_AFTER_MS", show_after_ms),
+        ],
+        None,
+    );
     assert!(out.status.success(), "{out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

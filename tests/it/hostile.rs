@@ -12,19 +12,6 @@ use std::time::{Duration, Instant};
 const HOSTILE: u32 = 4242;
 const VICTIM: u32 = 4343;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// chown -R, without following links.
-fn chown_tree(dir: &Path, uid: u32) {
-    for e in walkdir::WalkDir::new(dir) {
-        let e = e.unwrap();
-        std::os::unix::fs::lchown(e.path(), Some(uid), Some(uid)).unwrap();
-    }
-}
-
 /// Every file below `dir` (links as their target text), with mode and owner: what must not change.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32, u32)> {
     walkdir::WalkDir::new(dir)
@@ -561,15 +548,7 @@ fn rollback_waits_for_openclaws_lock_and_keeps_a_gateway_write() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let ledger = st.join(".clawmigrate/ledger.json");
-    let start = Instant::now();
-    while !read(&ledger).contains("\"incomplete\": true") {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the rollback never staged"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for(|| staged(&st), "the rollback to stage");
     let gateway = read(&auth).replace("\"version\": 1", "\"version\": 1, \"gateway\": true");
     write(&auth, &gateway);
     let out = child.wait_with_output().unwrap();

@@ -2,7 +2,7 @@
 use crate::support::*;
 use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const KEY: &str = "sk-cp-KEYFILE-0a1b2c3d4e5f";
@@ -73,6 +73,28 @@ fn mkfifo(p: &Path) {
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
 }
 
+/// Starts `migrate --dry-run --key-file SPEC` on `st` with stdout and stderr piped, and the key
+/// file timeout set to `timeout` seconds when given.
+fn spawn_dry_run(
+    sb: &Sandbox,
+    st: &Path,
+    spec: &str,
+    timeout: Option<&str>,
+    stdin: Stdio,
+) -> Child {
+    let mut c = sb.std_cmd();
+    if let Some(t) = timeout {
+        c.env("CLAWMIGRATE_KEY_FILE_TIMEOUT", t);
+    }
+    c.args(["migrate", "--dry-run", "--key-file", spec, "--state-dir"])
+        .arg(st)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Waits for a child by polling it, up to `limit`.
 fn wait_within(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
     let start = Instant::now();
@@ -95,17 +117,13 @@ fn a_fifo_with_no_writer_fails_within_the_bound() {
     let st = needs_key(&sb);
     let fifo = sb.path().join("fifo");
     mkfifo(&fifo);
-    let mut child = sb
-        .std_cmd()
-        .env("CLAWMIGRATE_KEY_FILE_TIMEOUT", "1")
-        .args(["migrate", "--dry-run", "--key-file"])
-        .arg(format!("minimax-cn={}", fifo.display()))
-        .arg("--state-dir")
-        .arg(&st)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_dry_run(
+        &sb,
+        &st,
+        &format!("minimax-cn={}", fifo.display()),
+        Some("1"),
+        Stdio::null(),
+    );
     let status = wait_within(&mut child, Duration::from_secs(8));
     let out = child.wait_with_output().unwrap();
     assert_eq!(status.code(), Some(2), "{}", stderr(&out));
@@ -123,16 +141,13 @@ fn a_fifo_with_a_writer_delivers_the_key() {
     let st = needs_key(&sb);
     let fifo = sb.path().join("fifo");
     mkfifo(&fifo);
-    let mut child = sb
-        .std_cmd()
-        .args(["migrate", "--dry-run", "--key-file"])
-        .arg(format!("minimax-cn={}", fifo.display()))
-        .arg("--state-dir")
-        .arg(&st)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_dry_run(
+        &sb,
+        &st,
+        &format!("minimax-cn={}", fifo.display()),
+        None,
+        Stdio::null(),
+    );
     // Opening for writing blocks until the reader has it open.
     let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     w.write_all(format!("{KEY}\n").as_bytes()).unwrap();
@@ -148,21 +163,7 @@ fn a_fifo_with_a_writer_delivers_the_key() {
 fn stdin_larger_than_the_cap_is_refused() {
     let sb = Sandbox::new();
     let st = needs_key(&sb);
-    let mut child = sb
-        .std_cmd()
-        .args([
-            "migrate",
-            "--dry-run",
-            "--key-file",
-            "minimax-cn=-",
-            "--state-dir",
-        ])
-        .arg(&st)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_dry_run(&sb, &st, "minimax-cn=-", None, Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     let feeder = std::thread::spawn(move || {
         // The reader stops at the cap and exits: a broken pipe here is expected.
@@ -180,22 +181,7 @@ fn stdin_larger_than_the_cap_is_refused() {
 fn stdin_that_never_closes_fails_within_the_bound() {
     let sb = Sandbox::new();
     let st = needs_key(&sb);
-    let mut child = sb
-        .std_cmd()
-        .env("CLAWMIGRATE_KEY_FILE_TIMEOUT", "1")
-        .args([
-            "migrate",
-            "--dry-run",
-            "--key-file",
-            "minimax-cn=-",
-            "--state-dir",
-        ])
-        .arg(&st)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_dry_run(&sb, &st, "minimax-cn=-", Some("1"), Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(KEY.as_bytes()).unwrap();
     let status = wait_within(&mut child, Duration::from_secs(8));

@@ -49,10 +49,15 @@ pub(crate) fn openclaw_in_place(
         .unwrap()
 }
 
-/// `models status --agent ID --json` of 2026.2.3: the providers the agent uses without a key.
-pub(crate) fn missing(state: &Path, agent: &str) -> Vec<String> {
+/// `models status --agent AGENT --json` of `release` on a copy of `state`: the run, and the JSON
+/// document it prints after its log lines (None when it printed none).
+pub(crate) fn models_status(
+    release: &str,
+    state: &Path,
+    agent: &str,
+) -> (std::process::Output, Option<Value>) {
     let out = openclaw(
-        "2026.2.3",
+        release,
         state,
         &["models", "status", "--agent", agent, "--json"],
     );
@@ -61,13 +66,24 @@ pub(crate) fn missing(state: &Path, agent: &str) -> Vec<String> {
         .find("\n{\n")
         .map(|i| i + 1)
         .or_else(|| text.starts_with("{\n").then_some(0));
-    let Some(start) = start else {
+    let v = start.map(|s| {
+        serde_json::from_str(&text[s..]).unwrap_or_else(|e| {
+            panic!("{release} models status --agent {agent}: not JSON ({e}):\n{text}")
+        })
+    });
+    (out, v)
+}
+
+/// `models status --agent ID --json` of 2026.2.3: the providers the agent uses without a key.
+pub(crate) fn missing(state: &Path, agent: &str) -> Vec<String> {
+    let (out, v) = models_status("2026.2.3", state, agent);
+    let Some(v) = v else {
         panic!(
-            "openclaw models status printed no JSON for {agent}:\n{text}\n{}",
+            "openclaw models status printed no JSON for {agent}:\n{}\n{}",
+            stdout(&out),
             stderr(&out)
         )
     };
-    let v: Value = serde_json::from_str(&text[start..]).unwrap();
     v["auth"]["missingProvidersInUse"]
         .as_array()
         .unwrap()

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 use crate::era_fixtures::*;
 use crate::fixtures::{GLOBAL_KEY, KeyAt, Spec, WRITER_KEY};
-use crate::oracle::openclaw;
+use crate::oracle::{models_status, openclaw};
 use crate::support::*;
 use serde_json::Value;
 use std::path::Path;
@@ -17,22 +17,12 @@ pub const DEMO_GLOBAL_KEY: &str = "sk-api-demo-global-0123456789abcdef";
 
 /// `models status --agent AGENT --json` of 2026.9.6, on a copy of `state`.
 pub fn models_status_2026_9(state: &Path, agent: &str) -> Value {
-    let out = openclaw(
-        "2026.9.6",
-        state,
-        &["models", "status", "--agent", agent, "--json"],
-    );
-    let text = stdout(&out);
-    let start = text
-        .find("\n{")
-        .map(|i| i + 1)
-        .or_else(|| text.starts_with('{').then_some(0));
-    match start {
-        Some(s) if out.status.success() => serde_json::from_str(&text[s..])
-            .unwrap_or_else(|e| panic!("models status --agent {agent}: not JSON ({e}):\n{text}")),
-        _ => panic!(
-            "models status --agent {agent} failed ({:?}):\n{text}\n{}",
+    match models_status("2026.9.6", state, agent) {
+        (out, Some(v)) if out.status.success() => v,
+        (out, _) => panic!(
+            "models status --agent {agent} failed ({:?}):\n{}\n{}",
             out.status.code(),
+            stdout(&out),
             stderr(&out)
         ),
     }

@@ -171,3 +171,97 @@ pub fn json_documents(out: &std::process::Output) -> Vec<serde_json::Value> {
         .collect::<Result<_, _>>()
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
+
+/// Polls `cond` every 20 ms until it holds; fails after 20 s, naming `what` it waited for.
+pub fn wait_for(mut cond: impl FnMut() -> bool, what: &str) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Whether the install's ledger records a run that has staged its files and not finished.
+pub fn staged(st: &Path) -> bool {
+    std::fs::read_to_string(st.join(".clawmigrate/ledger.json"))
+        .is_ok_and(|l| l.contains("\"incomplete\": true"))
+}
+
+/// Whether the tests run as root (CI does).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// chown -R to `uid:uid`, without following links.
+pub fn chown_tree(dir: &Path, uid: u32) {
+    for e in walkdir::WalkDir::new(dir).follow_links(false) {
+        let e = e.unwrap();
+        std::os::unix::fs::lchown(e.path(), Some(uid), Some(uid)).unwrap();
+    }
+}
+
+/// Runs the shell command line `cmdline` on a pseudo-terminal (util-linux `script`), with only
+/// HOME (the sandbox), PATH and `env` set. With an `answer`, types it once the terminal shows
+/// the `[y/N]` question; stdin is closed after it (at once without one). stdout is what the
+/// terminal showed.
+pub fn on_a_pty(
+    sb: &Sandbox,
+    cmdline: &str,
+    env: &[(&str, &str)],
+    answer: Option<&str>,
+) -> std::process::Output {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    use std::sync::{Arc, Mutex};
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", cmdline, "/dev/null"])
+        .env_clear()
+        .env("HOME", sb.path())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs the binary on a pseudo-terminal");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut pty_out = child.stdout.take().unwrap();
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let shown = Arc::clone(&shown);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = pty_out.read(&mut buf) {
+                shown.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    if let Some(answer) = answer {
+        let asked = || String::from_utf8_lossy(&shown.lock().unwrap()).contains("[y/N]");
+        wait_for(
+            || asked() || child.try_wait().unwrap().is_some(),
+            "the question on the terminal",
+        );
+        if asked() {
+            stdin.write_all(answer.as_bytes()).unwrap();
+        }
+    }
+    drop(stdin);
+    let mut out = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    out.stdout = std::mem::take(&mut *shown.lock().unwrap());
+    out
+}
+
+/// `migrate --yes` on `st` pausing `pause_ms` between staging and renaming (the test pause).
+pub fn paused_apply(sb: &Sandbox, st: &Path, pause_ms: &str) -> std::process::Command {
+    let mut c = sb.std_cmd();
+    c.env("CLAWMIGRATE_TEST_PAUSE_MS", pause_ms)
+        .args(["migrate", "--yes", "--state-dir"])
+        .arg(st);
+    c
+}

@@ -98,8 +98,7 @@ fn saved_plan_whose_installs_are_gone_is_an_error_naming_them() {
 /// a directory of mode 0700 owned by root really cannot be read.
 fn unprivileged(sb: &Sandbox, args: &[&str]) -> Output {
     let mut c = sb.std_cmd();
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    if is_root() {
         let bin = c.get_program().to_owned();
         c = std::process::Command::new("setpriv");
         c.env_clear()

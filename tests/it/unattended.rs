@@ -266,25 +266,7 @@ fn an_interactive_json_run_prints_one_document() {
         json_out.display()
     );
     for answer in ["n\n", "y\n"] {
-        let mut child = std::process::Command::new("script")
-            .args(["-qec", &cmdline, "/dev/null"])
-            .env_clear()
-            .env("HOME", sb.path())
-            .env("NO_COLOR", "1")
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("util-linux script runs");
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        use std::io::Write;
-        child
-            .stdin
-            .as_mut()
-            .unwrap()
-            .write_all(answer.as_bytes())
-            .unwrap();
-        let term = child.wait_with_output().unwrap();
+        let term = on_a_pty(&sb, &cmdline, &[("NO_COLOR", "1")], Some(answer));
         let terminal = stdout(&term);
         // The plan and the question go to the terminal; stdout holds one document.
         assert!(terminal.contains("+++ b/openclaw.json"), "{terminal}");
