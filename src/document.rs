@@ -703,12 +703,12 @@ fn verified(
     expected: &Value,
     non_finite: &[(String, crate::json5::NonFinite)],
 ) -> Result<String, String> {
-    let strict = || serde_json::from_str::<Value>(&out).ok();
     let read = if kind == FileKind::Config
         && non_finite.is_empty()
-        && let Some(v) = strict()
+        && let Ok(Strict(v)) = serde_json::from_str::<Strict>(&out)
     {
-        // Plain JSON out (a plain JSON config edited): the strict reader reads it as JSON5 does.
+        // Plain JSON out (a plain JSON config edited): the strict reader reads it as JSON5 does,
+        // duplicate keys refused as json5's reading refuses them.
         Ok((v, true))
     } else if kind == FileKind::Config {
         crate::json5::parse(&out)
@@ -733,6 +733,22 @@ mod tests {
 
     fn doc(text: &str, kind: FileKind) -> Document {
         Document::from_bytes(Path::new("t.json"), kind, None, text.as_bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn a_plain_json_config_edit_never_writes_a_duplicate_key() {
+        let text = "{\n  \"p\": {\n    \"a\": 1\n  }\n}\n";
+        let d = doc(text, FileKind::Config);
+        let (one, two) = (
+            patch::add("/p/n", json!(1)).unwrap(),
+            patch::add("/p/n", json!(2)).unwrap(),
+        );
+        let mut want = d.value.clone();
+        patch::apply(&mut want, &one).unwrap();
+        patch::apply(&mut want, &two).unwrap();
+        let out = edit(&d, &[&one, &two], &want).unwrap();
+        assert_eq!(out.matches("\"n\"").count(), 1, "{out}");
+        assert_eq!(parse(&out, FileKind::Config).unwrap(), want);
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub fn refuse_out_of_order(
         .chain(selected.iter().copied())
         .collect();
     all.sort_by_key(|m| m.def.version);
-    let states = plan(install, &all, applied, inputs)?.migrations;
+    let (_, states) = plan_migrations(install, &all, applied, inputs)?;
     let waiting: Vec<&str> = states
         .iter()
         .filter(|s| inputs.skipped.iter().any(|m| m.def.version == s.version))
@@ -158,6 +158,42 @@ pub fn plan(
     applied: &[Applied],
     inputs: &Inputs,
 ) -> Result<InstallPlan, String> {
+    let (ws, statuses) = plan_migrations(install, migrations, applied, inputs)?;
+    let mut files = Vec::new();
+    for (i, ops) in ws.ops.iter().enumerate() {
+        if ops.is_empty() {
+            continue;
+        }
+        let doc = &install.docs[i];
+        let plain: Vec<&Op> = ops.iter().map(|t| &t.op).collect();
+        let after = document::edit(doc, &plain, ws.raw(i))
+            .map_err(|e| format!("{}: {e}", doc.path.display()))?;
+        if doc.text.as_deref() == Some(after.as_str()) {
+            continue;
+        }
+        files.push(FilePlan {
+            doc: i,
+            sha_after: document::sha256_hex(after.as_bytes()),
+            ops: ops.clone(),
+            after,
+        });
+    }
+    Ok(InstallPlan {
+        files,
+        migrations: statuses,
+        findings: ws.findings,
+        redactor: redactor_for(install, inputs),
+    })
+}
+
+/// Runs the migrations over the workspace and says where each stands; [`plan`] then renders
+/// the files. [`refuse_out_of_order`] needs only the states, not the edited texts or a redactor.
+fn plan_migrations<'a>(
+    install: &'a Install,
+    migrations: &[&Migration],
+    applied: &[Applied],
+    inputs: &'a Inputs,
+) -> Result<(Workspace<'a>, Vec<MigrationStatus>), String> {
     let mut ws = Workspace::new(install, inputs);
     let mut statuses = Vec::new();
     let mut blocker: Option<String> = None;
@@ -204,29 +240,5 @@ pub fn plan(
         }
         statuses.push(status);
     }
-    let mut files = Vec::new();
-    for (i, ops) in ws.ops.iter().enumerate() {
-        if ops.is_empty() {
-            continue;
-        }
-        let doc = &install.docs[i];
-        let plain: Vec<&Op> = ops.iter().map(|t| &t.op).collect();
-        let after = document::edit(doc, &plain, ws.raw(i))
-            .map_err(|e| format!("{}: {e}", doc.path.display()))?;
-        if doc.text.as_deref() == Some(after.as_str()) {
-            continue;
-        }
-        files.push(FilePlan {
-            doc: i,
-            sha_after: document::sha256_hex(after.as_bytes()),
-            ops: ops.clone(),
-            after,
-        });
-    }
-    Ok(InstallPlan {
-        files,
-        migrations: statuses,
-        findings: ws.findings,
-        redactor: redactor_for(install, inputs),
-    })
+    Ok((ws, statuses))
 }

@@ -185,6 +185,23 @@ pub fn is_id_continue(c: char) -> bool {
         || in_table(tables::ID_CONTINUE, c)
 }
 
+/// Equal as JavaScript sees two read trees: numbers by value as doubles (a JSON5 text may read
+/// `15` where JSON has `15.0`, or the reverse) and object keys in any order.
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
 /// Reads a JSON5 text as the json5 package does, refusing duplicate keys.
 pub fn parse(text: &str) -> Result<Read<'_>, Error> {
     let mut p = Parser {

@@ -2,6 +2,7 @@
 use super::{
     BlockCredential, block_credentials, is_auth_header, profile_secret, provider_profiles,
 };
+use crate::json5::same_value;
 use crate::load::LoadedAgent;
 use crate::patch::{AtPath, pointer};
 use crate::workspace::{FindingKind, Workspace};
@@ -49,21 +50,6 @@ fn adds_nothing(block: &Value, config_block: &Value, regenerated: &[String]) -> 
         }
         _ => regenerated.iter().any(|r| r == k) || config_block.get(k).is_some(),
     })
-}
-
-/// Equal as JSON, numbers compared by value (the JSON5 config may parse `15` as a float) and
-/// object keys in any order.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
 }
 
 /// A config model entry as OpenClaw 2026.2.3 writes it into models.json: its
@@ -139,9 +125,9 @@ fn regenerated(block: &Value, config_block: &Value, key_kept: bool) -> bool {
             match (k.as_str(), cv) {
                 ("models", Value::Array(models)) => {
                     let want: Vec<Value> = models.iter().map(with_openclaw_defaults).collect();
-                    same(bv, &Value::Array(want)) || same(bv, cv)
+                    same_value(bv, &Value::Array(want)) || same_value(bv, cv)
                 }
-                _ => same(bv, cv),
+                _ => same_value(bv, cv),
             }
         })
 }

@@ -8,6 +8,7 @@
 //!
 //! `CLAWMIGRATE_JSON5_FUZZ_SEED` and `CLAWMIGRATE_JSON5_FUZZ_CASES` (default 400) set the run.
 use clawmigrate::document::{self, Document, FileKind};
+use clawmigrate::json5::same_value;
 use clawmigrate::patch;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -401,21 +402,6 @@ fn document(rng: &mut Rng) -> String {
     text
 }
 
-/// Equal trees, objects compared as maps (JavaScript lists integer-like keys first) and numbers
-/// as JavaScript's doubles.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
 /// Our reading in the oracle's form: each non-finite number as its marker.
 fn ours_marked(text: &str) -> Result<Value, String> {
     let v = document::parse(text, FileKind::Config)?;
@@ -483,7 +469,7 @@ fn config_reader_agrees_with_the_json5_package() {
                 if text.contains("NaN") || text.contains("Infinity") || text.contains("e400") {
                     non_finite += 1;
                 }
-                if same(tree, v) {
+                if same_value(tree, v) {
                     if let Some(e) = edit_case(text) {
                         match e {
                             Ok((out, want)) => edited.push((i, out, want)),
@@ -515,7 +501,7 @@ fn config_reader_agrees_with_the_json5_package() {
     // json5 must read every edited text as the tree the edit planned.
     let back = oracle(&edited.iter().map(|e| e.1.clone()).collect::<Vec<_>>());
     for ((i, out, want), json5) in edited.iter().zip(&back) {
-        let ok = json5.get("ok").is_some_and(|t| same(t, want));
+        let ok = json5.get("ok").is_some_and(|t| same_value(t, want));
         if !ok {
             failures.push(format!(
                 "case {i}: the edited text reads as {json5}, planned {want}\n  text: {out:?}"
