@@ -278,9 +278,9 @@ impl Redactor {
         let k = bare(secret);
         if k.len() >= MIN_SECRET && !self.secrets.iter().any(|(s, _)| s == k) {
             let finder = memchr::memmem::Finder::new(k.as_bytes()).into_owned();
-            self.secrets.push((k.to_string(), finder));
-            self.secrets
-                .sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+            // Kept longest first by inserting in place (no sort of the whole list per secret).
+            let at = self.secrets.partition_point(|(s, _)| s.len() >= k.len());
+            self.secrets.insert(at, (k.to_string(), finder));
         }
     }
 
@@ -375,6 +375,9 @@ impl Redactor {
     /// (see the module doc). Line breaks inside a masked span (a JSON5 line continuation) are
     /// kept, so the text keeps its lines.
     pub fn redact(&self, text: &str) -> String {
+        if self.secrets.is_empty() {
+            return text.to_string();
+        }
         let spans = self.spans(text);
         if spans.is_empty() {
             return text.to_string();
