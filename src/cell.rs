@@ -184,6 +184,17 @@ pub fn write(
     expected: Option<&str>,
     new: Option<&str>,
 ) -> Result<(), WriteError> {
+    write_within(db, cell, expected, new, busy_timeout())
+}
+
+/// [`write`], waiting at most `busy` for another writer.
+fn write_within(
+    db: &Path,
+    cell: &Cell,
+    expected: Option<&str>,
+    new: Option<&str>,
+    busy: Duration,
+) -> Result<(), WriteError> {
     let other = |e: rusqlite::Error| match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
             WriteError::Locked
@@ -195,7 +206,7 @@ pub fn write(
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(other)?;
-    c.busy_timeout(busy_timeout()).map_err(other)?;
+    c.busy_timeout(busy).map_err(other)?;
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(other)?;
@@ -314,11 +325,10 @@ mod tests {
         let db = shared_db(dir.path());
         let holder = Connection::open(&db).unwrap();
         holder.execute_batch("BEGIN IMMEDIATE").unwrap();
-        // SAFETY of the env change: this test alone reads this variable in this process.
-        unsafe { std::env::set_var("CLAWMIGRATE_SQLITE_BUSY_MS", "200") };
         let old = sha256_hex(b"{\"version\":1,\"profiles\":{}}");
+        let busy = Duration::from_millis(200);
         assert!(matches!(
-            write(&db, &SHARED_STORE, Some(&old), Some("{}")),
+            write_within(&db, &SHARED_STORE, Some(&old), Some("{}"), busy),
             Err(WriteError::Locked)
         ));
         holder.execute_batch("ROLLBACK").unwrap();
