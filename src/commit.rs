@@ -96,11 +96,17 @@ struct StagedFile {
     target: PathBuf,
     location: String,
     expected: Option<String>,
-    temp: Option<Staged>,
     /// Its backup when that is a hard link to its inode (removed unless sealed after the rename).
     link: Option<backup::LinkedBackup>,
-    /// For a SQLite cell: which, and its new value (`None`: remove the row).
-    cell: Option<(crate::cell::Cell, Option<String>)>,
+    pending: Pending,
+}
+
+/// What is waiting to be written.
+enum Pending {
+    /// A file's temp file (`None`: the file is removed).
+    File(Option<Staged>),
+    /// A SQLite cell and its new value (`None`: the row is removed), written in a transaction.
+    Cell(crate::cell::Cell, Option<String>),
 }
 
 /// The sha256 of a file's bytes now (`None`: it does not exist).
@@ -238,58 +244,25 @@ fn stage_all(
     })?;
     let mut staged = Vec::new();
     for ((c, (target, keep)), link) in changes.iter().zip(&targets).zip(set.links) {
-        if let Some(cell) = &c.cell {
-            staged.push(StagedFile {
-                path: c.path.to_path_buf(),
-                target: target.clone(),
-                location: c.location.clone(),
-                expected: c.expected.clone(),
-                temp: None,
-                link,
-                cell: Some((
-                    cell.clone(),
-                    c.after.map(|b| String::from_utf8_lossy(b).into_owned()),
-                )),
-            });
-            continue;
-        }
-        let keep = match (keep, c.mode) {
-            (Some(k), Some(m)) => Some(fsio::Keep { mode: m, ..*k }),
-            (Some(k), None) => Some(*k),
-            (None, Some(m)) => Some(fsio::Keep {
-                mode: m,
-                ..fsio::owner_of_dir(target)
-            }),
-            (None, None) => None,
-        };
-        let temp = match c.after {
-            Some(bytes) => {
-                let t = fsio::stage(target, bytes, keep, false)
-                    .map_err(|e| format!("{}: cannot write: {e}", c.path.display()))?;
-                let from = c.xattrs_from.as_deref().unwrap_or(target);
-                if from.exists() {
-                    // The final mode, set at the rename, also sets the ACL's mask (a backup
-                    // sealed 0600 carries a narrowed one).
-                    fsio::copy_xattrs(from, t.file())
-                        .map_err(|e| format!("{}: {e}", c.path.display()))?;
-                }
-                Some(t)
-            }
-            None => None,
+        let pending = match &c.cell {
+            Some(cell) => Pending::Cell(
+                cell.clone(),
+                c.after.map(|b| String::from_utf8_lossy(b).into_owned()),
+            ),
+            None => Pending::File(stage_file(c, target, *keep)?),
         };
         staged.push(StagedFile {
             path: c.path.to_path_buf(),
             target: target.clone(),
             location: c.location.clone(),
             expected: c.expected.clone(),
-            temp,
             link,
-            cell: None,
+            pending,
         });
     }
     // Cells first: a database held by another writer then stops the install before any file
     // is replaced.
-    staged.sort_by_key(|f| f.cell.is_none());
+    staged.sort_by_key(|f| matches!(f.pending, Pending::File(_)));
     let mut dirs = vec![state.to_path_buf()];
     dirs.extend(
         targets
@@ -301,24 +274,58 @@ fn stage_all(
     Ok((staged, dirs))
 }
 
+/// Writes a file's replacement to a temp file beside it, with the mode and owner it keeps (or a
+/// rollback's recorded mode) and its extended attributes; `None` when the change removes it.
+fn stage_file(
+    c: &Change,
+    target: &Path,
+    keep: Option<fsio::Keep>,
+) -> Result<Option<Staged>, Error> {
+    let keep = match (keep, c.mode) {
+        (Some(k), Some(m)) => Some(fsio::Keep { mode: m, ..k }),
+        (Some(k), None) => Some(k),
+        (None, Some(m)) => Some(fsio::Keep {
+            mode: m,
+            ..fsio::owner_of_dir(target)
+        }),
+        (None, None) => None,
+    };
+    let Some(bytes) = c.after else {
+        return Ok(None);
+    };
+    let t = fsio::stage(target, bytes, keep, false)
+        .map_err(|e| format!("{}: cannot write: {e}", c.path.display()))?;
+    let from = c.xattrs_from.as_deref().unwrap_or(target);
+    if from.exists() {
+        // The final mode, set at the rename, also sets the ACL's mask (a backup sealed 0600
+        // carries a narrowed one).
+        fsio::copy_xattrs(from, t.file()).map_err(|e| format!("{}: {e}", c.path.display()))?;
+    }
+    Ok(Some(t))
+}
+
 /// Renames (or removes) every staged file, re-checking each right before; stops at the first
 /// that cannot be, and names it.
 fn rename_all(p: &mut Prepared) -> Result<(), Error> {
     let (run_id, files) = (&p.run.id, &mut p.run.files);
     // A file not renamed keeps its inode: dropping its linked backup unsealed removes it.
     std::mem::take(&mut p.staged).into_iter().try_for_each(|f| {
-        if let Some((cell, new)) = &f.cell {
-            write_cell(&f.path, cell, f.expected.as_deref(), new.as_deref(), files.is_empty(), run_id)?;
-            files.push(f.location);
-            return Ok(());
-        }
+        let temp = match f.pending {
+            Pending::Cell(cell, new) => {
+                let first = files.is_empty();
+                write_cell(&f.path, &cell, f.expected.as_deref(), new.as_deref(), first, run_id)?;
+                files.push(f.location);
+                return Ok(());
+            }
+            Pending::File(temp) => temp,
+        };
         if current_sha(&f.path)? != f.expected {
             return Err(Error::new(Kind::Changed, format!(
                 "{} changed since it was planned (another writer); it and the files after it were not written, so that write is kept. `clawmigrate rollback {run_id}` restores the files written before it",
                 f.path.display(),
             )));
         }
-        match f.temp {
+        match temp {
             Some(t) => t.commit(),
             None => std::fs::remove_file(&f.target),
         }
