@@ -234,8 +234,11 @@ pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
                 .as_deref()
                 .expect("a saved plan comes from --plan");
             if !confirm_saved(file, yes, p)? {
-                anstream::eprintln!("nothing was written");
-                return Ok(super::ERROR);
+                return Ok(super::declined(
+                    job.out.json,
+                    Mode::Apply,
+                    "nothing was written",
+                ));
             }
             Some(p)
         }
@@ -268,16 +271,11 @@ pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
                     "",
                 )?
             {
-                anstream::eprintln!("nothing was written");
-                if job.out.json {
-                    let doc = crate::printer::error_document(
-                        Mode::Apply,
-                        "declined",
-                        "the operator declined; nothing was written",
-                    );
-                    println!("{doc}");
-                }
-                return Ok(super::ERROR);
+                return Ok(super::declined(
+                    job.out.json,
+                    Mode::Apply,
+                    "nothing was written",
+                ));
             }
             reviewed = plan;
             Some(&reviewed)

@@ -66,3 +66,14 @@ pub fn migration_json(m: &crate::migration::Migration) -> serde_json::Value {
         "checksum": m.checksum,
     })
 }
+
+/// The operator answered no: nothing was written. Says so on stderr, and to a script asking for
+/// JSON in its one document; exit 2.
+pub fn declined(json: bool, mode: crate::printer::Mode, nothing: &str) -> u8 {
+    anstream::eprintln!("{nothing}");
+    if json {
+        let why = format!("the operator declined; {nothing}");
+        println!("{}", crate::printer::error_document(mode, "declined", &why));
+    }
+    ERROR
+}

@@ -357,7 +357,7 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, String> {
         )],
         _ => Vec::new(),
     };
-    let counts = if args.list || args.yes {
+    let printer = if args.list || args.yes {
         let start = (!args.list).then_some(&*invocation);
         let mut printer = Printer::start(out, mode, start, migrations);
         pipeline::for_each_install(&target, &env, &prep, |chunk| {
@@ -367,56 +367,58 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, String> {
             }
             printer.push_all(chunk);
         });
-        printer.finish_with(missing(&found))
+        printer
     } else {
         // Asking first: plan every install, show it, then restore exactly that.
         let mut planned = Vec::new();
         pipeline::for_each_install(&target, &env, &prep, |chunk: &mut [RollbackReport]| {
             note(chunk);
             planned.extend(chunk.iter_mut().map(|r| {
-                std::mem::replace(
-                    r,
-                    RollbackReport::failed(r.root.clone(), Error::new(Kind::Io, "")),
-                )
+                let placeholder = RollbackReport::failed(r.root.clone(), Error::new(Kind::Io, ""));
+                std::mem::replace(r, placeholder)
             }))
         });
-        let pending = planned
-            .iter()
-            .filter(|r| r.outcome == Outcome::Pending)
-            .count();
-        if pending > 0 {
-            super::confirm_possible("Re-run with --yes to restore.")?;
-            let mut shown = if out.json {
-                Printer::preview_on_stderr(out, mode)
-            } else {
-                Printer::start(out, mode, None, Value::Null)
-            };
-            shown.push_all(&planned);
-            shown.finish();
-            let question = format!("Restore the files of {pending} installs?");
-            if !super::confirm(false, &question, "")? {
-                anstream::eprintln!("nothing was restored");
-                if out.json {
-                    let doc = crate::printer::error_document(
-                        mode,
-                        "declined",
-                        "the operator declined; nothing was restored",
-                    );
-                    println!("{doc}");
-                }
-                return Ok(super::ERROR);
-            }
+        if !ask(&planned, out, mode)? {
+            return Ok(super::declined(out.json, mode, "nothing was restored"));
         }
         let mut printer = Printer::start(out, mode, Some(&invocation), migrations);
         for chunk in planned.chunks_mut(pipeline::CHUNK) {
             commit_chunk(chunk, &ctx);
             printer.push_all(chunk);
         }
-        printer.finish_with(missing(&found))
+        printer
     };
-    Ok(if counts.failed > 0 || !missing(&found).is_empty() {
+    let missing = missing(&found);
+    let failed_run = !missing.is_empty();
+    let counts = printer.finish_with(missing);
+    Ok(if counts.failed > 0 || failed_run {
         super::ERROR
     } else {
         super::OK
     })
+}
+
+/// Shows what would be restored (on stderr when stdout carries JSON) and asks; `true` when there
+/// is nothing to ask about.
+fn ask(planned: &[RollbackReport], out: Output, mode: Mode) -> Result<bool, String> {
+    let pending = planned
+        .iter()
+        .filter(|r| r.outcome == Outcome::Pending)
+        .count();
+    if pending == 0 {
+        return Ok(true);
+    }
+    super::confirm_possible("Re-run with --yes to restore.")?;
+    let mut shown = if out.json {
+        Printer::preview_on_stderr(out, mode)
+    } else {
+        Printer::start(out, mode, None, Value::Null)
+    };
+    shown.push_all(planned);
+    shown.finish();
+    super::confirm(
+        false,
+        &format!("Restore the files of {pending} installs?"),
+        "",
+    )
 }

@@ -284,6 +284,46 @@ fn an_interactive_json_run_prints_one_document() {
     }
 }
 
+#[test]
+fn declining_a_saved_plan_or_a_rollback_on_a_terminal_prints_one_document() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let plan = sb.path().join("plan.json");
+    let p = plan.to_str().unwrap();
+    sb.run(&["migrate", "--dry-run", "--plan-out", p], &st);
+    let json_out = sb.path().join("out.json");
+    let bin = env!("CARGO_BIN_EXE_clawmigrate");
+    let cases = [
+        (
+            format!("{bin} migrate --plan {p} --format json"),
+            "migrate",
+            "apply",
+        ),
+        (
+            format!("{bin} rollback --format json --state-dir {}", st.display()),
+            "rollback",
+            "rollback",
+        ),
+    ];
+    for (i, (cmd, command, mode)) in cases.iter().enumerate() {
+        if i == 1 {
+            sb.cli(&["migrate", "--yes"], &st).success();
+        }
+        let before = tree(&st, false);
+        let cmdline = format!("{cmd} > {}", json_out.display());
+        let term = on_a_pty(&sb, &cmdline, &[("NO_COLOR", "1")], Some("n\n"));
+        let out = std::process::Output {
+            status: term.status,
+            stdout: std::fs::read(&json_out).unwrap(),
+            stderr: Vec::new(),
+        };
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let doc = check_envelope(cmd, &out, command, mode);
+        assert_eq!(doc["errors"][0]["kind"], "declined", "{cmd}: {doc}");
+        assert_eq!(tree(&st, false), before, "{cmd} wrote after a no");
+    }
+}
+
 /// A fleet of `broken` demo installs and `healthy` migrated ones, each healthy one with a
 /// provider only its models.json defines (a harmless note on every run).
 fn mixed_fleet(sb: &Sandbox, broken: usize, healthy: usize) -> std::path::PathBuf {
