@@ -200,31 +200,7 @@ pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
         invocation: crate::ledger::new_invocation_id(),
     };
     if args.dry_run || args.check {
-        let mode = if args.check {
-            Mode::Check
-        } else {
-            Mode::DryRun
-        };
-        let (counts, plan) = job.preview(mode, args.plan_out.is_some());
-        if let Some(out) = &args.plan_out {
-            plan.write(out)?;
-            anstream::eprintln!(
-                "plan saved to {} ({} installs); apply it with: clawmigrate migrate --plan {} --yes",
-                out.display(),
-                plan.installs.len(),
-                out.display()
-            );
-        }
-        if !job.out.json && verbosity != Verbosity::Quiet {
-            anstream::eprintln!("dry run: nothing was written");
-        }
-        return Ok(if counts.failed > 0 {
-            super::ERROR
-        } else if args.check && counts.pending + counts.needs_input + counts.checksum_changed > 0 {
-            super::PENDING
-        } else {
-            super::OK
-        });
+        return preview(&job, &args, verbosity);
     }
     let reviewed;
     let expected = match (&saved, args.yes) {
@@ -243,43 +219,13 @@ pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
             Some(p)
         }
         (None, true) => None,
-        (None, false) => {
-            // Show the plan, ask, then apply exactly what was shown.
-            super::confirm_possible("Preview with --dry-run, then re-run with --yes to apply.")?;
-            // The plan is shown on stderr when stdout carries the one JSON document.
-            let shown = if job.out.json {
-                Printer::preview_on_stderr(job.out, Mode::DryRun)
-            } else {
-                job.printer(Mode::DryRun, None)
-            };
-            let (counts, plan) = job.preview_to(shown, true);
-            if counts.files == 0 && !job.out.json {
-                return Ok(if counts.failed + counts.needs_input > 0 {
-                    super::ERROR
-                } else {
-                    super::OK
-                });
+        (None, false) => match review(&job)? {
+            Ok(plan) => {
+                reviewed = plan;
+                Some(&reviewed)
             }
-            if counts.files > 0
-                && !super::confirm(
-                    false,
-                    &format!(
-                        "Apply these changes to {} files in {} installs?",
-                        counts.files,
-                        plan.installs.len()
-                    ),
-                    "",
-                )?
-            {
-                return Ok(super::declined(
-                    job.out.json,
-                    Mode::Apply,
-                    "nothing was written",
-                ));
-            }
-            reviewed = plan;
-            Some(&reviewed)
-        }
+            Err(code) => return Ok(code),
+        },
     };
     let counts = job.apply(expected);
     Ok(if counts.failed + counts.needs_input > 0 {
@@ -287,4 +233,66 @@ pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
     } else {
         super::OK
     })
+}
+
+/// `--dry-run` and `--check`: shows the plan (and saves it with `--plan-out`); writes nothing.
+fn preview(job: &Job, args: &MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
+    let mode = if args.check {
+        Mode::Check
+    } else {
+        Mode::DryRun
+    };
+    let (counts, plan) = job.preview(mode, args.plan_out.is_some());
+    if let Some(out) = &args.plan_out {
+        plan.write(out)?;
+        anstream::eprintln!(
+            "plan saved to {} ({} installs); apply it with: clawmigrate migrate --plan {} --yes",
+            out.display(),
+            plan.installs.len(),
+            out.display()
+        );
+    }
+    if !job.out.json && verbosity != Verbosity::Quiet {
+        anstream::eprintln!("dry run: nothing was written");
+    }
+    Ok(if counts.failed > 0 {
+        super::ERROR
+    } else if args.check && counts.pending + counts.needs_input + counts.checksum_changed > 0 {
+        super::PENDING
+    } else {
+        super::OK
+    })
+}
+
+/// On a terminal without `--yes`: shows the plan and asks. The plan as reviewed, or the exit
+/// code when there is nothing to apply or the operator said no.
+fn review(job: &Job) -> Result<Result<SavedPlan, u8>, String> {
+    super::confirm_possible("Preview with --dry-run, then re-run with --yes to apply.")?;
+    // The plan is shown on stderr when stdout carries the one JSON document.
+    let shown = if job.out.json {
+        Printer::preview_on_stderr(job.out, Mode::DryRun)
+    } else {
+        job.printer(Mode::DryRun, None)
+    };
+    let (counts, plan) = job.preview_to(shown, true);
+    if counts.files == 0 && !job.out.json {
+        return Ok(Err(if counts.failed + counts.needs_input > 0 {
+            super::ERROR
+        } else {
+            super::OK
+        }));
+    }
+    let question = format!(
+        "Apply these changes to {} files in {} installs?",
+        counts.files,
+        plan.installs.len()
+    );
+    if counts.files > 0 && !super::confirm(false, &question, "")? {
+        return Ok(Err(super::declined(
+            job.out.json,
+            Mode::Apply,
+            "nothing was written",
+        )));
+    }
+    Ok(Ok(plan))
 }
