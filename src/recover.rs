@@ -124,13 +124,13 @@ pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, Error> {
     }
     let ledger = Ledger::read(state)?;
     let interrupted = ledger.runs.iter().any(|r| r.incomplete);
-    // A run records itself as incomplete before it writes anything beside the install's files
-    // (and its OpenClaw locks in `locks.json`): otherwise only a ledger write of this tool's
-    // own can have been cut short. Every other install costs one look, not a walk.
-    if !interrupted && !crate::lock::recorded(state) && temps(&[ledger::dir(state)]).is_empty() {
+    // A run records itself as incomplete before it stages a file, but a crash can still leave
+    // a temp of its own before that (the directory an OpenClaw lock is made under, before the
+    // lock is recorded): so the install's folders are always looked at.
+    let dirs = install_dirs(root, home, &ledger);
+    if !interrupted && !crate::lock::recorded(state) && temps(&dirs).is_empty() {
         return Ok(done);
     }
-    let dirs = install_dirs(root, home, &ledger);
     let (auth, _) = auth_and_agents(root, home);
     let auth: Vec<&Path> = auth.iter().map(PathBuf::as_path).collect();
     // Under the run lock, and OpenClaw's lock on every auth store (one left by a dead clawmigrate

@@ -43,38 +43,54 @@ struct Bounded {
     took: Duration,
 }
 
+/// Runs the binary under a small python3 that reports its child's peak memory. The peak is not
+/// taken from this process's own `wait4`: a child spawned from the test harness starts as a
+/// vfork of it, so its recorded peak would be the harness's (over a gigabyte while the whole
+/// suite runs in parallel), not clawmigrate's.
+const PEAK: &str = "import resource, subprocess, sys\n\
+    r = subprocess.run(sys.argv[2:])\n\
+    open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n\
+    sys.exit(r.returncode if r.returncode >= 0 else 128 - r.returncode)";
+
 fn run_bounded(sb: &Sandbox, args: &[&str], limit: Duration) -> Bounded {
-    let out_path = sb.path().join(format!("out-{}", std::process::id()));
-    let err_path = sb.path().join(format!("err-{}", std::process::id()));
+    use std::os::unix::process::CommandExt;
+    let tag = format!("{}-{:?}", std::process::id(), std::thread::current().id());
+    let tag: String = tag.chars().filter(char::is_ascii_alphanumeric).collect();
+    let out_path = sb.path().join(format!("out-{tag}"));
+    let err_path = sb.path().join(format!("err-{tag}"));
+    let peak_path = sb.path().join(format!("peak-{tag}"));
     let start = Instant::now();
-    // Reaped below with wait4, which also gives its peak memory.
-    #[allow(clippy::zombie_processes)]
-    let child = sb
-        .std_cmd()
+    // The binary with the environment `std_cmd` gives it, under the measuring python3.
+    let bin = sb.std_cmd();
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", PEAK])
+        .arg(&peak_path)
+        .arg(bin.get_program())
         .args(args)
+        .env_clear()
+        .envs(bin.get_envs().filter_map(|(k, v)| Some((k, v?))))
         .stdout(std::fs::File::create(&out_path).unwrap())
         .stderr(std::fs::File::create(&err_path).unwrap())
+        .process_group(0)
         .spawn()
         .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
-    loop {
-        // SAFETY: wait4 on our own child, with valid out-pointers.
-        let rc = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
-        if rc == pid {
-            break;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
         }
         if start.elapsed() > limit {
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // SAFETY: kills the process group this test made.
+            unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+            let _ = child.wait();
             panic!("{args:?} did not end within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
+    };
     Bounded {
-        code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+        code: status.code(),
         stdout: read(&out_path),
         stderr: read(&err_path),
-        peak_kb: usage.ru_maxrss,
+        peak_kb: read(&peak_path).trim().parse().unwrap(),
         took: start.elapsed(),
     }
 }
