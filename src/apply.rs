@@ -111,9 +111,7 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
     // What the operator reviewed must be what is planned now; refused before anything is
     // created. A file that moves after this is caught below (no re-plan for a reviewed plan).
     if let Some(expected) = ctx.expected {
-        expected
-            .check(r)
-            .map_err(|m| Error::new(Kind::Changed, m))?;
+        expected.check(r)?;
     }
     let locks = {
         let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());

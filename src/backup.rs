@@ -167,12 +167,7 @@ pub fn read_manifest(state_dir: &Path, run_id: &str) -> Result<(PathBuf, Manifes
     let p = dir.join("manifest.json");
     let bytes = fsio::read_regular(&p, true)
         .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
-        .map_err(|e| {
-            Error::new(
-                Kind::of_io(&e),
-                format!("{}: cannot read the backup manifest: {e}", p.display()),
-            )
-        })?;
+        .map_err(|e| Error::io(&p, "cannot read the backup manifest", &e))?;
     let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
         Error::new(
             Kind::Parse,

@@ -3,10 +3,78 @@
 //! byte or creating a side file; written in one `BEGIN IMMEDIATE` transaction that first checks
 //! the cell still holds the planned old value.
 use crate::document::sha256_hex;
+use crate::error::Kind;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// Why a database (or a cell in it) could not be read or written: the database, then what.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {what}", db.display())]
+pub struct CellError {
+    pub db: PathBuf,
+    pub what: Failure,
+}
+
+/// What went wrong with a database; [`Failure::kind`] says which kind of failure it is.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("cannot open the database: {reason}")]
+    Open { reason: String, kind: Kind },
+    /// Not SQLite, or a schema without the table OpenClaw keeps this in.
+    #[error("{0}")]
+    UnknownLayout(String),
+    #[error("cannot read {key}: {reason}")]
+    Read {
+        key: &'static str,
+        reason: String,
+        locked: bool,
+    },
+    #[error("{0} changed since it was planned (another writer)")]
+    Changed(&'static str),
+    #[error(
+        "the database is locked by another writer (a running OpenClaw gateway?) past the timeout"
+    )]
+    Locked,
+    #[error("cannot write {key}: {reason}")]
+    Write { key: &'static str, reason: String },
+    #[error("integrity check: {0}")]
+    Integrity(String),
+}
+
+impl Failure {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Failure::Open { kind, .. } => *kind,
+            Failure::UnknownLayout(_) => Kind::Unsupported,
+            Failure::Read { locked: true, .. } | Failure::Locked => Kind::Locked,
+            Failure::Changed(_) => Kind::Changed,
+            Failure::Read { .. } | Failure::Write { .. } | Failure::Integrity(_) => Kind::Io,
+        }
+    }
+}
+
+impl From<CellError> for crate::error::Error {
+    fn from(e: CellError) -> crate::error::Error {
+        crate::error::Error::new(e.what.kind(), e.to_string())
+    }
+}
+
+fn fail<T>(db: &Path, what: Failure) -> Result<T, CellError> {
+    Err(CellError {
+        db: db.to_path_buf(),
+        what,
+    })
+}
+
+/// Whether SQLite gave up waiting for another writer.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
 
 /// Which cell: table, key column, key, value column and the column stamped on a write (ms).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,7 +137,7 @@ fn busy_timeout() -> Duration {
 /// Opens a database to read it without changing a byte or creating a file: `immutable` when no
 /// write-ahead log holds anything (the database file is then the whole truth), read-only
 /// otherwise (a live log has its `-shm` already).
-fn open_read(db: &Path) -> Result<Connection, String> {
+fn open_read(db: &Path) -> Result<Connection, CellError> {
     let wal = db.with_file_name(format!(
         "{}-wal",
         db.file_name().unwrap_or_default().to_string_lossy()
@@ -87,7 +155,20 @@ fn open_read(db: &Path) -> Result<Connection, String> {
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(|e| format!("{}: cannot open the database: {e}", db.display()))
+    .or_else(|e| {
+        // SQLite says only that it cannot open the file; the file system says why.
+        let kind = match std::fs::File::open(db) {
+            Err(io) => Kind::of_io(&io),
+            Ok(_) => Kind::Io,
+        };
+        fail(
+            db,
+            Failure::Open {
+                reason: e.to_string(),
+                kind,
+            },
+        )
+    })
 }
 
 /// `file:` URI of a path, percent-encoding what a URI cannot hold.
@@ -113,17 +194,28 @@ fn has_table(c: &Connection, table: &str) -> Result<bool, rusqlite::Error> {
 }
 
 /// Reads a cell's text; `Ok(None)` when the row is absent. An unknown schema is an error.
-pub fn read(db: &Path, cell: &Cell) -> Result<Option<String>, String> {
+pub fn read(db: &Path, cell: &Cell) -> Result<Option<String>, CellError> {
     let c = open_read(db)?;
-    read_on(&c, cell).map_err(|e| format!("{}: {e}", db.display()))
+    read_on(db, &c, cell)
 }
 
-fn read_on(c: &Connection, cell: &Cell) -> Result<Option<String>, String> {
-    if !has_table(c, cell.table).map_err(|e| e.to_string())? {
-        return Err(format!(
-            "has no table {}; this OpenClaw keeps its auth profiles in a layout clawmigrate does not know",
-            cell.table
-        ));
+fn read_on(db: &Path, c: &Connection, cell: &Cell) -> Result<Option<String>, CellError> {
+    let read_failed = |e: rusqlite::Error| CellError {
+        db: db.to_path_buf(),
+        what: Failure::Read {
+            key: cell.key,
+            locked: is_busy(&e),
+            reason: e.to_string(),
+        },
+    };
+    if !has_table(c, cell.table).map_err(read_failed)? {
+        return fail(
+            db,
+            Failure::UnknownLayout(format!(
+                "has no table {}; this OpenClaw keeps its auth profiles in a layout clawmigrate does not know",
+                cell.table
+            )),
+        );
     }
     let sql = format!(
         "SELECT {} FROM {} WHERE {} = ?1",
@@ -131,28 +223,48 @@ fn read_on(c: &Connection, cell: &Cell) -> Result<Option<String>, String> {
     );
     c.query_row(&sql, [cell.key], |r| r.get::<_, String>(0))
         .optional()
-        .map_err(|e| format!("cannot read {}: {e}", cell.key))
+        .map_err(read_failed)
 }
 
 /// Whether the state database declares the shared auth store (`auth.sharedStore` =
 /// `{"location":"state-db"}`), or at least holds one. `Err` when it is no database this tool
 /// knows (not SQLite, or without the `config_machine_state` table).
-pub fn has_shared_store(db: &Path) -> Result<bool, String> {
+pub fn has_shared_store(db: &Path) -> Result<bool, CellError> {
     let c = open_read(db)?;
-    let known = has_table(&c, SHARED_STORE.table).map_err(|e| {
-        format!(
-            "{}: not a database clawmigrate can read ({e}), so OpenClaw keeps its state in a layout clawmigrate does not know; nothing of this install is touched",
-            db.display()
-        )
-    })?;
+    let known = match has_table(&c, SHARED_STORE.table) {
+        Ok(known) => known,
+        Err(e) if is_busy(&e) => {
+            let reason = e.to_string();
+            let key = SHARED_STORE.key;
+            return fail(
+                db,
+                Failure::Read {
+                    key,
+                    reason,
+                    locked: true,
+                },
+            );
+        }
+        Err(e) => {
+            return fail(
+                db,
+                Failure::UnknownLayout(format!(
+                    "not a database clawmigrate can read ({e}), so OpenClaw keeps its state in a layout clawmigrate does not know; nothing of this install is touched"
+                )),
+            );
+        }
+    };
     if !known {
-        return Err(format!(
-            "{} has no {} table: OpenClaw keeps its state in a layout clawmigrate does not know, so nothing of this install is touched",
-            db.display(),
-            SHARED_STORE.table
-        ));
+        return fail(
+            db,
+            Failure::UnknownLayout(format!(
+                "has no {} table: OpenClaw keeps its state in a layout clawmigrate does not know, so nothing of this install is touched",
+                SHARED_STORE.table
+            )),
+        );
     }
     let marker = read_on(
+        db,
         &c,
         &Cell {
             key: SHARED_MARKER,
@@ -162,17 +274,7 @@ pub fn has_shared_store(db: &Path) -> Result<bool, String> {
     let declared = marker
         .and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok())
         .is_some_and(|v| v["location"] == "state-db");
-    Ok(declared || read_on(&c, &SHARED_STORE)?.is_some())
-}
-
-/// Why a cell write did not happen.
-#[derive(Debug)]
-pub enum WriteError {
-    /// Another writer changed the cell since it was planned.
-    Changed,
-    /// The database stayed locked past the busy timeout.
-    Locked,
-    Other(String),
+    Ok(declared || read_on(db, &c, &SHARED_STORE)?.is_some())
 }
 
 /// Writes a cell in one transaction (`BEGIN IMMEDIATE`, waiting up to the busy timeout for
@@ -183,7 +285,7 @@ pub fn write(
     cell: &Cell,
     expected: Option<&str>,
     new: Option<&str>,
-) -> Result<(), WriteError> {
+) -> Result<(), CellError> {
     write_within(db, cell, expected, new, busy_timeout())
 }
 
@@ -194,12 +296,17 @@ fn write_within(
     expected: Option<&str>,
     new: Option<&str>,
     busy: Duration,
-) -> Result<(), WriteError> {
-    let other = |e: rusqlite::Error| match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
-            WriteError::Locked
-        }
-        _ => WriteError::Other(e.to_string()),
+) -> Result<(), CellError> {
+    let other = |e: rusqlite::Error| CellError {
+        db: db.to_path_buf(),
+        what: if is_busy(&e) {
+            Failure::Locked
+        } else {
+            Failure::Write {
+                key: cell.key,
+                reason: e.to_string(),
+            }
+        },
     };
     let mut c = Connection::open_with_flags(
         db,
@@ -210,9 +317,9 @@ fn write_within(
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(other)?;
-    let now = read_on(&tx, cell).map_err(WriteError::Other)?;
+    let now = read_on(db, &tx, cell)?;
     if now.as_deref().map(|t| sha256_hex(t.as_bytes())).as_deref() != expected {
-        return Err(WriteError::Changed);
+        return fail(db, Failure::Changed(cell.key));
     }
     let stamp = jiff::Timestamp::now().as_millisecond();
     match (now.is_some(), new) {
@@ -241,15 +348,16 @@ fn write_within(
 }
 
 /// `PRAGMA integrity_check` of a database: `Ok` when it says `ok`.
-pub fn integrity(db: &Path) -> Result<(), String> {
+pub fn integrity(db: &Path) -> Result<(), CellError> {
     let c = open_read(db)?;
-    let r: String = c
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .map_err(|e| e.to_string())?;
+    let r: String = match c.query_row("PRAGMA integrity_check", [], |r| r.get(0)) {
+        Ok(r) => r,
+        Err(e) => e.to_string(),
+    };
     if r == "ok" {
         Ok(())
     } else {
-        Err(format!("{}: integrity check: {r}", db.display()))
+        fail(db, Failure::Integrity(r))
     }
 }
 
@@ -303,7 +411,10 @@ mod tests {
         let wrong = sha256_hex(b"something else");
         assert!(matches!(
             write(&db, &SHARED_STORE, Some(&wrong), Some("{}")),
-            Err(WriteError::Changed)
+            Err(CellError {
+                what: Failure::Changed(_),
+                ..
+            })
         ));
         write(
             &db,
@@ -320,6 +431,31 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_database_is_unsupported_and_an_unreadable_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("other.sqlite");
+        Connection::open(&other)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x);")
+            .unwrap();
+        let e = has_shared_store(&other).unwrap_err();
+        assert_eq!(e.what.kind(), Kind::Unsupported, "{e}");
+        let junk = dir.path().join("junk.sqlite");
+        std::fs::write(&junk, b"not a database, just text long enough to be read").unwrap();
+        assert_eq!(
+            has_shared_store(&junk).unwrap_err().what.kind(),
+            Kind::Unsupported
+        );
+        let gone = dir.path().join("gone").join("openclaw.sqlite");
+        let e = read(&gone, &SHARED_STORE).unwrap_err();
+        assert_eq!(e.what.kind(), Kind::NotFound, "{e}");
+        assert!(
+            e.to_string().starts_with(&gone.display().to_string()),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn a_database_held_by_another_writer_is_reported_locked() {
         let dir = tempfile::tempdir().unwrap();
         let db = shared_db(dir.path());
@@ -329,7 +465,10 @@ mod tests {
         let busy = Duration::from_millis(200);
         assert!(matches!(
             write_within(&db, &SHARED_STORE, Some(&old), Some("{}"), busy),
-            Err(WriteError::Locked)
+            Err(CellError {
+                what: Failure::Locked,
+                ..
+            })
         ));
         holder.execute_batch("ROLLBACK").unwrap();
     }

@@ -1,4 +1,5 @@
 //! The command line: verbs, targets and options (a contract: tests outside the project drive it).
+use crate::error::{Error, Kind};
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
@@ -200,12 +201,14 @@ pub struct ManArgs {
 
 /// Resolves a path the user gives against the working directory, once, here at the edge, so
 /// nothing downstream (reports, ledgers, saved plans) depends on where the command ran.
-fn absolute_path(s: &str) -> Result<PathBuf, String> {
+fn absolute_path(s: &str) -> Result<PathBuf, Error> {
     if s.is_empty() {
-        return Err("an empty path".into());
+        return Err(Error::new(Kind::Usage, "an empty path"));
     }
-    std::path::absolute(s)
-        .map_err(|e| format!("cannot resolve {s:?} against the working directory: {e}"))
+    std::path::absolute(s).map_err(|e| {
+        let why = format!("cannot resolve {s:?} against the working directory: {e}");
+        Error::new(Kind::Usage, why)
+    })
 }
 
 /// A migration named on the command line: its version, and the name when given as a full id.
@@ -215,7 +218,7 @@ pub struct Only {
     pub name: Option<String>,
 }
 
-fn parse_only(s: &str) -> Result<Only, String> {
+fn parse_only(s: &str) -> Result<Only, Error> {
     let (head, name) = match s.split_once("__") {
         Some((h, n)) => (h, Some(n.to_string())),
         None => (s, None),
@@ -225,7 +228,9 @@ fn parse_only(s: &str) -> Result<Only, String> {
         .or_else(|| head.strip_prefix('v'))
         .unwrap_or(head);
     let version = digits.parse().map_err(|_| {
-        format!("{s:?} is not a migration (like 1, V0001 or V0001__minimax_cn_china_base_url)")
+        let why =
+            format!("{s:?} is not a migration (like 1, V0001 or V0001__minimax_cn_china_base_url)");
+        Error::new(Kind::Usage, why)
     })?;
     Ok(Only { version, name })
 }

@@ -113,12 +113,7 @@ enum Pending {
 pub fn current_sha(path: &Path) -> Result<Option<String>, Error> {
     fsio::read_regular(path, false)
         .map(|b| b.as_deref().map(sha256_hex))
-        .map_err(|e| {
-            Error::new(
-                Kind::of_io(&e),
-                format!("{}: cannot read: {e}", path.display()),
-            )
-        })
+        .map_err(|e| Error::io(path, "cannot read", &e))
 }
 
 /// The sha256 of a file's bytes now, or of a cell's value when `cell` is set (`None`: absent).
@@ -194,12 +189,9 @@ pub fn prepare(
 }
 
 fn write_ledger(ledger: &Ledger, state: &Path) -> Result<(), Error> {
-    ledger.write(state, false).map_err(|e| {
-        Error::new(
-            Kind::of_io(&e),
-            format!("{}: cannot write the ledger: {e}", state.display()),
-        )
-    })
+    ledger
+        .write(state, false)
+        .map_err(|e| Error::io(state, "cannot write the ledger", &e))
 }
 
 /// Writes the backup set and a temp file beside each file to replace; returns them (cells
@@ -237,9 +229,10 @@ fn stage_all(
         })
         .collect();
     let set = backup::create(state, run_id, &items, false).map_err(|e| {
-        format!(
-            "{}: cannot write the backup set: {e}",
-            backup::set_dir(state, run_id).display()
+        Error::io(
+            &backup::set_dir(state, run_id),
+            "cannot write the backup set",
+            &e,
         )
     })?;
     let mut staged = Vec::new();
@@ -294,12 +287,15 @@ fn stage_file(
         return Ok(None);
     };
     let t = fsio::stage(target, bytes, keep, false)
-        .map_err(|e| format!("{}: cannot write: {e}", c.path.display()))?;
+        .map_err(|e| Error::io(c.path, "cannot write", &e))?;
     let from = c.xattrs_from.as_deref().unwrap_or(target);
     if from.exists() {
         // The final mode, set at the rename, also sets the ACL's mask (a backup sealed 0600
         // carries a narrowed one).
-        fsio::copy_xattrs(from, t.file()).map_err(|e| format!("{}: {e}", c.path.display()))?;
+        fsio::copy_xattrs(from, t.file()).map_err(|e| {
+            let how = format!("{}: {e}", c.path.display());
+            Error::new(Kind::of_io(&e), how)
+        })?;
     }
     Ok(Some(t))
 }
@@ -329,7 +325,7 @@ fn rename_all(p: &mut Prepared) -> Result<(), Error> {
             Some(t) => t.commit(),
             None => std::fs::remove_file(&f.target),
         }
-        .map_err(|e| Error::new(Kind::of_io(&e), format!("{}: cannot replace: {e}", f.path.display())))?;
+        .map_err(|e| Error::io(&f.path, "cannot replace", &e))?;
         files.push(f.location);
         if let Some(link) = f.link {
             link.seal();
@@ -347,30 +343,25 @@ fn write_cell(
     first: bool,
     run_id: &str,
 ) -> Result<(), Error> {
-    use crate::cell::WriteError;
     let so_far = if first {
         "nothing of this install was written".to_string()
     } else {
         format!("`clawmigrate rollback {run_id}` restores what was written before it")
     };
-    crate::cell::write(db, cell, expected, new).map_err(|e| match e {
-        WriteError::Changed => Error::new(Kind::Changed, format!(
-            "{}: {} changed since it was planned (another writer); {so_far}. Run clawmigrate again to re-plan",
-            db.display(),
-            cell.key
-        )),
-        WriteError::Locked => Error::new(Kind::Locked, format!(
-            "{} is locked by another writer (a running OpenClaw gateway?) past the timeout; {so_far}. Run again when it is idle, or stop the gateway",
-            db.display()
-        )),
-        WriteError::Other(m) => Error::new(Kind::Io, format!("{}: cannot write {}: {m}; {so_far}", db.display(), cell.key)),
+    crate::cell::write(db, cell, expected, new).map_err(|e| {
+        let then = match e.what.kind() {
+            Kind::Changed => ". Run clawmigrate again to re-plan",
+            Kind::Locked => ". Run again when it is idle, or stop the gateway",
+            _ => "",
+        };
+        Error::from(e).map_message(|m| format!("{m}; {so_far}{then}"))
     })
 }
 
 /// One durability barrier: `syncfs` once per filesystem the batch touched. Fails naming the
 /// directory whose filesystem could not be flushed (an I/O error there means written data may
 /// be lost, so nothing may be reported as durable).
-pub fn barrier(dirs: &[PathBuf]) -> Result<(), String> {
+pub fn barrier(dirs: &[PathBuf]) -> Result<(), Error> {
     barrier_with(dirs, &|f| {
         // SAFETY: syncfs takes any open descriptor on the filesystem and only flushes it.
         let rc = unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(f)) };
@@ -385,13 +376,16 @@ pub fn barrier(dirs: &[PathBuf]) -> Result<(), String> {
 fn barrier_with(
     dirs: &[PathBuf],
     sync: &dyn Fn(&std::fs::File) -> std::io::Result<()>,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let mut seen = std::collections::BTreeSet::new();
     for d in dirs {
         let fail = |e: std::io::Error| {
-            format!(
-                "{}: cannot flush its filesystem to disk (syncfs: {e}); check the disk and the kernel log, then run clawmigrate status",
-                d.display()
+            Error::new(
+                Kind::Io,
+                format!(
+                    "{}: cannot flush its filesystem to disk (syncfs: {e}); check the disk and the kernel log, then run clawmigrate status",
+                    d.display()
+                ),
             )
         };
         let meta = std::fs::metadata(d).map_err(fail)?;
@@ -461,7 +455,7 @@ fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Error
         // Nothing was renamed: dropping the prepared installs removes their temp files and links.
         return prepared
             .iter()
-            .map(|p| p.as_ref().map(|_| Err(Error::new(Kind::Io, e.clone()))))
+            .map(|p| p.as_ref().map(|_| Err(e.clone())))
             .collect();
     }
     test_pause();
@@ -473,12 +467,12 @@ fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Error
     let mut out: Vec<Option<Result<Run, Error>>> =
         prepared.into_par_iter().map(|p| p.map(as_owner)).collect();
     if let Err(e) = barrier(&dirs) {
-        let why = format!(
-            "{e}; the files were replaced but may not survive a crash (`clawmigrate rollback` restores them)"
-        );
+        let why = e.map_message(|m| format!(
+            "{m}; the files were replaced but may not survive a crash (`clawmigrate rollback` restores them)"
+        ));
         for r in out.iter_mut().flatten() {
             if r.is_ok() {
-                *r = Err(Error::new(Kind::Io, why.clone()));
+                *r = Err(why.clone());
             }
         }
     }
@@ -512,12 +506,9 @@ fn finish(mut p: Prepared) -> Result<Run, Error> {
         // An interrupted run undone by the next run's recovery is no longer pending.
         r.incomplete = false;
     }
-    p.ledger.write(&p.state_dir, false).map_err(|e| {
-        Error::new(
-            Kind::of_io(&e),
-            format!("{}: cannot write the ledger: {e}", p.state_dir.display()),
-        )
-    })?;
+    p.ledger
+        .write(&p.state_dir, false)
+        .map_err(|e| Error::io(&p.state_dir, "cannot write the ledger", &e))?;
     match stopped {
         Some(e) => Err(e),
         None => Ok(p.run),
@@ -537,9 +528,9 @@ mod tests {
             Err(std::io::Error::from_raw_os_error(libc::EIO))
         })
         .unwrap_err();
-        assert!(e.contains(&dir.path().display().to_string()), "{e}");
+        assert!(e.message.contains(&dir.path().display().to_string()), "{e}");
         assert!(
-            e.contains("syncfs") && e.contains("Input/output error"),
+            e.message.contains("syncfs") && e.message.contains("Input/output error"),
             "{e}"
         );
     }
@@ -547,6 +538,7 @@ mod tests {
     #[test]
     fn a_vanished_directory_fails_the_barrier() {
         let e = barrier(&[PathBuf::from("/nonexistent/clawmigrate-test")]).unwrap_err();
-        assert!(e.contains("/nonexistent/clawmigrate-test"), "{e}");
+        assert!(e.message.contains("/nonexistent/clawmigrate-test"), "{e}");
+        assert_eq!(e.kind, Kind::Io);
     }
 }

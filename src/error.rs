@@ -28,9 +28,27 @@ pub enum Kind {
     Refused,
     /// The command line asked for something that cannot be done.
     Usage,
+    /// The operator answered no; nothing was written.
+    Declined,
 }
 
 impl Kind {
+    /// Every kind (the README's table lists each; a unit test checks it).
+    pub const ALL: [Kind; 12] = [
+        Kind::Parse,
+        Kind::Io,
+        Kind::Permission,
+        Kind::Locked,
+        Kind::Changed,
+        Kind::Confinement,
+        Kind::NotFound,
+        Kind::Unsupported,
+        Kind::Limit,
+        Kind::Refused,
+        Kind::Usage,
+        Kind::Declined,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Parse => "parse",
@@ -44,6 +62,7 @@ impl Kind {
             Kind::Limit => "limit",
             Kind::Refused => "refused",
             Kind::Usage => "usage",
+            Kind::Declined => "declined",
         }
     }
 
@@ -81,6 +100,12 @@ impl Error {
         }
     }
 
+    /// An I/O failure on `path`: "`path`: `doing`: the system's reason", of the kind the
+    /// failure is (permission, not-found, confinement, limit or io).
+    pub fn io(path: &std::path::Path, doing: &str, e: &std::io::Error) -> Error {
+        Error::new(Kind::of_io(e), format!("{}: {doing}: {e}", path.display()))
+    }
+
     /// The same error with its message passed through `f` (masking secrets, adding context).
     pub fn map_message(self, f: impl FnOnce(&str) -> String) -> Error {
         Error {
@@ -90,13 +115,20 @@ impl Error {
     }
 }
 
-/// An untyped message from a stage that does not say more (planning helpers still speak in
-/// strings): an I/O failure. Stages that know better build the `Error` with its kind.
-impl From<String> for Error {
-    fn from(message: String) -> Error {
-        Error {
-            kind: Kind::Io,
-            message,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_in_the_readme_table_and_serialises_as_listed() {
+        let readme = include_str!("../README.md");
+        for k in Kind::ALL {
+            assert!(
+                readme.contains(&format!("| `{}` |", k.as_str())),
+                "{} is missing from the README's error kinds",
+                k.as_str()
+            );
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }
     }
 }

@@ -17,6 +17,37 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 pub const KEY: &str = "$include";
+
+/// Why a config's includes cannot be merged, or a change cannot be planned in the one file that
+/// defines the value; nothing is written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IncludeError {
+    #[error(transparent)]
+    Patch(#[from] patch::PatchError),
+    /// `$include` holds something that is not a path or a list of paths.
+    #[error("{0}")]
+    Names(String),
+    #[error("an $include of {0:?} that was not there when the install was read")]
+    Unknown(String),
+    #[error("keys beside $include {0} need the included value to be an object")]
+    NotAnObject(String),
+    #[error("the included value at {0} moved while it was planned")]
+    Moved(String),
+    #[error("cannot change the whole config of an install whose config includes other files")]
+    WholeConfig,
+    #[error("bad array index in {0}")]
+    BadIndex(String),
+    #[error(
+        "{0}: the change would replace an $include with what it brings in; clawmigrate never \
+         flattens an include. Make this change by hand in the included file"
+    )]
+    Flatten(String),
+    #[error(
+        "{0}: a move or copy in a config that includes other files is not an operation this \
+         tool plans"
+    )]
+    Move(String),
+}
 /// OpenClaw's `MAX_INCLUDE_DEPTH`: how many files deep includes may nest.
 pub const MAX_DEPTH: usize = 10;
 
@@ -58,7 +89,7 @@ pub fn load(config: &Document) -> Result<Option<(Vec<Document>, Includes)>, Read
     };
     includes.merged = includes
         .merge(&value)
-        .map_err(|e| ReadError::new(&config.path, e, HINT))?;
+        .map_err(|e| ReadError::new(&config.path, e.to_string(), HINT))?;
     Ok(Some((docs, includes)))
 }
 
@@ -98,7 +129,8 @@ impl Loader<'_> {
             Value::Array(a) => a.iter().try_for_each(|x| self.walk(doc, x, chain)),
             Value::Object(m) => {
                 if let Some(inc) = m.get(KEY) {
-                    let names = names(inc).map_err(|e| ReadError::new(self.path(doc), e, HINT))?;
+                    let names = names(inc)
+                        .map_err(|e| ReadError::new(self.path(doc), e.to_string(), HINT))?;
                     for name in names {
                         self.follow(doc, name, chain)?;
                     }
@@ -166,20 +198,22 @@ impl Loader<'_> {
 }
 
 /// The paths an `$include` names: a string, or an array of strings.
-fn names(inc: &Value) -> Result<Vec<&str>, String> {
+fn names(inc: &Value) -> Result<Vec<&str>, IncludeError> {
     match inc {
         Value::String(s) => Ok(vec![s.as_str()]),
         Value::Array(a) => a
             .iter()
             .map(|x| {
                 x.as_str().ok_or_else(|| {
-                    format!("an $include array holds {x}, which is no path (a string)")
+                    IncludeError::Names(format!(
+                        "an $include array holds {x}, which is no path (a string)"
+                    ))
                 })
             })
             .collect(),
-        other => Err(format!(
+        other => Err(IncludeError::Names(format!(
             "$include holds {other}, which is neither a path nor an array of paths"
-        )),
+        ))),
     }
 }
 
@@ -279,21 +313,19 @@ fn contains_include(v: &Value) -> bool {
 }
 
 impl Includes {
-    fn link(&self, doc: usize, name: &str) -> Result<usize, String> {
+    fn link(&self, doc: usize, name: &str) -> Result<usize, IncludeError> {
         self.links
             .get(&(doc, name.to_string()))
             .copied()
-            .ok_or_else(|| {
-                format!("an $include of {name:?} that was not there when the install was read")
-            })
+            .ok_or_else(|| IncludeError::Unknown(name.to_string()))
     }
 
     /// The config as OpenClaw would see it from these document values.
-    pub fn merge(&self, values: &Values) -> Result<Value, String> {
+    pub fn merge(&self, values: &Values) -> Result<Value, IncludeError> {
         self.process(values, CONFIG, values(CONFIG))
     }
 
-    fn process(&self, values: &Values, doc: usize, v: &Value) -> Result<Value, String> {
+    fn process(&self, values: &Values, doc: usize, v: &Value) -> Result<Value, IncludeError> {
         match v {
             Value::Array(a) => a
                 .iter()
@@ -305,7 +337,7 @@ impl Includes {
                     .iter()
                     .filter(|(k, _)| *k != KEY)
                     .map(|(k, x)| Ok((k.clone(), self.process(values, doc, x)?)))
-                    .collect::<Result<Map<_, _>, String>>()?;
+                    .collect::<Result<Map<_, _>, IncludeError>>()?;
                 let Some(inc) = m.get(KEY) else {
                     return Ok(Value::Object(rest));
                 };
@@ -318,16 +350,14 @@ impl Includes {
                     _ => names(inc)?
                         .into_iter()
                         .try_fold(Value::Object(Map::new()), |acc, n| {
-                            Ok::<_, String>(deep_merge(acc, load(n)?))
+                            Ok::<_, IncludeError>(deep_merge(acc, load(n)?))
                         })?,
                 };
                 if rest.is_empty() {
                     return Ok(included);
                 }
                 if !included.is_object() {
-                    return Err(format!(
-                        "keys beside $include {inc} need the included value to be an object"
-                    ));
+                    return Err(IncludeError::NotAnObject(inc.to_string()));
                 }
                 Ok(deep_merge(included, Value::Object(rest)))
             }
@@ -337,10 +367,10 @@ impl Includes {
 
     /// The layers a node of a document makes: itself, or what its `$include` brings in and then
     /// the keys beside it.
-    fn expand(&self, values: &Values, layer: Layer) -> Result<Node, String> {
+    fn expand(&self, values: &Values, layer: Layer) -> Result<Node, IncludeError> {
         let v = values(layer.doc)
             .at_path(&layer.at)
-            .ok_or("the included value moved")?;
+            .ok_or_else(|| IncludeError::Moved(patch::pointer(&layer.at)))?;
         let Some(inc) = v.as_object().and_then(|m| m.get(KEY)) else {
             return Ok(Node {
                 shape: shape(v),
@@ -368,7 +398,7 @@ impl Includes {
     }
 
     /// The merged node below `node` at `tok`, if any.
-    fn child(&self, values: &Values, node: &Node, tok: &str) -> Result<Option<Node>, String> {
+    fn child(&self, values: &Values, node: &Node, tok: &str) -> Result<Option<Node>, IncludeError> {
         let raw = |l: &Layer| values(l.doc).at_path(&l.at);
         match node.shape {
             Shape::Object => {
@@ -405,14 +435,11 @@ impl Includes {
     /// Where an operation on the merged config lands: the document that defines the value (the
     /// layer that wins OpenClaw's merge; for a new key, the last layer of its object) and the
     /// operation there. Refuses what would replace or remove an `$include` (flattening it).
-    pub fn route(&self, values: &Values, op: &Op) -> Result<(usize, Op), String> {
+    pub fn route(&self, values: &Values, op: &Op) -> Result<(usize, Op), IncludeError> {
         let path = op.path().to_string();
         let toks = patch::tokens(op.path());
         let Some((last, parents)) = toks.split_last() else {
-            return Err(
-                "cannot change the whole config of an install whose config includes other files"
-                    .into(),
-            );
+            return Err(IncludeError::WholeConfig);
         };
         let mut node = self.expand(
             values,
@@ -424,7 +451,7 @@ impl Includes {
         for t in parents {
             node = self
                 .child(values, &node, t)?
-                .ok_or_else(|| format!("no value at {path}"))?;
+                .ok_or_else(|| patch::PatchError::NoValue(path.clone()))?;
         }
         let raw = |l: &Layer| values(l.doc).at_path(&l.at);
         let target = match node.shape {
@@ -439,7 +466,7 @@ impl Includes {
             Shape::Array => {
                 let mut i = last
                     .parse::<usize>()
-                    .map_err(|_| format!("bad array index in {path}"))?;
+                    .map_err(|_| IncludeError::BadIndex(path.clone()))?;
                 let adding = matches!(op, Op::Add(_));
                 let mut found = None;
                 for (j, l) in node.layers.iter().enumerate() {
@@ -454,23 +481,23 @@ impl Includes {
             }
             Shape::Scalar => None,
         }
-        .ok_or_else(|| format!("no value at {path}"))?;
+        .ok_or_else(|| patch::PatchError::NoValue(path.clone()))?;
         let at = patch::pointer(&target.at);
         let old = values(target.doc).at_path(&target.at);
         if !matches!(op, Op::Test(_)) && old.is_some_and(contains_include) {
-            return Err(format!(
-                "{path}: the change would replace an $include with what it brings in; clawmigrate never flattens an include. Make this change by hand in the included file"
-            ));
+            return Err(IncludeError::Flatten(path));
         }
         let routed = match op {
-            Op::Test(_) => patch::test(&at, old.cloned().ok_or("no value to test")?)?,
+            Op::Test(_) => patch::test(
+                &at,
+                old.cloned()
+                    .ok_or_else(|| patch::PatchError::NoValue(path.clone()))?,
+            )?,
             Op::Add(a) => patch::add(&at, a.value.clone())?,
             Op::Replace(r) => patch::replace(&at, r.value.clone())?,
             Op::Remove(_) => patch::remove(&at)?,
             Op::Move(_) | Op::Copy(_) => {
-                return Err(format!(
-                    "{path}: a move or copy in a config that includes other files is not an operation this tool plans"
-                ));
+                return Err(IncludeError::Move(path));
             }
         };
         Ok((target.doc, routed))
@@ -480,6 +507,7 @@ impl Includes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workspace::StepError;
     use serde_json::json;
 
     fn includes(links: &[((usize, &str), usize)]) -> Includes {
@@ -540,8 +568,11 @@ mod tests {
         // Concatenated arrays: index 1 is the second file's first element.
         assert_eq!(route("/agents/list/1").unwrap(), (3, "/list/0".into()));
         // Replacing a whole include would flatten it.
-        assert!(route("/models").unwrap_err().contains("never flattens"));
-        assert!(route("/list/1").unwrap_err().contains("never flattens"));
+        for path in ["/models", "/list/1"] {
+            let e = route(path).unwrap_err();
+            assert_eq!(e, IncludeError::Flatten(path.into()));
+            assert!(e.to_string().contains("never flattens"), "{e}");
+        }
         // A new key goes to the last layer of its object (the one that wins).
         let op = patch::add("/agents/defaults/z", json!(1)).unwrap();
         let (d, op) = inc.route(&|i| &docs[i], &op).unwrap();
@@ -566,10 +597,9 @@ mod tests {
     fn siblings_need_an_object() {
         let docs = [json!({"a": {"$include": "x.json5", "b": 1}}), json!([1])];
         let inc = includes(&[((0, "x.json5"), 1)]);
-        assert!(
-            inc.merge(&|i| &docs[i])
-                .unwrap_err()
-                .contains("to be an object")
+        assert_eq!(
+            inc.merge(&|i| &docs[i]).unwrap_err(),
+            IncludeError::NotAnObject("\"x.json5\"".into())
         );
     }
 
@@ -617,8 +647,11 @@ mod tests {
         let mut ws = Workspace::new(&install, &inputs);
         assert_eq!(ws.config()["a"]["o"], json!({"p": 1, "q": 2}));
         let e = ws.replace(0, "/a/o".into(), json!({"r": 3})).unwrap_err();
+        assert!(matches!(e, StepError::Merged { .. }), "{e:?}");
+        assert_eq!(e.kind(), crate::error::Kind::Refused);
         assert!(
-            e.contains("merges this value from several included files"),
+            e.to_string()
+                .contains("merges this value from several included files"),
             "{e}"
         );
         let mut ws = Workspace::new(&install, &inputs);

@@ -93,10 +93,7 @@ impl Ledger {
                 )
             }),
             Ok(None) => Ok(Ledger::default()),
-            Err(e) => Err(Error::new(
-                Kind::of_io(&e),
-                format!("{}: cannot read the ledger: {e}", p.display()),
-            )),
+            Err(e) => Err(Error::io(&p, "cannot read the ledger", &e)),
         }
     }
 

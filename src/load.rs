@@ -74,10 +74,20 @@ pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
     };
     let layout = match stores::layout(root, &agents, &install.default_agent) {
         Ok(l) => l,
-        Err(why) => {
-            install.unsupported = Some(why);
+        Err(e) if e.what.kind() == crate::error::Kind::Unsupported => {
+            install.unsupported = Some(e.to_string());
             install.docs = docs;
             return Ok(install);
+        }
+        Err(e) => {
+            return Err(ReadError {
+                kind: e.what.kind(),
+                ..ReadError::new(
+                    &e.db,
+                    e.what.to_string(),
+                    "check the state database (its permissions, and that no other program holds it); nothing of this install was written",
+                )
+            });
         }
     };
     install.era = layout.era;

@@ -28,24 +28,17 @@ pub struct InstallLock {
 
 /// Takes the install's run lock without waiting; a second run on the same install is refused.
 pub fn install_lock(state_dir: &Path) -> Result<InstallLock, Error> {
-    let dir = fsio::own_dir(state_dir, Path::new(ledger::DIR)).map_err(|e| {
-        Error::new(
-            Kind::of_io(&e),
-            format!("{}: cannot create: {e}", ledger::dir(state_dir).display()),
-        )
-    })?;
+    let dir = fsio::own_dir(state_dir, Path::new(ledger::DIR))
+        .map_err(|e| Error::io(&ledger::dir(state_dir), "cannot create", &e))?;
     let p = dir.join("lock");
     let mut opts = File::options();
     opts.create(true).truncate(false).write(true);
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     // Never through a link: a crafted `lock` link must not make the tool create a file elsewhere.
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut opts, libc::O_NOFOLLOW);
-    let file = opts.open(&p).map_err(|e| {
-        Error::new(
-            Kind::of_io(&e),
-            format!("{}: cannot open the lock: {e}", p.display()),
-        )
-    })?;
+    let file = opts
+        .open(&p)
+        .map_err(|e| Error::io(&p, "cannot open the lock", &e))?;
     match file.try_lock() {
         Ok(()) => Ok(InstallLock { _file: file }),
         Err(_) => Err(Error::new(
@@ -251,12 +244,7 @@ fn file_lock_with(
     let stale = stale();
     let period = (stale / 2).as_nanos().max(1) as i64;
     let start = Instant::now();
-    let fail = |e: std::io::Error| {
-        Error::new(
-            Kind::of_io(&e),
-            format!("{}: cannot take the lock: {e}", dir.display()),
-        )
-    };
+    let fail = |e: std::io::Error| Error::io(&dir, "cannot take the lock", &e);
     loop {
         // The lock directory is made under one of this tool's temp names, recorded, then renamed
         // into place without replacing anything: a crash at any point leaves either no lock, or

@@ -24,10 +24,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            anstream::eprintln!("error: {}", printer::escape(&e));
-            // A script asked for JSON: it still gets one document, naming the error.
+            anstream::eprintln!("error: {}", printer::escape(&e.message));
+            // A script asked for JSON: it still gets one document, naming the error and its kind.
             if let Some(mode) = json_mode {
-                println!("{}", printer::error_document(mode, "usage", &e));
+                println!("{}", printer::error_document(mode, &e));
             }
             ExitCode::from(2)
         }

@@ -1,5 +1,6 @@
 //! Migration definitions: the data files of `migrations/`, their checksums and the registry.
 use crate::document::{FileKind, sha256_hex};
+use crate::error::{Error, Kind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -149,31 +150,43 @@ pub fn checksum(v: &Value) -> String {
     format!("sha256:{}", sha256_hex(canonical(v).to_string().as_bytes()))
 }
 
+/// A migration file that is not a valid definition (the embedded ones are checked by the tests).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {problem}")]
+pub struct DefinitionError {
+    pub file: String,
+    pub problem: String,
+}
+
 /// The ordered set of migrations.
 #[derive(Debug, Clone)]
 pub struct Registry {
     pub migrations: Vec<Migration>,
 }
 
-fn parse_name(file: &str) -> Result<(u32, &str), String> {
+fn parse_name(file: &str) -> Result<(u32, &str), DefinitionError> {
+    let bad = |problem: &str| DefinitionError {
+        file: file.to_string(),
+        problem: problem.to_string(),
+    };
     let stem = file
         .strip_suffix(".json")
-        .ok_or_else(|| format!("{file}: migration files end in .json"))?;
+        .ok_or_else(|| bad("migration files end in .json"))?;
     let rest = stem
         .strip_prefix('V')
-        .ok_or_else(|| format!("{file}: names look like V0001__snake_name.json"))?;
-    let (num, name) = rest.split_once("__").ok_or_else(|| {
-        format!("{file}: names look like V0001__snake_name.json (two underscores)")
-    })?;
+        .ok_or_else(|| bad("names look like V0001__snake_name.json"))?;
+    let (num, name) = rest
+        .split_once("__")
+        .ok_or_else(|| bad("names look like V0001__snake_name.json (two underscores)"))?;
     if num.len() != 4 || !num.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!("{file}: the version is four digits, like V0001"));
+        return Err(bad("the version is four digits, like V0001"));
     }
     if name.is_empty()
         || !name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     {
-        return Err(format!("{file}: the name is snake_case (a-z, 0-9, _)"));
+        return Err(bad("the name is snake_case (a-z, 0-9, _)"));
     }
     Ok((num.parse().unwrap(), name))
 }
@@ -186,35 +199,39 @@ impl Registry {
     }
 
     /// Validates names, contents, uniqueness and order.
-    pub fn from_sources(sources: &[(&str, &str)]) -> Result<Registry, String> {
+    pub fn from_sources(sources: &[(&str, &str)]) -> Result<Registry, DefinitionError> {
         let mut migrations: Vec<Migration> = Vec::new();
         for (file, text) in sources {
+            let bad = |problem: String| DefinitionError {
+                file: file.to_string(),
+                problem,
+            };
             let (version, name) = parse_name(file)?;
             let raw: Value =
-                serde_json::from_str(text).map_err(|e| format!("{file}: not valid JSON: {e}"))?;
+                serde_json::from_str(text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
             let def: MigrationFile =
-                serde_json::from_value(raw.clone()).map_err(|e| format!("{file}: {e}"))?;
+                serde_json::from_value(raw.clone()).map_err(|e| bad(e.to_string()))?;
             if def.version != version || def.name != name {
-                return Err(format!(
-                    "{file}: the file says version {} name {:?}; they must match the file name",
+                return Err(bad(format!(
+                    "the file says version {} name {:?}; they must match the file name",
                     def.version, def.name
-                ));
+                )));
             }
             if def.steps.is_empty() {
-                return Err(format!("{file}: a migration needs at least one step"));
+                return Err(bad("a migration needs at least one step".into()));
             }
             if let Some(prev) = migrations.last() {
                 if prev.def.version == version {
-                    return Err(format!(
-                        "{file}: version {version} is used twice ({} and {file})",
+                    return Err(bad(format!(
+                        "version {version} is used twice ({} and {file})",
                         prev.file_name
-                    ));
+                    )));
                 }
                 if prev.def.version > version {
-                    return Err(format!(
-                        "{file}: versions must increase ({} comes before it)",
+                    return Err(bad(format!(
+                        "versions must increase ({} comes before it)",
                         prev.file_name
-                    ));
+                    )));
                 }
             }
             migrations.push(Migration {
@@ -228,20 +245,26 @@ impl Registry {
 
     /// The migrations selected by `--only` (all when empty); an unknown version, or a full id
     /// whose name is not that version's, is an error.
-    pub fn select(&self, only: &[crate::cli::Only]) -> Result<Vec<&Migration>, String> {
+    pub fn select(&self, only: &[crate::cli::Only]) -> Result<Vec<&Migration>, Error> {
         for o in only {
             let Some(m) = self.migrations.iter().find(|m| m.def.version == o.version) else {
-                return Err(format!(
-                    "--only {}: no such migration; `clawmigrate list` shows them",
-                    o.version
+                return Err(Error::new(
+                    Kind::Usage,
+                    format!(
+                        "--only {}: no such migration; `clawmigrate list` shows them",
+                        o.version
+                    ),
                 ));
             };
             if let Some(name) = o.name.as_deref().filter(|n| *n != m.def.name) {
-                return Err(format!(
-                    "--only V{:04}__{name}: migration V{:04} is {}; `clawmigrate list` shows them",
-                    o.version,
-                    o.version,
-                    m.id()
+                return Err(Error::new(
+                    Kind::Usage,
+                    format!(
+                        "--only V{:04}__{name}: migration V{:04} is {}; `clawmigrate list` shows them",
+                        o.version,
+                        o.version,
+                        m.id()
+                    ),
                 ));
             }
         }
@@ -291,38 +314,45 @@ mod tests {
         assert!(
             Registry::from_sources(&[("V1__a_b.json", OK)])
                 .unwrap_err()
+                .to_string()
                 .contains("four digits")
         );
         assert!(
             Registry::from_sources(&[("V0001_a_b.json", OK)])
                 .unwrap_err()
+                .to_string()
                 .contains("two underscores")
         );
         assert!(
             Registry::from_sources(&[("V0001__A-b.json", OK)])
                 .unwrap_err()
+                .to_string()
                 .contains("snake_case")
         );
         assert!(
             Registry::from_sources(&[("V0002__a_b.json", OK)])
                 .unwrap_err()
+                .to_string()
                 .contains("must match")
         );
         let two = OK.replace("\"version\":1", "\"version\":2");
         assert!(
             Registry::from_sources(&[("V0002__a_b.json", &two), ("V0001__a_b.json", OK)])
                 .unwrap_err()
+                .to_string()
                 .contains("increase")
         );
         assert!(
             Registry::from_sources(&[("V0001__a_b.json", OK), ("V0001__a_b.json", OK)])
                 .unwrap_err()
+                .to_string()
                 .contains("twice")
         );
         let unknown = OK.replace("clean_models_json", "frobnicate");
         assert!(
             Registry::from_sources(&[("V0001__a_b.json", &unknown)])
                 .unwrap_err()
+                .to_string()
                 .contains("frobnicate")
         );
     }

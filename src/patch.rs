@@ -13,6 +13,32 @@ pub use json_patch::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// Why an operation does not apply to a document (a step planned against a shape the document
+/// does not have). Its messages name the pointer or member.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatchError {
+    #[error("JSON pointer {pointer:?}: {reason}")]
+    Pointer { pointer: String, reason: String },
+    #[error("test failed at {0}: value did not match")]
+    TestMismatch(String),
+    #[error("no value at {0}")]
+    NoValue(String),
+    #[error("no member {0:?}")]
+    NoMember(String),
+    #[error("bad array index {0:?}")]
+    BadIndex(String),
+    #[error("array index {0} out of range")]
+    OutOfRange(usize),
+    #[error("cannot descend into a scalar at {0:?}")]
+    Scalar(String),
+    #[error("parent is not a container")]
+    NotContainer,
+    #[error("cannot {0} the document root")]
+    Root(&'static str),
+    #[error("copy to {0} is not an operation this tool plans")]
+    Copy(String),
+}
+
 /// An operation tagged with the migration that planned it (an extra member, which RFC 6902 allows).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaggedOp {
@@ -27,8 +53,11 @@ pub fn pointer<S: AsRef<str>>(tokens: &[S]) -> String {
 }
 
 /// Parses an escaped JSON pointer, naming it when it is malformed.
-pub fn parse(pointer: &str) -> Result<PointerBuf, String> {
-    PointerBuf::parse(pointer).map_err(|e| format!("JSON pointer {pointer:?}: {e}"))
+pub fn parse(pointer: &str) -> Result<PointerBuf, PatchError> {
+    PointerBuf::parse(pointer).map_err(|e| PatchError::Pointer {
+        pointer: pointer.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// The raw (unescaped) tokens of a pointer.
@@ -37,62 +66,64 @@ pub fn tokens(pointer: &Pointer) -> Vec<String> {
 }
 
 /// A `test` of the value at `path`.
-pub fn test(path: &str, value: Value) -> Result<Op, String> {
+pub fn test(path: &str, value: Value) -> Result<Op, PatchError> {
     Ok(Op::Test(TestOperation {
         path: parse(path)?,
         value,
     }))
 }
 
-pub fn add(path: &str, value: Value) -> Result<Op, String> {
+pub fn add(path: &str, value: Value) -> Result<Op, PatchError> {
     Ok(Op::Add(AddOperation {
         path: parse(path)?,
         value,
     }))
 }
 
-pub fn replace(path: &str, value: Value) -> Result<Op, String> {
+pub fn replace(path: &str, value: Value) -> Result<Op, PatchError> {
     Ok(Op::Replace(ReplaceOperation {
         path: parse(path)?,
         value,
     }))
 }
 
-pub fn remove(path: &str) -> Result<Op, String> {
+pub fn remove(path: &str) -> Result<Op, PatchError> {
     Ok(Op::Remove(RemoveOperation { path: parse(path)? }))
 }
 
 /// A `move` (a rename when both name keys of the same object).
-pub fn move_to(from: &str, path: &str) -> Result<Op, String> {
+pub fn move_to(from: &str, path: &str) -> Result<Op, PatchError> {
     Ok(Op::Move(MoveOperation {
         from: parse(from)?,
         path: parse(path)?,
     }))
 }
 
-fn index(tok: &str, len: usize, allow_end: bool) -> Result<usize, String> {
+fn index(tok: &str, len: usize, allow_end: bool) -> Result<usize, PatchError> {
     if allow_end && tok == "-" {
         return Ok(len);
     }
     let i: usize = tok
         .parse()
-        .map_err(|_| format!("bad array index {tok:?}"))?;
+        .map_err(|_| PatchError::BadIndex(tok.to_string()))?;
     if i > len || (!allow_end && i == len) {
-        return Err(format!("array index {i} out of range"));
+        return Err(PatchError::OutOfRange(i));
     }
     Ok(i)
 }
 
-fn parent_mut<'a>(doc: &'a mut Value, toks: &[String]) -> Result<&'a mut Value, String> {
+fn parent_mut<'a>(doc: &'a mut Value, toks: &[String]) -> Result<&'a mut Value, PatchError> {
     let mut cur = doc;
     for t in toks {
         cur = match cur {
-            Value::Object(m) => m.get_mut(t).ok_or_else(|| format!("no member {t:?}"))?,
+            Value::Object(m) => m
+                .get_mut(t)
+                .ok_or_else(|| PatchError::NoMember(t.clone()))?,
             Value::Array(a) => {
                 let i = index(t, a.len(), false)?;
                 &mut a[i]
             }
-            _ => return Err(format!("cannot descend into a scalar at {t:?}")),
+            _ => return Err(PatchError::Scalar(t.clone())),
         };
     }
     Ok(cur)
@@ -119,22 +150,22 @@ pub fn get<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
     doc.pointer(path)
 }
 
-fn take(doc: &mut Value, path: &Pointer) -> Result<Value, String> {
+fn take(doc: &mut Value, path: &Pointer) -> Result<Value, PatchError> {
     let toks = tokens(path);
-    let (last, parent) = toks.split_last().ok_or("cannot remove the document root")?;
+    let (last, parent) = toks.split_last().ok_or(PatchError::Root("remove"))?;
     match parent_mut(doc, parent)? {
         Value::Object(m) => m
             .shift_remove(last)
-            .ok_or_else(|| format!("no member {last:?}")),
+            .ok_or_else(|| PatchError::NoMember(last.clone())),
         Value::Array(a) => {
             let i = index(last, a.len(), false)?;
             Ok(a.remove(i))
         }
-        _ => Err("parent is not a container".into()),
+        _ => Err(PatchError::NotContainer),
     }
 }
 
-fn put(doc: &mut Value, path: &Pointer, value: Value) -> Result<(), String> {
+fn put(doc: &mut Value, path: &Pointer, value: Value) -> Result<(), PatchError> {
     let toks = tokens(path);
     let Some((last, parent)) = toks.split_last() else {
         *doc = value;
@@ -150,7 +181,7 @@ fn put(doc: &mut Value, path: &Pointer, value: Value) -> Result<(), String> {
             a.insert(i, value);
             Ok(())
         }
-        _ => Err("parent is not a container".into()),
+        _ => Err(PatchError::NotContainer),
     }
 }
 
@@ -168,19 +199,19 @@ pub fn same_parent(from: &Pointer, to: &Pointer) -> bool {
 }
 
 /// Applies one operation, keeping key order (removals shift, renames stay in place).
-pub fn apply(doc: &mut Value, op: &Op) -> Result<(), String> {
+pub fn apply(doc: &mut Value, op: &Op) -> Result<(), PatchError> {
     match op {
         Op::Test(TestOperation { path, value }) => match doc.pointer(path.as_str()) {
             Some(v) if v == value => Ok(()),
-            Some(_) => Err(format!("test failed at {path}: value did not match")),
-            None => Err(format!("test failed at {path}: no value")),
+            Some(_) => Err(PatchError::TestMismatch(path.to_string())),
+            None => Err(PatchError::NoValue(path.to_string())),
         },
         Op::Add(AddOperation { path, value }) => put(doc, path, value.clone()),
         Op::Remove(RemoveOperation { path }) => take(doc, path).map(|_| ()),
         Op::Replace(ReplaceOperation { path, value }) => {
             let slot = doc
                 .pointer_mut(path.as_str())
-                .ok_or_else(|| format!("no value at {path}"))?;
+                .ok_or_else(|| PatchError::NoValue(path.to_string()))?;
             *slot = value.clone();
             Ok(())
         }
@@ -191,7 +222,7 @@ pub fn apply(doc: &mut Value, op: &Op) -> Result<(), String> {
             {
                 let (f, t) = (tokens(from).pop().unwrap(), toks.last().unwrap());
                 if !m.contains_key(&f) {
-                    return Err(format!("no member {f:?}"));
+                    return Err(PatchError::NoMember(f));
                 }
                 m.shift_remove(t);
                 rename_in_place(m, &f, t);
@@ -200,10 +231,7 @@ pub fn apply(doc: &mut Value, op: &Op) -> Result<(), String> {
             let v = take(doc, from)?;
             put(doc, path, v)
         }
-        Op::Copy(c) => Err(format!(
-            "copy to {} is not an operation this tool plans",
-            c.path
-        )),
+        Op::Copy(c) => Err(PatchError::Copy(c.path.to_string())),
     }
 }
 
@@ -262,6 +290,6 @@ mod tests {
     fn failing_test_is_an_error() {
         let mut v = json!({"a":1});
         let e = apply(&mut v, &test("/a", json!(2)).unwrap());
-        assert!(e.unwrap_err().contains("did not match"));
+        assert_eq!(e.unwrap_err(), PatchError::TestMismatch("/a".into()));
     }
 }

@@ -1,6 +1,6 @@
 //! Discover → load → plan for every target install, in parallel, with output in a stable order.
 use crate::discover::{self, Found, InstallRoot, Target, TargetError};
-use crate::error::{Error, Kind};
+use crate::error::Error;
 use crate::ledger::Ledger;
 use crate::load::{self, Install};
 use crate::migration::Migration;
@@ -153,7 +153,7 @@ pub fn prepare_one(
         Err(e) => {
             // A plan that cannot be written safely (refused edits, unknown shapes).
             let r = plan::redactor_for(&install, inputs);
-            Report::failed(root.clone(), Error::new(Kind::Refused, r.redact(&e)))
+            Report::failed(root.clone(), Error::from(e).map_message(|m| r.redact(m)))
         }
     }
 }

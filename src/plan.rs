@@ -7,10 +7,51 @@ use crate::migration::Migration;
 use crate::patch::{Op, TaggedOp};
 use crate::secrets::Redactor;
 use crate::steps;
-use crate::workspace::Workspace;
 pub use crate::workspace::{Finding, FindingKind, Inputs};
+use crate::workspace::{StepError, Workspace};
 use serde::Serialize;
 use serde_json::Value;
+
+/// Why an install cannot be planned; nothing of it is written. Each variant says which kind of
+/// failure it is ([`PlanError::kind`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error(
+        "refusing to run {} out of order: earlier migrations are not applied on this install yet: {}; run without --only (or add them to it) to apply in order",
+        chosen.join(", "),
+        waiting.join(", ")
+    )]
+    OutOfOrder {
+        chosen: Vec<String>,
+        waiting: Vec<String>,
+    },
+    #[error("{migration}: {source}")]
+    Step {
+        migration: String,
+        source: StepError,
+    },
+    /// The planned tree cannot be written into the file's text.
+    #[error("{file}: {source}")]
+    Edit {
+        file: String,
+        source: document::EditError,
+    },
+}
+
+impl PlanError {
+    pub fn kind(&self) -> crate::error::Kind {
+        match self {
+            PlanError::Step { source, .. } => source.kind(),
+            PlanError::OutOfOrder { .. } | PlanError::Edit { .. } => crate::error::Kind::Refused,
+        }
+    }
+}
+
+impl From<PlanError> for crate::error::Error {
+    fn from(e: PlanError) -> crate::error::Error {
+        crate::error::Error::new(e.kind(), e.to_string())
+    }
+}
 
 /// Where a migration stands on an install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -98,7 +139,7 @@ pub fn refuse_out_of_order(
     selected: &[&Migration],
     applied: &[Applied],
     inputs: &Inputs,
-) -> Result<(), String> {
+) -> Result<(), PlanError> {
     if inputs.skipped.is_empty() {
         return Ok(());
     }
@@ -109,26 +150,24 @@ pub fn refuse_out_of_order(
         .collect();
     all.sort_by_key(|m| m.def.version);
     let (_, states) = plan_migrations(install, &all, applied, inputs)?;
-    let waiting: Vec<&str> = states
+    let waiting: Vec<String> = states
         .iter()
         .filter(|s| inputs.skipped.iter().any(|m| m.def.version == s.version))
         .filter(|s| !matches!(s.state, MigrationState::Applied | MigrationState::NotNeeded))
-        .map(|s| s.id.as_str())
+        .map(|s| s.id.clone())
         .collect();
     if waiting.is_empty() {
         return Ok(());
     }
-    let chosen: Vec<String> = selected.iter().map(|m| m.id()).collect();
-    Err(format!(
-        "refusing to run {} out of order: earlier migrations are not applied on this install yet: {}; run without --only (or add them to it) to apply in order",
-        chosen.join(", "),
-        waiting.join(", ")
-    ))
+    Err(PlanError::OutOfOrder {
+        chosen: selected.iter().map(|m| m.id()).collect(),
+        waiting,
+    })
 }
 
 /// Plans one migration on the workspace: the number of ops it planned, or `None` when it is
 /// blocked (needs input or a conflict), in which case its ops are discarded.
-fn plan_one(ws: &mut Workspace, m: &Migration) -> Result<Option<usize>, String> {
+fn plan_one(ws: &mut Workspace, m: &Migration) -> Result<Option<usize>, StepError> {
     ws.tag = m.tag();
     let mark = ws.mark();
     for step in &m.def.steps {
@@ -157,7 +196,7 @@ pub fn plan(
     migrations: &[&Migration],
     applied: &[Applied],
     inputs: &Inputs,
-) -> Result<InstallPlan, String> {
+) -> Result<InstallPlan, PlanError> {
     let (ws, statuses) = plan_migrations(install, migrations, applied, inputs)?;
     let mut files = Vec::new();
     for (i, ops) in ws.ops.iter().enumerate() {
@@ -166,8 +205,10 @@ pub fn plan(
         }
         let doc = &install.docs[i];
         let plain: Vec<&Op> = ops.iter().map(|t| &t.op).collect();
-        let after = document::edit(doc, &plain, ws.raw(i))
-            .map_err(|e| format!("{}: {e}", doc.path.display()))?;
+        let after = document::edit(doc, &plain, ws.raw(i)).map_err(|source| PlanError::Edit {
+            file: doc.path.display().to_string(),
+            source,
+        })?;
         if doc.text.as_deref() == Some(after.as_str()) {
             continue;
         }
@@ -193,7 +234,7 @@ fn plan_migrations<'a>(
     migrations: &[&Migration],
     applied: &[Applied],
     inputs: &'a Inputs,
-) -> Result<(Workspace<'a>, Vec<MigrationStatus>), String> {
+) -> Result<(Workspace<'a>, Vec<MigrationStatus>), PlanError> {
     let mut ws = Workspace::new(install, inputs);
     let mut statuses = Vec::new();
     let mut blocker: Option<String> = None;
@@ -213,7 +254,11 @@ fn plan_migrations<'a>(
             blocked_by: blocker.clone(),
         };
         if blocker.is_none() {
-            match plan_one(&mut ws, m).map_err(|e| format!("{}: {e}", m.id()))? {
+            let planned = plan_one(&mut ws, m).map_err(|source| PlanError::Step {
+                migration: m.id(),
+                source,
+            })?;
+            match planned {
                 Some(ops) => {
                     status.ops = ops;
                     status.state = match (ops > 0, recorded.is_some()) {

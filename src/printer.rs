@@ -1,6 +1,7 @@
 //! The one printer every verb writes through: stdout's product (human blocks or one JSON
 //! document with the same envelope for every verb), what a fleet run shows, quiet and verbose,
 //! colour, and the Ansible-style recap.
+use crate::error::Error;
 use crate::pipeline::Outcome;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
@@ -310,20 +311,16 @@ impl Printer {
 
     /// Ends the output with errors of the whole run (not of one install), each with its kind:
     /// in the JSON document's `errors`, and on stderr for humans.
-    pub fn finish_with(mut self, errors: Vec<(&str, String)>) -> Counts {
+    pub fn finish_with(mut self, errors: Vec<Error>) -> Counts {
         let end = if self.out.json {
-            let errors: Vec<Value> = errors
-                .iter()
-                .map(|(kind, message)| json!({"kind": kind, "message": message}))
-                .collect();
             format!(
                 "\n],\n\"summary\": {},\n\"errors\": {}}}\n",
                 serde_json::to_string(&self.counts).expect("counts serialise"),
                 serde_json::to_string(&errors).expect("errors serialise")
             )
         } else {
-            for (_, message) in &errors {
-                anstream::eprintln!("error: {}", escape(message));
+            for e in &errors {
+                anstream::eprintln!("error: {}", escape(&e.message));
             }
             self.recap()
         };
@@ -377,7 +374,7 @@ fn quiet_line<S: Shown>(r: &S) -> String {
 
 /// The one JSON document of a verb that stopped before any install: the same envelope, no
 /// installs, and the error with its kind.
-pub fn error_document(mode: Mode, kind: &str, message: &str) -> String {
+pub fn error_document(mode: Mode, e: &Error) -> String {
     let v = json!({
         "schema": JSON_SCHEMA,
         "tool": {"name": "clawmigrate", "version": env!("CARGO_PKG_VERSION")},
@@ -387,7 +384,7 @@ pub fn error_document(mode: Mode, kind: &str, message: &str) -> String {
         "migrations": [],
         "installs": [],
         "summary": Counts::default(),
-        "errors": [{"kind": kind, "message": message}],
+        "errors": [e],
     });
     serde_json::to_string_pretty(&v).expect("the document serialises")
 }

@@ -189,7 +189,7 @@ pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, Error> {
             entry.error = Some(format!("interrupted before it replaced any file{changed}"));
             ledger
                 .write(state, true)
-                .map_err(|e| format!("{}: cannot write the ledger: {e}", state.display()))?;
+                .map_err(|e| Error::io(state, "cannot write the ledger", &e))?;
             done.notes.push(format!(
                 "run {} was interrupted before it replaced any file; nothing to undo",
                 run.id
@@ -202,7 +202,7 @@ pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, Error> {
         ));
         ledger
             .write(state, true)
-            .map_err(|e| format!("{}: cannot write the ledger: {e}", state.display()))?;
+            .map_err(|e| Error::io(state, "cannot write the ledger", &e))?;
         let id = undo(root, locks, &run, &undos)?;
         done.notes.push(format!(
             "run {} was interrupted; rolled back the {} files it had replaced (recorded as run {id}){changed}",

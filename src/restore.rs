@@ -70,12 +70,8 @@ pub fn plan(
             .map_or_else(|| location::resolve(root, &file, &mut agent_dir), Ok)?;
         let now = match &cell {
             Some(c) => crate::cell::read(&path, c)?.map(String::into_bytes),
-            None => fsio::read_regular(&path, false).map_err(|err| {
-                Error::new(
-                    Kind::of_io(&err),
-                    format!("{}: cannot read: {err}", path.display()),
-                )
-            })?,
+            None => fsio::read_regular(&path, false)
+                .map_err(|err| Error::io(&path, "cannot read", &err))?,
         };
         let now_sha = now.as_deref().map(sha256_hex);
         if now_sha == e.sha256_before {
@@ -144,12 +140,7 @@ fn legacy_inside(root: &InstallRoot, recorded: &str) -> Option<PathBuf> {
 fn read_copy(copy: &Path, sha: Option<&str>) -> Result<Vec<u8>, Error> {
     let bytes = fsio::read_regular(copy, true)
         .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
-        .map_err(|e| {
-            Error::new(
-                Kind::of_io(&e),
-                format!("{}: cannot read the backup copy: {e}", copy.display()),
-            )
-        })?;
+        .map_err(|e| Error::io(copy, "cannot read the backup copy", &e))?;
     if Some(sha256_hex(&bytes).as_str()) != sha {
         return Err(Error::new(
             Kind::Confinement,

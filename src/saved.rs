@@ -1,6 +1,7 @@
 //! Saved plans (`--plan-out`, `--plan`): what was reviewed, as file hashes and masked patches, so
 //! apply can prove it writes exactly those bytes and refuse any file that moved since.
 use crate::document::FileKind;
+use crate::error::{Error, Kind};
 use crate::migration::Migration;
 use crate::pipeline::Report;
 use serde::{Deserialize, Serialize};
@@ -88,29 +89,27 @@ impl SavedPlan {
         });
     }
 
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub fn write(&self, path: &Path) -> Result<(), Error> {
         let mut bytes = serde_json::to_vec_pretty(self).unwrap();
         bytes.push(b'\n');
         crate::fsio::write_atomic(path, &bytes, None)
-            .map_err(|e| format!("{}: cannot write the plan: {e}", path.display()))
+            .map_err(|e| Error::io(path, "cannot write the plan", &e))
     }
 
-    pub fn read(path: &Path, migrations: &[&Migration]) -> Result<SavedPlan, String> {
+    pub fn read(path: &Path, migrations: &[&Migration]) -> Result<SavedPlan, Error> {
         let bytes = crate::fsio::read_regular(path, false)
             .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
-            .map_err(|e| format!("{}: cannot read the plan: {e}", path.display()))?;
+            .map_err(|e| Error::io(path, "cannot read the plan", &e))?;
         let plan: SavedPlan = serde_json::from_slice(&bytes).map_err(|e| {
-            format!(
-                "{}: not a clawmigrate plan: {}",
-                path.display(),
-                crate::secrets::json_error(&e)
+            let why = crate::secrets::json_error(&e);
+            Error::new(
+                Kind::Parse,
+                format!("{}: not a clawmigrate plan: {why}", path.display()),
             )
         })?;
         if plan.kind != KIND || plan.schema != 1 {
-            return Err(format!(
-                "{}: not a clawmigrate plan (schema 1)",
-                path.display()
-            ));
+            let why = format!("{}: not a clawmigrate plan (schema 1)", path.display());
+            return Err(Error::new(Kind::Parse, why));
         }
         plan.check_absolute(path)?;
         let now: Vec<(String, String)> = migrations
@@ -123,25 +122,31 @@ impl SavedPlan {
             .map(|m| (m.id.clone(), m.checksum.clone()))
             .collect();
         if now != then {
-            return Err(format!(
-                "{}: made with other migrations than this binary runs (or another --only); make a new plan",
-                path.display()
+            return Err(Error::new(
+                Kind::Usage,
+                format!(
+                    "{}: made with other migrations than this binary runs (or another --only); make a new plan",
+                    path.display()
+                ),
             ));
         }
         Ok(plan)
     }
 
     /// Refuses a plan naming a relative path: it would depend on the working directory.
-    fn check_absolute(&self, file: &Path) -> Result<(), String> {
+    fn check_absolute(&self, file: &Path) -> Result<(), Error> {
         let paths = self
             .installs
             .iter()
             .flat_map(|i| std::iter::once(&i.state_dir).chain(i.files.iter().map(|f| &f.path)));
         match paths.into_iter().find(|p| !p.is_absolute()) {
-            Some(p) => Err(format!(
-                "{}: names {} relative to some working directory (an older clawmigrate made it); make a new plan",
-                file.display(),
-                p.display()
+            Some(p) => Err(Error::new(
+                Kind::Usage,
+                format!(
+                    "{}: names {} relative to some working directory (an older clawmigrate made it); make a new plan",
+                    file.display(),
+                    p.display()
+                ),
             )),
             None => Ok(()),
         }
@@ -149,7 +154,7 @@ impl SavedPlan {
 
     /// Checks that an install's fresh plan is exactly the saved one: same files, each with the
     /// same bytes before and after. Names the first file that differs.
-    pub fn check(&self, r: &Report) -> Result<(), String> {
+    pub fn check(&self, r: &Report) -> Result<(), Error> {
         let (Some(install), Some(plan)) = (&r.install, &r.plan) else {
             return Ok(());
         };
@@ -163,22 +168,22 @@ impl SavedPlan {
         for f in &plan.files {
             let doc = &install.docs[f.doc];
             let Some(s) = saved.get(doc.path.as_path()) else {
-                return Err(format!(
+                return Err(changed(format!(
                     "{} would change, but the reviewed plan does not change it; make a new plan",
                     doc.path.display()
-                ));
+                )));
             };
             if s.sha256_before != doc.sha256() {
-                return Err(format!(
+                return Err(changed(format!(
                     "{} changed since the plan was made; nothing of this install was written. Make a new plan",
                     doc.path.display()
-                ));
+                )));
             }
             if s.sha256_after != f.sha_after {
-                return Err(format!(
+                return Err(changed(format!(
                     "{} would now be written differently than the reviewed plan says; make a new plan",
                     doc.path.display()
-                ));
+                )));
             }
         }
         if let Some(missing) = saved.keys().find(|p| {
@@ -196,11 +201,16 @@ impl SavedPlan {
             } else {
                 "no longer needs the planned change"
             };
-            return Err(format!(
+            return Err(changed(format!(
                 "{} {why}; nothing of this install was written. Make a new plan",
                 missing.display()
-            ));
+            )));
         }
         Ok(())
     }
+}
+
+/// A saved plan that no longer matches the install (kind `changed`): nothing was written.
+fn changed(message: String) -> Error {
+    Error::new(Kind::Changed, message)
 }

@@ -58,8 +58,13 @@ fn shared_db(root: &InstallRoot) -> PathBuf {
 /// it; the default agent reads the shared store once the state database declares one; an agent
 /// still holding a live `auth-profiles.json` reads that; any other agent of a shared-store
 /// install reads the shared store. Archived stores (`*.migrated-*`, `*.bak`) are never stores.
-/// `Err` names what is not known (an unknown database layout).
-pub fn layout(root: &InstallRoot, agents: &[Agent], default: &str) -> Result<Layout, String> {
+/// `Err` when the state database cannot be read, or is of a layout this tool does not know
+/// (kind `unsupported`).
+pub fn layout(
+    root: &InstallRoot,
+    agents: &[Agent],
+    default: &str,
+) -> Result<Layout, cell::CellError> {
     let db = shared_db(root);
     let shared = db.exists() && cell::has_shared_store(&db)?;
     let mut era = if shared { Era::SqliteShared } else { Era::Json };

@@ -1,12 +1,53 @@
 //! The mutable state migrations work on: working copies of an install's documents, the
 //! operations planned so far (each tagged with its migration) and the findings. Every change
 //! goes through [`Workspace::emit`]; steps read and write only through it.
+use crate::error::Kind;
+use crate::include::IncludeError;
 use crate::load::{CONFIG, Install};
 use crate::migration::Migration;
-use crate::patch::{self, Op, TaggedOp};
+use crate::patch::{self, Op, PatchError, TaggedOp};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+
+/// Why a step cannot plan its change on an install; nothing of the install is written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    /// The change does not fit the document (its shape is not what the step planned for).
+    #[error("{file}: {source}")]
+    Patch { file: String, source: PatchError },
+    #[error(transparent)]
+    Include(#[from] IncludeError),
+    #[error(
+        "cannot change {path}: it is defined in {file}, which the config includes from outside \
+         the install {state_dir}; clawmigrate writes only files inside the install (where it \
+         can back them up and roll them back). Move the file into the state dir (and its \
+         $include with it), or make this change by hand"
+    )]
+    OutsideInstall {
+        path: String,
+        file: String,
+        state_dir: String,
+    },
+    #[error(
+        "{path}: OpenClaw merges this value from several included files, and changing it in \
+         {file} alone does not give the planned config; nothing was written. Make this change \
+         by hand"
+    )]
+    Merged { path: String, file: String },
+    /// A document OpenClaw would not read as it stands (say, an auth store without profiles).
+    #[error("{file}: {what}")]
+    Shape { file: String, what: String },
+}
+
+impl StepError {
+    pub fn kind(&self) -> Kind {
+        match self {
+            StepError::Shape { .. } => Kind::Parse,
+            _ => Kind::Refused,
+        }
+    }
+}
 
 /// Keys the operator supplied for this run, by provider id. Never printed, never recorded.
 #[derive(Debug, Clone, Default)]
@@ -108,7 +149,7 @@ impl<'a> Workspace<'a> {
     /// Records an operation and applies it to the working copy, so later steps see it. An
     /// operation on a config that includes other files is planned in the file that defines the
     /// value ([`crate::include::Includes::route`]).
-    pub fn emit(&mut self, doc: usize, op: Op) -> Result<(), String> {
+    pub fn emit(&mut self, doc: usize, op: Op) -> Result<(), StepError> {
         match &self.install.includes {
             Some(_) if doc == CONFIG => self.emit_included(op),
             _ => self.record(doc, op),
@@ -116,11 +157,13 @@ impl<'a> Workspace<'a> {
     }
 
     /// Applies an operation to a document's own working copy and records it.
-    fn record(&mut self, doc: usize, op: Op) -> Result<(), String> {
+    fn record(&mut self, doc: usize, op: Op) -> Result<(), StepError> {
         let install = self.install;
         let working = self.values[doc].get_or_insert_with(|| install.docs[doc].value.clone());
-        patch::apply(working, &op)
-            .map_err(|e| format!("{}: {e}", self.install.docs[doc].path.display()))?;
+        patch::apply(working, &op).map_err(|source| StepError::Patch {
+            file: self.install.docs[doc].path.display().to_string(),
+            source,
+        })?;
         self.ops[doc].push(TaggedOp {
             op,
             migration: self.tag.clone(),
@@ -131,7 +174,7 @@ impl<'a> Workspace<'a> {
     /// An operation on the merged config: applied there, and planned in the document that owns
     /// the value. What OpenClaw would merge from the edited documents must be exactly the
     /// planned config, or the change cannot be made in one file and is refused.
-    fn emit_included(&mut self, op: Op) -> Result<(), String> {
+    fn emit_included(&mut self, op: Op) -> Result<(), StepError> {
         let install = self.install;
         let inc = install.includes.as_ref().expect("a config with includes");
         let (target, routed) = inc.route(&|i| self.raw(i), &op)?;
@@ -147,52 +190,66 @@ impl<'a> Workspace<'a> {
             && target != CONFIG
             && crate::location::record(&install.root, &install.docs[target].path, None).is_err()
         {
-            return Err(format!(
-                "cannot change {}: it is defined in {}, which the config includes from outside the install {}; clawmigrate writes only files inside the install (where it can back them up and roll them back). Move the file into the state dir (and its $include with it), or make this change by hand",
-                op.path(),
-                install.docs[target].path.display(),
-                install.root.state_dir.display()
-            ));
+            return Err(StepError::OutsideInstall {
+                path: op.path().to_string(),
+                file: install.docs[target].path.display().to_string(),
+                state_dir: install.root.state_dir.display().to_string(),
+            });
         }
         let merged = self.merged.get_or_insert_with(|| inc.merged.clone());
-        patch::apply(merged, &op).map_err(|e| format!("{}: {e}", name(CONFIG)))?;
+        patch::apply(merged, &op).map_err(|source| StepError::Patch {
+            file: name(CONFIG),
+            source,
+        })?;
         self.record(target, routed)?;
         if is_test {
             return Ok(());
         }
         let now = inc.merge(&|i| self.raw(i))?;
         if Some(&now) != self.merged.as_ref() {
-            return Err(format!(
-                "{}: OpenClaw merges this value from several included files, and changing it in {} alone does not give the planned config; nothing was written. Make this change by hand",
-                op.path(),
-                name(target)
-            ));
+            return Err(StepError::Merged {
+                path: op.path().to_string(),
+                file: name(target),
+            });
         }
         Ok(())
     }
 
     /// A `test` of the value now at `path`, which guards the operation that follows.
-    fn guard(&mut self, doc: usize, path: &str) -> Result<(), String> {
-        let old = patch::get(self.value(doc), path)
-            .cloned()
-            .ok_or_else(|| format!("no value at {path}"))?;
-        self.emit(doc, patch::test(path, old)?)
+    fn guard(&mut self, doc: usize, path: &str) -> Result<(), StepError> {
+        let old = patch::get(self.value(doc), path).cloned();
+        let op = old
+            .ok_or_else(|| PatchError::NoValue(path.to_string()))
+            .and_then(|old| patch::test(path, old));
+        let op = self.patched(doc, op)?;
+        self.emit(doc, op)
     }
 
     /// Replaces a value, guarded by a `test` of the value it replaces.
-    pub fn replace(&mut self, doc: usize, path: String, value: Value) -> Result<(), String> {
+    pub fn replace(&mut self, doc: usize, path: String, value: Value) -> Result<(), StepError> {
         self.guard(doc, &path)?;
-        self.emit(doc, patch::replace(&path, value)?)
+        let op = self.patched(doc, patch::replace(&path, value))?;
+        self.emit(doc, op)
     }
 
     /// Removes a value, guarded by a `test` of the value it removes.
-    pub fn remove(&mut self, doc: usize, path: String) -> Result<(), String> {
+    pub fn remove(&mut self, doc: usize, path: String) -> Result<(), StepError> {
         self.guard(doc, &path)?;
-        self.emit(doc, patch::remove(&path)?)
+        let op = self.patched(doc, patch::remove(&path))?;
+        self.emit(doc, op)
     }
 
-    pub fn add(&mut self, doc: usize, path: String, value: Value) -> Result<(), String> {
-        self.emit(doc, patch::add(&path, value)?)
+    pub fn add(&mut self, doc: usize, path: String, value: Value) -> Result<(), StepError> {
+        let op = self.patched(doc, patch::add(&path, value))?;
+        self.emit(doc, op)
+    }
+
+    /// An operation built for a document, or why it could not be, naming the document.
+    fn patched(&self, doc: usize, op: Result<Op, PatchError>) -> Result<Op, StepError> {
+        op.map_err(|source| StepError::Patch {
+            file: self.install.docs[doc].path.display().to_string(),
+            source,
+        })
     }
 
     /// Where the workspace stands, to go back to if the next migration is blocked.
@@ -206,7 +263,7 @@ impl<'a> Workspace<'a> {
     /// Discards everything planned since `mark` (keeping the new needs-input and conflict
     /// findings, which say what unblocks it). Working copies are rebuilt by replaying the ops
     /// kept, so the common, unblocked path never copies a document.
-    pub(crate) fn restore(&mut self, mark: &Mark) -> Result<(), String> {
+    pub(crate) fn restore(&mut self, mark: &Mark) -> Result<(), StepError> {
         for (i, &keep) in mark.ops.iter().enumerate() {
             if self.ops[i].len() == keep {
                 continue;
@@ -217,7 +274,11 @@ impl<'a> Workspace<'a> {
             } else {
                 let mut v = self.install.docs[i].value.clone();
                 for t in &self.ops[i] {
-                    patch::apply(&mut v, &t.op)?;
+                    let applied = patch::apply(&mut v, &t.op);
+                    applied.map_err(|source| StepError::Patch {
+                        file: self.install.docs[i].path.display().to_string(),
+                        source,
+                    })?;
                 }
                 Some(v)
             };

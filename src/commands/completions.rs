@@ -2,7 +2,7 @@
 use crate::cli::{Cli, CompletionsArgs};
 use clap::CommandFactory;
 
-pub fn run(args: CompletionsArgs) -> Result<u8, String> {
+pub fn run(args: CompletionsArgs) -> Result<u8, crate::error::Error> {
     let mut cmd = Cli::command();
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "clawmigrate", &mut out);

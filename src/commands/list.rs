@@ -3,7 +3,7 @@ use crate::cli::{Format, ListArgs};
 use crate::migration::Registry;
 use crate::printer::{Mode, Output, Printer, Verbosity};
 
-pub fn run(args: ListArgs) -> Result<u8, String> {
+pub fn run(args: ListArgs) -> Result<u8, crate::error::Error> {
     let reg = Registry::embedded();
     match args.format {
         Format::Json => {

@@ -1,9 +1,10 @@
 //! `clawmigrate man [VERB] [--dir DIR]`: man pages (roff), generated from the clap definition.
 use crate::cli::{Cli, ManArgs};
+use crate::error::{Error, Kind};
 use clap::CommandFactory;
 use std::path::Path;
 
-pub fn run(args: ManArgs) -> Result<u8, String> {
+pub fn run(args: ManArgs) -> Result<u8, Error> {
     let mut root = Cli::command().disable_help_subcommand(true);
     // Propagates the global options to every verb, so each page lists them.
     root.build();
@@ -18,13 +19,14 @@ pub fn run(args: ManArgs) -> Result<u8, String> {
             .cloned()
             .ok_or_else(|| {
                 let names: Vec<&str> = verbs(&root).map(|c| c.get_name()).collect();
-                format!("no verb {verb:?}: pick one of {}", names.join(", "))
+                let why = format!("no verb {verb:?}: pick one of {}", names.join(", "));
+                Error::new(Kind::Usage, why)
             })?,
     };
     let mut out = Vec::new();
     page(cmd)
         .render(&mut out)
-        .map_err(|e| format!("cannot render the man page: {e}"))?;
+        .map_err(|e| Error::new(Kind::Io, format!("cannot render the man page: {e}")))?;
     super::write_stdout(&out)?;
     Ok(super::OK)
 }
@@ -51,13 +53,13 @@ fn page(cmd: clap::Command) -> clap_mangen::Man {
 }
 
 /// Writes the main page and one per verb into `dir` (created if missing), naming each on stdout.
-fn write_all(root: &clap::Command, dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+fn write_all(root: &clap::Command, dir: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create", &e))?;
     let cmds = std::iter::once(root.clone()).chain(verbs(root).cloned());
     for cmd in cmds {
         let path = page(cmd)
             .generate_to(dir)
-            .map_err(|e| format!("cannot write a man page into {}: {e}", dir.display()))?;
+            .map_err(|e| Error::io(dir, "cannot write a man page into it", &e))?;
         println!("{}", path.display());
     }
     Ok(())

@@ -2,6 +2,7 @@
 use crate::apply::{self, Ctx};
 use crate::cli::{Format, MigrateArgs};
 use crate::discover::{self, Found, InstallRoot, Target};
+use crate::error::{Error, Kind};
 use crate::migration::{Migration, Registry};
 use crate::pipeline;
 use crate::plan::Inputs;
@@ -14,23 +15,28 @@ use crate::saved::SavedPlan;
 /// that holds more than the key on one line is refused (`keyfile`).
 /// Only providers some migration can take an operator's key for are accepted, so a misspelt
 /// one is refused instead of silently ignored.
-fn read_keys(specs: &[String], providers: &[&str]) -> Result<Inputs, String> {
+fn read_keys(specs: &[String], providers: &[&str]) -> Result<Inputs, Error> {
     let mut inputs = Inputs::default();
     for spec in specs {
         let (provider, file) = spec.split_once('=').ok_or_else(|| {
             // Not echoed: a key pasted here by mistake must not reach the logs too.
-            "--key-file takes PROVIDER=FILE (e.g. minimax-cn=/run/secrets/minimax), and the value given has no '='; put the key in a file and name the file".to_string()
+            usage("--key-file takes PROVIDER=FILE (e.g. minimax-cn=/run/secrets/minimax), and the value given has no '='; put the key in a file and name the file".to_string())
         })?;
         if !providers.contains(&provider) {
-            return Err(format!(
+            return Err(usage(format!(
                 "--key-file {provider}=...: no migration takes a key for provider {provider:?}; keys can be supplied for: {}",
                 providers.join(", ")
-            ));
+            )));
         }
         let key = crate::keyfile::read_key(&format!("--key-file {provider}={file}"), file)?;
         inputs.keys.insert(provider.to_string(), key);
     }
     Ok(inputs)
+}
+
+/// A command line that asks for what cannot be done (kind `usage`): nothing was written.
+fn usage(message: String) -> Error {
+    Error::new(Kind::Usage, message)
 }
 
 /// The migrations a `--only` selection leaves out before its last one (none without `--only`).
@@ -143,23 +149,23 @@ fn saved_installs(plan: &SavedPlan) -> Vec<Found> {
 }
 
 /// Refuses plan flags that would silently do less than asked.
-fn check_plan_flags(args: &MigrateArgs) -> Result<(), String> {
+fn check_plan_flags(args: &MigrateArgs) -> Result<(), Error> {
     if let Some(out) = &args.plan_out
         && !(args.dry_run || args.check)
     {
-        return Err(format!(
+        return Err(usage(format!(
             "--plan-out {} saves a plan for review and needs --dry-run or --check; nothing was written. Review with: clawmigrate migrate --dry-run --plan-out {}, then apply with: clawmigrate migrate --plan {} --yes",
             out.display(),
             out.display(),
             out.display()
-        ));
+        )));
     }
     Ok(())
 }
 
 /// The confirmation before applying a saved plan: `--yes`, or an answer on a terminal; without
 /// either it refuses, as a plain `migrate` does.
-fn confirm_saved(file: &std::path::Path, yes: bool, plan: &SavedPlan) -> Result<bool, String> {
+fn confirm_saved(file: &std::path::Path, yes: bool, plan: &SavedPlan) -> Result<bool, Error> {
     let file = file.display();
     let files: usize = plan.installs.iter().map(|i| i.files.len()).sum();
     super::confirm(
@@ -174,7 +180,7 @@ fn confirm_saved(file: &std::path::Path, yes: bool, plan: &SavedPlan) -> Result<
     )
 }
 
-pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
+pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, Error> {
     check_plan_flags(&args)?;
     let reg = Registry::embedded();
     let migrations = reg.select(&args.only)?;
@@ -236,7 +242,7 @@ pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
 }
 
 /// `--dry-run` and `--check`: shows the plan (and saves it with `--plan-out`); writes nothing.
-fn preview(job: &Job, args: &MigrateArgs, verbosity: Verbosity) -> Result<u8, String> {
+fn preview(job: &Job, args: &MigrateArgs, verbosity: Verbosity) -> Result<u8, Error> {
     let mode = if args.check {
         Mode::Check
     } else {
@@ -266,7 +272,7 @@ fn preview(job: &Job, args: &MigrateArgs, verbosity: Verbosity) -> Result<u8, St
 
 /// On a terminal without `--yes`: shows the plan and asks. The plan as reviewed, or the exit
 /// code when there is nothing to apply or the operator said no.
-fn review(job: &Job) -> Result<Result<SavedPlan, u8>, String> {
+fn review(job: &Job) -> Result<Result<SavedPlan, u8>, Error> {
     super::confirm_possible("Preview with --dry-run, then re-run with --yes to apply.")?;
     // The plan is shown on stderr when stdout carries the one JSON document.
     let shown = if job.out.json {

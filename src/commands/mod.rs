@@ -6,6 +6,7 @@ pub mod migrate;
 pub mod rollback;
 pub mod status;
 
+use crate::error::{Error, Kind};
 use std::io::{BufRead, IsTerminal, Write};
 
 pub const OK: u8 = 0;
@@ -13,11 +14,11 @@ pub const PENDING: u8 = 1;
 pub const ERROR: u8 = 2;
 
 /// Writes a generated text to stdout; a reader that stops early (`| head`) is not an error.
-pub fn write_stdout(bytes: &[u8]) -> Result<(), String> {
+pub fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("cannot write to stdout: {e}"))
+            Err(Error::new(Kind::Io, format!("cannot write to stdout: {e}")))
         }
         _ => Ok(()),
     }
@@ -29,17 +30,18 @@ pub fn process_env(name: &str) -> Option<String> {
 }
 
 /// Refuses (exit 2) when there is no terminal to ask on.
-pub fn confirm_possible(how: &str) -> Result<(), String> {
+pub fn confirm_possible(how: &str) -> Result<(), Error> {
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(format!(
-            "refusing to write without confirmation: no terminal to ask on. {how}"
+        return Err(Error::new(
+            Kind::Usage,
+            format!("refusing to write without confirmation: no terminal to ask on. {how}"),
         ));
     }
     Ok(())
 }
 
 /// The confirmation rule: `--yes` proceeds; on a terminal ask; without one refuse (exit 2).
-pub fn confirm(yes: bool, question: &str, how: &str) -> Result<bool, String> {
+pub fn confirm(yes: bool, question: &str, how: &str) -> Result<bool, Error> {
     if yes {
         return Ok(true);
     }
@@ -50,7 +52,7 @@ pub fn confirm(yes: bool, question: &str, how: &str) -> Result<bool, String> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| format!("cannot read the answer: {e}"))?;
+        .map_err(|e| Error::new(Kind::Io, format!("cannot read the answer: {e}")))?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
@@ -72,8 +74,8 @@ pub fn migration_json(m: &crate::migration::Migration) -> serde_json::Value {
 pub fn declined(json: bool, mode: crate::printer::Mode, nothing: &str) -> u8 {
     anstream::eprintln!("{nothing}");
     if json {
-        let why = format!("the operator declined; {nothing}");
-        println!("{}", crate::printer::error_document(mode, "declined", &why));
+        let why = Error::new(Kind::Declined, format!("the operator declined; {nothing}"));
+        println!("{}", crate::printer::error_document(mode, &why));
     }
     ERROR
 }

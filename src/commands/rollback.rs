@@ -317,7 +317,7 @@ fn list_runs(ledger: &Ledger, out: &mut String) {
     }
 }
 
-pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, String> {
+pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, Error> {
     let env = super::process_env;
     let home = discover::home_dir(&env);
     let out = Output {
@@ -349,8 +349,8 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, String> {
         found.fetch_add(n as u64, Ordering::Relaxed);
     };
     let missing = |found: &AtomicU64| match &args.run_id {
-        Some(id) if !args.list && found.load(Ordering::Relaxed) == 0 => vec![(
-            "not-found",
+        Some(id) if !args.list && found.load(Ordering::Relaxed) == 0 => vec![Error::new(
+            Kind::NotFound,
             format!(
                 "no target install holds run {id}; `clawmigrate rollback --list` shows the runs"
             ),
@@ -400,7 +400,7 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, String> {
 
 /// Shows what would be restored (on stderr when stdout carries JSON) and asks; `true` when there
 /// is nothing to ask about.
-fn ask(planned: &[RollbackReport], out: Output, mode: Mode) -> Result<bool, String> {
+fn ask(planned: &[RollbackReport], out: Output, mode: Mode) -> Result<bool, Error> {
     let pending = planned
         .iter()
         .filter(|r| r.outcome == Outcome::Pending)

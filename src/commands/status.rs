@@ -5,7 +5,7 @@ use crate::pipeline;
 use crate::plan::Inputs;
 use crate::printer::{Mode, Output, Printer, Verbosity};
 
-pub fn run(args: StatusArgs, verbosity: Verbosity) -> Result<u8, String> {
+pub fn run(args: StatusArgs, verbosity: Verbosity) -> Result<u8, crate::error::Error> {
     let reg = Registry::embedded();
     let all: Vec<_> = reg.migrations.iter().collect();
     let env = super::process_env;

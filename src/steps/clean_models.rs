@@ -5,7 +5,7 @@ use super::{
 use crate::json5::same_value;
 use crate::load::LoadedAgent;
 use crate::patch::{AtPath, pointer};
-use crate::workspace::{FindingKind, Workspace};
+use crate::workspace::{FindingKind, StepError, Workspace};
 use serde_json::Value;
 
 /// Whether the agent keeps this very key in a profile of this provider.
@@ -213,7 +213,11 @@ fn decide(
     d
 }
 
-pub fn run(ws: &mut Workspace, regenerated: &[String], remove_blocks: bool) -> Result<(), String> {
+pub fn run(
+    ws: &mut Workspace,
+    regenerated: &[String],
+    remove_blocks: bool,
+) -> Result<(), StepError> {
     for agent in &ws.install.agents {
         let d = decide(ws, agent, regenerated, remove_blocks);
         let id = agent.agent.id.as_str();

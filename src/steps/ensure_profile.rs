@@ -4,7 +4,7 @@ use crate::load::{CONFIG, LoadedAgent};
 use crate::migration::{AgentSelector, KeySource};
 use crate::patch::{AtPath, pointer};
 use crate::secrets::mask;
-use crate::workspace::{FindingKind, Workspace};
+use crate::workspace::{FindingKind, StepError, Workspace};
 use serde_json::{Value, json};
 
 pub struct Params<'a> {
@@ -86,7 +86,7 @@ fn find_key(ws: &Workspace, p: &Params, agent: &LoadedAgent) -> Found {
     Found::None
 }
 
-pub fn run(ws: &mut Workspace, p: Params) -> Result<(), String> {
+pub fn run(ws: &mut Workspace, p: Params) -> Result<(), StepError> {
     let install = ws.install;
     let config_key = ws
         .config()
@@ -135,7 +135,10 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), String> {
                 } else if ws.value(agent.auth).get("profiles").is_some_and(Value::is_object) {
                     ws.add(agent.auth, pointer(&["profiles", p.profile]), profile)?;
                 } else {
-                    return Err(format!("{}: has no \"profiles\" object; OpenClaw ignores such a store, fix it by hand", install.docs[agent.auth].path.display()));
+                    return Err(StepError::Shape {
+                        file: install.docs[agent.auth].name(&install.root.state_dir),
+                        what: "has no \"profiles\" object; OpenClaw ignores such a store, fix it by hand".into(),
+                    });
                 }
                 added = true;
                 ws.finding(FindingKind::Note, Some(id), format!("agent {id} gets profile {} with the key from {whence}", p.profile), None);

@@ -7,11 +7,11 @@ use crate::load::LoadedAgent;
 use crate::migration::Step;
 use crate::patch::AtPath;
 use crate::secrets;
-use crate::workspace::Workspace;
+use crate::workspace::{StepError, Workspace};
 use serde_json::Value;
 
 /// Runs one step over the workspace.
-pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), String> {
+pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
     match step {
         Step::RewriteUrlHost {
             provider,

@@ -2,7 +2,7 @@
 use crate::document::FileKind;
 use crate::load::CONFIG;
 use crate::patch::{get, pointer};
-use crate::workspace::Workspace;
+use crate::workspace::{StepError, Workspace};
 use serde_json::Value;
 
 /// The URL with its host swapped when the host is one of `from`; `None` otherwise.
@@ -43,7 +43,7 @@ pub fn run(
     from: &[String],
     to: &str,
     files: &[FileKind],
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let mut targets = Vec::new();
     if files.contains(&FileKind::Config) {
         targets.push((CONFIG, pointer(&["models", "providers", provider, field])));

@@ -119,7 +119,7 @@ fn the_demo_upgraded_by_doctor_is_fixed_where_2026_9_reads_it_and_rolled_back_ex
 fn integrity(db: &Path) -> String {
     match clawmigrate::cell::integrity(db) {
         Ok(()) => "ok".into(),
-        Err(e) => e,
+        Err(e) => e.to_string(),
     }
 }
 
@@ -190,7 +190,7 @@ fn a_database_held_by_another_writer_is_refused_and_nothing_is_written() {
     assert_eq!(v["installs"][0]["error"]["kind"], "locked", "{v}");
     let err = v["installs"][0]["error"]["message"].as_str().unwrap();
     assert!(
-        err.contains("openclaw.sqlite is locked by another writer")
+        err.contains("openclaw.sqlite: the database is locked by another writer")
             && err.contains("nothing of this install was written"),
         "{err}"
     );
@@ -339,4 +339,42 @@ fn rollback_refuses_a_cell_changed_since_the_run_unless_forced() {
     // Forced, the cell gets its exact old value back.
     sb.cli(&["rollback", "--yes", "--force"], &st).success();
     assert_eq!(shared.text(), before);
+}
+
+/// A state database its owner cannot read is a failure of kind `permission` naming it, not an
+/// "unsupported" layout (which would tell the operator the wrong thing); a file that is no
+/// database at all is the unsupported layout. Neither is written to.
+#[test]
+fn an_unreadable_state_database_is_a_permission_failure_not_an_unknown_layout() {
+    use std::os::unix::fs::PermissionsExt;
+    assert!(is_root(), "runs as root, as CI does");
+    let sb = Sandbox::new();
+    let st = era_d(&sb, "state", None);
+    chown_tree(&st, 4242);
+    let db = st.join("state/openclaw.sqlite");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let before = plain_files(&st);
+    let out = sb.run(&["migrate", "--dry-run", "--format", "json"], &st);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let v = json_of(&out);
+    let install = &v["installs"][0];
+    assert_eq!(install["outcome"], "failed", "{install}");
+    assert_eq!(install["error"]["kind"], "permission", "{install}");
+    assert!(
+        install["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("state/openclaw.sqlite"),
+        "{install}"
+    );
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::write(
+        &db,
+        b"not a database, only text that is long enough to read",
+    )
+    .unwrap();
+    let out = sb.run(&["migrate", "--dry-run", "--format", "json"], &st);
+    let install = &json_of(&out)["installs"][0];
+    assert_eq!(install["outcome"], "unsupported", "{install}");
+    assert_eq!(plain_files(&st).len(), before.len());
 }

@@ -404,7 +404,7 @@ fn document(rng: &mut Rng) -> String {
 
 /// Our reading in the oracle's form: each non-finite number as its marker.
 fn ours_marked(text: &str) -> Result<Value, String> {
-    let v = document::parse(text, FileKind::Config)?;
+    let v = document::parse(text, FileKind::Config).map_err(|e| e.0)?;
     let read = clawmigrate::json5::parse(text).map_err(|e| e.to_string())?;
     assert_eq!(
         read.value, v,
@@ -555,14 +555,18 @@ fn edit_case(text: &str) -> Option<Result<(String, Value), String>> {
     let mut want = doc.value.clone();
     patch::apply(&mut want, &op).ok()?;
     let read = clawmigrate::json5::parse(text).ok()?;
-    Some(document::edit(&doc, &[&op], &want).map(|out| {
-        for (p, n) in &read.non_finite {
-            if let Some(slot) = want.pointer_mut(p) {
-                *slot = json!({ "$nonfinite": n.as_str() });
-            }
-        }
-        (out, want)
-    }))
+    Some(
+        document::edit(&doc, &[&op], &want)
+            .map_err(|e| e.to_string())
+            .map(|out| {
+                for (p, n) in &read.non_finite {
+                    if let Some(slot) = want.pointer_mut(p) {
+                        *slot = json!({ "$nonfinite": n.as_str() });
+                    }
+                }
+                (out, want)
+            }),
+    )
 }
 
 /// One fleet run: an install whose config hides a second `baseUrl` behind a U+2028 in a `//`

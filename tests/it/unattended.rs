@@ -411,3 +411,157 @@ fn a_fleet_shows_what_changes_then_a_recap() {
     assert_eq!(blocks(&text, &fleet).len(), 27);
     assert!(text.contains("nothing to undo   3"), "{text}");
 }
+
+/// The kinds the README's error table lists (its first column), for checking a kind is one of them.
+fn documented_kinds() -> Vec<String> {
+    let readme = read(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    let table = &readme[readme
+        .find("| kind | where |")
+        .expect("the README's kinds table")..];
+    table
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.split('`').nth(1).unwrap().to_string())
+        .collect()
+}
+
+/// A run-level failure carries the kind of what went wrong (a missing plan file is `not-found`,
+/// a plan that is not JSON is `parse`), not one `usage` for all; so does an install's failure
+/// found while planning; and every kind is one the README lists.
+#[test]
+fn every_failure_carries_the_kind_of_what_went_wrong() {
+    let sb = Sandbox::new();
+    let st = sb.demo("st");
+    let kinds = documented_kinds();
+    let junk = sb.path().join("plan.json");
+    write(&junk, "{ not json");
+    let dir = sb.path().to_str().unwrap().to_string();
+    let gone = sb.path().join("gone").to_str().unwrap().to_string();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "migrate".into(),
+                "--plan".into(),
+                gone.clone(),
+                "--yes".into(),
+            ],
+            "not-found",
+        ),
+        (
+            vec![
+                "migrate".into(),
+                "--plan".into(),
+                junk.to_str().unwrap().into(),
+                "--yes".into(),
+            ],
+            "parse",
+        ),
+        (
+            vec![
+                "migrate".into(),
+                "--yes".into(),
+                "--key-file".into(),
+                format!("minimax-cn={gone}"),
+                "--state-dir".into(),
+                st.to_str().unwrap().into(),
+            ],
+            "not-found",
+        ),
+        (
+            vec![
+                "migrate".into(),
+                "--yes".into(),
+                "--key-file".into(),
+                format!("minimax-cn={dir}"),
+                "--state-dir".into(),
+                st.to_str().unwrap().into(),
+            ],
+            "limit",
+        ),
+        (
+            vec![
+                "migrate".into(),
+                "--dry-run".into(),
+                "--only".into(),
+                "99".into(),
+                "--state-dir".into(),
+                st.to_str().unwrap().into(),
+            ],
+            "usage",
+        ),
+        (
+            vec![
+                "migrate".into(),
+                "--yes".into(),
+                "--key-file".into(),
+                "nokey".into(),
+                "--state-dir".into(),
+                st.to_str().unwrap().into(),
+            ],
+            "usage",
+        ),
+    ];
+    for (args, kind) in cases {
+        let out = sb
+            .cmd()
+            .args(&args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let docs = json_documents(&out);
+        assert_eq!(docs.len(), 1, "{args:?}: {}", stdout(&out));
+        let e = &docs[0]["errors"][0];
+        assert_eq!(e["kind"], kind, "{args:?}: {e}");
+        assert!(
+            kinds.contains(&kind.to_string()),
+            "{kind} is not in the README"
+        );
+        // The human form says the same, on stderr.
+        let human = sb.cmd().args(&args).output().unwrap();
+        assert!(
+            stderr(&human).contains(e["message"].as_str().unwrap()),
+            "{args:?}: {}",
+            stderr(&human)
+        );
+    }
+    // Install failures found while planning: a store OpenClaw would ignore (no "profiles"
+    // object) is `parse`; migrations asked for out of order are `refused`. Nothing is written.
+    let before = tree(&st, true);
+    let store = st.join("agents/minimax-cn/agent/auth-profiles.json");
+    write(&store, "{\"version\": 1, \"profiles\": \"none\"}\n");
+    let broken = tree(&st, true);
+    let out = sb.run(&["migrate", "--yes", "--format", "json"], &st);
+    assert_eq!(out.status.code(), Some(2));
+    let e = &json_of(&out)["installs"][0]["error"];
+    assert_eq!(e["kind"], "parse", "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("has no \"profiles\" object"),
+        "{e}"
+    );
+    assert_eq!(tree(&st, true), broken);
+    write(
+        &store,
+        &read(Path::new(DEMO).join("agents/minimax-cn/agent/auth-profiles.json")),
+    );
+    assert_eq!(tree(&st, true), before);
+    let out = sb.run(
+        &["migrate", "--yes", "--only", "2", "--format", "json"],
+        &st,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let e = &json_of(&out)["installs"][0]["error"];
+    assert_eq!(e["kind"], "refused", "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("out of order"),
+        "{e}"
+    );
+    assert_eq!(tree(&st, true), before);
+    for k in ["parse", "refused"] {
+        assert!(kinds.contains(&k.to_string()), "{k} is not in the README");
+    }
+}

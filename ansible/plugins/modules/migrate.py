@@ -217,8 +217,9 @@ failures:
     - One entry per problem that failed the task, from clawmigrate's report.
     - C(kind) is stable; for an install error it is clawmigrate's error kind (C(parse), C(io),
       C(permission), C(locked), C(changed), C(confinement), C(not-found), C(unsupported),
-      C(usage); C(error) when clawmigrate gave none), for a finding C(needs-input) or
-      C(conflict), for a run-level error its kind (C(error), C(not-found), C(declined)).
+      C(limit), C(refused), C(usage); C(error) when clawmigrate gave none), for a finding
+      C(needs-input) or C(conflict), for a run-level error its kind (C(usage), C(not-found),
+      C(permission), C(limit), C(parse), C(declined); C(error) when clawmigrate gave none).
   returned: always
   type: list
   elements: dict
