@@ -511,3 +511,83 @@ print("ok")
         .args(["--offline", "--nocolor"]));
     assert!(lint.contains("Passed: 0 failure(s)"), "{lint}");
 }
+
+/// Where this machine keeps Rust (the sandbox's HOME has none): `cargo` on the host is a
+/// rustup proxy that needs both.
+fn rust_homes() -> [(&'static str, PathBuf); 2] {
+    let home = PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into()));
+    let var = |name: &str, dflt: &str| {
+        std::env::var(name).map_or_else(|_| home.join(dflt), PathBuf::from)
+    };
+    [
+        ("CARGO_HOME", var("CARGO_HOME", ".cargo")),
+        ("RUSTUP_HOME", var("RUSTUP_HOME", ".rustup")),
+    ]
+}
+
+/// The role's third way to install: `cargo install` from a checkout on the host, where the host
+/// has cargo; and a clear failure where it has none. (`--debug` into a cached target dir keeps
+/// the build quick; the release build is the same command without it.)
+#[test]
+fn the_role_builds_the_binary_with_cargo_where_the_host_has_it() {
+    let sb = Sandbox::new();
+    let mut a = Ansible::new(&sb);
+    let host_dir = sb.path().join("builder");
+    let inventory = serde_json::json!({"openclaw": {"hosts": {"builder": {}}, "vars": {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": a.venv.join("bin/python").display().to_string(),
+        "clawmigrate_cargo_source": ROOT,
+        "clawmigrate_cargo_args": ["--debug"],
+        "clawmigrate_cargo_root": host_dir.join("cargo-root").display().to_string(),
+        "clawmigrate_binary_path": host_dir.join("bin/clawmigrate").display().to_string(),
+    }}});
+    write(
+        sb.path().join("inventory.yml"),
+        &serde_json::to_string_pretty(&inventory).unwrap(),
+    );
+    write(
+        sb.path().join("site.yml"),
+        "---\n- name: Install clawmigrate\n  hosts: openclaw\n  gather_facts: false\n  roles:\n    - role: clawmigrate.openclaw.clawmigrate\n",
+    );
+    let install = |a: &mut Ansible, path: &str, with_rust: bool| {
+        let mut c = a.cmd("ansible-playbook");
+        c.args([
+            "-i",
+            "inventory.yml",
+            "site.yml",
+            "--tags",
+            "clawmigrate_install",
+        ])
+        .env("PATH", path)
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(ROOT).join("target/role-cargo"),
+        );
+        if with_rust {
+            c.envs(rust_homes());
+        }
+        a.run(&mut c)
+    };
+    let venv_bin = a.venv.join("bin").display().to_string();
+
+    // No cargo on the host (not on PATH, none in ~/.cargo/bin): the role says so and what to do.
+    let (code, text) = install(&mut a, &format!("{venv_bin}:/usr/bin:/bin"), false);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("the host has no cargo"), "{text}");
+    assert!(!host_dir.join("bin/clawmigrate").exists());
+
+    // With cargo: built, put in place, and the binary runs.
+    let path = format!("{venv_bin}:{}", std::env::var("PATH").unwrap_or_default());
+    let (code, text) = install(&mut a, &path, true);
+    assert_eq!(code, Some(0), "{text}");
+    let r = recap(&text);
+    assert_eq!(changed_failed(&r, "builder"), (2, 0), "{text}");
+    let out = std::process::Command::new(host_dir.join("bin/clawmigrate"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("clawmigrate {}", env!("CARGO_PKG_VERSION"))
+    );
+}
