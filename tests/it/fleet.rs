@@ -2,7 +2,6 @@
 use crate::support::*;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
 /// Reviews a fleet with `migrate --dry-run --plan-out PLAN`.
 fn save_plan(sb: &Sandbox, fleet: &Path, plan: &Path) {
@@ -266,7 +265,8 @@ fn apply_behind_the_gateway(
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(400));
+    // The run has planned once it holds its own lock; it then waits for the gateway's.
+    wait_for(|| run_lock_held(st), "the run to plan and take its lock");
     write(&auth, &gateway(&read(&auth)));
     std::fs::remove_dir(&lock).unwrap();
     (child.wait_with_output().unwrap(), auth)

@@ -547,7 +547,9 @@ fn rollback_waits_for_openclaws_lock_and_keeps_a_gateway_write() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(600));
+    // It holds its own lock, then waits for the gateway's, however long that takes.
+    wait_for(|| run_lock_held(&st), "the rollback to take its lock");
+    std::thread::sleep(Duration::from_millis(300));
     assert!(lock.exists(), "the rollback took over a live lock");
     let mid = read(&auth);
     std::fs::remove_dir(&lock).unwrap();

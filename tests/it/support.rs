@@ -190,6 +190,13 @@ pub fn staged(st: &Path) -> bool {
         .is_ok_and(|l| l.contains("\"incomplete\": true"))
 }
 
+/// Whether a clawmigrate run holds the install's run lock now (it takes it after planning, before
+/// OpenClaw's locks): a test can then act "while the run waits", without guessing a delay.
+pub fn run_lock_held(st: &Path) -> bool {
+    std::fs::File::open(st.join(".clawmigrate/lock"))
+        .is_ok_and(|f| matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)))
+}
+
 /// Whether the tests run as root (CI does).
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
