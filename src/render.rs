@@ -227,12 +227,17 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
             FindingKind::ChecksumChanged => ("checksum changed", RED),
             FindingKind::Interrupted => ("interrupted", RED),
         };
+        // Recovery's findings belong to no migration: no empty brackets for them.
+        let of = if f.migration.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", f.migration)
+        };
         let _ = writeln!(
             out,
-            "  {}: {} [{}]",
+            "  {}: {}{of}",
             paint(tag, style),
             escape(&plan.redactor.redact(&f.message)),
-            f.migration
         );
         if let Some(fix) = &f.fix {
             let _ = writeln!(out, "    fix: {}", escape(&plan.redactor.redact(fix)));

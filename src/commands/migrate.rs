@@ -94,7 +94,7 @@ impl Job<'_> {
     /// Plans everything and prints it; returns the counts and, when `keep`, the plan as reviewed
     /// (otherwise nothing is kept, so memory stays flat at any fleet size).
     fn preview(&self, mode: Mode, keep: bool) -> (Counts, SavedPlan) {
-        self.preview_to(self.printer(mode, None), keep)
+        self.preview_to(self.printer(mode, None), keep, false)
     }
 
     fn printer(&self, mode: Mode, invocation: Option<&str>) -> Printer {
@@ -108,9 +108,11 @@ impl Job<'_> {
         Printer::start(self.out, mode, invocation, migrations)
     }
 
-    fn preview_to(&self, mut sink: Printer, keep: bool) -> (Counts, SavedPlan) {
+    /// [`Job::preview`] into `sink`; with `recover`, installs an interrupted run left behind are
+    /// recovered first (before a review, so the plan shown is the plan applied).
+    fn preview_to(&self, mut sink: Printer, keep: bool, recover: bool) -> (Counts, SavedPlan) {
         let mut saved = SavedPlan::new(&self.migrations);
-        self.each(false, |chunk| {
+        self.each(recover, |chunk| {
             if keep {
                 chunk.iter().for_each(|r| saved.add(r));
             }
@@ -280,7 +282,9 @@ fn review(job: &Job) -> Result<Result<SavedPlan, u8>, Error> {
     } else {
         job.printer(Mode::DryRun, None)
     };
-    let (counts, plan) = job.preview_to(shown, true);
+    // The operator means to write: an install an interrupted run left half-written is recovered
+    // now (as the apply would), so the plan reviewed is the one that will be applied.
+    let (counts, plan) = job.preview_to(shown, true, true);
     if counts.files == 0 && !job.out.json {
         return Ok(Err(if counts.failed + counts.needs_input > 0 {
             super::ERROR

@@ -306,3 +306,36 @@ fn a_lock_taken_over_while_held_stops_the_install_and_is_left_to_its_holder() {
     assert_eq!(read(&auth), before);
     assert!(lock.is_dir(), "the new holder's lock was removed");
 }
+
+/// An interactive `migrate` on an install a run was killed in the middle of (some files renamed,
+/// its ledger entry still incomplete) recovers it before it shows the plan: the operator reviews
+/// the plan that will be applied, and one "y" migrates the install (it used to show a plan for
+/// the half-written files, then refuse at apply because recovery changed them).
+#[test]
+fn an_interactive_migrate_recovers_a_half_written_install_before_it_asks() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cli(&["migrate", "--yes"], &st).success();
+    // Killed after renaming every file but one, before completing its ledger entry.
+    let ledger = st.join(".clawmigrate/ledger.json");
+    let mut v = json(&ledger);
+    v["runs"][0]["incomplete"] = serde_json::Value::Bool(true);
+    write(&ledger, &serde_json::to_string_pretty(&v).unwrap());
+    let seed = Path::new(DEMO).join("agents/minimax-cn/agent/models.json");
+    write(st.join("agents/minimax-cn/agent/models.json"), &read(&seed));
+    assert!(stdout(&sb.run(&["status"], &st)).contains("interrupted: run "));
+
+    let cmdline = format!(
+        "{} migrate --state-dir {}",
+        env!("CARGO_BIN_EXE_clawmigrate"),
+        st.display()
+    );
+    let term = on_a_pty(&sb, &cmdline, &[("NO_COLOR", "1")], Some("y\n"));
+    let shown = stdout(&term);
+    assert_eq!(term.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("was interrupted"), "{shown}");
+    // The reviewed plan covered every file the interrupted run had written, not just the one left.
+    assert!(shown.contains("+++ b/openclaw.json"), "{shown}");
+    sb.cli(&["migrate", "--check"], &st).code(0);
+    assert!(!stdout(&sb.run(&["status"], &st)).contains("interrupted"));
+}
