@@ -60,6 +60,11 @@ impl Cli {
             } else {
                 Mode::Rollback
             }),
+            Command::Repair(a) if json(a.format) => Some(if a.dry_run {
+                Mode::RepairDryRun
+            } else {
+                Mode::Repair
+            }),
             _ => None,
         }
     }
@@ -75,6 +80,8 @@ pub enum Command {
     List(ListArgs),
     /// Restore the exact bytes a run changed
     Rollback(RollbackArgs),
+    /// Accept a migration's changed checksum where it was applied (after checking the change)
+    Repair(RepairArgs),
     /// Print the shell completion script for SHELL (e.g. `clawmigrate completions bash`)
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write every page with --dir
@@ -183,6 +190,27 @@ pub struct RollbackArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The applied migration whose checksum changed: 1, V0001 or its full id
+    #[arg(long, value_name = "MIGRATION", value_parser = parse_only)]
+    pub rebless: Only,
+    /// The exact checksum recorded for it now (`status` shows it); installs recording any other are refused
+    #[arg(long, value_name = "CHECKSUM", value_parser = parse_checksum)]
+    pub from: String,
+    /// Show what would be accepted and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Record without asking
+    #[arg(long, short = 'y', conflicts_with = "dry_run")]
+    pub yes: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell to complete for
     #[arg(value_enum)]
@@ -233,6 +261,24 @@ fn parse_only(s: &str) -> Result<Only, Error> {
         Error::new(Kind::Usage, why)
     })?;
     Ok(Only { version, name })
+}
+
+/// A migration checksum as recorded: `sha256:` and 64 lower-case hex digits.
+fn parse_checksum(s: &str) -> Result<String, Error> {
+    let hex = s.strip_prefix("sha256:").unwrap_or("");
+    if hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Ok(s.to_string());
+    }
+    Err(Error::new(
+        Kind::Usage,
+        format!(
+            "{s:?} is not a checksum: give it as recorded, sha256: and 64 hex digits (`clawmigrate status` shows it)"
+        ),
+    ))
 }
 
 impl TargetArgs {

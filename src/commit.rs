@@ -157,6 +157,7 @@ pub fn prepare(
         files: Vec::new(),
         error: None,
         undoes: head.undoes.clone(),
+        reblessed_from: None,
         undone_by: None,
         incomplete: true,
     };

@@ -29,6 +29,8 @@ pub struct Applied {
 pub enum RunKind {
     Migrate,
     Rollback,
+    /// `repair --rebless`: accepted a migration's new checksum; wrote no file.
+    Repair,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,6 +56,9 @@ pub struct Run {
     /// For a rollback run: the run it undid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undoes: Option<String>,
+    /// For a repair run: the checksum it replaced (with the one in `migrations`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reblessed_from: Option<String>,
     /// For a migrate run: the rollback run that undid it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undone_by: Option<String>,
@@ -115,11 +120,21 @@ impl Ledger {
         for run in self
             .runs
             .iter()
-            .filter(|r| r.kind == RunKind::Migrate && r.undone_by.is_none() && !r.incomplete)
+            .filter(|r| r.kind != RunKind::Rollback && r.undone_by.is_none() && !r.incomplete)
         {
             for m in &run.migrations {
-                out.retain(|a| a.version != m.version);
-                out.push(m.clone());
+                match run.kind {
+                    // A repair changes the checksum of a migration applied before it, and only
+                    // that (a migration rolled back since stays unapplied).
+                    RunKind::Repair => out
+                        .iter_mut()
+                        .filter(|a| a.version == m.version)
+                        .for_each(|a| a.checksum = m.checksum.clone()),
+                    _ => {
+                        out.retain(|a| a.version != m.version);
+                        out.push(m.clone());
+                    }
+                }
             }
         }
         out.sort_by_key(|a| a.version);

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Status(a) => commands::status::run(a, verbosity),
         Command::List(a) => commands::list::run(a),
         Command::Rollback(a) => commands::rollback::run(a, verbosity),
+        Command::Repair(a) => commands::repair::run(a, verbosity),
         Command::Completions(a) => commands::completions::run(a),
         Command::Man(a) => commands::man::run(a),
     };

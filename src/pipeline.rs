@@ -166,12 +166,34 @@ pub const CHUNK: usize = 16;
 /// What the pipeline carries per install: whatever a command prepares, or a failure.
 pub trait Unit: Send {
     fn failed(root: InstallRoot, e: Error) -> Self;
+    fn root(&self) -> &InstallRoot;
 }
 
 impl Unit for Report {
     fn failed(root: InstallRoot, e: Error) -> Self {
         Report::failed(root, e)
     }
+
+    fn root(&self) -> &InstallRoot {
+        &self.root
+    }
+}
+
+/// Prepares every install and keeps them all, for a verb that shows everything and asks before
+/// it writes (memory then grows with the fleet; `--yes` streams instead).
+pub fn collect<T: Unit>(
+    target: &Target,
+    env: discover::Env,
+    prep: &(dyn Fn(&InstallRoot) -> T + Sync),
+) -> Vec<T> {
+    let mut all = Vec::new();
+    for_each_install(target, env, prep, |chunk: &mut [T]| {
+        all.extend(chunk.iter_mut().map(|u| {
+            let placeholder = T::failed(u.root().clone(), Error::new(crate::error::Kind::Io, ""));
+            std::mem::replace(u, placeholder)
+        }))
+    });
+    all
 }
 
 /// A target that is not an install, or a part of a fleet that could not be read, as a failed

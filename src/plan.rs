@@ -280,7 +280,7 @@ fn plan_migrations<'a>(
                 FindingKind::ChecksumChanged,
                 None,
                 format!("{} changed since it was applied here (recorded {}, now {})", m.id(), a.checksum, m.checksum),
-                Some("check with `clawmigrate list` and the release notes that the change is intended; the install got the migration as it was then".into()),
+                Some(format!("check with `clawmigrate list` and the release notes that the change is intended (the install got the migration as it was then), then accept it: clawmigrate repair --rebless {} --from {}", m.id(), a.checksum)),
             );
         }
         statuses.push(status);

@@ -43,6 +43,8 @@ pub enum Mode {
     List,
     Rollback,
     RollbackList,
+    Repair,
+    RepairDryRun,
 }
 
 impl Mode {
@@ -52,6 +54,7 @@ impl Mode {
             Mode::Status => "status",
             Mode::List => "list",
             Mode::Rollback | Mode::RollbackList => "rollback",
+            Mode::Repair | Mode::RepairDryRun => "repair",
         }
     }
 }

@@ -3,6 +3,7 @@ pub mod completions;
 pub mod list;
 pub mod man;
 pub mod migrate;
+pub mod repair;
 pub mod rollback;
 pub mod status;
 

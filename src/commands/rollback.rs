@@ -40,6 +40,10 @@ impl Unit for RollbackReport {
             outcome: Outcome::Failed(message),
         }
     }
+
+    fn root(&self) -> &InstallRoot {
+        &self.root
+    }
 }
 
 /// Whether `run` is the one `id` names: its own id, or the id of the invocation that wrote it.
@@ -60,10 +64,14 @@ fn choose<'l>(ledger: &'l Ledger, id: Option<&str>) -> Result<Option<&'l Run>, E
         return Ok(None);
     };
     if run.kind != RunKind::Migrate {
+        let what = match run.kind {
+            RunKind::Repair => "a repair (it wrote no file; its checksum stays accepted)",
+            _ => "itself a rollback",
+        };
         return Err(Error::new(
             Kind::Usage,
             format!(
-                "run {} is itself a rollback; roll back a migrate run (`clawmigrate rollback --list` shows them)",
+                "run {} is {what}; roll back a migrate run (`clawmigrate rollback --list` shows them)",
                 run.id
             ),
         ));
@@ -295,6 +303,15 @@ fn list_runs(ledger: &Ledger, out: &mut String) {
                 .collect::<Vec<_>>()
                 .join(", "),
             RunKind::Rollback => format!("rollback of {}", r.undoes.as_deref().unwrap_or("?")),
+            RunKind::Repair => r
+                .migrations
+                .iter()
+                .map(|m| {
+                    let from = r.reblessed_from.as_deref().unwrap_or("?");
+                    format!("repair: {} checksum {from} -> {}", m.id, m.checksum)
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
         };
         let undone = r
             .undone_by
@@ -370,14 +387,8 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, Error> {
         printer
     } else {
         // Asking first: plan every install, show it, then restore exactly that.
-        let mut planned = Vec::new();
-        pipeline::for_each_install(&target, &env, &prep, |chunk: &mut [RollbackReport]| {
-            note(chunk);
-            planned.extend(chunk.iter_mut().map(|r| {
-                let placeholder = RollbackReport::failed(r.root.clone(), Error::new(Kind::Io, ""));
-                std::mem::replace(r, placeholder)
-            }))
-        });
+        let mut planned = pipeline::collect(&target, &env, &prep);
+        note(&planned);
         if !ask(&planned, out, mode)? {
             return Ok(super::declined(out.json, mode, "nothing was restored"));
         }

@@ -16,6 +16,7 @@ mod oracle;
 mod oracle_d;
 mod props;
 mod readme;
+mod repair;
 mod semantics;
 mod shell;
 mod snapshots;

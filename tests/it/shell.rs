@@ -3,11 +3,12 @@
 use crate::support::*;
 use std::process::Command;
 
-const VERBS: [&str; 6] = [
+const VERBS: [&str; 7] = [
     "migrate",
     "status",
     "list",
     "rollback",
+    "repair",
     "completions",
     "man",
 ];

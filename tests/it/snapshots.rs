@@ -13,6 +13,7 @@ fn help_texts() {
         insta::assert_snapshot!("help", run(&sb, &["--help"]));
         insta::assert_snapshot!("help_migrate", run(&sb, &["migrate", "--help"]));
         insta::assert_snapshot!("help_rollback", run(&sb, &["rollback", "--help"]));
+        insta::assert_snapshot!("help_repair", run(&sb, &["repair", "--help"]));
     });
 }
 

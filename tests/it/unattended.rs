@@ -152,10 +152,32 @@ fn check_envelope(what: &str, out: &std::process::Output, command: &str, mode: &
         doc["installs"].is_array() && doc["errors"].is_array() && doc["migrations"].is_array(),
         "{what}"
     );
+    // The README lists every command and mode.
+    for (key, value) in [("command", command), ("mode", mode)] {
+        let listed: Vec<&str> = want[key].as_str().unwrap().split(" | ").collect();
+        assert!(
+            listed.contains(&value),
+            "{what}: {key} {value} is not in the README"
+        );
+    }
     for e in doc["errors"].as_array().unwrap() {
         assert_eq!(keys(e), ["kind", "message"], "{what}");
     }
     doc.clone()
+}
+
+/// `repair --rebless 1 --from FROM HOW --state-dir ST`.
+fn repair_args<'a>(from: &'a str, how: &'a str, st: &'a str) -> Vec<&'a str> {
+    vec![
+        "repair",
+        "--rebless",
+        "1",
+        "--from",
+        from,
+        how,
+        "--state-dir",
+        st,
+    ]
 }
 
 #[test]
@@ -165,6 +187,11 @@ fn every_verb_prints_one_json_document_with_the_documented_envelope() {
     let s = st.to_str().unwrap();
     let run = |args: &[&str]| sb.cmd().args(args).output().unwrap();
     let j = ["--format", "json"];
+    const OLD: &str = "sha256:abababababababababababababababababababababababababababababababab";
+    let current = json_of(&run(&["list", "--format", "json"]))["migrations"][0]["checksum"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let cases: Vec<(&str, Vec<&str>, &str, &str)> = vec![
         ("list", vec!["list"], "list", "list"),
         (
@@ -220,6 +247,19 @@ fn every_verb_prints_one_json_document_with_the_documented_envelope() {
             vec!["migrate", "--yes", "--plan", "/nonexistent/plan.json"],
             "migrate",
             "apply",
+        ),
+        (
+            "repair, dry run",
+            repair_args(OLD, "--dry-run", s),
+            "repair",
+            "repair-dry-run",
+        ),
+        ("repair", repair_args(OLD, "--yes", s), "repair", "repair"),
+        (
+            "repair of the current checksum",
+            repair_args(&current, "--yes", s),
+            "repair",
+            "repair",
         ),
     ];
     for (what, args, command, mode) in cases {
