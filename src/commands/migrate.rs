@@ -235,12 +235,7 @@ pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, Error> {
             Err(code) => return Ok(code),
         },
     };
-    let counts = job.apply(expected);
-    Ok(if counts.failed + counts.needs_input > 0 {
-        super::ERROR
-    } else {
-        super::OK
-    })
+    Ok(super::exit_code(&job.apply(expected), super::Rule::Apply))
 }
 
 /// `--dry-run` and `--check`: shows the plan (and saves it with `--plan-out`); writes nothing.
@@ -263,13 +258,12 @@ fn preview(job: &Job, args: &MigrateArgs, verbosity: Verbosity) -> Result<u8, Er
     if !job.out.json && verbosity != Verbosity::Quiet {
         anstream::eprintln!("dry run: nothing was written");
     }
-    Ok(if counts.failed > 0 {
-        super::ERROR
-    } else if args.check && counts.pending + counts.needs_input + counts.checksum_changed > 0 {
-        super::PENDING
+    let rule = if args.check {
+        super::Rule::Check
     } else {
-        super::OK
-    })
+        super::Rule::Plain
+    };
+    Ok(super::exit_code(&counts, rule))
 }
 
 /// On a terminal without `--yes`: shows the plan and asks. The plan as reviewed, or the exit
@@ -286,11 +280,7 @@ fn review(job: &Job) -> Result<Result<SavedPlan, u8>, Error> {
     // now (as the apply would), so the plan reviewed is the one that will be applied.
     let (counts, plan) = job.preview_to(shown, true, true);
     if counts.files == 0 && !job.out.json {
-        return Ok(Err(if counts.failed + counts.needs_input > 0 {
-            super::ERROR
-        } else {
-            super::OK
-        }));
+        return Ok(Err(super::exit_code(&counts, super::Rule::Apply)));
     }
     let question = format!(
         "Apply these changes to {} files in {} installs?",

@@ -14,6 +14,29 @@ pub const OK: u8 = 0;
 pub const PENDING: u8 = 1;
 pub const ERROR: u8 = 2;
 
+/// What a verb's exit code says beyond "an install failed" (always 2).
+#[derive(Clone, Copy)]
+pub enum Rule {
+    /// Reading, dry runs, rollback, repair: 0 unless something failed.
+    Plain,
+    /// `migrate` that writes: an install that needs input is an error too (nothing of it was
+    /// written past the blocked migration).
+    Apply,
+    /// `migrate --check`: 1 when anything is pending, needs input or changed its checksum.
+    Check,
+}
+
+/// The one mapping from a verb's counts to its exit code (README: "Exit codes").
+pub fn exit_code(c: &crate::printer::Counts, rule: Rule) -> u8 {
+    let waiting = c.pending + c.needs_input + c.checksum_changed;
+    match rule {
+        _ if c.failed > 0 => ERROR,
+        Rule::Apply if c.needs_input > 0 => ERROR,
+        Rule::Check if waiting > 0 => PENDING,
+        _ => OK,
+    }
+}
+
 /// Writes a generated text to stdout; a reader that stops early (`| head`) is not an error.
 pub fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
@@ -79,4 +102,34 @@ pub fn declined(json: bool, mode: crate::printer::Mode, nothing: &str) -> u8 {
         println!("{}", crate::printer::error_document(mode, &why));
     }
     ERROR
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::printer::Counts;
+
+    #[test]
+    fn exit_codes_follow_the_readme() {
+        let c = |f: fn(&mut Counts)| {
+            let mut c = Counts::default();
+            f(&mut c);
+            c
+        };
+        let failed = c(|c| c.failed = 1);
+        let needs = c(|c| c.needs_input = 1);
+        let pending = c(|c| c.pending = 1);
+        let drifted = c(|c| c.checksum_changed = 1);
+        let fine = c(|c| c.up_to_date = 3);
+        for rule in [Rule::Plain, Rule::Apply, Rule::Check] {
+            assert_eq!(exit_code(&failed, rule), ERROR);
+            assert_eq!(exit_code(&fine, rule), OK);
+        }
+        assert_eq!(exit_code(&needs, Rule::Apply), ERROR);
+        assert_eq!(exit_code(&needs, Rule::Plain), OK);
+        for waiting in [&needs, &pending, &drifted] {
+            assert_eq!(exit_code(waiting, Rule::Check), PENDING);
+        }
+        assert_eq!(exit_code(&pending, Rule::Plain), OK);
+    }
 }

@@ -234,11 +234,7 @@ pub fn run(args: RepairArgs, verbosity: Verbosity) -> Result<u8, Error> {
 }
 
 fn exit_code(counts: &printer::Counts) -> u8 {
-    if counts.failed > 0 {
-        super::ERROR
-    } else {
-        super::OK
-    }
+    super::exit_code(counts, super::Rule::Plain)
 }
 
 impl Shown for RepairReport {

@@ -402,10 +402,9 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, Error> {
     let missing = missing(&found);
     let failed_run = !missing.is_empty();
     let counts = printer.finish_with(missing);
-    Ok(if counts.failed > 0 || failed_run {
-        super::ERROR
-    } else {
-        super::OK
+    Ok(match super::exit_code(&counts, super::Rule::Plain) {
+        super::OK if failed_run => super::ERROR,
+        code => code,
     })
 }
 

@@ -24,9 +24,5 @@ pub fn run(args: StatusArgs, verbosity: Verbosity) -> Result<u8, crate::error::E
         |chunk| sink.push_all(chunk),
     );
     let counts = sink.finish();
-    Ok(if counts.failed > 0 {
-        super::ERROR
-    } else {
-        super::OK
-    })
+    Ok(super::exit_code(&counts, super::Rule::Plain))
 }
