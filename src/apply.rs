@@ -10,6 +10,9 @@ use crate::plan::{self, FindingKind, Inputs, MigrationState};
 use crate::saved::SavedPlan;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// Only an install that was loaded and planned reaches the stages below.
+const WRITABLE: &str = "an install to write was loaded and planned";
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What apply needs besides the plans: how to re-plan, and what the operator reviewed.
@@ -27,7 +30,7 @@ pub struct Ctx<'a> {
 
 /// The first planned file whose bytes moved since it was read, if any.
 fn moved(r: &Report) -> Result<Option<PathBuf>, Error> {
-    let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
+    let (install, plan) = r.planned().expect(WRITABLE);
     for f in &plan.files {
         let doc = &install.docs[f.doc];
         if current_sha_of(&doc.path, doc.cell.as_ref())? != doc.sha256() {
@@ -39,7 +42,7 @@ fn moved(r: &Report) -> Result<Option<PathBuf>, Error> {
 
 /// The planned operations by file path, to tell whether a re-plan is the same change.
 fn ops_by_path(r: &Report) -> BTreeMap<PathBuf, String> {
-    let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
+    let (install, plan) = r.planned().expect(WRITABLE);
     plan.files
         .iter()
         .map(|f| {
@@ -84,7 +87,7 @@ fn replan(r: &mut Report, ctx: &Ctx, path: &Path) -> Result<(), Error> {
 
 /// The changes of a planned install, for the commit layer.
 fn changes(r: &Report) -> Result<Vec<Change<'_>>, Error> {
-    let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
+    let (install, plan) = r.planned().expect(WRITABLE);
     plan.files
         .iter()
         .map(|f| {
@@ -114,7 +117,7 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
         expected.check(r)?;
     }
     let locks = {
-        let (install, plan) = (r.install.as_ref().unwrap(), r.plan.as_ref().unwrap());
+        let (install, plan) = r.planned().expect(WRITABLE);
         let files: Vec<&Path> = plan
             .files
             .iter()
@@ -136,7 +139,7 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
         }
         replan(r, ctx, &path)?;
     }
-    let plan = r.plan.as_ref().unwrap();
+    let (_, plan) = r.planned().expect(WRITABLE);
     let migrations = plan
         .migrations
         .iter()

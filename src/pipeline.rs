@@ -61,6 +61,12 @@ pub struct Report {
 }
 
 impl Report {
+    /// The loaded install and its plan: both, or neither (an install that failed or is of an
+    /// unsupported layout has no plan).
+    pub fn planned(&self) -> Option<(&Install, &InstallPlan)> {
+        self.install.as_ref().zip(self.plan.as_ref())
+    }
+
     /// Adds findings about this tool's own runs (interrupted ones, recovery) to the plan.
     pub fn add_interrupted(&mut self, messages: impl IntoIterator<Item = String>) {
         if let Some(plan) = &mut self.plan {

@@ -246,7 +246,9 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
     if mode == Mode::Status {
         return;
     }
-    let install = r.install.as_ref().expect("a planned install was loaded");
+    let Some((install, _)) = r.planned() else {
+        return;
+    };
     for f in &plan.files {
         let doc: &Document = &install.docs[f.doc];
         let _ = writeln!(out);
