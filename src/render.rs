@@ -176,6 +176,18 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
         _ => {}
     }
     let Some(plan) = &r.plan else { return };
+    states(r, plan, mode, out);
+    findings(plan, detail, out);
+    if mode == Mode::Status {
+        return;
+    }
+    if let Some((install, plan)) = r.planned() {
+        diffs(r, install, plan, out);
+    }
+}
+
+/// One line per migration: its state, how many operations, why it waits.
+fn states(r: &Report, plan: &crate::plan::InstallPlan, mode: Mode, out: &mut String) {
     let width = plan
         .migrations
         .iter()
@@ -215,6 +227,10 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
             paint(label, style)
         );
     }
+}
+
+/// The findings (notes only with `detail`), each with its fix; secrets masked.
+fn findings(plan: &crate::plan::InstallPlan, detail: bool, out: &mut String) {
     for f in plan
         .findings
         .iter()
@@ -243,12 +259,15 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
             let _ = writeln!(out, "    fix: {}", escape(&plan.redactor.redact(fix)));
         }
     }
-    if mode == Mode::Status {
-        return;
-    }
-    let Some((install, _)) = r.planned() else {
-        return;
-    };
+}
+
+/// A unified diff per file (or cell) the plan changes, secrets masked.
+fn diffs(
+    r: &Report,
+    install: &crate::load::Install,
+    plan: &crate::plan::InstallPlan,
+    out: &mut String,
+) {
     for f in &plan.files {
         let doc: &Document = &install.docs[f.doc];
         let _ = writeln!(out);

@@ -87,7 +87,6 @@ fn find_key(ws: &Workspace, p: &Params, agent: &LoadedAgent) -> Found {
 }
 
 pub fn run(ws: &mut Workspace, p: Params) -> Result<(), StepError> {
-    let install = ws.install;
     let config_key = ws
         .config()
         .at_path(&["models", "providers", p.provider, "apiKey"])
@@ -102,24 +101,9 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), StepError> {
         );
         return Ok(());
     }
-    let mut selected: Vec<&LoadedAgent> = install
-        .agents
-        .iter()
-        .filter(|a| match p.agents {
-            AgentSelector::All => true,
-            AgentSelector::UsingProvider => agent_uses(ws, a, p.provider),
-        })
-        .collect();
-    if p.include_default_agent
-        && !selected.is_empty()
-        && let Some(d) = install.agent(&install.default_agent)
-        && !selected.iter().any(|a| a.agent.id == d.agent.id)
-    {
-        selected.insert(0, d);
-    }
     // The config metadata goes with a profile this run adds; it is not a fix of its own.
     let mut added = false;
-    for agent in selected {
+    for agent in selected(ws, &p) {
         let store = ws.value(agent.auth);
         if !provider_profiles(store, p.provider).is_empty()
             || store.at_path(&["profiles", p.profile]).is_some()
@@ -129,17 +113,7 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), StepError> {
         let id = agent.agent.id.as_str();
         match find_key(ws, &p, agent) {
             Found::Key(key, whence) => {
-                let profile = json!({ "type": "api_key", "provider": p.provider, "key": key });
-                if !ws.exists(agent.auth) {
-                    ws.add(agent.auth, String::new(), json!({ "version": 1, "profiles": { p.profile: profile } }))?;
-                } else if ws.value(agent.auth).get("profiles").is_some_and(Value::is_object) {
-                    ws.add(agent.auth, pointer(&["profiles", p.profile]), profile)?;
-                } else {
-                    return Err(StepError::Shape {
-                        file: install.docs[agent.auth].name(&install.root.state_dir),
-                        what: "has no \"profiles\" object; OpenClaw ignores such a store, fix it by hand".into(),
-                    });
-                }
+                add_profile(ws, &p, agent, key)?;
                 added = true;
                 ws.finding(FindingKind::Note, Some(id), format!("agent {id} gets profile {} with the key from {whence}", p.profile), None);
             }
@@ -160,8 +134,63 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), StepError> {
             ),
         }
     }
+    if added {
+        add_config_metadata(ws, &p)?;
+    }
+    Ok(())
+}
+
+/// The agents the step is for: all, or those using the provider (then the default agent too,
+/// when asked).
+fn selected<'a>(ws: &Workspace<'a>, p: &Params) -> Vec<&'a LoadedAgent> {
+    let install = ws.install;
+    let mut selected: Vec<&LoadedAgent> = install
+        .agents
+        .iter()
+        .filter(|a| match p.agents {
+            AgentSelector::All => true,
+            AgentSelector::UsingProvider => agent_uses(ws, a, p.provider),
+        })
+        .collect();
+    if p.include_default_agent
+        && !selected.is_empty()
+        && let Some(d) = install.agent(&install.default_agent)
+        && !selected.iter().any(|a| a.agent.id == d.agent.id)
+    {
+        selected.insert(0, d);
+    }
+    selected
+}
+
+/// Adds the api_key profile to the agent's store (creating the store when it has none).
+fn add_profile(
+    ws: &mut Workspace,
+    p: &Params,
+    agent: &LoadedAgent,
+    key: String,
+) -> Result<(), StepError> {
+    let profile = json!({ "type": "api_key", "provider": p.provider, "key": key });
+    if !ws.exists(agent.auth) {
+        let store = json!({ "version": 1, "profiles": { p.profile: profile } });
+        return ws.add(agent.auth, String::new(), store);
+    }
+    if ws
+        .value(agent.auth)
+        .get("profiles")
+        .is_some_and(Value::is_object)
+    {
+        return ws.add(agent.auth, pointer(&["profiles", p.profile]), profile);
+    }
+    let install = ws.install;
+    Err(StepError::Shape {
+        file: install.docs[agent.auth].name(&install.root.state_dir),
+        what: "has no \"profiles\" object; OpenClaw ignores such a store, fix it by hand".into(),
+    })
+}
+
+/// The config's `auth.profiles` entry for the added profile, when that map exists.
+fn add_config_metadata(ws: &mut Workspace, p: &Params) -> Result<(), StepError> {
     if let Some(meta) = p.config_metadata
-        && added
         && ws
             .config()
             .pointer("/auth/profiles")
