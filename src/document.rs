@@ -497,93 +497,98 @@ fn apply_cst(root: &CstRootNode, op: &Op) -> Result<(), EditError> {
                 Err(PatchError::TestMismatch(path.to_string()).into())
             }
         }
-        Op::Add(AddOperation { path, value }) => {
-            let toks = patch::tokens(path);
-            let (last, parent) = toks.split_last().ok_or(PatchError::Root("add at"))?;
-            let pnode = node_at(root, parent)?;
-            if let Some(obj) = pnode.as_object() {
-                match obj.get(last) {
-                    Some(prop) => prop.set_value(to_input(value)),
-                    None => match inline_like_siblings(&obj, value) {
-                        Some(text) => {
-                            let prop = obj.append(last, CstInputValue::String(String::new()));
-                            let lit = prop
-                                .value()
-                                .and_then(|v| v.as_string_lit())
-                                .ok_or(EditError::Editor("inserted value"))?;
-                            lit.set_raw_value(text);
-                        }
-                        None => {
-                            obj.append(last, to_input(value));
-                        }
-                    },
-                }
-            } else if let Some(arr) = pnode.as_array() {
-                if last == "-" {
-                    arr.append(to_input(value));
-                } else {
-                    arr.insert(
-                        last.parse()
-                            .map_err(|_| PatchError::BadIndex(last.clone()))?,
-                        to_input(value),
-                    );
-                }
-            } else {
-                return Err(PatchError::NotContainer.into());
-            }
-            Ok(())
-        }
-        Op::Remove(RemoveOperation { path }) => {
-            let toks = patch::tokens(path);
-            let (last, parent) = toks.split_last().ok_or(PatchError::Root("remove"))?;
-            let pnode = node_at(root, parent)?;
-            if let Some(obj) = pnode.as_object() {
-                obj.get(last)
-                    .ok_or_else(|| PatchError::NoMember(last.clone()))?
-                    .remove();
-            } else {
-                child(&pnode, last)
-                    .ok_or_else(|| PatchError::NoMember(last.clone()))?
-                    .remove();
-            }
-            Ok(())
-        }
+        Op::Add(AddOperation { path, value }) => cst_add(root, path, value),
+        Op::Remove(RemoveOperation { path }) => cst_remove(root, path),
         Op::Replace(ReplaceOperation { path, value }) => {
             replace_node(node_at(root, &patch::tokens(path))?, value)
         }
+        Op::Move(MoveOperation { from, path }) if patch::same_parent(from, path) => {
+            cst_rename(root, from, path)
+        }
         Op::Move(MoveOperation { from, path }) => {
-            let (ftoks, toks) = (patch::tokens(from), patch::tokens(path));
-            if patch::same_parent(from, path) {
-                let obj = object_at(root, &toks[..toks.len() - 1])?;
-                if let Some(existing) = obj.get(toks.last().unwrap()) {
-                    existing.remove();
-                }
-                let prop = obj
-                    .get(ftoks.last().unwrap())
-                    .ok_or_else(|| PatchError::NoMember(ftoks.last().unwrap().clone()))?;
-                let name = prop.name().ok_or(EditError::Editor("property name"))?;
-                let raw = serde_json::to_string(toks.last().unwrap()).unwrap();
-                match (name.as_string_lit(), name.as_word_lit()) {
-                    (Some(s), _) => s.set_raw_value(raw),
-                    (_, Some(w)) => w.set_raw_value(raw),
-                    _ => return Err(EditError::Editor("property name it can rename")),
-                }
-                return Ok(());
-            }
-            let value = node_at(root, &ftoks)?
+            let value = node_at(root, &patch::tokens(from))?
                 .to_serde_value()
                 .ok_or(EditError::Editor("value to move"))?;
-            apply_cst(root, &Op::Remove(RemoveOperation { path: from.clone() }))?;
-            apply_cst(
-                root,
-                &Op::Add(AddOperation {
-                    path: path.clone(),
-                    value,
-                }),
-            )
+            cst_remove(root, from)?;
+            cst_add(root, path, &value)
         }
         Op::Copy(c) => Err(PatchError::Copy(c.path.to_string()).into()),
     }
+}
+
+/// Adds (or sets) a member or inserts an element; a new object entry is written the way its
+/// siblings are ([`inline_like_siblings`]).
+fn cst_add(root: &CstRootNode, path: &patch::Pointer, value: &Value) -> Result<(), EditError> {
+    let toks = patch::tokens(path);
+    let (last, parent) = toks.split_last().ok_or(PatchError::Root("add at"))?;
+    let pnode = node_at(root, parent)?;
+    if let Some(obj) = pnode.as_object() {
+        match (obj.get(last), inline_like_siblings(&obj, value)) {
+            (Some(prop), _) => prop.set_value(to_input(value)),
+            (None, Some(text)) => {
+                let prop = obj.append(last, CstInputValue::String(String::new()));
+                let lit = prop
+                    .value()
+                    .and_then(|v| v.as_string_lit())
+                    .ok_or(EditError::Editor("inserted value"))?;
+                lit.set_raw_value(text);
+            }
+            (None, None) => {
+                obj.append(last, to_input(value));
+            }
+        }
+    } else if let Some(arr) = pnode.as_array() {
+        if last == "-" {
+            arr.append(to_input(value));
+        } else {
+            let at = last
+                .parse()
+                .map_err(|_| PatchError::BadIndex(last.clone()))?;
+            arr.insert(at, to_input(value));
+        }
+    } else {
+        return Err(PatchError::NotContainer.into());
+    }
+    Ok(())
+}
+
+fn cst_remove(root: &CstRootNode, path: &patch::Pointer) -> Result<(), EditError> {
+    let toks = patch::tokens(path);
+    let (last, parent) = toks.split_last().ok_or(PatchError::Root("remove"))?;
+    let pnode = node_at(root, parent)?;
+    let gone = || PatchError::NoMember(last.clone());
+    match pnode.as_object() {
+        Some(obj) => obj.get(last).ok_or_else(gone)?.remove(),
+        None => child(&pnode, last).ok_or_else(gone)?.remove(),
+    }
+    Ok(())
+}
+
+/// A move within one object: the key is renamed in place (its value, comments and position
+/// stay), replacing a member of the new name.
+fn cst_rename(
+    root: &CstRootNode,
+    from: &patch::Pointer,
+    path: &patch::Pointer,
+) -> Result<(), EditError> {
+    let (ftoks, toks) = (patch::tokens(from), patch::tokens(path));
+    let (to, parent) = toks.split_last().ok_or(PatchError::Root("move to"))?;
+    let old = ftoks.last().ok_or(PatchError::Root("move"))?;
+    let obj = object_at(root, parent)?;
+    if let Some(existing) = obj.get(to) {
+        existing.remove();
+    }
+    let prop = obj
+        .get(old)
+        .ok_or_else(|| PatchError::NoMember(old.clone()))?;
+    let name = prop.name().ok_or(EditError::Editor("property name"))?;
+    let raw = serde_json::to_string(to).expect("a string serialises");
+    match (name.as_string_lit(), name.as_word_lit()) {
+        (Some(s), _) => s.set_raw_value(raw),
+        (_, Some(w)) => w.set_raw_value(raw),
+        _ => return Err(EditError::Editor("property name it can rename")),
+    }
+    Ok(())
 }
 
 /// When the sibling properties hold one-line objects (`"a": { provider: "x", mode: "y" },`),
