@@ -270,35 +270,11 @@ fn file_lock_with(
         match rename_noreplace(staging.path(), &dir) {
             Ok(()) => {
                 let _ = staging.keep();
-                let held = Arc::new(Held {
-                    dir,
-                    dev,
-                    ino,
-                    base,
-                    period,
-                    stale,
-                    state: Mutex::new(HeldState {
-                        mtime: base,
-                        k: 0,
-                        touched: Instant::now(),
-                        compromised: None,
-                        released: false,
-                    }),
-                });
-                register(&held);
-                return Ok(FileLock { held });
+                return Ok(hold(holder, dir, stale));
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 drop(staging);
-                if left_by_the_dead(&dir, recorded) {
-                    let _ = std::fs::remove_dir(&dir);
-                    continue;
-                }
-                let age = std::fs::metadata(&dir)
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| SystemTime::now().duration_since(t).ok());
-                if age.is_some_and(|a| a > stale) {
+                if abandoned(&dir, recorded, stale) {
                     let _ = std::fs::remove_dir(&dir);
                     continue;
                 }
@@ -317,6 +293,40 @@ fn file_lock_with(
             Err(e) => return Err(fail(e)),
         }
     }
+}
+
+/// A lock just taken: registered with the refresher, which keeps its mtime fresh.
+fn hold(h: Holder, dir: PathBuf, stale: Duration) -> FileLock {
+    let held = Arc::new(Held {
+        dir,
+        dev: h.dev,
+        ino: h.ino,
+        base: h.base,
+        period: h.period,
+        stale,
+        state: Mutex::new(HeldState {
+            mtime: h.base,
+            k: 0,
+            touched: Instant::now(),
+            compromised: None,
+            released: false,
+        }),
+    });
+    register(&held);
+    FileLock { held }
+}
+
+/// Whether a lock directory someone else made may be cleared: its recorded holder (a run of
+/// this tool) is dead, or it is stale by proper-lockfile's rule (not refreshed for `stale`).
+fn abandoned(dir: &Path, recorded: &[Holder], stale: Duration) -> bool {
+    if left_by_the_dead(dir, recorded) {
+        return true;
+    }
+    let age = std::fs::metadata(dir)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok());
+    age.is_some_and(|a| a > stale)
 }
 
 /// `rename(2)` that fails with `AlreadyExists` instead of replacing an (empty) directory.
