@@ -9,14 +9,16 @@ use crate::error::{Error, Kind};
 use crate::fsio::{self, Staged};
 use crate::ledger::{Applied, Ledger, Run, RunKind};
 use crate::lock::{self, InstallLock};
+use crate::storage::Store;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// One file's change, as planned.
 pub struct Change<'a> {
-    /// The file as planned (a symlink is written through to its target, as OpenClaw does).
-    pub path: &'a Path,
+    /// The file (a symlink is written through to its target, as OpenClaw does), or the SQLite
+    /// cell, as planned.
+    pub store: &'a Store,
     /// Its location relative to the install, as recorded (see `location`).
     pub location: String,
     /// The sha256 its bytes must still have right before the rename (`None`: it must not exist).
@@ -30,9 +32,6 @@ pub struct Change<'a> {
     /// Whose extended attributes (ACLs) the new file takes: the file itself (migrate), or the
     /// backup copy of its old bytes (rollback). `None`: the file's own, if it exists.
     pub xattrs_from: Option<PathBuf>,
-    /// Set when the change is to a JSON value in a cell of the SQLite database at `path`:
-    /// written in a transaction that checks the old value, before any file is renamed.
-    pub cell: Option<crate::cell::Cell>,
 }
 
 /// What a run is, before it runs.
@@ -116,19 +115,6 @@ pub fn current_sha(path: &Path) -> Result<Option<String>, Error> {
         .map_err(|e| Error::io(path, "cannot read", &e))
 }
 
-/// The sha256 of a file's bytes now, or of a cell's value when `cell` is set (`None`: absent).
-pub fn current_sha_of(
-    path: &Path,
-    cell: Option<&crate::cell::Cell>,
-) -> Result<Option<String>, Error> {
-    match cell {
-        Some(c) => crate::cell::read(path, c)
-            .map(|t| t.map(|t| sha256_hex(t.as_bytes())))
-            .map_err(Error::from),
-        None => current_sha(path),
-    }
-}
-
 /// Records one install's run as started, then writes its backups and temp files. The ledger is
 /// read again here, under the run lock, so no other run's entry is lost; the entry comes first,
 /// so whatever a crash leaves beside the install's files belongs to a run marked incomplete
@@ -204,10 +190,10 @@ fn stage_all(
     // Where each file is written (a symlink's target) and the mode and owner it keeps.
     let targets: Vec<(PathBuf, Option<fsio::Keep>)> = changes
         .iter()
-        .map(|c| match c.cell {
-            Some(_) => (c.path.to_path_buf(), None),
-            None => {
-                let target = fsio::real_path(c.path);
+        .map(|c| match c.store {
+            Store::Cell(db, _) => (db.to_path_buf(), None),
+            Store::File(path) => {
+                let target = fsio::real_path(path);
                 let keep = fsio::keep_of(&target);
                 (target, keep)
             }
@@ -217,12 +203,12 @@ fn stage_all(
         .iter()
         .zip(&targets)
         .map(|(c, (target, keep))| Item {
-            path: c.path,
+            path: c.store.path(),
             location: &c.location,
             before: c.before,
             // Renamed over (or removed) only after a check of its bytes: its inode keeps them.
             // A cell's old value is copied.
-            link_from: c.cell.is_none().then_some(target.as_path()),
+            link_from: matches!(c.store, Store::File(_)).then_some(target.as_path()),
             sha256_before: c.expected.clone(),
             sha256_after: c.after.map(sha256_hex),
             mode: keep.map(|k| k.mode),
@@ -237,15 +223,15 @@ fn stage_all(
     })?;
     let mut staged = Vec::new();
     for ((c, (target, keep)), link) in changes.iter().zip(&targets).zip(set.links) {
-        let pending = match &c.cell {
-            Some(cell) => Pending::Cell(
+        let pending = match c.store {
+            Store::Cell(_, cell) => Pending::Cell(
                 cell.clone(),
                 c.after.map(|b| String::from_utf8_lossy(b).into_owned()),
             ),
-            None => Pending::File(stage_file(c, target, *keep)?),
+            Store::File(_) => Pending::File(stage_file(c, target, *keep)?),
         };
         staged.push(StagedFile {
-            path: c.path.to_path_buf(),
+            path: c.store.path().to_path_buf(),
             target: target.clone(),
             location: c.location.clone(),
             expected: c.expected.clone(),
@@ -261,7 +247,7 @@ fn stage_all(
         targets
             .iter()
             .zip(changes)
-            .filter(|(_, c)| c.cell.is_none())
+            .filter(|(_, c)| matches!(c.store, Store::File(_)))
             .filter_map(|((t, _), _)| t.parent().map(Path::to_path_buf)),
     );
     Ok((staged, dirs))
@@ -287,13 +273,13 @@ fn stage_file(
         return Ok(None);
     };
     let t = fsio::stage(target, bytes, keep, false)
-        .map_err(|e| Error::io(c.path, "cannot write", &e))?;
+        .map_err(|e| Error::io(c.store.path(), "cannot write", &e))?;
     let from = c.xattrs_from.as_deref().unwrap_or(target);
     if from.exists() {
         // The final mode, set at the rename, also sets the ACL's mask (a backup sealed 0600
         // carries a narrowed one).
         fsio::copy_xattrs(from, t.file()).map_err(|e| {
-            let how = format!("{}: {e}", c.path.display());
+            let how = format!("{}: {e}", c.store.path().display());
             Error::new(Kind::of_io(&e), how)
         })?;
     }

@@ -2,7 +2,8 @@
 //! JSON file or a SQLite cell, by era) and models.json.
 use crate::discover::{self, Agent, InstallRoot};
 use crate::document::{Document, FileKind, ReadError};
-use crate::stores::{self, Era, Store};
+use crate::storage::Store;
+use crate::stores::{self, Era};
 use std::path::Path;
 
 /// The files of one install as read from disk.
@@ -111,7 +112,7 @@ pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
             id,
         )?);
         install.agents.push(LoadedAgent {
-            store: stores::name(&root.state_dir, &store),
+            store: store.name(&root.state_dir),
             agent,
             auth,
             models: docs.len() - 1,
