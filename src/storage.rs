@@ -9,6 +9,9 @@ use crate::error::{Error, Kind};
 use crate::{fsio, location};
 use std::path::{Path, PathBuf};
 
+mod write;
+pub use write::{Pending, Target};
+
 /// Where a document's bytes live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Store {
@@ -54,9 +57,7 @@ impl Store {
     /// Its bytes now (`None`: absent), read without writing a byte (see `cell`).
     pub fn read(&self) -> Result<Option<Vec<u8>>, Error> {
         match self {
-            Store::File(p) => {
-                fsio::read_regular(p, false).map_err(|e| Error::io(p, "cannot read", &e))
-            }
+            Store::File(p) => read_file(p),
             Store::Cell(db, c) => Ok(cell::read(db, c)?.map(String::into_bytes)),
         }
     }
@@ -99,6 +100,11 @@ impl Store {
             )),
         }
     }
+}
+
+/// A file's bytes now (`None`: it does not exist).
+fn read_file(p: &Path) -> Result<Option<Vec<u8>>, Error> {
+    fsio::read_regular(p, false).map_err(|e| Error::io(p, "cannot read", &e))
 }
 
 #[cfg(test)]
