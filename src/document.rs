@@ -243,15 +243,17 @@ impl Document {
         }
     }
 
-    /// Reads the JSON value in a cell of a SQLite database (an auth store of OpenClaw 2026.6+);
-    /// an absent row yields an absent document. Changes no byte of the database.
+    /// Reads the JSON value in a cell of a SQLite database (an auth store of OpenClaw 2026.6+),
+    /// opened once in `dbs`; an absent row yields an absent document. Changes no byte of the
+    /// database.
     pub fn read_cell(
         db: &Path,
         cell: crate::cell::Cell,
         agent: Option<String>,
+        dbs: &mut crate::cell::Databases,
     ) -> Result<Document, ReadError> {
         let hint = "check the database (its type, permissions, and that OpenClaw is of a known release); nothing of this install was written";
-        let text = crate::cell::read(db, &cell).map_err(|e| ReadError {
+        let text = dbs.read(db, &cell).map_err(|e| ReadError {
             kind: e.what.kind(),
             ..ReadError::new(db, e.what.to_string(), hint)
         })?;

@@ -53,14 +53,15 @@ fn shared_db(root: &InstallRoot) -> PathBuf {
 /// still holding a live `auth-profiles.json` reads that; any other agent of a shared-store
 /// install reads the shared store. Archived stores (`*.migrated-*`, `*.bak`) are never stores.
 /// `Err` when the state database cannot be read, or is of a layout this tool does not know
-/// (kind `unsupported`).
+/// (kind `unsupported`). The state database stays open in `dbs`, for the load to read its store.
 pub fn layout(
     root: &InstallRoot,
     agents: &[Agent],
     default: &str,
+    dbs: &mut cell::Databases,
 ) -> Result<Layout, cell::CellError> {
     let db = shared_db(root);
-    let shared = db.exists() && cell::has_shared_store(&db)?;
+    let shared = db.exists() && dbs.has_shared_store(&db)?;
     let mut era = if shared { Era::SqliteShared } else { Era::Json };
     let mut stores = Vec::new();
     for a in agents {
