@@ -207,6 +207,8 @@ fn stage_all(
             pending: t.stage(c.after, c.mode, c.xattrs_from.as_deref())?,
         });
     }
+    // A write another writer can hold up (a cell's transaction) must stop the install before
+    // any file is replaced.
     staged.sort_by_key(|f| !f.pending.goes_first());
     Ok((staged, dirs))
 }

@@ -1,7 +1,7 @@
 //! Where a document lives: a file, or a JSON value in a cell of a SQLite database (OpenClaw
-//! 2026.6+ keeps auth stores there). The one place that tells the two apart: reading, hashing,
-//! naming, the location the ledger records, and how a change is staged and written all dispatch
-//! here, so the load, commit, restore and recovery stages never ask which kind a document is.
+//! 2026.6+ keeps auth stores there). Reading, hashing, naming, the location the ledger records,
+//! and how a change is staged and written (`write`) dispatch here, so apply, commit, restore and
+//! recovery never ask which kind a document is.
 use crate::cell::{self, Cell};
 use crate::discover::InstallRoot;
 use crate::document::sha256_hex;
