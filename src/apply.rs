@@ -1,9 +1,8 @@
 //! Applies plans to a batch of installs: lock and re-check every install (re-planning once if
 //! another writer moved a file), then hand its changes to the commit layer (`commit`).
-use crate::commit::{self, Change, Prepared, RunHead, current_sha_of};
+use crate::commit::{self, Change, Prepared, RunHead};
 use crate::error::{Error, Kind};
 use crate::ledger::{self, Applied, RunKind};
-use crate::location;
 use crate::migration::Migration;
 use crate::pipeline::{self, Outcome, Report};
 use crate::plan::{self, FindingKind, Inputs, MigrationState};
@@ -33,8 +32,8 @@ fn moved(r: &Report) -> Result<Option<PathBuf>, Error> {
     let (install, plan) = r.planned().expect(WRITABLE);
     for f in &plan.files {
         let doc = &install.docs[f.doc];
-        if current_sha_of(&doc.path, doc.cell.as_ref())? != doc.sha256() {
-            return Ok(Some(doc.path.clone()));
+        if doc.store.current_sha()? != doc.sha256() {
+            return Ok(Some(doc.path().to_path_buf()));
         }
     }
     Ok(None)
@@ -47,7 +46,7 @@ fn ops_by_path(r: &Report) -> BTreeMap<PathBuf, String> {
         .iter()
         .map(|f| {
             (
-                install.docs[f.doc].path.clone(),
+                install.docs[f.doc].path().to_path_buf(),
                 serde_json::to_string(&f.ops).unwrap(),
             )
         })
@@ -92,14 +91,9 @@ fn changes(r: &Report) -> Result<Vec<Change<'_>>, Error> {
         .iter()
         .map(|f| {
             let doc = &install.docs[f.doc];
-            let location = match &doc.cell {
-                Some(c) => location::record_cell(&r.root, &doc.path, doc.agent.as_deref(), c)?,
-                None => location::record(&r.root, &doc.path, doc.agent.as_deref())?,
-            };
             Ok(Change {
-                path: &doc.path,
-                location,
-                cell: doc.cell.clone(),
+                store: &doc.store,
+                location: doc.store.record(&r.root, doc.agent.as_deref())?,
                 expected: doc.sha256(),
                 before: doc.text.as_deref().map(str::as_bytes),
                 after: Some(f.after.as_bytes()),
@@ -121,7 +115,7 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
         let files: Vec<&Path> = plan
             .files
             .iter()
-            .map(|f| install.docs[f.doc].path.as_path())
+            .map(|f| install.docs[f.doc].path())
             .collect();
         commit::lock(&r.root.state_dir, &files)?
     };

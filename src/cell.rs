@@ -195,8 +195,81 @@ fn has_table(c: &Connection, table: &str) -> Result<bool, rusqlite::Error> {
 
 /// Reads a cell's text; `Ok(None)` when the row is absent. An unknown schema is an error.
 pub fn read(db: &Path, cell: &Cell) -> Result<Option<String>, CellError> {
-    let c = open_read(db)?;
-    read_on(db, &c, cell)
+    Databases::default().read(db, cell)
+}
+
+/// The databases one install's load reads, each opened once (as [`open_read`] opens it): the
+/// state database is asked whether it holds the shared store, then read for it.
+#[derive(Default)]
+pub struct Databases(Vec<(PathBuf, Connection)>);
+
+impl Databases {
+    fn open(&mut self, db: &Path) -> Result<&Connection, CellError> {
+        let i = match self.0.iter().position(|(p, _)| p == db) {
+            Some(i) => i,
+            None => {
+                self.0.push((db.to_path_buf(), open_read(db)?));
+                self.0.len() - 1
+            }
+        };
+        Ok(&self.0[i].1)
+    }
+
+    /// [`read`], on the database opened once.
+    pub fn read(&mut self, db: &Path, cell: &Cell) -> Result<Option<String>, CellError> {
+        read_on(db, self.open(db)?, cell)
+    }
+
+    /// Whether the state database declares the shared auth store (`auth.sharedStore` =
+    /// `{"location":"state-db"}`), or at least holds one. `Err` when it is no database this tool
+    /// knows (not SQLite, or without the `config_machine_state` table).
+    pub fn has_shared_store(&mut self, db: &Path) -> Result<bool, CellError> {
+        let c = self.open(db)?;
+        let known = match has_table(c, SHARED_STORE.table) {
+            Ok(known) => known,
+            Err(e) if is_busy(&e) => {
+                let reason = e.to_string();
+                let key = SHARED_STORE.key;
+                return fail(
+                    db,
+                    Failure::Read {
+                        key,
+                        reason,
+                        locked: true,
+                    },
+                );
+            }
+            Err(e) => {
+                return fail(
+                    db,
+                    Failure::UnknownLayout(format!(
+                        "not a database clawmigrate can read ({e}), so OpenClaw keeps its state in a layout clawmigrate does not know; nothing of this install is touched"
+                    )),
+                );
+            }
+        };
+        if !known {
+            return fail(
+                db,
+                Failure::UnknownLayout(format!(
+                    "has no {} table: OpenClaw keeps its state in a layout clawmigrate does not know, so nothing of this install is touched",
+                    SHARED_STORE.table
+                )),
+            );
+        }
+        let marker = read_on(
+            db,
+            c,
+            &Cell {
+                key: SHARED_MARKER,
+                ..SHARED_STORE
+            },
+        )?;
+        let declared = marker
+            .and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok())
+            .is_some_and(|v| v["location"] == "state-db");
+        Ok(declared || read_on(db, c, &SHARED_STORE)?.is_some())
+    }
 }
 
 fn read_on(db: &Path, c: &Connection, cell: &Cell) -> Result<Option<String>, CellError> {
@@ -224,57 +297,6 @@ fn read_on(db: &Path, c: &Connection, cell: &Cell) -> Result<Option<String>, Cel
     c.query_row(&sql, [cell.key], |r| r.get::<_, String>(0))
         .optional()
         .map_err(read_failed)
-}
-
-/// Whether the state database declares the shared auth store (`auth.sharedStore` =
-/// `{"location":"state-db"}`), or at least holds one. `Err` when it is no database this tool
-/// knows (not SQLite, or without the `config_machine_state` table).
-pub fn has_shared_store(db: &Path) -> Result<bool, CellError> {
-    let c = open_read(db)?;
-    let known = match has_table(&c, SHARED_STORE.table) {
-        Ok(known) => known,
-        Err(e) if is_busy(&e) => {
-            let reason = e.to_string();
-            let key = SHARED_STORE.key;
-            return fail(
-                db,
-                Failure::Read {
-                    key,
-                    reason,
-                    locked: true,
-                },
-            );
-        }
-        Err(e) => {
-            return fail(
-                db,
-                Failure::UnknownLayout(format!(
-                    "not a database clawmigrate can read ({e}), so OpenClaw keeps its state in a layout clawmigrate does not know; nothing of this install is touched"
-                )),
-            );
-        }
-    };
-    if !known {
-        return fail(
-            db,
-            Failure::UnknownLayout(format!(
-                "has no {} table: OpenClaw keeps its state in a layout clawmigrate does not know, so nothing of this install is touched",
-                SHARED_STORE.table
-            )),
-        );
-    }
-    let marker = read_on(
-        db,
-        &c,
-        &Cell {
-            key: SHARED_MARKER,
-            ..SHARED_STORE
-        },
-    )?;
-    let declared = marker
-        .and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok())
-        .is_some_and(|v| v["location"] == "state-db");
-    Ok(declared || read_on(db, &c, &SHARED_STORE)?.is_some())
 }
 
 /// Writes a cell in one transaction (`BEGIN IMMEDIATE`, waiting up to the busy timeout for
@@ -398,9 +420,19 @@ mod tests {
             read(&db, &SHARED_STORE).unwrap().as_deref(),
             Some("{\"version\":1,\"profiles\":{}}")
         );
-        assert!(has_shared_store(&db).unwrap());
+        assert!(Databases::default().has_shared_store(&db).unwrap());
         assert_eq!(std::fs::read(&db).unwrap(), before);
         assert_eq!(files(dir.path()), listed);
+    }
+
+    #[test]
+    fn a_load_opens_each_database_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = shared_db(dir.path());
+        let mut dbs = Databases::default();
+        assert!(dbs.has_shared_store(&db).unwrap());
+        assert!(dbs.read(&db, &SHARED_STORE).unwrap().is_some());
+        assert_eq!(dbs.0.len(), 1);
     }
 
     #[test]
@@ -438,12 +470,16 @@ mod tests {
             .unwrap()
             .execute_batch("CREATE TABLE t (x);")
             .unwrap();
-        let e = has_shared_store(&other).unwrap_err();
+        let e = Databases::default().has_shared_store(&other).unwrap_err();
         assert_eq!(e.what.kind(), Kind::Unsupported, "{e}");
         let junk = dir.path().join("junk.sqlite");
         std::fs::write(&junk, b"not a database, just text long enough to be read").unwrap();
         assert_eq!(
-            has_shared_store(&junk).unwrap_err().what.kind(),
+            Databases::default()
+                .has_shared_store(&junk)
+                .unwrap_err()
+                .what
+                .kind(),
             Kind::Unsupported
         );
         let gone = dir.path().join("gone").join("openclaw.sqlite");

@@ -1,22 +1,25 @@
 //! The one commit layer every write goes through, migrate and rollback alike: the install's run
 //! lock and OpenClaw's lock on auth stores, backups, staged temp files, a ledger entry marked
-//! incomplete, one barrier, renames each checked against the planned bytes, the completed ledger
-//! entry, one barrier.
+//! incomplete, one barrier, renames each checked against the planned bytes (a SQLite cell's
+//! checked transaction goes first; `storage` tells them apart), the completed ledger entry, one
+//! barrier.
 use crate::backup::{self, Item};
 use crate::discover::InstallRoot;
 use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
-use crate::fsio::{self, Staged};
+use crate::fsio;
 use crate::ledger::{Applied, Ledger, Run, RunKind};
 use crate::lock::{self, InstallLock};
+use crate::storage::{Pending, Store, Target};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// One file's change, as planned.
 pub struct Change<'a> {
-    /// The file as planned (a symlink is written through to its target, as OpenClaw does).
-    pub path: &'a Path,
+    /// The file (a symlink is written through to its target, as OpenClaw does), or the SQLite
+    /// cell, as planned.
+    pub store: &'a Store,
     /// Its location relative to the install, as recorded (see `location`).
     pub location: String,
     /// The sha256 its bytes must still have right before the rename (`None`: it must not exist).
@@ -30,9 +33,6 @@ pub struct Change<'a> {
     /// Whose extended attributes (ACLs) the new file takes: the file itself (migrate), or the
     /// backup copy of its old bytes (rollback). `None`: the file's own, if it exists.
     pub xattrs_from: Option<PathBuf>,
-    /// Set when the change is to a JSON value in a cell of the SQLite database at `path`:
-    /// written in a transaction that checks the old value, before any file is renamed.
-    pub cell: Option<crate::cell::Cell>,
 }
 
 /// What a run is, before it runs.
@@ -81,7 +81,7 @@ pub fn lock(state_dir: &Path, files: &[&Path]) -> Result<Locks, Error> {
 pub struct Prepared {
     locks: Locks,
     state_dir: PathBuf,
-    staged: Vec<StagedFile>,
+    staged: Vec<StagedChange>,
     ledger: Ledger,
     run: Run,
     undoes: Option<String>,
@@ -89,44 +89,13 @@ pub struct Prepared {
     pub dirs: Vec<PathBuf>,
 }
 
-/// A file's replacement (or removal), waiting beside it for its rename.
-struct StagedFile {
-    path: PathBuf,
-    /// The path actually renamed over or removed (a symlink's target).
-    target: PathBuf,
+/// A change waiting for its write (a file's replacement beside it, a cell's new value).
+struct StagedChange {
     location: String,
     expected: Option<String>,
     /// Its backup when that is a hard link to its inode (removed unless sealed after the rename).
     link: Option<backup::LinkedBackup>,
     pending: Pending,
-}
-
-/// What is waiting to be written.
-enum Pending {
-    /// A file's temp file (`None`: the file is removed).
-    File(Option<Staged>),
-    /// A SQLite cell and its new value (`None`: the row is removed), written in a transaction.
-    Cell(crate::cell::Cell, Option<String>),
-}
-
-/// The sha256 of a file's bytes now (`None`: it does not exist).
-pub fn current_sha(path: &Path) -> Result<Option<String>, Error> {
-    fsio::read_regular(path, false)
-        .map(|b| b.as_deref().map(sha256_hex))
-        .map_err(|e| Error::io(path, "cannot read", &e))
-}
-
-/// The sha256 of a file's bytes now, or of a cell's value when `cell` is set (`None`: absent).
-pub fn current_sha_of(
-    path: &Path,
-    cell: Option<&crate::cell::Cell>,
-) -> Result<Option<String>, Error> {
-    match cell {
-        Some(c) => crate::cell::read(path, c)
-            .map(|t| t.map(|t| sha256_hex(t.as_bytes())))
-            .map_err(Error::from),
-        None => current_sha(path),
-    }
 }
 
 /// Records one install's run as started, then writes its backups and temp files. The ledger is
@@ -195,38 +164,25 @@ fn write_ledger(ledger: &Ledger, state: &Path) -> Result<(), Error> {
         .map_err(|e| Error::io(state, "cannot write the ledger", &e))
 }
 
-/// Writes the backup set and a temp file beside each file to replace; returns them (cells
-/// first) and the directories written in, for the barriers.
+/// Writes the backup set and stages each change (a temp file beside each file to replace);
+/// returns them (those that go first, first) and the directories written in, for the barriers.
 fn stage_all(
     state: &Path,
     run_id: &str,
     changes: &[Change],
-) -> Result<(Vec<StagedFile>, Vec<PathBuf>), Error> {
-    // Where each file is written (a symlink's target) and the mode and owner it keeps.
-    let targets: Vec<(PathBuf, Option<fsio::Keep>)> = changes
-        .iter()
-        .map(|c| match c.cell {
-            Some(_) => (c.path.to_path_buf(), None),
-            None => {
-                let target = fsio::real_path(c.path);
-                let keep = fsio::keep_of(&target);
-                (target, keep)
-            }
-        })
-        .collect();
+) -> Result<(Vec<StagedChange>, Vec<PathBuf>), Error> {
+    let targets: Vec<Target> = changes.iter().map(|c| c.store.target()).collect();
     let items: Vec<Item> = changes
         .iter()
         .zip(&targets)
-        .map(|(c, (target, keep))| Item {
-            path: c.path,
+        .map(|(c, t)| Item {
+            path: c.store.path(),
             location: &c.location,
             before: c.before,
-            // Renamed over (or removed) only after a check of its bytes: its inode keeps them.
-            // A cell's old value is copied.
-            link_from: c.cell.is_none().then_some(target.as_path()),
+            link_from: t.link_from(),
             sha256_before: c.expected.clone(),
             sha256_after: c.after.map(sha256_hex),
-            mode: keep.map(|k| k.mode),
+            mode: t.mode(),
         })
         .collect();
     let set = backup::create(state, run_id, &items, false).map_err(|e| {
@@ -236,126 +192,41 @@ fn stage_all(
             &e,
         )
     })?;
-    let mut staged = Vec::new();
-    for ((c, (target, keep)), link) in changes.iter().zip(&targets).zip(set.links) {
-        let pending = match &c.cell {
-            Some(cell) => Pending::Cell(
-                cell.clone(),
-                c.after.map(|b| String::from_utf8_lossy(b).into_owned()),
-            ),
-            None => Pending::File(stage_file(c, target, *keep)?),
-        };
-        staged.push(StagedFile {
-            path: c.path.to_path_buf(),
-            target: target.clone(),
-            location: c.location.clone(),
-            expected: c.expected.clone(),
-            link,
-            pending,
-        });
-    }
-    // Cells first: a database held by another writer then stops the install before any file
-    // is replaced.
-    staged.sort_by_key(|f| matches!(f.pending, Pending::File(_)));
     let mut dirs = vec![state.to_path_buf()];
     dirs.extend(
         targets
             .iter()
-            .zip(changes)
-            .filter(|(_, c)| c.cell.is_none())
-            .filter_map(|((t, _), _)| t.parent().map(Path::to_path_buf)),
+            .filter_map(Target::dir)
+            .map(Path::to_path_buf),
     );
+    let mut staged = Vec::new();
+    for ((c, t), link) in changes.iter().zip(targets).zip(set.links) {
+        staged.push(StagedChange {
+            location: c.location.clone(),
+            expected: c.expected.clone(),
+            link,
+            pending: t.stage(c.after, c.mode, c.xattrs_from.as_deref())?,
+        });
+    }
+    // A write another writer can hold up (a cell's transaction) must stop the install before
+    // any file is replaced.
+    staged.sort_by_key(|f| !f.pending.goes_first());
     Ok((staged, dirs))
 }
 
-/// Writes a file's replacement to a temp file beside it, with the mode and owner it keeps (or a
-/// rollback's recorded mode) and its extended attributes; `None` when the change removes it.
-fn stage_file(
-    c: &Change,
-    target: &Path,
-    keep: Option<fsio::Keep>,
-) -> Result<Option<Staged>, Error> {
-    let keep = match (keep, c.mode) {
-        (Some(k), Some(m)) => Some(fsio::Keep { mode: m, ..k }),
-        (Some(k), None) => Some(k),
-        (None, Some(m)) => Some(fsio::Keep {
-            mode: m,
-            ..fsio::owner_of_dir(target)
-        }),
-        (None, None) => None,
-    };
-    let Some(bytes) = c.after else {
-        return Ok(None);
-    };
-    let t = fsio::stage(target, bytes, keep, false)
-        .map_err(|e| Error::io(c.path, "cannot write", &e))?;
-    let from = c.xattrs_from.as_deref().unwrap_or(target);
-    if from.exists() {
-        // The final mode, set at the rename, also sets the ACL's mask (a backup sealed 0600
-        // carries a narrowed one).
-        fsio::copy_xattrs(from, t.file()).map_err(|e| {
-            let how = format!("{}: {e}", c.path.display());
-            Error::new(Kind::of_io(&e), how)
-        })?;
-    }
-    Ok(Some(t))
-}
-
-/// Renames (or removes) every staged file, re-checking each right before; stops at the first
-/// that cannot be, and names it.
-fn rename_all(p: &mut Prepared) -> Result<(), Error> {
+/// Writes every staged change, each re-checked right before; stops at the first that cannot be
+/// written, and names it.
+fn write_all(p: &mut Prepared) -> Result<(), Error> {
     let (run_id, files) = (&p.run.id, &mut p.run.files);
     // A file not renamed keeps its inode: dropping its linked backup unsealed removes it.
     std::mem::take(&mut p.staged).into_iter().try_for_each(|f| {
-        let temp = match f.pending {
-            Pending::Cell(cell, new) => {
-                let first = files.is_empty();
-                write_cell(&f.path, &cell, f.expected.as_deref(), new.as_deref(), first, run_id)?;
-                files.push(f.location);
-                return Ok(());
-            }
-            Pending::File(temp) => temp,
-        };
-        if current_sha(&f.path)? != f.expected {
-            return Err(Error::new(Kind::Changed, format!(
-                "{} changed since it was planned (another writer); it and the files after it were not written, so that write is kept. `clawmigrate rollback {run_id}` restores the files written before it",
-                f.path.display(),
-            )));
-        }
-        match temp {
-            Some(t) => t.commit(),
-            None => std::fs::remove_file(&f.target),
-        }
-        .map_err(|e| Error::io(&f.path, "cannot replace", &e))?;
+        let first = files.is_empty();
+        f.pending.write(f.expected.as_deref(), first, run_id)?;
         files.push(f.location);
         if let Some(link) = f.link {
             link.seal();
         }
         Ok(())
-    })
-}
-
-/// Writes one cell in its transaction, with a message naming the database and what happened.
-fn write_cell(
-    db: &Path,
-    cell: &crate::cell::Cell,
-    expected: Option<&str>,
-    new: Option<&str>,
-    first: bool,
-    run_id: &str,
-) -> Result<(), Error> {
-    let so_far = if first {
-        "nothing of this install was written".to_string()
-    } else {
-        format!("`clawmigrate rollback {run_id}` restores what was written before it")
-    };
-    crate::cell::write(db, cell, expected, new).map_err(|e| {
-        let then = match e.what.kind() {
-            Kind::Changed => ". Run clawmigrate again to re-plan",
-            Kind::Locked => ". Run again when it is idle, or stop the gateway",
-            _ => "",
-        };
-        Error::from(e).map_message(|m| format!("{m}; {so_far}{then}"))
     })
 }
 
@@ -485,7 +356,7 @@ fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Error
 fn finish(mut p: Prepared) -> Result<Run, Error> {
     // A lock no longer ours (another process took it over) protects nothing: no file is written.
     let stopped = match p.locks.verify() {
-        Ok(()) => rename_all(&mut p).err(),
+        Ok(()) => write_all(&mut p).err(),
         Err(e) => Some(e.map_message(|m| {
             format!("{m}; nothing of this install was written — run clawmigrate again")
         })),

@@ -3,12 +3,13 @@ use crate::patch::{
     self, AddOperation, MoveOperation, Op, PatchError, RemoveOperation, ReplaceOperation,
     TestOperation,
 };
+use crate::storage::Store;
 use jsonc_parser::ParseOptions;
 use jsonc_parser::cst::{CstInputValue, CstNode, CstObject, CstRootNode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The kinds of file a migration can change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -68,7 +69,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// A file as read from disk (or known to be absent).
 #[derive(Debug, Clone)]
 pub struct Document {
-    pub path: PathBuf,
+    /// Where it lives: a file, or a JSON value in a cell of a SQLite database.
+    pub store: Store,
     pub kind: FileKind,
     /// The agent the file belongs to (`None` for the config).
     pub agent: Option<String>,
@@ -78,8 +80,6 @@ pub struct Document {
     pub value: Value,
     /// The sha256 of `text`, computed on first use (most files never need it).
     sha: std::sync::OnceLock<String>,
-    /// Set when the document is a JSON value in a cell of the SQLite database at `path`.
-    pub cell: Option<crate::cell::Cell>,
 }
 
 /// Why a file could not be read: names the file, the position and what to do.
@@ -155,15 +155,11 @@ impl Document {
         let bytes = match crate::fsio::read_regular(path, false) {
             Ok(Some(b)) => b,
             Ok(None) => {
-                return Ok(Document {
-                    path: path.to_path_buf(),
+                return Ok(Document::absent(
+                    Store::File(path.to_path_buf()),
                     kind,
                     agent,
-                    text: None,
-                    value: Value::Null,
-                    sha: Default::default(),
-                    cell: None,
-                });
+                ));
             }
             Err(e) => {
                 return Err(ReadError {
@@ -226,53 +222,61 @@ impl Document {
             ReadError::new(path, m.0, how)
         })?;
         Ok(Document {
-            path: path.to_path_buf(),
+            store: Store::File(path.to_path_buf()),
             kind,
             agent,
             text: Some(text),
             value,
             sha: Default::default(),
-            cell: None,
         })
     }
 
-    /// Reads the JSON value in a cell of a SQLite database (an auth store of OpenClaw 2026.6+);
-    /// an absent row yields an absent document. Changes no byte of the database.
+    /// A document whose file (or cell) does not exist.
+    fn absent(store: Store, kind: FileKind, agent: Option<String>) -> Document {
+        Document {
+            store,
+            kind,
+            agent,
+            text: None,
+            value: Value::Null,
+            sha: Default::default(),
+        }
+    }
+
+    /// Reads the JSON value in a cell of a SQLite database (an auth store of OpenClaw 2026.6+),
+    /// opened once in `dbs`; an absent row yields an absent document. Changes no byte of the
+    /// database.
     pub fn read_cell(
         db: &Path,
         cell: crate::cell::Cell,
         agent: Option<String>,
+        dbs: &mut crate::cell::Databases,
     ) -> Result<Document, ReadError> {
         let hint = "check the database (its type, permissions, and that OpenClaw is of a known release); nothing of this install was written";
-        let text = crate::cell::read(db, &cell).map_err(|e| ReadError {
+        let text = dbs.read(db, &cell).map_err(|e| ReadError {
             kind: e.what.kind(),
             ..ReadError::new(db, e.what.to_string(), hint)
         })?;
-        let mut doc = match text {
-            Some(t) => Self::from_bytes(db, FileKind::AuthProfiles, agent, t.into_bytes())
-                .map_err(|e| ReadError::new(db, format!("{}: {}", cell.key, e.message), hint))?,
-            None => Document {
-                path: db.to_path_buf(),
-                kind: FileKind::AuthProfiles,
-                agent,
-                text: None,
-                value: Value::Null,
-                sha: Default::default(),
-                cell: None,
+        let key = cell.key;
+        let store = Store::Cell(db.to_path_buf(), cell);
+        Ok(match text {
+            Some(t) => Document {
+                store,
+                ..Self::from_bytes(db, FileKind::AuthProfiles, agent, t.into_bytes())
+                    .map_err(|e| ReadError::new(db, format!("{key}: {}", e.message), hint))?
             },
-        };
-        doc.cell = Some(cell);
-        Ok(doc)
+            None => Document::absent(store, FileKind::AuthProfiles, agent),
+        })
     }
 
-    /// The document as the operator knows it, relative to the state dir: a file's path, or
-    /// `state/openclaw.sqlite: authProfiles.store` for a cell.
+    /// The file, or the database whose cell holds the document.
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// The document as the operator knows it, relative to the state dir (see [`Store::name`]).
     pub fn name(&self, state_dir: &Path) -> String {
-        let path = crate::printer::path(self.path.strip_prefix(state_dir).unwrap_or(&self.path));
-        match &self.cell {
-            Some(c) => format!("{path}: {}", c.key),
-            None => path,
-        }
+        self.store.name(state_dir)
     }
 
     /// The sha256 of the bytes as read (computed on demand: most files never need it).
@@ -632,12 +636,13 @@ pub fn render_new(value: &Value) -> String {
 /// syntax-tree editor would write that rewritten text back, so it refuses such a file.
 pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, EditError> {
     let Some(text) = &doc.text else {
-        return Ok(match doc.cell {
-            Some(_) => serde_json::to_string(expected).expect("a tree serialises"),
-            None => render_new(expected),
+        return Ok(if doc.store.one_line() {
+            serde_json::to_string(expected).expect("a tree serialises")
+        } else {
+            render_new(expected)
         });
     };
-    if doc.cell.is_some() && serde_json::to_string(&doc.value).ok().as_ref() == Some(text) {
+    if doc.store.one_line() && serde_json::to_string(&doc.value).ok().as_ref() == Some(text) {
         // OpenClaw writes a cell with JSON.stringify and no indent: so does this tool.
         return Ok(serde_json::to_string(expected).expect("a tree serialises"));
     }

@@ -70,7 +70,7 @@ pub fn load(config: &Document) -> Result<Option<(Vec<Document>, Includes)>, Read
         by_path: BTreeMap::new(),
         links: BTreeMap::new(),
     };
-    let mut chain = vec![normalize(&config.path)];
+    let mut chain = vec![normalize(config.path())];
     loader.walk(CONFIG, &config.value, &mut chain)?;
     if loader.links.is_empty() {
         return Ok(None);
@@ -89,7 +89,7 @@ pub fn load(config: &Document) -> Result<Option<(Vec<Document>, Includes)>, Read
     };
     includes.merged = includes
         .merge(&value)
-        .map_err(|e| ReadError::new(&config.path, e.to_string(), HINT))?;
+        .map_err(|e| ReadError::new(config.path(), e.to_string(), HINT))?;
     Ok(Some((docs, includes)))
 }
 
@@ -116,9 +116,9 @@ struct Loader<'a> {
 impl Loader<'_> {
     fn path(&self, doc: usize) -> &Path {
         if doc == CONFIG {
-            &self.config.path
+            self.config.path()
         } else {
-            &self.docs[doc - 1].path
+            self.docs[doc - 1].path()
         }
     }
 

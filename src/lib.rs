@@ -30,5 +30,6 @@ pub mod saved;
 pub mod secrets;
 pub mod splice;
 mod steps;
+pub mod storage;
 pub mod stores;
 pub mod workspace;

@@ -2,7 +2,8 @@
 //! JSON file or a SQLite cell, by era) and models.json.
 use crate::discover::{self, Agent, InstallRoot};
 use crate::document::{Document, FileKind, ReadError};
-use crate::stores::{self, Era, Store};
+use crate::storage::Store;
+use crate::stores::{self, Era};
 use std::path::Path;
 
 /// The files of one install as read from disk.
@@ -72,7 +73,9 @@ pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
         unsupported: None,
         includes,
     };
-    let layout = match stores::layout(root, &agents, &install.default_agent) {
+    // Each database is opened once: the state database is asked for its layout, then read.
+    let mut dbs = crate::cell::Databases::default();
+    let layout = match stores::layout(root, &agents, &install.default_agent, &mut dbs) {
         Ok(l) => l,
         Err(e) if e.what.kind() == crate::error::Kind::Unsupported => {
             install.unsupported = Some(e.to_string());
@@ -99,7 +102,7 @@ pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
             None => {
                 docs.push(match &store {
                     Store::File(p) => Document::read(p, FileKind::AuthProfiles, id.clone())?,
-                    Store::Cell(db, c) => Document::read_cell(db, c.clone(), id.clone())?,
+                    Store::Cell(db, c) => Document::read_cell(db, c.clone(), id.clone(), &mut dbs)?,
                 });
                 opened.push((store.clone(), docs.len() - 1));
                 docs.len() - 1
@@ -111,7 +114,7 @@ pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
             id,
         )?);
         install.agents.push(LoadedAgent {
-            store: stores::name(&root.state_dir, &store),
+            store: store.name(&root.state_dir),
             agent,
             auth,
             models: docs.len() - 1,

@@ -47,39 +47,6 @@ pub fn record(root: &InstallRoot, path: &Path, agent: Option<&str>) -> Result<St
     ))
 }
 
-/// The location of a SQLite cell: its database's location, `#`, the cell's key
-/// (`state/openclaw.sqlite#authProfiles.store`).
-pub fn record_cell(
-    root: &InstallRoot,
-    db: &Path,
-    agent: Option<&str>,
-    cell: &crate::cell::Cell,
-) -> Result<String, Error> {
-    Ok(format!("{}#{}", record(root, db, agent)?, cell.key))
-}
-
-/// Splits a recorded location into the file's part and the cell it names, if any; a cell this
-/// tool does not know is refused like any other tampering.
-pub fn split_cell(
-    root: &InstallRoot,
-    loc: &str,
-) -> Result<(String, Option<crate::cell::Cell>), Error> {
-    let Some((file, key)) = loc.split_once('#') else {
-        return Ok((loc.to_string(), None));
-    };
-    let name = file.rsplit('/').next().unwrap_or(file);
-    match crate::cell::known(name, key) {
-        Some(c) => Ok((file.to_string(), Some(c))),
-        None => Err(Error::new(
-            Kind::Confinement,
-            format!(
-                "{}: the ledger records the cell {loc:?}, which is no auth store clawmigrate writes; check the install's .clawmigrate folder for tampering",
-                root.state_dir.display()
-            ),
-        )),
-    }
-}
-
 /// Resolves a recorded location against its install. `agent_dir` finds an agent's dir the way
 /// OpenClaw does (through the config). Refuses anything that would leave the install.
 pub fn resolve(

@@ -206,7 +206,7 @@ pub fn plan(
         let doc = &install.docs[i];
         let plain: Vec<&Op> = ops.iter().map(|t| &t.op).collect();
         let after = document::edit(doc, &plain, ws.raw(i)).map_err(|source| PlanError::Edit {
-            file: doc.path.display().to_string(),
+            file: doc.path().display().to_string(),
             source,
         })?;
         if doc.text.as_deref() == Some(after.as_str()) {

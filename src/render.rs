@@ -137,7 +137,7 @@ fn header(r: &Report, out: &mut String) {
                 }
             })
             .collect();
-        let cfg = display_path(&r.root.state_dir, &i.config().path);
+        let cfg = display_path(&r.root.state_dir, i.config().path());
         let cfg = if i.config().exists() {
             cfg
         } else {
@@ -272,12 +272,13 @@ fn diffs(
         let doc: &Document = &install.docs[f.doc];
         let _ = writeln!(out);
         // A cell's value has no line end to speak of: shown as a one-line text.
-        let (before, after) = match &doc.cell {
-            Some(_) => (
+        let (before, after) = if doc.store.one_line() {
+            (
                 doc.text.as_ref().map(|t| format!("{t}\n")),
                 format!("{}\n", f.after),
-            ),
-            None => (doc.text.clone(), f.after.clone()),
+            )
+        } else {
+            (doc.text.clone(), f.after.clone())
         };
         out.push_str(&diff(
             &doc.name(&r.root.state_dir),
@@ -346,7 +347,7 @@ fn install_json(r: &Report, with_patches: bool) -> Value {
         v["run_id"] = json!(id);
     }
     let Some(install) = &r.install else { return v };
-    v["config_path"] = json!(install.config().path);
+    v["config_path"] = json!(install.config().path());
     v["default_agent"] = json!(install.default_agent);
     v["agents"] = install
         .agents
@@ -367,8 +368,8 @@ fn install_json(r: &Report, with_patches: bool) -> Value {
         .map(|f| {
             let doc = &install.docs[f.doc];
             let mut fv = json!({
-                "path": doc.path,
-                "cell": doc.cell.as_ref().map(|c| c.key),
+                "path": doc.path(),
+                "cell": doc.store.cell_key(),
                 "kind": doc.kind,
                 "agent": doc.agent,
                 "created": !doc.exists(),

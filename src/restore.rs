@@ -8,12 +8,13 @@ use crate::discover::InstallRoot;
 use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
 use crate::ledger::Run;
+use crate::storage::Store;
 use crate::{fsio, location};
 use std::path::{Path, PathBuf};
 
 /// One file (or cell) to put back.
 pub struct Restore {
-    pub path: PathBuf,
+    pub store: Store,
     pub location: String,
     /// Its bytes now (backed up before they are replaced); `None` when it is gone.
     pub now: Option<Vec<u8>>,
@@ -23,22 +24,19 @@ pub struct Restore {
     pub mode: Option<u32>,
     /// The backup copy, whose extended attributes (ACLs) the restored file takes back.
     pub copy: Option<PathBuf>,
-    /// Set when the location is a SQLite cell.
-    pub cell: Option<crate::cell::Cell>,
 }
 
 impl Restore {
     /// The change the commit layer makes for it.
     pub fn change(&self) -> Change<'_> {
         Change {
-            path: &self.path,
+            store: &self.store,
             location: self.location.clone(),
             expected: self.now.as_deref().map(sha256_hex),
             before: self.now.as_deref(),
             after: self.bytes.as_deref(),
             mode: self.mode,
             xattrs_from: self.copy.clone(),
-            cell: self.cell.clone(),
         }
     }
 }
@@ -65,14 +63,12 @@ pub fn plan(
     let mut agent_dir = location::agent_dirs(root, home);
     let (mut out, mut kept) = (Vec::new(), Vec::new());
     for e in &manifest.files {
-        let (file, cell) = location::split_cell(root, &e.path)?;
-        let path = legacy_inside(root, &file)
-            .map_or_else(|| location::resolve(root, &file, &mut agent_dir), Ok)?;
-        let now = match &cell {
-            Some(c) => crate::cell::read(&path, c)?.map(String::into_bytes),
-            None => fsio::read_regular(&path, false)
-                .map_err(|err| Error::io(&path, "cannot read", &err))?,
-        };
+        let store = Store::resolve(root, &e.path, |file| {
+            legacy_inside(root, file)
+                .map_or_else(|| location::resolve(root, file, &mut agent_dir), Ok)
+        })?;
+        let path = store.path();
+        let now = store.read()?;
         let now_sha = now.as_deref().map(sha256_hex);
         if now_sha == e.sha256_before {
             continue; // never written (a run stopped part way), or already restored
@@ -114,12 +110,8 @@ pub fn plan(
             }
         };
         out.push(Restore {
-            location: match cell {
-                Some(_) => e.path.clone(),
-                None => location::record(root, &path, None).unwrap_or_else(|_| e.path.clone()),
-            },
-            cell,
-            path,
+            location: store.record(root, None).unwrap_or_else(|_| e.path.clone()),
+            store,
             now,
             bytes,
             mode: e.mode.map(|m| m & 0o777),

@@ -75,7 +75,7 @@ impl SavedPlan {
             .map(|f| {
                 let doc = &install.docs[f.doc];
                 SavedFile {
-                    path: doc.path.clone(),
+                    path: doc.path().to_path_buf(),
                     kind: doc.kind,
                     sha256_before: doc.sha256(),
                     sha256_after: f.sha_after.clone(),
@@ -167,31 +167,29 @@ impl SavedPlan {
             .collect();
         for f in &plan.files {
             let doc = &install.docs[f.doc];
-            let Some(s) = saved.get(doc.path.as_path()) else {
+            let Some(s) = saved.get(doc.path()) else {
                 return Err(changed(format!(
                     "{} would change, but the reviewed plan does not change it; make a new plan",
-                    doc.path.display()
+                    doc.path().display()
                 )));
             };
             if s.sha256_before != doc.sha256() {
                 return Err(changed(format!(
                     "{} changed since the plan was made; nothing of this install was written. Make a new plan",
-                    doc.path.display()
+                    doc.path().display()
                 )));
             }
             if s.sha256_after != f.sha_after {
                 return Err(changed(format!(
                     "{} would now be written differently than the reviewed plan says; make a new plan",
-                    doc.path.display()
+                    doc.path().display()
                 )));
             }
         }
-        if let Some(missing) = saved.keys().find(|p| {
-            !plan
-                .files
-                .iter()
-                .any(|f| install.docs[f.doc].path.as_path() == **p)
-        }) {
+        if let Some(missing) = saved
+            .keys()
+            .find(|p| !plan.files.iter().any(|f| install.docs[f.doc].path() == **p))
+        {
             let moved = crate::fsio::read_regular(missing, false)
                 .ok()
                 .flatten()

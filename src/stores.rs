@@ -1,10 +1,11 @@
 //! Which auth store each agent's OpenClaw reads, by era (`reference/openclaw-eras.md`,
 //! `tests/oracle/ERAS.md`): a JSON file up to 2026.5, an agent's own SQLite database from 2026.6,
 //! the shared state database for the default agent from 2026.8.
-use crate::cell::{self, Cell};
+use crate::cell;
 use crate::discover::{Agent, InstallRoot};
+use crate::storage::Store;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The storage era of an install, as far as its auth stores tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -37,13 +38,6 @@ impl Era {
     }
 }
 
-/// Where an agent's auth profiles live.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Store {
-    File(PathBuf),
-    Cell(PathBuf, Cell),
-}
-
 /// An install's era and, per agent (in order), its store; or why the layout is unknown.
 pub struct Layout {
     pub era: Era,
@@ -59,14 +53,15 @@ fn shared_db(root: &InstallRoot) -> PathBuf {
 /// still holding a live `auth-profiles.json` reads that; any other agent of a shared-store
 /// install reads the shared store. Archived stores (`*.migrated-*`, `*.bak`) are never stores.
 /// `Err` when the state database cannot be read, or is of a layout this tool does not know
-/// (kind `unsupported`).
+/// (kind `unsupported`). The state database stays open in `dbs`, for the load to read its store.
 pub fn layout(
     root: &InstallRoot,
     agents: &[Agent],
     default: &str,
+    dbs: &mut cell::Databases,
 ) -> Result<Layout, cell::CellError> {
     let db = shared_db(root);
-    let shared = db.exists() && cell::has_shared_store(&db)?;
+    let shared = db.exists() && dbs.has_shared_store(&db)?;
     let mut era = if shared { Era::SqliteShared } else { Era::Json };
     let mut stores = Vec::new();
     for a in agents {
@@ -86,13 +81,4 @@ pub fn layout(
         stores.push(store);
     }
     Ok(Layout { era, stores })
-}
-
-/// A store as the operator knows it, relative to the state dir.
-pub fn name(state_dir: &Path, s: &Store) -> String {
-    let rel = |p: &Path| crate::printer::path(p.strip_prefix(state_dir).unwrap_or(p));
-    match s {
-        Store::File(p) => rel(p),
-        Store::Cell(p, c) => format!("{}: {}", rel(p), c.key),
-    }
 }

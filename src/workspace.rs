@@ -161,7 +161,7 @@ impl<'a> Workspace<'a> {
         let install = self.install;
         let working = self.values[doc].get_or_insert_with(|| install.docs[doc].value.clone());
         patch::apply(working, &op).map_err(|source| StepError::Patch {
-            file: self.install.docs[doc].path.display().to_string(),
+            file: self.install.docs[doc].path().display().to_string(),
             source,
         })?;
         self.ops[doc].push(TaggedOp {
@@ -179,7 +179,7 @@ impl<'a> Workspace<'a> {
         let inc = install.includes.as_ref().expect("a config with includes");
         let (target, routed) = inc.route(&|i| self.raw(i), &op)?;
         let name = |i: usize| {
-            let p = &install.docs[i].path;
+            let p = install.docs[i].path();
             p.strip_prefix(&install.root.state_dir)
                 .unwrap_or(p)
                 .display()
@@ -188,11 +188,11 @@ impl<'a> Workspace<'a> {
         let is_test = matches!(op, Op::Test(_));
         if !is_test
             && target != CONFIG
-            && crate::location::record(&install.root, &install.docs[target].path, None).is_err()
+            && crate::location::record(&install.root, install.docs[target].path(), None).is_err()
         {
             return Err(StepError::OutsideInstall {
                 path: op.path().to_string(),
-                file: install.docs[target].path.display().to_string(),
+                file: install.docs[target].path().display().to_string(),
                 state_dir: install.root.state_dir.display().to_string(),
             });
         }
@@ -247,7 +247,7 @@ impl<'a> Workspace<'a> {
     /// An operation built for a document, or why it could not be, naming the document.
     fn patched(&self, doc: usize, op: Result<Op, PatchError>) -> Result<Op, StepError> {
         op.map_err(|source| StepError::Patch {
-            file: self.install.docs[doc].path.display().to_string(),
+            file: self.install.docs[doc].path().display().to_string(),
             source,
         })
     }
@@ -276,7 +276,7 @@ impl<'a> Workspace<'a> {
                 for t in &self.ops[i] {
                     let applied = patch::apply(&mut v, &t.op);
                     applied.map_err(|source| StepError::Patch {
-                        file: self.install.docs[i].path.display().to_string(),
+                        file: self.install.docs[i].path().display().to_string(),
                         source,
                     })?;
                 }

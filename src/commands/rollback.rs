@@ -145,7 +145,7 @@ struct Ctx<'a> {
 /// Locks an install, plans its restore again under the lock (another run may have written since),
 /// and stages it with the commit layer.
 fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, Error> {
-    let paths: Vec<&Path> = r.restores.iter().map(|x| x.path.as_path()).collect();
+    let paths: Vec<&Path> = r.restores.iter().map(|x| x.store.path()).collect();
     let locks = commit::lock(&r.root.state_dir, &paths)?;
     let fresh = prepare_one(&r.root, ctx.home, ctx.args);
     if fresh.run != r.run || fresh.outcome != Outcome::Pending {

@@ -1,0 +1,155 @@
+//! Where a document lives: a file, or a JSON value in a cell of a SQLite database (OpenClaw
+//! 2026.6+ keeps auth stores there). Reading, hashing, naming, the location the ledger records,
+//! and how a change is staged and written (`write`) dispatch here, so apply, commit, restore and
+//! recovery never ask which kind a document is.
+use crate::cell::{self, Cell};
+use crate::discover::InstallRoot;
+use crate::document::sha256_hex;
+use crate::error::{Error, Kind};
+use crate::{fsio, location};
+use std::path::{Path, PathBuf};
+
+mod write;
+pub use write::{Pending, Target};
+
+/// Where a document's bytes live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Store {
+    /// A file (a symlink is read and written through, as OpenClaw does).
+    File(PathBuf),
+    /// A JSON value in a cell of the SQLite database at the path.
+    Cell(PathBuf, Cell),
+}
+
+impl Store {
+    /// The file, or the database that holds the cell.
+    pub fn path(&self) -> &Path {
+        match self {
+            Store::File(p) | Store::Cell(p, _) => p,
+        }
+    }
+
+    /// The cell's key (`None` for a file), as the JSON report names it.
+    pub fn cell_key(&self) -> Option<&'static str> {
+        match self {
+            Store::File(_) => None,
+            Store::Cell(_, c) => Some(c.key),
+        }
+    }
+
+    /// Whether OpenClaw keeps the value on one line with no line end (`JSON.stringify` without
+    /// indent), as it writes a cell; a file it writes indented, ending in a newline.
+    pub fn one_line(&self) -> bool {
+        self.cell_key().is_some()
+    }
+
+    /// As the operator knows it, relative to the state dir: a file's path, or
+    /// `state/openclaw.sqlite: authProfiles.store` for a cell.
+    pub fn name(&self, state_dir: &Path) -> String {
+        let p = self.path();
+        let path = crate::printer::path(p.strip_prefix(state_dir).unwrap_or(p));
+        match self.cell_key() {
+            Some(key) => format!("{path}: {key}"),
+            None => path,
+        }
+    }
+
+    /// Its bytes now (`None`: absent), read without writing a byte (see `cell`).
+    pub fn read(&self) -> Result<Option<Vec<u8>>, Error> {
+        match self {
+            Store::File(p) => read_file(p),
+            Store::Cell(db, c) => Ok(cell::read(db, c)?.map(String::into_bytes)),
+        }
+    }
+
+    /// The sha256 of its bytes now (`None`: absent).
+    pub fn current_sha(&self) -> Result<Option<String>, Error> {
+        Ok(self.read()?.as_deref().map(sha256_hex))
+    }
+
+    /// Its location as the ledger records it (see `location`): a file's, or its database's,
+    /// `#` and the cell's key (`state/openclaw.sqlite#authProfiles.store`).
+    pub fn record(&self, root: &InstallRoot, agent: Option<&str>) -> Result<String, Error> {
+        let file = location::record(root, self.path(), agent)?;
+        Ok(match self.cell_key() {
+            Some(key) => format!("{file}#{key}"),
+            None => file,
+        })
+    }
+
+    /// The store a recorded location names, `file` resolving its file's (or database's) part;
+    /// a cell this tool does not know is refused like any other tampering, before any path is
+    /// resolved.
+    pub fn resolve(
+        root: &InstallRoot,
+        loc: &str,
+        file: impl FnOnce(&str) -> Result<PathBuf, Error>,
+    ) -> Result<Store, Error> {
+        let Some((db, key)) = loc.split_once('#') else {
+            return file(loc).map(Store::File);
+        };
+        let name = db.rsplit('/').next().unwrap_or(db);
+        match cell::known(name, key) {
+            Some(c) => Ok(Store::Cell(file(db)?, c)),
+            None => Err(Error::new(
+                Kind::Confinement,
+                format!(
+                    "{}: the ledger records the cell {loc:?}, which is no auth store clawmigrate writes; check the install's .clawmigrate folder for tampering",
+                    root.state_dir.display()
+                ),
+            )),
+        }
+    }
+}
+
+/// A file's bytes now (`None`: it does not exist).
+fn read_file(p: &Path) -> Result<Option<Vec<u8>>, Error> {
+    fsio::read_regular(p, false).map_err(|e| Error::io(p, "cannot read", &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> InstallRoot {
+        InstallRoot {
+            state_dir: "/srv/st".into(),
+            config_path: "/srv/st/openclaw.json".into(),
+        }
+    }
+
+    #[test]
+    fn a_cell_is_recorded_after_its_database_and_resolves_back() {
+        let r = root();
+        let db = PathBuf::from("/srv/st/state/openclaw.sqlite");
+        let cell = Store::Cell(db.clone(), cell::SHARED_STORE);
+        let loc = cell.record(&r, None).unwrap();
+        assert_eq!(loc, "state/openclaw.sqlite#authProfiles.store");
+        assert_eq!(
+            cell.name(&r.state_dir),
+            "state/openclaw.sqlite: authProfiles.store"
+        );
+        let back = Store::resolve(&r, &loc, |f| Ok(r.state_dir.join(f))).unwrap();
+        assert_eq!(back, cell);
+        let file = Store::File("/srv/st/agents/a/agent/models.json".into());
+        let loc = file.record(&r, Some("a")).unwrap();
+        assert_eq!(loc, "agents/a/agent/models.json");
+        assert_eq!(
+            Store::resolve(&r, &loc, |f| Ok(r.state_dir.join(f))).unwrap(),
+            file
+        );
+    }
+
+    #[test]
+    fn an_unknown_cell_is_refused_before_its_path_is_resolved() {
+        let r = root();
+        for loc in [
+            "state/openclaw.sqlite#auth.sharedStore",
+            "state/openclaw.sqlite#primary",
+            "agents/a/agent/auth-profiles.json#primary",
+        ] {
+            let e = Store::resolve(&r, loc, |_| panic!("resolved {loc}")).unwrap_err();
+            assert_eq!(e.kind, Kind::Confinement, "{loc}: {e}");
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! How a change reaches its store, for the commit layer: a file is replaced by renaming a temp
+//! file over it (or removed) after a last check of its bytes; a cell is written in one
+//! transaction that checks its old value first.
+use super::{Store, read_file};
+use crate::cell::{self, Cell};
+use crate::document::sha256_hex;
+use crate::error::{Error, Kind};
+use crate::fsio::{self, Keep, Staged};
+use std::path::{Path, PathBuf};
+
+/// How a change to a store will be written, known before its backup (which it shapes).
+pub enum Target {
+    /// A file, renamed over at its real path (a symlink's target, as OpenClaw writes through
+    /// it); `keep` is the mode and owner it has, which its replacement keeps.
+    Rename {
+        path: PathBuf,
+        real: PathBuf,
+        keep: Option<Keep>,
+    },
+    /// A cell of the database at the path, written in place in a transaction.
+    Transaction(PathBuf, Cell),
+}
+
+impl Store {
+    /// How a change to it will be written.
+    pub fn target(&self) -> Target {
+        match self {
+            Store::File(path) => {
+                let real = fsio::real_path(path);
+                let keep = fsio::keep_of(&real);
+                Target::Rename {
+                    path: path.clone(),
+                    real,
+                    keep,
+                }
+            }
+            Store::Cell(db, c) => Target::Transaction(db.clone(), c.clone()),
+        }
+    }
+}
+
+impl Target {
+    /// The file whose inode may stand in for a backup copy (see `backup::create`): a file is
+    /// renamed over (or removed) only after a check of its bytes, so its old inode keeps them. A
+    /// cell's old value is copied.
+    pub fn link_from(&self) -> Option<&Path> {
+        match self {
+            Target::Rename { real, .. } => Some(real),
+            Target::Transaction(..) => None,
+        }
+    }
+
+    /// The mode it has now, recorded for rollback.
+    pub fn mode(&self) -> Option<u32> {
+        match self {
+            Target::Rename { keep, .. } => keep.map(|k| k.mode),
+            Target::Transaction(..) => None,
+        }
+    }
+
+    /// The directory a rename happens in, which the commit's barriers flush; SQLite writes a
+    /// cell in its own transaction.
+    pub fn dir(&self) -> Option<&Path> {
+        self.link_from().and_then(Path::parent)
+    }
+
+    /// Stages the new bytes (`None`: the change removes the file, or the cell's row). A file's
+    /// go to a temp file beside it, with its mode and owner (or `mode`, a rollback's recorded
+    /// one) and the extended attributes of `xattrs_from` (by default its own).
+    pub fn stage(
+        self,
+        after: Option<&[u8]>,
+        mode: Option<u32>,
+        xattrs_from: Option<&Path>,
+    ) -> Result<Pending, Error> {
+        let (path, real, keep) = match self {
+            Target::Transaction(db, cell) => {
+                let new = after.map(|b| String::from_utf8_lossy(b).into_owned());
+                return Ok(Pending::Transaction(db, cell, new));
+            }
+            Target::Rename { path, real, keep } => (path, real, keep),
+        };
+        let keep = match (keep, mode) {
+            (Some(k), Some(m)) => Some(Keep { mode: m, ..k }),
+            (Some(k), None) => Some(k),
+            (None, Some(m)) => Some(Keep {
+                mode: m,
+                ..fsio::owner_of_dir(&real)
+            }),
+            (None, None) => None,
+        };
+        let Some(bytes) = after else {
+            return Ok(Pending::Rename {
+                path,
+                real,
+                temp: None,
+            });
+        };
+        let t = fsio::stage(&real, bytes, keep, false)
+            .map_err(|e| Error::io(&path, "cannot write", &e))?;
+        let from = xattrs_from.unwrap_or(&real);
+        if from.exists() {
+            // The final mode, set at the rename, also sets the ACL's mask (a backup sealed 0600
+            // carries a narrowed one).
+            fsio::copy_xattrs(from, t.file()).map_err(|e| {
+                let how = format!("{}: {e}", path.display());
+                Error::new(Kind::of_io(&e), how)
+            })?;
+        }
+        Ok(Pending::Rename {
+            path,
+            real,
+            temp: Some(t),
+        })
+    }
+}
+
+/// A change staged, waiting for its write.
+pub enum Pending {
+    /// A file's temp file beside its real path (`None`: the file is removed).
+    Rename {
+        path: PathBuf,
+        real: PathBuf,
+        temp: Option<Staged>,
+    },
+    /// A cell's new value (`None`: its row is removed).
+    Transaction(PathBuf, Cell, Option<String>),
+}
+
+impl Pending {
+    /// Whether it is written before the renames: another writer can hold a database past the
+    /// wait (a running gateway), and that must stop the install before any file is replaced.
+    pub fn goes_first(&self) -> bool {
+        matches!(self, Pending::Transaction(..))
+    }
+
+    /// Writes it if its store still holds the bytes whose sha256 is `expected` (`None`: absent);
+    /// stops, naming it, otherwise. `first` when nothing of run `run_id` is written yet.
+    pub fn write(self, expected: Option<&str>, first: bool, run_id: &str) -> Result<(), Error> {
+        let (path, real, temp) = match self {
+            Pending::Transaction(db, cell, new) => {
+                return write_cell(&db, &cell, expected, new.as_deref(), first, run_id);
+            }
+            Pending::Rename { path, real, temp } => (path, real, temp),
+        };
+        if read_file(&path)?.as_deref().map(sha256_hex).as_deref() != expected {
+            return Err(Error::new(
+                Kind::Changed,
+                format!(
+                    "{} changed since it was planned (another writer); it and the files after it were not written, so that write is kept. `clawmigrate rollback {run_id}` restores the files written before it",
+                    path.display(),
+                ),
+            ));
+        }
+        match temp {
+            Some(t) => t.commit(),
+            None => std::fs::remove_file(&real),
+        }
+        .map_err(|e| Error::io(&path, "cannot replace", &e))
+    }
+}
+
+/// Writes one cell in its transaction, with a message naming the database and what happened.
+fn write_cell(
+    db: &Path,
+    cell: &Cell,
+    expected: Option<&str>,
+    new: Option<&str>,
+    first: bool,
+    run_id: &str,
+) -> Result<(), Error> {
+    let so_far = if first {
+        "nothing of this install was written".to_string()
+    } else {
+        format!("`clawmigrate rollback {run_id}` restores what was written before it")
+    };
+    cell::write(db, cell, expected, new).map_err(|e| {
+        let then = match e.what.kind() {
+            Kind::Changed => ". Run clawmigrate again to re-plan",
+            Kind::Locked => ". Run again when it is idle, or stop the gateway",
+            _ => "",
+        };
+        Error::from(e).map_message(|m| format!("{m}; {so_far}{then}"))
+    })
+}
