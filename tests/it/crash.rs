@@ -211,7 +211,11 @@ fn status_reports_an_interrupted_run_and_migrate_rolls_it_back() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for(|| staged(&st), "the run to stage its files");
+    // Its ledger entry comes first, then its temp files: wait for both (it then pauses).
+    wait_for(
+        || staged(&st) && !find(&st, is_temp).is_empty(),
+        "the run to stage its files",
+    );
     let _ = child.kill();
     child.wait().unwrap();
     let agent = st.join("agents/main/agent");
