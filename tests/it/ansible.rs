@@ -551,6 +551,17 @@ out = "/s/a [pending]\n  config: openclaw.json\n\n--- a/openclaw.json\n+++ b/ope
 d = m.split_diffs(out)
 assert [x["before_header"] for x in d] == ["/s/a/openclaw.json", "/s/a/x.json", "/s/b c/y.json"], d
 assert d[1]["prepared"] == "--- /s/a/x.json (before)\n+++ /s/a/x.json (after)\n@@ -1,2 +1,2 @@\n \n-c\n+d\n", d[1]
+# Rollback's check mode picks what clawmigrate would undo: the latest migrate run, never a
+# repair run after it; naming the repair run is refused, as clawmigrate refuses it.
+class Ledger(object):
+    def json(self, args):
+        return args, 0, {"installs": [{"state_dir": "/s", "runs": [
+            {"id": "i1.1", "invocation": "i1", "kind": "migrate", "files": ["openclaw.json"]},
+            {"id": "i2.1", "invocation": "i2", "kind": "repair", "files": []}]}]}, ""
+would, known, refused = m.rollback_prediction(Ledger(), [], None)[4:]
+assert [x["run_id"] for x in would] == ["i1.1"] and not refused, (would, refused)
+would, known, refused = m.rollback_prediction(Ledger(), [], "i2")[4:]
+assert would == [] and known and [x["kind"] for x in refused] == ["usage"], (would, refused)
 print("ok")
 "#;
     let out = a.ok(a

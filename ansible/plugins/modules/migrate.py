@@ -524,20 +524,27 @@ def split_diffs(text):
 
 
 def rollback_prediction(runner, targets, run_id):
+    """What `rollback --yes` would undo, from the ledger: as clawmigrate chooses, only a migrate
+    run not undone yet (a rollback or a repair run is never undone; naming one is refused)."""
     cmd, rc, report, err = runner.json(["rollback", "--list", "--format", "json"] + targets)
-    would, known = [], False
+    would, known, refused = [], False, []
     for inst in report.get("installs") or []:
         runs = inst.get("runs") or []
-        if run_id and any(r.get("id") == run_id or r.get("invocation") == run_id for r in runs):
-            known = True
-        open_runs = [r for r in runs if not r.get("undone_by") and r.get("kind") != "rollback"]
-        if run_id:
-            open_runs = [r for r in open_runs
-                         if r.get("id") == run_id or r.get("invocation") == run_id]
+        named = [r for r in runs if r.get("id") == run_id or r.get("invocation") == run_id] \
+            if run_id else []
+        known = known or bool(named)
+        for r in named:
+            if r.get("kind") != "migrate":
+                refused.append({"state_dir": inst.get("state_dir"), "outcome": "failed",
+                                "kind": "usage", "fix": None,
+                                "message": "run %s is a %s, not a migrate run; roll back a "
+                                           "migrate run" % (r.get("id"), r.get("kind"))})
+        open_runs = [r for r in (named if run_id else runs)
+                     if not r.get("undone_by") and r.get("kind") == "migrate"]
         if open_runs:
             would.append({"state_dir": inst.get("state_dir"), "run_id": open_runs[-1].get("id"),
                           "files": open_runs[-1].get("files") or []})
-    return cmd, rc, report, err, would, known
+    return cmd, rc, report, err, would, known, refused
 
 
 def main():
@@ -582,8 +589,10 @@ def main():
         if p["only"] or p["key_files"]:
             module.warn("only and key_files are ignored with state=rolled_back")
         if module.check_mode:
-            cmd, rc, report, err, would, known = rollback_prediction(runner, targets, p["run_id"])
+            cmd, rc, report, err, would, known, refused = rollback_prediction(
+                runner, targets, p["run_id"])
             failures, warnings = collect(report, ("failed",), check_findings=False)
+            failures += refused
             if p["run_id"] and not known:
                 failures.append({"state_dir": None, "outcome": None, "kind": "not-found",
                                  "message": "no target install holds run %s" % p["run_id"],
