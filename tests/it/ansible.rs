@@ -4,7 +4,9 @@
 //! with `ansible-galaxy` into a temporary collections path, and a playbook runs the role over four
 //! local hosts, each with its own installs: `healthy` (already migrated), `broken1` (needs the
 //! operator's key, from a key file), `broken2` (a fleet of two broken installs) and `malformed`
-//! (a fleet of a broken install and one whose openclaw.json does not parse).
+//! (a fleet of a broken install and one whose openclaw.json does not parse). The same hosts then
+//! take `state: repaired` once their ledgers record old checksums.
+use crate::repair::{OLD, OTHER, record_v0001_as};
 use crate::support::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -429,6 +431,72 @@ fn a_playbook_previews_applies_reruns_and_rolls_back_over_four_hosts() {
         "the failed run's writes were not undone:\n{text}"
     );
 
+    // state: repaired (the role's clawmigrate_rebless*): healthy records an old checksum for
+    // V0001, broken1 today's, malformed's good install a third one; broken2 (rolled back) and
+    // malformed's other installs do not have V0001 applied, so there is nothing to accept.
+    let healthy = hosts.join("healthy/oc");
+    record_v0001_as(&healthy, OLD);
+    record_v0001_as(&hosts.join("malformed/fleet/good"), OTHER);
+    let repair = format!(
+        r#"{{"clawmigrate_state": "repaired", "clawmigrate_rebless": "V0001", "clawmigrate_rebless_from": "{OLD}"}}"#
+    );
+    // Only the run's tasks: the binary is in place, and checksumming it on every host is slow.
+    let repair = ["--tags", "clawmigrate_run", "-e", &repair];
+    let outcome = |r: &BTreeMap<String, Recap>, text: &str, healthy_changed: u32| {
+        assert_eq!(changed_failed(r, "healthy"), (healthy_changed, 0), "{text}");
+        assert_eq!(changed_failed(r, "broken1"), (0, 0), "{text}");
+        assert_eq!(changed_failed(r, "broken2"), (0, 0), "{text}");
+        assert_eq!(changed_failed(r, "malformed"), (0, 1), "{text}");
+        // The host recording a third checksum fails alone, with clawmigrate's kind and message.
+        assert!(
+            text.contains("fatal: [malformed]: FAILED!")
+                && text.contains("\"kind\": \"refused\"")
+                && text.contains(&format!(
+                    "records {OTHER} for V0001__minimax_cn_china_base_url"
+                )),
+            "{text}"
+        );
+    };
+    // Check mode: the dry run says where it would accept the checksum, and writes nothing.
+    let before = tree(&hosts, true);
+    let (code, text, r) = a.playbook(&[&repair[..], &["--check"]].concat());
+    assert_eq!(code, Some(2), "{text}");
+    outcome(&r, &text, 1);
+    assert_eq!(tree(&hosts, true), before, "check mode wrote:\n{text}");
+    // For real: only healthy's ledger changes, gaining a repair run; its --check passes again.
+    let (code, text, r) = a.playbook(&repair);
+    assert_eq!(code, Some(2), "{text}");
+    outcome(&r, &text, 1);
+    let after = tree(&hosts, true);
+    let written: Vec<&PathBuf> = after
+        .keys()
+        .filter(|p| before.get(*p) != after.get(*p))
+        .collect();
+    assert_eq!(
+        written,
+        [&PathBuf::from("healthy/oc/.clawmigrate/ledger.json")],
+        "{text}"
+    );
+    let ledger = json(healthy.join(".clawmigrate/ledger.json"));
+    let run = ledger["runs"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(run["kind"], "repair", "{run}");
+    assert_eq!(run["reblessed_from"], OLD, "{run}");
+    assert_eq!(
+        sb.run(&["migrate", "--check", "--quiet"], &healthy)
+            .status
+            .code(),
+        Some(0)
+    );
+    // Again: nothing left to accept; the third checksum still fails its host.
+    let (code, text, r) = a.playbook(&repair);
+    assert_eq!(code, Some(2), "{text}");
+    outcome(&r, &text, 0);
+    assert_eq!(
+        tree(&hosts, true),
+        after,
+        "the repeated repair wrote:\n{text}"
+    );
+
     // No key in any output, -vvv included.
     for out in &a.outputs {
         for s in SECRETS {
@@ -448,6 +516,8 @@ fn ansible_doc_renders_the_module_and_ansible_lint_passes() {
         "fleet_depth",
         "key_files",
         "rolled_back",
+        "repaired",
+        "rebless_from",
         "EXAMPLES",
         "RETURN VALUES",
         "invocation_id",
@@ -481,6 +551,17 @@ out = "/s/a [pending]\n  config: openclaw.json\n\n--- a/openclaw.json\n+++ b/ope
 d = m.split_diffs(out)
 assert [x["before_header"] for x in d] == ["/s/a/openclaw.json", "/s/a/x.json", "/s/b c/y.json"], d
 assert d[1]["prepared"] == "--- /s/a/x.json (before)\n+++ /s/a/x.json (after)\n@@ -1,2 +1,2 @@\n \n-c\n+d\n", d[1]
+# Rollback's check mode picks what clawmigrate would undo: the latest migrate run, never a
+# repair run after it; naming the repair run is refused, as clawmigrate refuses it.
+class Ledger(object):
+    def json(self, args):
+        return args, 0, {"installs": [{"state_dir": "/s", "runs": [
+            {"id": "i1.1", "invocation": "i1", "kind": "migrate", "files": ["openclaw.json"]},
+            {"id": "i2.1", "invocation": "i2", "kind": "repair", "files": []}]}]}, ""
+would, known, refused = m.rollback_prediction(Ledger(), [], None)[4:]
+assert [x["run_id"] for x in would] == ["i1.1"] and not refused, (would, refused)
+would, known, refused = m.rollback_prediction(Ledger(), [], "i2")[4:]
+assert would == [] and known and [x["kind"] for x in refused] == ["usage"], (would, refused)
 print("ok")
 "#;
     let out = a.ok(a

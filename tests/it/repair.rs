@@ -4,11 +4,12 @@ use crate::support::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-const OLD: &str = "sha256:abababababababababababababababababababababababababababababababab";
-const OTHER: &str = "sha256:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
+pub const OLD: &str = "sha256:abababababababababababababababababababababababababababababababab";
+pub const OTHER: &str = "sha256:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
 
 /// Sets the checksum the install's ledger records for V0001 (as an older binary would have).
-fn record_v0001_as(st: &Path, checksum: &str) {
+/// Also used by the Ansible test's repair run.
+pub fn record_v0001_as(st: &Path, checksum: &str) {
     let ledger = st.join(".clawmigrate/ledger.json");
     let mut v = json(&ledger);
     for m in v["runs"][0]["migrations"].as_array_mut().unwrap() {

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: migrate
-short_description: Apply, preview or undo clawmigrate's versioned migrations on a host's OpenClaw installs
+short_description: Apply, preview, undo or repair clawmigrate's migrations on a host's OpenClaw installs
 version_added: "0.1.0"
 description:
   - Runs the C(clawmigrate) binary on the managed host with C(--format json) over one or more
@@ -22,13 +22,24 @@ description:
   - With O(state=rolled_back) it restores the exact bytes a run replaced
     (C(clawmigrate rollback --yes)). In check mode it reads the ledger
     (C(clawmigrate rollback --list)) and reports what would be undone.
+  - With O(state=repaired) it accepts the changed checksum of one applied migration
+    (O(rebless)) on exactly the installs whose ledger records the old checksum O(rebless_from)
+    (C(clawmigrate repair --rebless MIGRATION --from CHECKSUM --yes), Flyway's repair narrowed
+    to one migration and one known value), after the operator has checked that the change is
+    intended. It writes no install file; each such install's ledger gains a C(repair) run. An
+    install recording any other checksum fails with C(kind) C(refused); one where the migration
+    is not applied or already records the current checksum is left as it is. In check mode it
+    runs C(clawmigrate repair --dry-run) instead and writes nothing.
   - In diff mode it returns, per file, the unified diff clawmigrate prints for its dry run.
     Credentials are masked by clawmigrate itself (C(prefix…[fingerprint])); no key is ever
     printed.
   - RV(ignore:changed) is true only when files were written (or, in check mode or with
-    O(state=checked), would be written).
+    O(state=checked), would be written); with O(state=repaired), when a checksum was (or in
+    check mode would be) accepted on an install.
   - The task fails when any install fails to load, is unsupported, needs input (a key the
-    install does not hold), has a conflict, or when clawmigrate refuses the run. The failure
+    install does not hold), has a conflict, or when clawmigrate refuses the run or an install
+    (with O(state=repaired), an install recording neither O(rebless_from) nor the current
+    checksum). The failure
     message carries clawmigrate's own message and fix for each; RV(failures) lists them with a
     stable C(kind) a playbook can branch on. The installs that could be migrated are migrated
     all the same (one broken install never stops the others).
@@ -43,7 +54,8 @@ attributes:
     support: partial
     details:
       - O(state=migrated) and O(state=checked) return a diff per file; O(state=rolled_back)
-        returns none (the restored bytes are the ones the run replaced).
+        returns none (the restored bytes are the ones the run replaced), nor does
+        O(state=repaired) (it writes no install file).
   platform:
     platforms: posix
 options:
@@ -77,7 +89,7 @@ options:
     description:
       - Run only these migrations (C(--only)); C(1), C(V0001) or the full id
         C(clawmigrate list) prints.
-      - Ignored with O(state=rolled_back).
+      - Ignored with O(state=rolled_back) and O(state=repaired).
     type: list
     elements: str
     default: []
@@ -89,7 +101,7 @@ options:
         install holds no key for the provider.
       - Only paths go here, never a key. The option is C(no_log) all the same, so a key pasted by
         mistake is not logged; the paths show as C(********) in the task's output.
-      - Ignored with O(state=rolled_back).
+      - Ignored with O(state=rolled_back) and O(state=repaired).
     type: dict
     default: {}
   binary:
@@ -101,9 +113,10 @@ options:
   state:
     description:
       - V(migrated) applies pending migrations; V(checked) only previews them; V(rolled_back)
-        undoes a run (O(run_id), or the latest run not yet undone on each install).
+        undoes a run (O(run_id), or the latest run not yet undone on each install); V(repaired)
+        accepts the changed checksum of O(rebless) where the install records O(rebless_from).
     type: str
-    choices: [migrated, checked, rolled_back]
+    choices: [migrated, checked, rolled_back, repaired]
     default: migrated
   run_id:
     description:
@@ -117,6 +130,20 @@ options:
         current bytes are backed up first).
     type: bool
     default: false
+  rebless:
+    description:
+      - With O(state=repaired) (and required by it), the applied migration whose checksum
+        changed (C(--rebless)), as C(1), C(V0001) or the full id C(clawmigrate list) prints.
+    type: str
+  rebless_from:
+    description:
+      - With O(state=repaired) (and required by it), the exact old checksum the installs record
+        for O(rebless) (C(--from), C(sha256:HEX)); C(clawmigrate status) shows it as
+        C(recorded), and the C(checksum-changed) warning of O(state=migrated) or
+        O(state=checked) names it.
+      - Only installs recording this value are changed; it must not be the migration's current
+        checksum (clawmigrate refuses that with C(usage)).
+    type: str
 notes:
   - The binary's exit codes are not the result; the module reads the JSON report (schema 2)
     and decides from each install's outcome. An install error may be a string or an object
@@ -152,11 +179,21 @@ EXAMPLES = r"""
     fleet:
       - /srv/openclaw
   when: clawmigrate_run.run_ids | length > 0
+
+- name: Accept V0001's changed checksum where the installs record the old one (checked first)
+  clawmigrate.openclaw.migrate:
+    state: repaired
+    rebless: V0001
+    rebless_from: "sha256:abababababababababababababababababababababababababababababababab"
+    fleet:
+      - /srv/openclaw
 """
 
 RETURN = r"""
 changed:
-  description: Whether files were written (or, in check mode or with O(state=checked), would be).
+  description:
+    - Whether files were written (or, in check mode or with O(state=checked), would be).
+    - With O(state=repaired), whether a checksum was (or in check mode would be) accepted.
   returned: always
   type: bool
 msg:
@@ -203,12 +240,16 @@ invocation_id:
     - The invocation id of the run, to pass as O(run_id) to undo the whole run.
       Null when nothing was written.
     - With O(state=rolled_back), the rollback's own invocation id.
+    - With O(state=repaired), the repair's own invocation id (a rollback does not undo a
+      repair; the accepted checksum stays accepted).
   returned: when clawmigrate ran
   type: str
 run_ids:
   description:
     - The per-install run ids written by this task (those to undo one install's part).
     - With O(state=rolled_back), the rollback's own per-install run ids.
+    - With O(state=repaired), the repair runs recorded (one per install whose checksum was
+      accepted).
   returned: when clawmigrate ran
   type: list
   elements: str
@@ -271,6 +312,7 @@ INSTALL_HEADER = re.compile(r"^(/.*) \[([a-z][a-z -]*)\]$")
 PROVIDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 FAILING_MIGRATE = ("failed", "needs-input", "unsupported")
 FAILING_ROLLBACK = ("failed", "pending")
+FAILING_REPAIR = ("failed",)
 FINDINGS_THAT_FAIL = ("needs-input", "conflict")
 FINDINGS_THAT_WARN = ("checksum-changed", "interrupted")
 KEY_FILE_READ_LIMIT = 64 * 1024
@@ -482,20 +524,27 @@ def split_diffs(text):
 
 
 def rollback_prediction(runner, targets, run_id):
+    """What `rollback --yes` would undo, from the ledger: as clawmigrate chooses, only a migrate
+    run not undone yet (a rollback or a repair run is never undone; naming one is refused)."""
     cmd, rc, report, err = runner.json(["rollback", "--list", "--format", "json"] + targets)
-    would, known = [], False
+    would, known, refused = [], False, []
     for inst in report.get("installs") or []:
         runs = inst.get("runs") or []
-        if run_id and any(r.get("id") == run_id or r.get("invocation") == run_id for r in runs):
-            known = True
-        open_runs = [r for r in runs if not r.get("undone_by") and r.get("kind") != "rollback"]
-        if run_id:
-            open_runs = [r for r in open_runs
-                         if r.get("id") == run_id or r.get("invocation") == run_id]
+        named = [r for r in runs if r.get("id") == run_id or r.get("invocation") == run_id] \
+            if run_id else []
+        known = known or bool(named)
+        for r in named:
+            if r.get("kind") != "migrate":
+                refused.append({"state_dir": inst.get("state_dir"), "outcome": "failed",
+                                "kind": "usage", "fix": None,
+                                "message": "run %s is a %s, not a migrate run; roll back a "
+                                           "migrate run" % (r.get("id"), r.get("kind"))})
+        open_runs = [r for r in (named if run_id else runs)
+                     if not r.get("undone_by") and r.get("kind") == "migrate"]
         if open_runs:
             would.append({"state_dir": inst.get("state_dir"), "run_id": open_runs[-1].get("id"),
                           "files": open_runs[-1].get("files") or []})
-    return cmd, rc, report, err, would, known
+    return cmd, rc, report, err, would, known, refused
 
 
 def main():
@@ -509,10 +558,13 @@ def main():
             key_files=dict(type="dict", default={}, no_log=True),
             binary=dict(type="path"),
             state=dict(type="str", default="migrated",
-                       choices=["migrated", "checked", "rolled_back"]),
+                       choices=["migrated", "checked", "rolled_back", "repaired"]),
             run_id=dict(type="str"),
             force=dict(type="bool", default=False),
+            rebless=dict(type="str"),
+            rebless_from=dict(type="str"),
         ),
+        required_if=[("state", "repaired", ("rebless", "rebless_from"))],
         supports_check_mode=True,
     )
     p = module.params
@@ -521,18 +573,26 @@ def main():
         module.fail_json(msg="run_id applies only to state=rolled_back", failures=[])
     if p["force"] and state != "rolled_back":
         module.fail_json(msg="force applies only to state=rolled_back", failures=[])
+    for name in ("rebless", "rebless_from"):
+        if p[name] and state != "repaired":
+            module.fail_json(msg="%s applies only to state=repaired" % name, failures=[])
 
     binary = find_binary(module)
     runner = Runner(module, binary)
     targets = target_args(p)
     result = dict(changed=False, failures=[])
+    # The exit codes that go with the report's outcomes; another one with no failure in the
+    # report is a failure of its own (rollback's are all in its report).
+    expected = None
 
     if state == "rolled_back":
         if p["only"] or p["key_files"]:
             module.warn("only and key_files are ignored with state=rolled_back")
         if module.check_mode:
-            cmd, rc, report, err, would, known = rollback_prediction(runner, targets, p["run_id"])
+            cmd, rc, report, err, would, known, refused = rollback_prediction(
+                runner, targets, p["run_id"])
             failures, warnings = collect(report, ("failed",), check_findings=False)
+            failures += refused
             if p["run_id"] and not known:
                 failures.append({"state_dir": None, "outcome": None, "kind": "not-found",
                                  "message": "no target install holds run %s" % p["run_id"],
@@ -547,6 +607,19 @@ def main():
             result["changed"] = any(i.get("outcome") == "rolled-back"
                                     for i in report.get("installs") or [])
             msg = summary_text(report)
+    elif state == "repaired":
+        if p["only"] or p["key_files"]:
+            module.warn("only and key_files are ignored with state=repaired")
+        # The dry run reports the installs it would accept the checksum on as "pending"; the
+        # real run reports them "changed", with the repair's run id.
+        mode, accepted = (["--dry-run"], "pending") if module.check_mode else (["--yes"], "changed")
+        cmd, rc, report, err = runner.json(
+            ["repair", "--rebless", p["rebless"], "--from", p["rebless_from"]] + mode
+            + ["--format", "json"] + targets)
+        failures, warnings = collect(report, FAILING_REPAIR, check_findings=False)
+        result["changed"] = any(i.get("outcome") == accepted for i in report.get("installs") or [])
+        msg = summary_text(report)
+        expected = (0,)
     else:
         extra = migrate_args(module)
         if module._diff:
@@ -569,11 +642,11 @@ def main():
             result["changed"] = bool(summary.get("files"))
         msg = summary_text(report)
         expected = (0, 1) if state == "checked" else (0,)
-        if rc not in expected and not failures:
-            failures.append({"state_dir": None, "outcome": None, "kind": "error",
-                             "message": "clawmigrate exited %d: %s" % (rc, err.strip()[-2000:]),
-                             "fix": None})
 
+    if expected and rc not in expected and not failures:
+        failures.append({"state_dir": None, "outcome": None, "kind": "error",
+                         "message": "clawmigrate exited %d: %s" % (rc, err.strip()[-2000:]),
+                         "fix": None})
     for w in warnings:
         module.warn(w)
     installs = report.get("installs") or []
