@@ -43,31 +43,46 @@ impl Cli {
 
     /// The JSON mode a failure is reported under, when `--format json` was asked.
     pub fn json_mode(&self) -> Option<crate::printer::Mode> {
-        use crate::printer::Mode;
-        let json = |f: Format| f == Format::Json;
-        match &self.command {
-            Command::Migrate(a) if json(a.format) => Some(if a.check {
-                Mode::Check
-            } else if a.dry_run {
-                Mode::DryRun
-            } else {
-                Mode::Apply
+        let (verb, format, flag): (&str, Format, &dyn Fn(&str) -> bool) = match &self.command {
+            Command::Migrate(a) => ("migrate", a.format, &|f| {
+                (f == "check" && a.check) || (f == "dry-run" && a.dry_run)
             }),
-            Command::Status(a) if json(a.format) => Some(Mode::Status),
-            Command::List(a) if json(a.format) => Some(Mode::List),
-            Command::Rollback(a) if json(a.format) => Some(if a.list {
-                Mode::RollbackList
-            } else {
-                Mode::Rollback
-            }),
-            Command::Repair(a) if json(a.format) => Some(if a.dry_run {
-                Mode::RepairDryRun
-            } else {
-                Mode::Repair
-            }),
-            _ => None,
-        }
+            Command::Status(a) => ("status", a.format, &|_| false),
+            Command::List(a) => ("list", a.format, &|_| false),
+            Command::Rollback(a) => ("rollback", a.format, &|f| f == "list" && a.list),
+            Command::Repair(a) => ("repair", a.format, &|f| f == "dry-run" && a.dry_run),
+            _ => return None,
+        };
+        (format == Format::Json).then(|| mode_of(verb, flag))?
     }
+}
+
+/// A verb's JSON mode, given which of its mode flags (`check`, `dry-run`, `list`) are set.
+fn mode_of(verb: &str, flag: &dyn Fn(&str) -> bool) -> Option<crate::printer::Mode> {
+    use crate::printer::Mode;
+    Some(match verb {
+        "migrate" if flag("check") => Mode::Check,
+        "migrate" if flag("dry-run") => Mode::DryRun,
+        "migrate" => Mode::Apply,
+        "status" => Mode::Status,
+        "list" => Mode::List,
+        "rollback" if flag("list") => Mode::RollbackList,
+        "rollback" => Mode::Rollback,
+        "repair" if flag("dry-run") => Mode::RepairDryRun,
+        "repair" => Mode::Repair,
+        _ => return None,
+    })
+}
+
+/// For a command line clap refused: the JSON mode to report it under when its words ask for
+/// `--format json` (so a script still gets one document), read from the raw words.
+pub fn json_mode_of_words(words: &[std::ffi::OsString]) -> Option<crate::printer::Mode> {
+    let words: Vec<&str> = words.iter().skip(1).filter_map(|w| w.to_str()).collect();
+    let json =
+        words.windows(2).any(|w| w == ["--format", "json"]) || words.contains(&"--format=json");
+    let flag = |f: &str| words.contains(&format!("--{f}").as_str());
+    // The verb is the first word that names one (a global option's value may come before it).
+    json.then(|| words.iter().find_map(|w| mode_of(w, &flag)))?
 }
 
 #[derive(Debug, Subcommand)]

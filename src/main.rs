@@ -2,6 +2,7 @@
 use clap::Parser;
 use clawmigrate::cli::{Cli, Command};
 use clawmigrate::commands;
+use clawmigrate::error::{Error, Kind};
 use clawmigrate::printer;
 use std::process::ExitCode;
 
@@ -10,7 +11,11 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let words: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&words) {
+        Ok(cli) => cli,
+        Err(e) => return refused(e, &words),
+    };
     let (verbosity, json_mode) = (cli.verbosity(), cli.json_mode());
     clawmigrate::fsio::set_max_file_bytes(cli.max_file_bytes);
     let result = match cli.command {
@@ -33,4 +38,27 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A command line clap refused: its own message (or help and version, which are no error) on
+/// stderr, and for `--format json` the one document naming the error, kind `usage`; exit 2.
+fn refused(e: clap::Error, words: &[std::ffi::OsString]) -> ExitCode {
+    use clap::error::ErrorKind as K;
+    if matches!(
+        e.kind(),
+        K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    if let Some(mode) = clawmigrate::cli::json_mode_of_words(words) {
+        let text = e.render().to_string();
+        let first = text.lines().next().unwrap_or_default();
+        let message = first.strip_prefix("error: ").unwrap_or(first);
+        println!(
+            "{}",
+            printer::error_document(mode, &Error::new(Kind::Usage, message))
+        );
+    }
+    let _ = e.print();
+    ExitCode::from(2)
 }

@@ -249,6 +249,26 @@ fn every_verb_prints_one_json_document_with_the_documented_envelope() {
             "apply",
         ),
         (
+            "flags clap refuses",
+            vec![
+                "--max-file-bytes",
+                "9",
+                "migrate",
+                "--check",
+                "--yes",
+                "--state-dir",
+                s,
+            ],
+            "migrate",
+            "check",
+        ),
+        (
+            "a malformed checksum",
+            repair_args("sha256:xx", "--yes", s),
+            "repair",
+            "repair",
+        ),
+        (
             "repair, dry run",
             repair_args(OLD, "--dry-run", s),
             "repair",
