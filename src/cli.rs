@@ -43,17 +43,22 @@ impl Cli {
 
     /// The JSON mode a failure is reported under, when `--format json` was asked.
     pub fn json_mode(&self) -> Option<crate::printer::Mode> {
-        let (verb, format, flag): (&str, Format, &dyn Fn(&str) -> bool) = match &self.command {
-            Command::Migrate(a) => ("migrate", a.format, &|f| {
-                (f == "check" && a.check) || (f == "dry-run" && a.dry_run)
-            }),
-            Command::Status(a) => ("status", a.format, &|_| false),
-            Command::List(a) => ("list", a.format, &|_| false),
-            Command::Rollback(a) => ("rollback", a.format, &|f| f == "list" && a.list),
-            Command::Repair(a) => ("repair", a.format, &|f| f == "dry-run" && a.dry_run),
+        // The verb, its format, and which of its mode flags (check, dry-run, list) are set.
+        let (verb, format, set) = match &self.command {
+            Command::Migrate(a) => ("migrate", a.format, [a.check, a.dry_run, false]),
+            Command::Status(a) => ("status", a.format, [false; 3]),
+            Command::List(a) => ("list", a.format, [false; 3]),
+            Command::Rollback(a) => ("rollback", a.format, [false, false, a.list]),
+            Command::Repair(a) => ("repair", a.format, [false, a.dry_run, false]),
             _ => return None,
         };
-        (format == Format::Json).then(|| mode_of(verb, flag))?
+        let flag = |f: &str| {
+            ["check", "dry-run", "list"]
+                .iter()
+                .zip(set)
+                .any(|(n, on)| on && *n == f)
+        };
+        (format == Format::Json).then(|| mode_of(verb, &flag))?
     }
 }
 
