@@ -5,8 +5,8 @@ use crate::error::{Error, Kind};
 use crate::ledger::{self, Applied, RunKind};
 use crate::migration::Migration;
 use crate::pipeline::{self, Outcome, Report};
+use crate::plan::saved::SavedPlan;
 use crate::plan::{self, FindingKind, Inputs, MigrationState};
-use crate::saved::SavedPlan;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -2,15 +2,20 @@
 //! lock and OpenClaw's lock on auth stores, backups, staged temp files, a ledger entry marked
 //! incomplete, one barrier, renames each checked against the planned bytes (a SQLite cell's
 //! checked transaction goes first; `storage` tells them apart), the completed ledger entry, one
-//! barrier.
-use crate::backup::{self, Item};
+//! barrier. Its parts: `lock`s, `backup` sets, the `restore` planner rollback and recovery share,
+//! and crash `recover`y.
+pub mod backup;
+pub mod lock;
+pub mod recover;
+pub mod restore;
 use crate::discover::InstallRoot;
 use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
 use crate::fsio;
 use crate::ledger::{Applied, Ledger, Run, RunKind};
-use crate::lock::{self, InstallLock};
 use crate::storage::{Pending, Store, Target};
+use backup::Item;
+use lock::InstallLock;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,11 +1,16 @@
 //! One file of an install: its bytes, hash and parsed tree, and format-preserving edits through a CST.
-use crate::patch::{
-    self, AddOperation, MoveOperation, Op, PatchError, RemoveOperation, ReplaceOperation,
-    TestOperation,
-};
+//! Its parts: OpenClaw's `json5` reader, RFC 6902 `patch`es, the `splice`r that edits text in
+//! place, and the `$include`s a config spreads over several files.
+pub mod include;
+pub mod json5;
+pub mod patch;
+pub mod splice;
 use crate::storage::Store;
 use jsonc_parser::ParseOptions;
 use jsonc_parser::cst::{CstInputValue, CstNode, CstObject, CstRootNode};
+use patch::{
+    AddOperation, MoveOperation, Op, PatchError, RemoveOperation, ReplaceOperation, TestOperation,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -248,9 +253,9 @@ impl Document {
     /// database.
     pub fn read_cell(
         db: &Path,
-        cell: crate::cell::Cell,
+        cell: crate::storage::cell::Cell,
         agent: Option<String>,
-        dbs: &mut crate::cell::Databases,
+        dbs: &mut crate::storage::cell::Databases,
     ) -> Result<Document, ReadError> {
         let hint = "check the database (its type, permissions, and that OpenClaw is of a known release); nothing of this install was written";
         let text = dbs.read(db, &cell).map_err(|e| ReadError {
@@ -294,7 +299,7 @@ impl Document {
 /// Parses text into a tree, rejecting duplicate keys (which readers resolve differently).
 ///
 /// A config is read as OpenClaw reads it, by the `json5` npm package's grammar
-/// ([`crate::json5`]); NaN and ±Infinity, which a `Value` cannot hold, are read as `null` (and
+/// ([`json5`]); NaN and ±Infinity, which a `Value` cannot hold, are read as `null` (and
 /// [`edit`] refuses to touch them). The agent files are strict JSON, as `JSON.parse` reads them.
 pub fn parse(text: &str, kind: FileKind) -> Result<Value, SyntaxError> {
     parse_rooted(text, kind, true)
@@ -314,7 +319,7 @@ fn parse_rooted(text: &str, kind: FileKind, object_root: bool) -> Result<Value, 
     let value = match serde_json::from_str::<Strict>(text) {
         Ok(Strict(v)) => v,
         Err(_) if kind == FileKind::Config => {
-            crate::json5::parse(text)
+            json5::parse(text)
                 .map_err(|e| SyntaxError(e.to_string()))?
                 .value
         }
@@ -336,11 +341,11 @@ fn strict_error(text: &str, e: &serde_json::Error) -> String {
                 JSON.parse refuses in this file: save it as UTF-8 without a BOM"
             .into();
     }
-    match crate::json5::parse(text) {
+    match json5::parse(text) {
         Err(j)
             if matches!(
                 j.kind,
-                crate::json5::ErrorKind::LoneSurrogate(_) | crate::json5::ErrorKind::Duplicate(_)
+                json5::ErrorKind::LoneSurrogate(_) | json5::ErrorKind::Duplicate(_)
             ) =>
         {
             j.to_string()
@@ -598,7 +603,7 @@ fn cst_rename(
 /// When the sibling properties hold one-line objects (`"a": { provider: "x", mode: "y" },`),
 /// the text of `value` written the same way, so an added entry looks like its neighbours.
 fn inline_like_siblings(obj: &CstObject, value: &Value) -> Option<String> {
-    let fields = crate::splice::inlinable(value)?;
+    let fields = splice::inlinable(value)?;
     let siblings: Vec<CstObject> = obj
         .properties()
         .iter()
@@ -611,7 +616,7 @@ fn inline_like_siblings(obj: &CstObject, value: &Value) -> Option<String> {
         .iter()
         .flat_map(|o| o.properties())
         .all(|p| p.name().is_some_and(|n| n.as_word_lit().is_some()));
-    Some(crate::splice::inline_object(fields, bare))
+    Some(splice::inline_object(fields, bare))
 }
 
 /// Renders the bytes a new file gets: OpenClaw's own `JSON.stringify(v, null, 2) + "\n"`.
@@ -629,7 +634,7 @@ pub fn render_new(value: &Value) -> String {
 /// re-renders byte for byte from its parsed tree shows the renderer is faithful for this file, so
 /// its output needs no re-parse.
 ///
-/// A config is edited on its JSON5 reading ([`crate::json5`]): an operation that would touch a
+/// A config is edited on its JSON5 reading ([`json5`]): an operation that would touch a
 /// NaN or ±Infinity (read as `null`) is refused, and the edited text must keep every one of them
 /// where it was. Syntax `jsonc-parser` reads differently from json5 is handed to the splicer
 /// rewritten to same-length text it reads right, so its byte ranges hold for the real text; the
@@ -650,7 +655,7 @@ pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, Edi
         if render_new(&doc.value) == *text {
             return Ok(render_new(expected));
         }
-        if let Some(out) = crate::splice::splice(text, text, &doc.kind.parse_options(), ops)
+        if let Some(out) = splice::splice(text, text, &doc.kind.parse_options(), ops)
             && let Ok(out) = verified(out, doc.kind, expected, &[])
         {
             return Ok(out);
@@ -661,19 +666,19 @@ pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, Edi
     // NaN, nothing rewritten for the syntax tree. Checking that is cheaper than a JSON5 read,
     // which is kept for the configs that need it.
     let read = if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
-        crate::json5::Read {
+        json5::Read {
             value: Value::Null,
             non_finite: Vec::new(),
             for_jsonc: std::borrow::Cow::Borrowed(text.as_str()),
             rewritten: Vec::new(),
         }
     } else {
-        crate::json5::parse(text).map_err(|e| EditError::Syntax(e.to_string()))?
+        json5::parse(text).map_err(|e| EditError::Syntax(e.to_string()))?
     };
     refuse_non_finite(&doc.value, &read.non_finite, ops)?;
     // The common config edits are spliced into the text; anything else (or a splice that came
     // out wrong) goes through the syntax tree.
-    if let Some(out) = crate::splice::splice(text, &read.for_jsonc, &doc.kind.parse_options(), ops)
+    if let Some(out) = splice::splice(text, &read.for_jsonc, &doc.kind.parse_options(), ops)
         && let Ok(out) = verified(out, doc.kind, expected, &read.non_finite)
     {
         return Ok(out);
@@ -693,7 +698,7 @@ pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, Edi
 /// written back as `null`): one at or below its path, or in an array whose indices it shifts.
 fn refuse_non_finite(
     value: &Value,
-    non_finite: &[(String, crate::json5::NonFinite)],
+    non_finite: &[(String, json5::NonFinite)],
     ops: &[&Op],
 ) -> Result<(), EditError> {
     if non_finite.is_empty() {
@@ -748,7 +753,7 @@ fn verified(
     out: String,
     kind: FileKind,
     expected: &Value,
-    non_finite: &[(String, crate::json5::NonFinite)],
+    non_finite: &[(String, json5::NonFinite)],
 ) -> Result<String, EditError> {
     let read = if kind == FileKind::Config
         && non_finite.is_empty()
@@ -758,7 +763,7 @@ fn verified(
         // duplicate keys refused as json5's reading refuses them.
         Ok((v, true))
     } else if kind == FileKind::Config {
-        crate::json5::parse(&out)
+        json5::parse(&out)
             .map(|r| (r.value, r.non_finite == non_finite))
             .map_err(|e| e.to_string())
     } else {
@@ -893,8 +898,8 @@ mod tests {
             parse(text, FileKind::Config).unwrap(),
             json!({"a": null, "b": null, "c": null, "d": [null, null], "e": 16, "f": 0.5})
         );
-        use crate::json5::NonFinite::*;
-        let listed: Vec<_> = crate::json5::parse(text).unwrap().non_finite;
+        use json5::NonFinite::*;
+        let listed: Vec<_> = json5::parse(text).unwrap().non_finite;
         let want = [
             ("/a", NaN),
             ("/b", NegInfinity),

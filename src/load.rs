@@ -3,7 +3,7 @@
 use crate::discover::{self, Agent, InstallRoot};
 use crate::document::{Document, FileKind, ReadError};
 use crate::storage::Store;
-use crate::stores::{self, Era};
+use crate::storage::stores::{self, Era};
 use std::path::Path;
 
 /// The files of one install as read from disk.
@@ -20,7 +20,7 @@ pub struct Install {
     /// Set when the install's layout is not one this tool knows (nothing of it is touched).
     pub unsupported: Option<String>,
     /// How the config pulls in other files (`$include`), whose documents follow the config's.
-    pub includes: Option<crate::include::Includes>,
+    pub includes: Option<crate::document::include::Includes>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,7 +56,7 @@ impl Install {
 /// will be written), with an error naming the file, the position and what to do.
 pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
     let config = Document::read(&root.config_path, FileKind::Config, None)?;
-    let included = crate::include::load(&config)?;
+    let included = crate::document::include::load(&config)?;
     let merged = included.as_ref().map_or(&config.value, |(_, i)| &i.merged);
     let (agents, default_agent) = discover::agents(root, merged, home);
     let mut docs = vec![config];
@@ -74,7 +74,7 @@ pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
         includes,
     };
     // Each database is opened once: the state database is asked for its layout, then read.
-    let mut dbs = crate::cell::Databases::default();
+    let mut dbs = crate::storage::cell::Databases::default();
     let layout = match stores::layout(root, &agents, &install.default_agent, &mut dbs) {
         Ok(l) => l,
         Err(e) if e.what.kind() == crate::error::Kind::Unsupported => {

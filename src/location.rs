@@ -115,7 +115,7 @@ pub fn agent_dirs(root: &InstallRoot, home: &Path) -> impl FnMut(&str) -> Option
     let mut agents: Option<Vec<discover::Agent>> = None;
     move |id| {
         let list = agents.get_or_insert_with(|| {
-            crate::include::read_config(&root.config_path)
+            crate::document::include::read_config(&root.config_path)
                 .map(|c| discover::agents(&root, &c, &home).0)
                 .unwrap_or_default()
         });

@@ -143,7 +143,7 @@ pub fn prepare_one(
                 .runs
                 .iter()
                 .filter(|r| r.incomplete)
-                .map(crate::recover::interrupted_finding)
+                .map(crate::commit::recover::interrupted_finding)
                 .collect();
             let mut r = Report {
                 root: root.clone(),

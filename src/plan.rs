@@ -1,16 +1,20 @@
 //! The pure planning core: runs the selected migrations over an install's documents in memory
 //! and yields, per file, the tagged RFC 6902 operations and the exact bytes apply would write.
+//! Its parts: the `workspace` steps edit, the `steps` migrations are written in, and the `saved`
+//! plan an operator reviews.
+pub mod saved;
+pub(crate) mod steps;
+pub mod workspace;
 use crate::document;
+use crate::document::patch::{Op, TaggedOp};
 use crate::ledger::Applied;
 use crate::load::Install;
 use crate::migration::Migration;
-use crate::patch::{Op, TaggedOp};
 use crate::secrets::Redactor;
-use crate::steps;
-pub use crate::workspace::{Finding, FindingKind, Inputs};
-use crate::workspace::{StepError, Workspace};
 use serde::Serialize;
 use serde_json::Value;
+pub use workspace::{Finding, FindingKind, Inputs};
+use workspace::{StepError, Workspace};
 
 /// Why an install cannot be planned; nothing of it is written. Each variant says which kind of
 /// failure it is ([`PlanError::kind`]).

@@ -1,6 +1,6 @@
 //! Renders reports: the human summary and unified diffs, and the versioned JSON document.
 use crate::document::Document;
-use crate::patch::Op;
+use crate::document::patch::Op;
 use crate::pipeline::{Outcome, Report};
 use crate::plan::{FindingKind, MigrationState};
 use crate::printer::{self, BOLD, CYAN, DIM, GREEN, Mode, RED, Shown, YELLOW, escape, paint};

@@ -1,14 +1,17 @@
 //! Where a document lives: a file, or a JSON value in a cell of a SQLite database (OpenClaw
 //! 2026.6+ keeps auth stores there). Reading, hashing, naming, the location the ledger records,
 //! and how a change is staged and written (`write`) dispatch here, so apply, commit, restore and
-//! recovery never ask which kind a document is.
-use crate::cell::{self, Cell};
+//! recovery never ask which kind a document is. Its parts: SQLite `cell`s, and the `stores` each
+//! era keeps its agents' auth profiles in.
 use crate::discover::InstallRoot;
 use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
 use crate::{fsio, location};
+use cell::Cell;
 use std::path::{Path, PathBuf};
 
+pub mod cell;
+pub mod stores;
 mod write;
 pub use write::{Pending, Target};
 

@@ -6,9 +6,9 @@ use crate::error::{Error, Kind};
 use crate::migration::{Migration, Registry};
 use crate::pipeline;
 use crate::plan::Inputs;
+use crate::plan::saved::SavedPlan;
 use crate::printer::{Counts, Mode, Output, Printer, Verbosity};
 use crate::progress::Progress;
-use crate::saved::SavedPlan;
 
 /// Reads `--key-file PROVIDER=FILE` values; the key itself never appears on the command line.
 /// A file is read only when regular; stdin and a FIFO are bounded in size and time, and a file
@@ -69,7 +69,7 @@ impl Job<'_> {
     fn each(&self, recover: bool, each: impl FnMut(&mut [pipeline::Report]) + Send) {
         let prep = |r: &InstallRoot| {
             let notes = if recover {
-                match crate::recover::recover(r, &self.home) {
+                match crate::commit::recover::recover(r, &self.home) {
                     Ok(done) => done.notes,
                     Err(e) => return pipeline::Report::failed(r.clone(), e),
                 }

@@ -1,6 +1,7 @@
 //! `clawmigrate rollback`: lists runs, or restores the exact bytes a run replaced, through the
 //! same commit layer as migrate (locks, backups, barriers, checked renames, ledger).
 use crate::cli::{Format, RollbackArgs};
+use crate::commit::restore::{self, Restore};
 use crate::commit::{self, Change, Prepared, RunHead};
 use crate::discover::{self, InstallRoot};
 use crate::error::{Error, Kind};
@@ -8,7 +9,6 @@ use crate::ledger::{self, Ledger, Run, RunKind};
 use crate::migration::Registry;
 use crate::pipeline::{self, Outcome, Unit};
 use crate::printer::{self, Mode, Output, Printer, Shown, Verbosity};
-use crate::restore::{self, Restore};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -182,7 +182,7 @@ fn commit_chunk(chunk: &mut [RollbackReport], ctx: &Ctx) {
             // An install an interrupted run left behind is recovered first, also when there is
             // nothing else to undo (a run killed after its ledger entry, before its locks went);
             // when the run to undo is that interrupted one, recovery has already rolled it back.
-            match crate::recover::recover(&r.root, ctx.home) {
+            match crate::commit::recover::recover(&r.root, ctx.home) {
                 Err(e) => return Some(Err(e)),
                 Ok(done) => {
                     if let Some((_, by)) = done

@@ -2,10 +2,10 @@
 //! file over it (or removed) after a last check of its bytes; a cell is written in one
 //! transaction that checks its old value first.
 use super::{Store, read_file};
-use crate::cell::{self, Cell};
 use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
 use crate::fsio::{self, Keep, Staged};
+use crate::storage::cell::{self, Cell};
 use std::path::{Path, PathBuf};
 
 /// How a change to a store will be written, known before its backup (which it shapes).

@@ -117,7 +117,7 @@ fn the_demo_upgraded_by_doctor_is_fixed_where_2026_9_reads_it_and_rolled_back_ex
 
 /// `PRAGMA integrity_check` of a database, read-only.
 fn integrity(db: &Path) -> String {
-    match clawmigrate::cell::integrity(db) {
+    match clawmigrate::storage::cell::integrity(db) {
         Ok(()) => "ok".into(),
         Err(e) => e.to_string(),
     }

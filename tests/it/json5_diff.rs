@@ -7,9 +7,9 @@
 //! json5 must read the edited text as the planned tree (or the edit is refused, never wrong).
 //!
 //! `CLAWMIGRATE_JSON5_FUZZ_SEED` and `CLAWMIGRATE_JSON5_FUZZ_CASES` (default 400) set the run.
+use clawmigrate::document::json5::same_value;
+use clawmigrate::document::patch;
 use clawmigrate::document::{self, Document, FileKind};
-use clawmigrate::json5::same_value;
-use clawmigrate::patch;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -179,8 +179,10 @@ impl Gen<'_> {
         let ident = name
             .chars()
             .next()
-            .is_some_and(clawmigrate::json5::is_id_start)
-            && name.chars().all(clawmigrate::json5::is_id_continue);
+            .is_some_and(clawmigrate::document::json5::is_id_start)
+            && name
+                .chars()
+                .all(clawmigrate::document::json5::is_id_continue);
         // Now and then a key that is no identifier, escaped or not.
         if self.rng.chance(3) {
             return self
@@ -405,7 +407,7 @@ fn document(rng: &mut Rng) -> String {
 /// Our reading in the oracle's form: each non-finite number as its marker.
 fn ours_marked(text: &str) -> Result<Value, String> {
     let v = document::parse(text, FileKind::Config).map_err(|e| e.0)?;
-    let read = clawmigrate::json5::parse(text).map_err(|e| e.to_string())?;
+    let read = clawmigrate::document::json5::parse(text).map_err(|e| e.to_string())?;
     assert_eq!(
         read.value, v,
         "the fast path and the JSON5 reader disagree on {text:?}"
@@ -554,7 +556,7 @@ fn edit_case(text: &str) -> Option<Result<(String, Value), String>> {
     };
     let mut want = doc.value.clone();
     patch::apply(&mut want, &op).ok()?;
-    let read = clawmigrate::json5::parse(text).ok()?;
+    let read = clawmigrate::document::json5::parse(text).ok()?;
     Some(
         document::edit(&doc, &[&op], &want)
             .map_err(|e| e.to_string())

@@ -3,11 +3,11 @@ mod clean_models;
 mod ensure_profile;
 mod rewrite_host;
 
+use crate::document::patch::AtPath;
 use crate::load::LoadedAgent;
 use crate::migration::Step;
-use crate::patch::AtPath;
+use crate::plan::workspace::{StepError, Workspace};
 use crate::secrets;
-use crate::workspace::{StepError, Workspace};
 use serde_json::Value;
 
 /// Runs one step over the workspace.

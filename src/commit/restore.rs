@@ -2,8 +2,8 @@
 //! SQLite cell) the run wrote, its bytes now and the exact bytes to put back from the run's
 //! backup set. Reads only; every recorded location is confined to the install, every backup
 //! copy is checked against its recorded hash.
-use crate::backup;
 use crate::commit::Change;
+use crate::commit::backup;
 use crate::discover::InstallRoot;
 use crate::document::sha256_hex;
 use crate::error::{Error, Kind};

@@ -1,10 +1,10 @@
 //! Step `ensure_auth_profile`: gives agents that use a provider an auth profile with a real key.
 use super::{agent_uses, models_keys, profile_secret, provider_profiles};
+use crate::document::patch::{AtPath, pointer};
 use crate::load::{CONFIG, LoadedAgent};
 use crate::migration::{AgentSelector, KeySource};
-use crate::patch::{AtPath, pointer};
+use crate::plan::workspace::{FindingKind, StepError, Workspace};
 use crate::secrets::mask;
-use crate::workspace::{FindingKind, StepError, Workspace};
 use serde_json::{Value, json};
 
 pub struct Params<'a> {

@@ -9,9 +9,9 @@
 //! Each included file is a document of its own. [`Includes::merge`] builds the config OpenClaw
 //! sees from the documents' current values, and [`Includes::route`] finds, for an operation on
 //! that merged tree, the document that defines the value and the operation in its own terms.
+use crate::document::patch::{self, AtPath, Op};
 use crate::document::{Document, ReadError};
 use crate::load::CONFIG;
-use crate::patch::{self, AtPath, Op};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -507,7 +507,7 @@ impl Includes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workspace::StepError;
+    use crate::plan::workspace::StepError;
     use serde_json::json;
 
     fn includes(links: &[((usize, &str), usize)]) -> Includes {
@@ -616,7 +616,7 @@ mod tests {
     fn a_change_no_single_file_can_make_is_refused() {
         use crate::document::FileKind;
         use crate::load::Install;
-        use crate::workspace::{Inputs, Workspace};
+        use crate::plan::workspace::{Inputs, Workspace};
         let doc = |name: &str, text: &str| {
             let path = Path::new("/st").join(name);
             Document::from_bytes(&path, FileKind::Config, None, text.as_bytes().to_vec()).unwrap()
@@ -639,7 +639,7 @@ mod tests {
             docs,
             agents: vec![],
             default_agent: "main".into(),
-            era: crate::stores::Era::Json,
+            era: crate::storage::stores::Era::Json,
             unsupported: None,
             includes: Some(Includes { merged, ..inc }),
         };

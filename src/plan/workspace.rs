@@ -1,11 +1,11 @@
 //! The mutable state migrations work on: working copies of an install's documents, the
 //! operations planned so far (each tagged with its migration) and the findings. Every change
 //! goes through [`Workspace::emit`]; steps read and write only through it.
+use crate::document::include::IncludeError;
+use crate::document::patch::{self, Op, PatchError, TaggedOp};
 use crate::error::Kind;
-use crate::include::IncludeError;
 use crate::load::{CONFIG, Install};
 use crate::migration::Migration;
-use crate::patch::{self, Op, PatchError, TaggedOp};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -148,7 +148,7 @@ impl<'a> Workspace<'a> {
 
     /// Records an operation and applies it to the working copy, so later steps see it. An
     /// operation on a config that includes other files is planned in the file that defines the
-    /// value ([`crate::include::Includes::route`]).
+    /// value ([`crate::document::include::Includes::route`]).
     pub fn emit(&mut self, doc: usize, op: Op) -> Result<(), StepError> {
         match &self.install.includes {
             Some(_) if doc == CONFIG => self.emit_included(op),

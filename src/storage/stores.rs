@@ -1,9 +1,9 @@
 //! Which auth store each agent's OpenClaw reads, by era (`reference/openclaw-eras.md`,
 //! `tests/oracle/ERAS.md`): a JSON file up to 2026.5, an agent's own SQLite database from 2026.6,
 //! the shared state database for the default agent from 2026.8.
-use crate::cell;
 use crate::discover::{Agent, InstallRoot};
 use crate::storage::Store;
+use crate::storage::cell;
 use serde::Serialize;
 use std::path::PathBuf;
 

@@ -1,8 +1,8 @@
 //! Step `rewrite_url_host`: moves a provider's URL field from one host to another, keeping the path.
 use crate::document::FileKind;
+use crate::document::patch::{get, pointer};
 use crate::load::CONFIG;
-use crate::patch::{get, pointer};
-use crate::workspace::{StepError, Workspace};
+use crate::plan::workspace::{StepError, Workspace};
 use serde_json::Value;
 
 /// The URL with its host swapped when the host is one of `from`; `None` otherwise.

@@ -2,10 +2,10 @@
 use super::{
     BlockCredential, block_credentials, is_auth_header, profile_secret, provider_profiles,
 };
-use crate::json5::same_value;
+use crate::document::json5::same_value;
+use crate::document::patch::{AtPath, pointer};
 use crate::load::LoadedAgent;
-use crate::patch::{AtPath, pointer};
-use crate::workspace::{FindingKind, StepError, Workspace};
+use crate::plan::workspace::{FindingKind, StepError, Workspace};
 use serde_json::Value;
 
 /// Whether the agent keeps this very key in a profile of this provider.

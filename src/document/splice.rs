@@ -1,7 +1,7 @@
 //! Fast format-preserving edits of a JSON5 config: splices replaced scalars and appended one-line
 //! entries into the original text at the parser's byte ranges. Anything else returns `None`, and
 //! the caller falls back to the full syntax tree (`document::edit`), which verifies both paths.
-use crate::patch::{self, AddOperation, Op, ReplaceOperation};
+use crate::document::patch::{self, AddOperation, Op, ReplaceOperation};
 use jsonc_parser::ast::{Object, Value as Ast};
 use jsonc_parser::common::Ranged;
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};

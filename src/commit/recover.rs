@@ -5,13 +5,13 @@
 //! the commit layer. Rolling back is always correct: the backup set holds the old bytes of every
 //! file the run meant to change, and the manifest tells which ones were replaced (their bytes are
 //! `sha256_after`) and which were not (`sha256_before`).
-use crate::backup;
+use crate::commit::backup;
+use crate::commit::restore::{self, Restore};
 use crate::commit::{self, Change, Locks, RunHead};
 use crate::discover::{self, InstallRoot};
 use crate::error::{Error, Kind};
 use crate::fsio;
 use crate::ledger::{self, Ledger, Run, RunKind};
-use crate::restore::{self, Restore};
 use std::path::{Path, PathBuf};
 
 /// What recovery did to an install.
@@ -63,7 +63,7 @@ fn install_dirs(root: &InstallRoot, home: &Path, ledger: &Ledger) -> Vec<PathBuf
 
 /// The install's auth stores (existing ones, by path as planned) and its agent dirs.
 fn auth_and_agents(root: &InstallRoot, home: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let agents = crate::include::read_config(&root.config_path)
+    let agents = crate::document::include::read_config(&root.config_path)
         .map(|c| discover::agents(root, &c, home).0)
         .unwrap_or_default();
     let dirs: Vec<PathBuf> = agents.into_iter().map(|a| a.dir).collect();
@@ -128,14 +128,14 @@ pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, Error> {
     // a temp of its own before that (the directory an OpenClaw lock is made under, before the
     // lock is recorded): so the install's folders are always looked at.
     let dirs = install_dirs(root, home, &ledger);
-    if !interrupted && !crate::lock::recorded(state) && temps(&dirs).is_empty() {
+    if !interrupted && !crate::commit::lock::recorded(state) && temps(&dirs).is_empty() {
         return Ok(done);
     }
     let (auth, _) = auth_and_agents(root, home);
     let auth: Vec<&Path> = auth.iter().map(PathBuf::as_path).collect();
     // Under the run lock, and OpenClaw's lock on every auth store (one left by a dead clawmigrate
     // is cleared at once). Another run working on the install now owns what it left: skip.
-    let Ok(install) = crate::lock::install_lock(state) else {
+    let Ok(install) = crate::commit::lock::install_lock(state) else {
         return Ok(done);
     };
     drop(install);
