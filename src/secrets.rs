@@ -119,7 +119,19 @@ fn key_like_normalised(n: &str) -> bool {
     if KEY_NAMES.contains(&n) {
         return true;
     }
-    KEY_WORDS.iter().any(|w| n.contains(w)) && !MARKER_ENDINGS.iter().any(|e| n.ends_with(e))
+    has_key_word(n) && !MARKER_ENDINGS.iter().any(|e| n.ends_with(e))
+}
+
+/// Whether `n` contains one of [`KEY_WORDS`]. Every object key of every file passes here, so
+/// each position is tried only against the words starting with its byte (a `str::contains` per
+/// word builds a searcher each time, a tenth of a fleet dry run's CPU).
+fn has_key_word(n: &str) -> bool {
+    let b = n.as_bytes();
+    (0..b.len()).any(|i| {
+        KEY_WORDS
+            .iter()
+            .any(|w| w.as_bytes()[0] == b[i] && b[i..].starts_with(w.as_bytes()))
+    })
 }
 
 /// Whether a string is a literal credential, not an env reference (`${VAR}`), an env var name,
@@ -658,6 +670,32 @@ mod by_value {
             format!("Bearer {k}"),
             format!("{}\\\n{}", &k[..half], &k[half..]),
         ]
+    }
+
+    #[test]
+    fn key_words_are_found_anywhere_in_a_name() {
+        for n in [
+            "apikey",
+            "xsecret",
+            "mytokens",
+            "authorization",
+            "passwd",
+            "credentials",
+        ] {
+            assert!(has_key_word(n), "{n}");
+            assert_eq!(
+                has_key_word(n),
+                KEY_WORDS.iter().any(|w| n.contains(w)),
+                "{n}"
+            );
+        }
+        for n in ["models", "baseurl", "", "k", "ke", "sec", "tok", "pass"] {
+            assert_eq!(
+                has_key_word(n),
+                KEY_WORDS.iter().any(|w| n.contains(w)),
+                "{n}"
+            );
+        }
     }
 
     #[test]
