@@ -83,6 +83,10 @@ pub struct MigrationStatus {
     /// Recorded with another checksum: the migration file changed since it was applied.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub checksum_changed: bool,
+    /// The checksum the install records, when it is not `checksum` (what `repair --rebless
+    /// … --from` takes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded_checksum: Option<String>,
     /// Not planned because an earlier migration is blocked on this install (its id): like
     /// Flyway, migrations apply in order up to the first blocked one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -255,6 +259,9 @@ fn plan_migrations<'a>(
             },
             ops: 0,
             checksum_changed: recorded.is_some_and(|a| a.checksum != m.checksum),
+            recorded_checksum: recorded
+                .filter(|a| a.checksum != m.checksum)
+                .map(|a| a.checksum.clone()),
             blocked_by: blocker.clone(),
         };
         if blocker.is_none() {

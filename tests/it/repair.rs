@@ -74,7 +74,14 @@ fn repair_accepts_only_the_exact_old_checksum_records_it_and_writes_no_install_f
     // The changed checksum fails --check, and the finding names the repair that accepts it.
     let out = sb.run(&["migrate", "--check", "--format", "json"], &old);
     assert_eq!(out.status.code(), Some(1));
-    let fix = json_of(&out)["installs"][0]["findings"][0]["fix"].to_string();
+    let v = json_of(&out);
+    let v0001 = &v["installs"][0]["migrations"][0];
+    assert_eq!(
+        (&v0001["checksum_changed"], &v0001["recorded_checksum"]),
+        (&Value::Bool(true), &Value::from(OLD)),
+        "{v0001}"
+    );
+    let fix = v["installs"][0]["findings"][0]["fix"].to_string();
     assert!(
         fix.contains(&format!(
             "clawmigrate repair --rebless V0001__minimax_cn_china_base_url --from {OLD}"
