@@ -192,31 +192,12 @@ pub fn run(args: RepairArgs, verbosity: Verbosity) -> Result<u8, Error> {
         // Asking first: read every install, show what would be accepted, then record that.
         super::confirm_possible("Preview with --dry-run, then re-run with --yes to record it.")?;
         let mut planned = pipeline::collect(&target, &env, &prep);
-        let pending = planned
-            .iter()
-            .filter(|r| r.outcome == Outcome::Pending)
-            .count();
-        if pending > 0 {
-            let mut shown = if out.json {
-                Printer::preview_on_stderr(out, Mode::RepairDryRun)
-            } else {
-                Printer::start(out, Mode::RepairDryRun, None, Value::Null)
-            };
-            shown.push_all(&planned);
-            shown.finish();
-            let question = format!(
-                "Accept {}'s checksum {} in place of {} on {pending} installs?",
-                migration.id(),
-                migration.checksum,
-                args.from
-            );
-            if !super::confirm(false, &question, "")? {
-                return Ok(super::declined(
-                    out.json,
-                    Mode::Repair,
-                    "nothing was recorded",
-                ));
-            }
+        if !ask(&planned, out, &want)? {
+            return Ok(super::declined(
+                out.json,
+                Mode::Repair,
+                "nothing was recorded",
+            ));
         }
         let mut printer = Printer::start(out, Mode::Repair, Some(&invocation), migrations);
         for chunk in planned.chunks_mut(pipeline::CHUNK) {
@@ -231,6 +212,33 @@ pub fn run(args: RepairArgs, verbosity: Verbosity) -> Result<u8, Error> {
         printer.push_all(chunk);
     });
     Ok(exit_code(&printer.finish()))
+}
+
+/// Shows where the checksum would be accepted (on stderr when stdout carries JSON) and asks;
+/// `true` when there is nothing to ask about.
+fn ask(planned: &[RepairReport], out: Output, want: &Rebless) -> Result<bool, Error> {
+    let pending = planned
+        .iter()
+        .filter(|r| r.outcome == Outcome::Pending)
+        .count();
+    if pending == 0 {
+        return Ok(true);
+    }
+    let mut shown = if out.json {
+        Printer::preview_on_stderr(out, Mode::RepairDryRun)
+    } else {
+        Printer::start(out, Mode::RepairDryRun, None, Value::Null)
+    };
+    shown.push_all(planned);
+    shown.finish();
+    let m = want.migration;
+    let question = format!(
+        "Accept {}'s checksum {} in place of {} on {pending} installs?",
+        m.id(),
+        m.checksum,
+        want.from
+    );
+    super::confirm(false, &question, "")
 }
 
 fn exit_code(counts: &printer::Counts) -> u8 {

@@ -144,19 +144,9 @@ pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, Error> {
     loop {
         let locks = commit::lock(state, &auth)?;
         if std::mem::take(&mut first) {
-            let swept = temps(&dirs);
-            // A directory only when empty: a lock directory never holds anything.
-            swept.iter().for_each(|t| {
-                let _ = std::fs::remove_file(t).or_else(|_| std::fs::remove_dir(t));
-            });
-            if !swept.is_empty() {
-                done.notes.push(format!(
-                    "removed {} temp files left by an interrupted clawmigrate run",
-                    swept.len()
-                ));
-            }
+            sweep(&dirs, &mut done);
         }
-        let mut ledger = Ledger::read(state)?;
+        let ledger = Ledger::read(state)?;
         let Some(run) = ledger.runs.iter().rev().find(|r| r.incomplete).cloned() else {
             return Ok(done);
         };
@@ -171,46 +161,76 @@ pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, Error> {
                 ),
             ));
         }
-        let (undos, moved) = plan_undo(root, home, &run)?;
-        let changed = if moved.is_empty() {
-            String::new()
-        } else {
-            format!("; kept as another writer left them: {}", moved.join(", "))
-        };
-        let entry = ledger
-            .runs
-            .iter_mut()
-            .rev()
-            .find(|r| r.id == run.id)
-            .expect("the run is in the ledger");
-        entry.migrations.clear();
-        if undos.is_empty() {
-            entry.incomplete = false;
-            entry.error = Some(format!("interrupted before it replaced any file{changed}"));
-            ledger
-                .write(state, true)
-                .map_err(|e| Error::io(state, "cannot write the ledger", &e))?;
-            done.notes.push(format!(
-                "run {} was interrupted before it replaced any file; nothing to undo",
-                run.id
-            ));
-            done.closed.push((run.id.clone(), None));
-            continue;
-        }
+        close(root, home, locks, ledger, &run, &mut done)?;
+    }
+}
+
+/// Removes the temp files (and lock staging dirs) a crash left in the install's folders.
+fn sweep(dirs: &[PathBuf], done: &mut Recovered) {
+    let swept = temps(dirs);
+    // A directory only when empty: a lock directory never holds anything.
+    swept.iter().for_each(|t| {
+        let _ = std::fs::remove_file(t).or_else(|_| std::fs::remove_dir(t));
+    });
+    if !swept.is_empty() {
+        done.notes.push(format!(
+            "removed {} temp files left by an interrupted clawmigrate run",
+            swept.len()
+        ));
+    }
+}
+
+/// Closes one interrupted run under `locks`: its ledger entry says what became of it, and the
+/// files it had replaced are rolled back (those another writer changed since are kept).
+fn close(
+    root: &InstallRoot,
+    home: &Path,
+    locks: Locks,
+    mut ledger: Ledger,
+    run: &Run,
+    done: &mut Recovered,
+) -> Result<(), Error> {
+    let state = &root.state_dir;
+    let (undos, moved) = plan_undo(root, home, run)?;
+    let changed = if moved.is_empty() {
+        String::new()
+    } else {
+        format!("; kept as another writer left them: {}", moved.join(", "))
+    };
+    let entry = ledger
+        .runs
+        .iter_mut()
+        .rev()
+        .find(|r| r.id == run.id)
+        .expect("the run is in the ledger");
+    entry.migrations.clear();
+    if undos.is_empty() {
+        entry.incomplete = false;
+        entry.error = Some(format!("interrupted before it replaced any file{changed}"));
+    } else {
         entry.error = Some(format!(
             "interrupted; the next run rolled back the files it had replaced{changed}"
         ));
-        ledger
-            .write(state, true)
-            .map_err(|e| Error::io(state, "cannot write the ledger", &e))?;
-        let id = undo(root, locks, &run, &undos)?;
-        done.notes.push(format!(
-            "run {} was interrupted; rolled back the {} files it had replaced (recorded as run {id}){changed}",
-            run.id,
-            undos.len()
-        ));
-        done.closed.push((run.id.clone(), Some(id)));
     }
+    ledger
+        .write(state, true)
+        .map_err(|e| Error::io(state, "cannot write the ledger", &e))?;
+    if undos.is_empty() {
+        done.notes.push(format!(
+            "run {} was interrupted before it replaced any file; nothing to undo",
+            run.id
+        ));
+        done.closed.push((run.id.clone(), None));
+        return Ok(());
+    }
+    let id = undo(root, locks, run, &undos)?;
+    done.notes.push(format!(
+        "run {} was interrupted; rolled back the {} files it had replaced (recorded as run {id}){changed}",
+        run.id,
+        undos.len()
+    ));
+    done.closed.push((run.id.clone(), Some(id)));
+    Ok(())
 }
 
 /// Restores the files an interrupted run replaced through the commit layer, as a rollback run.
