@@ -80,6 +80,36 @@ pub fn confirm(yes: bool, question: &str, how: &str) -> Result<bool, Error> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
+/// Before a verb writes what it planned on every install: shows the planned installs (on stderr
+/// when stdout carries the one JSON document) and asks the question for the `n` pending ones;
+/// `true` when none is pending (nothing to ask about). Without a terminal it refuses, saying
+/// `how` to proceed.
+pub fn show_and_ask<S: crate::printer::Shown>(
+    planned: &[S],
+    out: crate::printer::Output,
+    mode: crate::printer::Mode,
+    how: &str,
+    question: impl FnOnce(usize) -> String,
+) -> Result<bool, Error> {
+    use crate::printer::Printer;
+    let pending = planned
+        .iter()
+        .filter(|r| *r.outcome() == crate::pipeline::Outcome::Pending)
+        .count();
+    if pending == 0 {
+        return Ok(true);
+    }
+    confirm_possible(how)?;
+    let mut shown = if out.json {
+        Printer::preview_on_stderr(out, mode)
+    } else {
+        Printer::start(out, mode, None, serde_json::Value::Null)
+    };
+    shown.push_all(planned);
+    shown.finish();
+    confirm(false, &question(pending), "")
+}
+
 /// A migration as every verb's JSON envelope lists it.
 pub fn migration_json(m: &crate::migration::Migration) -> serde_json::Value {
     serde_json::json!({

@@ -190,9 +190,17 @@ pub fn run(args: RepairArgs, verbosity: Verbosity) -> Result<u8, Error> {
     let seq = AtomicU64::new(0);
     if !args.yes {
         // Asking first: read every install, show what would be accepted, then record that.
-        super::confirm_possible("Preview with --dry-run, then re-run with --yes to record it.")?;
         let mut planned = pipeline::collect(&target, &env, &prep);
-        if !ask(&planned, out, &want)? {
+        let question = |pending| {
+            let m = want.migration;
+            let (id, now) = (m.id(), &m.checksum);
+            format!(
+                "Accept {id}'s checksum {now} in place of {} on {pending} installs?",
+                want.from
+            )
+        };
+        let how = "Preview with --dry-run, then re-run with --yes to record it.";
+        if !super::show_and_ask(&planned, out, Mode::RepairDryRun, how, question)? {
             return Ok(super::declined(
                 out.json,
                 Mode::Repair,
@@ -212,33 +220,6 @@ pub fn run(args: RepairArgs, verbosity: Verbosity) -> Result<u8, Error> {
         printer.push_all(chunk);
     });
     Ok(exit_code(&printer.finish()))
-}
-
-/// Shows where the checksum would be accepted (on stderr when stdout carries JSON) and asks;
-/// `true` when there is nothing to ask about.
-fn ask(planned: &[RepairReport], out: Output, want: &Rebless) -> Result<bool, Error> {
-    let pending = planned
-        .iter()
-        .filter(|r| r.outcome == Outcome::Pending)
-        .count();
-    if pending == 0 {
-        return Ok(true);
-    }
-    let mut shown = if out.json {
-        Printer::preview_on_stderr(out, Mode::RepairDryRun)
-    } else {
-        Printer::start(out, Mode::RepairDryRun, None, Value::Null)
-    };
-    shown.push_all(planned);
-    shown.finish();
-    let m = want.migration;
-    let question = format!(
-        "Accept {}'s checksum {} in place of {} on {pending} installs?",
-        m.id(),
-        m.checksum,
-        want.from
-    );
-    super::confirm(false, &question, "")
 }
 
 fn exit_code(counts: &printer::Counts) -> u8 {

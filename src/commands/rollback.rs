@@ -389,7 +389,9 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, Error> {
         // Asking first: plan every install, show it, then restore exactly that.
         let mut planned = pipeline::collect(&target, &env, &prep);
         note(&planned);
-        if !ask(&planned, out, mode)? {
+        let how = "Re-run with --yes to restore.";
+        let question = |n| format!("Restore the files of {n} installs?");
+        if !super::show_and_ask(&planned, out, mode, how, question)? {
             return Ok(super::declined(out.json, mode, "nothing was restored"));
         }
         let mut printer = Printer::start(out, mode, Some(&invocation), migrations);
@@ -406,29 +408,4 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, Error> {
         super::OK if failed_run => super::ERROR,
         code => code,
     })
-}
-
-/// Shows what would be restored (on stderr when stdout carries JSON) and asks; `true` when there
-/// is nothing to ask about.
-fn ask(planned: &[RollbackReport], out: Output, mode: Mode) -> Result<bool, Error> {
-    let pending = planned
-        .iter()
-        .filter(|r| r.outcome == Outcome::Pending)
-        .count();
-    if pending == 0 {
-        return Ok(true);
-    }
-    super::confirm_possible("Re-run with --yes to restore.")?;
-    let mut shown = if out.json {
-        Printer::preview_on_stderr(out, mode)
-    } else {
-        Printer::start(out, mode, None, Value::Null)
-    };
-    shown.push_all(planned);
-    shown.finish();
-    super::confirm(
-        false,
-        &format!("Restore the files of {pending} installs?"),
-        "",
-    )
 }
