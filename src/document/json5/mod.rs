@@ -175,14 +175,19 @@ fn is_space(c: char) -> bool {
 
 /// `util.isIdStartChar`.
 pub fn is_id_start(c: char) -> bool {
-    c.is_ascii_alphabetic() || c == '$' || c == '_' || in_table(tables::ID_START, c)
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic() || c == '$' || c == '_';
+    }
+    in_table(tables::ID_START, c)
 }
 
 /// `util.isIdContinueChar`.
 pub fn is_id_continue(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(c, '$' | '_' | '\u{200C}' | '\u{200D}')
-        || in_table(tables::ID_CONTINUE, c)
+    // ASCII (nearly every key) is settled without the table search.
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || matches!(c, '$' | '_');
+    }
+    matches!(c, '\u{200C}' | '\u{200D}') || in_table(tables::ID_CONTINUE, c)
 }
 
 /// Equal as JavaScript sees two read trees: numbers by value as doubles (a JSON5 text may read
@@ -580,6 +585,17 @@ impl Parser<'_> {
     /// `lexStates.string` after the opening quote `q` (at `start`): a JS string, built from UTF-16
     /// code units so that escaped surrogate pairs join as they do in JavaScript.
     fn string(&mut self, q: char, start: usize) -> Result<String, Error> {
+        // Most strings hold no escape and no line break: taken as they stand, without the
+        // UTF-16 round trip below (which json5's own semantics need only for escapes).
+        let rest = &self.src.as_bytes()[self.pos..];
+        let stop = rest
+            .iter()
+            .position(|&b| b == q as u8 || matches!(b, b'\\' | b'\n' | b'\r'));
+        if let Some(i) = stop.filter(|&i| rest[i] == q as u8) {
+            let s = self.src[self.pos..self.pos + i].to_string();
+            self.pos += i + 1;
+            return Ok(s);
+        }
         let mut units: Vec<u16> = Vec::new();
         let mut buf = [0u16; 2];
         loop {
