@@ -43,37 +43,64 @@ impl Cli {
 
     /// The JSON mode a failure is reported under, when `--format json` was asked.
     pub fn json_mode(&self) -> Option<crate::printer::Mode> {
-        // The verb, its format, and which of its mode flags (check, dry-run, list) are set.
-        let (verb, format, set) = match &self.command {
-            Command::Migrate(a) => ("migrate", a.format, [a.check, a.dry_run, false]),
-            Command::Status(a) => ("status", a.format, [false; 3]),
-            Command::List(a) => ("list", a.format, [false; 3]),
-            Command::Rollback(a) => ("rollback", a.format, [false, false, a.list]),
-            Command::Repair(a) => ("repair", a.format, [false, a.dry_run, false]),
+        let none = Flags::default();
+        let (verb, format, flags) = match &self.command {
+            Command::Migrate(a) => {
+                let (check, dry_run) = (a.check, a.dry_run);
+                (
+                    "migrate",
+                    a.format,
+                    Flags {
+                        check,
+                        dry_run,
+                        ..none
+                    },
+                )
+            }
+            Command::Status(a) => ("status", a.format, none),
+            Command::List(a) => ("list", a.format, none),
+            Command::Rollback(a) => (
+                "rollback",
+                a.format,
+                Flags {
+                    list: a.list,
+                    ..none
+                },
+            ),
+            Command::Repair(a) => (
+                "repair",
+                a.format,
+                Flags {
+                    dry_run: a.dry_run,
+                    ..none
+                },
+            ),
             _ => return None,
         };
-        let flag = |f: &str| {
-            ["check", "dry-run", "list"]
-                .iter()
-                .zip(set)
-                .any(|(n, on)| on && *n == f)
-        };
-        (format == Format::Json).then(|| mode_of(verb, &flag))?
+        (format == Format::Json).then(|| mode_of(verb, flags))?
     }
 }
 
-/// A verb's JSON mode, given which of its mode flags (`check`, `dry-run`, `list`) are set.
-fn mode_of(verb: &str, flag: &dyn Fn(&str) -> bool) -> Option<crate::printer::Mode> {
+/// The flags that choose a verb's mode.
+#[derive(Clone, Copy, Default)]
+struct Flags {
+    check: bool,
+    dry_run: bool,
+    list: bool,
+}
+
+/// A verb's JSON mode, given its mode flags.
+fn mode_of(verb: &str, f: Flags) -> Option<crate::printer::Mode> {
     use crate::printer::Mode;
     Some(match verb {
-        "migrate" if flag("check") => Mode::Check,
-        "migrate" if flag("dry-run") => Mode::DryRun,
+        "migrate" if f.check => Mode::Check,
+        "migrate" if f.dry_run => Mode::DryRun,
         "migrate" => Mode::Apply,
         "status" => Mode::Status,
         "list" => Mode::List,
-        "rollback" if flag("list") => Mode::RollbackList,
+        "rollback" if f.list => Mode::RollbackList,
         "rollback" => Mode::Rollback,
-        "repair" if flag("dry-run") => Mode::RepairDryRun,
+        "repair" if f.dry_run => Mode::RepairDryRun,
         "repair" => Mode::Repair,
         _ => return None,
     })
@@ -85,9 +112,14 @@ pub fn json_mode_of_words(words: &[std::ffi::OsString]) -> Option<crate::printer
     let words: Vec<&str> = words.iter().skip(1).filter_map(|w| w.to_str()).collect();
     let json =
         words.windows(2).any(|w| w == ["--format", "json"]) || words.contains(&"--format=json");
-    let flag = |f: &str| words.contains(&format!("--{f}").as_str());
+    let has = |flag: &str| words.contains(&flag);
+    let flags = Flags {
+        check: has("--check"),
+        dry_run: has("--dry-run"),
+        list: has("--list"),
+    };
     // The verb is the first word that names one (a global option's value may come before it).
-    json.then(|| words.iter().find_map(|w| mode_of(w, &flag)))?
+    json.then(|| words.iter().find_map(|w| mode_of(w, flags)))?
 }
 
 #[derive(Debug, Subcommand)]

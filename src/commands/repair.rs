@@ -49,10 +49,14 @@ struct Rebless<'a> {
 
 /// Reads an install's ledger and says whether the rebless applies there (reads only).
 fn prepare_one(root: &InstallRoot, want: &Rebless) -> RepairReport {
-    let ledger = match Ledger::read(&root.state_dir) {
-        Ok(l) => l,
-        Err(e) => return RepairReport::failed(root.clone(), e),
-    };
+    match Ledger::read(&root.state_dir) {
+        Ok(ledger) => judge(root, &ledger, want),
+        Err(e) => RepairReport::failed(root.clone(), e),
+    }
+}
+
+/// Whether the rebless applies to an install with this ledger.
+fn judge(root: &InstallRoot, ledger: &Ledger, want: &Rebless) -> RepairReport {
     let m = want.migration;
     let recorded = ledger
         .applied()
@@ -96,7 +100,8 @@ fn prepare_one(root: &InstallRoot, want: &Rebless) -> RepairReport {
 fn record(r: &RepairReport, want: &Rebless, run_id: String, invocation: &str) -> Result<(), Error> {
     let state = &r.root.state_dir;
     let _locks = crate::commit::lock(state, &[])?;
-    let fresh = prepare_one(&r.root, want);
+    let mut ledger = Ledger::read(state)?;
+    let fresh = judge(&r.root, &ledger, want);
     if fresh.outcome != Outcome::Pending {
         return Err(match fresh.outcome {
             Outcome::Failed(e) => e,
@@ -106,7 +111,6 @@ fn record(r: &RepairReport, want: &Rebless, run_id: String, invocation: &str) ->
             ),
         });
     }
-    let mut ledger = Ledger::read(state)?;
     let m = want.migration;
     ledger.runs.push(Run {
         id: run_id,
@@ -184,7 +188,7 @@ pub fn run(args: RepairArgs, verbosity: Verbosity) -> Result<u8, Error> {
         if !out.json && verbosity != Verbosity::Quiet {
             anstream::eprintln!("dry run: nothing was recorded");
         }
-        return Ok(exit_code(&counts));
+        return Ok(super::exit_code(&counts, super::Rule::Plain));
     }
     let invocation = ledger::new_invocation_id();
     let seq = AtomicU64::new(0);
@@ -212,18 +216,14 @@ pub fn run(args: RepairArgs, verbosity: Verbosity) -> Result<u8, Error> {
             record_chunk(chunk, &want, &invocation, &seq);
             printer.push_all(chunk);
         }
-        return Ok(exit_code(&printer.finish()));
+        return Ok(super::exit_code(&printer.finish(), super::Rule::Plain));
     }
     let mut printer = Printer::start(out, Mode::Repair, Some(&invocation), migrations);
     pipeline::for_each_install(&target, &env, &prep, |chunk| {
         record_chunk(chunk, &want, &invocation, &seq);
         printer.push_all(chunk);
     });
-    Ok(exit_code(&printer.finish()))
-}
-
-fn exit_code(counts: &printer::Counts) -> u8 {
-    super::exit_code(counts, super::Rule::Plain)
+    Ok(super::exit_code(&printer.finish(), super::Rule::Plain))
 }
 
 impl Shown for RepairReport {
