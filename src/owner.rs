@@ -39,15 +39,32 @@ pub fn as_owner<R>(state_dir: &Path, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// The thread's identity switched to an owner's; switched back to root when dropped (also when
-/// the work panics).
+/// The thread's identity switched to an owner's; switched back to what it was when dropped (also
+/// when the work panics). What it was need not be root: rayon runs other installs' work on a
+/// thread that waits inside one install's (a nested switch), and the outer owner must then come
+/// back, not root.
 struct Switched {
+    uid: libc::uid_t,
+    gid: libc::gid_t,
     groups: Vec<libc::gid_t>,
+}
+
+/// This thread's filesystem uid and gid (set to an invalid id, which changes nothing and returns
+/// the current one).
+fn thread_fs_ids() -> (libc::uid_t, libc::gid_t) {
+    // SAFETY: plain system calls; -1 is rejected, so nothing changes.
+    unsafe {
+        (
+            libc::syscall(libc::SYS_setfsuid, -1i32) as libc::uid_t,
+            libc::syscall(libc::SYS_setfsgid, -1i32) as libc::gid_t,
+        )
+    }
 }
 
 impl Switched {
     fn to(o: &Owner) -> Switched {
         let groups = thread_groups();
+        let (uid, gid) = thread_fs_ids();
         // Raw system calls on purpose: glibc's wrappers for setgroups change every thread of
         // the process; the system calls change only this one. The order matters: groups and gid
         // while the thread still has its capabilities, the uid last.
@@ -57,17 +74,19 @@ impl Switched {
             libc::syscall(libc::SYS_setfsgid, o.gid);
             libc::syscall(libc::SYS_setfsuid, o.uid);
         }
-        Switched { groups }
+        Switched { uid, gid, groups }
     }
 }
 
 impl Drop for Switched {
     fn drop(&mut self) {
-        // SAFETY: as above; fsuid 0 first, which gives back the capabilities needed for the rest.
+        // SAFETY: as above; fsuid 0 first, which gives back the capabilities needed for the rest,
+        // then the groups and ids the thread had.
         unsafe {
             libc::syscall(libc::SYS_setfsuid, 0);
-            libc::syscall(libc::SYS_setfsgid, 0);
+            libc::syscall(libc::SYS_setfsgid, self.gid);
             libc::syscall(libc::SYS_setgroups, self.groups.len(), self.groups.as_ptr());
+            libc::syscall(libc::SYS_setfsuid, self.uid);
         }
     }
 }
@@ -126,6 +145,25 @@ fn lookup_groups(uid: libc::uid_t, gid: libc::gid_t) -> Option<Vec<libc::gid_t>>
 mod tests {
     use super::*;
     use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn a_switch_inside_another_gives_back_the_outer_owner_not_root() {
+        if unsafe { libc::geteuid() } != 0 {
+            return; // the switch only happens as root; CI runs as root
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        for (d, uid) in [(&a, 4242), (&b, 4343)] {
+            std::fs::create_dir(d).unwrap();
+            std::os::unix::fs::chown(d, Some(uid), Some(uid)).unwrap();
+        }
+        let seen = as_owner(&a, || {
+            let inner = as_owner(&b, thread_fs_ids);
+            (inner, thread_fs_ids())
+        });
+        assert_eq!(seen, ((4343, 4343), (4242, 4242)));
+        assert_eq!(thread_fs_ids(), (0, 0));
+    }
 
     #[test]
     fn work_for_another_owner_creates_their_files_and_cannot_touch_roots() {
