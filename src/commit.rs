@@ -329,10 +329,17 @@ fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Error
     dirs.sort();
     dirs.dedup();
     if let Err(e) = barrier(&dirs) {
-        // Nothing was renamed: dropping the prepared installs removes their temp files and links.
+        // Nothing was renamed: dropping the prepared installs removes their temp files, links
+        // and locks, each with its owner's rights (as they were made).
         return prepared
-            .iter()
-            .map(|p| p.as_ref().map(|_| Err(e.clone())))
+            .into_iter()
+            .map(|p| {
+                p.map(|p| {
+                    let state = p.state_dir.clone();
+                    crate::owner::as_owner(&state, || drop(p));
+                    Err(e.clone())
+                })
+            })
             .collect();
     }
     test_pause();

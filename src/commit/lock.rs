@@ -394,9 +394,12 @@ pub fn recorded(state_dir: &Path) -> bool {
     std::fs::symlink_metadata(record_path(state_dir)).is_ok()
 }
 
+/// The recorded locks: hostile input like the ledger, so a regular file only, never through a
+/// link, within the read cap (a FIFO planted there must not hang the run); unreadable is empty.
 fn read_record(state_dir: &Path) -> Record {
-    std::fs::read(record_path(state_dir))
+    fsio::read_regular(&record_path(state_dir), true)
         .ok()
+        .flatten()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default()
 }

@@ -646,3 +646,39 @@ fn a_fleet_link_to_someone_elses_folder_is_reported_not_followed() {
     assert_eq!(sc.outside(), before);
     sc.healthy_migrated();
 }
+
+/// A FIFO planted as `.clawmigrate/locks.json` (the record of held locks, read by recovery and
+/// by every lock taken) is hostile input like the ledger: it is never opened to block on, and
+/// the run goes through.
+#[test]
+fn a_fifo_planted_as_the_lock_record_never_hangs_a_run() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let record = st.join(".clawmigrate/locks.json");
+    let _ = std::fs::remove_file(&record);
+    let c = std::ffi::CString::new(record.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo with a valid path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let mut child = sb
+        .std_cmd()
+        .args(["rollback", "--yes", "--state-dir"])
+        .arg(&st)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("the run blocked on the FIFO");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(tree(&st, false), tree(Path::new(DEMO), false));
+}
