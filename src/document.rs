@@ -154,30 +154,29 @@ pub enum EditError {
     Unparsable(String),
 }
 
+/// A file's bytes (`None`: it does not exist); a failure carries its kind (permission, limit…).
+fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, ReadError> {
+    crate::fsio::read_regular(path, false).map_err(|e| ReadError {
+        kind: crate::error::Kind::of_io(&e),
+        ..ReadError::new(
+            path,
+            format!("cannot read: {e}"),
+            "check the file (its type, size and permissions); nothing of this install was written",
+        )
+    })
+}
+
 impl Document {
     /// Reads and parses a file; a missing file yields an absent document.
     pub fn read(path: &Path, kind: FileKind, agent: Option<String>) -> Result<Document, ReadError> {
-        let bytes = match crate::fsio::read_regular(path, false) {
-            Ok(Some(b)) => b,
-            Ok(None) => {
-                return Ok(Document::absent(
-                    Store::File(path.to_path_buf()),
-                    kind,
-                    agent,
-                ));
-            }
-            Err(e) => {
-                return Err(ReadError {
-                    kind: crate::error::Kind::of_io(&e),
-                    ..ReadError::new(
-                        path,
-                        format!("cannot read: {e}"),
-                        "check the file (its type, size and permissions); nothing of this install was written",
-                    )
-                });
-            }
-        };
-        Self::from_bytes(path, kind, agent, bytes)
+        match read_bytes(path)? {
+            Some(bytes) => Self::from_bytes(path, kind, agent, bytes),
+            None => Ok(Document::absent(
+                Store::File(path.to_path_buf()),
+                kind,
+                agent,
+            )),
+        }
     }
 
     pub fn from_bytes(
@@ -192,17 +191,9 @@ impl Document {
     /// A file the config pulls in with `$include`, read as the config is (JSON5); any value may
     /// stand at its top level, as OpenClaw takes it. `Ok(None)` when it does not exist.
     pub fn read_included(path: &Path) -> Result<Option<Document>, ReadError> {
-        match crate::fsio::read_regular(path, false) {
-            Ok(Some(bytes)) => {
-                Self::from_bytes_rooted(path, FileKind::Config, None, bytes, false).map(Some)
-            }
-            Ok(None) => Ok(None),
-            Err(e) => Err(ReadError::new(
-                path,
-                format!("cannot read: {e}"),
-                "check the file (its type, size and permissions); nothing of this install was written",
-            )),
-        }
+        read_bytes(path)?
+            .map(|bytes| Self::from_bytes_rooted(path, FileKind::Config, None, bytes, false))
+            .transpose()
     }
 
     fn from_bytes_rooted(
@@ -706,7 +697,7 @@ fn refuse_non_finite(
     }
     let under = |p: &str, root: &str| p == root || p.starts_with(&format!("{root}/"));
     for op in ops {
-        let mut paths = vec![op_path(op)];
+        let mut paths = vec![op.path().as_str()];
         if let Op::Move(m) = op {
             paths.push(m.from.as_str());
         }
@@ -725,17 +716,6 @@ fn refuse_non_finite(
         }
     }
     Ok(())
-}
-
-fn op_path(op: &Op) -> &str {
-    match op {
-        Op::Test(o) => o.path.as_str(),
-        Op::Add(o) => o.path.as_str(),
-        Op::Remove(o) => o.path.as_str(),
-        Op::Replace(o) => o.path.as_str(),
-        Op::Move(o) => o.path.as_str(),
-        Op::Copy(o) => o.path.as_str(),
-    }
 }
 
 fn cst_edit(text: &str, kind: FileKind, ops: &[&Op]) -> Result<String, EditError> {

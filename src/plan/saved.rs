@@ -63,7 +63,7 @@ impl SavedPlan {
     /// Records an install's planned files (installs with nothing to do are left out). An install
     /// blocked on a later migration is kept with the changes of the migrations before it.
     pub fn add(&mut self, r: &Report) {
-        let (Some(install), Some(plan)) = (&r.install, &r.plan) else {
+        let Some((install, plan)) = r.planned() else {
             return;
         };
         if plan.files.is_empty() {
@@ -155,7 +155,7 @@ impl SavedPlan {
     /// Checks that an install's fresh plan is exactly the saved one: same files, each with the
     /// same bytes before and after. Names the first file that differs.
     pub fn check(&self, r: &Report) -> Result<(), Error> {
-        let (Some(install), Some(plan)) = (&r.install, &r.plan) else {
+        let Some((install, plan)) = r.planned() else {
             return Ok(());
         };
         let saved: BTreeMap<&Path, &SavedFile> = self
@@ -190,10 +190,14 @@ impl SavedPlan {
             .keys()
             .find(|p| !plan.files.iter().any(|f| install.docs[f.doc].path() == **p))
         {
-            let moved = crate::fsio::read_regular(missing, false)
-                .ok()
-                .flatten()
-                .map(|b| crate::document::sha256_hex(&b));
+            // Its bytes as this run loaded them (a cell's value, not its database's bytes).
+            let moved = match install.docs.iter().find(|d| d.path() == *missing) {
+                Some(doc) => doc.sha256(),
+                None => crate::fsio::read_regular(missing, false)
+                    .ok()
+                    .flatten()
+                    .map(|b| crate::document::sha256_hex(&b)),
+            };
             let why = if moved != saved[missing].sha256_before {
                 "changed since the plan was made"
             } else {

@@ -309,3 +309,29 @@ fn openclaw_agrees_on_the_migrated_include_install() {
     let v = validate(&st);
     assert_eq!(v["valid"], true, "{v}");
 }
+
+/// An included file its owner may not read fails the install with kind `permission` (as the
+/// config itself would), not `parse`; nothing is written.
+#[test]
+fn an_unreadable_include_is_a_permission_failure() {
+    use std::os::unix::fs::PermissionsExt;
+    assert!(is_root(), "runs as root, as CI does");
+    let sb = Sandbox::new();
+    let st = include_demo(&sb, "state");
+    chown_tree(&st, 4242);
+    std::fs::set_permissions(
+        st.join("models.json5"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    let before = tree(&st, true);
+    let out = sb.run(&["migrate", "--yes", "--format", "json"], &st);
+    assert_eq!(out.status.code(), Some(2));
+    let e = &json_of(&out)["installs"][0]["error"];
+    assert_eq!(e["kind"], "permission", "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("models.json5"),
+        "{e}"
+    );
+    assert_eq!(tree(&st, true), before);
+}
