@@ -227,10 +227,13 @@ fn a_write_by_the_gateway_during_apply_is_never_lost() {
     // gateway wrote in place, was dropped with the file it could no longer stand for.
     let set = only_backup_set(&st);
     let manifest = json(set.join("manifest.json"));
-    let mut kept = 0;
+    let (mut kept, mut refused) = (0, 0);
+    // The manifest records locations relative to the install.
+    let models_at = models.strip_prefix(&st).unwrap().to_str().unwrap();
     for f in manifest["files"].as_array().unwrap() {
         let copy = set.join(f["backup"].as_str().unwrap());
-        if f["path"].as_str().unwrap() == models.to_str().unwrap() {
+        if f["path"].as_str().unwrap() == models_at {
+            refused += 1;
             assert!(
                 !copy.exists(),
                 "the refused file's linked backup is still there"
@@ -242,6 +245,7 @@ fn a_write_by_the_gateway_during_apply_is_never_lost() {
         }
     }
     assert!(kept > 0);
+    assert_eq!(refused, 1, "the refused file is in the manifest");
     // A new run re-plans on the gateway's bytes and finishes the job.
     sb.cli(&["migrate", "--yes"], &st).success();
     let v = json(&models);
