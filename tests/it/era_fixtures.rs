@@ -183,6 +183,25 @@ impl StoreCell {
     pub fn value(&self) -> Value {
         serde_json::from_str(&self.text().expect("store cell present")).unwrap()
     }
+    /// Writes the cell as a running gateway would (a profile of its own added, compact JSON);
+    /// returns the text written.
+    pub fn write_as_gateway(&self) -> String {
+        let mut now = self.value();
+        now["profiles"]["gateway:default"] = serde_json::json!(
+            {"type": "api_key", "provider": "gateway", "key": "sk-gw-000000000000"}
+        );
+        let text = serde_json::to_string(&now).unwrap();
+        let db = rusqlite::Connection::open(&self.db).unwrap();
+        db.execute(
+            &format!(
+                "UPDATE {} SET {} = ?1 WHERE {} = ?2",
+                self.table, self.column, self.key_column
+            ),
+            [&text, self.key],
+        )
+        .unwrap();
+        text
+    }
 }
 
 /// Applies the fix clawmigrate will make, by hand (tests/oracle/hand-fix.py): China base URL in

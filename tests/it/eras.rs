@@ -311,20 +311,11 @@ fn rollback_refuses_a_cell_changed_since_the_run_unless_forced() {
     let before = shared.text();
     sb.cli(&["migrate", "--yes"], &st).success();
     // The gateway writes the store after the run.
-    let db = rusqlite::Connection::open(&shared.db).unwrap();
-    let mut now: Value = shared.value();
-    now["profiles"]["gateway:default"] =
-        serde_json::json!({"type": "api_key", "provider": "gateway", "key": "sk-gw-000000000000"});
-    let gateway_text = serde_json::to_string(&now).unwrap();
-    db.execute(
-        "UPDATE config_machine_state SET value_json = ?1 WHERE state_key = 'authProfiles.store'",
-        [&gateway_text],
-    )
-    .unwrap();
-    drop(db);
+    let gateway_text = shared.write_as_gateway();
     let out = sb.run(&["rollback", "--yes", "--format", "json"], &st);
     assert_eq!(out.status.code(), Some(2));
     let v = json_of(&out);
+    assert_eq!(v["installs"][0]["error"]["kind"], "changed", "{v}");
     assert!(
         v["installs"][0]["error"]
             .to_string()
@@ -339,6 +330,38 @@ fn rollback_refuses_a_cell_changed_since_the_run_unless_forced() {
     // Forced, the cell gets its exact old value back.
     sb.cli(&["rollback", "--yes", "--force"], &st).success();
     assert_eq!(shared.text(), before);
+}
+
+/// A gateway writing the store between plan and write: the cell's transaction finds another
+/// value than planned, so the install stops (kind `changed`) before any file is written, and the
+/// gateway's value stands.
+#[test]
+fn a_cell_changed_between_plan_and_write_stops_the_install_with_nothing_written() {
+    let sb = Sandbox::new();
+    let st = era_d(&sb, "state", None);
+    let shared = shared_store_cell(&st);
+    let before = plain_files(&st);
+    let child = paused_apply(&sb, &st, "1500")
+        .args(["--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(|| staged(&st), "the run to stage");
+    let gateway = shared.write_as_gateway();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v = json_of(&out);
+    let e = &v["installs"][0]["error"];
+    assert_eq!(e["kind"], "changed", "{v}");
+    let m = e["message"].as_str().unwrap();
+    assert!(
+        m.contains("authProfiles.store changed since it was planned")
+            && m.contains("nothing of this install was written"),
+        "{m}"
+    );
+    assert_eq!(shared.text(), Some(gateway), "the gateway's write was lost");
+    assert_eq!(plain_files(&st), before);
+    assert_eq!(integrity(&shared.db), "ok");
 }
 
 /// A state database its owner cannot read is a failure of kind `permission` naming it, not an
