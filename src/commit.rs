@@ -190,7 +190,7 @@ fn stage_all(
             mode: t.mode(),
         })
         .collect();
-    let set = backup::create(state, run_id, &items, false).map_err(|e| {
+    let set = backup::create(state, run_id, &items).map_err(|e| {
         Error::io(
             &backup::set_dir(state, run_id),
             "cannot write the backup set",

@@ -322,19 +322,6 @@ pub fn dedup() -> impl FnMut(&InstallRoot) -> bool {
     }
 }
 
-/// Resolves every target to installs, in a stable order, without duplicates.
-pub fn discover(target: &Target, env: Env) -> (Vec<InstallRoot>, Vec<TargetError>) {
-    let (mut roots, mut errors) = direct_installs(target, env);
-    for f in &target.fleets {
-        fleet_walk(f, target.fleet_depth, &mut |r| match r {
-            Ok(r) => roots.push(r),
-            Err(e) => errors.push(e),
-        });
-    }
-    roots.retain(dedup());
-    (roots, errors)
-}
-
 /// OpenClaw's agent id normalisation: lower case, `[a-z0-9_-]`, at most 64 characters.
 pub fn normalize_agent_id(id: &str) -> String {
     let s: String = id

@@ -53,7 +53,6 @@ impl Outcome {
 pub struct Report {
     pub root: InstallRoot,
     pub install: Option<Install>,
-    pub ledger: Ledger,
     pub plan: Option<InstallPlan>,
     pub outcome: Outcome,
     /// The run id when this command wrote the install.
@@ -85,7 +84,6 @@ impl Report {
         Report {
             root,
             install: None,
-            ledger: Ledger::default(),
             plan: None,
             outcome: Outcome::Failed(e.into()),
             run_id: None,
@@ -114,7 +112,6 @@ pub fn prepare_one(
         return Report {
             root: root.clone(),
             install: Some(install),
-            ledger: Ledger::default(),
             plan: None,
             outcome: Outcome::Unsupported(why),
             run_id: None,
@@ -148,7 +145,6 @@ pub fn prepare_one(
             let mut r = Report {
                 root: root.clone(),
                 install: Some(install),
-                ledger,
                 plan: Some(p),
                 outcome,
                 run_id: None,

@@ -46,7 +46,7 @@ pub struct Item<'a> {
     pub mode: Option<u32>,
 }
 
-/// Writes the set in a 0700 dir, then the manifest, all fsynced when `durable`.
+/// Writes the set in a 0700 dir, then the manifest; made durable by the commit's first barrier.
 ///
 /// A file with `link_from` is saved as a hard link to its own inode: no bytes are written and no
 /// inode is allocated, which halves what a fleet run creates. This is exact because the file is
@@ -54,12 +54,7 @@ pub struct Item<'a> {
 /// `before`; the old inode, now reachable only from the set, keeps those bytes. Where a link is not
 /// possible (another filesystem, `protected_hardlinks`) the bytes are copied, mode 0600. Rollback
 /// checks every copy against `sha256_before` before it restores it.
-pub fn create(
-    state_dir: &Path,
-    run_id: &str,
-    items: &[Item],
-    durable: bool,
-) -> std::io::Result<Set> {
+pub fn create(state_dir: &Path, run_id: &str, items: &[Item]) -> std::io::Result<Set> {
     let dir = fsio::own_dir(
         state_dir,
         &Path::new(ledger::DIR).join("backups").join(run_id),
@@ -83,7 +78,7 @@ pub fn create(
                 if linked {
                     links.push(Some(LinkedBackup(Some(copy))));
                 } else {
-                    let staged = fsio::stage(&copy, bytes, None, durable)?;
+                    let staged = fsio::stage(&copy, bytes, None, false)?;
                     // A copy keeps the file's extended attributes (ACLs), for rollback.
                     if let Some(from) = item.link_from {
                         fsio::copy_xattrs(from, staged.file())?;
@@ -113,17 +108,12 @@ pub fn create(
     };
     let mut bytes = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
     bytes.push(b'\n');
-    fsio::stage(&dir.join("manifest.json"), &bytes, None, durable)?.commit()?;
-    if durable {
-        fsio::sync_dir(&dir)?;
-        fsio::sync_dir(dir.parent().unwrap())?;
-    }
-    Ok(Set { dir, links })
+    fsio::stage(&dir.join("manifest.json"), &bytes, None, false)?.commit()?;
+    Ok(Set { links })
 }
 
 /// A written backup set.
 pub struct Set {
-    pub dir: PathBuf,
     /// Per item, the copy that is a hard link to the file's inode (see [`create`]).
     pub links: Vec<Option<LinkedBackup>>,
 }
