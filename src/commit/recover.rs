@@ -35,7 +35,7 @@ pub fn interrupted_finding(run: &Run) -> String {
 /// The directories the install's files live in (state dir, config dir, agent dirs, the real dirs
 /// of linked files) and this tool's own (with the backup sets of interrupted runs), where a
 /// crash can leave temp files.
-fn install_dirs(root: &InstallRoot, home: &Path, ledger: &Ledger) -> Vec<PathBuf> {
+fn install_dirs(root: &InstallRoot, agent_dirs: &[PathBuf], ledger: &Ledger) -> Vec<PathBuf> {
     let state = &root.state_dir;
     let mut dirs = vec![state.clone(), ledger::dir(state)];
     // Only an interrupted run's backup set can hold a temp file (a complete run's is whole).
@@ -47,10 +47,10 @@ fn install_dirs(root: &InstallRoot, home: &Path, ledger: &Ledger) -> Vec<PathBuf
             .map(|r| backup::set_dir(state, &r.id)),
     );
     let mut files = vec![root.config_path.clone()];
-    for a in auth_and_agents(root, home).1 {
+    for a in agent_dirs {
         files.push(a.join("auth-profiles.json"));
         files.push(a.join("models.json"));
-        dirs.push(a);
+        dirs.push(a.clone());
     }
     for f in files {
         dirs.push(fsio::dir_of(&f).to_path_buf());
@@ -127,11 +127,11 @@ pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, Error> {
     // A run records itself as incomplete before it stages a file, but a crash can still leave
     // a temp of its own before that (the directory an OpenClaw lock is made under, before the
     // lock is recorded): so the install's folders are always looked at.
-    let dirs = install_dirs(root, home, &ledger);
+    let (auth, agent_dirs) = auth_and_agents(root, home);
+    let dirs = install_dirs(root, &agent_dirs, &ledger);
     if !interrupted && !crate::commit::lock::recorded(state) && temps(&dirs).is_empty() {
         return Ok(done);
     }
-    let (auth, _) = auth_and_agents(root, home);
     let auth: Vec<&Path> = auth.iter().map(PathBuf::as_path).collect();
     // Under the run lock, and OpenClaw's lock on every auth store (one left by a dead clawmigrate
     // is cleared at once). Another run working on the install now owns what it left: skip.
