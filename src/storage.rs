@@ -49,8 +49,7 @@ impl Store {
     /// As the operator knows it, relative to the state dir: a file's path, or
     /// `state/openclaw.sqlite: authProfiles.store` for a cell.
     pub fn name(&self, state_dir: &Path) -> String {
-        let p = self.path();
-        let path = crate::printer::path(p.strip_prefix(state_dir).unwrap_or(p));
+        let path = crate::render::display_path(state_dir, self.path());
         match self.cell_key() {
             Some(key) => format!("{path}: {key}"),
             None => path,

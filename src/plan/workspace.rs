@@ -178,13 +178,7 @@ impl<'a> Workspace<'a> {
         let install = self.install;
         let inc = install.includes.as_ref().expect("a config with includes");
         let (target, routed) = inc.route(&|i| self.raw(i), &op)?;
-        let name = |i: usize| {
-            let p = install.docs[i].path();
-            p.strip_prefix(&install.root.state_dir)
-                .unwrap_or(p)
-                .display()
-                .to_string()
-        };
+        let name = |i: usize| install.docs[i].name(&install.root.state_dir);
         let is_test = matches!(op, Op::Test(_));
         if !is_test
             && target != CONFIG
