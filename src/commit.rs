@@ -138,7 +138,7 @@ pub fn prepare(
     // Recorded as started before anything is written: after a crash, recovery and rollback find
     // the backup set, and the temp files a crash left.
     ledger.runs.push(run.clone());
-    write_ledger(&ledger, state)?;
+    ledger.write(state, false)?;
     match stage_all(state, &head.id, changes) {
         Ok((staged, dirs)) => Ok(Prepared {
             locks,
@@ -157,16 +157,10 @@ pub fn prepare(
             if let Some(last) = ledger.runs.last_mut() {
                 *last = run;
             }
-            let _ = write_ledger(&ledger, state);
+            let _ = ledger.write(state, false);
             Err(e)
         }
     }
-}
-
-fn write_ledger(ledger: &Ledger, state: &Path) -> Result<(), Error> {
-    ledger
-        .write(state, false)
-        .map_err(|e| Error::io(state, "cannot write the ledger", &e))
 }
 
 /// Writes the backup set and stages each change (a temp file beside each file to replace);
@@ -390,9 +384,7 @@ fn finish(mut p: Prepared) -> Result<Run, Error> {
         // An interrupted run undone by the next run's recovery is no longer pending.
         r.incomplete = false;
     }
-    p.ledger
-        .write(&p.state_dir, false)
-        .map_err(|e| Error::io(&p.state_dir, "cannot write the ledger", &e))?;
+    p.ledger.write(&p.state_dir, false)?;
     match stopped {
         Some(e) => Err(e),
         None => Ok(p.run),

@@ -103,15 +103,19 @@ impl Ledger {
     }
 
     /// Writes the ledger atomically; `durable` fsyncs it now (batched runs sync at a barrier).
-    pub fn write(&self, state_dir: &Path, durable: bool) -> std::io::Result<()> {
-        fsio::own_dir(state_dir, Path::new(DIR))?;
-        let mut bytes = serde_json::to_vec_pretty(self).expect("ledger serialises");
-        bytes.push(b'\n');
-        if durable {
-            fsio::write_atomic(&path(state_dir), &bytes, None)
-        } else {
-            fsio::stage(&path(state_dir), &bytes, None, false)?.commit()
-        }
+    pub fn write(&self, state_dir: &Path, durable: bool) -> Result<(), Error> {
+        let p = path(state_dir);
+        let write = || {
+            fsio::own_dir(state_dir, Path::new(DIR))?;
+            let mut bytes = serde_json::to_vec_pretty(self).expect("ledger serialises");
+            bytes.push(b'\n');
+            if durable {
+                fsio::write_atomic(&p, &bytes, None)
+            } else {
+                fsio::stage(&p, &bytes, None, false)?.commit()
+            }
+        };
+        write().map_err(|e| Error::io(&p, "cannot write the ledger", &e))
     }
 
     /// The migrations in force: those of migrate runs not undone, the latest record per version.

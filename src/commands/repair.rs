@@ -131,9 +131,7 @@ fn record(r: &RepairReport, want: &Rebless, run_id: String, invocation: &str) ->
         undone_by: None,
         incomplete: false,
     });
-    ledger
-        .write(state, true)
-        .map_err(|e| Error::io(&ledger::dir(state), "cannot write the ledger", &e))
+    ledger.write(state, true)
 }
 
 /// Records the repair on every pending install of a chunk, each with its owner's rights.

@@ -212,9 +212,7 @@ fn close(
             "interrupted; the next run rolled back the files it had replaced{changed}"
         ));
     }
-    ledger
-        .write(state, true)
-        .map_err(|e| Error::io(state, "cannot write the ledger", &e))?;
+    ledger.write(state, true)?;
     if undos.is_empty() {
         done.notes.push(format!(
             "run {} was interrupted before it replaced any file; nothing to undo",
