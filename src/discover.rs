@@ -85,7 +85,16 @@ pub fn home_dir(env: Env) -> PathBuf {
     env("HOME")
         .or_else(|| env("USERPROFILE"))
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
+        // Without HOME (cron, systemd): the user's home from passwd, never the working directory.
+        .or_else(crate::owner::own_home)
+        .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// A path OpenClaw takes from its environment, resolved as it resolves it (`path.resolve`): once,
+/// here, so nothing recorded later depends on the working directory.
+fn from_env(p: &str, home: &Path) -> PathBuf {
+    let p = expand_tilde(p, home);
+    std::path::absolute(&p).unwrap_or(p)
 }
 
 /// Expands a leading `~` against `home`.
@@ -131,7 +140,7 @@ pub fn default_install(profile: Option<&str>, env: Env) -> Result<InstallRoot, T
         });
     }
     let state_dir = match (&env_state, profile) {
-        (Some(s), _) => expand_tilde(s, &home),
+        (Some(s), _) => from_env(s, &home),
         (None, Some(p)) => home.join(format!(".openclaw-{p}")),
         (None, None) => STATE_DIR_NAMES
             .iter()
@@ -140,7 +149,7 @@ pub fn default_install(profile: Option<&str>, env: Env) -> Result<InstallRoot, T
             .unwrap_or_else(|| home.join(STATE_DIR_NAMES[0])),
     };
     let config_path = match (&env_config, profile, &env_state) {
-        (Some(c), _, _) => expand_tilde(c, &home),
+        (Some(c), _, _) => from_env(c, &home),
         (None, Some(_), None) => state_dir.join(CONFIG_NAMES[0]),
         _ => {
             let mut candidates = Vec::new();
@@ -449,6 +458,24 @@ mod tests {
         assert_eq!(normalize_agent_id(" Coder Bot "), "coder-bot");
         assert_eq!(normalize_agent_id("minimax-cn"), "minimax-cn");
         assert_eq!(normalize_agent_id("///"), "main");
+    }
+
+    #[test]
+    fn nothing_defaults_to_the_working_directory() {
+        // No HOME (cron, systemd): passwd's home, not ".".
+        let none = |_: &str| None;
+        let home = home_dir(&none);
+        assert!(home.is_absolute(), "{}", home.display());
+        assert_eq!(Some(home), crate::owner::own_home());
+        // A relative OPENCLAW_STATE_DIR is resolved once, as OpenClaw resolves it.
+        let env = |k: &str| (k == "OPENCLAW_STATE_DIR").then(|| "rel/st".to_string());
+        // (There is no install there: the error names where it looked, made absolute.)
+        let looked = match default_install(None, &env) {
+            Ok(root) => root.state_dir,
+            Err(e) => PathBuf::from(e.target),
+        };
+        assert!(looked.is_absolute(), "{}", looked.display());
+        assert!(looked.ends_with("rel/st"));
     }
 
     #[test]
