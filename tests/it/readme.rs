@@ -98,3 +98,37 @@ fn every_readme_example_runs_as_written() {
     let cfg = read(home.join(".openclaw/openclaw.json"));
     assert!(cfg.contains("https://api.minimaxi.com/anthropic"));
 }
+
+/// Every environment variable the binary reads is in the README's Environment table.
+#[test]
+fn every_environment_variable_read_is_documented() {
+    let readme = read(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    let table = &readme[readme
+        .find("### Environment")
+        .expect("an Environment section")..];
+    let table = &table[..table[4..].find("\n#").map_or(table.len(), |i| i + 4)];
+    let mut names = std::collections::BTreeSet::new();
+    for e in walkdir::WalkDir::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")) {
+        let e = e.unwrap();
+        if e.path().extension().is_none_or(|x| x != "rs") {
+            continue;
+        }
+        let text = read(e.path());
+        for prefix in ["\"CLAWMIGRATE_", "\"OPENCLAW_", "\"CLAWDBOT_"] {
+            for (i, _) in text.match_indices(prefix) {
+                let name: String = text[i + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                names.insert(name);
+            }
+        }
+    }
+    assert!(names.len() >= 8, "{names:?}");
+    for n in &names {
+        assert!(
+            table.contains(&format!("`{n}`")),
+            "{n} is not in the README's Environment table"
+        );
+    }
+}
