@@ -191,16 +191,21 @@ impl StoreCell {
             {"type": "api_key", "provider": "gateway", "key": "sk-gw-000000000000"}
         );
         let text = serde_json::to_string(&now).unwrap();
+        self.set(&text);
+        text
+    }
+
+    /// Writes the cell's text, as another writer would.
+    pub fn set(&self, text: &str) {
         let db = rusqlite::Connection::open(&self.db).unwrap();
         db.execute(
             &format!(
                 "UPDATE {} SET {} = ?1 WHERE {} = ?2",
                 self.table, self.column, self.key_column
             ),
-            [&text, self.key],
+            [text, self.key],
         )
         .unwrap();
-        text
     }
 }
 

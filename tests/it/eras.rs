@@ -401,3 +401,42 @@ fn an_unreadable_state_database_is_a_permission_failure_not_an_unknown_layout() 
     assert_eq!(install["outcome"], "unsupported", "{install}");
     assert_eq!(plain_files(&st).len(), before.len());
 }
+
+/// On the SQLite eras V0003 removes a literal `models.json` key only when the agent's store holds
+/// that same key: a key the store does not hold is the only copy, so it is kept and reported.
+#[test]
+fn a_models_json_key_the_store_does_not_hold_is_kept() {
+    let sb = Sandbox::new();
+    let st = era_d(&sb, "state", None);
+    let cell = store_cell(&st, "minimax-cn");
+    let mut store = cell.value();
+    store["profiles"]["minimax-cn:default"] = serde_json::json!(
+        {"type": "api_key", "provider": "minimax-cn", "key": "sk-cp-store-only-0000000000000000"}
+    );
+    cell.set(&serde_json::to_string(&store).unwrap());
+    let models = st.join("agents/minimax-cn/agent/models.json");
+    let key = json(&models)["providers"]["minimax-cn"]["apiKey"].clone();
+    assert!(
+        key.as_str().is_some_and(|k| k.starts_with("sk-cp-")),
+        "{key}"
+    );
+    let out = sb.run(&["migrate", "--yes", "--format", "json"], &st);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(json(&models)["providers"]["minimax-cn"]["apiKey"], key);
+    let v = json_of(&out);
+    let kept = v["installs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("differs from the agent's minimax-cn profile")
+        });
+    assert!(kept, "{v}");
+    assert!(
+        !stdout(&out).contains(key.as_str().unwrap()),
+        "the key was printed"
+    );
+}
