@@ -337,6 +337,8 @@ fn two_runs_on_one_install_never_interleave() {
         "{}",
         stdout(&second)
     );
+    let third = sb.run(&["migrate", "--yes", "--format", "json"], &st);
+    assert_eq!(json_of(&third)["installs"][0]["error"]["kind"], "locked");
     assert!(first.wait_with_output().unwrap().status.success());
     sb.cli(&["migrate", "--check"], &st).code(0);
 }

@@ -277,6 +277,10 @@ fn check_with_yes_is_refused() {
         stderr(&out)
     );
     assert_eq!(tree(&st, true), before);
+    // A script asking for JSON gets the refusal as one document, kind usage.
+    let out = sb.run(&["migrate", "--check", "--yes", "--format", "json"], &st);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_of(&out)["errors"][0]["kind"], "usage");
 }
 
 #[test]
@@ -405,6 +409,20 @@ fn a_misspelt_key_file_provider_is_refused() {
         "{err}"
     );
     assert!(!err.contains("SOMEKEY"));
+    let out = sb.run(
+        &[
+            "migrate",
+            "--dry-run",
+            "--format",
+            "json",
+            "--key-file",
+            &arg,
+        ],
+        &st,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_of(&out)["errors"][0]["kind"], "usage");
+    assert!(!stdout(&out).contains("SOMEKEY"));
 }
 
 #[test]
