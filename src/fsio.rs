@@ -225,6 +225,16 @@ pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
 /// when `durable`. The temp file is 0600 while it holds the new bytes (a crash may leave it
 /// behind, and it can hold a key); it takes the target's mode (0600 for a new file) only in
 /// [`Staged::commit`], right before the rename.
+/// A builder of this tool's temp names (files here, a lock's staging dir in `lock`): the
+/// one naming the recovery sweep looks for.
+pub fn temp_names() -> tempfile::Builder<'static, 'static> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
+        .rand_bytes(TEMP_RAND);
+    b
+}
+
 pub fn stage(
     target: &Path,
     bytes: &[u8],
@@ -233,10 +243,7 @@ pub fn stage(
 ) -> std::io::Result<Staged> {
     let dir = dir_of(target);
     private_dir(dir)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .suffix(TEMP_SUFFIX)
-        .rand_bytes(TEMP_RAND)
+    let mut temp = temp_names()
         .permissions(fs::Permissions::from_mode(0o600))
         .tempfile_in(dir)?;
     let mode = keep.map_or(0o600, |k| k.mode);

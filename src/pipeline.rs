@@ -34,6 +34,11 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// As the JSON output names it (`up-to-date`, `nothing-to-undo`).
+    pub fn key(&self) -> String {
+        self.label().replace(' ', "-")
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::UpToDate => "up to date",

@@ -337,7 +337,7 @@ impl Shown for Report {
 fn install_json(r: &Report, with_patches: bool) -> Value {
     let mut v = json!({
         "state_dir": r.root.state_dir,
-        "outcome": r.outcome.label().replace(' ', "-"),
+        "outcome": r.outcome.key(),
     });
     match &r.outcome {
         Outcome::Failed(e) => v["error"] = json!(e),

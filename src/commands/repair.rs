@@ -99,7 +99,8 @@ fn judge(root: &InstallRoot, ledger: &Ledger, want: &Rebless) -> RepairReport {
 /// ledger still records the old checksum.
 fn record(r: &RepairReport, want: &Rebless, run_id: String, invocation: &str) -> Result<(), Error> {
     let state = &r.root.state_dir;
-    let _locks = crate::commit::lock(state, &[])?;
+    // The run lock alone: a repair writes no auth store, only the ledger.
+    let _lock = crate::commit::lock::install_lock(state)?;
     let mut ledger = Ledger::read(state)?;
     let fresh = judge(&r.root, &ledger, want);
     if fresh.outcome != Outcome::Pending {
@@ -256,7 +257,7 @@ impl Shown for RepairReport {
     fn json(&self, _mode: Mode) -> Value {
         let mut v = json!({
             "state_dir": self.root.state_dir,
-            "outcome": self.outcome.label().replace(' ', "-"),
+            "outcome": self.outcome.key(),
             "recorded": self.recorded,
             "run_id": self.run_id,
         });

@@ -263,7 +263,7 @@ impl Shown for RollbackReport {
     fn json(&self, mode: Mode) -> Value {
         let mut v = json!({
             "state_dir": self.root.state_dir,
-            "outcome": self.outcome.label().replace(' ', "-"),
+            "outcome": self.outcome.key(),
         });
         if mode == Mode::RollbackList {
             v["runs"] = serde_json::to_value(&self.ledger.runs).expect("runs serialise");

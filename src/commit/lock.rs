@@ -249,10 +249,7 @@ fn file_lock_with(
         // The lock directory is made under one of this tool's temp names, recorded, then renamed
         // into place without replacing anything: a crash at any point leaves either no lock, or
         // a lock already recorded (and a stray temp dir, swept by the next run).
-        let staging = tempfile::Builder::new()
-            .prefix(".clawmigrate-")
-            .suffix(".tmp")
-            .rand_bytes(6)
+        let staging = fsio::temp_names()
             .tempdir_in(fsio::dir_of(&dir))
             .map_err(fail)?;
         let (dev, ino, base) = identity(staging.path())
