@@ -7,6 +7,7 @@ use crate::migration::Migration;
 use crate::pipeline::{self, Outcome, Report};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, FindingKind, Inputs, MigrationState};
+use crate::storage::Store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -112,12 +113,12 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
     }
     let locks = {
         let (install, plan) = r.planned().expect(WRITABLE);
-        let files: Vec<&Path> = plan
+        let stores: Vec<&Store> = plan
             .files
             .iter()
-            .map(|f| install.docs[f.doc].path())
+            .map(|f| &install.docs[f.doc].store)
             .collect();
-        commit::lock(&r.root.state_dir, &files)?
+        commit::lock(&r.root.state_dir, &stores)?
     };
     let mut attempts = 0;
     while let Some(path) = moved(r)? {

@@ -11,7 +11,6 @@ pub mod restore;
 use crate::discover::InstallRoot;
 use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
-use crate::fsio;
 use crate::ledger::{Applied, Ledger, Run, RunKind};
 use crate::storage::{Pending, Store, Target};
 use backup::Item;
@@ -66,15 +65,11 @@ impl Locks {
 }
 
 /// Takes the install's run lock (refusing a second run) and OpenClaw's `proper-lockfile` lock on
-/// every auth store among `files` (waiting for a live gateway, taking over a stale lock, clearing
-/// at once one left by a clawmigrate that died).
-pub fn lock(state_dir: &Path, files: &[&Path]) -> Result<Locks, Error> {
+/// every store among `stores` it has one on (waiting for a live gateway, taking over a stale lock,
+/// clearing at once one left by a clawmigrate that died).
+pub fn lock(state_dir: &Path, stores: &[&Store]) -> Result<Locks, Error> {
     let install = lock::install_lock(state_dir)?;
-    let targets: Vec<PathBuf> = files
-        .iter()
-        .filter(|f| f.file_name().is_some_and(|n| n == "auth-profiles.json") && f.exists())
-        .map(|f| fsio::real_path(f))
-        .collect();
+    let targets: Vec<PathBuf> = stores.iter().filter_map(|s| s.openclaw_lock()).collect();
     let auth = lock::auth_locks(state_dir, &targets, Duration::from_secs(10))?;
     Ok(Locks {
         auth,

@@ -56,6 +56,18 @@ impl Store {
         }
     }
 
+    /// The file OpenClaw's gateway takes its `proper-lockfile` lock on before it writes this store
+    /// (an existing `auth-profiles.json`, at its real path), if any; a SQLite cell has the
+    /// database's own locking, in its transaction.
+    pub fn openclaw_lock(&self) -> Option<PathBuf> {
+        match self {
+            Store::File(p) if p.file_name().is_some_and(|n| n == "auth-profiles.json") => {
+                p.exists().then(|| fsio::real_path(p))
+            }
+            _ => None,
+        }
+    }
+
     /// Its bytes now (`None`: absent), read without writing a byte (see `cell`).
     pub fn read(&self) -> Result<Option<Vec<u8>>, Error> {
         match self {

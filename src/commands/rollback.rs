@@ -9,6 +9,7 @@ use crate::ledger::{self, Ledger, Run, RunKind};
 use crate::migration::Registry;
 use crate::pipeline::{self, Outcome, Unit};
 use crate::printer::{self, Mode, Output, Printer, Shown, Verbosity};
+use crate::storage::Store;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -145,8 +146,8 @@ struct Ctx<'a> {
 /// Locks an install, plans its restore again under the lock (another run may have written since),
 /// and stages it with the commit layer.
 fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, Error> {
-    let paths: Vec<&Path> = r.restores.iter().map(|x| x.store.path()).collect();
-    let locks = commit::lock(&r.root.state_dir, &paths)?;
+    let stores: Vec<&Store> = r.restores.iter().map(|x| &x.store).collect();
+    let locks = commit::lock(&r.root.state_dir, &stores)?;
     let fresh = prepare_one(&r.root, ctx.home, ctx.args);
     if fresh.run != r.run || fresh.outcome != Outcome::Pending {
         let why = match fresh.outcome {

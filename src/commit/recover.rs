@@ -12,6 +12,7 @@ use crate::discover::{self, InstallRoot};
 use crate::error::{Error, Kind};
 use crate::fsio;
 use crate::ledger::{self, Ledger, Run, RunKind};
+use crate::storage::Store;
 use std::path::{Path, PathBuf};
 
 /// What recovery did to an install.
@@ -62,15 +63,14 @@ fn install_dirs(root: &InstallRoot, agent_dirs: &[PathBuf], ledger: &Ledger) -> 
 }
 
 /// The install's auth stores (existing ones, by path as planned) and its agent dirs.
-fn auth_and_agents(root: &InstallRoot, home: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+fn auth_and_agents(root: &InstallRoot, home: &Path) -> (Vec<Store>, Vec<PathBuf>) {
     let agents = crate::document::include::read_config(&root.config_path)
         .map(|c| discover::agents(root, &c, home).0)
         .unwrap_or_default();
     let dirs: Vec<PathBuf> = agents.into_iter().map(|a| a.dir).collect();
     let auth = dirs
         .iter()
-        .map(|d| d.join("auth-profiles.json"))
-        .filter(|p| p.exists())
+        .map(|d| Store::File(d.join("auth-profiles.json")))
         .collect();
     (auth, dirs)
 }
@@ -132,7 +132,7 @@ pub fn recover(root: &InstallRoot, home: &Path) -> Result<Recovered, Error> {
     if !interrupted && !crate::commit::lock::recorded(state) && temps(&dirs).is_empty() {
         return Ok(done);
     }
-    let auth: Vec<&Path> = auth.iter().map(PathBuf::as_path).collect();
+    let auth: Vec<&Store> = auth.iter().collect();
     // Under the run lock, and OpenClaw's lock on every auth store (one left by a dead clawmigrate
     // is cleared at once). Another run working on the install now owns what it left: skip.
     let Ok(install) = crate::commit::lock::install_lock(state) else {
