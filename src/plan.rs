@@ -126,6 +126,10 @@ impl InstallPlan {
 /// Collects every secret an install holds, plus the operator's keys, for masking.
 pub fn redactor_for(install: &Install, inputs: &Inputs) -> Redactor {
     let mut r = Redactor::default();
+    // Names first: whether a bare name in one file is a reference depends on all of them.
+    for d in &install.docs {
+        r.declare(&d.value);
+    }
     for d in &install.docs {
         match d.kind {
             crate::document::FileKind::AuthProfiles => r.collect_store(&d.value),

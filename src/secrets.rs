@@ -6,6 +6,25 @@
 //! every text the tool prints or saves in each encoding it can take there: raw, JSON-escaped,
 //! `\uXXXX`/`\xHH`-escaped as in a JSON5 source line, split by a JSON5 line continuation,
 //! percent-encoded, as a JSON Pointer token, and after `Bearer `.
+//!
+//! What counts as a credential follows how OpenClaw reads a value in a credential position (a
+//! secret field, an auth header, a credential query parameter). It reads `${NAME}` (NAME as
+//! `/^[A-Z_][A-Z0-9_]*$/`, `src/config/env-substitution.ts`) as an env reference in openclaw.json.
+//! In models.json it reads a bare upper-case name as an env var name only when the name is one it
+//! knows (`isNonSecretApiKeyMarker` in `src/agents/model-auth-markers.ts`: "Do not treat arbitrary
+//! ALL_CAPS values as markers"), and the 2026.2 releases write `VAR` there for a config
+//! `${VAR}`; pi reads any other string as the literal key unless an env var of exactly that name
+//! is set. Two questions follow, answered in opposite directions because their errors cost
+//! differently:
+//! - **Shown** (masking, [`Redactor`]): only what is certainly a reference: `${NAME}`, a marker,
+//!   or a bare name OpenClaw knows ([`KNOWN_ENV_NAMES`]) or the install declares (a `${NAME}`,
+//!   an `env`/`env.vars` entry, an env SecretRef id). Anything else there is masked: a wrong mask
+//!   costs nothing, a wrong reveal leaks a key (`QSECRET999`, `MMXCNKEY7F3A9B2C4D5E6F70`).
+//! - **A key to move** (planning, [`is_literal_secret`]): a bare name counts as an env var name,
+//!   not a key, when OpenClaw knows it or it has a name's shape (words joined by `_`, as every
+//!   name OpenClaw knows has: `MINIMAX_CN_KEY`); copying a name into a profile as its key would
+//!   break auth. An upper-case string without `_` (`MMXCNKEY7F3A9B2C4D5E6F70`) is a key, as
+//!   current OpenClaw reads it.
 use crate::document::sha256_hex;
 use serde_json::Value;
 
@@ -38,7 +57,7 @@ const MODE_VALUES: [&str; 9] = [
 ];
 
 /// What a name must contain (once lowercased, `_` and `-` removed) to hold a credential.
-const KEY_WORDS: [&str; 7] = [
+const KEY_WORDS: [&str; 8] = [
     "key",
     "secret",
     "token",
@@ -46,10 +65,76 @@ const KEY_WORDS: [&str; 7] = [
     "passwd",
     "credential",
     "auth",
+    "signature",
 ];
 
 /// Names that hold a credential without containing one of [`KEY_WORDS`].
-const KEY_NAMES: [&str; 6] = ["access", "refresh", "sig", "signature", "pass", "pwd"];
+const KEY_NAMES: [&str; 7] = ["access", "refresh", "sig", "pass", "pwd", "pw", "jwt"];
+
+/// The env var names OpenClaw itself reads a bare models.json `apiKey` as (its
+/// `listKnownEnvApiKeyMarkers`: the provider candidates of `src/agents/model-auth-env-vars.ts`,
+/// the legacy markers and the AWS SDK markers of `src/agents/model-auth-markers.ts`).
+pub const KNOWN_ENV_NAMES: [&str; 52] = [
+    "COPILOT_GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITHUB_TOKEN",
+    "ANTHROPIC_OAUTH_TOKEN",
+    "ANTHROPIC_API_KEY",
+    "CHUTES_OAUTH_TOKEN",
+    "CHUTES_API_KEY",
+    "ZAI_API_KEY",
+    "Z_AI_API_KEY",
+    "OPENCODE_API_KEY",
+    "OPENCODE_ZEN_API_KEY",
+    "QWEN_OAUTH_TOKEN",
+    "QWEN_PORTAL_API_KEY",
+    "VOLCANO_ENGINE_API_KEY",
+    "BYTEPLUS_API_KEY",
+    "MINIMAX_OAUTH_TOKEN",
+    "MINIMAX_API_KEY",
+    "KIMI_API_KEY",
+    "KIMICODE_API_KEY",
+    "HUGGINGFACE_HUB_TOKEN",
+    "HF_TOKEN",
+    "OPENAI_API_KEY",
+    "GEMINI_API_KEY",
+    "VOYAGE_API_KEY",
+    "GROQ_API_KEY",
+    "DEEPGRAM_API_KEY",
+    "CEREBRAS_API_KEY",
+    "XAI_API_KEY",
+    "OPENROUTER_API_KEY",
+    "LITELLM_API_KEY",
+    "AI_GATEWAY_API_KEY",
+    "CLOUDFLARE_AI_GATEWAY_API_KEY",
+    "MOONSHOT_API_KEY",
+    "NVIDIA_API_KEY",
+    "XIAOMI_API_KEY",
+    "SYNTHETIC_API_KEY",
+    "VENICE_API_KEY",
+    "MISTRAL_API_KEY",
+    "TOGETHER_API_KEY",
+    "QIANFAN_API_KEY",
+    "AIPING_API_KEY",
+    "OLLAMA_API_KEY",
+    "VLLM_API_KEY",
+    "KILOCODE_API_KEY",
+    "GOOGLE_API_KEY",
+    "DEEPSEEK_API_KEY",
+    "PERPLEXITY_API_KEY",
+    "FIREWORKS_API_KEY",
+    "NOVITA_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_API_KEY",
+    "MINIMAX_CODE_PLAN_KEY",
+];
+
+/// OpenClaw's AWS SDK markers: names, never keys.
+const AWS_SDK_MARKERS: [&str; 3] = [
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+];
 
 /// Endings of a key-like name that make it name a marker, a place or a kind, not a credential
 /// (`authMode`, `tokenUrl`, `apiKeyEnv`, `authHeader`, `keyFile`).
@@ -82,9 +167,10 @@ const MARKER_ENDINGS: [&str; 23] = [
 /// Fields of an auth store's profile whose strings are markers, not credentials.
 const STORE_MARKER_FIELDS: [&str; 5] = ["type", "mode", "provider", "source", "id"];
 
-/// The shortest value treated as a credential (shorter ones are markers or words, and masking
-/// them would garble output).
-const MIN_SECRET: usize = 6;
+/// The shortest value treated as a credential: a key of a few characters is still masked; one
+/// of 1 to 3 characters is not (no provider issues such keys, and masking it by value would hide
+/// that text wherever it occurs in the output).
+const MIN_SECRET: usize = 4;
 
 pub fn is_secret_field(name: &str) -> bool {
     SECRET_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name))
@@ -134,24 +220,58 @@ fn has_key_word(n: &str) -> bool {
     })
 }
 
-/// Whether a string is a literal credential, not an env reference (`${VAR}`), an env var name,
-/// an OpenClaw marker (`minimax-oauth`, `secretref-…`, `oauth:…`) or a shell command (`!cmd`).
+/// Whether a string is a literal credential to plan with (copy into a profile, remove from
+/// models.json), not an env reference (`${VAR}`), an env var name (see [`names_an_env_var`]), an
+/// OpenClaw marker (`minimax-oauth`, `secretref-…`, `oauth:…`) or a shell command (`!cmd`).
 pub fn is_literal_secret(s: &str) -> bool {
-    let s = s.trim();
-    let v = s.strip_prefix("Bearer ").unwrap_or(s).trim();
-    !(v.is_empty()
-        || v.contains("${")
+    let v = key_of(s);
+    !(v.is_empty() || is_reference_or_marker(v) || names_an_env_var(v))
+}
+
+/// Whether a value is an env reference (`${NAME}` anywhere in it, NAME as OpenClaw's
+/// substitution recognises it), an OpenClaw marker or a pi shell command (`!cmd`).
+fn is_reference_or_marker(v: &str) -> bool {
+    is_env_reference(v)
         || v.starts_with('!')
         || v.starts_with("secretref-")
         || v.starts_with("oauth:")
         || MARKERS.contains(&v)
-        || is_env_name(v))
+        || AWS_SDK_MARKERS.contains(&v)
 }
 
+/// Whether `s` holds a `${NAME}` that OpenClaw substitutes (`/^[A-Z_][A-Z0-9_]*$/`; a `${x}` with
+/// another name stays literal text).
+pub fn is_env_reference(s: &str) -> bool {
+    env_references(s).next().is_some()
+}
+
+/// The names of the `${NAME}` references in `s`.
+fn env_references(s: &str) -> impl Iterator<Item = &str> {
+    s.split("${")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        .filter(|name| is_env_name(name))
+}
+
+/// Whether a string has the syntax of an env var name OpenClaw substitutes.
 fn is_env_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_uppercase() || c == '_')
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Whether OpenClaw reads a bare value as an env var name whatever the install says: one of
+/// [`KNOWN_ENV_NAMES`].
+fn is_known_env_name(s: &str) -> bool {
+    KNOWN_ENV_NAMES.contains(&s)
+}
+
+/// Whether a bare value is to be planned with as an env var name rather than a key: a name
+/// OpenClaw knows, or one with a name's shape, upper-case words joined by `_` (every name
+/// OpenClaw knows has it, and 2026.2 writes a config `${VAR}` into models.json as `VAR`). An
+/// upper-case string with no `_` (`QSECRET999`) is a key, as OpenClaw reads it.
+pub fn names_an_env_var(s: &str) -> bool {
+    is_known_env_name(s) || (is_env_name(s) && s.split('_').filter(|w| !w.is_empty()).count() >= 2)
 }
 
 /// The key a credential string carries (`Bearer sk-…` carries `sk-…`).
@@ -175,13 +295,15 @@ fn bare(s: &str) -> &str {
     s
 }
 
-/// Whether a string found in the install is a credential value: a literal (not a reference,
-/// env name or marker), not a kind of auth (`api-key`), not a placeholder word (`minimax`,
-/// `changeme`: lowercase letters only, short) and not a URL (whose query keys are taken apart).
-fn is_credential_value(s: &str) -> bool {
+/// Whether a string found in a credential position is to be masked: anything but what OpenClaw
+/// certainly reads as no key (a `${VAR}` reference, a marker, a bare env var name it knows or the
+/// install declares), a kind of auth (`api-key`), a placeholder word (`minimax`, `changeme`:
+/// lowercase letters only, short) or a URL (whose query keys are taken apart).
+fn is_credential_value(s: &str, declared: &std::collections::BTreeSet<String>) -> bool {
     let v = bare(s);
-    is_literal_secret(s)
-        && v.len() >= MIN_SECRET
+    v.len() >= MIN_SECRET
+        && !is_reference_or_marker(v)
+        && !(is_env_name(v) && (is_known_env_name(v) || declared.contains(v)))
         && !MODE_VALUES.iter().any(|m| m.eq_ignore_ascii_case(v))
         && !(v.len() <= 12
             && v.bytes()
@@ -282,6 +404,9 @@ pub struct Redactor {
     /// Longest first, so a key that contains another is masked whole; each with its searcher,
     /// built once and reused for every string the run prints.
     secrets: Vec<(String, memchr::memmem::Finder<'static>)>,
+    /// The env var names the install declares (see [`declare`](Self::declare)): a bare one of
+    /// these in a credential position is a reference, shown as it is.
+    declared: std::collections::BTreeSet<String>,
 }
 
 impl Redactor {
@@ -299,9 +424,46 @@ impl Redactor {
     /// Adds a string found in the install when it is a credential value (see
     /// [`is_credential_value`]).
     fn add_found(&mut self, s: &str) {
-        if is_credential_value(s) {
+        if is_credential_value(s, &self.declared) {
             self.add(s);
         }
+    }
+
+    /// Records the env var names a file of the install declares, before any file is collected:
+    /// every `${NAME}` it references, the names its `env` and `env.vars` set (OpenClaw copies them
+    /// into its environment), and the `id` of every env SecretRef (`{source: "env", id}`, an auth
+    /// store's `keyRef`). A bare one of these in a credential position is what OpenClaw 2026.2
+    /// writes for a config `${NAME}`, so it is shown; any other bare name there is masked.
+    pub fn declare(&mut self, v: &Value) {
+        if let Some(env) = v.get("env").and_then(Value::as_object) {
+            for (k, e) in env {
+                match e {
+                    Value::String(_) if k != "shellEnv" => {
+                        self.declared.insert(k.clone());
+                    }
+                    Value::Object(vars) if k == "vars" => {
+                        self.declared.extend(vars.keys().cloned());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        fn walk(names: &mut std::collections::BTreeSet<String>, v: &Value) {
+            match v {
+                Value::String(s) => names.extend(env_references(s).map(str::to_string)),
+                Value::Array(a) => a.iter().for_each(|v| walk(names, v)),
+                Value::Object(m) => {
+                    if m.get("source").and_then(Value::as_str) == Some("env")
+                        && let Some(id) = m.get("id").and_then(Value::as_str)
+                    {
+                        names.insert(id.trim().to_string());
+                    }
+                    m.values().for_each(|v| walk(names, v));
+                }
+                _ => {}
+            }
+        }
+        walk(&mut self.declared, v);
     }
 
     /// Collects every credential anywhere in a tree: the literal values under a key-like name
@@ -325,8 +487,9 @@ impl Redactor {
             }
             Value::Array(a) => a.iter().for_each(|v| self.collect(v)),
             Value::String(s) => {
+                // OpenClaw reads no env var name out of a URL: only `${VAR}` is a reference there.
                 for secret in url_secrets(s) {
-                    if is_literal_secret(&secret) {
+                    if !is_env_reference(&secret) {
                         self.add(&secret);
                     }
                 }
@@ -367,11 +530,11 @@ impl Redactor {
         };
         for (k, v) in env {
             match v {
-                Value::String(s) if k != "shellEnv" && is_literal_secret(s) => self.add(s),
+                Value::String(s) if k != "shellEnv" && !is_reference_or_marker(s) => self.add(s),
                 Value::Object(vars) if k == "vars" => vars
                     .values()
                     .filter_map(Value::as_str)
-                    .filter(|s| is_literal_secret(s))
+                    .filter(|s| !is_reference_or_marker(s))
                     .for_each(|s| self.add(s)),
                 _ => {}
             }
@@ -757,7 +920,22 @@ mod by_value {
 
     #[test]
     fn url_query_keys_and_passwords_are_masked() {
-        for q in ["key", "token", "secret", "access_token", "api_key", "sig"] {
+        for q in [
+            "key",
+            "token",
+            "secret",
+            "access_token",
+            "api_key",
+            "apikey",
+            "sig",
+            "signature",
+            "X-Amz-Signature",
+            "X-Amz-Security-Token",
+            "password",
+            "pwd",
+            "client_secret",
+            "jwt",
+        ] {
             let url = format!("https://h.example/v1?alt=sse&{q}={K}#x");
             let r = with(json!({"models": {"providers": {"p": {"baseUrl": url}}}}));
             let out = r.redact(&url);
@@ -799,8 +977,54 @@ mod by_value {
     fn markers_refs_and_placeholders_are_not_masked() {
         let r = with(json!({"models": {"providers": {"minimax": {
             "apiKey": "minimax", "auth": "api-key", "authHeader": true,
-        }, "x": {"apiKey": "${X_KEY}", "token": "X_TOKEN", "tokenUrl": "https://auth.example/token"}}}}));
+        }, "x": {"apiKey": "${X_KEY}", "token": "OPENAI_API_KEY", "tokenUrl": "https://auth.example/token"},
+           "y": {"baseUrl": "https://h.example/v1?key=${Y_KEY}", "apiKey": "AWS_PROFILE"}}}}));
         assert!(r.is_empty(), "{r:?}");
+    }
+
+    /// Issue 16, item 9: an upper-case value is shown only when OpenClaw reads it as an env var
+    /// name: one it knows, or one the install declares. In a URL, never.
+    #[test]
+    fn bare_upper_case_values_are_masked_unless_openclaw_reads_them_as_env_names() {
+        let models = json!({"providers": {"a": {"apiKey": "MMXCNKEY7F3A9B2C4D5E6F70"},
+            "b": {"apiKey": "MY_PROXY_TOKEN"}, "c": {"apiKey": "MINIMAX_CN_KEY"},
+            "d": {"apiKey": "MINIMAX_API_KEY", "baseUrl": "https://h.example/?key=QSECRET999"},
+            "e": {"apiKey": "GATEWAY_KEY"}}});
+        let config = json!({"env": {"vars": {"GATEWAY_KEY": "sk-gw-0123456789"}},
+            "models": {"providers": {"c": {"apiKey": "${MINIMAX_CN_KEY}"}}}});
+        let mut r = Redactor::default();
+        r.declare(&models);
+        r.declare(&config);
+        r.collect(&models);
+        r.collect(&config);
+        for hidden in [
+            "MMXCNKEY7F3A9B2C4D5E6F70",
+            "QSECRET999",
+            "MY_PROXY_TOKEN",
+            "sk-gw-0123456789",
+        ] {
+            assert!(!r.redact(hidden).contains(hidden), "{hidden}");
+        }
+        for shown in ["MINIMAX_CN_KEY", "MINIMAX_API_KEY", "GATEWAY_KEY"] {
+            assert_eq!(r.redact(shown), shown);
+        }
+    }
+
+    #[test]
+    fn what_planning_takes_for_a_key() {
+        for key in ["MMXCNKEY7F3A9B2C4D5E6F70", "QSECRET999", "123456", "Ab1x"] {
+            assert!(is_literal_secret(key), "{key}");
+        }
+        for name in [
+            "MINIMAX_CN_KEY",
+            "MY_PROXY_TOKEN",
+            "HF_TOKEN",
+            "${QSECRET999}",
+        ] {
+            assert!(!is_literal_secret(name), "{name}");
+        }
+        // `${x}` with a name OpenClaw does not substitute stays literal text.
+        assert!(is_literal_secret("${lower}-abc123"));
     }
 
     #[test]
@@ -847,14 +1071,23 @@ mod by_value {
     }
 
     proptest! {
+        /// Any key: mixed, upper-case (`QSECRET999`), digits only (`123456`) or short (`Ab1x`),
+        /// in every encoding, in text and in JSON values (patches, saved plans).
         #[test]
         fn any_key_under_any_key_like_name_never_shows(
-            key in "[A-Za-z0-9][A-Za-z0-9_./+=:~-]{9,40}",
+            key in prop_oneof![
+                "[A-Za-z0-9][A-Za-z0-9_./+=:~-]{9,40}",
+                "[A-Z][A-Z0-9]{3,30}",
+                "[0-9]{4,16}",
+                "[A-Za-z0-9]{4,6}",
+            ],
             name in prop::sample::select(vec!["apiKey", "api_key", "apiSecret", "x-goog-api-key",
                 "clientSecret", "accessToken", "refresh_token", "password", "Authorization"]),
             prefix in "[a-z \":{]{0,8}",
         ) {
-            prop_assume!(is_credential_value(&key));
+            // Only what OpenClaw reads as no key (a known env name, a lowercase placeholder) is
+            // left out; an upper-case key is not.
+            prop_assume!(is_credential_value(&key, &Default::default()));
             let r = with(json!({"a": [{"b": {name: key.clone()}}]}));
             let shown = json!({name: key.clone()}).to_string();
             for e in encodings(&key).into_iter().chain([shown]) {
@@ -863,6 +1096,23 @@ mod by_value {
             }
             let v = r.redact_value(&json!({"value": key.clone(), "u": format!("x?key={key}")}));
             prop_assert!(!v.to_string().contains(&key));
+        }
+
+        #[test]
+        fn any_key_in_a_credential_query_parameter_never_shows(
+            key in prop_oneof![
+                "[A-Za-z0-9][A-Za-z0-9._~-]{9,30}",
+                "[A-Z][A-Z0-9_]{3,30}",
+                "[0-9]{4,16}",
+            ],
+            q in prop::sample::select(vec!["key", "api_key", "apikey", "token", "access_token",
+                "sig", "signature", "secret", "password", "X-Amz-Signature"]),
+        ) {
+            let url = format!("https://h.example/v1?alt=sse&{q}={key}");
+            let r = with(json!({"models": {"providers": {"p": {"baseUrl": url.clone()}}}}));
+            let out = r.redact(&format!("baseUrl: \"{url}\""));
+            prop_assert!(!out.contains(&format!("={key}")), "{}", out);
+            prop_assert!(out.contains("alt=sse"));
         }
     }
 }
