@@ -210,3 +210,114 @@ fn failure_messages_quote_no_key() {
     assert_eq!(out.status.code(), Some(2));
     assert_masked("--plan bogus", &seen(&out));
 }
+
+/// Issue 16, item 9: credential query parameters whose values look like env var names, digits
+/// or a few characters: OpenClaw reads no env var name out of a URL, so each is masked.
+const URL_KEYS: [(&str, &str); 8] = [
+    ("key", "QSECRET999"),
+    ("api_key", "907153"),
+    ("apikey", "Qx7k"),
+    ("token", "UPPER_TOKEN_42"),
+    ("access_token", "AT0011223344"),
+    ("sig", "SIGVALUE8"),
+    ("X-Amz-Signature", "5a5b5c5d5e"),
+    ("password", "Pw9z"),
+];
+
+fn assert_hidden(what: &str, text: &str, keys: &[&str]) {
+    for k in keys {
+        assert!(!text.contains(k), "{what}: shows {k:?}:\n{text}");
+    }
+}
+
+#[test]
+fn upper_case_digit_and_short_query_keys_never_show() {
+    let sb = Sandbox::new();
+    let st = sb.path().join("url");
+    copy_tree(Path::new(DEMO), &st);
+    let cfg = st.join("openclaw.json");
+    let query: Vec<String> = URL_KEYS.iter().map(|(q, k)| format!("{q}={k}")).collect();
+    let text = read(&cfg).replace(
+        "baseUrl: \"https://api.minimax.io/anthropic\",",
+        &format!(
+            "baseUrl: \"https://api.minimax.io/anthropic?alt=sse&{}\",",
+            query.join("&")
+        ),
+    );
+    assert!(text.contains("QSECRET999"));
+    write(&cfg, &text);
+    let keys: Vec<&str> = URL_KEYS.iter().map(|(_, k)| *k).collect();
+
+    // The diff shows the line (else the test proves nothing), with every value masked.
+    let out = sb.run(&["migrate", "--dry-run"], &st);
+    let human = seen(&out);
+    assert!(human.contains("?alt=sse&key="), "{human}");
+    assert_hidden("migrate --dry-run", &human, &keys);
+
+    let out = sb.run(&["migrate", "--dry-run", "--format", "json"], &st);
+    assert!(json_of(&out).to_string().contains("alt=sse&key="));
+    assert_hidden("--format json", &seen(&out), &keys);
+
+    let plan = sb.path().join("plan.json");
+    let out = sb.run(
+        &["migrate", "--dry-run", "--plan-out", plan.to_str().unwrap()],
+        &st,
+    );
+    assert_hidden("--plan-out output", &seen(&out), &keys);
+    assert!(read(&plan).contains("alt=sse&key="));
+    assert_hidden("saved plan", &read(&plan), &keys);
+
+    // An error right after the URL: the message masks it too.
+    write(&cfg, &text.replace("alt=sse&", "alt=sse&\" x \""));
+    for args in [
+        vec!["migrate", "--dry-run"],
+        vec!["status", "--format", "json"],
+    ] {
+        let out = sb.run(&args, &st);
+        assert_eq!(out.status.code(), Some(2), "{}", seen(&out));
+        assert_hidden(&args.join(" "), &seen(&out), &keys);
+    }
+}
+
+/// Issue 16, item 9: an upper-case models.json key is a key, as OpenClaw reads it (it takes a
+/// bare name for an env var only when it knows the name): it is masked everywhere, and planned
+/// as the hardcoded key it is (copied into the profile), not reported as needing input.
+#[test]
+fn an_upper_case_models_json_key_is_a_masked_key() {
+    const K: &str = "MMXCNKEY7F3A9B2C4D5E6F70";
+    let sb = Sandbox::new();
+    let st = sb.path().join("upper");
+    copy_tree(Path::new(DEMO), &st);
+    let models = st.join("agents/minimax-cn/agent/models.json");
+    write(&models, &read(&models).replace(K_CN, K));
+
+    let out = sb.run(&["migrate", "--dry-run"], &st);
+    let human = seen(&out);
+    assert!(!human.contains("needs input"), "{human}");
+    assert!(human.contains("minimax-cn:default"), "{human}");
+    assert_hidden("migrate --dry-run", &human, &[K, &K[4..16]]);
+
+    let out = sb.run(&["migrate", "--dry-run", "--format", "json"], &st);
+    let doc = json_of(&out);
+    assert!(!doc.to_string().contains("needs-input"), "{doc}");
+    assert_hidden("--format json", &seen(&out), &[K, &K[4..16]]);
+
+    let plan = sb.path().join("plan.json");
+    let out = sb.run(
+        &["migrate", "--dry-run", "--plan-out", plan.to_str().unwrap()],
+        &st,
+    );
+    assert_hidden("--plan-out", &seen(&out), &[K]);
+    assert_hidden("saved plan", &read(&plan), &[K, &K[4..16]]);
+
+    let out = sb.run(&["migrate", "--yes"], &st);
+    assert_eq!(out.status.code(), Some(0), "{}", seen(&out));
+    assert_hidden("migrate --yes", &seen(&out), &[K]);
+    for agent in ["main", "minimax-cn"] {
+        let store = json(st.join(format!("agents/{agent}/agent/auth-profiles.json")));
+        assert_eq!(
+            store["profiles"]["minimax-cn:default"]["key"], K,
+            "{agent}: {store}"
+        );
+    }
+}
