@@ -44,9 +44,9 @@ description:
     message carries clawmigrate's own message and fix for each; RV(failures) lists them with a
     stable C(kind) a playbook can branch on. The installs that could be migrated are migrated
     all the same (one broken install never stops the others).
-  - The failure message stays short at any fleet size: each failing install with its kind and
-    clawmigrate's message (cut at 300 characters), at most 5 of them, then how many more;
-    RV(failures) and RV(report) hold the rest.
+  - The failure message stays short at any fleet size. It names each failing install with its
+    kind and clawmigrate's message (cut at 300 characters), at most 5 of them, then says how
+    many more there are; RV(failures) and RV(report) hold the rest.
 author:
   - clawmigrate maintainers
 extends_documentation_fragment:
