@@ -64,6 +64,7 @@ impl Cli {
                 a.format,
                 Flags {
                     list: a.list,
+                    dry_run: a.dry_run,
                     ..none
                 },
             ),
@@ -99,6 +100,7 @@ fn mode_of(verb: &str, f: Flags) -> Option<crate::printer::Mode> {
         "status" => Mode::Status,
         "list" => Mode::List,
         "rollback" if f.list => Mode::RollbackList,
+        "rollback" if f.dry_run => Mode::RollbackDryRun,
         "rollback" => Mode::Rollback,
         "repair" if f.dry_run => Mode::RepairDryRun,
         "repair" => Mode::Repair,
@@ -223,11 +225,16 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
-    /// The run to undo (default: the latest run not yet undone, per install)
+    /// The run to undo (default: the latest run not yet undone, per install); scripts give it
+    /// after `--`
+    #[arg(value_parser = parse_run_id)]
     pub run_id: Option<String>,
     /// List the runs instead
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dry_run")]
     pub list: bool,
+    /// Show per install what --yes would restore, or refuse, and write nothing
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
     /// Restore without asking
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -313,6 +320,21 @@ fn parse_only(s: &str) -> Result<Only, Error> {
         Error::new(Kind::Usage, why)
     })?;
     Ok(Only { version, name })
+}
+
+/// A run id as `rollback --list` prints it (an invocation id, or one install's `<invocation>.<n>`):
+/// letters, digits, `-`, `.` and `_`, starting with a letter or digit, so that no option
+/// (`--force`, `--fleet=DIR`) passes for one.
+fn parse_run_id(s: &str) -> Result<String, Error> {
+    if crate::ledger::valid_id(s) && s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Ok(s.to_string());
+    }
+    Err(Error::new(
+        Kind::Usage,
+        format!(
+            "{s:?} is not a run id (like 20261129T154818Z-3f9a1c2e7b10 or 20261129T154818Z-3f9a1c2e7b10.1; `clawmigrate rollback --list` shows them)"
+        ),
+    ))
 }
 
 /// A migration checksum as recorded: `sha256:` and 64 lower-case hex digits.

@@ -43,6 +43,7 @@ pub enum Mode {
     List,
     Rollback,
     RollbackList,
+    RollbackDryRun,
     Repair,
     RepairDryRun,
 }
@@ -53,7 +54,7 @@ impl Mode {
             Mode::DryRun | Mode::Check | Mode::Apply => "migrate",
             Mode::Status => "status",
             Mode::List => "list",
-            Mode::Rollback | Mode::RollbackList => "rollback",
+            Mode::Rollback | Mode::RollbackList | Mode::RollbackDryRun => "rollback",
             Mode::Repair | Mode::RepairDryRun => "repair",
         }
     }

@@ -349,6 +349,8 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, Error> {
     let prep = |r: &InstallRoot| prepare_one(r, &home, &args);
     let mode = if args.list {
         Mode::RollbackList
+    } else if args.dry_run {
+        Mode::RollbackDryRun
     } else {
         Mode::Rollback
     };
@@ -375,12 +377,15 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, Error> {
         )],
         _ => Vec::new(),
     };
-    let printer = if args.list || args.yes {
-        let start = (!args.list).then_some(&*invocation);
+    let printer = if args.list || args.dry_run || args.yes {
+        // The list and the dry run read each install's ledger and backups and write nothing; the
+        // dry run's plan is the one --yes checks again under the lock before it restores.
+        let writes = args.yes && !args.list && !args.dry_run;
+        let start = writes.then_some(&*invocation);
         let mut printer = Printer::start(out, mode, start, migrations);
         pipeline::for_each_install(&target, &env, &prep, |chunk| {
             note(chunk);
-            if !args.list {
+            if writes {
                 commit_chunk(chunk, &ctx);
             }
             printer.push_all(chunk);
@@ -405,6 +410,9 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, Error> {
     let missing = missing(&found);
     let failed_run = !missing.is_empty();
     let counts = printer.finish_with(missing);
+    if args.dry_run && !out.json && verbosity != Verbosity::Quiet {
+        anstream::eprintln!("dry run: nothing was restored");
+    }
     Ok(match super::exit_code(&counts, super::Rule::Plain) {
         super::OK if failed_run => super::ERROR,
         code => code,

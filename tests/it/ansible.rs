@@ -411,26 +411,6 @@ fn a_playbook_previews_applies_reruns_and_rolls_back_over_four_hosts() {
         assert_eq!(files(&hosts.join(st)), seed, "{st} is not rolled back");
     }
 
-    // clawmigrate_rollback_on_failure: the failed run's writes on that host are undone.
-    let again = hosts.join("malformed/fleet/again");
-    copy_tree(Path::new(DEMO), &again);
-    let rescue = r#"{"clawmigrate_rollback_on_failure": true}"#;
-    let (code, text, r) = a.playbook(&["--limit", "malformed", "-e", rescue]);
-    assert_eq!(code, Some(2), "{text}");
-    assert_eq!(r["malformed"].failed, 1, "{text}");
-    assert_eq!(r["malformed"].rescued, 1, "{text}");
-    assert!(
-        text.contains(
-            "TASK [clawmigrate.openclaw.clawmigrate : Roll back what the failed run wrote]"
-        ) && text.contains("changed: [malformed]"),
-        "{text}"
-    );
-    assert_eq!(
-        files(&again),
-        seed,
-        "the failed run's writes were not undone:\n{text}"
-    );
-
     // state: repaired (the role's clawmigrate_rebless*): healthy records an old checksum for
     // V0001, broken1 today's, malformed's good install a third one; broken2 (rolled back) and
     // malformed's other installs do not have V0001 applied, so there is nothing to accept.
@@ -447,10 +427,11 @@ fn a_playbook_previews_applies_reruns_and_rolls_back_over_four_hosts() {
         assert_eq!(changed_failed(r, "broken1"), (0, 0), "{text}");
         assert_eq!(changed_failed(r, "broken2"), (0, 0), "{text}");
         assert_eq!(changed_failed(r, "malformed"), (0, 1), "{text}");
-        // The host recording a third checksum fails alone, with clawmigrate's kind and message.
+        // The host recording a third checksum fails alone, with clawmigrate's kind and message
+        // (the role's short message: the install, its kind, clawmigrate's words).
+        let good = hosts.join("malformed/fleet/good").display().to_string();
         assert!(
-            text.contains("fatal: [malformed]: FAILED!")
-                && text.contains("\"kind\": \"refused\"")
+            fatal_line(text, "malformed").contains(&format!("{good}: refused: "))
                 && text.contains(&format!(
                     "records {OTHER} for V0001__minimax_cn_china_base_url"
                 )),
@@ -551,17 +532,26 @@ out = "/s/a [pending]\n  config: openclaw.json\n\n--- a/openclaw.json\n+++ b/ope
 d = m.split_diffs(out)
 assert [x["before_header"] for x in d] == ["/s/a/openclaw.json", "/s/a/x.json", "/s/b c/y.json"], d
 assert d[1]["prepared"] == "--- /s/a/x.json (before)\n+++ /s/a/x.json (after)\n@@ -1,2 +1,2 @@\n \n-c\n+d\n", d[1]
-# Rollback's check mode picks what clawmigrate would undo: the latest migrate run, never a
-# repair run after it; naming the repair run is refused, as clawmigrate refuses it.
-class Ledger(object):
-    def json(self, args):
-        return args, 0, {"installs": [{"state_dir": "/s", "runs": [
-            {"id": "i1.1", "invocation": "i1", "kind": "migrate", "files": ["openclaw.json"]},
-            {"id": "i2.1", "invocation": "i2", "kind": "repair", "files": []}]}]}, ""
-would, known, refused = m.rollback_prediction(Ledger(), [], None)[4:]
-assert [x["run_id"] for x in would] == ["i1.1"] and not refused, (would, refused)
-would, known, refused = m.rollback_prediction(Ledger(), [], "i2")[4:]
-assert would == [] and known and [x["kind"] for x in refused] == ["usage"], (would, refused)
+# Rollback's check mode takes what `rollback --dry-run` says --yes would restore.
+would = m.rollback_prediction({"installs": [
+    {"state_dir": "/s", "outcome": "pending", "run_id": "i1.1", "files": [{"path": "openclaw.json", "action": "restore"}]},
+    {"state_dir": "/t", "outcome": "failed", "run_id": "i1.2", "files": []}]})
+assert would == [{"state_dir": "/s", "run_id": "i1.1", "files": ["openclaw.json"]}], would
+# Run ids: what clawmigrate makes, and nothing that could pass for an option.
+for good in ["20261129T154818Z-3f9a1c2e7b10", "20261129T154818Z-3f9a1c2e7b10.12", "20261129T154818Z-3f9a"]:
+    assert m.RUN_ID.match(good), good
+for bad in ["--force", "--fleet=/srv/other", "-y", "20261129T154818Z-3f9a1c2e7b10\n", "x", ""]:
+    assert not m.RUN_ID.match(bad), bad
+# The message stays short at any fleet size, naming each install shown and its kind.
+many = [{"state_dir": "/f/i%03d" % n, "kind": "parse", "message": "x" * 5000, "fix": None} for n in range(200)]
+text = m.failure_text(many)
+assert len(text) < 2000 and "/f/i000: parse: " in text and text.endswith("and 195 more (see failures)"), text
+# Only the failing installs the run wrote to are rolled back on failure.
+report = {"installs": [{"state_dir": "/ok", "outcome": "changed", "run_id": "i.1"},
+                       {"state_dir": "/needy", "outcome": "needs-input", "run_id": "i.2"},
+                       {"state_dir": "/bad", "outcome": "failed"}]}
+f, w = m.collect(report, m.FAILING_MIGRATE)
+assert m.failed_runs(report, f) == [{"state_dir": "/needy", "run_id": "i.2"}], m.failed_runs(report, f)
 print("ok")
 "#;
     let out = a.ok(a
@@ -671,4 +661,328 @@ fn the_role_builds_the_binary_with_cargo_where_the_host_has_it() {
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("clawmigrate {}", env!("CARGO_PKG_VERSION"))
     );
+}
+
+/// A sandbox with the collection installed, and one local host per entry of `hosts` (its
+/// variables), in `inventory.yml`.
+fn local_hosts(sb: &Sandbox, hosts: serde_json::Value) -> Ansible {
+    let a = Ansible::new(sb);
+    let inventory = serde_json::json!({"openclaw": {"hosts": hosts, "vars": {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": a.venv.join("bin/python").display().to_string(),
+    }}});
+    write(
+        sb.path().join("inventory.yml"),
+        &serde_json::to_string_pretty(&inventory).unwrap(),
+    );
+    a
+}
+
+/// `n` copies of the demo install, migrated in one run (one invocation), under `dir`.
+fn migrated_fleet(sb: &Sandbox, dir: &Path, n: usize) -> String {
+    for i in 0..n {
+        copy_tree(Path::new(DEMO), &dir.join(format!("i{i}")));
+    }
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--format", "json", "--fleet"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    json_of(&out)["invocation_id"].as_str().unwrap().to_string()
+}
+
+/// The `fatal: [host]: ...` line of a run's output.
+fn fatal_line<'t>(text: &'t str, host: &str) -> &'t str {
+    let head = format!("fatal: [{host}]");
+    text.lines()
+        .find(|l| l.starts_with(&head))
+        .unwrap_or_else(|| panic!("no {head} in:\n{text}"))
+}
+
+/// Issue 16 item 5: `run_id` was passed as a bare argument, so `--fleet=DIR` rolled back another
+/// fleet and `--force` forced the rollback. The module refuses what is not a run id, and passes
+/// a run id after `--`.
+#[test]
+fn a_run_id_that_is_not_one_is_refused_and_never_read_as_an_option() {
+    let sb = Sandbox::new();
+    let mut a = local_hosts(&sb, serde_json::json!({"h": {}}));
+    let mine = sb.path().join("mine");
+    let other = sb.path().join("other");
+    migrated_fleet(&sb, &mine, 2);
+    migrated_fleet(&sb, &other, 1);
+    // A file changed since the run: only --force would restore it.
+    let cfg = mine.join("i0/openclaw.json");
+    write(&cfg, &read(&cfg).replace("port: 18789", "port: 18790"));
+    let playbook = format!(
+        r#"---
+- name: Undo by run id
+  hosts: openclaw
+  gather_facts: false
+  tasks:
+    - name: Roll back
+      clawmigrate.openclaw.migrate:
+        state: rolled_back
+        run_id: "{{{{ item }}}}"
+        fleet: ["{mine}"]
+        binary: "{BIN}"
+      loop: "{{{{ ids }}}}"
+      ignore_errors: true
+"#,
+        mine = mine.display()
+    );
+    write(sb.path().join("site.yml"), &playbook);
+    let before = tree(sb.path(), true);
+    let ids = serde_json::json!({"ids": [format!("--fleet={}", other.display()), "--force", "-y"]});
+    let (code, text, r) = a.playbook(&["-e", &ids.to_string()]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(changed_failed(&r, "h"), (0, 0), "{text}");
+    for bad in ids["ids"].as_array().unwrap() {
+        let head = format!("failed: [h] (item={}) => ", bad.as_str().unwrap());
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&head))
+            .unwrap_or_else(|| panic!("{head} not in:\n{text}"));
+        assert!(
+            line.contains("is not a clawmigrate run id") && line.contains("\"kind\": \"usage\""),
+            "{line}"
+        );
+    }
+    assert_eq!(
+        tree(sb.path(), true),
+        before,
+        "a refused run id restored something:\n{text}"
+    );
+
+    // A real run id goes through (after `--`): i1's part of the run is undone, i0 and the other
+    // fleet are untouched.
+    write(&cfg, &read(&cfg).replace("port: 18790", "port: 18789"));
+    let i0 = tree(&mine.join("i0"), true);
+    let ledger = json(mine.join("i1/.clawmigrate/ledger.json"));
+    let id = ledger["runs"][0]["id"].as_str().unwrap().to_string();
+    let other_before = tree(&other, true);
+    let ids = serde_json::json!({"ids": [id]});
+    let (code, text, r) = a.playbook(&["-e", &ids.to_string()]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(changed_failed(&r, "h"), (1, 0), "{text}");
+    assert_eq!(files(&mine.join("i1")), files(Path::new(DEMO)), "{text}");
+    assert_eq!(tree(&mine.join("i0"), true), i0, "{text}");
+    assert_eq!(tree(&other, true), other_before, "{text}");
+}
+
+/// Issue 16 item 6: check mode for `rolled_back` predicted `changed` from the ledger alone, where
+/// the real run refuses a file changed since the run. It now predicts from `rollback --dry-run`.
+#[test]
+fn check_mode_predicts_a_refused_rollback_as_the_real_run_refuses_it() {
+    let sb = Sandbox::new();
+    let mut a = local_hosts(&sb, serde_json::json!({"h": {}}));
+    let fleet = sb.path().join("fleet");
+    let run = migrated_fleet(&sb, &fleet, 2);
+    let playbook = format!(
+        r#"---
+- name: Undo a run
+  hosts: openclaw
+  gather_facts: false
+  tasks:
+    - name: Roll back
+      clawmigrate.openclaw.migrate:
+        state: rolled_back
+        run_id: "{run}"
+        fleet: ["{fleet}"]
+        binary: "{BIN}"
+"#,
+        fleet = fleet.display()
+    );
+    write(sb.path().join("site.yml"), &playbook);
+    let cfg = fleet.join("i0/openclaw.json");
+    let migrated = read(&cfg);
+    write(&cfg, &migrated.replace("port: 18789", "port: 18790"));
+
+    // Check mode: fails as the real run will, naming the file, and writes nothing.
+    let before = tree(&fleet, true);
+    let (code, check, r) = a.playbook(&["--check"]);
+    assert_eq!(code, Some(2), "{check}");
+    assert_eq!(r["h"].failed, 1, "{check}");
+    let predicted = fatal_line(&check, "h");
+    assert!(
+        predicted.contains(&format!("{}: changed: ", fleet.join("i0").display()))
+            && predicted.contains("changed since run"),
+        "{predicted}"
+    );
+    assert_eq!(tree(&fleet, true), before, "check mode wrote:\n{check}");
+    // The real run refuses i0 the same way (and restores i1).
+    let (code, text, r) = a.playbook(&[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(r["h"].failed, 1, "{text}");
+    assert!(
+        fatal_line(&text, "h").contains("changed since run"),
+        "{text}"
+    );
+    assert_eq!(files(&fleet.join("i1")), files(Path::new(DEMO)), "{text}");
+    assert_eq!(read(&cfg), migrated.replace("port: 18789", "port: 18790"));
+
+    // With the file as the run left it, check mode predicts `changed`, and the run restores it.
+    write(&cfg, &migrated);
+    let before = tree(&fleet, true);
+    let (code, text, r) = a.playbook(&["--check"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(changed_failed(&r, "h"), (1, 0), "{text}");
+    assert_eq!(tree(&fleet, true), before, "check mode wrote:\n{text}");
+    let (code, text, r) = a.playbook(&[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(changed_failed(&r, "h"), (1, 0), "{text}");
+    assert_eq!(files(&fleet.join("i0")), files(Path::new(DEMO)), "{text}");
+}
+
+/// Issue 16 item 7: the README's playbook, as written (only its host paths point into the
+/// sandbox), both ways: migrate, then undo with `-e undo_run=ID`, and the undo again; twice.
+/// Its undo play used to migrate again first, so a second undo left the fleet migrated.
+#[test]
+fn the_readme_playbook_migrates_and_undoes_leaving_the_fleet_as_it_was() {
+    let sb = Sandbox::new();
+    let mut a = local_hosts(&sb, serde_json::json!({"h": {}}));
+    let readme = read(Path::new(ROOT).join("README.md"));
+    let (_, after) = readme.split_once("## Ansible\n").unwrap();
+    let (_, block) = after.split_once("```yaml\n").unwrap();
+    let (playbook, _) = block.split_once("```").unwrap();
+    assert!(playbook.contains("-e undo_run=ID"), "{playbook}");
+    let fleet = sb.path().join("srv/openclaw");
+    let key = sb.path().join("etc/openclaw/keys/minimax-cn");
+    for p in ["/srv/openclaw", "/etc/openclaw/keys/minimax-cn"] {
+        assert!(playbook.contains(p), "{p} not in the README's playbook");
+    }
+    let playbook = playbook
+        .replace("/srv/openclaw", &fleet.display().to_string())
+        .replace("/etc/openclaw/keys/minimax-cn", &key.display().to_string());
+    write(sb.path().join("site.yml"), &playbook);
+    // Two broken installs, one of them needing the operator's key from the key file.
+    copy_tree(Path::new(DEMO), &fleet.join("a"));
+    copy_tree(Path::new(DEMO), &fleet.join("b"));
+    std::fs::remove_file(fleet.join("b/agents/minimax-cn/agent/models.json")).unwrap();
+    write(&key, &format!("{OPERATOR_KEY}\n"));
+    let original = files(&fleet);
+    // The module finds clawmigrate on the host's PATH, as the README's playbook has no `binary`.
+    let bin_dir = Path::new(BIN).parent().unwrap().display().to_string();
+    let path = format!(
+        "{}:{bin_dir}:{}",
+        a.venv.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |a: &mut Ansible, args: &[&str]| {
+        let mut c = a.cmd("ansible-playbook");
+        c.args(["-i", "inventory.yml", "site.yml"])
+            .args(args)
+            .env("PATH", &path);
+        let (code, text) = a.run(&mut c);
+        assert_eq!(code, Some(0), "{args:?}:\n{text}");
+        let r = recap(&text);
+        (text, r)
+    };
+    for round in 0..2 {
+        let (text, r) = run(&mut a, &[]);
+        assert_eq!(changed_failed(&r, "h"), (1, 0), "round {round}:\n{text}");
+        let (_, tail) = text
+            .split_once("undo with run_id ")
+            .unwrap_or_else(|| panic!("no run id shown:\n{text}"));
+        let id: String = tail
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        assert_ne!(files(&fleet), original, "round {round}: not migrated");
+        for st in ["a", "b"] {
+            let out = sb.run(&["migrate", "--check", "--quiet"], &fleet.join(st));
+            assert_eq!(out.status.code(), Some(0), "round {round}: {st}:\n{text}");
+        }
+        let undo = format!("undo_run={id}");
+        for again in 0..2 {
+            let (text, r) = run(&mut a, &["-e", &undo]);
+            assert_eq!(
+                changed_failed(&r, "h"),
+                (u32::from(again == 0), 0),
+                "round {round}, undo {again}:\n{text}"
+            );
+            assert_eq!(
+                files(&fleet),
+                original,
+                "round {round}, undo {again}: the fleet is not the original:\n{text}"
+            );
+        }
+    }
+    for out in &a.outputs {
+        for s in SECRETS {
+            assert!(!out.contains(s), "{s} in Ansible's output:\n{out}");
+        }
+    }
+}
+
+/// Issue 16 item 8: `clawmigrate_rollback_on_failure` undid every install of the failed run, and
+/// the failure printed the whole JSON report. Now only the installs that failed are undone (one
+/// that needs input had its first migration written), the installs migrated in full stay
+/// migrated, and the failure names each failing install and its kind in a short message.
+#[test]
+fn rollback_on_failure_undoes_only_the_failed_installs_with_a_short_message() {
+    let sb = Sandbox::new();
+    let hosts = sb.path().join("hosts");
+    let h = |p: &str| hosts.join(p).display().to_string();
+    let mut a = local_hosts(
+        &sb,
+        serde_json::json!({
+            "fine": {"clawmigrate_fleets": [h("fine")]},
+            "mixed": {"clawmigrate_fleets": [h("mixed")], "clawmigrate_fleet_depth": 2},
+        }),
+    );
+    for st in [
+        "fine/a",
+        "fine/b",
+        "mixed/good1",
+        "mixed/good2",
+        "mixed/needy",
+        "mixed/bad",
+    ] {
+        copy_tree(Path::new(DEMO), &hosts.join(st));
+    }
+    std::fs::remove_file(hosts.join("mixed/needy/agents/minimax-cn/agent/models.json")).unwrap();
+    write(
+        hosts.join("mixed/bad/openclaw.json"),
+        "{ agents: { list: [ { id: \"main\" ",
+    );
+    let needy = files(&hosts.join("mixed/needy"));
+    let bad = files(&hosts.join("mixed/bad"));
+    write(
+        sb.path().join("site.yml"),
+        &format!(
+            "---\n- name: Migrate the OpenClaw installs\n  hosts: openclaw\n  gather_facts: false\n  roles:\n    - role: clawmigrate.openclaw.clawmigrate\n      vars:\n        clawmigrate_install: false\n        clawmigrate_binary_path: \"{BIN}\"\n        clawmigrate_rollback_on_failure: true\n"
+        ),
+    );
+    let (code, text, r) = a.playbook(&[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(changed_failed(&r, "fine"), (1, 0), "{text}");
+    assert_eq!(r["mixed"].failed, 1, "{text}");
+    // The installs migrated in full stay migrated, on both hosts.
+    let migrated = files(&hosts.join("fine/a"));
+    assert_ne!(migrated, files(Path::new(DEMO)));
+    for st in ["fine/b", "mixed/good1", "mixed/good2"] {
+        assert_eq!(files(&hosts.join(st)), migrated, "{st} was undone:\n{text}");
+    }
+    // The failed ones are as they were: the needy install's first migration is undone.
+    assert!(
+        text.contains(
+            "TASK [clawmigrate.openclaw.clawmigrate : Roll back the installs whose run failed]"
+        ),
+        "{text}"
+    );
+    assert_eq!(files(&hosts.join("mixed/needy")), needy, "{text}");
+    assert_eq!(files(&hosts.join("mixed/bad")), bad, "{text}");
+    // A short message: each failing install with its kind; no report.
+    let fatal = fatal_line(&text, "mixed");
+    assert!(fatal.len() < 1500, "{} chars: {fatal}", fatal.len());
+    assert!(
+        fatal.contains(&format!("{}: parse: ", h("mixed/bad")))
+            && fatal.contains(&format!("{}: needs-input: ", h("mixed/needy"))),
+        "{fatal}"
+    );
+    for noise in ["\"report\"", "\"installs\"", "\"migrations\""] {
+        assert!(!text.contains(noise), "{noise} printed:\n{text}");
+    }
 }

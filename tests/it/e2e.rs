@@ -111,6 +111,103 @@ fn rollback_by_id_and_list() {
     assert!(stdout(&out).contains("(undone by "), "{}", stdout(&out));
 }
 
+/// Issue 16 item 5: a run id after `--` is never read as an option, and what is not a run id
+/// (`--force`, `--fleet=DIR`) is refused as one, with nothing restored.
+#[test]
+fn rollback_takes_the_run_id_after_double_dash_and_refuses_options_as_ids() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let before = tree(&st, false);
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let migrated = tree(&st, true);
+    let cfg = st.join("openclaw.json");
+    let edited = read(&cfg).replace("port: 18789", "port: 18790");
+    write(&cfg, &edited);
+    let edited_tree = tree(&st, true);
+    for bad in ["--force", "--fleet=/srv/other", "-y", ".hidden", "a/b"] {
+        let out = sb
+            .cmd()
+            .args(["rollback", "--yes", "--format", "json", "--state-dir"])
+            .arg(&st)
+            .args(["--", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stdout(&out));
+        let v = json_of(&out);
+        assert_eq!(v["errors"][0]["kind"], "usage", "{bad}: {v}");
+        let message = v["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("is not a run id"), "{bad}: {message}");
+        assert_eq!(tree(&st, true), edited_tree, "{bad} restored something");
+    }
+    write(&cfg, &read(&cfg).replace("port: 18790", "port: 18789"));
+    assert_eq!(tree(&st, true), migrated);
+    let out = sb.run(&["rollback", "--list", "--format", "json"], &st);
+    let id = json_of(&out)["installs"][0]["runs"][0]["invocation"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = sb
+        .cmd()
+        .args(["rollback", "--yes", "--state-dir"])
+        .arg(&st)
+        .args(["--", &id])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(tree(&st, false), before);
+}
+
+/// Issue 16 item 6: `rollback --dry-run` says what `--yes` would restore, or refuse, per
+/// install, and writes nothing (nor does it take a lock).
+#[test]
+fn rollback_dry_run_predicts_what_yes_does_and_writes_nothing() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let migrated = tree(&st, true);
+    let out = sb.run(&["rollback", "--dry-run", "--format", "json"], &st);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v = json_of(&out);
+    assert_eq!(v["mode"], "rollback-dry-run");
+    assert_eq!(v["invocation_id"], serde_json::Value::Null);
+    assert_eq!(v["installs"][0]["outcome"], "pending", "{v}");
+    assert_eq!(
+        v["installs"][0]["files"].as_array().unwrap().len(),
+        5,
+        "{v}"
+    );
+    assert_eq!(tree(&st, true), migrated, "the dry run wrote");
+
+    // A file changed since the run: the dry run refuses as --yes does, and says why.
+    let cfg = st.join("openclaw.json");
+    write(&cfg, &read(&cfg).replace("port: 18789", "port: 18790"));
+    let edited = tree(&st, true);
+    let out = sb.run(&["rollback", "--dry-run", "--format", "json"], &st);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let v = json_of(&out);
+    let inst = &v["installs"][0];
+    assert_eq!(inst["outcome"], "failed", "{v}");
+    assert_eq!(inst["error"]["kind"], "changed", "{v}");
+    let message = inst["error"]["message"].as_str().unwrap();
+    assert!(message.contains("changed since run"), "{message}");
+    let yes = sb.run(&["rollback", "--yes", "--format", "json"], &st);
+    assert_eq!(yes.status.code(), Some(2));
+    assert_eq!(json_of(&yes)["installs"][0]["error"], inst["error"]);
+    assert_eq!(tree(&st, true), edited, "a refused rollback wrote");
+    // With --force it would restore, and still writes nothing.
+    let out = sb.run(&["rollback", "--dry-run", "--force"], &st);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("would restore 5 files of run"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains("dry run: nothing was restored"));
+    assert_eq!(tree(&st, true), edited, "the dry run wrote");
+    // A run no install holds is an error, as with --yes.
+    sb.cli(&["rollback", "--dry-run", "nope"], &st).code(2);
+}
+
 #[test]
 fn rollback_refuses_files_changed_since_unless_forced() {
     let sb = Sandbox::new();

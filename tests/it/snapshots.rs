@@ -70,3 +70,32 @@ fn status_after_apply_human() {
         insta::assert_snapshot!("status_after_apply", out)
     });
 }
+
+/// `rollback --dry-run`: per install what `--yes` would restore (or refuse), human and JSON.
+#[test]
+fn rollback_dry_run_human_and_json() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let human = run(
+        &sb,
+        &["rollback", "--dry-run", "--state-dir", st.to_str().unwrap()],
+    );
+    let out = run(
+        &sb,
+        &[
+            "rollback",
+            "--dry-run",
+            "--format",
+            "json",
+            "--state-dir",
+            st.to_str().unwrap(),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["mode"], "rollback-dry-run");
+    snap(Some(sb.path()), || {
+        insta::assert_snapshot!("rollback_dry_run", human);
+        insta::assert_json_snapshot!("rollback_dry_run_json", v);
+    });
+}

@@ -231,6 +231,12 @@ fn every_verb_prints_one_json_document_with_the_documented_envelope() {
             "rollback-list",
         ),
         (
+            "rollback --dry-run",
+            vec!["rollback", "--dry-run", "--state-dir", s],
+            "rollback",
+            "rollback-dry-run",
+        ),
+        (
             "rollback",
             vec!["rollback", "--yes", "--state-dir", s],
             "rollback",

@@ -20,8 +20,9 @@ description:
   - With O(state=checked) it only previews (C(clawmigrate migrate --check)), in or out of check
     mode; RV(ignore:changed) then says whether anything would be written.
   - With O(state=rolled_back) it restores the exact bytes a run replaced
-    (C(clawmigrate rollback --yes)). In check mode it reads the ledger
-    (C(clawmigrate rollback --list)) and reports what would be undone.
+    (C(clawmigrate rollback --yes)). In check mode it runs C(clawmigrate rollback --dry-run),
+    which says per install what the real run would restore or refuse (a file changed since the
+    run fails the check as it would fail the run), and writes nothing.
   - With O(state=repaired) it accepts the changed checksum of one applied migration
     (O(rebless)) on exactly the installs whose ledger records the old checksum O(rebless_from)
     (C(clawmigrate repair --rebless MIGRATION --from CHECKSUM --yes), Flyway's repair narrowed
@@ -43,6 +44,9 @@ description:
     message carries clawmigrate's own message and fix for each; RV(failures) lists them with a
     stable C(kind) a playbook can branch on. The installs that could be migrated are migrated
     all the same (one broken install never stops the others).
+  - The failure message stays short at any fleet size. It names each failing install with its
+    kind and clawmigrate's message (cut at 300 characters), at most 5 of them, then says how
+    many more there are; RV(failures) and RV(report) hold the rest.
 author:
   - clawmigrate maintainers
 extends_documentation_fragment:
@@ -123,6 +127,9 @@ options:
       - With O(state=rolled_back), the run to undo. An invocation id (RV(invocation_id) of an
         earlier task) undoes that whole run on every target install that holds it; a per-install
         run id (an entry of RV(run_ids)) undoes one install's part of it.
+      - It must have the shape of a run id as C(clawmigrate rollback --list) prints it
+        (C(20261129T154818Z-3f9a1c2e7b10), optionally C(.N)); anything else, such as an option,
+        fails the task with C(kind) C(usage) before clawmigrate runs. It is passed after C(--).
     type: str
   force:
     description:
@@ -219,7 +226,7 @@ stderr:
 report:
   description:
     - The full JSON document clawmigrate printed (schema 2, see the README's "JSON output").
-    - With O(state=rolled_back) in check mode, the C(rollback --list) report.
+    - With O(state=rolled_back) in check mode, the C(rollback --dry-run) report.
   returned: when clawmigrate ran
   type: dict
 installs:
@@ -286,8 +293,22 @@ failures:
     agent:
       description: The agent a finding belongs to.
       type: str
+failed_runs:
+  description:
+    - With O(state=migrated), the installs that failed the task although this run wrote to them
+      (an install that needs input after the migrations before the blocked one were written),
+      each with C(state_dir) and C(run_id). Undoing these (and only these) is what the role's
+      C(clawmigrate_rollback_on_failure) does; the installs migrated in full stay migrated.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - state_dir: /srv/openclaw/b
+      run_id: 20261129T165430Z-520980a60619.2
 would_roll_back:
-  description: With O(state=rolled_back) in check mode, the runs that would be undone per install.
+  description:
+    - With O(state=rolled_back) in check mode, per install the run that would be undone and the
+      files that would be restored (C(rollback --dry-run)'s pending installs).
   returned: with O(state=rolled_back) in check mode
   type: list
   elements: dict
@@ -316,26 +337,37 @@ FAILING_REPAIR = ("failed",)
 FINDINGS_THAT_FAIL = ("needs-input", "conflict")
 FINDINGS_THAT_WARN = ("checksum-changed", "interrupted")
 KEY_FILE_READ_LIMIT = 64 * 1024
+# A run id as clawmigrate makes it (src/ledger.rs): an invocation id, UTC time and random hex
+# digits (4 in the first releases), and for one install's part of it `.N`.
+RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4,12}(\.[0-9]{1,9})?\Z")
+# How much of the failures the task's message shows; the rest is in the result.
+MSG_FAILURES = 5
+MSG_FAILURE_CHARS = 300
+
+
+def fail(module, kind, msg, **result):
+    """Fails the task before clawmigrate reports anything: one failure of this kind."""
+    result.setdefault("failures", [{"state_dir": None, "outcome": None, "kind": kind,
+                                    "message": msg, "fix": None}])
+    module.fail_json(msg=msg, **result)
 
 
 def find_binary(module):
     binary = module.params["binary"]
     if binary:
         if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
-            module.fail_json(
-                msg="clawmigrate binary %s is not an executable file%s"
-                    % (binary, " (in check mode, a task that would install it did not)"
-                       if module.check_mode else ""),
-                failures=[])
+            fail(module, "not-found",
+                 "clawmigrate binary %s is not an executable file%s"
+                 % (binary, " (in check mode, a task that would install it did not)"
+                    if module.check_mode else ""))
         return binary
     found = module.get_bin_path(
         "clawmigrate", required=False,
         opt_dirs=["/usr/local/bin", os.path.expanduser("~/.cargo/bin")])
     if not found:
-        module.fail_json(
-            msg="clawmigrate was not found on PATH, in /usr/local/bin or ~/.cargo/bin; install it "
-                "(the role clawmigrate.openclaw.clawmigrate does) or set binary",
-            failures=[])
+        fail(module, "not-found",
+             "clawmigrate was not found on PATH, in /usr/local/bin or ~/.cargo/bin; install it "
+             "(the role clawmigrate.openclaw.clawmigrate does) or set binary")
     return found
 
 
@@ -377,11 +409,11 @@ def migrate_args(module):
         provider = str(provider)
         path = os.path.expanduser(str(path))
         if not PROVIDER.match(provider):
-            module.fail_json(msg="key_files: %r is not a provider name" % provider, failures=[])
+            fail(module, "usage", "key_files: %r is not a provider name" % provider)
         if not os.path.isabs(path):
-            module.fail_json(
-                msg="key_files[%s] must be an absolute path to a file on the host that holds the "
-                    "key (the value is not shown)" % provider, failures=[])
+            fail(module, "usage",
+                 "key_files[%s] must be an absolute path to a file on the host that holds the "
+                 "key (the value is not shown)" % provider)
         mask_key_file_contents(module, path)
         args += ["--key-file", "%s=%s" % (provider, path)]
     return args
@@ -405,10 +437,10 @@ class Runner(object):
         except ValueError:
             report = None
         if not isinstance(report, dict) or report.get("schema") != 2:
-            self.module.fail_json(
-                msg="clawmigrate did not print a schema 2 JSON report (exit %d): %s"
-                    % (rc, (err or out).strip()[-2000:]),
-                rc=rc, cmd=cmd, stderr=err, failures=[])
+            fail(self.module, "error",
+                 "clawmigrate did not print a schema 2 JSON report (exit %d): %s"
+                 % (rc, (err or out).strip()[-MSG_FAILURE_CHARS:]),
+                 rc=rc, cmd=cmd, stderr=err)
         return cmd, rc, report, err
 
 
@@ -457,7 +489,15 @@ def collect(report, failing_outcomes, check_findings=True):
     return failures, warnings
 
 
+def cut(text, limit=MSG_FAILURE_CHARS):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
 def failure_text(failures):
+    """The task's message: each failing install (or the run) with the kind of failure and
+    clawmigrate's message, cut short, and at most MSG_FAILURES of them; the whole of each is in
+    RV(failures), and the report in RV(report)."""
     seen, parts = set(), []
     for f in failures:
         line = "%s%s: %s" % ("%s: " % f["state_dir"] if f.get("state_dir") else "",
@@ -466,8 +506,19 @@ def failure_text(failures):
             line += " (fix: %s)" % f["fix"]
         if line not in seen:
             seen.add(line)
-            parts.append(line)
-    return "; ".join(parts)
+            parts.append(cut(line))
+    text = "; ".join(parts[:MSG_FAILURES])
+    if len(parts) > MSG_FAILURES:
+        text += "; and %d more (see failures)" % (len(parts) - MSG_FAILURES)
+    return text
+
+
+def failed_runs(report, failures):
+    """The installs that failed the task yet were written by this run: their run ids."""
+    failing = set(f["state_dir"] for f in failures if f.get("state_dir"))
+    return [{"state_dir": i["state_dir"], "run_id": i["run_id"]}
+            for i in report.get("installs") or []
+            if i.get("state_dir") in failing and i.get("run_id")]
 
 
 def summary_text(report):
@@ -523,28 +574,11 @@ def split_diffs(text):
     return diffs
 
 
-def rollback_prediction(runner, targets, run_id):
-    """What `rollback --yes` would undo, from the ledger: as clawmigrate chooses, only a migrate
-    run not undone yet (a rollback or a repair run is never undone; naming one is refused)."""
-    cmd, rc, report, err = runner.json(["rollback", "--list", "--format", "json"] + targets)
-    would, known, refused = [], False, []
-    for inst in report.get("installs") or []:
-        runs = inst.get("runs") or []
-        named = [r for r in runs if r.get("id") == run_id or r.get("invocation") == run_id] \
-            if run_id else []
-        known = known or bool(named)
-        for r in named:
-            if r.get("kind") != "migrate":
-                refused.append({"state_dir": inst.get("state_dir"), "outcome": "failed",
-                                "kind": "usage", "fix": None,
-                                "message": "run %s is a %s, not a migrate run; roll back a "
-                                           "migrate run" % (r.get("id"), r.get("kind"))})
-        open_runs = [r for r in (named if run_id else runs)
-                     if not r.get("undone_by") and r.get("kind") == "migrate"]
-        if open_runs:
-            would.append({"state_dir": inst.get("state_dir"), "run_id": open_runs[-1].get("id"),
-                          "files": open_runs[-1].get("files") or []})
-    return cmd, rc, report, err, would, known, refused
+def rollback_prediction(report):
+    """What `rollback --yes` would undo, from `rollback --dry-run`: its pending installs."""
+    return [{"state_dir": i.get("state_dir"), "run_id": i.get("run_id"),
+             "files": [f.get("path") for f in i.get("files") or []]}
+            for i in report.get("installs") or [] if i.get("outcome") == "pending"]
 
 
 def main():
@@ -570,12 +604,19 @@ def main():
     p = module.params
     state = p["state"]
     if p["run_id"] and state != "rolled_back":
-        module.fail_json(msg="run_id applies only to state=rolled_back", failures=[])
+        fail(module, "usage", "run_id applies only to state=rolled_back")
     if p["force"] and state != "rolled_back":
-        module.fail_json(msg="force applies only to state=rolled_back", failures=[])
+        fail(module, "usage", "force applies only to state=rolled_back")
     for name in ("rebless", "rebless_from"):
         if p[name] and state != "repaired":
-            module.fail_json(msg="%s applies only to state=repaired" % name, failures=[])
+            fail(module, "usage", "%s applies only to state=repaired" % name)
+    # The run id goes to clawmigrate after `--`, and only with a run id's shape: never as an
+    # option (`--force`, `--fleet=DIR`).
+    if p["run_id"] is not None and not RUN_ID.match(p["run_id"]):
+        fail(module, "usage",
+             "run_id %s is not a clawmigrate run id (like 20261129T154818Z-3f9a1c2e7b10, or "
+             "20261129T154818Z-3f9a1c2e7b10.1 for one install; clawmigrate rollback --list shows "
+             "them)" % json.dumps(cut(p["run_id"], 80)))
 
     binary = find_binary(module)
     runner = Runner(module, binary)
@@ -588,21 +629,17 @@ def main():
     if state == "rolled_back":
         if p["only"] or p["key_files"]:
             module.warn("only and key_files are ignored with state=rolled_back")
+        args = ["rollback", "--dry-run" if module.check_mode else "--yes"]
+        args += ["--force"] if p["force"] else []
+        args += ["--format", "json"] + targets + (["--", p["run_id"]] if p["run_id"] else [])
         if module.check_mode:
-            cmd, rc, report, err, would, known, refused = rollback_prediction(
-                runner, targets, p["run_id"])
+            cmd, rc, report, err = runner.json(args)
             failures, warnings = collect(report, ("failed",), check_findings=False)
-            failures += refused
-            if p["run_id"] and not known:
-                failures.append({"state_dir": None, "outcome": None, "kind": "not-found",
-                                 "message": "no target install holds run %s" % p["run_id"],
-                                 "fix": None})
+            would = rollback_prediction(report)
             result.update(changed=bool(would), would_roll_back=would)
             msg = "would undo %d run%s" % (len(would), "" if len(would) == 1 else "s")
         else:
-            args = ["rollback"] + ([p["run_id"]] if p["run_id"] else []) + ["--yes"]
-            args += ["--force"] if p["force"] else []
-            cmd, rc, report, err = runner.json(args + ["--format", "json"] + targets)
+            cmd, rc, report, err = runner.json(args)
             failures, warnings = collect(report, FAILING_ROLLBACK, check_findings=False)
             result["changed"] = any(i.get("outcome") == "rolled-back"
                                     for i in report.get("installs") or [])
@@ -659,6 +696,7 @@ def main():
         summary=report.get("summary") or {},
         invocation_id=report.get("invocation_id") if run_ids else None,
         run_ids=run_ids, failures=failures,
+        failed_runs=failed_runs(report, failures) if state == "migrated" else [],
     )
     if failures:
         module.fail_json(msg=failure_text(failures), **result)
