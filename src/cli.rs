@@ -160,10 +160,13 @@ pub struct TargetArgs {
     #[arg(
         long = "fleet-depth",
         value_name = "N",
-        default_value_t = 4,
+        default_value_t = crate::discover::DEFAULT_FLEET_DEPTH,
         help_heading = "Targets"
     )]
     pub fleet_depth: usize,
+    /// Accept a --fleet DIR that holds no install (otherwise an error, kind not-found)
+    #[arg(long = "allow-empty", help_heading = "Targets")]
+    pub allow_empty: bool,
     /// Use OpenClaw's profile NAME (state dir ~/.openclaw-NAME) for the default target
     #[arg(long, value_name = "NAME", help_heading = "Targets")]
     pub profile: Option<String>,
@@ -345,6 +348,7 @@ impl TargetArgs {
             fleets: self.fleets.clone(),
             fleet_depth: self.fleet_depth,
             profile: self.profile.clone(),
+            allow_empty: self.allow_empty,
         }
     }
 }

@@ -178,7 +178,7 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
     }
     let Some(plan) = &r.plan else { return };
     states(r, plan, mode, out);
-    findings(plan, detail, out);
+    findings(plan, |k| detail || k != FindingKind::Note, out);
     if mode == Mode::Status {
         return;
     }
@@ -230,13 +230,13 @@ fn states(r: &Report, plan: &crate::plan::InstallPlan, mode: Mode, out: &mut Str
     }
 }
 
-/// The findings (notes only with `detail`), each with its fix; secrets masked.
-fn findings(plan: &crate::plan::InstallPlan, detail: bool, out: &mut String) {
-    for f in plan
-        .findings
-        .iter()
-        .filter(|f| detail || f.kind != FindingKind::Note)
-    {
+/// The findings of the kinds `shown` picks, each with its fix; secrets masked.
+fn findings(
+    plan: &crate::plan::InstallPlan,
+    shown: impl Fn(FindingKind) -> bool,
+    out: &mut String,
+) {
+    for f in plan.findings.iter().filter(|f| shown(f.kind)) {
         let (tag, style) = match f.kind {
             FindingKind::NeedsInput => ("needs input", RED),
             FindingKind::Conflict => ("conflict", RED),
@@ -315,6 +315,29 @@ impl Shown for Report {
         install_json(self, mode != Mode::Status)
     }
 
+    /// Quiet: an error, or the header and the findings that fail `--check` or an apply (a
+    /// changed checksum, a block only the operator can lift), whatever the mode.
+    fn quiet(&self, _mode: Mode) -> Option<String> {
+        if let Outcome::Failed(e) = &self.outcome {
+            return Some(printer::quiet_error(&self.root.state_dir, e));
+        }
+        let plan = self.plan.as_ref()?;
+        let fails = |k: FindingKind| k == FindingKind::ChecksumChanged || k.blocks();
+        if !plan.findings.iter().any(|f| fails(f.kind)) {
+            return None;
+        }
+        let mut out = format!(
+            "{} {}\n",
+            paint(&printer::path(&self.root.state_dir), BOLD),
+            paint(
+                &format!("[{}]", self.outcome.label()),
+                outcome_style(&self.outcome)
+            )
+        );
+        findings(plan, fails, &mut out);
+        Some(out)
+    }
+
     fn checksum_changed(&self) -> bool {
         self.plan.as_ref().is_some_and(|p| {
             p.findings
@@ -324,6 +347,11 @@ impl Shown for Report {
     }
 
     fn work(&self) -> (usize, usize) {
+        // A failed install wrote nothing (and a failed plan has nothing to count): what happened
+        // is counted, not what was planned.
+        if matches!(self.outcome, Outcome::Failed(_)) {
+            return (0, 0);
+        }
         self.plan.as_ref().map_or((0, 0), |p| {
             let ops = p.files.iter().flat_map(|f| &f.ops);
             (

@@ -198,8 +198,9 @@ pub fn run(args: RepairArgs, verbosity: Verbosity) -> Result<u8, Error> {
             let m = want.migration;
             let (id, now) = (m.id(), &m.checksum);
             format!(
-                "Accept {id}'s checksum {now} in place of {} on {pending} installs?",
-                want.from
+                "Accept {id}'s checksum {now} in place of {} on {}?",
+                want.from,
+                printer::plural(pending, "install")
             )
         };
         let how = "Preview with --dry-run, then re-run with --yes to record it.";

@@ -238,13 +238,13 @@ impl Shown for RollbackReport {
             ),
             Outcome::Pending => writeln!(
                 out,
-                "  would restore {} files of run {run}",
-                self.restores.len()
+                "  would restore {} of run {run}",
+                printer::plural(self.restores.len(), "file")
             ),
             _ => writeln!(
                 out,
-                "  restored {} files of run {run} (recorded as run {})",
-                self.restores.len(),
+                "  restored {} of run {run} (recorded as run {})",
+                printer::plural(self.restores.len(), "file"),
                 self.rollback_run.as_deref().unwrap_or("?")
             ),
         };
@@ -286,7 +286,10 @@ impl Shown for RollbackReport {
     }
 
     fn work(&self) -> (usize, usize) {
-        (self.restores.len(), 0)
+        match self.outcome {
+            Outcome::Failed(_) => (0, 0),
+            _ => (self.restores.len(), 0),
+        }
     }
 }
 
@@ -326,10 +329,10 @@ fn list_runs(ledger: &Ledger, out: &mut String) {
         };
         // The ledger is the install's own file: nothing of it reaches the terminal unescaped.
         let line = format!(
-            "  {}  {}  {} files  {what}{undone}{err}",
+            "  {}  {}  {}  {what}{undone}{err}",
             r.id,
             r.at,
-            r.files.len()
+            printer::plural(r.files.len(), "file")
         );
         let _ = writeln!(out, "{}", printer::escape(&line));
     }
@@ -391,7 +394,7 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, Error> {
         let mut planned = pipeline::collect(&target, &env, &prep);
         note(&planned);
         let how = "Re-run with --yes to restore.";
-        let question = |n| format!("Restore the files of {n} installs?");
+        let question = |n| format!("Restore the files of {}?", printer::plural(n, "install"));
         if !super::show_and_ask(&planned, out, mode, how, question)? {
             return Ok(super::declined(out.json, mode, "nothing was restored"));
         }
