@@ -194,7 +194,10 @@ fn check_plan_flags(args: &MigrateArgs) -> Result<(), Error> {
             out.display()
         )));
     }
-    Ok(())
+    // Before planning: a plan that cannot be saved is refused before the preview, not after.
+    args.plan_out
+        .as_deref()
+        .map_or(Ok(()), SavedPlan::check_destination)
 }
 
 /// The confirmation before applying a saved plan: `--yes`, or an answer on a terminal; without

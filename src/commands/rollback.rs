@@ -112,7 +112,13 @@ fn prepare_one(root: &InstallRoot, home: &Path, args: &RollbackArgs) -> Rollback
             r.outcome = Outcome::NothingToUndo;
             return r;
         }
-        Err(e) => return RollbackReport::failed(root.clone(), e),
+        Err(e) => {
+            // The install holds the run named (one that cannot be undone): that is the one error,
+            // not also "no install holds it".
+            let mut failed = RollbackReport::failed(root.clone(), e);
+            failed.run = args.run_id.clone();
+            return failed;
+        }
     };
     r.run = Some(run.id.clone());
     if let Some(by) = &run.undone_by {
@@ -219,11 +225,13 @@ impl Shown for RollbackReport {
     }
 
     fn human(&self, mode: Mode, detail: bool) -> String {
-        let mut out = format!(
-            "{} [{}]\n",
-            printer::path(&self.root.state_dir),
-            self.outcome.label()
-        );
+        // A list labels an install by what it lists: its runs, and whether one can be undone.
+        let label = match (&self.outcome, mode, self.ledger.runs.is_empty()) {
+            (Outcome::NothingToUndo, Mode::RollbackList, true) => "no runs recorded",
+            (Outcome::NothingToUndo, Mode::RollbackList, false) => "runs recorded, none to undo",
+            (o, _, _) => o.label(),
+        };
+        let mut out = format!("{} [{label}]\n", printer::path(&self.root.state_dir));
         if mode == Mode::RollbackList {
             list_runs(&self.ledger, &mut out);
             return out;
@@ -295,9 +303,6 @@ impl Shown for RollbackReport {
 
 /// The runs of a ledger, one line each.
 fn list_runs(ledger: &Ledger, out: &mut String) {
-    if ledger.runs.is_empty() {
-        out.push_str("  no runs recorded\n");
-    }
     for r in &ledger.runs {
         let what = match r.kind {
             RunKind::Migrate => r
