@@ -44,7 +44,7 @@ pub struct Cli {
 /// When human output is coloured (`--color`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Color {
-    /// On a terminal, unless `NO_COLOR` is set.
+    // On a terminal, unless `NO_COLOR` is set (no doc comment: clap would print long help).
     Auto,
     Always,
     Never,
