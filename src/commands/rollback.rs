@@ -232,7 +232,8 @@ impl Shown for RollbackReport {
             (o, _, _) => o.label(),
         };
         let mut out = format!("{} [{label}]\n", printer::path(&self.root.state_dir));
-        if mode == Mode::RollbackList {
+        // A failed install shows its error, in a list too.
+        if mode == Mode::RollbackList && !matches!(self.outcome, Outcome::Failed(_)) {
             list_runs(&self.ledger, &mut out);
             return out;
         }
@@ -276,6 +277,9 @@ impl Shown for RollbackReport {
         });
         if mode == Mode::RollbackList {
             v["runs"] = serde_json::to_value(&self.ledger.runs).expect("runs serialise");
+            if let Outcome::Failed(e) = &self.outcome {
+                v["error"] = json!(e);
+            }
             return v;
         }
         v["run_id"] = json!(self.run);

@@ -554,7 +554,7 @@ fn on_a_terminal_it_shows_the_plan_and_asks() {
     assert_eq!(out.status.code(), Some(2), "{s}");
     assert!(
         s.contains("+++ b/openclaw.json")
-            && s.contains("Apply these changes to 5 files in 1 installs? [y/N]"),
+            && s.contains("Apply these changes to 5 files in 1 install? [y/N]"),
         "{s}"
     );
     assert_eq!(tree(&st, true), before, "answering no wrote");

@@ -119,7 +119,7 @@ fn fleet_apply_recaps_every_outcome_and_carries_on_past_failures() {
     assert_eq!(
         recap,
         format!(
-            "Recap: 70 installs; 0 files, 0 operations\n  up to date        68\n  unsupported       1\n    {}\n  failed            1\n    {}\n",
+            "Recap: 70 installs; 0 files, 0 operations planned\n  up to date        68\n  unsupported       1\n    {}\n  failed            1\n    {}\n",
             c7.display(),
             c5.display()
         )

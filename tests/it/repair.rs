@@ -176,7 +176,8 @@ fn repair_refuses_what_it_cannot_do_safely() {
     // ask on without --yes.
     for (from, how, kind) in [
         (current.as_str(), "--yes", "usage"),
-        ("sha256:ABAB", "--yes", ""),
+        ("sha256:XYZ0", "--yes", ""),
+        ("abc", "--yes", ""),
         (OLD, "--verbose", "usage"),
     ] {
         let out = repair(&sb, &fleet, from, how);
