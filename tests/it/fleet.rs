@@ -398,6 +398,14 @@ fn a_long_fleet_run_on_a_terminal_shows_a_progress_bar() {
         "0",
     );
     assert!(apply.contains("/70 installs"), "{apply:?}");
+    // Its rate is rounded as a person reads it (never indicatif's four decimals).
+    assert!(apply.contains(" installs/s"), "{apply:?}");
+    assert!(
+        !apply.split(['.', ' ']).any(|w| w.len() >= 4
+            && w.chars().take(4).all(|c| c.is_ascii_digit())
+            && w.contains("/s")),
+        "{apply:?}"
+    );
     // Rollback streams through the same pipeline, with the same bar.
     let undo = on_a_terminal(
         &sb,
