@@ -111,7 +111,7 @@ mod rate_tests {
     fn a_rate_is_rounded_to_what_a_person_reads() {
         assert_eq!(super::rate(123.456_789), "123 installs/s");
         assert_eq!(super::rate(12.4), "12 installs/s");
-        assert_eq!(super::rate(3.14159), "3.1 installs/s");
+        assert_eq!(super::rate(3.26), "3.3 installs/s");
         assert_eq!(super::rate(f64::INFINITY), "0 installs/s");
     }
 }
