@@ -115,16 +115,20 @@ fn outcome_style(o: &Outcome) -> Style {
     }
 }
 
-fn header(r: &Report, out: &mut String) {
-    let _ = writeln!(
-        out,
-        "{} {}",
+/// An install's first line: its path and its outcome.
+fn title(r: &Report) -> String {
+    format!(
+        "{} {}\n",
         paint(&printer::path(&r.root.state_dir), BOLD),
         paint(
             &format!("[{}]", r.outcome.label()),
             outcome_style(&r.outcome)
         )
-    );
+    )
+}
+
+fn header(r: &Report, out: &mut String) {
+    out.push_str(&title(r));
     if let Some(i) = &r.install {
         let agents: Vec<String> = i
             .agents
@@ -326,14 +330,7 @@ impl Shown for Report {
         if !plan.findings.iter().any(|f| fails(f.kind)) {
             return None;
         }
-        let mut out = format!(
-            "{} {}\n",
-            paint(&printer::path(&self.root.state_dir), BOLD),
-            paint(
-                &format!("[{}]", self.outcome.label()),
-                outcome_style(&self.outcome)
-            )
-        );
+        let mut out = title(self);
         findings(plan, fails, &mut out);
         Some(out)
     }
