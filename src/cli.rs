@@ -29,6 +29,37 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "N", env = "CLAWMIGRATE_MAX_FILE_BYTES", display_order = 102,
           default_value_t = crate::fsio::DEFAULT_MAX_FILE_BYTES, hide_env_values = true)]
     pub max_file_bytes: u64,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, or never; overrides NO_COLOR
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = Color::Auto,
+        display_order = 103
+    )]
+    pub color: Color,
+}
+
+/// When human output is coloured (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    // On a terminal, unless `NO_COLOR` is set (no doc comment: clap would print long help).
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// The choice every stream this process writes makes (decided once, before any output).
+    pub fn apply(self) {
+        let choice = match self {
+            Color::Auto => anstream::ColorChoice::Auto,
+            Color::Always => anstream::ColorChoice::Always,
+            Color::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+    }
 }
 
 impl Cli {
@@ -162,10 +193,13 @@ pub struct TargetArgs {
     #[arg(
         long = "fleet-depth",
         value_name = "N",
-        default_value_t = 4,
+        default_value_t = crate::discover::DEFAULT_FLEET_DEPTH,
         help_heading = "Targets"
     )]
     pub fleet_depth: usize,
+    /// Accept a --fleet DIR that holds no install (otherwise an error, kind not-found)
+    #[arg(long = "allow-empty", help_heading = "Targets")]
+    pub allow_empty: bool,
     /// Use OpenClaw's profile NAME (state dir ~/.openclaw-NAME) for the default target
     #[arg(long, value_name = "NAME", help_heading = "Targets")]
     pub profile: Option<String>,
@@ -253,7 +287,7 @@ pub struct RepairArgs {
     /// The applied migration whose checksum changed: 1, V0001 or its full id
     #[arg(long, value_name = "MIGRATION", value_parser = parse_only)]
     pub rebless: Only,
-    /// The exact checksum recorded for it now (`status` shows it); installs recording any other are refused
+    /// The checksum recorded for it now (`status` shows it), or a unique prefix of it (as `list` prints it); installs recording any other are refused
     #[arg(long, value_name = "CHECKSUM", value_parser = parse_checksum)]
     pub from: String,
     /// Show what would be accepted and write nothing
@@ -337,20 +371,22 @@ fn parse_run_id(s: &str) -> Result<String, Error> {
     ))
 }
 
-/// A migration checksum as recorded: `sha256:` and 64 lower-case hex digits.
+/// The shortest checksum prefix taken, in hex digits (as git takes abbreviated ids).
+pub const MIN_CHECKSUM_PREFIX: usize = 4;
+
+/// A migration checksum as recorded (`sha256:` and 64 hex digits), or a prefix of one with at
+/// least [`MIN_CHECKSUM_PREFIX`] hex digits, `sha256:` optional; given back as `sha256:` and the
+/// lower-case digits (`repair` resolves a prefix against what the installs record).
 fn parse_checksum(s: &str) -> Result<String, Error> {
-    let hex = s.strip_prefix("sha256:").unwrap_or("");
-    if hex.len() == 64
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    let hex = s.strip_prefix("sha256:").unwrap_or(s).to_ascii_lowercase();
+    if (MIN_CHECKSUM_PREFIX..=64).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit())
     {
-        return Ok(s.to_string());
+        return Ok(format!("sha256:{hex}"));
     }
     Err(Error::new(
         Kind::Usage,
         format!(
-            "{s:?} is not a checksum: give it as recorded, sha256: and 64 hex digits (`clawmigrate status` shows it)"
+            "{s:?} is not a checksum: give it as recorded (sha256: and 64 hex digits) or a unique prefix of at least {MIN_CHECKSUM_PREFIX} hex digits, as `clawmigrate status` and `list` show it"
         ),
     ))
 }
@@ -367,6 +403,7 @@ impl TargetArgs {
             fleets: self.fleets.clone(),
             fleet_depth: self.fleet_depth,
             profile: self.profile.clone(),
+            allow_empty: self.allow_empty,
         }
     }
 }

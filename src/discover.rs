@@ -12,6 +12,9 @@ pub const CONFIG_NAMES: [&str; 4] = [
 ];
 const STATE_DIR_NAMES: [&str; 4] = [".openclaw", ".clawdbot", ".moldbot", ".moltbot"];
 
+/// How many levels below a `--fleet` directory installs are looked for, unless told.
+pub const DEFAULT_FLEET_DEPTH: usize = 4;
+
 /// What the operator asked to migrate.
 #[derive(Debug, Clone, Default)]
 pub struct Target {
@@ -19,6 +22,16 @@ pub struct Target {
     pub fleets: Vec<PathBuf>,
     pub fleet_depth: usize,
     pub profile: Option<String>,
+    /// A `--fleet` holding no install is fine (otherwise it is an error: a mistyped or
+    /// unmounted path must not pass as "0 installs").
+    pub allow_empty: bool,
+}
+
+impl Target {
+    /// No target named: the install OpenClaw itself would use (read from the environment).
+    pub fn is_default(&self) -> bool {
+        self.state_dirs.is_empty() && self.fleets.is_empty()
+    }
 }
 
 /// One install: a state dir and the config file OpenClaw reads for it.
@@ -38,8 +51,8 @@ impl InstallRoot {
             kind: Kind::NotFound,
             message: format!("{why}; {hint}"),
         };
-        if !dir.is_dir() {
-            return Err(fail("not a directory".into()));
+        if let Some(why) = not_a_dir(dir) {
+            return Err(fail(why.into()));
         }
         let config_path = existing_config(dir).ok_or_else(|| {
             fail(format!(
@@ -193,6 +206,30 @@ pub fn state_dir_install(dir: &Path) -> Result<InstallRoot, TargetError> {
     )
 }
 
+/// Why `dir` cannot be a target directory: it does not exist, or is something else.
+fn not_a_dir(dir: &Path) -> Option<&'static str> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => None,
+        Ok(_) => Some("not a directory"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("does not exist"),
+        Err(_) => Some("not a directory that can be read"),
+    }
+}
+
+/// A `--fleet` directory below which the walk found no install (and no part it could not read):
+/// an error unless the operator allowed it (`--allow-empty`), so a mistyped or unmounted path
+/// does not pass a monitor as "0 installs".
+pub fn empty_fleet(dir: &Path, depth: usize) -> TargetError {
+    TargetError {
+        target: dir.display().to_string(),
+        kind: Kind::NotFound,
+        message: format!(
+            "no OpenClaw install found in it or up to {depth} levels below (a directory holding {}); check the --fleet path and --fleet-depth, or pass --allow-empty if it may hold none",
+            CONFIG_NAMES.join(", ")
+        ),
+    }
+}
+
 /// What a fleet walk hands on: an install, or a part of the tree it could not search.
 pub type Found = Result<InstallRoot, TargetError>;
 
@@ -202,11 +239,11 @@ pub type Found = Result<InstallRoot, TargetError>;
 /// as it is seen, in a stable order; so is every directory the walk could not read and every
 /// symlink loop, as an error naming it, so no install silently drops out of the count.
 pub fn fleet_walk(dir: &Path, depth: usize, found: &mut dyn FnMut(Found)) {
-    if !dir.is_dir() {
+    if let Some(why) = not_a_dir(dir) {
         return found(Err(TargetError {
             target: dir.display().to_string(),
             kind: Kind::NotFound,
-            message: "not a directory; check the --fleet path".into(),
+            message: format!("{why}; check the --fleet path"),
         }));
     }
     let mut walk = walkdir::WalkDir::new(dir)

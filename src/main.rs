@@ -18,6 +18,7 @@ fn main() -> ExitCode {
     };
     let (verbosity, json_mode) = (cli.verbosity(), cli.json_mode());
     clawmigrate::fsio::set_max_file_bytes(cli.max_file_bytes);
+    cli.color.apply();
     let result = match cli.command {
         Command::Migrate(a) => commands::migrate::run(a, verbosity),
         Command::Status(a) => commands::status::run(a, verbosity),

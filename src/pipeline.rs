@@ -263,10 +263,15 @@ pub fn for_each_install<T: Unit>(
         let (fleets, depth, progress) = (&target.fleets, target.fleet_depth, &progress);
         scope.spawn(move || {
             for f in fleets {
+                let mut seen = false;
                 discover::fleet_walk(f, depth, &mut |r| {
+                    seen = true;
                     progress.found_one();
                     drop(tx.send(r))
                 });
+                if !seen && !target.allow_empty {
+                    drop(tx.send(Err(discover::empty_fleet(f, depth))));
+                }
             }
             progress.walk_done();
         });

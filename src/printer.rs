@@ -96,6 +96,16 @@ pub fn path(p: &std::path::Path) -> String {
     escape(&p.display().to_string()).into_owned()
 }
 
+/// A count and its noun, plural unless the count is one ("1 install", "2 installs"): every count
+/// in human output goes through here.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 pub fn paint(s: &str, style: Style) -> String {
     format!("{style}{s}{style:#}")
 }
@@ -107,11 +117,20 @@ pub trait Shown: Sync {
     /// The human block (header, states, findings, diffs); `detail` adds notes.
     fn human(&self, mode: Mode, detail: bool) -> String;
     fn json(&self, mode: Mode) -> Value;
+    /// Under `--quiet`: only what makes the exit code (an error, a finding that fails `--check`
+    /// or an apply), or nothing.
+    fn quiet(&self, _mode: Mode) -> Option<String> {
+        match self.outcome() {
+            Outcome::Failed(e) => Some(quiet_error(self.state_dir(), e)),
+            _ => None,
+        }
+    }
     /// Whether a migration applied here changed since (its checksum): `--check` fails on it.
     fn checksum_changed(&self) -> bool {
         false
     }
-    /// Files and RFC 6902 operations (not counting `test` guards) this install changes.
+    /// Files and RFC 6902 operations (not counting `test` guards) this install changes: planned
+    /// in a preview, written in an apply (none when it failed).
     fn work(&self) -> (usize, usize) {
         (0, 0)
     }
@@ -180,6 +199,9 @@ pub struct Printer {
     first: bool,
     /// stdout (stderr for a preview before a question), with colour decided once.
     stream: Stream,
+    /// The invocation that writes, and the exact command that undoes what it wrote.
+    invocation: Option<String>,
+    undo: Option<String>,
 }
 
 /// Where a printer writes, with colour decided once (terminal, `NO_COLOR`) rather than per write.
@@ -228,6 +250,8 @@ impl Printer {
             named: Vec::new(),
             first: true,
             stream: Stream::Out(anstream::stdout()),
+            invocation: invocation.map(str::to_string),
+            undo: None,
         };
         if out.json {
             let h = head(mode, invocation, &migrations);
@@ -249,11 +273,10 @@ impl Printer {
         self.stream.write(s);
     }
 
-    /// Whether an install's block is shown in human output.
+    /// Whether an install's block is shown in human output (quiet output asks the install).
     fn shows(&self, o: &Outcome) -> bool {
         match self.out.verbosity {
-            Verbosity::Quiet => matches!(o, Outcome::Failed(_)),
-            Verbosity::Verbose => true,
+            Verbosity::Quiet | Verbosity::Verbose => true,
             Verbosity::Normal => {
                 !self.out.fleet || !matches!(o, Outcome::UpToDate | Outcome::NothingToUndo)
             }
@@ -269,11 +292,10 @@ impl Printer {
             .map(|r| {
                 if out.json {
                     Some(serde_json::to_string(&r.json(mode)).expect("a report serialises"))
+                } else if out.verbosity == Verbosity::Quiet {
+                    r.quiet(mode)
                 } else if self.shows(r.outcome()) {
-                    Some(match out.verbosity {
-                        Verbosity::Quiet => quiet_line(r),
-                        v => r.human(mode, v == Verbosity::Verbose || !out.fleet),
-                    })
+                    Some(r.human(mode, out.verbosity == Verbosity::Verbose || !out.fleet))
                 } else {
                     None
                 }
@@ -308,6 +330,12 @@ impl Printer {
         }
     }
 
+    /// The exact command (shell-quoted) that undoes what this run wrote: it ends the recap and
+    /// is the document's `undo_command`.
+    pub fn undo_with(&mut self, command: String) {
+        self.undo = Some(command);
+    }
+
     /// Ends the output: the recap, or the JSON summary and errors that close the document.
     pub fn finish(self) -> Counts {
         self.finish_with(Vec::new())
@@ -318,8 +346,9 @@ impl Printer {
     pub fn finish_with(mut self, errors: Vec<Error>) -> Counts {
         let end = if self.out.json {
             format!(
-                "\n],\n\"summary\": {},\n\"errors\": {}}}\n",
+                "\n],\n\"summary\": {},\n\"undo_command\": {},\n\"errors\": {}}}\n",
                 serde_json::to_string(&self.counts).expect("counts serialise"),
+                serde_json::to_string(&self.undo).expect("a string serialises"),
                 serde_json::to_string(&errors).expect("errors serialise")
             )
         } else {
@@ -341,15 +370,12 @@ impl Printer {
         if !self.first {
             out.push('\n');
         }
-        let installs = if c.installs == 1 {
-            "1 install".to_string()
-        } else {
-            format!("{} installs", c.installs)
-        };
+        let installs = plural(c.installs, "install");
+        // What an apply did, or what a preview plans: never what was planned but not written.
+        let (files, ops) = (plural(c.files, "file"), plural(c.operations, "operation"));
         let work = match self.mode {
-            Mode::DryRun | Mode::Check | Mode::Apply => {
-                format!("; {} files, {} operations", c.files, c.operations)
-            }
+            Mode::DryRun | Mode::Check => format!("; {files}, {ops} planned"),
+            Mode::Apply => format!("; {files} written, {ops} applied"),
             _ => String::new(),
         };
         let _ = writeln!(out, "{}{work}", paint(&format!("Recap: {installs}"), BOLD));
@@ -359,21 +385,35 @@ impl Printer {
                 continue;
             }
             let _ = writeln!(out, "  {}{n}", paint(&format!("{label:<18}"), style));
-            for (_, path) in self.named.iter().filter(|(l, _)| *l == label) {
+            // Quiet: the counts alone (the lines above name every install that sets the code).
+            let named = self
+                .named
+                .iter()
+                .filter(|_| self.out.verbosity != Verbosity::Quiet);
+            for (_, path) in named.filter(|(l, _)| *l == label) {
                 let _ = writeln!(out, "    {path}");
             }
+        }
+        if let (Some(id), Some(undo)) = (&self.invocation, &self.undo) {
+            let _ = writeln!(out, "Run {id}: undo with: {}", escape(undo));
         }
         out
     }
 }
 
+/// A word for a POSIX shell: as it is when it holds only characters no shell reads specially,
+/// otherwise in single quotes (a quote inside as `'\''`), so a printed command pastes exactly.
+pub fn shell_word(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 /// A failed install under `--quiet`: its path and error, on as few lines as it takes.
-fn quiet_line<S: Shown>(r: &S) -> String {
-    let why = match r.outcome() {
-        Outcome::Failed(e) => e.message.as_str(),
-        _ => "",
-    };
-    format!("{}: error: {}\n", path(r.state_dir()), escape(why))
+pub fn quiet_error(state_dir: &std::path::Path, e: &Error) -> String {
+    format!("{}: error: {}\n", path(state_dir), escape(&e.message))
 }
 
 /// The one JSON document of a verb that stopped before any install: the same envelope, no
@@ -388,6 +428,7 @@ pub fn error_document(mode: Mode, e: &Error) -> String {
         "migrations": [],
         "installs": [],
         "summary": Counts::default(),
+        "undo_command": null,
         "errors": [e],
     });
     serde_json::to_string_pretty(&v).expect("the document serialises")

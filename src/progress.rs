@@ -61,9 +61,15 @@ impl Progress {
             if self.bar.length().is_none() {
                 self.bar.set_style(
                     ProgressStyle::with_template(
-                        "{bar:30} {pos}/{len} installs, {per_sec}, about {eta} left",
+                        "{bar:30} {pos}/{len} installs, {rate}, about {eta} left",
                     )
-                    .expect("a valid template"),
+                    .expect("a valid template")
+                    .with_key(
+                        "rate",
+                        |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = w.write_str(&rate(s.per_sec()));
+                        },
+                    ),
                 );
             }
             self.bar.set_length(self.found.load(Ordering::Relaxed));
@@ -84,5 +90,28 @@ impl Progress {
 
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+/// Installs per second as a person reads it: whole numbers from 10 up, one decimal below
+/// (indicatif's own `{per_sec}` prints four).
+fn rate(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        "0 installs/s".into()
+    } else if per_sec >= 10.0 {
+        format!("{per_sec:.0} installs/s")
+    } else {
+        format!("{per_sec:.1} installs/s")
+    }
+}
+
+#[cfg(test)]
+mod rate_tests {
+    #[test]
+    fn a_rate_is_rounded_to_what_a_person_reads() {
+        assert_eq!(super::rate(123.456_789), "123 installs/s");
+        assert_eq!(super::rate(12.4), "12 installs/s");
+        assert_eq!(super::rate(3.26), "3.3 installs/s");
+        assert_eq!(super::rate(f64::INFINITY), "0 installs/s");
     }
 }

@@ -115,16 +115,20 @@ fn outcome_style(o: &Outcome) -> Style {
     }
 }
 
-fn header(r: &Report, out: &mut String) {
-    let _ = writeln!(
-        out,
-        "{} {}",
+/// An install's first line: its path and its outcome.
+fn title(r: &Report) -> String {
+    format!(
+        "{} {}\n",
         paint(&printer::path(&r.root.state_dir), BOLD),
         paint(
             &format!("[{}]", r.outcome.label()),
             outcome_style(&r.outcome)
         )
-    );
+    )
+}
+
+fn header(r: &Report, out: &mut String) {
+    out.push_str(&title(r));
     if let Some(i) = &r.install {
         let agents: Vec<String> = i
             .agents
@@ -178,7 +182,7 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
     }
     let Some(plan) = &r.plan else { return };
     states(r, plan, mode, out);
-    findings(plan, detail, out);
+    findings(plan, |k| detail || k != FindingKind::Note, out);
     if mode == Mode::Status {
         return;
     }
@@ -230,13 +234,13 @@ fn states(r: &Report, plan: &crate::plan::InstallPlan, mode: Mode, out: &mut Str
     }
 }
 
-/// The findings (notes only with `detail`), each with its fix; secrets masked.
-fn findings(plan: &crate::plan::InstallPlan, detail: bool, out: &mut String) {
-    for f in plan
-        .findings
-        .iter()
-        .filter(|f| detail || f.kind != FindingKind::Note)
-    {
+/// The findings of the kinds `shown` picks, each with its fix; secrets masked.
+fn findings(
+    plan: &crate::plan::InstallPlan,
+    shown: impl Fn(FindingKind) -> bool,
+    out: &mut String,
+) {
+    for f in plan.findings.iter().filter(|f| shown(f.kind)) {
         let (tag, style) = match f.kind {
             FindingKind::NeedsInput => ("needs input", RED),
             FindingKind::Conflict => ("conflict", RED),
@@ -315,6 +319,22 @@ impl Shown for Report {
         install_json(self, mode != Mode::Status)
     }
 
+    /// Quiet: an error, or the header and the findings that fail `--check` or an apply (a
+    /// changed checksum, a block only the operator can lift), whatever the mode.
+    fn quiet(&self, _mode: Mode) -> Option<String> {
+        if let Outcome::Failed(e) = &self.outcome {
+            return Some(printer::quiet_error(&self.root.state_dir, e));
+        }
+        let plan = self.plan.as_ref()?;
+        let fails = |k: FindingKind| k == FindingKind::ChecksumChanged || k.blocks();
+        if !plan.findings.iter().any(|f| fails(f.kind)) {
+            return None;
+        }
+        let mut out = title(self);
+        findings(plan, fails, &mut out);
+        Some(out)
+    }
+
     fn checksum_changed(&self) -> bool {
         self.plan.as_ref().is_some_and(|p| {
             p.findings
@@ -324,6 +344,11 @@ impl Shown for Report {
     }
 
     fn work(&self) -> (usize, usize) {
+        // A failed install wrote nothing (and a failed plan has nothing to count): what happened
+        // is counted, not what was planned.
+        if matches!(self.outcome, Outcome::Failed(_)) {
+            return (0, 0);
+        }
         self.plan.as_ref().map_or((0, 0), |p| {
             let ops = p.files.iter().flat_map(|f| &f.ops);
             (

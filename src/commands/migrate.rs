@@ -7,7 +7,7 @@ use crate::migration::{Migration, Registry};
 use crate::pipeline;
 use crate::plan::Inputs;
 use crate::plan::saved::SavedPlan;
-use crate::printer::{Counts, Mode, Output, Printer, Verbosity};
+use crate::printer::{self, Counts, Mode, Output, Printer, Verbosity, plural};
 use crate::progress::Progress;
 
 /// Reads `--key-file PROVIDER=FILE` values; the key itself never appears on the command line.
@@ -132,12 +132,44 @@ impl Job<'_> {
             expected,
         };
         let mut sink = self.printer(Mode::Apply, Some(&self.invocation));
+        // The installs written, when the undo command has to name them (see `undo_command`).
+        let by_name = self.roots.is_some() || self.target.is_default();
+        let mut written = Vec::new();
         // apply_batch checks each install against `expected` before it touches anything.
         self.each(true, |chunk| {
             apply::apply_batch(chunk, &ctx);
+            let wrote = chunk.iter().filter(|r| r.run_id.is_some());
+            written.extend(wrote.map(|r| (by_name, r.root.state_dir.clone())));
             sink.push_all(chunk);
         });
+        if !written.is_empty() {
+            let dirs: Vec<_> = written.into_iter().filter(|w| w.0).map(|w| w.1).collect();
+            sink.undo_with(self.undo_command(&dirs));
+        }
         sink.finish()
+    }
+
+    /// The exact command that undoes this run: `rollback` with the invocation id and the same
+    /// targets, shell-quoted; the installs written by name when the targets were the default
+    /// (which depends on the environment) or a saved plan.
+    fn undo_command(&self, written: &[std::path::PathBuf]) -> String {
+        let t = &self.target;
+        let mut words = vec!["clawmigrate".to_string(), "rollback".into()];
+        words.push(self.invocation.clone());
+        let mut flag = |name: &str, value: &std::path::Path| {
+            words.push(name.to_string());
+            words.push(printer::shell_word(&value.to_string_lossy()));
+        };
+        if self.roots.is_some() || t.is_default() {
+            written.iter().for_each(|d| flag("--state-dir", d));
+        } else {
+            t.state_dirs.iter().for_each(|d| flag("--state-dir", d));
+            t.fleets.iter().for_each(|d| flag("--fleet", d));
+            if !t.fleets.is_empty() && t.fleet_depth != discover::DEFAULT_FLEET_DEPTH {
+                words.extend(["--fleet-depth".into(), t.fleet_depth.to_string()]);
+            }
+        }
+        words.join(" ")
     }
 }
 
@@ -162,7 +194,10 @@ fn check_plan_flags(args: &MigrateArgs) -> Result<(), Error> {
             out.display()
         )));
     }
-    Ok(())
+    // Before planning: a plan that cannot be saved is refused before the preview, not after.
+    args.plan_out
+        .as_deref()
+        .map_or(Ok(()), SavedPlan::check_destination)
 }
 
 /// The confirmation before applying a saved plan: `--yes`, or an answer on a terminal; without
@@ -173,8 +208,9 @@ fn confirm_saved(file: &std::path::Path, yes: bool, plan: &SavedPlan) -> Result<
     super::confirm(
         yes,
         &format!(
-            "Apply the plan saved in {file} ({files} files in {} installs)?",
-            plan.installs.len()
+            "Apply the plan saved in {file} ({} in {})?",
+            plural(files, "file"),
+            plural(plan.installs.len(), "install")
         ),
         &format!(
             "Review the plan, then re-run with --yes to apply it: clawmigrate migrate --plan {file} --yes"
@@ -249,9 +285,9 @@ fn preview(job: &Job, args: &MigrateArgs, verbosity: Verbosity) -> Result<u8, Er
     if let Some(out) = &args.plan_out {
         plan.write(out)?;
         anstream::eprintln!(
-            "plan saved to {} ({} installs); apply it with: clawmigrate migrate --plan {} --yes",
+            "plan saved to {} ({}); apply it with: clawmigrate migrate --plan {} --yes",
             out.display(),
-            plan.installs.len(),
+            plural(plan.installs.len(), "install"),
             out.display()
         );
     }
@@ -283,9 +319,9 @@ fn review(job: &Job) -> Result<Result<SavedPlan, u8>, Error> {
         return Ok(Err(super::exit_code(&counts, super::Rule::Apply)));
     }
     let question = format!(
-        "Apply these changes to {} files in {} installs?",
-        counts.files,
-        plan.installs.len()
+        "Apply these changes to {} in {}?",
+        plural(counts.files, "file"),
+        plural(plan.installs.len(), "install")
     );
     if counts.files > 0 && !super::confirm(false, &question, "")? {
         return Ok(Err(super::declined(

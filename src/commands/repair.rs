@@ -154,9 +154,54 @@ fn record_chunk(chunk: &mut [RepairReport], want: &Rebless, invocation: &str, se
         });
 }
 
-pub fn run(args: RepairArgs, verbosity: Verbosity) -> Result<u8, Error> {
+/// The full checksum a `--from` prefix names: the one checksum of `m` the target installs record
+/// that starts with it (as git resolves an abbreviated id). None recorded, or several, is an
+/// error saying which.
+fn resolve_from(
+    prefix: &str,
+    m: &Migration,
+    target: &crate::discover::Target,
+) -> Result<String, Error> {
+    const FULL: usize = "sha256:".len() + 64;
+    if prefix.len() == FULL {
+        return Ok(prefix.to_string());
+    }
+    let probe = Rebless {
+        migration: m,
+        from: "",
+    };
+    let prep = |r: &InstallRoot| prepare_one(r, &probe);
+    let mut found: Vec<String> = pipeline::collect(target, &super::process_env, &prep)
+        .into_iter()
+        .filter_map(|r| r.recorded)
+        .filter(|c| c.starts_with(prefix))
+        .collect();
+    found.sort();
+    found.dedup();
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Error::new(
+            Kind::NotFound,
+            format!(
+                "--from {prefix}: no target install records a checksum of {} starting with it; `clawmigrate status` shows the recorded ones",
+                m.id()
+            ),
+        )),
+        many => Err(Error::new(
+            Kind::Usage,
+            format!(
+                "--from {prefix} is ambiguous: the target installs record {} for {}; give more digits",
+                many.join(", "),
+                m.id()
+            ),
+        )),
+    }
+}
+
+pub fn run(mut args: RepairArgs, verbosity: Verbosity) -> Result<u8, Error> {
     let reg = Registry::embedded();
     let migration = reg.select(std::slice::from_ref(&args.rebless))?[0];
+    args.from = resolve_from(&args.from, migration, &args.target.target())?;
     if args.from == migration.checksum {
         return Err(Error::new(
             Kind::Usage,
@@ -198,8 +243,9 @@ pub fn run(args: RepairArgs, verbosity: Verbosity) -> Result<u8, Error> {
             let m = want.migration;
             let (id, now) = (m.id(), &m.checksum);
             format!(
-                "Accept {id}'s checksum {now} in place of {} on {pending} installs?",
-                want.from
+                "Accept {id}'s checksum {now} in place of {} on {}?",
+                want.from,
+                printer::plural(pending, "install")
             )
         };
         let how = "Preview with --dry-run, then re-run with --yes to record it.";

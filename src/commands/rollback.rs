@@ -112,7 +112,13 @@ fn prepare_one(root: &InstallRoot, home: &Path, args: &RollbackArgs) -> Rollback
             r.outcome = Outcome::NothingToUndo;
             return r;
         }
-        Err(e) => return RollbackReport::failed(root.clone(), e),
+        Err(e) => {
+            // The install holds the run named (one that cannot be undone): that is the one error,
+            // not also "no install holds it".
+            let mut failed = RollbackReport::failed(root.clone(), e);
+            failed.run = args.run_id.clone();
+            return failed;
+        }
     };
     r.run = Some(run.id.clone());
     if let Some(by) = &run.undone_by {
@@ -219,12 +225,15 @@ impl Shown for RollbackReport {
     }
 
     fn human(&self, mode: Mode, detail: bool) -> String {
-        let mut out = format!(
-            "{} [{}]\n",
-            printer::path(&self.root.state_dir),
-            self.outcome.label()
-        );
-        if mode == Mode::RollbackList {
+        // A list labels an install by what it lists: its runs, and whether one can be undone.
+        let label = match (&self.outcome, mode, self.ledger.runs.is_empty()) {
+            (Outcome::NothingToUndo, Mode::RollbackList, true) => "no runs recorded",
+            (Outcome::NothingToUndo, Mode::RollbackList, false) => "runs recorded, none to undo",
+            (o, _, _) => o.label(),
+        };
+        let mut out = format!("{} [{label}]\n", printer::path(&self.root.state_dir));
+        // A failed install shows its error, in a list too.
+        if mode == Mode::RollbackList && !matches!(self.outcome, Outcome::Failed(_)) {
             list_runs(&self.ledger, &mut out);
             return out;
         }
@@ -238,13 +247,13 @@ impl Shown for RollbackReport {
             ),
             Outcome::Pending => writeln!(
                 out,
-                "  would restore {} files of run {run}",
-                self.restores.len()
+                "  would restore {} of run {run}",
+                printer::plural(self.restores.len(), "file")
             ),
             _ => writeln!(
                 out,
-                "  restored {} files of run {run} (recorded as run {})",
-                self.restores.len(),
+                "  restored {} of run {run} (recorded as run {})",
+                printer::plural(self.restores.len(), "file"),
                 self.rollback_run.as_deref().unwrap_or("?")
             ),
         };
@@ -268,6 +277,9 @@ impl Shown for RollbackReport {
         });
         if mode == Mode::RollbackList {
             v["runs"] = serde_json::to_value(&self.ledger.runs).expect("runs serialise");
+            if let Outcome::Failed(e) = &self.outcome {
+                v["error"] = json!(e);
+            }
             return v;
         }
         v["run_id"] = json!(self.run);
@@ -286,15 +298,15 @@ impl Shown for RollbackReport {
     }
 
     fn work(&self) -> (usize, usize) {
-        (self.restores.len(), 0)
+        match self.outcome {
+            Outcome::Failed(_) => (0, 0),
+            _ => (self.restores.len(), 0),
+        }
     }
 }
 
 /// The runs of a ledger, one line each.
 fn list_runs(ledger: &Ledger, out: &mut String) {
-    if ledger.runs.is_empty() {
-        out.push_str("  no runs recorded\n");
-    }
     for r in &ledger.runs {
         let what = match r.kind {
             RunKind::Migrate => r
@@ -326,10 +338,10 @@ fn list_runs(ledger: &Ledger, out: &mut String) {
         };
         // The ledger is the install's own file: nothing of it reaches the terminal unescaped.
         let line = format!(
-            "  {}  {}  {} files  {what}{undone}{err}",
+            "  {}  {}  {}  {what}{undone}{err}",
             r.id,
             r.at,
-            r.files.len()
+            printer::plural(r.files.len(), "file")
         );
         let _ = writeln!(out, "{}", printer::escape(&line));
     }
@@ -396,7 +408,7 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, Error> {
         let mut planned = pipeline::collect(&target, &env, &prep);
         note(&planned);
         let how = "Re-run with --yes to restore.";
-        let question = |n| format!("Restore the files of {n} installs?");
+        let question = |n| format!("Restore the files of {}?", printer::plural(n, "install"));
         if !super::show_and_ask(&planned, out, mode, how, question)? {
             return Ok(super::declined(out.json, mode, "nothing was restored"));
         }

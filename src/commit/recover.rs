@@ -223,9 +223,9 @@ fn close(
     }
     let id = undo(root, locks, run, &undos)?;
     done.notes.push(format!(
-        "run {} was interrupted; rolled back the {} files it had replaced (recorded as run {id}){changed}",
+        "run {} was interrupted; rolled back the {} it had replaced (recorded as run {id}){changed}",
         run.id,
-        undos.len()
+        crate::printer::plural(undos.len(), "file")
     ));
     done.closed.push((run.id.clone(), Some(id)));
     Ok(())

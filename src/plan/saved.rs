@@ -89,7 +89,33 @@ impl SavedPlan {
         });
     }
 
+    /// Refuses a destination whose directory does not exist (kind `not-found`): a plan is saved
+    /// where the operator said, never into directories made up on the way.
+    pub fn check_destination(path: &Path) -> Result<(), Error> {
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => Ok(()),
+            Ok(_) => Err(Error::new(
+                Kind::NotFound,
+                format!(
+                    "{}: cannot save the plan there: {} is not a directory",
+                    path.display(),
+                    dir.display()
+                ),
+            )),
+            Err(e) => Err(Error::io(
+                dir,
+                &format!(
+                    "cannot save the plan {} in it (create the directory first, or pick another)",
+                    path.display()
+                ),
+                &e,
+            )),
+        }
+    }
+
     pub fn write(&self, path: &Path) -> Result<(), Error> {
+        SavedPlan::check_destination(path)?;
         let mut bytes = serde_json::to_vec_pretty(self).unwrap();
         bytes.push(b'\n');
         crate::fsio::write_atomic(path, &bytes, None)

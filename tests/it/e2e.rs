@@ -651,7 +651,7 @@ fn on_a_terminal_it_shows_the_plan_and_asks() {
     assert_eq!(out.status.code(), Some(2), "{s}");
     assert!(
         s.contains("+++ b/openclaw.json")
-            && s.contains("Apply these changes to 5 files in 1 installs? [y/N]"),
+            && s.contains("Apply these changes to 5 files in 1 install? [y/N]"),
         "{s}"
     );
     assert_eq!(tree(&st, true), before, "answering no wrote");
@@ -702,4 +702,195 @@ fn a_rollback_saves_the_bytes_it_replaces() {
         .find(|f| f["path"].as_str().unwrap().ends_with("openclaw.json"))
         .unwrap();
     assert_eq!(read(set.join(cfg["backup"].as_str().unwrap())), migrated);
+}
+
+/// A run that wrote nothing counts nothing: with a stale saved plan the recap says `0 files
+/// written, 0 operations applied` and the JSON summary 0 and 0, where a dry run says what it
+/// plans.
+#[test]
+fn counts_say_what_happened_not_what_was_planned() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let plan = sb.path().join("plan.json");
+    let p = plan.to_str().unwrap();
+    let out = sb.run(&["migrate", "--dry-run", "--plan-out", p], &st);
+    assert!(
+        stdout(&out).contains("Recap: 1 install; 5 files, 7 operations planned"),
+        "{}",
+        stdout(&out)
+    );
+    // A gateway rewrites the config after the review: the plan is stale.
+    let cfg = st.join("openclaw.json");
+    write(&cfg, &format!("{}\n", read(&cfg)));
+    let before = tree(&st, true);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--plan", p, "--yes", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v = json_of(&out);
+    assert_eq!(v["installs"][0]["error"]["kind"], "changed", "{v}");
+    let s = &v["summary"];
+    assert_eq!(
+        (&s["files"], &s["operations"], &s["changed"]),
+        (&0.into(), &0.into(), &0.into()),
+        "{s}"
+    );
+    let out = sb
+        .cmd()
+        .args(["migrate", "--plan", p, "--yes"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("Recap: 1 install; 0 files written, 0 operations applied\n"),
+        "{text}"
+    );
+    assert!(!text.contains("undo with"), "{text}");
+    assert_eq!(tree(&st, true), before);
+}
+
+/// Rolling back a rollback run is one clear error, not also "no install holds the run".
+#[test]
+fn rolling_back_a_rollback_is_one_clear_error() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let v = json_of(&sb.run(&["rollback", "--yes", "--format", "json"], &st));
+    let id = v["installs"][0]["rollback_run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = sb.run(&["rollback", &id, "--yes", "--format", "json"], &st);
+    assert_eq!(out.status.code(), Some(2));
+    let v = json_of(&out);
+    assert_eq!(v["errors"], serde_json::json!([]), "{v}");
+    let e = &v["installs"][0]["error"];
+    assert_eq!(e["kind"], "usage", "{v}");
+    assert!(
+        e["message"].as_str().unwrap().contains("itself a rollback"),
+        "{e}"
+    );
+    let out = sb.run(&["rollback", &id, "--yes"], &st);
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(all.matches("error:").count(), 1, "{all}");
+    assert!(!all.contains("no target install holds"), "{all}");
+}
+
+/// `rollback --list` labels an install by the runs it lists, never `[nothing to undo]` above them.
+#[test]
+fn rollback_list_labels_an_install_by_its_runs() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let list = |sb: &Sandbox| stdout(&sb.run(&["rollback", "--list"], &st));
+    let head = format!("{} [", st.display());
+    assert!(
+        list(&sb).starts_with(&format!("{head}no runs recorded]\n")),
+        "{}",
+        list(&sb)
+    );
+    sb.cli(&["migrate", "--yes"], &st).success();
+    assert!(
+        list(&sb).starts_with(&format!("{head}runs recorded]\n")),
+        "{}",
+        list(&sb)
+    );
+    sb.cli(&["rollback", "--yes"], &st).success();
+    let text = list(&sb);
+    assert!(
+        text.starts_with(&format!("{head}runs recorded, none to undo]\n")),
+        "{text}"
+    );
+    assert!(!text.contains("[nothing to undo]"), "{text}");
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains(" files ") || l.contains(" file "))
+            .count(),
+        2,
+        "{text}"
+    );
+}
+
+/// `--color always|never|auto`: always colours even under NO_COLOR and off a terminal, never
+/// does not, auto follows the terminal and NO_COLOR.
+#[test]
+fn color_always_never_and_auto() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let esc = |args: &[&str], no_color: bool| {
+        let mut c = sb.cmd();
+        if !no_color {
+            c.env_remove("NO_COLOR");
+        }
+        let out = c.args(args).arg("--state-dir").arg(&st).output().unwrap();
+        stdout(&out).contains('\u{1b}')
+    };
+    assert!(esc(&["status", "--color", "always"], true));
+    assert!(esc(&["--color=always", "status"], false));
+    assert!(!esc(&["status", "--color", "never"], false));
+    assert!(!esc(&["status"], false), "auto off a terminal");
+    let out = sb
+        .cmd()
+        .args(["status", "--color", "sometimes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Every man page (the main one and each verb's) has EXIT STATUS and ENVIRONMENT, the latter
+/// naming every variable of the README's Environment table.
+#[test]
+fn every_man_page_has_exit_status_and_environment() {
+    let sb = Sandbox::new();
+    let readme = read(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    let table = &readme[readme.find("### Environment").unwrap()..];
+    let table = &table[..table.find("\n#").unwrap()];
+    let vars: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .flat_map(|l| l.split('|').nth(1).unwrap().split('`').skip(1).step_by(2))
+        .collect();
+    assert!(vars.len() >= 10, "{vars:?}");
+    let dir = sb.path().join("man");
+    sb.cmd().args(["man", "--dir"]).arg(&dir).assert().success();
+    let pages: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(pages.len(), 8, "{pages:?}");
+    for verb in [
+        None,
+        Some("migrate"),
+        Some("status"),
+        Some("rollback"),
+        Some("repair"),
+        Some("list"),
+        Some("completions"),
+        Some("man"),
+    ] {
+        let out = sb.cmd().arg("man").args(verb).output().unwrap();
+        let page = stdout(&out);
+        let name = format!(
+            "clawmigrate{}.1",
+            verb.map(|v| format!("-{v}")).unwrap_or_default()
+        );
+        assert_eq!(read(dir.join(&name)), page, "{name}");
+        let exit = page
+            .find(".SH \"EXIT STATUS\"")
+            .unwrap_or_else(|| panic!("{name}: no EXIT STATUS"));
+        let env = page
+            .find(".SH \"ENVIRONMENT\"")
+            .unwrap_or_else(|| panic!("{name}: no ENVIRONMENT"));
+        assert!(
+            exit < env && page[exit..env].contains("\\fB1\\fR"),
+            "{name}"
+        );
+        for v in &vars {
+            assert!(
+                page[env..].contains(&v.replace('-', "\\-")),
+                "{name}: {v} missing"
+            );
+        }
+    }
 }

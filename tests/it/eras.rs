@@ -273,7 +273,7 @@ fn a_fleet_mixing_eras_migrates_in_one_run() {
 #[test]
 fn as_root_what_sqlite_creates_belongs_to_the_install_owner() {
     use std::os::unix::fs::MetadataExt;
-    assert!(is_root(), "runs as root, as CI does");
+    require_root();
     let sb = Sandbox::new();
     let st = era_d(&sb, "state", None);
     for side in ["state/openclaw.sqlite-wal", "state/openclaw.sqlite-shm"] {
@@ -370,7 +370,7 @@ fn a_cell_changed_between_plan_and_write_stops_the_install_with_nothing_written(
 #[test]
 fn an_unreadable_state_database_is_a_permission_failure_not_an_unknown_layout() {
     use std::os::unix::fs::PermissionsExt;
-    assert!(is_root(), "runs as root, as CI does");
+    require_root();
     let sb = Sandbox::new();
     let st = era_d(&sb, "state", None);
     chown_tree(&st, 4242);

@@ -119,7 +119,7 @@ fn fleet_apply_recaps_every_outcome_and_carries_on_past_failures() {
     assert_eq!(
         recap,
         format!(
-            "Recap: 70 installs; 0 files, 0 operations\n  up to date        68\n  unsupported       1\n    {}\n  failed            1\n    {}\n",
+            "Recap: 70 installs; 0 files, 0 operations planned\n  up to date        68\n  unsupported       1\n    {}\n  failed            1\n    {}\n",
             c7.display(),
             c5.display()
         )
@@ -398,6 +398,14 @@ fn a_long_fleet_run_on_a_terminal_shows_a_progress_bar() {
         "0",
     );
     assert!(apply.contains("/70 installs"), "{apply:?}");
+    // Its rate is rounded as a person reads it (never indicatif's four decimals).
+    assert!(apply.contains(" installs/s"), "{apply:?}");
+    assert!(
+        !apply.split(['.', ' ']).any(|w| w.len() >= 4
+            && w.chars().take(4).all(|c| c.is_ascii_digit())
+            && w.contains("/s")),
+        "{apply:?}"
+    );
     // Rollback streams through the same pipeline, with the same bar.
     let undo = on_a_terminal(
         &sb,

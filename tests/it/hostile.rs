@@ -172,9 +172,7 @@ fn applied_scene() -> Scene {
 
 #[test]
 fn a_crafted_ledger_cannot_lead_rollback_out_of_the_install() {
-    if !is_root() {
-        panic!("the hostile suite runs as root (as CI does)");
-    }
+    require_root();
     type Tamper = fn(&mut Value, &Path);
     let tampers: [(&str, Tamper); 4] = [
         ("an absolute path", |m, victim| {
@@ -247,9 +245,7 @@ fn a_crafted_ledger_cannot_lead_rollback_out_of_the_install() {
 
 #[test]
 fn links_and_agent_dirs_never_lead_root_into_other_files() {
-    if !is_root() {
-        panic!("the hostile suite runs as root (as CI does)");
-    }
+    require_root();
     // A root-only file the hostile install links its auth store to.
     let secret_dir = tempfile::tempdir().unwrap();
     let root_file = secret_dir.path().join("root-only.json");
@@ -334,9 +330,7 @@ fn links_and_agent_dirs_never_lead_root_into_other_files() {
 
 #[test]
 fn what_it_creates_belongs_to_the_install_owner() {
-    if !is_root() {
-        panic!("the hostile suite runs as root (as CI does)");
-    }
+    require_root();
     let sc = Scene::new(|evil, _| {
         std::fs::remove_file(evil.join("agents/main/agent/auth-profiles.json")).unwrap();
     });
@@ -368,9 +362,7 @@ fn what_it_creates_belongs_to_the_install_owner() {
 
 #[test]
 fn fifos_devices_and_huge_files_never_hold_up_the_fleet() {
-    if !is_root() {
-        panic!("the hostile suite runs as root (as CI does)");
-    }
+    require_root();
     let fifo = |p: &Path| {
         std::fs::remove_file(p).unwrap();
         let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
@@ -585,9 +577,7 @@ fn rollback_waits_for_openclaws_lock_and_keeps_a_gateway_write() {
 
 #[test]
 fn links_the_owner_made_to_their_own_files_are_followed_and_planted_ones_refused() {
-    if !is_root() {
-        panic!("the hostile suite runs as root (as CI does)");
-    }
+    require_root();
     // The owner keeps an agent's files elsewhere, behind a link: OpenClaw follows it, so do we.
     let sc = Scene::new(|evil, _| {
         let elsewhere = evil.parent().unwrap().parent().unwrap().join("evil-agents");
@@ -623,9 +613,7 @@ fn links_the_owner_made_to_their_own_files_are_followed_and_planted_ones_refused
 
 #[test]
 fn a_fleet_link_to_someone_elses_folder_is_reported_not_followed() {
-    if !is_root() {
-        panic!("the hostile suite runs as root (as CI does)");
-    }
+    require_root();
     let sc = Scene::new(|_, _| {});
     // The hostile user links the victim's install into the fleet.
     let link = sc.fleet.join("zz-link");

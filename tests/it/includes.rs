@@ -315,7 +315,7 @@ fn openclaw_agrees_on_the_migrated_include_install() {
 #[test]
 fn an_unreadable_include_is_a_permission_failure() {
     use std::os::unix::fs::PermissionsExt;
-    assert!(is_root(), "runs as root, as CI does");
+    require_root();
     let sb = Sandbox::new();
     let st = include_demo(&sb, "state");
     chown_tree(&st, 4242);

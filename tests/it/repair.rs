@@ -176,7 +176,8 @@ fn repair_refuses_what_it_cannot_do_safely() {
     // ask on without --yes.
     for (from, how, kind) in [
         (current.as_str(), "--yes", "usage"),
-        ("sha256:ABAB", "--yes", ""),
+        ("sha256:XYZ0", "--yes", ""),
+        ("abc", "--yes", ""),
         (OLD, "--verbose", "usage"),
     ] {
         let out = repair(&sb, &fleet, from, how);
@@ -224,4 +225,51 @@ fn repair_asks_on_a_terminal() {
     let doc: Value = serde_json::from_slice(&std::fs::read(&json_out).unwrap()).unwrap();
     assert_eq!(doc["installs"][0]["outcome"], "changed", "{doc}");
     sb.cli(&["migrate", "--check"], &old).code(0);
+}
+
+/// `--from` takes a unique prefix of the recorded checksum (with or without `sha256:`, as `list`
+/// prints it, any case), as git takes an abbreviated id; a prefix that matches no recorded
+/// checksum, or several, is a clear error and records nothing.
+#[test]
+fn repair_from_takes_a_unique_checksum_prefix() {
+    let sb = Sandbox::new();
+    let fleet = fleet(&sb);
+    let before = tree(&fleet, true);
+    for prefix in ["abababab", "sha256:ABABABAB", &OLD[..20]] {
+        let out = repair(&sb, &fleet, prefix, "--dry-run");
+        let i = by_name(&json_of(&out));
+        assert_eq!(i["old"]["outcome"], "pending", "{prefix}");
+        assert_eq!(i["other"]["error"]["kind"], "refused", "{prefix}");
+    }
+    assert_eq!(tree(&fleet, true), before);
+    // The operator's prefix is resolved to the full checksum, which the run records.
+    let out = repair(&sb, &fleet, "sha256:abab", "--yes");
+    assert_eq!(by_name(&json_of(&out))["old"]["outcome"], "changed");
+    let ledger = json(fleet.join("old/.clawmigrate/ledger.json"));
+    let run = ledger["runs"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(run["reblessed_from"], OLD);
+    // Two recorded checksums share the prefix: ambiguous, naming both. None does: not found.
+    let near = format!("{}{}", &OLD[..15], "ef".repeat(28));
+    record_v0001_as(&fleet.join("current"), &near);
+    record_v0001_as(
+        &fleet.join("other"),
+        &format!("{}{}", &OLD[..15], "cd".repeat(28)),
+    );
+    let after = tree(&fleet, true);
+    for (prefix, kind, says) in [
+        ("abababab", "usage", "ambiguous"),
+        ("1234abcd", "not-found", "no target install records"),
+    ] {
+        let out = repair(&sb, &fleet, prefix, "--yes");
+        assert_eq!(out.status.code(), Some(2), "{prefix}");
+        let v = json_of(&out);
+        let e = &v["errors"][0];
+        assert_eq!(e["kind"], kind, "{v}");
+        let msg = e["message"].as_str().unwrap();
+        assert!(msg.contains(says), "{msg}");
+        if kind == "usage" {
+            assert!(msg.contains(&near), "{msg}");
+        }
+    }
+    assert_eq!(tree(&fleet, true), after);
 }

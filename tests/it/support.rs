@@ -203,6 +203,15 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// For a test that creates files of other users or switches ids: fails (never passes silently)
+/// when the suite does not run as root, saying so.
+pub fn require_root() {
+    assert!(
+        is_root(),
+        "this test needs root: it makes files owned by other users and runs as them (chown, setpriv). Run `cargo test` as root, as CI does (README: Try it)"
+    );
+}
+
 /// chown -R to `uid:uid`, without following links.
 pub fn chown_tree(dir: &Path, uid: u32) {
     for e in walkdir::WalkDir::new(dir).follow_links(false) {

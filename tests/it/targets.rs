@@ -375,3 +375,118 @@ fn saved_plan_with_relative_paths_is_refused() {
     assert!(stderr(&out).contains("make a new plan"), "{}", stderr(&out));
     assert!(!st.join(".clawmigrate").exists());
 }
+
+// ---- issue 16: a target that holds nothing is an error ----
+
+/// A `--fleet` that is empty (a mistyped or unmounted path) or searched too shallowly holds no
+/// install: every verb taking targets fails it (kind `not-found`, exit 2), unless the operator
+/// says it may be empty with `--allow-empty`.
+#[test]
+fn a_fleet_holding_no_install_is_an_error_unless_allowed() {
+    let sb = Sandbox::new();
+    let empty = mkdir(sb.path().join("empty"));
+    let fleet = small_fleet(&sb, 2);
+    let from = format!("sha256:{}", "ab".repeat(32));
+    let verbs: [&[&str]; 6] = [
+        &["migrate", "--check"],
+        &["migrate", "--yes"],
+        &["status"],
+        &["rollback", "--list"],
+        &["rollback", "--yes"],
+        &["repair", "--rebless", "1", "--from", &from, "--dry-run"],
+    ];
+    for verb in verbs {
+        for (dir, depth) in [(&empty, "4"), (&fleet, "0")] {
+            let run = |extra: &[&str]| {
+                sb.cmd()
+                    .args(verb)
+                    .args(["--format", "json", "--fleet-depth", depth])
+                    .args(extra)
+                    .arg("--fleet")
+                    .arg(dir)
+                    .output()
+                    .unwrap()
+            };
+            let out = run(&[]);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{verb:?} {depth}: {}",
+                stdout(&out)
+            );
+            let e = entry_for(&out, dir);
+            assert_eq!(e["error"]["kind"], "not-found", "{verb:?}: {e}");
+            let msg = e["error"]["message"].as_str().unwrap();
+            assert!(
+                msg.contains("no OpenClaw install") && msg.contains("--allow-empty"),
+                "{msg}"
+            );
+            let out = run(&["--allow-empty"]);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{verb:?} {depth}: {}",
+                stdout(&out)
+            );
+            assert_eq!(json_of(&out)["summary"]["installs"], 0, "{verb:?}");
+        }
+    }
+    // Nothing was written into either.
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
+    assert!(!fleet.join("m0/.clawmigrate").exists());
+}
+
+/// A target path that is not there says so ("does not exist"); one that is a file says it is not
+/// a directory. Both are `not-found`.
+#[test]
+fn a_missing_target_does_not_exist_and_a_file_is_not_a_directory() {
+    let sb = Sandbox::new();
+    let missing = sb.path().join("nonexistent");
+    let file = sb.path().join("a-file");
+    write(&file, "");
+    for flag in ["--state-dir", "--fleet"] {
+        for (dir, why) in [(&missing, "does not exist"), (&file, "not a directory")] {
+            let out = sb
+                .cmd()
+                .args(["status", "--format", "json", flag])
+                .arg(dir)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2));
+            let e = entry_for(&out, dir);
+            assert_eq!(e["error"]["kind"], "not-found", "{e}");
+            let msg = e["error"]["message"].as_str().unwrap();
+            assert!(msg.starts_with(why) && msg.contains(flag), "{flag}: {msg}");
+        }
+    }
+}
+
+/// `--plan-out` into a directory that does not exist is refused before planning, naming it; no
+/// directory is made up on the way (even as root).
+#[test]
+fn plan_out_into_a_missing_directory_is_refused() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let missing = sb.path().join("nonexistdir");
+    let plan = missing.join("p.json");
+    let out = sb.run(
+        &[
+            "migrate",
+            "--dry-run",
+            "--format",
+            "json",
+            "--plan-out",
+            plan.to_str().unwrap(),
+        ],
+        &st,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let e = &json_of(&out)["errors"][0];
+    assert_eq!(e["kind"], "not-found", "{e}");
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with(&missing.display().to_string()) && msg.contains("create the directory"),
+        "{msg}"
+    );
+    assert!(!missing.exists(), "a missing directory was created");
+}

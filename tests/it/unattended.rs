@@ -448,7 +448,7 @@ fn a_fleet_shows_what_changes_then_a_recap() {
     assert_eq!(
         recap.lines().collect::<Vec<_>>(),
         [
-            &*"Recap: 30 installs; 15 files, 21 operations".to_string(),
+            &*"Recap: 30 installs; 15 files, 21 operations planned".to_string(),
             "  up to date        27",
             "  pending           3",
             &names[0],
@@ -456,8 +456,12 @@ fn a_fleet_shows_what_changes_then_a_recap() {
             &names[2],
         ]
     );
-    // Quiet: the recap alone. Verbose: every install and every note.
-    assert_eq!(run(&["--quiet"]), recap);
+    // Quiet: the recap's counts alone (a dry run's pending installs set no exit code). Verbose:
+    // every install and every note.
+    assert_eq!(
+        run(&["--quiet"]),
+        "Recap: 30 installs; 15 files, 21 operations planned\n  up to date        27\n  pending           3\n"
+    );
     let verbose = run(&["--verbose"]);
     assert_eq!(blocks(&verbose, &fleet).len(), 30);
     assert_eq!(
@@ -630,4 +634,131 @@ fn every_failure_carries_the_kind_of_what_went_wrong() {
     for k in ["parse", "refused"] {
         assert!(kinds.contains(&k.to_string()), "{k} is not in the README");
     }
+}
+
+/// Quiet output is the recap and every finding that sets the exit code, nothing else: a changed
+/// checksum is shown (by `migrate --check -q`, which exits 1 on it, and by `status -q`), and
+/// pending installs are counted, not listed.
+#[test]
+fn quiet_shows_the_recap_and_every_finding_that_sets_the_exit_code() {
+    let sb = Sandbox::new();
+    let fleet = demo_fleet(&sb, 4);
+    let drifted = fleet.join("c000");
+    sb.cli(&["migrate", "--yes", "--quiet"], &drifted).success();
+    let ledger = drifted.join(".clawmigrate/ledger.json");
+    let mut l = json(&ledger);
+    l["runs"][0]["migrations"][0]["checksum"] = format!("sha256:{}", "0".repeat(64)).into();
+    write(&ledger, &serde_json::to_string_pretty(&l).unwrap());
+    let run = |args: &[&str]| {
+        let out = sb
+            .cmd()
+            .args(args)
+            .arg("--fleet")
+            .arg(&fleet)
+            .output()
+            .unwrap();
+        (out.status.code(), stdout(&out))
+    };
+    let (code, text) = run(&["migrate", "--check", "-q"]);
+    assert_eq!(code, Some(1), "{text}");
+    let finding = "  checksum changed: ";
+    let d = drifted.display().to_string();
+    assert!(
+        text.starts_with(&format!("{d} [up to date]\n{finding}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("accept it: clawmigrate repair --rebless V0001"),
+        "{text}"
+    );
+    let recap = &text[text.find("Recap: ").expect("a recap")..];
+    assert_eq!(
+        recap,
+        "Recap: 4 installs; 15 files, 21 operations planned\n  up to date        1\n  pending           3\n"
+    );
+    // No pending install is listed (the count says it); nothing else is printed.
+    assert!(!text.contains("c001") && !text.contains("+++"), "{text}");
+    assert_eq!(text.lines().count(), 3 + 1 + 3, "{text}");
+    // status -q: the same finding (status itself exits 0, as the README says).
+    let (code, text) = run(&["status", "-q"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.starts_with(&format!("{d} [up to date]\n{finding}")),
+        "{text}"
+    );
+    assert!(!text.contains("c001"), "{text}");
+}
+
+/// A writing run ends with its invocation id and the exact command that undoes it, with the
+/// same targets, shell-quoted (human, `-q` and JSON `undo_command`); running that command
+/// restores every byte. `rollback INVOCATION_ID` takes the id without the `.n` suffix.
+#[test]
+fn an_apply_ends_with_the_exact_command_that_undoes_it() {
+    let sb = Sandbox::new();
+    let fleet = sb.path().join("the fleet's");
+    for i in 0..3 {
+        copy_tree(Path::new(DEMO), &fleet.join(format!("c{i}")));
+    }
+    let before = tree(&fleet, false);
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "-q", "--fleet-depth", "2", "--fleet"])
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let last = text.lines().last().unwrap();
+    let ledger = json(fleet.join("c0/.clawmigrate/ledger.json"));
+    let invocation = ledger["runs"][0]["invocation"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let quoted = format!("'{}'\\''s'", sb.path().join("the fleet").display());
+    let command = format!("clawmigrate rollback {invocation} --fleet {quoted} --fleet-depth 2");
+    assert_eq!(
+        last,
+        format!("Run {invocation}: undo with: {command}"),
+        "{text}"
+    );
+    // Pasted into a shell (with --yes, there being no terminal to ask on), it undoes the run.
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_clawmigrate"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &format!("{command} --yes --format json")])
+        .env_clear()
+        .env("HOME", sb.path())
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json_of(&out)["summary"]["rolled_back"], 3);
+    assert_eq!(tree(&fleet, false), before);
+    // JSON: the same command in `undo_command`; the default target is named by its state dir;
+    // a run that wrote nothing has none.
+    let home = sb.demo(".openclaw");
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--format", "json"])
+        .output()
+        .unwrap();
+    let v = json_of(&out);
+    let id = v["invocation_id"].as_str().unwrap();
+    assert_eq!(
+        v["undo_command"],
+        format!("clawmigrate rollback {id} --state-dir {}", home.display()),
+        "{v}"
+    );
+    let out = sb
+        .cmd()
+        .args(["migrate", "--yes", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["undo_command"], Value::Null);
 }
