@@ -12,17 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-/// The entry of `installs` for the install at `st`.
-fn entry<'a>(v: &'a Value, st: &Path) -> &'a Value {
-    let at = st.display().to_string();
-    v["installs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["state_dir"] == at.as_str())
-        .unwrap_or_else(|| panic!("no {at} in {v}"))
-}
-
 /// Every file of an install but this tool's own and SQLite's side files, by relative path.
 fn install_files(st: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut t = tree(st, false);
@@ -96,7 +85,7 @@ fn a_later_locked_store_leaves_the_install_as_it_was_and_the_one_beside_it_is_mi
     assert!(b.peak_kb < 200 * 1024, "peak {} kB", b.peak_kb);
     assert_eq!(b.code, Some(2), "{}", b.stderr);
     let v: Value = serde_json::from_str(&b.stdout).unwrap();
-    let e = &entry(&v, &locked)["error"];
+    let e = &install_entry(&v, &locked)["error"];
     assert_eq!(e["kind"], "locked", "{v}");
     let m = e["message"].as_str().unwrap();
     assert!(
@@ -109,7 +98,7 @@ fn a_later_locked_store_leaves_the_install_as_it_was_and_the_one_beside_it_is_mi
         differing(&install_files(&locked), &files),
         Vec::<PathBuf>::new()
     );
-    assert_eq!(entry(&v, &ok)["outcome"], "changed", "{v}");
+    assert_eq!(install_entry(&v, &ok)["outcome"], "changed", "{v}");
     assert!(
         store_cell(&ok, "main")
             .text()
@@ -176,7 +165,7 @@ fn a_file_regenerated_between_plan_and_write_puts_back_what_was_written_before_i
         std::fs::write(st.join(&last), &regenerated).unwrap();
     });
     assert_eq!(code, Some(2), "{v}");
-    let e = entry(&v, &st);
+    let e = install_entry(&v, &st);
     assert_eq!(e["outcome"], "failed", "{v}");
     assert_eq!(e["error"]["kind"], "changed", "{v}");
     let m = e["error"]["message"].as_str().unwrap();
@@ -189,7 +178,7 @@ fn a_file_regenerated_between_plan_and_write_puts_back_what_was_written_before_i
         differing(&install_files(&st), &expected),
         Vec::<PathBuf>::new()
     );
-    assert_eq!(entry(&v, &ok)["outcome"], "changed", "{v}");
+    assert_eq!(install_entry(&v, &ok)["outcome"], "changed", "{v}");
     // Nothing of the run stays written: rollback has nothing to undo, and changes nothing.
     let r = json_of(&sb.run(&["rollback", "--yes", "--format", "json"], &st));
     assert_eq!(r["installs"][0]["outcome"], "nothing-to-undo", "{r}");
@@ -224,7 +213,7 @@ fn a_put_back_that_fails_is_reported_partial_naming_the_file() {
         std::fs::remove_file(set.join(copy)).unwrap();
     });
     assert_eq!(code, Some(2), "{v}");
-    let e = &entry(&v, &st)["error"];
+    let e = &install_entry(&v, &st)["error"];
     assert_eq!(e["kind"], "partial", "{v}");
     let m = e["message"].as_str().unwrap();
     let first_path = st.join(&first).display().to_string();

@@ -145,13 +145,7 @@ impl Scene {
     }
 
     fn outcome<'a>(&self, v: &'a Value, st: &Path) -> &'a Value {
-        let at = st.display().to_string();
-        v["installs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["state_dir"] == at.as_str())
-            .unwrap_or_else(|| panic!("no {at} in {v}"))
+        install_entry(v, st)
     }
 
     /// The healthy install was migrated: its base URL is on the China host.
