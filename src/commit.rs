@@ -1,7 +1,9 @@
 //! The one commit layer every write goes through, migrate and rollback alike: the install's run
 //! lock and OpenClaw's lock on auth stores, backups, staged temp files, a ledger entry marked
-//! incomplete, one barrier, renames each checked against the planned bytes (a SQLite cell's
-//! checked transaction goes first; `storage` tells them apart), the completed ledger entry, one
+//! incomplete, one barrier, then the install as a unit: every database's write transaction taken,
+//! each change checked against the planned bytes and written (cells in those transactions, then
+//! the renames; `storage` tells them apart), the transactions committed, and on a failure after a
+//! write what was written put back from the run's backups; the completed ledger entry, one
 //! barrier. Its parts: `lock`s, `backup` sets, the `restore` planner rollback and recovery share,
 //! and crash `recover`y.
 pub mod backup;
