@@ -1,7 +1,9 @@
 //! The one commit layer every write goes through, migrate and rollback alike: the install's run
 //! lock and OpenClaw's lock on auth stores, backups, staged temp files, a ledger entry marked
-//! incomplete, one barrier, renames each checked against the planned bytes (a SQLite cell's
-//! checked transaction goes first; `storage` tells them apart), the completed ledger entry, one
+//! incomplete, one barrier, then the install as a unit: every database's write transaction taken,
+//! each change checked against the planned bytes and written (cells in those transactions, then
+//! the renames; `storage` tells them apart), the transactions committed, and on a failure after a
+//! write what was written put back from the run's backups; the completed ledger entry, one
 //! barrier. Its parts: `lock`s, `backup` sets, the `restore` planner rollback and recovery share,
 //! and crash `recover`y.
 pub mod backup;
@@ -12,7 +14,7 @@ use crate::discover::InstallRoot;
 use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
 use crate::ledger::{Applied, Ledger, Run, RunKind};
-use crate::storage::{Pending, Store, Target};
+use crate::storage::{Pending, Store, Target, Transactions};
 use backup::Item;
 use lock::InstallLock;
 use std::os::unix::fs::MetadataExt;
@@ -91,11 +93,41 @@ pub struct Prepared {
 
 /// A change waiting for its write (a file's replacement beside it, a cell's new value).
 struct StagedChange {
-    location: String,
-    expected: Option<String>,
+    written: Written,
     /// Its backup when that is a hard link to its inode (removed unless sealed after the rename).
     link: Option<backup::LinkedBackup>,
     pending: Pending,
+}
+
+/// A change as written, with what puts it back: its backup copy, if something must be put back
+/// before the install's run ends.
+struct Written {
+    store: Store,
+    location: String,
+    /// The sha256 it had before (`None`: it did not exist), which its backup copy holds.
+    before: Option<String>,
+    /// The sha256 of what was written (`None`: it was removed).
+    after: Option<String>,
+    /// Its backup copy in the run's set (`None`: it did not exist).
+    copy: Option<PathBuf>,
+    /// Its permission bits before.
+    mode: Option<u32>,
+}
+
+impl Written {
+    /// Puts its old bytes back from the run's backup copy (checked against its recorded hash),
+    /// through the same checked write: only while it still holds what this run wrote.
+    fn put_back(&self) -> Result<(), Error> {
+        let bytes = match &self.copy {
+            Some(c) => Some(restore::read_copy(c, self.before.as_deref())?),
+            None => None,
+        };
+        let pending =
+            self.store
+                .target()
+                .stage(bytes.as_deref(), self.mode, self.copy.as_deref())?;
+        pending.write(self.after.as_deref(), &Transactions::default())
+    }
 }
 
 /// Records one install's run as started, then writes its backups and temp files. The ledger is
@@ -129,6 +161,7 @@ pub fn prepare(
         reblessed_from: None,
         undone_by: None,
         incomplete: true,
+        settled: false,
     };
     // Recorded as started before anything is written: after a crash, recovery and rollback find
     // the backup set, and the temp files a crash left.
@@ -145,8 +178,10 @@ pub fn prepare(
             dirs,
         }),
         Err(e) => {
-            // Nothing was renamed: close the entry (dropping what was staged removes it).
+            // Nothing was renamed: close the entry (dropping what was staged removes it), with
+            // nothing to undo.
             run.incomplete = false;
+            run.settled = true;
             run.migrations.clear();
             run.error = Some(e.message.clone());
             if let Some(last) = ledger.runs.last_mut() {
@@ -194,10 +229,17 @@ fn stage_all(
             .map(Path::to_path_buf),
     );
     let mut staged = Vec::new();
-    for ((c, t), link) in changes.iter().zip(targets).zip(set.links) {
-        staged.push(StagedChange {
+    for (((c, t), link), copy) in changes.iter().zip(targets).zip(set.links).zip(set.copies) {
+        let written = Written {
+            store: c.store.clone(),
             location: c.location.clone(),
-            expected: c.expected.clone(),
+            before: c.expected.clone(),
+            after: c.after.map(sha256_hex),
+            copy,
+            mode: t.mode(),
+        };
+        staged.push(StagedChange {
+            written,
             link,
             pending: t.stage(c.after, c.mode, c.xattrs_from.as_deref())?,
         });
@@ -208,20 +250,94 @@ fn stage_all(
     Ok((staged, dirs))
 }
 
-/// Writes every staged change, each re-checked right before; stops at the first that cannot be
-/// written, and names it.
+/// Writes the install as a unit: takes the write transaction of every database first (one held
+/// by another writer stops the install with nothing written), writes every staged change, each
+/// re-checked right before (cells in their transactions, then the renames), and commits the
+/// transactions last. When something fails after a write, puts back what was written from the
+/// run's backups before it reports; only what could not be put back stays written (kind
+/// `partial`, naming each). Records in the run the locations that stay written.
 fn write_all(p: &mut Prepared) -> Result<(), Error> {
-    let (run_id, files) = (&p.run.id, &mut p.run.files);
-    // A file not renamed keeps its inode: dropping its linked backup unsealed removes it.
-    std::mem::take(&mut p.staged).into_iter().try_for_each(|f| {
-        let first = files.is_empty();
-        f.pending.write(f.expected.as_deref(), first, run_id)?;
-        files.push(f.location);
+    let staged = std::mem::take(&mut p.staged);
+    let held = Transactions::begin(staged.iter().map(|f| &f.pending))
+        .map_err(|e| stopped(e, &[], &[], &p.run.id))?;
+    let mut written: Vec<(Written, bool)> = Vec::new();
+    let mut failed = None;
+    // A file not renamed keeps its inode: dropping its linked backup unsealed removes it (as
+    // the loop's remaining changes are dropped, with their temp files, when it stops).
+    for f in staged {
+        let cell = f.pending.goes_first();
+        if let Err(e) = f.pending.write(f.written.before.as_deref(), &held) {
+            failed = Some(e);
+            break;
+        }
         if let Some(link) = f.link {
             link.seal();
         }
-        Ok(())
-    })
+        written.push((f.written, cell));
+    }
+    let e = match failed {
+        None => match held.commit() {
+            Ok(()) => {
+                p.run.files = written.into_iter().map(|(w, _)| w.location).collect();
+                return Ok(());
+            }
+            // The cells of the databases not committed are as they were.
+            Err((committed, e)) => {
+                written.retain(|(w, cell)| !cell || committed.iter().any(|d| d == w.store.path()));
+                e
+            }
+        },
+        Some(e) => {
+            // Uncommitted, every cell is as it was.
+            drop(held);
+            written.retain(|(_, cell)| !cell);
+            e
+        }
+    };
+    let (mut back, mut left) = (Vec::new(), Vec::new());
+    for (w, _) in written.into_iter().rev() {
+        match w.put_back() {
+            Ok(()) => back.push(w),
+            Err(why) => left.push((w, why)),
+        }
+    }
+    p.run.files = left.iter().map(|(w, _)| w.location.clone()).collect();
+    Err(stopped(e, &back, &left, &p.run.id))
+}
+
+/// Why an install stopped, saying what became of what was written before: nothing was, it was
+/// put back, or (kind `partial`) the documents that could not be put back, each with why.
+fn stopped(e: Error, back: &[Written], left: &[(Written, Error)], run_id: &str) -> Error {
+    let then = match e.kind {
+        Kind::Changed => " — run clawmigrate again to re-plan",
+        Kind::Locked => " — run again when it is idle, or stop the gateway",
+        _ => "",
+    };
+    if !left.is_empty() {
+        let names: Vec<String> = left
+            .iter()
+            .map(|(w, why)| format!("{} ({})", w.store.path().display(), why.message))
+            .collect();
+        return Error::new(
+            Kind::Partial,
+            format!(
+                "{}; what this install's run wrote before it could not all be put back: still written: {}; put back: {}. Fix the cause, then `clawmigrate rollback {run_id}` restores them",
+                e.message,
+                names.join(", "),
+                back.len()
+            ),
+        );
+    }
+    if back.is_empty() {
+        e.map_message(|m| format!("{m}; nothing of this install was written{then}"))
+    } else {
+        e.map_message(|m| {
+            format!(
+                "{m}; the {} documents of this install written before it were put back from the run's backups, so nothing of it changed{then}",
+                back.len()
+            )
+        })
+    }
 }
 
 /// One durability barrier: `syncfs` once per filesystem the batch touched. Fails naming the
@@ -365,6 +481,8 @@ fn finish(mut p: Prepared) -> Result<Run, Error> {
     if let Some(e) = &stopped {
         p.run.error = Some(e.message.clone());
         p.run.migrations.clear();
+        // Nothing stays written: nothing to undo.
+        p.run.settled = p.run.files.is_empty();
     }
     p.run.incomplete = false;
     let id = p.run.id.clone();

@@ -30,11 +30,14 @@ pub enum Kind {
     Usage,
     /// The operator answered no; nothing was written.
     Declined,
+    /// A write failed part way and some of the install's documents written before it could not
+    /// be put back (the message names them): `rollback` restores them.
+    Partial,
 }
 
 impl Kind {
     /// Every kind (the README's table lists each; a unit test checks it).
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Parse,
         Kind::Io,
         Kind::Permission,
@@ -47,6 +50,7 @@ impl Kind {
         Kind::Refused,
         Kind::Usage,
         Kind::Declined,
+        Kind::Partial,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +67,7 @@ impl Kind {
             Kind::Refused => "refused",
             Kind::Usage => "usage",
             Kind::Declined => "declined",
+            Kind::Partial => "partial",
         }
     }
 

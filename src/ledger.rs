@@ -65,6 +65,21 @@ pub struct Run {
     /// Set from the start of a run until its renames are recorded; left set by a crash.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub incomplete: bool,
+    /// Set when the run left nothing to undo: it stopped before it wrote anything, or put back
+    /// what it had written, or was interrupted before it replaced any file (settled so by the
+    /// next run's recovery). `rollback` passes over it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub settled: bool,
+}
+
+impl Run {
+    /// Whether undoing it could change anything: a migrate run not undone, and not settled. A
+    /// run an older clawmigrate closed with an error before it wrote a file (no file recorded)
+    /// counts as settled too.
+    pub fn undoable(&self) -> bool {
+        let wrote_nothing = !self.incomplete && self.error.is_some() && self.files.is_empty();
+        self.kind == RunKind::Migrate && self.undone_by.is_none() && !self.settled && !wrote_nothing
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub mod cell;
 pub mod stores;
 mod write;
-pub use write::{Pending, Target};
+pub use write::{Pending, Target, Transactions};
 
 /// Where a document's bytes live.
 #[derive(Debug, Clone, PartialEq, Eq)]

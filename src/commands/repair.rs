@@ -131,6 +131,7 @@ fn record(r: &RepairReport, want: &Rebless, run_id: String, invocation: &str) ->
         reblessed_from: Some(want.from.to_string()),
         undone_by: None,
         incomplete: false,
+        settled: false,
     });
     ledger.write(state, true)
 }

@@ -52,14 +52,11 @@ fn names(run: &Run, id: &str) -> bool {
     run.id == id || (!run.invocation.is_empty() && run.invocation == id)
 }
 
-/// Picks the run to undo: the one named, or the latest migrate run not yet undone.
+/// Picks the run to undo: the one named, or the latest migrate run with something to undo (not
+/// undone, not settled: see [`Run::undoable`]).
 fn choose<'l>(ledger: &'l Ledger, id: Option<&str>) -> Result<Option<&'l Run>, Error> {
     let Some(id) = id else {
-        return Ok(ledger
-            .runs
-            .iter()
-            .rev()
-            .find(|r| r.kind == RunKind::Migrate && r.undone_by.is_none()));
+        return Ok(ledger.runs.iter().rev().find(|r| r.undoable()));
     };
     let Some(run) = ledger.runs.iter().rev().find(|r| names(r, id)) else {
         return Ok(None);
@@ -88,11 +85,7 @@ fn prepare_one(root: &InstallRoot, home: &Path, args: &RollbackArgs) -> Rollback
         Err(e) => return RollbackReport::failed(root.clone(), e),
     };
     if args.list {
-        let undoable = r
-            .ledger
-            .runs
-            .iter()
-            .any(|x| x.kind == RunKind::Migrate && x.undone_by.is_none());
+        let undoable = r.ledger.runs.iter().any(Run::undoable);
         r.outcome = if r.ledger.runs.is_empty() {
             Outcome::NothingToUndo
         } else if undoable {
@@ -123,6 +116,14 @@ fn prepare_one(root: &InstallRoot, home: &Path, args: &RollbackArgs) -> Rollback
     r.run = Some(run.id.clone());
     if let Some(by) = &run.undone_by {
         r.why_none = Some(format!("run {} was already undone by {by}", run.id));
+        r.outcome = Outcome::NothingToUndo;
+        return r;
+    }
+    if !run.undoable() {
+        r.why_none = Some(format!(
+            "run {} is settled: it left nothing to undo (it stopped before it wrote a file, or what it wrote was put back)",
+            run.id
+        ));
         r.outcome = Outcome::NothingToUndo;
         return r;
     }
@@ -331,10 +332,10 @@ fn list_runs(ledger: &Ledger, out: &mut String) {
             .as_ref()
             .map(|u| format!(" (undone by {u})"))
             .unwrap_or_default();
-        let err = if r.error.is_some() {
-            " (stopped by an error)"
-        } else {
-            ""
+        let err = match (r.error.is_some(), r.settled) {
+            (_, true) => " (settled: nothing to undo)",
+            (true, false) => " (stopped by an error)",
+            _ => "",
         };
         // The ledger is the install's own file: nothing of it reaches the terminal unescaped.
         let line = format!(

@@ -60,7 +60,7 @@ pub fn create(state_dir: &Path, run_id: &str, items: &[Item]) -> std::io::Result
         &Path::new(ledger::DIR).join("backups").join(run_id),
     )?;
     let mut files = Vec::new();
-    let mut links = Vec::new();
+    let (mut links, mut copies) = (Vec::new(), Vec::new());
     for (i, item) in items.iter().enumerate() {
         let backup = match item.before {
             Some(bytes) => {
@@ -76,7 +76,7 @@ pub fn create(state_dir: &Path, run_id: &str, items: &[Item]) -> std::io::Result
                     .link_from
                     .is_some_and(|from| std::fs::hard_link(from, &copy).is_ok());
                 if linked {
-                    links.push(Some(LinkedBackup(Some(copy))));
+                    links.push(Some(LinkedBackup(Some(copy.clone()))));
                 } else {
                     let staged = fsio::stage(&copy, bytes, None, false)?;
                     // A copy keeps the file's extended attributes (ACLs), for rollback.
@@ -86,10 +86,12 @@ pub fn create(state_dir: &Path, run_id: &str, items: &[Item]) -> std::io::Result
                     staged.commit()?;
                     links.push(None);
                 }
+                copies.push(Some(copy));
                 Some(name)
             }
             None => {
                 links.push(None);
+                copies.push(None);
                 None
             }
         };
@@ -109,13 +111,15 @@ pub fn create(state_dir: &Path, run_id: &str, items: &[Item]) -> std::io::Result
     let mut bytes = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
     bytes.push(b'\n');
     fsio::stage(&dir.join("manifest.json"), &bytes, None, false)?.commit()?;
-    Ok(Set { links })
+    Ok(Set { links, copies })
 }
 
 /// A written backup set.
 pub struct Set {
     /// Per item, the copy that is a hard link to the file's inode (see [`create`]).
     pub links: Vec<Option<LinkedBackup>>,
+    /// Per item, its copy (linked or written; `None` when the file did not exist).
+    pub copies: Vec<Option<PathBuf>>,
 }
 
 /// A backup that is a hard link to a live file's inode. Sealed once the file was renamed over

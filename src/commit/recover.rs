@@ -205,7 +205,9 @@ fn close(
         .expect("the run is in the ledger");
     entry.migrations.clear();
     if undos.is_empty() {
+        // Settled: rollback finds nothing of it to undo (its backup set may lack a manifest).
         entry.incomplete = false;
+        entry.settled = true;
         entry.error = Some(format!("interrupted before it replaced any file{changed}"));
     } else {
         entry.error = Some(format!(

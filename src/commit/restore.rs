@@ -129,7 +129,7 @@ fn legacy_inside(root: &InstallRoot, recorded: &str) -> Option<PathBuf> {
 }
 
 /// Reads a backup copy and checks it against the hash the manifest recorded.
-fn read_copy(copy: &Path, sha: Option<&str>) -> Result<Vec<u8>, Error> {
+pub fn read_copy(copy: &Path, sha: Option<&str>) -> Result<Vec<u8>, Error> {
     let bytes = fsio::read_regular(copy, true)
         .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
         .map_err(|e| Error::io(copy, "cannot read the backup copy", &e))?;

@@ -4,7 +4,7 @@
 //! the cell still holds the planned old value.
 use crate::document::sha256_hex;
 use crate::error::Kind;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -319,54 +319,105 @@ fn write_within(
     new: Option<&str>,
     busy: Duration,
 ) -> Result<(), CellError> {
-    let other = |e: rusqlite::Error| CellError {
+    let t = begin_within(db, busy)?;
+    t.write(cell, expected, new)?;
+    t.commit()
+}
+
+/// Takes the write transaction of a database (`BEGIN IMMEDIATE`, waiting up to the busy timeout
+/// for another writer), to write its cells in and commit after an install's last write.
+pub fn begin(db: &Path) -> Result<Txn, CellError> {
+    begin_within(db, busy_timeout())
+}
+
+fn begin_within(db: &Path, busy: Duration) -> Result<Txn, CellError> {
+    let other = |e| write_failed(db, "the database", e);
+    let conn = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(other)?;
+    conn.busy_timeout(busy).map_err(other)?;
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(other)?;
+    Ok(Txn {
+        db: db.to_path_buf(),
+        conn,
+    })
+}
+
+/// A failed write: the database held past the busy timeout, or what SQLite said.
+fn write_failed(db: &Path, key: &'static str, e: rusqlite::Error) -> CellError {
+    CellError {
         db: db.to_path_buf(),
         what: if is_busy(&e) {
             Failure::Locked
         } else {
             Failure::Write {
-                key: cell.key,
+                key,
                 reason: e.to_string(),
             }
         },
-    };
-    let mut c = Connection::open_with_flags(
-        db,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(other)?;
-    c.busy_timeout(busy).map_err(other)?;
-    let tx = c
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(other)?;
-    let now = read_on(db, &tx, cell)?;
-    if now.as_deref().map(|t| sha256_hex(t.as_bytes())).as_deref() != expected {
-        return fail(db, Failure::Changed(cell.key));
     }
-    let stamp = jiff::Timestamp::now().as_millisecond();
-    match (now.is_some(), new) {
-        (true, Some(v)) => tx.execute(
-            &format!(
-                "UPDATE {} SET {} = ?1, {} = ?2 WHERE {} = ?3",
-                cell.table, cell.value_column, cell.stamp_column, cell.key_column
-            ),
-            rusqlite::params![v, stamp, cell.key],
-        ),
-        (false, Some(v)) => tx.execute(
-            &format!(
-                "INSERT INTO {} ({}, {}, {}) VALUES (?1, ?2, ?3)",
-                cell.table, cell.key_column, cell.value_column, cell.stamp_column
-            ),
-            rusqlite::params![cell.key, v, stamp],
-        ),
-        (true, None) => tx.execute(
-            &format!("DELETE FROM {} WHERE {} = ?1", cell.table, cell.key_column),
-            [cell.key],
-        ),
-        (false, None) => Ok(0),
+}
+
+/// A database held in its write transaction: no other writer gets in, and what is written in it
+/// is kept only once [`Txn::commit`]ted (dropped before, SQLite rolls it back).
+pub struct Txn {
+    db: PathBuf,
+    conn: Connection,
+}
+
+impl Txn {
+    pub fn db(&self) -> &Path {
+        &self.db
     }
-    .map_err(other)?;
-    tx.commit().map_err(other)
+
+    /// Writes a cell in the transaction after checking it still holds the bytes whose sha256 is
+    /// `expected` (`None`: the row must be absent); `new = None` deletes the row. Stamps the row
+    /// in ms.
+    pub fn write(
+        &self,
+        cell: &Cell,
+        expected: Option<&str>,
+        new: Option<&str>,
+    ) -> Result<(), CellError> {
+        let db = &self.db;
+        let now = read_on(db, &self.conn, cell)?;
+        if now.as_deref().map(|t| sha256_hex(t.as_bytes())).as_deref() != expected {
+            return fail(db, Failure::Changed(cell.key));
+        }
+        let stamp = jiff::Timestamp::now().as_millisecond();
+        match (now.is_some(), new) {
+            (true, Some(v)) => self.conn.execute(
+                &format!(
+                    "UPDATE {} SET {} = ?1, {} = ?2 WHERE {} = ?3",
+                    cell.table, cell.value_column, cell.stamp_column, cell.key_column
+                ),
+                rusqlite::params![v, stamp, cell.key],
+            ),
+            (false, Some(v)) => self.conn.execute(
+                &format!(
+                    "INSERT INTO {} ({}, {}, {}) VALUES (?1, ?2, ?3)",
+                    cell.table, cell.key_column, cell.value_column, cell.stamp_column
+                ),
+                rusqlite::params![cell.key, v, stamp],
+            ),
+            (true, None) => self.conn.execute(
+                &format!("DELETE FROM {} WHERE {} = ?1", cell.table, cell.key_column),
+                [cell.key],
+            ),
+            (false, None) => Ok(0),
+        }
+        .map(drop)
+        .map_err(|e| write_failed(db, cell.key, e))
+    }
+
+    /// Commits what was written in it.
+    pub fn commit(self) -> Result<(), CellError> {
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(|e| write_failed(&self.db, "the database", e))
+    }
 }
 
 /// `PRAGMA integrity_check` of a database: `Ok` when it says `ok`.

@@ -128,18 +128,23 @@ pub enum Pending {
 }
 
 impl Pending {
-    /// Whether it is written before the renames: another writer can hold a database past the
-    /// wait (a running gateway), and that must stop the install before any file is replaced.
+    /// Whether it is written before the renames: a cell is written in its database's
+    /// transaction, held from before the first write (see [`Transactions`]).
     pub fn goes_first(&self) -> bool {
         matches!(self, Pending::Transaction(..))
     }
 
     /// Writes it if its store still holds the bytes whose sha256 is `expected` (`None`: absent);
-    /// stops, naming it, otherwise. `first` when nothing of run `run_id` is written yet.
-    pub fn write(self, expected: Option<&str>, first: bool, run_id: &str) -> Result<(), Error> {
+    /// stops, naming it, otherwise. A cell is written in its database's transaction among `held`
+    /// (kept only once they are committed), or in one of its own when `held` has none.
+    pub fn write(self, expected: Option<&str>, held: &Transactions) -> Result<(), Error> {
         let (path, real, temp) = match self {
             Pending::Transaction(db, cell, new) => {
-                return write_cell(&db, &cell, expected, new.as_deref(), first, run_id);
+                let written = match held.0.iter().find(|t| t.db() == db) {
+                    Some(t) => t.write(&cell, expected, new.as_deref()),
+                    None => cell::write(&db, &cell, expected, new.as_deref()),
+                };
+                return written.map_err(Error::from);
             }
             Pending::Rename { path, real, temp } => (path, real, temp),
         };
@@ -147,7 +152,7 @@ impl Pending {
             return Err(Error::new(
                 Kind::Changed,
                 format!(
-                    "{} changed since it was planned (another writer); it and the files after it were not written, so that write is kept. `clawmigrate rollback {run_id}` restores the files written before it",
+                    "{} changed since it was planned (another writer), so it was not written",
                     path.display(),
                 ),
             ));
@@ -160,26 +165,36 @@ impl Pending {
     }
 }
 
-/// Writes one cell in its transaction, with a message naming the database and what happened.
-fn write_cell(
-    db: &Path,
-    cell: &Cell,
-    expected: Option<&str>,
-    new: Option<&str>,
-    first: bool,
-    run_id: &str,
-) -> Result<(), Error> {
-    let so_far = if first {
-        "nothing of this install was written".to_string()
-    } else {
-        format!("`clawmigrate rollback {run_id}` restores what was written before it")
-    };
-    cell::write(db, cell, expected, new).map_err(|e| {
-        let then = match e.what.kind() {
-            Kind::Changed => ". Run clawmigrate again to re-plan",
-            Kind::Locked => ". Run again when it is idle, or stop the gateway",
-            _ => "",
-        };
-        Error::from(e).map_message(|m| format!("{m}; {so_far}{then}"))
-    })
+/// The write transactions of the databases an install's cells are written in: all taken before
+/// its first write, so a database another writer holds stops the install with nothing written,
+/// and committed after its last, so a failure before leaves every cell as it was.
+#[derive(Default)]
+pub struct Transactions(Vec<cell::Txn>);
+
+impl Transactions {
+    /// Takes the write transaction of every database a cell among `pending` is in, waiting up to
+    /// the busy timeout for each.
+    pub fn begin<'a>(pending: impl IntoIterator<Item = &'a Pending>) -> Result<Self, Error> {
+        let mut held = Transactions::default();
+        for p in pending {
+            if let Pending::Transaction(db, ..) = p
+                && !held.0.iter().any(|t| t.db() == db)
+            {
+                held.0.push(cell::begin(db)?);
+            }
+        }
+        Ok(held)
+    }
+
+    /// Commits them in order; on a failure, the databases committed before it (whose cells are
+    /// written) and why.
+    pub fn commit(self) -> Result<(), (Vec<PathBuf>, Error)> {
+        let mut done = Vec::new();
+        for t in self.0 {
+            let db = t.db().to_path_buf();
+            t.commit().map_err(|e| (done.clone(), e.into()))?;
+            done.push(db);
+        }
+        Ok(())
+    }
 }

@@ -64,6 +64,31 @@ pub fn era_c(sb: &Sandbox, name: &str, spec: Option<&Spec>) -> PathBuf {
     st
 }
 
+/// An era-D1 (2026.6) install at `<sandbox>/<name>`, built by hand from the demo: each agent's
+/// `auth-profiles.json` moved, as compact JSON, into `auth_profile_store['primary']` of its own
+/// `openclaw-agent.sqlite` (WAL, the schema of tests/oracle/ERAS.md). Needs no OpenClaw.
+pub fn era_d1(sb: &Sandbox, name: &str) -> PathBuf {
+    let st = sb.demo(name);
+    for agent in ["main", "minimax-cn"] {
+        let dir = st.join(format!("agents/{agent}/agent"));
+        let store: Value = json(dir.join("auth-profiles.json"));
+        let db = rusqlite::Connection::open(dir.join("openclaw-agent.sqlite")).unwrap();
+        db.execute_batch(
+            "PRAGMA journal_mode=WAL;
+             CREATE TABLE auth_profile_store (store_key TEXT NOT NULL PRIMARY KEY,
+               store_json TEXT NOT NULL, updated_at INTEGER NOT NULL);",
+        )
+        .unwrap();
+        db.execute(
+            "INSERT INTO auth_profile_store VALUES ('primary', ?1, 1)",
+            [serde_json::to_string(&store).unwrap()],
+        )
+        .unwrap();
+        std::fs::remove_file(dir.join("auth-profiles.json")).unwrap();
+    }
+    st
+}
+
 /// Converts a 2026.2-era install to the era-C layout in place.
 pub fn to_era_c(st: &Path) {
     let cfg = st.join("openclaw.json");

@@ -217,7 +217,22 @@ fn a_write_by_the_gateway_during_apply_is_never_lost() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let s = stdout(&out);
-    assert!(s.contains(&format!("{} changed since it was planned (another writer); it and the files after it were not written", models.display())), "{s}");
+    assert!(
+        s.contains(&format!(
+            "{} changed since it was planned (another writer), so it was not written",
+            models.display()
+        )),
+        "{s}"
+    );
+    // What was written before it was put back: the install is as it was, but for the gateway's
+    // write.
+    assert!(s.contains("were put back from the run's backups"), "{s}");
+    let mut was = tree(Path::new(DEMO), false);
+    was.insert(
+        "agents/minimax-cn/agent/models.json".into(),
+        gateway.clone().into_bytes(),
+    );
+    assert!(tree(&st, false) == was, "the install is not as it was");
     assert_eq!(read(&models), gateway, "the gateway's write was lost");
     assert!(
         !st.join("agents/minimax-cn/agent/auth-profiles.json.lock")

@@ -35,12 +35,12 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32, u32)> {
 }
 
 /// A run with a deadline, and its peak memory (from wait4).
-struct Bounded {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    peak_kb: i64,
-    took: Duration,
+pub struct Bounded {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub peak_kb: i64,
+    pub took: Duration,
 }
 
 /// Runs the binary under a small python3 that reports its child's peak memory. The peak is not
@@ -52,7 +52,7 @@ const PEAK: &str = "import resource, subprocess, sys\n\
     open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n\
     sys.exit(r.returncode if r.returncode >= 0 else 128 - r.returncode)";
 
-fn run_bounded(sb: &Sandbox, args: &[&str], limit: Duration) -> Bounded {
+pub fn run_bounded(sb: &Sandbox, args: &[&str], limit: Duration) -> Bounded {
     use std::os::unix::process::CommandExt;
     let tag = format!("{}-{:?}", std::process::id(), std::thread::current().id());
     let tag: String = tag.chars().filter(char::is_ascii_alphanumeric).collect();
@@ -145,13 +145,7 @@ impl Scene {
     }
 
     fn outcome<'a>(&self, v: &'a Value, st: &Path) -> &'a Value {
-        let at = st.display().to_string();
-        v["installs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["state_dir"] == at.as_str())
-            .unwrap_or_else(|| panic!("no {at} in {v}"))
+        install_entry(v, st)
     }
 
     /// The healthy install was migrated: its base URL is on the China host.

@@ -1,5 +1,6 @@
 //! The one integration test binary: drives `clawmigrate` end to end on temporary installs.
 mod ansible;
+mod atomic;
 mod crash;
 mod credentials;
 mod e2e;

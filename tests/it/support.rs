@@ -164,6 +164,17 @@ pub fn demo_fleet(sb: &Sandbox, n: usize) -> PathBuf {
     fleet
 }
 
+/// The entry of a JSON report's `installs` for the install at `st`.
+pub fn install_entry<'a>(v: &'a serde_json::Value, st: &Path) -> &'a serde_json::Value {
+    let at = st.display().to_string();
+    v["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["state_dir"] == at.as_str())
+        .unwrap_or_else(|| panic!("no {at} in {v}"))
+}
+
 /// Every JSON document on a command's stdout (a script reads exactly one).
 pub fn json_documents(out: &std::process::Output) -> Vec<serde_json::Value> {
     serde_json::Deserializer::from_slice(&out.stdout)
