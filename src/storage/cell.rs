@@ -1,7 +1,9 @@
 //! A JSON value inside a SQLite cell, as a document like any file: where OpenClaw 2026.6+ keeps
 //! auth stores (`reference/openclaw-eras.md`, `tests/oracle/ERAS.md`). Read without writing a
 //! byte or creating a side file; written in one `BEGIN IMMEDIATE` transaction that first checks
-//! the cell still holds the planned old value.
+//! the cell still holds the planned old value. A database is a file like any other: only a
+//! regular one is opened (SQLite's own opens included), and neither it nor a cell over the read
+//! cap is read.
 use crate::document::sha256_hex;
 use crate::error::Kind;
 use crate::fsio;
@@ -402,13 +404,12 @@ fn read_on(db: &Path, c: &Connection, cell: &Cell) -> Result<Option<String>, Cel
     );
     let cap = fsio::max_file_bytes();
     let limit = i64::try_from(cap).unwrap_or(i64::MAX);
-    let row =
-        c.query_row(&sql, rusqlite::params![cell.key, limit], |r| match r
-            .get::<_, Option<i64>>(0)?
-        {
-            Some(len) if len > limit => Ok(Err(len as u64)),
-            _ => r.get::<_, String>(1).map(Ok),
-        })
+    let fetch = |r: &rusqlite::Row| match r.get::<_, Option<i64>>(0)? {
+        Some(len) if len > limit => Ok(Err(len as u64)),
+        _ => r.get::<_, String>(1).map(Ok),
+    };
+    let row = c
+        .query_row(&sql, rusqlite::params![cell.key, limit], fetch)
         .optional()
         .map_err(read_failed)?;
     match row {
@@ -648,7 +649,7 @@ mod tests {
     }
 
     #[test]
-    fn a_fifo_as_a_database_or_its_log_is_refused_without_blocking() {
+    fn a_fifo_as_a_database_or_its_journal_is_refused_without_blocking() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("openclaw.sqlite");
         mkfifo(&db);

@@ -767,9 +767,7 @@ fn a_fifo_planted_as_the_lock_record_never_hangs_a_run() {
     sb.cli(&["migrate", "--yes"], &st).success();
     let record = st.join(".clawmigrate/locks.json");
     let _ = std::fs::remove_file(&record);
-    let c = std::ffi::CString::new(record.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: mkfifo with a valid path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    mkfifo(&record);
     let mut child = sb
         .std_cmd()
         .args(["rollback", "--yes", "--state-dir"])
