@@ -25,7 +25,7 @@ pub struct Cli {
     /// Print every install and every note (a fleet run shows only what changes, needs input or fails)
     #[arg(long, short = 'v', global = true, display_order = 101)]
     pub verbose: bool,
-    /// Refuse to read any file larger than N bytes (no OpenClaw file comes near the default)
+    /// Refuse to read any file or store cell larger than N bytes (no OpenClaw file comes near the default)
     #[arg(long, global = true, value_name = "N", env = "CLAWMIGRATE_MAX_FILE_BYTES", display_order = 102,
           default_value_t = crate::fsio::DEFAULT_MAX_FILE_BYTES, hide_env_values = true)]
     pub max_file_bytes: u64,

@@ -21,11 +21,28 @@ pub fn max_file_bytes() -> u64 {
 }
 
 /// Reads a whole file, bounded: only a regular file is read (a FIFO, device, socket or
-/// directory is refused without blocking: it is opened non-blocking and checked first), and a
-/// file over the read cap is refused. `Ok(None)` when it does not exist. Links are followed,
-/// as OpenClaw does; `nofollow` refuses a link instead (this tool's own files).
+/// directory is refused without blocking: see [`open_regular`]), and a file over the read cap is
+/// refused. `Ok(None)` when it does not exist. Links are followed, as OpenClaw does; `nofollow`
+/// refuses a link instead (this tool's own files).
 pub fn read_regular(path: &Path, nofollow: bool) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
+    let Some((f, len)) = open_regular(path, nofollow)? else {
+        return Ok(None);
+    };
+    let cap = max_file_bytes();
+    let mut bytes = Vec::with_capacity(len as usize);
+    f.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(too_big(cap));
+    }
+    Ok(Some(bytes))
+}
+
+/// Opens a file to read, and its length: only a regular file within the read cap. The check is
+/// made on the open file (opened non-blocking, so a FIFO or device never holds the open up), not
+/// on the name, so nothing can be swapped in between. `Ok(None)` when it does not exist; links as
+/// in [`read_regular`].
+pub fn open_regular(path: &Path, nofollow: bool) -> std::io::Result<Option<(fs::File, u64)>> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY;
     if nofollow {
@@ -45,24 +62,24 @@ pub fn read_regular(path: &Path, nofollow: bool) -> std::io::Result<Option<Vec<u
     };
     let meta = f.metadata()?;
     if !meta.file_type().is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!(
-                "is not a regular file (a {}); only regular files are read",
-                kind_of(&meta.file_type())
-            ),
-        ));
+        return Err(not_regular(&meta.file_type()));
     }
     let cap = max_file_bytes();
     if meta.len() > cap {
         return Err(too_big(cap));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    f.take(cap + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > cap {
-        return Err(too_big(cap));
-    }
-    Ok(Some(bytes))
+    Ok(Some((f, meta.len())))
+}
+
+/// Why a file that is not a regular one is not read (kind `limit`, see `Kind::of_io`).
+pub fn not_regular(t: &fs::FileType) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!(
+            "is not a regular file (a {}); only regular files are read",
+            kind_of(t)
+        ),
+    )
 }
 
 /// A link where this tool follows none (its own files): a confinement refusal.

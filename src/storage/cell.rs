@@ -1,11 +1,15 @@
 //! A JSON value inside a SQLite cell, as a document like any file: where OpenClaw 2026.6+ keeps
 //! auth stores (`reference/openclaw-eras.md`, `tests/oracle/ERAS.md`). Read without writing a
 //! byte or creating a side file; written in one `BEGIN IMMEDIATE` transaction that first checks
-//! the cell still holds the planned old value.
+//! the cell still holds the planned old value. A database is a file like any other: only a
+//! regular one is opened (SQLite's own opens included), and neither it nor a cell over the read
+//! cap is read.
 use crate::document::sha256_hex;
 use crate::error::Kind;
+use crate::fsio;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
+use std::ffi::{CStr, c_char, c_int};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -25,6 +29,15 @@ pub enum Failure {
     /// Not SQLite, or a schema without the table OpenClaw keeps this in.
     #[error("{0}")]
     UnknownLayout(String),
+    /// A cell over the read cap (`--max-file-bytes`), refused before its value is fetched.
+    #[error(
+        "the cell {key} holds {len} bytes, over the read cap of {cap} bytes; no OpenClaw auth store is this large, so check it (or raise the cap with --max-file-bytes)"
+    )]
+    TooBig {
+        key: &'static str,
+        len: u64,
+        cap: u64,
+    },
     #[error("cannot read {key}: {reason}")]
     Read {
         key: &'static str,
@@ -50,6 +63,7 @@ impl Failure {
             Failure::UnknownLayout(_) => Kind::Unsupported,
             Failure::Read { locked: true, .. } | Failure::Locked => Kind::Locked,
             Failure::Changed(_) => Kind::Changed,
+            Failure::TooBig { .. } => Kind::Limit,
             Failure::Read { .. } | Failure::Write { .. } | Failure::Integrity(_) => Kind::Io,
         }
     }
@@ -149,26 +163,118 @@ fn open_read(db: &Path) -> Result<Connection, CellError> {
     } else {
         "?mode=ro&immutable=1"
     });
-    Connection::open_with_flags(
+    open_checked(
+        db,
         &uri,
         OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .or_else(|e| {
-        // SQLite says only that it cannot open the file; the file system says why.
-        let kind = match std::fs::File::open(db) {
-            Err(io) => Kind::of_io(&io),
-            Ok(_) => Kind::Io,
+}
+
+/// Opens a database (`name`: its path, or a `file:` URI of it), only when it is a regular file
+/// within the read cap, as every file this tool reads. SQLite opens files by name; the file is
+/// checked first (for a message saying what it is), and every open SQLite then makes is checked
+/// in the same step as the open ([`checked_open`]), so a FIFO swapped in after the check fails
+/// the open instead of blocking it.
+fn open_checked(
+    db: &Path,
+    name: impl AsRef<Path>,
+    flags: OpenFlags,
+) -> Result<Connection, CellError> {
+    guard_opens();
+    let why = || match fsio::open_regular(db, false) {
+        Ok(Some(_)) => None,
+        Ok(None) => Some(("it does not exist".to_string(), Kind::NotFound)),
+        Err(e) => Some((e.to_string(), Kind::of_io(&e))),
+    };
+    let refuse = |(reason, kind)| fail(db, Failure::Open { reason, kind });
+    if let Some(why) = why() {
+        return refuse(why);
+    }
+    // Its journal, write-ahead log and index are database files too (SQLite opens them by name).
+    for side in ["-journal", "-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(side);
+        let side = PathBuf::from(name);
+        match std::fs::metadata(&side) {
+            Ok(m) if !m.file_type().is_file() => {
+                let e = fsio::not_regular(&m.file_type());
+                let file = side.file_name().unwrap_or_default().to_string_lossy();
+                return refuse((format!("its {file} {e}"), Kind::of_io(&e)));
+            }
+            _ => {}
+        }
+    }
+    // SQLite says only that it cannot open the file; the file, checked again, may say why.
+    Connection::open_with_flags(name, flags)
+        .or_else(|e| refuse(why().unwrap_or((e.to_string(), Kind::Io))))
+}
+
+/// Routes every file SQLite opens (a database, its journal and write-ahead log, their folder)
+/// through [`checked_open`]: set once, before this process's first connection.
+fn guard_opens() {
+    static GUARD: std::sync::Once = std::sync::Once::new();
+    GUARD.call_once(|| {
+        type Open = unsafe extern "C" fn(*const c_char, c_int, c_int) -> c_int;
+        // SAFETY: the default VFS (SQLite's "unix") lives as long as the process, and its
+        // `xSetSystemCall` replaces its `open` with a function of the same signature
+        // (`int (*)(const char*, int, int)`), passed as SQLite's generic system-call pointer.
+        let rc = unsafe {
+            let vfs = rusqlite::ffi::sqlite3_vfs_find(std::ptr::null());
+            assert!(!vfs.is_null(), "SQLite has a default VFS");
+            let set = (*vfs)
+                .xSetSystemCall
+                .expect("SQLite's unix VFS lets its system calls be replaced");
+            set(
+                vfs,
+                c"open".as_ptr(),
+                Some(std::mem::transmute::<Open, unsafe extern "C" fn()>(
+                    checked_open,
+                )),
+            )
         };
-        fail(
-            db,
-            Failure::Open {
-                reason: e.to_string(),
-                kind,
-            },
-        )
-    })
+        assert_eq!(
+            rc,
+            rusqlite::ffi::SQLITE_OK,
+            "SQLite's VFS has an open call"
+        );
+    });
+}
+
+/// SQLite's `open(2)`, with the check in the same step: the file is opened non-blocking (a FIFO
+/// or device never holds the open up) and kept only when it is a regular file, a directory
+/// (SQLite opens a database's folder to flush it) or a device SQLite itself reads
+/// (`/dev/urandom`, `/dev/null`); anything else is closed and the open fails (`EINVAL`), which
+/// SQLite reports as a file it cannot open.
+unsafe extern "C" fn checked_open(path: *const c_char, flags: c_int, mode: c_int) -> c_int {
+    // SAFETY: SQLite passes a NUL-terminated path; `fd` is this function's until returned.
+    unsafe {
+        let fd = libc::open(path, flags | libc::O_NONBLOCK, mode as libc::c_uint);
+        if fd < 0 {
+            return fd;
+        }
+        let mut st: libc::stat = std::mem::zeroed();
+        let allowed = libc::fstat(fd, &mut st) == 0
+            && match st.st_mode & libc::S_IFMT {
+                libc::S_IFREG | libc::S_IFDIR => true,
+                libc::S_IFCHR => matches!(
+                    CStr::from_ptr(path).to_bytes(),
+                    b"/dev/urandom" | b"/dev/null"
+                ),
+                _ => false,
+            };
+        if !allowed {
+            libc::close(fd);
+            *libc::__errno_location() = libc::EINVAL;
+            return -1;
+        }
+        if flags & libc::O_NONBLOCK == 0 {
+            let now = libc::fcntl(fd, libc::F_GETFL);
+            libc::fcntl(fd, libc::F_SETFL, now & !libc::O_NONBLOCK);
+        }
+        fd
+    }
 }
 
 /// `file:` URI of a path, percent-encoding what a URI cannot hold.
@@ -290,13 +396,34 @@ fn read_on(db: &Path, c: &Connection, cell: &Cell) -> Result<Option<String>, Cel
             )),
         );
     }
+    // The value's length comes from its record header (`octet_length` of a column reads no
+    // content), so a value over the cap is never fetched; one statement, one snapshot.
+    let (v, t, k) = (cell.value_column, cell.table, cell.key_column);
     let sql = format!(
-        "SELECT {} FROM {} WHERE {} = ?1",
-        cell.value_column, cell.table, cell.key_column
+        "SELECT octet_length({v}), CASE WHEN octet_length({v}) <= ?2 THEN {v} END FROM {t} WHERE {k} = ?1"
     );
-    c.query_row(&sql, [cell.key], |r| r.get::<_, String>(0))
+    let cap = fsio::max_file_bytes();
+    let limit = i64::try_from(cap).unwrap_or(i64::MAX);
+    let fetch = |r: &rusqlite::Row| match r.get::<_, Option<i64>>(0)? {
+        Some(len) if len > limit => Ok(Err(len as u64)),
+        _ => r.get::<_, String>(1).map(Ok),
+    };
+    let row = c
+        .query_row(&sql, rusqlite::params![cell.key, limit], fetch)
         .optional()
-        .map_err(read_failed)
+        .map_err(read_failed)?;
+    match row {
+        Some(Err(len)) => fail(
+            db,
+            Failure::TooBig {
+                key: cell.key,
+                len,
+                cap,
+            },
+        ),
+        Some(Ok(text)) => Ok(Some(text)),
+        None => Ok(None),
+    }
 }
 
 /// Writes a cell in one transaction (`BEGIN IMMEDIATE`, waiting up to the busy timeout for
@@ -332,11 +459,11 @@ pub fn begin(db: &Path) -> Result<Txn, CellError> {
 
 fn begin_within(db: &Path, busy: Duration) -> Result<Txn, CellError> {
     let other = |e| write_failed(db, "the database", e);
-    let conn = Connection::open_with_flags(
+    let conn = open_checked(
+        db,
         db,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(other)?;
+    )?;
     conn.busy_timeout(busy).map_err(other)?;
     conn.execute_batch("BEGIN IMMEDIATE").map_err(other)?;
     Ok(Txn {
@@ -439,10 +566,18 @@ mod tests {
     use super::*;
 
     fn shared_db(dir: &Path) -> std::path::PathBuf {
+        shared_db_in(dir, "WAL")
+    }
+
+    /// The shared store's database, in journal mode `mode`.
+    fn shared_db_in(dir: &Path, mode: &str) -> std::path::PathBuf {
+        guard_opens(); // before this process's first connection, as in the tool
         let db = dir.join("openclaw.sqlite");
         let c = Connection::open(&db).unwrap();
+        c.execute_batch(&format!("PRAGMA journal_mode={mode};"))
+            .unwrap();
         c.execute_batch(
-            "PRAGMA journal_mode=WAL;
+            "
              CREATE TABLE config_machine_state (state_key TEXT NOT NULL PRIMARY KEY,
                value_json TEXT NOT NULL, updated_at_ms INTEGER NOT NULL) STRICT;
              INSERT INTO config_machine_state VALUES ('auth.sharedStore', '{\"location\":\"state-db\"}', 1);
@@ -540,6 +675,83 @@ mod tests {
             e.to_string().starts_with(&gone.display().to_string()),
             "{e}"
         );
+    }
+
+    fn mkfifo(p: &Path) {
+        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo with a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    }
+
+    #[test]
+    fn a_write_works_with_a_rollback_journal_as_with_a_log() {
+        for mode in ["DELETE", "WAL"] {
+            let dir = tempfile::tempdir().unwrap();
+            let db = shared_db_in(dir.path(), mode);
+            let old = sha256_hex(b"{\"version\":1,\"profiles\":{}}");
+            write(&db, &SHARED_STORE, Some(&old), Some("{\"v\":2}")).unwrap();
+            assert_eq!(
+                read(&db, &SHARED_STORE).unwrap().as_deref(),
+                Some("{\"v\":2}"),
+                "{mode}"
+            );
+            integrity(&db).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_fifo_as_a_database_or_its_journal_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("openclaw.sqlite");
+        mkfifo(&db);
+        let e = Databases::default().has_shared_store(&db).unwrap_err();
+        assert_eq!(e.what.kind(), Kind::Limit, "{e}");
+        assert!(e.to_string().contains("not a regular file (a FIFO)"), "{e}");
+        let e = write(&db, &SHARED_STORE, None, Some("{}")).unwrap_err();
+        assert_eq!(e.what.kind(), Kind::Limit, "{e}");
+        let other = tempfile::tempdir().unwrap();
+        let db = shared_db(other.path());
+        mkfifo(&other.path().join("openclaw.sqlite-journal"));
+        let e = write(&db, &SHARED_STORE, None, Some("{}")).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("openclaw.sqlite-journal is not a regular file"),
+            "{e}"
+        );
+    }
+
+    /// A FIFO swapped in after the check: SQLite's own open of it fails at once, never blocks.
+    #[test]
+    fn sqlite_itself_never_opens_a_fifo() {
+        guard_opens();
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("swapped.sqlite");
+        mkfifo(&fifo);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let flags = [
+                OpenFlags::SQLITE_OPEN_READ_ONLY,
+                OpenFlags::SQLITE_OPEN_READ_WRITE,
+            ];
+            let opened: Vec<bool> = flags
+                .into_iter()
+                .map(|f| {
+                    Connection::open_with_flags(&path, f | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                        .and_then(|c| c.query_row("PRAGMA schema_version", [], |_| Ok(())))
+                        .is_ok()
+                })
+                .collect();
+            tx.send(opened).unwrap();
+        });
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(opened) => assert_eq!(opened, [false, false]),
+            Err(_) => {
+                // Let the blocked open go, then fail.
+                let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+                panic!("SQLite blocked opening a FIFO");
+            }
+        }
     }
 
     #[test]

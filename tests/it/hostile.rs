@@ -359,9 +359,7 @@ fn fifos_devices_and_huge_files_never_hold_up_the_fleet() {
     require_root();
     let fifo = |p: &Path| {
         std::fs::remove_file(p).unwrap();
-        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
-        // SAFETY: mkfifo with a valid path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        mkfifo(p);
     };
     type Craft = Box<dyn Fn(&Path)>;
     let cases: Vec<(&str, Craft, &str)> = vec![
@@ -419,6 +417,118 @@ fn fifos_devices_and_huge_files_never_hold_up_the_fleet() {
             evil["error"]["message"].as_str().unwrap().contains(why),
             "{what}: {evil}"
         );
+        sc.healthy_migrated();
+    }
+}
+
+/// Makes a FIFO at `p`.
+fn mkfifo(p: &Path) {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo with a valid path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+}
+
+/// A FIFO where a SQLite store should be, in either layout (issue 16): `status` and
+/// `migrate --yes` refuse it at once as no regular file, naming it, and reach the healthy
+/// install. (SQLite opens a database by name, blocking on a FIFO; every open it makes is checked.)
+#[test]
+fn a_fifo_where_a_database_should_be_never_holds_up_the_fleet() {
+    if !is_root() {
+        panic!("the hostile suite runs as root (as CI does)");
+    }
+    for db in [
+        "state/openclaw.sqlite",
+        "agents/main/agent/openclaw-agent.sqlite",
+    ] {
+        let sc = Scene::new(|e, _| {
+            let p = e.join(db);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            mkfifo(&p);
+        });
+        for verb in [&["status"][..], &["migrate", "--yes"]] {
+            let (b, v) = sc.run(verb);
+            assert_eq!(b.code, Some(2), "{db} {verb:?}: {v}");
+            let evil = sc.outcome(&v, &sc.evil);
+            assert_eq!(evil["error"]["kind"], "limit", "{db} {verb:?}: {evil}");
+            let msg = evil["error"]["message"].as_str().unwrap();
+            assert!(
+                msg.contains(db) && msg.contains("not a regular file (a FIFO)"),
+                "{db} {verb:?}: {msg}"
+            );
+            let ok = sc.outcome(&v, &sc.ok);
+            assert!(ok["error"].is_null(), "{db} {verb:?}: {ok}");
+        }
+        sc.healthy_migrated();
+        assert!(sc.evil.join(db).exists());
+    }
+}
+
+/// An agent's own store, `openclaw-agent.sqlite` in `dir` (OpenClaw 2026.6+'s schema, WAL mode),
+/// whose `primary` cell holds `store`. `in_log`: that write is still in the write-ahead log, the
+/// database file itself small, as a running gateway can leave it.
+fn agent_db(dir: &Path, store: &str, in_log: bool) {
+    let c = rusqlite::Connection::open(dir.join("openclaw-agent.sqlite")).unwrap();
+    c.execute_batch(
+        "PRAGMA journal_mode=WAL;
+         CREATE TABLE auth_profile_store (store_key TEXT NOT NULL PRIMARY KEY,
+           store_json TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT;
+         INSERT INTO auth_profile_store VALUES ('primary', '{}', 1);
+         PRAGMA wal_checkpoint(TRUNCATE);",
+    )
+    .unwrap();
+    if in_log {
+        c.execute_batch("PRAGMA wal_autocheckpoint=0").unwrap();
+        c.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .unwrap();
+    }
+    c.execute(
+        "UPDATE auth_profile_store SET store_json = ?1 WHERE store_key = 'primary'",
+        [store],
+    )
+    .unwrap();
+}
+
+/// A valid auth-store cell far over `--max-file-bytes` (issue 16): refused, naming the database
+/// and the cell, without being loaded (peak memory well under the cell's size), and nothing of
+/// it printed; a database file over the cap is refused as an oversized file is. The healthy
+/// install beside it is migrated.
+#[test]
+fn a_store_cell_or_database_over_the_read_cap_is_refused_unread() {
+    if !is_root() {
+        panic!("the hostile suite runs as root (as CI does)");
+    }
+    const CELL: usize = 50 << 20;
+    for in_log in [true, false] {
+        let sc = Scene::new(|e, _| {
+            let dir = e.join("agents/main/agent");
+            let mut store = json(dir.join("auth-profiles.json"));
+            store["pad"] = Value::String("x".repeat(CELL));
+            std::fs::remove_file(dir.join("auth-profiles.json")).unwrap();
+            agent_db(&dir, &serde_json::to_string(&store).unwrap(), in_log);
+        });
+        let db = sc.evil.join("agents/main/agent/openclaw-agent.sqlite");
+        let small = std::fs::metadata(&db).unwrap().len() < 1_000_000;
+        assert_eq!(small, in_log, "{}", db.display());
+        for verb in [&["migrate", "--dry-run"][..], &["migrate", "--yes"]] {
+            let args = [verb, &["--max-file-bytes", "1000000"]].concat();
+            let (b, v) = sc.run(&args);
+            let what = format!("in log {in_log}, {verb:?}");
+            assert_eq!(b.code, Some(2), "{what}: {v}");
+            assert!(b.peak_kb < 30 * 1024, "{what}: peak {} kB", b.peak_kb);
+            assert!(b.stdout.len() + b.stderr.len() < 1 << 20, "{what}");
+            let evil = sc.outcome(&v, &sc.evil);
+            assert_eq!(evil["error"]["kind"], "limit", "{what}: {evil}");
+            let msg = evil["error"]["message"].as_str().unwrap();
+            let why = if in_log {
+                "openclaw-agent.sqlite: the cell primary holds"
+            } else {
+                "openclaw-agent.sqlite: cannot open the database: is larger than the read cap"
+            };
+            assert!(msg.contains(why), "{what}: {msg}");
+        }
         sc.healthy_migrated();
     }
 }
@@ -639,9 +749,7 @@ fn a_fifo_planted_as_the_lock_record_never_hangs_a_run() {
     sb.cli(&["migrate", "--yes"], &st).success();
     let record = st.join(".clawmigrate/locks.json");
     let _ = std::fs::remove_file(&record);
-    let c = std::ffi::CString::new(record.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: mkfifo with a valid path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    mkfifo(&record);
     let mut child = sb
         .std_cmd()
         .args(["rollback", "--yes", "--state-dir"])
