@@ -23,3 +23,4 @@ mod snapshots;
 mod support;
 mod targets;
 mod unattended;
+mod upgrade;
