@@ -222,6 +222,9 @@ pub struct MigrateArgs {
     /// Run only this migration (repeatable): 1, 0001, V0001 or its full id as `list` prints it
     #[arg(long = "only", value_name = "VERSION", value_parser = parse_only)]
     pub only: Vec<Only>,
+    /// Upgrade to what OpenClaw RELEASE's doctor makes of the config: the carried doctor migrations of releases newer than the install's meta.lastTouchedVersion, up to RELEASE
+    #[arg(long = "to", value_name = "RELEASE", conflicts_with = "plan")]
+    pub to: Option<String>,
     /// Read the key for PROVIDER from FILE ('-' for stdin) when the install has none; keys never go on the command line
     #[arg(long = "key-file", value_name = "PROVIDER=FILE")]
     pub key_files: Vec<String>,
@@ -246,6 +249,9 @@ pub struct StatusArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Show where the install stands against OpenClaw RELEASE's doctor migrations too (see migrate --to)
+    #[arg(long = "to", value_name = "RELEASE")]
+    pub to: Option<String>,
     #[command(flatten)]
     pub target: TargetArgs,
 }

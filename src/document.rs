@@ -486,7 +486,7 @@ fn object_at(root: &CstRootNode, toks: &[String]) -> Result<CstObject, EditError
         .ok_or(PatchError::NotContainer)?)
 }
 
-fn apply_cst(root: &CstRootNode, op: &Op) -> Result<(), EditError> {
+fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<(), EditError> {
     match op {
         Op::Test(TestOperation { path, value }) => {
             let toks = patch::tokens(path);
@@ -498,7 +498,7 @@ fn apply_cst(root: &CstRootNode, op: &Op) -> Result<(), EditError> {
             }
         }
         Op::Add(AddOperation { path, value }) => cst_add(root, path, value),
-        Op::Remove(RemoveOperation { path }) => cst_remove(root, path),
+        Op::Remove(RemoveOperation { path }) => cst_remove(root, path).map(drop),
         Op::Replace(ReplaceOperation { path, value }) => {
             replace_node(node_at(root, &patch::tokens(path))?, value)
         }
@@ -509,8 +509,9 @@ fn apply_cst(root: &CstRootNode, op: &Op) -> Result<(), EditError> {
             let value = node_at(root, &patch::tokens(from))?
                 .to_serde_value()
                 .ok_or(EditError::Editor("value to move"))?;
-            cst_remove(root, from)?;
-            cst_add(root, path, &value)
+            let comments = cst_remove(root, from)?;
+            cst_add(root, path, &value)?;
+            carry_comments(root, path, &comments, nl)
         }
         Op::Copy(c) => Err(PatchError::Copy(c.path.to_string()).into()),
     }
@@ -552,14 +553,110 @@ fn cst_add(root: &CstRootNode, path: &patch::Pointer, value: &Value) -> Result<(
     Ok(())
 }
 
-fn cst_remove(root: &CstRootNode, path: &patch::Pointer) -> Result<(), EditError> {
+/// Removes a member or element, and with a member the comments on their own lines right above
+/// it (OpenRewrite's rule: a deleted key takes the comment above it); returns their texts.
+fn cst_remove(root: &CstRootNode, path: &patch::Pointer) -> Result<Vec<String>, EditError> {
     let toks = patch::tokens(path);
     let (last, parent) = toks.split_last().ok_or(PatchError::Root("remove"))?;
     let pnode = node_at(root, parent)?;
     let gone = || PatchError::NoMember(last.clone());
     match pnode.as_object() {
-        Some(obj) => obj.get(last).ok_or_else(gone)?.remove(),
-        None => child(&pnode, last).ok_or_else(gone)?.remove(),
+        Some(obj) => {
+            let prop = obj.get(last).ok_or_else(gone)?;
+            let comments = comments_above(&CstNode::from(prop.clone()));
+            let texts = comments.iter().map(|c| c.raw_value()).collect();
+            for c in comments {
+                remove_comment_line(c);
+            }
+            prop.remove();
+            Ok(texts)
+        }
+        None => {
+            child(&pnode, last).ok_or_else(gone)?.remove();
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// The comments that stand on their own lines right above `node` (no blank line between),
+/// top first. A comment that ends another member's line is that member's.
+fn comments_above(node: &CstNode) -> Vec<jsonc_parser::cst::CstComment> {
+    let mut out = Vec::new();
+    let mut before = node.previous_siblings().peekable();
+    let skip_ws = |it: &mut std::iter::Peekable<_>| {
+        while it.peek().is_some_and(|n: &CstNode| n.is_whitespace()) {
+            it.next();
+        }
+    };
+    skip_ws(&mut before);
+    if !before.next().is_some_and(|n| n.is_newline()) {
+        return out;
+    }
+    loop {
+        skip_ws(&mut before);
+        let Some(comment) = before.peek().and_then(CstNode::as_comment) else {
+            break;
+        };
+        before.next();
+        skip_ws(&mut before);
+        if !before.next().is_some_and(|n| n.is_newline()) {
+            break;
+        }
+        out.push(comment);
+    }
+    out.reverse();
+    out
+}
+
+/// Removes a comment that stands on its own line, with the line's indentation and break.
+fn remove_comment_line(c: jsonc_parser::cst::CstComment) {
+    if !c.is_line_comment() {
+        for n in c.previous_siblings() {
+            let newline = n.is_newline();
+            if !(newline || n.is_whitespace()) {
+                break;
+            }
+            n.remove();
+            if newline {
+                break;
+            }
+        }
+    }
+    c.remove();
+}
+
+/// Writes the comments a moved member had above it again above the member at `path`, on lines
+/// of their own at its indentation.
+fn carry_comments(
+    root: &CstRootNode,
+    path: &patch::Pointer,
+    comments: &[String],
+    nl: &str,
+) -> Result<(), EditError> {
+    if comments.is_empty() {
+        return Ok(());
+    }
+    let toks = patch::tokens(path);
+    let (last, parent) = toks.split_last().ok_or(PatchError::Root("move to"))?;
+    let Some(prop) = object_at(root, parent)?.get(last) else {
+        return Err(EditError::Editor("moved member"));
+    };
+    let indent = CstNode::from(prop.clone())
+        .indent_text()
+        .unwrap_or_default();
+    let name = prop.name().ok_or(EditError::Editor("property name"))?;
+    let lead: String = comments
+        .iter()
+        .map(|c| format!("{c}{nl}{indent}"))
+        .collect();
+    match (name.as_string_lit(), name.as_word_lit()) {
+        (Some(s), _) => s.set_raw_value(format!("{lead}{}", s.raw_value())),
+        (_, Some(w)) => w.set_raw_value(format!("{lead}{w}")),
+        _ => {
+            return Err(EditError::Editor(
+                "property name it can write comments before",
+            ));
+        }
     }
     Ok(())
 }
@@ -582,10 +679,15 @@ fn cst_rename(
         .get(old)
         .ok_or_else(|| PatchError::NoMember(old.clone()))?;
     let name = prop.name().ok_or(EditError::Editor("property name"))?;
-    let raw = serde_json::to_string(to).expect("a string serialises");
+    let quoted = serde_json::to_string(to).expect("a string serialises");
+    // The new name is written as the old one was: bare, single- or double-quoted.
     match (name.as_string_lit(), name.as_word_lit()) {
-        (Some(s), _) => s.set_raw_value(raw),
-        (_, Some(w)) => w.set_raw_value(raw),
+        (Some(s), _) if s.raw_value().starts_with('\'') && !to.contains(['\'', '\\']) => {
+            s.set_raw_value(format!("'{to}'"))
+        }
+        (Some(s), _) => s.set_raw_value(quoted),
+        (_, Some(w)) if splice::is_identifier(to) => w.set_raw_value(to.clone()),
+        (_, Some(w)) => w.set_raw_value(quoted),
         _ => return Err(EditError::Editor("property name it can rename")),
     }
     Ok(())
@@ -721,8 +823,9 @@ fn refuse_non_finite(
 fn cst_edit(text: &str, kind: FileKind, ops: &[&Op]) -> Result<String, EditError> {
     let root = CstRootNode::parse(text, &kind.parse_options())
         .map_err(|e| EditError::Syntax(e.to_string()))?;
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     for op in ops {
-        apply_cst(&root, op)?;
+        apply_cst(&root, op, nl)?;
     }
     Ok(root.to_string())
 }

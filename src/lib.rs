@@ -17,6 +17,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod printer;
 pub mod progress;
+pub mod release;
 pub mod render;
 pub mod secrets;
 pub mod storage;

@@ -1,6 +1,8 @@
 //! Migration definitions: the data files of `migrations/`, their checksums and the registry.
 use crate::document::{FileKind, sha256_hex};
 use crate::error::{Error, Kind};
+use crate::plan::steps::path::{Guard, Path, Seg};
+use crate::release::Release;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -68,6 +70,100 @@ pub enum Step {
         regenerated_fields: Vec<String>,
         remove_redundant_blocks: bool,
     },
+    /// In the config: moves (renames) the value at every place `from` matches to `to` (its `*`s
+    /// bound to what `from`'s matched), with its comments; `if_target_exists` says who wins.
+    Move {
+        from: Path,
+        to: Path,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+        #[serde(default)]
+        if_target_exists: TargetPolicy,
+        /// Maps the value as it moves; a value the map does not name is not moved.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        map: Option<Vec<ValuePair>>,
+        /// Trims a string value as it moves.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        trim: bool,
+        /// How many ancestors of `from` to remove when the step leaves them empty objects.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        prune_empty_parents: u8,
+    },
+    /// In the config: removes the value at every place `path` matches (and the comment above it).
+    Remove {
+        path: Path,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+        /// How many ancestors to remove when the step leaves them empty objects.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        prune_empty_parents: u8,
+    },
+    /// In the config: replaces a value the map names by the value it maps to.
+    MapValue {
+        path: Path,
+        map: Vec<ValuePair>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+    },
+    /// In the config: sets `value` at `path` when the key is absent and the guards hold.
+    SetDefault {
+        path: Path,
+        value: Value,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+    },
+}
+
+impl Step {
+    /// What is wrong with a step as written, beyond its JSON shape.
+    fn problem(&self) -> Option<String> {
+        let (captured, when) = match self {
+            Step::Move { from, to, when, .. } => {
+                if to.wildcards() > from.wildcards() {
+                    return Some(format!("move to {to}: more * than {from} captures"));
+                }
+                (from.wildcards(), when)
+            }
+            Step::Remove { path, when, .. } | Step::MapValue { path, when, .. } => {
+                (path.wildcards(), when)
+            }
+            Step::SetDefault { path, when, .. } => {
+                if path.segs.last() == Some(&Seg::Any) {
+                    return Some(format!("set_default {path}: the last key cannot be *"));
+                }
+                (path.wildcards(), when)
+            }
+            _ => return None,
+        };
+        when.iter().find_map(|g| g.problem(captured))
+    }
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
+/// Which value wins when a `move` finds its target taken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetPolicy {
+    /// The target stays; the source is removed (doctor's "already set").
+    #[default]
+    KeepTarget,
+    /// Both objects: members the target lacks move in (recursively); the target wins.
+    MergeMissing,
+    /// Both stay as they are.
+    Skip,
+    /// The source replaces the target.
+    Replace,
+}
+
+/// One entry of a value map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValuePair {
+    pub from: Value,
+    pub to: Value,
 }
 
 /// The JSON form of a migration file.
@@ -82,7 +178,27 @@ pub struct MigrationFile {
     /// The OpenClaw issue or release this migration answers, for the operator.
     #[serde(default)]
     pub reference: Option<String>,
+    /// For an upgrade: the OpenClaw release whose doctor ships it and the upstream ids it
+    /// carries. A migration without it is a repair, which runs whatever the release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<Upstream>,
     pub steps: Vec<Step>,
+}
+
+/// Where an upgrade comes from: `{"openclaw": "2026.9.6", "ids": ["..."]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upstream {
+    pub openclaw: String,
+    pub ids: Vec<String>,
+}
+
+/// Whether a migration repairs (any release) or upgrades (to a release, with `--to`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationKind {
+    Repair,
+    Upgrade,
 }
 
 /// A validated migration.
@@ -92,12 +208,30 @@ pub struct Migration {
     pub def: MigrationFile,
     /// `sha256:` over the canonical form (sorted keys, no whitespace).
     pub checksum: String,
+    /// The release of an upgrade (parsed from `upstream.openclaw`).
+    pub release: Option<Release>,
 }
 
 impl Migration {
     /// `V0001`, the tag ops carry.
     pub fn tag(&self) -> String {
         format!("V{:04}", self.def.version)
+    }
+
+    pub fn kind(&self) -> MigrationKind {
+        match self.release {
+            Some(_) => MigrationKind::Upgrade,
+            None => MigrationKind::Repair,
+        }
+    }
+
+    /// Whether it runs on an install whose config was last touched by `floor` (an upgrade only
+    /// when its release is newer; a repair always).
+    pub fn in_window(&self, floor: Option<&Release>) -> bool {
+        match (&self.release, floor) {
+            (Some(r), Some(f)) => r > f,
+            _ => true,
+        }
     }
 
     pub fn id(&self) -> String {
@@ -121,6 +255,10 @@ impl Migration {
                     v
                 }
                 Step::CleanModelsJson { .. } => vec![FileKind::Models],
+                Step::Move { .. }
+                | Step::Remove { .. }
+                | Step::MapValue { .. }
+                | Step::SetDefault { .. } => vec![FileKind::Config],
             })
             .collect();
         kinds.sort();
@@ -220,6 +358,14 @@ impl Registry {
             if def.steps.is_empty() {
                 return Err(bad("a migration needs at least one step".into()));
             }
+            if let Some((i, p)) = def
+                .steps
+                .iter()
+                .enumerate()
+                .find_map(|(i, s)| s.problem().map(|p| (i, p)))
+            {
+                return Err(bad(format!("step {}: {p}", i + 1)));
+            }
             if let Some(prev) = migrations.last() {
                 if prev.def.version == version {
                     return Err(bad(format!(
@@ -234,13 +380,112 @@ impl Registry {
                     )));
                 }
             }
+            let release = match &def.upstream {
+                None => None,
+                Some(u) => {
+                    let r = Release::parse(&u.openclaw).ok_or_else(|| {
+                        bad(format!(
+                            "upstream.openclaw {:?} is not an OpenClaw release (like 2026.9.6)",
+                            u.openclaw
+                        ))
+                    })?;
+                    if u.ids.is_empty() {
+                        return Err(bad(
+                            "upstream.ids names at least one doctor migration".into()
+                        ));
+                    }
+                    Some(r)
+                }
+            };
+            if let (Some(r), Some(prev)) = (
+                &release,
+                migrations
+                    .iter()
+                    .rev()
+                    .find_map(|m| m.release.as_ref().map(|p| (p, m))),
+            ) && prev.0 > r
+            {
+                return Err(bad(format!(
+                    "an upgrade of OpenClaw {r} comes after {} (of {}): upgrades run oldest release first, so their versions follow the releases",
+                    prev.1.file_name, prev.0
+                )));
+            }
             migrations.push(Migration {
                 file_name: file.to_string(),
                 checksum: checksum(&raw),
                 def,
+                release,
             });
         }
         Ok(Registry { migrations })
+    }
+
+    /// The releases whose doctor migrations this binary carries, oldest first.
+    pub fn releases(&self) -> Vec<&Release> {
+        let mut out: Vec<&Release> = Vec::new();
+        for r in self.migrations.iter().filter_map(|m| m.release.as_ref()) {
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The release `--to` names, which must be one this binary carries (a usage error listing
+    /// them otherwise).
+    pub fn target(&self, to: &str) -> Result<Release, Error> {
+        let carried = self.releases();
+        let listed = carried
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        match Release::parse(to) {
+            Some(r) if carried.contains(&&r) => Ok(r),
+            _ => Err(Error::new(
+                Kind::Usage,
+                format!(
+                    "--to {to}: clawmigrate carries no doctor migrations of OpenClaw {to}; it carries: {listed}"
+                ),
+            )),
+        }
+    }
+
+    /// The migrations a run considers: every repair, and with `--to` the upgrades of releases
+    /// not newer than it (which of them apply to an install depends on its
+    /// `meta.lastTouchedVersion`, see [`Migration::in_window`]), narrowed by `--only` (an
+    /// upgrade `--to` does not reach is a usage error there).
+    pub fn select_to(
+        &self,
+        only: &[crate::cli::Only],
+        to: Option<&Release>,
+    ) -> Result<Vec<&Migration>, Error> {
+        let reach = |m: &Migration| match (&m.release, to) {
+            (None, _) => true,
+            (Some(r), Some(t)) => r <= t,
+            (Some(_), None) => false,
+        };
+        let chosen = self.select(only)?;
+        if let Some(m) = chosen.iter().find(|m| !only.is_empty() && !reach(m)) {
+            let release = m.release.as_ref().expect("only upgrades are out of reach");
+            return Err(Error::new(
+                Kind::Usage,
+                format!(
+                    "--only {}: an upgrade to OpenClaw {release}, which runs only with --to {release} (or a later release)",
+                    m.id()
+                ),
+            ));
+        }
+        Ok(chosen.into_iter().filter(|m| reach(m)).collect())
+    }
+
+    /// The upgrades `--to <newest>` would consider (what `status` reports as available).
+    pub fn upgrades(&self) -> Vec<&Migration> {
+        self.migrations
+            .iter()
+            .filter(|m| m.release.is_some())
+            .collect()
     }
 
     /// The migrations selected by `--only` (all when empty); an unknown version, or a full id

@@ -3,7 +3,7 @@
 //! Its parts: the `workspace` steps edit, the `steps` migrations are written in, and the `saved`
 //! plan an operator reviews.
 pub mod saved;
-pub(crate) mod steps;
+pub mod steps;
 pub mod workspace;
 use crate::document;
 use crate::document::patch::{Op, TaggedOp};
@@ -152,19 +152,25 @@ pub fn refuse_out_of_order(
     applied: &[Applied],
     inputs: &Inputs,
 ) -> Result<(), PlanError> {
-    if inputs.skipped.is_empty() {
-        return Ok(());
-    }
-    let mut all: Vec<&Migration> = inputs
+    let floor = last_touched(install);
+    let skipped: Vec<&Migration> = inputs
         .skipped
         .iter()
+        .filter(|m| m.in_window(floor.as_ref()))
+        .collect();
+    if skipped.is_empty() {
+        return Ok(());
+    }
+    let mut all: Vec<&Migration> = skipped
+        .iter()
+        .copied()
         .chain(selected.iter().copied())
         .collect();
     all.sort_by_key(|m| m.def.version);
     let (_, states) = plan_migrations(install, &all, applied, inputs)?;
     let waiting: Vec<String> = states
         .iter()
-        .filter(|s| inputs.skipped.iter().any(|m| m.def.version == s.version))
+        .filter(|s| skipped.iter().any(|m| m.def.version == s.version))
         .filter(|s| !matches!(s.state, MigrationState::Applied | MigrationState::NotNeeded))
         .map(|s| s.id.clone())
         .collect();
@@ -175,6 +181,83 @@ pub fn refuse_out_of_order(
         chosen: selected.iter().map(|m| m.id()).collect(),
         waiting,
     })
+}
+
+/// The release that last wrote the install's config (`meta.lastTouchedVersion`), when it names one.
+pub fn last_touched(install: &Install) -> Option<crate::release::Release> {
+    use crate::document::patch::AtPath;
+    install
+        .config_value()
+        .at_path(&["meta", "lastTouchedVersion"])
+        .and_then(Value::as_str)
+        .and_then(crate::release::Release::parse)
+}
+
+/// The migrations that run on this install: repairs, and the upgrades of releases newer than
+/// the one that last touched its config (an upgrade already behind it is neither pending nor
+/// left out: OpenClaw's own doctor ran it there).
+fn in_window<'m>(install: &Install, migrations: &[&'m Migration]) -> Vec<&'m Migration> {
+    let floor = last_touched(install);
+    migrations
+        .iter()
+        .copied()
+        .filter(|m| m.in_window(floor.as_ref()))
+        .collect()
+}
+
+/// Without `--to`: plans the upgrades `--to <newest>` would run on top of what is planned,
+/// counts their changes, and takes them back; what they would change becomes one finding.
+fn upgrade_available(ws: &mut Workspace, install: &Install, inputs: &Inputs) {
+    let all: Vec<&Migration> = inputs.available.iter().collect();
+    let upgrades = in_window(install, &all);
+    if upgrades.is_empty() {
+        return;
+    }
+    let mark = ws.mark();
+    let mut would: Vec<String> = Vec::new();
+    let mut changes = 0;
+    let mut failed = None;
+    for m in &upgrades {
+        match plan_one(ws, m) {
+            Ok(Some(n)) if n > 0 => {
+                changes += n;
+                would.push(m.id());
+            }
+            Ok(_) => {}
+            Err(e) => {
+                failed = Some(format!("{}: {e}", m.id()));
+                break;
+            }
+        }
+    }
+    let restored = ws.restore(&mark);
+    ws.findings.truncate(mark.findings);
+    if let Err(e) = restored {
+        failed.get_or_insert_with(|| e.to_string());
+    }
+    let newest = upgrades
+        .iter()
+        .filter_map(|m| m.release.as_ref())
+        .max()
+        .expect("upgrades name their release");
+    ws.tag = String::new();
+    let message = match (failed, would.is_empty()) {
+        (Some(e), _) => format!("upgrading to OpenClaw {newest} cannot be planned here: {e}"),
+        (None, true) => return,
+        (None, false) => format!(
+            "--to {newest} would make {changes} change{} to the config: {}",
+            if changes == 1 { "" } else { "s" },
+            would.join(", ")
+        ),
+    };
+    ws.finding(
+        FindingKind::UpgradeAvailable,
+        None,
+        message,
+        Some(format!(
+            "once the install runs OpenClaw {newest}: clawmigrate migrate --to {newest} --dry-run"
+        )),
+    );
 }
 
 /// Plans one migration on the workspace: the number of ops it planned, or `None` when it is
@@ -209,7 +292,10 @@ pub fn plan(
     applied: &[Applied],
     inputs: &Inputs,
 ) -> Result<InstallPlan, PlanError> {
-    let (ws, statuses) = plan_migrations(install, migrations, applied, inputs)?;
+    let (mut ws, statuses) = plan_migrations(install, migrations, applied, inputs)?;
+    if !inputs.available.is_empty() {
+        upgrade_available(&mut ws, install, inputs);
+    }
     let mut files = Vec::new();
     for (i, ops) in ws.ops.iter().enumerate() {
         if ops.is_empty() {
@@ -249,8 +335,9 @@ fn plan_migrations<'a>(
 ) -> Result<(Workspace<'a>, Vec<MigrationStatus>), PlanError> {
     let mut ws = Workspace::new(install, inputs);
     let mut statuses = Vec::new();
+    let migrations = in_window(install, migrations);
     let mut blocker: Option<String> = None;
-    for m in migrations {
+    for m in &migrations {
         let recorded = applied.iter().find(|a| a.version == m.def.version);
         let mut status = MigrationStatus {
             version: m.def.version,

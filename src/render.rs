@@ -247,6 +247,7 @@ fn findings(
             FindingKind::Note => ("note", DIM),
             FindingKind::ChecksumChanged => ("checksum changed", RED),
             FindingKind::Interrupted => ("interrupted", RED),
+            FindingKind::UpgradeAvailable => ("upgrade available", YELLOW),
         };
         // Recovery's findings belong to no migration: no empty brackets for them.
         let of = if f.migration.is_empty() {

@@ -1,4 +1,5 @@
-//! `clawmigrate list`: the migrations built into this binary.
+//! `clawmigrate list`: the migrations built into this binary, in the order they run (upgrades
+//! with the OpenClaw release and doctor ids they carry).
 use crate::cli::{Format, ListArgs};
 use crate::migration::Registry;
 use crate::printer::{Mode, Output, Printer, Verbosity};
@@ -24,6 +25,14 @@ pub fn run(args: ListArgs) -> Result<u8, crate::error::Error> {
                     files.join(", "),
                     &m.checksum[..15]
                 );
+                match &m.def.upstream {
+                    Some(u) => println!(
+                        "    upgrade to OpenClaw {} (with --to): doctor's {}",
+                        u.openclaw,
+                        u.ids.join(", ")
+                    ),
+                    None => println!("    repair: runs whatever the release"),
+                }
             }
         }
     }

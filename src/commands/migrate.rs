@@ -39,11 +39,13 @@ fn usage(message: String) -> Error {
     Error::new(Kind::Usage, message)
 }
 
-/// The migrations a `--only` selection leaves out before its last one (none without `--only`).
-fn skipped_before(reg: &Registry, selected: &[&Migration]) -> Vec<Migration> {
+/// The migrations a `--only` selection leaves out before its last one (none without `--only`),
+/// of those the run's `--to` reaches (`reach`).
+fn skipped_before(reach: &[&Migration], selected: &[&Migration]) -> Vec<Migration> {
     let last = selected.iter().map(|m| m.def.version).max().unwrap_or(0);
-    reg.migrations
+    reach
         .iter()
+        .copied()
         .filter(|m| m.def.version < last)
         .filter(|m| !selected.iter().any(|s| s.def.version == m.def.version))
         .cloned()
@@ -61,6 +63,8 @@ struct Job<'a> {
     out: Output,
     /// This invocation's id (every install's run id derives from it).
     invocation: String,
+    /// The release `--to` names (recorded in a saved plan).
+    to: Option<String>,
 }
 
 impl Job<'_> {
@@ -111,7 +115,7 @@ impl Job<'_> {
     /// [`Job::preview`] into `sink`; with `recover`, installs an interrupted run left behind are
     /// recovered first (before a review, so the plan shown is the plan applied).
     fn preview_to(&self, mut sink: Printer, keep: bool, recover: bool) -> (Counts, SavedPlan) {
-        let mut saved = SavedPlan::new(&self.migrations);
+        let mut saved = SavedPlan::new(&self.migrations, self.to.clone());
         self.each(recover, |chunk| {
             if keep {
                 chunk.iter().for_each(|r| saved.add(r));
@@ -221,14 +225,25 @@ fn confirm_saved(file: &std::path::Path, yes: bool, plan: &SavedPlan) -> Result<
 pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, Error> {
     check_plan_flags(&args)?;
     let reg = Registry::embedded();
-    let migrations = reg.select(&args.only)?;
-    let mut inputs = read_keys(&args.key_files, &reg.operator_providers())?;
-    inputs.skipped = skipped_before(&reg, &migrations);
-    let env = super::process_env;
     let saved = match &args.plan {
-        Some(f) => Some(SavedPlan::read(f, &migrations)?),
+        Some(f) => Some(SavedPlan::read(f)?),
         None => None,
     };
+    // A saved plan applies with the --to it was made with.
+    let to = match &saved {
+        Some(p) => p.to.clone(),
+        None => args.to.clone(),
+    };
+    let scope = super::scope(&reg, &args.only, to.as_deref())?;
+    let reach = super::scope(&reg, &[], to.as_deref())?.migrations;
+    let migrations = scope.migrations;
+    if let (Some(p), Some(f)) = (&saved, &args.plan) {
+        p.check_migrations(f, &migrations)?;
+    }
+    let mut inputs = read_keys(&args.key_files, &reg.operator_providers())?;
+    inputs.skipped = skipped_before(&reach, &migrations);
+    inputs.available = scope.available;
+    let env = super::process_env;
     let roots = saved.as_ref().map(saved_installs);
     let job = Job {
         target: args.target.target(),
@@ -242,6 +257,7 @@ pub fn run(args: MigrateArgs, verbosity: Verbosity) -> Result<u8, Error> {
             fleet: args.target.fleet() || args.plan.is_some(),
         },
         invocation: crate::ledger::new_invocation_id(),
+        to: scope.to.map(|r| r.to_string()),
     };
     if args.dry_run || args.check {
         return preview(&job, &args, verbosity);

@@ -110,6 +110,33 @@ pub fn show_and_ask<S: crate::printer::Shown>(
     confirm(false, &question(pending), "")
 }
 
+/// What a run's `--to` selects: the migrations to run (narrowed by `--only`), the release
+/// itself, and, without `--to`, the upgrades to report as available (never applied).
+pub fn scope<'r>(
+    reg: &'r crate::migration::Registry,
+    only: &[crate::cli::Only],
+    to: Option<&str>,
+) -> Result<Scope<'r>, Error> {
+    let to = to.map(|t| reg.target(t)).transpose()?;
+    let migrations = reg.select_to(only, to.as_ref())?;
+    let available = match to {
+        Some(_) => Vec::new(),
+        None => reg.upgrades().into_iter().cloned().collect(),
+    };
+    Ok(Scope {
+        migrations,
+        to,
+        available,
+    })
+}
+
+/// See [`scope`].
+pub struct Scope<'r> {
+    pub migrations: Vec<&'r crate::migration::Migration>,
+    pub to: Option<crate::release::Release>,
+    pub available: Vec<crate::migration::Migration>,
+}
+
 /// A migration as every verb's JSON envelope lists it.
 pub fn migration_json(m: &crate::migration::Migration) -> serde_json::Value {
     serde_json::json!({
@@ -120,6 +147,8 @@ pub fn migration_json(m: &crate::migration::Migration) -> serde_json::Value {
         "reference": m.def.reference,
         "files": m.files(),
         "checksum": m.checksum,
+        "kind": m.kind(),
+        "upstream": m.def.upstream,
     })
 }
 

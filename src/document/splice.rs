@@ -19,17 +19,20 @@ pub fn inline_object(fields: &Map<String, Value>, bare: bool) -> String {
 
 /// A property name: bare when `bare` and it is an identifier, JSON-quoted otherwise.
 fn key_text(k: &str, bare: bool) -> String {
-    let ident = k
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
-    if bare && ident {
+    if bare && is_identifier(k) {
         k.to_string()
     } else {
         serde_json::to_string(k).unwrap()
     }
+}
+
+/// Whether a key may be written bare (an ASCII identifier).
+pub fn is_identifier(k: &str) -> bool {
+    k.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
 /// Whether a new object value may be written on one line (only scalars inside).

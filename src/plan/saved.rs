@@ -39,11 +39,14 @@ pub struct SavedPlan {
     pub tool_version: String,
     pub created_at: String,
     pub migrations: Vec<SavedMigration>,
+    /// The release `--to` named (none: repairs only); applying the plan uses it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     pub installs: Vec<SavedInstall>,
 }
 
 impl SavedPlan {
-    pub fn new(migrations: &[&Migration]) -> SavedPlan {
+    pub fn new(migrations: &[&Migration], to: Option<String>) -> SavedPlan {
         SavedPlan {
             schema: 1,
             kind: KIND.into(),
@@ -56,6 +59,7 @@ impl SavedPlan {
                     checksum: m.checksum.clone(),
                 })
                 .collect(),
+            to,
             installs: Vec::new(),
         }
     }
@@ -122,7 +126,7 @@ impl SavedPlan {
             .map_err(|e| Error::io(path, "cannot write the plan", &e))
     }
 
-    pub fn read(path: &Path, migrations: &[&Migration]) -> Result<SavedPlan, Error> {
+    pub fn read(path: &Path) -> Result<SavedPlan, Error> {
         let bytes = crate::fsio::read_regular(path, false)
             .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
             .map_err(|e| Error::io(path, "cannot read the plan", &e))?;
@@ -138,6 +142,12 @@ impl SavedPlan {
             return Err(Error::new(Kind::Parse, why));
         }
         plan.check_absolute(path)?;
+        Ok(plan)
+    }
+
+    /// Refuses a plan made with other migrations (another binary, `--only` or `--to`).
+    pub fn check_migrations(&self, path: &Path, migrations: &[&Migration]) -> Result<(), Error> {
+        let plan = self;
         let now: Vec<(String, String)> = migrations
             .iter()
             .map(|m| (m.id(), m.checksum.clone()))
@@ -156,7 +166,7 @@ impl SavedPlan {
                 ),
             ));
         }
-        Ok(plan)
+        Ok(())
     }
 
     /// Refuses a plan naming a relative path: it would depend on the working directory.

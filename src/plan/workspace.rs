@@ -56,6 +56,9 @@ pub struct Inputs {
     /// The migrations `--only` leaves out that come before a selected one: each must already
     /// be applied or not needed on an install (as Flyway refuses out-of-order migrations).
     pub skipped: Vec<Migration>,
+    /// Without `--to`: the upgrades `--to <newest>` would run, planned only to report what
+    /// they would change (an [`FindingKind::UpgradeAvailable`] finding), never applied.
+    pub available: Vec<Migration>,
 }
 
 /// Something the operator should know or do.
@@ -86,6 +89,9 @@ pub enum FindingKind {
     /// A run of this tool did not complete (a crash): what the next migrate does about it, or
     /// what this run's recovery did.
     Interrupted,
+    /// Without `--to`: what upgrading to the newest carried release would change. Informative
+    /// only: it neither blocks nor fails `--check`.
+    UpgradeAvailable,
 }
 
 impl FindingKind {
@@ -230,6 +236,23 @@ impl<'a> Workspace<'a> {
     pub fn remove(&mut self, doc: usize, path: String) -> Result<(), StepError> {
         self.guard(doc, &path)?;
         let op = self.patched(doc, patch::remove(&path))?;
+        self.emit(doc, op)
+    }
+
+    /// Moves a value (renames it in place when both paths share a parent), guarded by a `test`
+    /// of the value it moves, so its comments travel with it. In a config that includes other
+    /// files it is planned as a removal and an addition, each in the file that owns it.
+    pub fn move_value(&mut self, doc: usize, from: String, to: String) -> Result<(), StepError> {
+        if self.install.includes.is_some() && doc == CONFIG {
+            let Some(value) = patch::get(self.value(doc), &from).cloned() else {
+                let op = self.patched(doc, Err(PatchError::NoValue(from.clone())));
+                return op.map(|_| ());
+            };
+            self.remove(doc, from)?;
+            return self.add(doc, to, value);
+        }
+        self.guard(doc, &from)?;
+        let op = self.patched(doc, patch::move_to(&from, &to))?;
         self.emit(doc, op)
     }
 

@@ -24,3 +24,4 @@ mod snapshots;
 mod support;
 mod targets;
 mod unattended;
+mod upgrade;

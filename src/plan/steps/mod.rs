@@ -1,7 +1,14 @@
 //! The step kinds migrations are written in, and what they share: model refs and credentials.
 mod clean_models;
 mod ensure_profile;
+mod map_value;
+mod move_key;
+pub mod path;
+mod remove;
 mod rewrite_host;
+mod set_default;
+#[cfg(test)]
+mod testing;
 
 use crate::document::patch::AtPath;
 use crate::load::LoadedAgent;
@@ -44,6 +51,33 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             regenerated_fields,
             remove_redundant_blocks,
         } => clean_models::run(ws, regenerated_fields, *remove_redundant_blocks),
+        Step::Move {
+            from,
+            to,
+            when,
+            if_target_exists,
+            map,
+            trim,
+            prune_empty_parents,
+        } => move_key::run(
+            ws,
+            from,
+            to,
+            when,
+            *if_target_exists,
+            &move_key::Transform {
+                map: map.as_deref(),
+                trim: *trim,
+            },
+            *prune_empty_parents,
+        ),
+        Step::Remove {
+            path,
+            when,
+            prune_empty_parents,
+        } => remove::run(ws, path, when, *prune_empty_parents),
+        Step::MapValue { path, map, when } => map_value::run(ws, path, map, when),
+        Step::SetDefault { path, value, when } => set_default::run(ws, path, value, when),
     }
 }
 

@@ -1,0 +1,249 @@
+//! Step `move`: renames or relocates a key (every place a `*` path matches), carrying its
+//! comments; when the target already holds a value, the step's policy says which one wins.
+use super::path::{Guard, Path, all_hold, lookup};
+use crate::document::patch::pointer;
+use crate::load::CONFIG;
+use crate::migration::{TargetPolicy, ValuePair};
+use crate::plan::workspace::{StepError, Workspace};
+use serde_json::Value;
+
+/// What a move does besides moving: a value map (a value outside it is left where it is) and
+/// trimming a string.
+#[derive(Default)]
+pub struct Transform<'a> {
+    pub map: Option<&'a [ValuePair]>,
+    pub trim: bool,
+}
+
+impl Transform<'_> {
+    /// The value to write for `v`, or `None` when the map does not cover it.
+    fn apply(&self, v: &Value) -> Option<Value> {
+        let v = match self.map {
+            Some(pairs) => pairs.iter().find(|p| p.from == *v)?.to.clone(),
+            None => v.clone(),
+        };
+        Some(match v {
+            Value::String(s) if self.trim => Value::String(s.trim().to_string()),
+            v => v,
+        })
+    }
+}
+
+pub fn run(
+    ws: &mut Workspace,
+    from: &Path,
+    to: &Path,
+    when: &[Guard],
+    policy: TargetPolicy,
+    how: &Transform,
+    prune: u8,
+) -> Result<(), StepError> {
+    for m in from.matches(ws.config()) {
+        let config = ws.config();
+        let Some(value) = lookup(config, &m.tokens) else {
+            continue; // an earlier move of this step took it along
+        };
+        let Some(target) = to.bind(&m.captures) else {
+            continue;
+        };
+        if target == m.tokens || !all_hold(when, config, &m.captures) {
+            continue;
+        }
+        // A taken target is the policy's; the value map only decides what moves into a free one.
+        let new = how.apply(value);
+        if lookup(config, &target).is_some() {
+            match (policy, new) {
+                (TargetPolicy::Skip, _) | (TargetPolicy::Replace, None) => continue,
+                (TargetPolicy::KeepTarget, _) => ws.remove(CONFIG, pointer(&m.tokens))?,
+                (TargetPolicy::MergeMissing, _) => merge_missing(ws, &m.tokens, &target)?,
+                (TargetPolicy::Replace, Some(new)) => {
+                    ws.remove(CONFIG, pointer(&target))?;
+                    relocate(ws, &m.tokens, &target, &new)?;
+                }
+            }
+        } else {
+            let Some(new) = new else { continue };
+            relocate(ws, &m.tokens, &target, &new)?;
+        }
+        prune_empty(ws, &m.tokens, prune)?;
+    }
+    Ok(())
+}
+
+/// Removes up to `levels` ancestors of `toks` that the step left as empty objects (doctor
+/// deletes `routing` once its last key moved out).
+pub(crate) fn prune_empty(
+    ws: &mut Workspace,
+    toks: &[String],
+    levels: u8,
+) -> Result<(), StepError> {
+    for up in 1..=usize::from(levels).min(toks.len().saturating_sub(1)) {
+        let at = &toks[..toks.len() - up];
+        match lookup(ws.config(), at) {
+            Some(Value::Object(m)) if m.is_empty() => ws.remove(CONFIG, pointer(at))?,
+            _ => break,
+        }
+    }
+    Ok(())
+}
+
+/// Moves the value at `src` to the absent `dst` (creating its missing parents), then writes the
+/// transformed value there when it differs.
+fn relocate(
+    ws: &mut Workspace,
+    src: &[String],
+    dst: &[String],
+    new: &Value,
+) -> Result<(), StepError> {
+    if !ensure_parent(ws, dst)? {
+        return Ok(());
+    }
+    ws.move_value(CONFIG, pointer(src), pointer(dst))?;
+    if lookup(ws.config(), dst) != Some(new) {
+        ws.replace(CONFIG, pointer(dst), new.clone())?;
+    }
+    Ok(())
+}
+
+/// Merges the object at `src` into the one at `dst`, the target winning: each member `dst`
+/// lacks moves over (with its comments), objects on both sides merge the same way, and what
+/// is left of `src` is removed. A source or target that is not an object: the target wins.
+fn merge_missing(ws: &mut Workspace, src: &[String], dst: &[String]) -> Result<(), StepError> {
+    let config = ws.config();
+    if let (Some(Value::Object(s)), Some(Value::Object(d))) =
+        (lookup(config, src), lookup(config, dst))
+    {
+        let plan: Vec<(String, bool)> = s
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    d.get(k).is_some_and(|t| t.is_object() && v.is_object()),
+                )
+            })
+            .filter(|(k, both)| *both || !d.contains_key(k))
+            .collect();
+        for (k, both) in plan {
+            let (from, to) = (child(src, &k), child(dst, &k));
+            if both {
+                merge_missing(ws, &from, &to)?;
+            } else {
+                ws.move_value(CONFIG, pointer(&from), pointer(&to))?;
+            }
+        }
+    }
+    if lookup(ws.config(), src).is_some() {
+        ws.remove(CONFIG, pointer(src))?;
+    }
+    Ok(())
+}
+
+fn child(toks: &[String], key: &str) -> Vec<String> {
+    let mut out = toks.to_vec();
+    out.push(key.to_string());
+    out
+}
+
+/// Makes sure the parent of `toks` is an object: the missing ones are added as empty objects
+/// (one operation, at the first missing one). `false` when some ancestor holds something else,
+/// where nothing can be placed.
+pub(crate) fn ensure_parent(ws: &mut Workspace, toks: &[String]) -> Result<bool, StepError> {
+    let Some((_, parents)) = toks.split_last() else {
+        return Ok(false);
+    };
+    let config = ws.config();
+    for i in 0..parents.len() {
+        match lookup(config, &parents[..=i]) {
+            Some(Value::Object(_)) => {}
+            Some(Value::Array(_)) if i + 1 < parents.len() => {}
+            Some(_) => return Ok(false),
+            None => {
+                let nested = parents[i + 1..].iter().rev().fold(
+                    Value::Object(Default::default()),
+                    |inner, k| {
+                        let mut m = serde_json::Map::new();
+                        m.insert(k.clone(), inner);
+                        Value::Object(m)
+                    },
+                );
+                ws.add(CONFIG, pointer(&parents[..=i]), nested)?;
+                return Ok(true);
+            }
+        }
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{after, plans_nothing};
+    use serde_json::json;
+
+    const BINDINGS: &str = r#"{"kind": "move", "from": "bindings.*.match.provider", "to": "bindings.*.match.channel",
+        "when": [{"path": "bindings.*.match.channel", "is_not": "non_empty_string"},
+                 {"path": "bindings.*.match.provider", "is": "non_empty_string"}], "trim": true}"#;
+
+    #[test]
+    fn renames_in_every_array_element_keeping_comments_and_position() {
+        let text = "{\n  bindings: [\n    { match: { provider: ' whatsapp ', x: 1 } },\n    { match: {\n      // which channel\n      provider: 'telegram', // old name\n      peer: 'p',\n    } },\n    { match: { channel: 'slack', provider: 'discord' } },\n  ],\n}\n";
+        let out = after(text, BINDINGS);
+        assert_eq!(
+            out,
+            "{\n  bindings: [\n    { match: { channel: \"whatsapp\", x: 1 } },\n    { match: {\n      // which channel\n      channel: 'telegram', // old name\n      peer: 'p',\n    } },\n    { match: { channel: 'slack', provider: 'discord' } },\n  ],\n}\n"
+        );
+        plans_nothing(&out, BINDINGS);
+    }
+
+    #[test]
+    fn relocates_into_new_parents_and_carries_the_comment() {
+        let step = r#"{"kind": "move", "from": "gateway.token", "to": "gateway.auth.token"}"#;
+        let text =
+            "{\n  gateway: {\n    port: 1,\n    // the shared secret\n    token: 'abc',\n  },\n}\n";
+        let out = after(text, step);
+        assert!(out.contains("// the shared secret"), "{out}");
+        assert_eq!(
+            json5_value(&out),
+            json!({"gateway": {"port": 1, "auth": {"token": "abc"}}})
+        );
+        assert!(out.find("// the shared secret") > out.find("auth"), "{out}");
+        assert_eq!(out.matches("// the shared secret").count(), 1, "{out}");
+        plans_nothing(&out, step);
+    }
+
+    #[test]
+    fn a_taken_target_wins_or_merges_as_the_policy_says() {
+        let keep = r#"{"kind": "move", "from": "q.byProvider", "to": "q.byChannel", "if_target_exists": "keep_target"}"#;
+        let out = after("{q: {byProvider: {a: 1}, byChannel: {b: 2}}}", keep);
+        assert_eq!(json5_value(&out), json!({"q": {"byChannel": {"b": 2}}}));
+        plans_nothing(&out, keep);
+        let merge = r#"{"kind": "move", "from": "telegram", "to": "channels.telegram", "if_target_exists": "merge_missing"}"#;
+        let out = after(
+            "{\n  telegram: {\n    // bot\n    token: 't',\n    groups: { a: 1, b: 2 },\n  },\n  channels: { telegram: { groups: { a: 9 } } },\n}\n",
+            merge,
+        );
+        assert_eq!(
+            json5_value(&out),
+            json!({"channels": {"telegram": {"groups": {"a": 9, "b": 2}, "token": "t"}}})
+        );
+        assert!(out.contains("// bot"), "{out}");
+        plans_nothing(&out, merge);
+        let skip = r#"{"kind": "move", "from": "a", "to": "b", "if_target_exists": "skip"}"#;
+        plans_nothing("{a: 1, b: 2}", skip);
+    }
+
+    #[test]
+    fn a_value_map_moves_only_what_it_covers() {
+        let step = r#"{"kind": "move", "from": "tts.enabled", "to": "tts.auto", "map": [{"from": true, "to": "always"}, {"from": false, "to": "off"}]}"#;
+        let out = after("{tts: {enabled: false}}", step);
+        assert_eq!(json5_value(&out), json!({"tts": {"auto": "off"}}));
+        plans_nothing("{tts: {enabled: 'yes'}}", step);
+        plans_nothing(
+            "{gateway: 'x'}",
+            r#"{"kind": "move", "from": "gateway.token", "to": "gateway.auth.token"}"#,
+        );
+    }
+
+    fn json5_value(text: &str) -> serde_json::Value {
+        crate::document::parse(text, crate::document::FileKind::Config).unwrap()
+    }
+}

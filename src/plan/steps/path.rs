@@ -1,0 +1,363 @@
+//! Paths and guards of the general step kinds: `bindings.*.match.provider`, where `*` is any
+//! object key or array element and `["a.b"]` a key written as a JSON string (`["*"]` is a key
+//! named `*`), and the conditions (`when`) a step checks before it plans anything.
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One segment of a [`Path`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    /// `*`: every key of an object, every element of an array.
+    Any,
+}
+
+/// A path over the config, parsed once when the migration is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Path {
+    text: String,
+    pub segs: Vec<Seg>,
+}
+
+impl TryFrom<String> for Path {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Path, String> {
+        let bad = |why: &str| Err(format!("path {text:?}: {why}"));
+        let mut segs = Vec::new();
+        let mut rest = text.as_str();
+        while !rest.is_empty() {
+            if let Some(quoted) = rest.strip_prefix('[') {
+                // A key as a JSON string: `["anthropic:claude-cli"]`.
+                let mut de = serde_json::Deserializer::from_str(quoted).into_iter::<String>();
+                let Some(Ok(key)) = de.next() else {
+                    return bad("a [ holds a key as a JSON string, like [\"a.b\"]");
+                };
+                let after = &quoted[de.byte_offset()..];
+                let Some(after) = after.strip_prefix(']') else {
+                    return bad("a [\"key\"] ends with ]");
+                };
+                segs.push(Seg::Key(key));
+                rest = after.strip_prefix('.').unwrap_or(after);
+                if after.starts_with('.') && rest.is_empty() {
+                    return bad("it ends with a dot");
+                }
+                continue;
+            }
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            let seg = &rest[..end];
+            if seg.is_empty() {
+                return bad("an empty segment (two dots, or a leading dot)");
+            }
+            segs.push(if seg == "*" {
+                Seg::Any
+            } else {
+                Seg::Key(seg.to_string())
+            });
+            rest = &rest[end..];
+            if let Some(r) = rest.strip_prefix('.') {
+                if r.is_empty() {
+                    return bad("it ends with a dot");
+                }
+                rest = r;
+            }
+        }
+        if segs.is_empty() {
+            return bad("a path names at least one key");
+        }
+        Ok(Path { text, segs })
+    }
+}
+
+impl From<Path> for String {
+    fn from(p: Path) -> String {
+        p.text
+    }
+}
+
+impl std::fmt::Display for Path {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A concrete place a path matched: its tokens, and what each `*` stood for (in order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    pub tokens: Vec<String>,
+    pub captures: Vec<String>,
+}
+
+impl Path {
+    /// A path of these segments (its text written back in this syntax).
+    pub fn from_segs(segs: Vec<Seg>) -> Path {
+        let text = segs
+            .iter()
+            .map(|s| match s {
+                Seg::Any => "*".to_string(),
+                Seg::Key(k) if !k.is_empty() && !k.contains(['.', '[', ']', '"']) && k != "*" => {
+                    k.clone()
+                }
+                Seg::Key(k) => format!("[{}]", serde_json::to_string(k).expect("a string")),
+            })
+            .collect::<Vec<_>>()
+            .join(".");
+        Path { text, segs }
+    }
+
+    pub fn wildcards(&self) -> usize {
+        self.segs.iter().filter(|s| **s == Seg::Any).count()
+    }
+
+    /// Every place the path has a value in `root`, in document order. A path without `*`
+    /// costs one lookup per segment.
+    pub fn matches(&self, root: &Value) -> Vec<Match> {
+        let mut out = Vec::new();
+        walk(root, &self.segs, &mut Vec::new(), &mut Vec::new(), &mut out);
+        out
+    }
+
+    /// The tokens with each `*` replaced by the capture of the same rank (the i-th `*` of this
+    /// path takes the i-th `*` of the path that matched); `None` when captures run short.
+    pub fn bind(&self, captures: &[String]) -> Option<Vec<String>> {
+        let mut next = captures.iter();
+        self.segs
+            .iter()
+            .map(|s| match s {
+                Seg::Key(k) => Some(k.clone()),
+                Seg::Any => next.next().cloned(),
+            })
+            .collect()
+    }
+}
+
+fn walk(
+    v: &Value,
+    segs: &[Seg],
+    toks: &mut Vec<String>,
+    caps: &mut Vec<String>,
+    out: &mut Vec<Match>,
+) {
+    let Some((seg, rest)) = segs.split_first() else {
+        out.push(Match {
+            tokens: toks.clone(),
+            captures: caps.clone(),
+        });
+        return;
+    };
+    match seg {
+        Seg::Key(k) => {
+            let child = match v {
+                Value::Object(m) => m.get(k),
+                Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => None,
+            };
+            if let Some(c) = child {
+                toks.push(k.clone());
+                walk(c, rest, toks, caps, out);
+                toks.pop();
+            }
+        }
+        Seg::Any => {
+            let children: Vec<(String, &Value)> = match v {
+                Value::Object(m) => m.iter().map(|(k, c)| (k.clone(), c)).collect(),
+                Value::Array(a) => a
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (i.to_string(), c))
+                    .collect(),
+                _ => return,
+            };
+            for (k, c) in children {
+                toks.push(k.clone());
+                caps.push(k);
+                walk(c, rest, toks, caps, out);
+                caps.pop();
+                toks.pop();
+            }
+        }
+    }
+}
+
+/// The value at raw tokens, if any.
+pub fn lookup<'v>(root: &'v Value, toks: &[String]) -> Option<&'v Value> {
+    toks.iter().try_fold(root, |v, t| match v {
+        Value::Object(m) => m.get(t),
+        Value::Array(a) => t.parse::<usize>().ok().and_then(|i| a.get(i)),
+        _ => None,
+    })
+}
+
+/// A shape a guard can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Type {
+    Object,
+    Array,
+    String,
+    /// A string with something besides whitespace.
+    NonEmptyString,
+    Boolean,
+    Number,
+    /// An object with no member.
+    EmptyObject,
+    /// What JavaScript counts as true (not false, 0, "", null or absent).
+    Truthy,
+}
+
+impl Type {
+    pub fn holds(self, v: Option<&Value>) -> bool {
+        match (self, v) {
+            (Type::Truthy, Some(v)) => match v {
+                Value::Null => false,
+                Value::Bool(b) => *b,
+                Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+                Value::String(s) => !s.is_empty(),
+                _ => true,
+            },
+            (_, None) => false,
+            (Type::Object, Some(v)) => v.is_object(),
+            (Type::Array, Some(v)) => v.is_array(),
+            (Type::String, Some(v)) => v.is_string(),
+            (Type::NonEmptyString, Some(v)) => v.as_str().is_some_and(|s| !s.trim().is_empty()),
+            (Type::Boolean, Some(v)) => v.is_boolean(),
+            (Type::Number, Some(v)) => v.is_number(),
+            (Type::EmptyObject, Some(v)) => v.as_object().is_some_and(|m| m.is_empty()),
+        }
+    }
+}
+
+/// A condition on the config: the value at `path` (its `*`s bound to what the step's own path
+/// matched) exists, is absent, equals a value, or is (not) of a shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guard {
+    pub path: Path,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exists: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_equals: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is: Option<Type>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_not: Option<Type>,
+}
+
+impl Guard {
+    /// Whether it holds, with the step's captures; a guard naming more `*`s than the step
+    /// captured never holds (the registry refuses such a migration).
+    pub fn holds(&self, root: &Value, captures: &[String]) -> bool {
+        let Some(toks) = self.path.bind(captures) else {
+            return false;
+        };
+        let v = lookup(root, &toks);
+        self.exists.is_none_or(|e| e == v.is_some())
+            && self.equals.as_ref().is_none_or(|e| v == Some(e))
+            && self.not_equals.as_ref().is_none_or(|e| v != Some(e))
+            && self.is.is_none_or(|t| t.holds(v))
+            && self.is_not.is_none_or(|t| !t.holds(v))
+    }
+
+    /// What is wrong with it as written (checked when the registry is built).
+    pub fn problem(&self, captured: usize) -> Option<String> {
+        let tests = usize::from(self.exists.is_some())
+            + usize::from(self.equals.is_some())
+            + usize::from(self.not_equals.is_some())
+            + usize::from(self.is.is_some())
+            + usize::from(self.is_not.is_some());
+        if tests == 0 {
+            return Some(format!(
+                "the guard on {} tests nothing (exists, equals, not_equals, is or is_not)",
+                self.path
+            ));
+        }
+        (self.path.wildcards() > captured).then(|| {
+            format!(
+                "the guard on {} has more * than the step's own path captures",
+                self.path
+            )
+        })
+    }
+}
+
+/// Whether every guard holds.
+pub fn all_hold(when: &[Guard], root: &Value, captures: &[String]) -> bool {
+    when.iter().all(|g| g.holds(root, captures))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn p(s: &str) -> Path {
+        Path::try_from(s.to_string()).unwrap()
+    }
+
+    #[test]
+    fn parses_keys_wildcards_and_quoted_keys() {
+        assert_eq!(
+            p("a.*.b").segs,
+            vec![Seg::Key("a".into()), Seg::Any, Seg::Key("b".into())]
+        );
+        assert_eq!(
+            p("groups[\"*\"].x").segs,
+            vec![
+                Seg::Key("groups".into()),
+                Seg::Key("*".into()),
+                Seg::Key("x".into())
+            ]
+        );
+        assert_eq!(
+            p("auth.profiles[\"anthropic:claude-cli\"]").segs,
+            vec![
+                Seg::Key("auth".into()),
+                Seg::Key("profiles".into()),
+                Seg::Key("anthropic:claude-cli".into())
+            ]
+        );
+        for bad in ["", "a..b", ".a", "a.", "a[b]", "a[\"b\"", "a[\"b\"]."] {
+            assert!(Path::try_from(bad.to_string()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn matches_object_keys_and_array_elements_with_captures() {
+        let doc =
+            json!({"b": [{"m": {"p": "x"}}, {"m": {}}, {"m": {"p": "y"}}], "o": {"k": {"p": 1}}});
+        let m = p("b.*.m.p").matches(&doc);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[1].tokens, vec!["b", "2", "m", "p"]);
+        assert_eq!(m[1].captures, vec!["2"]);
+        assert_eq!(
+            p("b.*.m.channel").bind(&m[1].captures).unwrap(),
+            vec!["b", "2", "m", "channel"]
+        );
+        assert_eq!(p("o.*.p").matches(&doc)[0].captures, vec!["k"]);
+        assert!(p("o.k.p.deeper").matches(&doc).is_empty());
+    }
+
+    #[test]
+    fn guards_test_presence_values_and_shapes() {
+        let doc = json!({"a": {"s": " ", "t": "x", "e": {}, "z": 0}});
+        let g = |s: &str| serde_json::from_str::<Guard>(s).unwrap();
+        assert!(g(r#"{"path":"a.t","exists":true}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"a.q","exists":false}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"a.t","equals":"x"}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"a.s","is_not":"non_empty_string"}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"a.e","is":"empty_object"}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"a.z","is_not":"truthy"}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"a.q","is_not":"truthy"}"#).holds(&doc, &[]));
+        assert!(
+            !g(r#"{"path":"a.*","exists":true}"#).holds(&doc, &[]),
+            "unbound *"
+        );
+        assert!(g(r#"{"path":"a.*","exists":true}"#).holds(&doc, &["t".into()]));
+        assert!(g(r#"{"path":"a"}"#).problem(0).is_some());
+        assert!(g(r#"{"path":"a.*","exists":true}"#).problem(0).is_some());
+        assert!(serde_json::from_str::<Guard>(r#"{"path":"a","exist":true}"#).is_err());
+    }
+}

@@ -1,0 +1,231 @@
+//! `--to RELEASE`: upgrades as OpenClaw's doctor would, gated by the release and the install's
+//! meta.lastTouchedVersion, previewed, reported without --to, rolled back exactly.
+use crate::support::*;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+fn install(sb: &Sandbox, name: &str, config: &str) -> PathBuf {
+    let st = sb.path().join(name);
+    std::fs::create_dir_all(&st).unwrap();
+    write(st.join("openclaw.json"), config);
+    st
+}
+
+fn config(st: &Path) -> Value {
+    let text = read(st.join("openclaw.json"));
+    clawmigrate::document::parse(&text, clawmigrate::document::FileKind::Config).unwrap()
+}
+
+const LEGACY: &str = "{\n  gateway: {\n    port: 18789,\n    // shared secret for the CLI\n    token: 'tok-123',\n  },\n  cron: { webhook: 'https://example.com/hook', enabled: true },\n}\n";
+
+#[test]
+fn to_runs_the_releases_newer_than_last_touched_oldest_first() {
+    let sb = Sandbox::new();
+    let st = install(&sb, "old", LEGACY);
+    sb.cli(&["migrate", "--to", "2026.9.6", "--yes"], &st)
+        .success();
+    assert_eq!(
+        config(&st),
+        json!({"gateway": {"port": 18789, "auth": {"mode": "token", "token": "tok-123"}},
+               "cron": {"enabled": true}})
+    );
+    // Last touched by 2026.2.3: its doctor already ran, only 2026.9.6's list applies.
+    let touched = LEGACY.replace(
+        "{\n  gateway",
+        "{\n  meta: { lastTouchedVersion: '2026.2.3' },\n  gateway",
+    );
+    let st = install(&sb, "touched", &touched);
+    sb.cli(&["migrate", "--to", "2026.9.6", "--yes"], &st)
+        .success();
+    let v = config(&st);
+    assert_eq!(
+        v["gateway"]["token"], "tok-123",
+        "2026.2.3's move is not applied"
+    );
+    assert_eq!(v["cron"], json!({"enabled": true}));
+    assert_eq!(
+        v["meta"],
+        json!({"lastTouchedVersion": "2026.2.3"}),
+        "no stamp"
+    );
+    // --to 2026.2.3 stops there: 2026.9.6's list is not applied.
+    let st = install(&sb, "staged", LEGACY);
+    sb.cli(&["migrate", "--to", "2026.2.3", "--yes"], &st)
+        .success();
+    let v = config(&st);
+    assert_eq!(v["gateway"]["auth"]["token"], "tok-123");
+    assert_eq!(v["cron"]["webhook"], "https://example.com/hook");
+    // A beta of the newest release has not had its doctor's final list.
+    let beta = LEGACY.replace(
+        "{\n  gateway",
+        "{\n  meta: { lastTouchedVersion: '2026.9.6-beta.1' },\n  gateway",
+    );
+    let st = install(&sb, "beta", &beta);
+    sb.cli(&["migrate", "--to", "2026.9.6", "--yes"], &st)
+        .success();
+    assert_eq!(config(&st)["cron"], json!({"enabled": true}));
+    assert_eq!(config(&st)["gateway"]["token"], "tok-123");
+}
+
+#[test]
+fn a_release_not_carried_is_a_usage_error_listing_the_carried_ones() {
+    let sb = Sandbox::new();
+    let st = install(&sb, "old", LEGACY);
+    let out = sb.run(
+        &[
+            "migrate",
+            "--to",
+            "2026.5.0",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+        &st,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let v = json_of(&out);
+    let e = &v["errors"][0];
+    assert_eq!(e["kind"], "usage", "{v}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("it carries: 2026.2.3, 2026.9.6"),
+        "{e}"
+    );
+    let out = sb.run(&["status", "--to", "latest"], &st);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("2026.2.3, 2026.9.6"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn without_to_nothing_is_upgraded_but_status_and_the_dry_run_say_what_would_be() {
+    let sb = Sandbox::new();
+    let st = install(&sb, "old", LEGACY);
+    let before = read(st.join("openclaw.json"));
+    for args in [
+        &["status", "--format", "json"][..],
+        &["migrate", "--dry-run", "--format", "json"],
+        &["migrate", "--check", "--format", "json"],
+    ] {
+        let out = sb.run(args, &st);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stdout(&out));
+        let v = json_of(&out);
+        let found = &v["installs"][0]["findings"];
+        let upgrade: Vec<&Value> = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "upgrade-available")
+            .collect();
+        assert_eq!(upgrade.len(), 1, "{args:?}: {found}");
+        let m = upgrade[0]["message"].as_str().unwrap();
+        assert!(
+            m.starts_with("--to 2026.9.6 would make 4 changes")
+                && m.contains("V0107__gateway_token_to_auth_token")
+                && m.contains("V0226__cron_webhook_remove"),
+            "{m}"
+        );
+        assert!(!m.contains("tok-123"));
+        assert_eq!(v["installs"][0]["outcome"], "up-to-date", "{args:?}");
+    }
+    sb.cli(&["migrate", "--yes"], &st).success();
+    assert_eq!(
+        read(st.join("openclaw.json")),
+        before,
+        "no upgrade without --to"
+    );
+}
+
+#[test]
+fn repairs_still_apply_with_to() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let out = sb.run(
+        &["migrate", "--to", "2026.9.6", "--yes", "--format", "json"],
+        &st,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v = json_of(&out);
+    let states: Vec<(&str, &str)> = v["installs"][0]["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap(), m["state"].as_str().unwrap()))
+        .collect();
+    assert!(
+        states.contains(&("V0001__minimax_cn_china_base_url", "pending")),
+        "{states:?}"
+    );
+    sb.cli(&["migrate", "--to", "2026.9.6", "--check"], &st)
+        .success();
+}
+
+#[test]
+fn a_move_keeps_comments_a_second_run_plans_nothing_and_rollback_is_exact() {
+    let sb = Sandbox::new();
+    let st = install(&sb, "old", LEGACY);
+    let before = tree(&st, false);
+    let dry = sb.run(&["migrate", "--to", "2026.9.6", "--dry-run"], &st);
+    assert!(
+        !stdout(&dry).contains("tok-123"),
+        "the moved token is masked: {}",
+        stdout(&dry)
+    );
+    sb.cli(&["migrate", "--to", "2026.9.6", "--yes"], &st)
+        .success();
+    let text = read(st.join("openclaw.json"));
+    let comment = text
+        .find("// shared secret for the CLI")
+        .expect("the comment moved along");
+    assert!(
+        comment > text.find("auth").unwrap() && comment < text.find("\"token\": ").unwrap(),
+        "{text}"
+    );
+    assert!(text.contains("port: 18789,"), "{text}");
+    sb.cli(&["migrate", "--to", "2026.9.6", "--check"], &st)
+        .success();
+    let out = sb.run(
+        &[
+            "migrate",
+            "--to",
+            "2026.9.6",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+        &st,
+    );
+    assert_eq!(json_of(&out)["summary"]["operations"], 0);
+    sb.cli(&["rollback", "--yes"], &st).success();
+    assert_eq!(tree(&st, false), before);
+}
+
+#[test]
+fn list_names_each_upgrades_release_and_ids_in_run_order() {
+    let sb = Sandbox::new();
+    let out = sb
+        .cmd()
+        .args(["list", "--format", "json"])
+        .output()
+        .unwrap();
+    let v = json_of(&out);
+    let ms = v["migrations"].as_array().unwrap();
+    let gw = ms
+        .iter()
+        .find(|m| m["id"] == "V0107__gateway_token_to_auth_token")
+        .unwrap();
+    assert_eq!(gw["kind"], "upgrade");
+    assert_eq!(
+        gw["upstream"],
+        json!({"openclaw": "2026.2.3", "ids": ["gateway.token->gateway.auth.token"]})
+    );
+    assert_eq!(ms[0]["kind"], "repair");
+    assert_eq!(ms[0]["upstream"], Value::Null);
+    let versions: Vec<u64> = ms.iter().map(|m| m["version"].as_u64().unwrap()).collect();
+    assert!(versions.windows(2).all(|w| w[0] < w[1]));
+}
