@@ -35,6 +35,9 @@ export const RELEASES = ["2026.2.3", "2026.9.6"];
 /** The name each release exports its runner under, in its own source. */
 const RUNNER = { "2026.2.3": "applyLegacyMigrations", "2026.9.6": "applyLegacyDoctorMigrations" };
 
+// QQBot's migration reads these; the oracle must not depend on the shell it runs in.
+for (const name of ["QQBOT_APP_ID", "QQBOT_CLIENT_SECRET"]) delete process.env[name];
+
 const require = createRequire(path.join(ORACLE, "oc-2026.9.6/node_modules/openclaw/package.json"));
 const JSON5 = require("json5");
 
