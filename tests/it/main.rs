@@ -2,6 +2,7 @@
 mod ansible;
 mod crash;
 mod credentials;
+mod doctor;
 mod e2e;
 mod era_fixtures;
 mod eras;
