@@ -3,6 +3,7 @@ mod ansible;
 mod atomic;
 mod crash;
 mod credentials;
+mod doctor;
 mod e2e;
 mod era_fixtures;
 mod eras;
