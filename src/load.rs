@@ -123,3 +123,63 @@ pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
     install.docs = docs;
     Ok(install)
 }
+
+#[cfg(test)]
+impl Install {
+    /// A small install for unit tests, built from texts rather than read from disk: the config
+    /// (its `$include`s read relative to `state_dir`, which need not exist otherwise) and, by
+    /// agent id, its auth store and models.json (`None`: the file does not exist). The agents
+    /// are those the config lists (`main` when none), each with a store of its own.
+    pub(crate) fn in_memory(
+        state_dir: &Path,
+        config: &str,
+        files: &[(&str, Option<&str>, Option<&str>)],
+    ) -> Install {
+        let root = InstallRoot {
+            state_dir: state_dir.to_path_buf(),
+            config_path: state_dir.join("openclaw.json"),
+        };
+        let doc = |path: &Path, kind: FileKind, agent: &str, text: Option<&str>| match text {
+            Some(t) => Document::from_bytes(path, kind, Some(agent.into()), t.into()),
+            None => Document::read(path, kind, Some(agent.into())),
+        };
+        let config = Document::from_bytes(&root.config_path, FileKind::Config, None, config.into())
+            .expect("the test config parses");
+        let included = crate::document::include::load(&config).expect("the includes load");
+        let merged = included.as_ref().map_or(&config.value, |(_, i)| &i.merged);
+        let (agents, default_agent) = discover::agents(&root, merged, Path::new("/"));
+        let mut docs = vec![config];
+        let includes = included.map(|(files, i)| {
+            docs.extend(files);
+            i
+        });
+        let mut loaded = Vec::new();
+        for agent in agents {
+            let (_, auth, models) = files
+                .iter()
+                .find(|(id, ..)| *id == agent.id)
+                .copied()
+                .unwrap_or((&agent.id, None, None));
+            let store = Store::File(agent.dir.join("auth-profiles.json"));
+            let id = agent.id.clone();
+            docs.push(doc(store.path(), FileKind::AuthProfiles, &id, auth).expect("auth parses"));
+            let models_path = agent.dir.join("models.json");
+            docs.push(doc(&models_path, FileKind::Models, &id, models).expect("models parses"));
+            loaded.push(LoadedAgent {
+                store: store.name(state_dir),
+                agent,
+                auth: docs.len() - 2,
+                models: docs.len() - 1,
+            });
+        }
+        Install {
+            root,
+            docs,
+            agents: loaded,
+            default_agent,
+            era: Era::Json,
+            unsupported: None,
+            includes,
+        }
+    }
+}

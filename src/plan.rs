@@ -389,3 +389,431 @@ fn plan_migrations<'a>(
     }
     Ok((ws, statuses))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Only;
+    use crate::document::Document;
+    use crate::load::CONFIG;
+    use crate::migration::Registry;
+    use crate::secrets::mask;
+    use serde_json::json;
+    use std::path::Path;
+
+    const K1: &str = "sk-cn-unit-key-0001aaaa";
+    const GLOBAL: &str = "https://api.minimax.io/anthropic";
+    const CHINA: &str = "https://api.minimaxi.com/anthropic";
+    const V1: &str = "V0001__minimax_cn_china_base_url";
+    const V2: &str = "V0002__minimax_cn_default_profile";
+    const V3: &str = "V0003__models_json_cleanup";
+
+    /// `main` runs on minimax-cn at the global host, its key only in models.json (as `apiKey`
+    /// and an `x-api-key` header), with no profile: every embedded migration has work here.
+    /// `store` is its auth store; `key` says whether models.json holds the key.
+    fn broken(store: &str, key: bool) -> Install {
+        let config = json!({
+            "agents": {"list": [{"id": "main", "model": "minimax-cn/MiniMax-M2"}]},
+            "models": {"providers": {
+                "minimax-cn": {"baseUrl": GLOBAL, "api": "anthropic-messages"},
+                "other": {"baseUrl": "https://other.example/v1", "api": "openai-completions"},
+            }},
+            "auth": {"profiles": {}},
+        });
+        let mut block = json!({"baseUrl": GLOBAL, "maxRetries": 3});
+        if key {
+            block["apiKey"] = json!(K1);
+            block["headers"] = json!({"x-api-key": K1});
+        }
+        // A block for `other` that adds nothing to the config's: V0003 removes it.
+        let models = json!({"providers": {
+            "minimax-cn": block,
+            "other": {"baseUrl": "https://other.example/v1"},
+        }});
+        Install::in_memory(
+            Path::new("/nonexistent/st"),
+            &config.to_string(),
+            &[("main", Some(store), Some(&models.to_string()))],
+        )
+    }
+
+    const STORE: &str = r#"{"version": 1, "profiles": {}}"#;
+
+    fn applied(m: &Migration) -> Applied {
+        Applied {
+            version: m.def.version,
+            id: m.id(),
+            checksum: m.checksum.clone(),
+        }
+    }
+
+    fn states(p: &InstallPlan) -> Vec<(&str, MigrationState, usize)> {
+        p.migrations
+            .iter()
+            .map(|s| (s.id.as_str(), s.state, s.ops))
+            .collect()
+    }
+
+    /// The (migration, op, path) of every op planned for a document.
+    fn planned(p: &InstallPlan, doc: usize) -> Vec<(String, String, String)> {
+        let Some(f) = p.files.iter().find(|f| f.doc == doc) else {
+            return vec![];
+        };
+        f.ops
+            .iter()
+            .map(|t| {
+                let v = serde_json::to_value(&t.op).unwrap();
+                (
+                    t.migration.clone(),
+                    v["op"].as_str().unwrap().into(),
+                    t.op.path().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn row(m: &str, op: &str, path: &str) -> (String, String, String) {
+        (m.into(), op.into(), path.into())
+    }
+
+    /// The install as it is once the plan's bytes are written.
+    fn after(install: &Install, p: &InstallPlan) -> Install {
+        let mut next = install.clone();
+        for f in &p.files {
+            let d = &install.docs[f.doc];
+            next.docs[f.doc] =
+                Document::from_bytes(d.path(), d.kind, d.agent.clone(), f.after.clone().into())
+                    .unwrap();
+        }
+        next
+    }
+
+    #[test]
+    fn plans_the_migrations_in_version_order_and_tags_every_op_with_its_own() {
+        let reg = Registry::embedded();
+        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        let install = broken(STORE, true);
+        let p = plan(&install, &all, &[], &Inputs::default()).unwrap();
+        // Changes counted without their guards: two URLs; a profile and its config metadata;
+        // the header, now kept in the profile, and the redundant `other` block.
+        assert_eq!(
+            states(&p),
+            [
+                (V1, MigrationState::Pending, 2),
+                (V2, MigrationState::Pending, 2),
+                (V3, MigrationState::Pending, 2),
+            ]
+        );
+        let main = &install.agents[0];
+        assert_eq!(
+            planned(&p, CONFIG),
+            [
+                row("V0001", "test", "/models/providers/minimax-cn/baseUrl"),
+                row("V0001", "replace", "/models/providers/minimax-cn/baseUrl"),
+                row("V0002", "add", "/auth/profiles/minimax-cn:default"),
+            ]
+        );
+        assert_eq!(
+            planned(&p, main.auth),
+            [row("V0002", "add", "/profiles/minimax-cn:default")]
+        );
+        assert_eq!(
+            planned(&p, main.models),
+            [
+                row("V0001", "test", "/providers/minimax-cn/baseUrl"),
+                row("V0001", "replace", "/providers/minimax-cn/baseUrl"),
+                row("V0003", "test", "/providers/minimax-cn/headers"),
+                row("V0003", "remove", "/providers/minimax-cn/headers"),
+                row("V0003", "test", "/providers/other"),
+                row("V0003", "remove", "/providers/other"),
+            ]
+        );
+        let models = p.files.iter().find(|f| f.doc == main.models).unwrap();
+        assert_eq!(
+            models.sha_after,
+            document::sha256_hex(models.after.as_bytes())
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&models.after).unwrap(),
+            json!({"providers": {"minimax-cn": {"baseUrl": CHINA, "maxRetries": 3, "apiKey": K1}}})
+        );
+        assert!(!p.blocked());
+    }
+
+    #[test]
+    fn a_later_migration_sees_what_an_earlier_one_planned() {
+        let reg = Registry::embedded();
+        let install = broken(STORE, true);
+        let models = install.agents[0].models;
+        let header = row("V0003", "remove", "/providers/minimax-cn/headers");
+        // Alone, V0003 finds the header is the only copy of the key and keeps it.
+        let alone = plan(&install, &[&reg.migrations[2]], &[], &Inputs::default()).unwrap();
+        assert!(!planned(&alone, models).contains(&header));
+        assert!(
+            alone
+                .findings
+                .iter()
+                .any(|f| f.message.contains("holds the only copy")),
+            "{:?}",
+            alone.findings
+        );
+        // After V0002 planned the profile, the same key is kept there and the header goes.
+        let after_v2 = plan(
+            &install,
+            &[&reg.migrations[1], &reg.migrations[2]],
+            &[],
+            &Inputs::default(),
+        )
+        .unwrap();
+        assert!(planned(&after_v2, models).contains(&header));
+    }
+
+    #[test]
+    fn planning_again_after_the_plan_is_written_plans_nothing() {
+        let reg = Registry::embedded();
+        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        let install = broken(STORE, true);
+        let inputs = Inputs::default();
+        let first = plan(&install, &all, &[], &inputs).unwrap();
+        assert_eq!(first.files.len(), 3);
+        // The bytes written are the documents the ops make.
+        for f in &first.files {
+            let mut v = install.docs[f.doc].value.clone();
+            for t in &f.ops {
+                document::patch::apply(&mut v, &t.op).unwrap();
+            }
+            assert_eq!(serde_json::from_str::<Value>(&f.after).unwrap(), v);
+        }
+        let fixed = after(&install, &first);
+        let again = plan(&fixed, &all, &[], &inputs).unwrap();
+        assert!(again.files.is_empty(), "{:?}", again.files);
+        assert!(
+            again
+                .migrations
+                .iter()
+                .all(|s| s.state == MigrationState::NotNeeded && s.ops == 0),
+            "{:?}",
+            again.migrations
+        );
+        // Recorded in the ledger, they are applied.
+        let ledger: Vec<Applied> = reg.migrations.iter().map(applied).collect();
+        let recorded = plan(&fixed, &all, &ledger, &inputs).unwrap();
+        assert!(recorded.files.is_empty());
+        assert!(
+            recorded
+                .migrations
+                .iter()
+                .all(|s| s.state == MigrationState::Applied),
+            "{:?}",
+            recorded.migrations
+        );
+    }
+
+    #[test]
+    fn a_recorded_migration_that_plans_again_is_drift() {
+        let reg = Registry::embedded();
+        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        let install = broken(STORE, true);
+        let p = plan(
+            &install,
+            &all,
+            &[applied(&reg.migrations[0])],
+            &Inputs::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            states(&p),
+            [
+                (V1, MigrationState::Drift, 2),
+                (V2, MigrationState::Pending, 2),
+                (V3, MigrationState::Pending, 2),
+            ]
+        );
+        // Drift is planned like any pending change.
+        assert_eq!(
+            planned(&p, CONFIG)[1],
+            row("V0001", "replace", "/models/providers/minimax-cn/baseUrl")
+        );
+        assert!(!p.migrations[0].checksum_changed);
+    }
+
+    #[test]
+    fn a_migration_changed_since_it_was_applied_is_reported_with_the_repair_command() {
+        let reg = Registry::embedded();
+        let v1 = &reg.migrations[0];
+        let install = broken(STORE, true);
+        let old = Applied {
+            checksum: "sha256:0000".into(),
+            ..applied(v1)
+        };
+        let p = plan(&install, &[v1], &[old], &Inputs::default()).unwrap();
+        let s = &p.migrations[0];
+        assert!(s.checksum_changed);
+        assert_eq!(s.recorded_checksum.as_deref(), Some("sha256:0000"));
+        let f = p
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::ChecksumChanged)
+            .expect("a checksum-changed finding");
+        assert_eq!(f.migration, "V0001");
+        assert!(
+            f.fix.as_deref().unwrap().ends_with(&format!(
+                "clawmigrate repair --rebless {V1} --from sha256:0000"
+            )),
+            "{f:?}"
+        );
+        // Not blocking: the migration is still planned.
+        assert!(!p.blocked());
+        assert_eq!(s.state, MigrationState::Drift);
+    }
+
+    #[test]
+    fn a_blocked_migration_keeps_nothing_and_holds_back_the_later_ones() {
+        let reg = Registry::embedded();
+        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        // No key anywhere: V0002 needs input.
+        let install = broken(STORE, false);
+        let p = plan(&install, &all, &[], &Inputs::default()).unwrap();
+        assert_eq!(
+            states(&p),
+            [
+                (V1, MigrationState::Pending, 2),
+                (V2, MigrationState::Blocked, 0),
+                (V3, MigrationState::Pending, 0),
+            ]
+        );
+        assert_eq!(p.migrations[2].blocked_by.as_deref(), Some(V2));
+        assert!(p.blocked());
+        let main = &install.agents[0];
+        assert!(planned(&p, main.auth).is_empty());
+        // V0003 would remove the `other` block; it is not planned.
+        assert!(planned(&p, main.models).iter().all(|(m, ..)| m == "V0001"));
+        let needs: Vec<&Finding> = p.findings.iter().filter(|f| f.kind.blocks()).collect();
+        assert_eq!(needs.len(), 1);
+        assert_eq!(
+            (needs[0].migration.as_str(), needs[0].kind),
+            ("V0002", FindingKind::NeedsInput)
+        );
+        // The operator's key unblocks it.
+        let mut inputs = Inputs::default();
+        inputs.keys.insert("minimax-cn".into(), K1.into());
+        let p = plan(&install, &all, &[], &inputs).unwrap();
+        assert_eq!(p.migrations[1].state, MigrationState::Pending);
+        assert_eq!(p.migrations[2].blocked_by, None);
+    }
+
+    #[test]
+    fn a_migration_blocked_in_a_later_step_discards_what_its_earlier_steps_planned() {
+        // One migration: move the host, then a profile that only the operator can key.
+        let source = json!({
+            "version": 1,
+            "name": "move_and_profile",
+            "summary": "s",
+            "steps": [
+                {"kind": "rewrite_url_host", "provider": "minimax-cn", "field": "baseUrl",
+                 "from_hosts": ["api.minimax.io"], "to_host": "api.minimaxi.com",
+                 "files": ["config", "models"]},
+                {"kind": "ensure_auth_profile", "provider": "minimax-cn",
+                 "profile": "minimax-cn:default", "agents": "using_provider",
+                 "include_default_agent": true, "config_metadata": null,
+                 "key_sources": ["operator"]},
+            ],
+        })
+        .to_string();
+        let reg = Registry::from_sources(&[("V0001__move_and_profile.json", &source)]).unwrap();
+        let install = broken(STORE, true);
+        let p = plan(&install, &[&reg.migrations[0]], &[], &Inputs::default()).unwrap();
+        assert_eq!(
+            states(&p),
+            [("V0001__move_and_profile", MigrationState::Blocked, 0)]
+        );
+        assert!(p.files.is_empty(), "{:?}", p.files);
+        assert_eq!(p.findings.len(), 1, "{:?}", p.findings);
+        assert_eq!(p.findings[0].kind, FindingKind::NeedsInput);
+    }
+
+    #[test]
+    fn only_runs_the_chosen_migrations_and_refuses_to_skip_a_pending_earlier_one() {
+        let reg = Registry::embedded();
+        let chosen = reg
+            .select(&[Only {
+                version: 3,
+                name: None,
+            }])
+            .unwrap();
+        assert_eq!(chosen.iter().map(|m| m.id()).collect::<Vec<_>>(), [V3]);
+        let inputs = Inputs {
+            skipped: reg.migrations[..2].to_vec(),
+            ..Inputs::default()
+        };
+        let install = broken(STORE, true);
+        let e = refuse_out_of_order(&install, &chosen, &[], &inputs).unwrap_err();
+        assert_eq!(
+            e,
+            PlanError::OutOfOrder {
+                chosen: vec![V3.into()],
+                waiting: vec![V1.into(), V2.into()],
+            }
+        );
+        assert_eq!(e.kind(), crate::error::Kind::Refused);
+        assert!(e.to_string().contains("run without --only"), "{e}");
+        // Once the earlier ones are done (or never needed), V0003 runs alone.
+        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        let fixed = after(
+            &install,
+            &plan(&install, &all[..2], &[], &Inputs::default()).unwrap(),
+        );
+        refuse_out_of_order(&fixed, &chosen, &[], &inputs).unwrap();
+        let p = plan(&fixed, &chosen, &[], &inputs).unwrap();
+        assert_eq!(states(&p), [(V3, MigrationState::Pending, 2)]);
+        // A full id must name the version's own migration.
+        let wrong = Only {
+            version: 3,
+            name: Some("other".into()),
+        };
+        let e = reg.select(&[wrong]).unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Usage);
+    }
+
+    #[test]
+    fn the_patch_shown_masks_the_key_the_bytes_written_hold() {
+        let reg = Registry::embedded();
+        let install = broken(STORE, true);
+        let p = plan(&install, &[&reg.migrations[1]], &[], &Inputs::default()).unwrap();
+        let auth = p
+            .files
+            .iter()
+            .find(|f| f.doc == install.agents[0].auth)
+            .unwrap();
+        let shown = p.masked_patch(auth);
+        assert_eq!(
+            shown,
+            json!([{
+                "op": "add",
+                "path": "/profiles/minimax-cn:default",
+                "value": {"type": "api_key", "provider": "minimax-cn", "key": mask(K1)},
+                "migration": "V0002",
+            }])
+        );
+        assert!(!shown.to_string().contains(K1));
+        assert!(auth.after.contains(K1));
+    }
+
+    #[test]
+    fn a_step_that_cannot_plan_fails_the_install_naming_the_migration() {
+        let reg = Registry::embedded();
+        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        let install = broken(r#"{"version": 1}"#, true);
+        let e = plan(&install, &all, &[], &Inputs::default()).unwrap_err();
+        assert!(
+            matches!(&e, PlanError::Step { migration, source: StepError::Shape { .. } } if migration == V2),
+            "{e:?}"
+        );
+        assert_eq!(e.kind(), crate::error::Kind::Parse);
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{V2}: agents/main/agent/auth-profiles.json: ")),
+            "{e}"
+        );
+    }
+}

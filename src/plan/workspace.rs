@@ -334,3 +334,308 @@ pub(crate) struct Mark {
     pub(crate) ops: Vec<usize>,
     pub(crate) findings: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::include::IncludeError;
+    use serde_json::json;
+    use std::path::Path;
+
+    const MODELS: &str = r#"{"providers": {"p": {"baseUrl": "https://a.example/v1", "api": "x"}}}"#;
+
+    /// `main` with no auth store and the models.json above.
+    fn install() -> Install {
+        Install::in_memory(
+            Path::new("/nonexistent/st"),
+            r#"{"gateway": {"port": 1}}"#,
+            &[("main", None, Some(MODELS))],
+        )
+    }
+
+    fn ops(ws: &Workspace, doc: usize) -> Value {
+        serde_json::to_value(&ws.ops[doc]).unwrap()
+    }
+
+    #[test]
+    fn emit_applies_to_the_working_copy_and_records_each_op_with_its_migration() {
+        let (install, inputs) = (install(), Inputs::default());
+        let m = install.agents[0].models;
+        let mut ws = Workspace::new(&install, &inputs);
+        ws.tag = "V0007".into();
+        ws.emit(
+            m,
+            patch::add("/providers/q", json!({"baseUrl": "u"})).unwrap(),
+        )
+        .unwrap();
+        ws.tag = "V0008".into();
+        ws.emit(m, patch::add("/providers/q/api", json!("y")).unwrap())
+            .unwrap();
+        assert_eq!(
+            ws.value(m)["providers"]["q"],
+            json!({"baseUrl": "u", "api": "y"})
+        );
+        assert_eq!(
+            ops(&ws, m),
+            json!([
+                {"op": "add", "path": "/providers/q", "value": {"baseUrl": "u"}, "migration": "V0007"},
+                {"op": "add", "path": "/providers/q/api", "value": "y", "migration": "V0008"},
+            ])
+        );
+        // The document as read is untouched, and so are the others.
+        assert_eq!(install.docs[m].value["providers"].get("q"), None);
+        assert!(ws.ops[CONFIG].is_empty() && ws.ops[install.agents[0].auth].is_empty());
+    }
+
+    #[test]
+    fn replace_and_remove_are_guarded_by_a_test_of_the_value_they_change() {
+        let (install, inputs) = (install(), Inputs::default());
+        let m = install.agents[0].models;
+        let mut ws = Workspace::new(&install, &inputs);
+        ws.tag = "V0001".into();
+        ws.replace(
+            m,
+            "/providers/p/baseUrl".into(),
+            json!("https://b.example/v1"),
+        )
+        .unwrap();
+        ws.remove(m, "/providers/p/api".into()).unwrap();
+        assert_eq!(
+            ops(&ws, m),
+            json!([
+                {"op": "test", "path": "/providers/p/baseUrl", "value": "https://a.example/v1", "migration": "V0001"},
+                {"op": "replace", "path": "/providers/p/baseUrl", "value": "https://b.example/v1", "migration": "V0001"},
+                {"op": "test", "path": "/providers/p/api", "value": "x", "migration": "V0001"},
+                {"op": "remove", "path": "/providers/p/api", "migration": "V0001"},
+            ])
+        );
+        assert_eq!(
+            ws.value(m),
+            &json!({"providers": {"p": {"baseUrl": "https://b.example/v1"}}})
+        );
+        // `add` needs no guard: it replaces nothing the step did not look at.
+        ws.add(CONFIG, "/gateway/bind".into(), json!("lan"))
+            .unwrap();
+        assert_eq!(
+            ops(&ws, CONFIG),
+            json!([{"op": "add", "path": "/gateway/bind", "value": "lan", "migration": "V0001"}])
+        );
+    }
+
+    #[test]
+    fn a_change_where_the_document_has_no_such_place_is_refused_naming_the_file() {
+        let (install, inputs) = (install(), Inputs::default());
+        let m = install.agents[0].models;
+        let file = "/nonexistent/st/agents/main/agent/models.json";
+        let mut ws = Workspace::new(&install, &inputs);
+        let e = ws
+            .replace(m, "/providers/nope".into(), json!(1))
+            .unwrap_err();
+        assert_eq!(
+            e,
+            StepError::Patch {
+                file: file.into(),
+                source: PatchError::NoValue("/providers/nope".into())
+            }
+        );
+        assert_eq!(e.kind(), Kind::Refused);
+        assert!(e.to_string().starts_with(file), "{e}");
+        let e = ws.add(m, "/missing/parent/x".into(), json!(1)).unwrap_err();
+        assert!(
+            matches!(&e, StepError::Patch { file: f, .. } if f == file),
+            "{e:?}"
+        );
+        let e = ws
+            .remove(m, "/providers/p/baseUrl/deeper".into())
+            .unwrap_err();
+        assert!(matches!(e, StepError::Patch { .. }), "{e:?}");
+        assert!(ws.ops.iter().all(Vec::is_empty), "{:?}", ws.ops);
+        assert_eq!(ws.value(m), &install.docs[m].value);
+    }
+
+    #[test]
+    fn an_absent_document_exists_once_a_step_creates_it() {
+        let (install, inputs) = (install(), Inputs::default());
+        let auth = install.agents[0].auth;
+        let mut ws = Workspace::new(&install, &inputs);
+        assert!(!ws.exists(auth) && ws.exists(install.agents[0].models));
+        ws.add(auth, String::new(), json!({"version": 1, "profiles": {}}))
+            .unwrap();
+        assert!(ws.exists(auth));
+        assert_eq!(ws.value(auth), &json!({"version": 1, "profiles": {}}));
+    }
+
+    #[test]
+    fn restore_goes_back_to_the_mark_and_keeps_only_the_findings_that_block() {
+        let (install, inputs) = (install(), Inputs::default());
+        let m = install.agents[0].models;
+        let mut ws = Workspace::new(&install, &inputs);
+        ws.tag = "V0001".into();
+        ws.replace(m, "/providers/p/api".into(), json!("z"))
+            .unwrap();
+        ws.finding(FindingKind::Note, None, "kept".into(), None);
+        let mark = ws.mark();
+        ws.tag = "V0002".into();
+        ws.remove(m, "/providers/p/baseUrl".into()).unwrap();
+        ws.add(CONFIG, "/gateway/bind".into(), json!("lan"))
+            .unwrap();
+        ws.finding(FindingKind::Note, Some("main"), "dropped".into(), None);
+        ws.finding(
+            FindingKind::NeedsInput,
+            Some("main"),
+            "needs a key".into(),
+            Some("fix".into()),
+        );
+        ws.restore(&mark).unwrap();
+        assert_eq!(ws.ops[m].len(), 2);
+        assert!(ws.ops[CONFIG].is_empty());
+        assert_eq!(
+            ws.value(m)["providers"]["p"],
+            json!({"baseUrl": "https://a.example/v1", "api": "z"})
+        );
+        assert_eq!(ws.config(), &install.docs[CONFIG].value);
+        let kept: Vec<(&str, &str)> = ws
+            .findings
+            .iter()
+            .map(|f| (f.migration.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(kept, [("V0001", "kept"), ("V0002", "needs a key")]);
+    }
+
+    #[test]
+    fn only_needs_input_and_conflicts_block_a_migration() {
+        let blocking: Vec<FindingKind> = [
+            FindingKind::NeedsInput,
+            FindingKind::Conflict,
+            FindingKind::Note,
+            FindingKind::ChecksumChanged,
+            FindingKind::Interrupted,
+        ]
+        .into_iter()
+        .filter(|k| k.blocks())
+        .collect();
+        assert_eq!(blocking, [FindingKind::NeedsInput, FindingKind::Conflict]);
+    }
+
+    /// A config in a temporary state dir whose `models` is `$include`d from `models.json5`.
+    fn included(dir: &Path, config: &str) -> Install {
+        std::fs::write(
+            dir.join("models.json5"),
+            "// models\n{ providers: { p: { baseUrl: 'https://a.example/v1' } } }",
+        )
+        .unwrap();
+        Install::in_memory(dir, config, &[])
+    }
+
+    #[test]
+    fn a_change_to_an_included_value_is_planned_in_the_file_that_defines_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let install = included(
+            dir.path(),
+            "{ models: { $include: './models.json5' }, gateway: { port: 1 } }",
+        );
+        let inputs = Inputs::default();
+        let mut ws = Workspace::new(&install, &inputs);
+        ws.tag = "V0001".into();
+        ws.replace(
+            CONFIG,
+            "/models/providers/p/baseUrl".into(),
+            json!("https://b.example/v1"),
+        )
+        .unwrap();
+        assert_eq!(
+            ops(&ws, CONFIG + 1),
+            json!([
+                {"op": "test", "path": "/providers/p/baseUrl", "value": "https://a.example/v1", "migration": "V0001"},
+                {"op": "replace", "path": "/providers/p/baseUrl", "value": "https://b.example/v1", "migration": "V0001"},
+            ])
+        );
+        assert!(ws.ops[CONFIG].is_empty());
+        // Steps see the config as OpenClaw merges it; the config's own file keeps its $include.
+        assert_eq!(
+            ws.config()["models"]["providers"]["p"]["baseUrl"],
+            "https://b.example/v1"
+        );
+        assert_eq!(
+            ws.raw(CONFIG)["models"],
+            json!({"$include": "./models.json5"})
+        );
+        // A value the config itself holds is planned there.
+        ws.replace(CONFIG, "/gateway/port".into(), json!(2))
+            .unwrap();
+        assert_eq!(ws.ops[CONFIG].len(), 2);
+        // Going back rebuilds the merged view too.
+        let mut ws = Workspace::new(&install, &inputs);
+        let mark = ws.mark();
+        ws.replace(
+            CONFIG,
+            "/models/providers/p/baseUrl".into(),
+            json!("https://c.example"),
+        )
+        .unwrap();
+        ws.restore(&mark).unwrap();
+        assert_eq!(
+            ws.config()["models"]["providers"]["p"]["baseUrl"],
+            "https://a.example/v1"
+        );
+    }
+
+    #[test]
+    fn an_include_is_never_replaced_by_what_it_brings_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let install = included(dir.path(), "{ models: { $include: './models.json5' } }");
+        let inputs = Inputs::default();
+        let mut ws = Workspace::new(&install, &inputs);
+        let e = ws.replace(CONFIG, "/models".into(), json!({})).unwrap_err();
+        assert_eq!(
+            e,
+            StepError::Include(IncludeError::Flatten("/models".into()))
+        );
+        assert_eq!(e.kind(), Kind::Refused);
+        // Only the guard was recorded (a refused step fails the whole install's plan).
+        let planned: Vec<&Op> = ws.ops.iter().flatten().map(|t| &t.op).collect();
+        assert!(
+            planned.iter().all(|op| matches!(op, Op::Test(_))),
+            "{planned:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_included_from_outside_the_install_is_never_planned_a_change() {
+        let outside = tempfile::tempdir().unwrap();
+        let file = outside.path().join("models.json5");
+        std::fs::write(
+            &file,
+            "{ providers: { p: { baseUrl: 'https://a.example/v1' } } }",
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(
+            "{{ models: {{ $include: {:?} }} }}",
+            file.display().to_string()
+        );
+        let install = Install::in_memory(dir.path(), &config, &[]);
+        let inputs = Inputs::default();
+        let mut ws = Workspace::new(&install, &inputs);
+        let e = ws
+            .replace(
+                CONFIG,
+                "/models/providers/p/baseUrl".into(),
+                json!("https://b.example"),
+            )
+            .unwrap_err();
+        assert_eq!(
+            e,
+            StepError::OutsideInstall {
+                path: "/models/providers/p/baseUrl".into(),
+                file: file.display().to_string(),
+                state_dir: dir.path().display().to_string(),
+            }
+        );
+        assert!(
+            ws.ops[CONFIG + 1]
+                .iter()
+                .all(|t| matches!(t.op, Op::Test(_)))
+        );
+    }
+}

@@ -238,3 +238,231 @@ pub fn run(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+    use crate::load::Install;
+    use crate::plan::workspace::{FindingKind, Inputs, StepError, Workspace};
+    use crate::storage::stores::Era;
+    use serde_json::{Value, json};
+    use std::path::Path;
+
+    const K1: &str = "sk-cn-unit-key-0001aaaa";
+    const K2: &str = "sk-cn-unit-key-0002bbbb";
+    const CHINA: &str = "https://api.minimaxi.com/anthropic";
+
+    fn config() -> String {
+        json!({"models": {"providers": {"minimax-cn": {"baseUrl": CHINA, "api": "anthropic-messages"}}}})
+            .to_string()
+    }
+
+    fn store_with(key: &str) -> String {
+        json!({"version": 1, "profiles": {"minimax-cn:default": {"type": "api_key", "provider": "minimax-cn", "key": key}}})
+            .to_string()
+    }
+
+    /// One agent, `main`, with this store and minimax-cn block in its models.json. A block
+    /// adds something to the config's only with a field the config lacks (`maxRetries` here):
+    /// the config's own fields win over it whatever their values.
+    fn install(store: Option<&str>, block: Value, era: Era) -> Install {
+        let models = json!({"providers": {"minimax-cn": block}}).to_string();
+        let mut i = Install::in_memory(
+            Path::new("/nonexistent/st"),
+            &config(),
+            &[("main", store, Some(&models))],
+        );
+        i.era = era;
+        i
+    }
+
+    /// Runs the V0003 step (`apiKey` regenerated) on a fresh workspace.
+    fn clean<'a>(
+        install: &'a Install,
+        inputs: &'a Inputs,
+        remove_blocks: bool,
+    ) -> Result<Workspace<'a>, StepError> {
+        let mut ws = Workspace::new(install, inputs);
+        ws.tag = "V0003".into();
+        run(&mut ws, &["apiKey".to_string()], remove_blocks)?;
+        Ok(ws)
+    }
+
+    fn models_ops(ws: &Workspace) -> Value {
+        serde_json::to_value(&ws.ops[ws.install.agents[0].models]).unwrap()
+    }
+
+    fn guarded_remove(path: &str, old: Value) -> Value {
+        json!([
+            {"op": "test", "path": path, "value": old, "migration": "V0003"},
+            {"op": "remove", "path": path, "migration": "V0003"},
+        ])
+    }
+
+    #[test]
+    fn a_kept_auth_header_is_removed_behind_a_test_of_its_value() {
+        let inputs = Inputs::default();
+        let store = store_with(K1);
+        // The only header: the headers object goes.
+        let only = install(
+            Some(&store),
+            json!({"baseUrl": CHINA, "maxRetries": 3, "headers": {"x-api-key": K1}}),
+            Era::Json,
+        );
+        let ws = clean(&only, &inputs, true).unwrap();
+        assert_eq!(
+            models_ops(&ws),
+            guarded_remove("/providers/minimax-cn/headers", json!({"x-api-key": K1}))
+        );
+        // Beside another header: only the credential goes.
+        let beside = install(
+            Some(&store),
+            json!({"baseUrl": CHINA, "maxRetries": 3, "headers": {"Authorization": K1, "x-trace": "1"}}),
+            Era::Json,
+        );
+        let ws = clean(&beside, &inputs, true).unwrap();
+        assert_eq!(
+            models_ops(&ws),
+            guarded_remove("/providers/minimax-cn/headers/Authorization", json!(K1))
+        );
+        assert_eq!(
+            ws.value(beside.agents[0].models)["providers"]["minimax-cn"],
+            json!({"baseUrl": CHINA, "maxRetries": 3, "headers": {"x-trace": "1"}})
+        );
+    }
+
+    #[test]
+    fn a_kept_api_key_goes_only_where_openclaw_does_not_write_it_back() {
+        let inputs = Inputs::default();
+        let store = store_with(K1);
+        let block = json!({"baseUrl": CHINA, "maxRetries": 3, "apiKey": K1});
+        let json_era = install(Some(&store), block.clone(), Era::Json);
+        let ws = clean(&json_era, &inputs, true).unwrap();
+        assert_eq!(models_ops(&ws), json!([]));
+        let sqlite = install(Some(&store), block, Era::SqliteAgent);
+        let ws = clean(&sqlite, &inputs, true).unwrap();
+        assert_eq!(
+            models_ops(&ws),
+            guarded_remove("/providers/minimax-cn/apiKey", json!(K1))
+        );
+    }
+
+    #[test]
+    fn a_block_that_adds_nothing_to_the_config_goes_whole_when_asked() {
+        let inputs = Inputs::default();
+        let store = store_with(K1);
+        let block = json!({"baseUrl": CHINA, "apiKey": K1});
+        let i = install(Some(&store), block.clone(), Era::Json);
+        let ws = clean(&i, &inputs, true).unwrap();
+        assert_eq!(
+            models_ops(&ws),
+            guarded_remove("/providers/minimax-cn", block)
+        );
+        assert_eq!(ws.value(i.agents[0].models), &json!({"providers": {}}));
+        // Without remove_redundant_blocks the block stays (its key is OpenClaw's to write).
+        let ws = clean(&i, &inputs, false).unwrap();
+        assert_eq!(models_ops(&ws), json!([]));
+    }
+
+    #[test]
+    fn plans_nothing_on_a_block_as_openclaw_regenerates_it() {
+        let inputs = Inputs::default();
+        let store = store_with(K1);
+        for (era, block) in [
+            // The config's fields, and the key of the agent's own profile (2026.2 writes it).
+            (
+                Era::Json,
+                json!({"baseUrl": CHINA, "api": "anthropic-messages", "apiKey": K1}),
+            ),
+            // No key at all, in any era.
+            (
+                Era::SqliteAgent,
+                json!({"baseUrl": CHINA, "api": "anthropic-messages"}),
+            ),
+        ] {
+            let i = install(Some(&store), block.clone(), era);
+            let ws = clean(&i, &inputs, true).unwrap();
+            assert_eq!(models_ops(&ws), json!([]), "{era:?} {block}");
+            assert!(ws.findings.is_empty(), "{:?}", ws.findings);
+        }
+        // And nothing on a models.json the step already cleaned.
+        let cleaned = install(
+            Some(&store),
+            json!({"baseUrl": CHINA, "maxRetries": 3}),
+            Era::SqliteAgent,
+        );
+        let ws = clean(&cleaned, &inputs, true).unwrap();
+        assert_eq!(models_ops(&ws), json!([]));
+    }
+
+    #[test]
+    fn the_only_copy_of_a_key_is_kept_and_reported_without_the_key() {
+        let inputs = Inputs::default();
+        let block = json!({"baseUrl": CHINA, "apiKey": K1});
+        let other = store_with(K2);
+        for (store, says) in [
+            (
+                None,
+                "holds the only copy of a minimax-cn key for this agent; kept",
+            ),
+            (
+                Some(other.as_str()),
+                "sets a minimax-cn key that differs from the agent's minimax-cn profile",
+            ),
+        ] {
+            let i = install(store, block.clone(), Era::SqliteAgent);
+            let ws = clean(&i, &inputs, true).unwrap();
+            assert_eq!(models_ops(&ws), json!([]), "{store:?}");
+            let [note] = &ws.findings[..] else {
+                panic!("one finding: {:?}", ws.findings)
+            };
+            assert_eq!(
+                (note.kind, note.agent.as_deref()),
+                (FindingKind::Note, Some("main"))
+            );
+            assert!(note.message.contains(says), "{}", note.message);
+            assert!(!note.message.contains(K1), "{}", note.message);
+        }
+    }
+
+    #[test]
+    fn a_provider_the_config_does_not_define_is_kept_and_reported() {
+        let inputs = Inputs::default();
+        let models =
+            json!({"providers": {"local": {"baseUrl": "http://127.0.0.1:8080"}}}).to_string();
+        let i = Install::in_memory(
+            Path::new("/nonexistent/st"),
+            &config(),
+            &[("main", None, Some(&models))],
+        );
+        let ws = clean(&i, &inputs, true).unwrap();
+        assert_eq!(models_ops(&ws), json!([]));
+        assert_eq!(ws.findings.len(), 1, "{:?}", ws.findings);
+        assert_eq!(
+            ws.findings[0].message,
+            "models.json of agent main defines providers the config does not (local); kept as they are"
+        );
+    }
+
+    #[test]
+    fn odd_or_absent_models_json_plans_nothing() {
+        let inputs = Inputs::default();
+        let store = store_with(K1);
+        for models in [
+            None,
+            Some("{}"),
+            Some(r#"{"providers": []}"#),
+            Some(r#"{"providers": {"minimax-cn": "sk-cn-unit-key-0001aaaa"}}"#),
+            Some(r#"{"providers": {"minimax-cn": {"headers": ["x-api-key"]}}}"#),
+        ] {
+            let mut i = Install::in_memory(
+                Path::new("/nonexistent/st"),
+                &config(),
+                &[("main", Some(&store), models)],
+            );
+            i.era = Era::SqliteAgent;
+            let ws = clean(&i, &inputs, true).unwrap();
+            assert!(ws.ops.iter().all(Vec::is_empty), "{models:?}: {:?}", ws.ops);
+        }
+    }
+}

@@ -208,3 +208,364 @@ fn add_config_metadata(ws: &mut Workspace, p: &Params) -> Result<(), StepError> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Params, run};
+    use crate::load::{CONFIG, Install};
+    use crate::migration::{AgentSelector, KeySource};
+    use crate::plan::workspace::{FindingKind, Inputs, StepError, Workspace};
+    use crate::secrets::mask;
+    use serde_json::{Value, json};
+    use std::path::Path;
+
+    const K1: &str = "sk-cn-unit-key-0001aaaa";
+    const K2: &str = "sk-cn-unit-key-0002bbbb";
+    const ALL_SOURCES: &[KeySource] = &[
+        KeySource::OwnModelsJson,
+        KeySource::OtherAgentProfile,
+        KeySource::OtherModelsJson,
+        KeySource::Operator,
+    ];
+    const EMPTY_STORE: &str = r#"{"version": 1, "profiles": {}}"#;
+
+    fn meta() -> Value {
+        json!({"provider": "minimax-cn", "mode": "api_key"})
+    }
+
+    /// The V0002 step's parameters, with the key sources and default-agent rule given.
+    fn params<'a>(meta: &'a Value, sources: &'a [KeySource], default_too: bool) -> Params<'a> {
+        Params {
+            provider: "minimax-cn",
+            profile: "minimax-cn:default",
+            agents: AgentSelector::UsingProvider,
+            include_default_agent: default_too,
+            config_metadata: Some(meta),
+            key_sources: sources,
+            satisfied_by_config_api_key: true,
+        }
+    }
+
+    fn models_key(key: &str) -> String {
+        json!({"providers": {"minimax-cn": {"apiKey": key}}}).to_string()
+    }
+
+    fn install(config: &Value, files: &[(&str, Option<&str>, Option<&str>)]) -> Install {
+        Install::in_memory(Path::new("/nonexistent/st"), &config.to_string(), files)
+    }
+
+    /// Runs the step on a fresh workspace tagged V0002.
+    fn ensure<'a>(
+        install: &'a Install,
+        inputs: &'a Inputs,
+        p: Params,
+    ) -> Result<Workspace<'a>, StepError> {
+        let mut ws = Workspace::new(install, inputs);
+        ws.tag = "V0002".into();
+        run(&mut ws, p)?;
+        Ok(ws)
+    }
+
+    fn ops(ws: &Workspace, doc: usize) -> Value {
+        serde_json::to_value(&ws.ops[doc]).unwrap()
+    }
+
+    fn profile(key: &str) -> Value {
+        json!({"type": "api_key", "provider": "minimax-cn", "key": key})
+    }
+
+    /// One agent, `main`, running on minimax-cn.
+    fn user_config() -> Value {
+        json!({
+            "agents": {"list": [{"id": "main", "model": "minimax-cn/MiniMax-M2"}]},
+            "auth": {"profiles": {}},
+        })
+    }
+
+    #[test]
+    fn copies_the_agents_own_models_json_key_into_a_profile_and_adds_the_config_metadata() {
+        let models = models_key(K1);
+        let install = install(
+            &user_config(),
+            &[("main", Some(EMPTY_STORE), Some(&models))],
+        );
+        let (meta, inputs) = (meta(), Inputs::default());
+        let ws = ensure(&install, &inputs, params(&meta, ALL_SOURCES, true)).unwrap();
+        let main = &install.agents[0];
+        assert_eq!(
+            ops(&ws, main.auth),
+            json!([{"op": "add", "path": "/profiles/minimax-cn:default", "value": profile(K1), "migration": "V0002"}])
+        );
+        assert_eq!(
+            ops(&ws, CONFIG),
+            json!([{"op": "add", "path": "/auth/profiles/minimax-cn:default", "value": meta, "migration": "V0002"}])
+        );
+        assert!(ws.ops[main.models].is_empty());
+        let [note] = &ws.findings[..] else {
+            panic!("one finding: {:?}", ws.findings)
+        };
+        assert_eq!(note.kind, FindingKind::Note);
+        assert_eq!(note.agent.as_deref(), Some("main"));
+        assert_eq!(
+            note.message,
+            "agent main gets profile minimax-cn:default with the key from its models.json"
+        );
+    }
+
+    #[test]
+    fn creates_the_store_when_the_agent_has_none_and_skips_metadata_without_an_auth_map() {
+        let models = models_key(K1);
+        let config =
+            json!({"agents": {"list": [{"id": "main", "model": "minimax-cn/MiniMax-M2"}]}});
+        let install = install(&config, &[("main", None, Some(&models))]);
+        let (meta, inputs) = (meta(), Inputs::default());
+        let ws = ensure(&install, &inputs, params(&meta, ALL_SOURCES, true)).unwrap();
+        assert_eq!(
+            ops(&ws, install.agents[0].auth),
+            json!([{"op": "add", "path": "", "value": {"version": 1, "profiles": {"minimax-cn:default": profile(K1)}}, "migration": "V0002"}])
+        );
+        assert!(ws.ops[CONFIG].is_empty(), "{:?}", ws.ops[CONFIG]);
+    }
+
+    #[test]
+    fn plans_nothing_for_an_agent_that_already_has_a_profile() {
+        let models = models_key(K1);
+        // A profile of the provider under another id, or the id itself (of any provider).
+        for store in [
+            json!({"version": 1, "profiles": {"minimax-cn:work": profile(K2)}}),
+            json!({"version": 1, "profiles": {"minimax-cn:default": {"type": "api_key", "provider": "minimax", "key": K2}}}),
+        ] {
+            let store = store.to_string();
+            let install = install(&user_config(), &[("main", Some(&store), Some(&models))]);
+            let (meta, inputs) = (meta(), Inputs::default());
+            let ws = ensure(&install, &inputs, params(&meta, ALL_SOURCES, true)).unwrap();
+            assert!(ws.ops.iter().all(Vec::is_empty), "{store}: {:?}", ws.ops);
+            assert!(ws.findings.is_empty(), "{store}: {:?}", ws.findings);
+        }
+    }
+
+    #[test]
+    fn a_key_in_the_config_satisfies_every_agent_but_only_when_the_step_says_so() {
+        let mut config = user_config();
+        config["models"] =
+            json!({"providers": {"minimax-cn": {"apiKey": "${MINIMAX_CN_API_KEY}"}}});
+        let models = models_key(K1);
+        let install = install(&config, &[("main", Some(EMPTY_STORE), Some(&models))]);
+        let (meta, inputs) = (meta(), Inputs::default());
+        let ws = ensure(&install, &inputs, params(&meta, ALL_SOURCES, true)).unwrap();
+        assert!(ws.ops.iter().all(Vec::is_empty), "{:?}", ws.ops);
+        assert_eq!(ws.findings.len(), 1);
+        assert_eq!(ws.findings[0].kind, FindingKind::Note);
+        assert!(
+            ws.findings[0].message.contains("no profile needed"),
+            "{:?}",
+            ws.findings
+        );
+        let p = Params {
+            satisfied_by_config_api_key: false,
+            ..params(&meta, ALL_SOURCES, true)
+        };
+        let ws = ensure(&install, &inputs, p).unwrap();
+        assert_eq!(ws.ops[install.agents[0].auth].len(), 1);
+    }
+
+    #[test]
+    fn different_keys_are_a_conflict_reported_masked_and_not_planned() {
+        // main uses the provider but holds no key; the two other agents hold different ones.
+        let config = json!({
+            "agents": {"list": [
+                {"id": "main", "model": "minimax-cn/MiniMax-M2"},
+                {"id": "a"},
+                {"id": "b"},
+            ]},
+        });
+        let (ma, mb) = (models_key(K1), models_key(K2));
+        let install = install(
+            &config,
+            &[
+                ("main", Some(EMPTY_STORE), None),
+                ("a", Some(EMPTY_STORE), Some(&ma)),
+                ("b", Some(EMPTY_STORE), Some(&mb)),
+            ],
+        );
+        let (meta, inputs) = (meta(), Inputs::default());
+        let ws = ensure(
+            &install,
+            &inputs,
+            params(&meta, &[KeySource::OtherModelsJson], true),
+        )
+        .unwrap();
+        let main = install.agent("main").unwrap();
+        assert!(ws.ops[main.auth].is_empty(), "{:?}", ws.ops[main.auth]);
+        let conflict = ws
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::Conflict)
+            .expect("a conflict");
+        assert_eq!(conflict.agent.as_deref(), Some("main"));
+        assert!(
+            conflict.message.contains(&mask(K1)) && conflict.message.contains(&mask(K2)),
+            "{}",
+            conflict.message
+        );
+        for f in &ws.findings {
+            assert!(
+                !f.message.contains(K1) && !f.message.contains(K2),
+                "{}",
+                f.message
+            );
+        }
+        assert!(
+            conflict
+                .fix
+                .as_deref()
+                .unwrap()
+                .contains("--key-file minimax-cn=FILE")
+        );
+        // Each of the others takes the one key another agent holds.
+        assert_eq!(
+            ops(&ws, install.agent("a").unwrap().auth)[0]["value"],
+            profile(K2)
+        );
+        assert_eq!(
+            ops(&ws, install.agent("b").unwrap().auth)[0]["value"],
+            profile(K1)
+        );
+    }
+
+    #[test]
+    fn no_key_anywhere_needs_input_and_plans_nothing() {
+        let install = install(&user_config(), &[("main", Some(EMPTY_STORE), None)]);
+        let (meta, inputs) = (meta(), Inputs::default());
+        let ws = ensure(&install, &inputs, params(&meta, ALL_SOURCES, true)).unwrap();
+        assert!(ws.ops.iter().all(Vec::is_empty), "{:?}", ws.ops);
+        let [f] = &ws.findings[..] else {
+            panic!("one finding: {:?}", ws.findings)
+        };
+        assert_eq!(f.kind, FindingKind::NeedsInput);
+        assert!(f.kind.blocks());
+        assert!(
+            f.fix
+                .as_deref()
+                .unwrap()
+                .contains("--key-file minimax-cn=FILE"),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn sources_are_tried_in_order_the_operators_key_last() {
+        let mut inputs = Inputs::default();
+        inputs.keys.insert("minimax-cn".into(), K2.into());
+        let meta = meta();
+        // No key in the install: the operator's.
+        let install_bare = install(&user_config(), &[("main", Some(EMPTY_STORE), None)]);
+        let ws = ensure(&install_bare, &inputs, params(&meta, ALL_SOURCES, true)).unwrap();
+        assert_eq!(
+            ops(&ws, install_bare.agents[0].auth)[0]["value"],
+            profile(K2)
+        );
+        assert!(
+            ws.findings[0]
+                .message
+                .ends_with("the key supplied with --key-file")
+        );
+        // A key of its own comes first.
+        let models = models_key(K1);
+        let install_own = install(
+            &user_config(),
+            &[("main", Some(EMPTY_STORE), Some(&models))],
+        );
+        let ws = ensure(&install_own, &inputs, params(&meta, ALL_SOURCES, true)).unwrap();
+        assert_eq!(
+            ops(&ws, install_own.agents[0].auth)[0]["value"],
+            profile(K1)
+        );
+    }
+
+    #[test]
+    fn another_agents_profile_lends_its_key() {
+        let config = json!({
+            "agents": {"list": [{"id": "main"}, {"id": "coder", "model": "minimax-cn/MiniMax-M2"}]},
+        });
+        let main_store =
+            json!({"version": 1, "profiles": {"minimax-cn:default": profile(K1)}}).to_string();
+        let install = install(
+            &config,
+            &[
+                ("main", Some(&main_store), None),
+                ("coder", Some(EMPTY_STORE), None),
+            ],
+        );
+        let (meta, inputs) = (meta(), Inputs::default());
+        let ws = ensure(&install, &inputs, params(&meta, ALL_SOURCES, true)).unwrap();
+        let coder = install.agent("coder").unwrap();
+        assert_eq!(
+            ops(&ws, coder.auth),
+            json!([{"op": "add", "path": "/profiles/minimax-cn:default", "value": profile(K1), "migration": "V0002"}])
+        );
+        assert!(ws.ops[install.agent("main").unwrap().auth].is_empty());
+        assert!(
+            ws.findings[0].message.ends_with("another agent's profile"),
+            "{:?}",
+            ws.findings
+        );
+    }
+
+    #[test]
+    fn selects_the_users_of_the_provider_and_the_default_agent_only_when_asked() {
+        // main is the default and names no model; coder inherits nothing, names minimax-cn by alias.
+        let config = json!({
+            "agents": {
+                "defaults": {"models": {"minimax-cn/MiniMax-M2": {"alias": "mm"}}},
+                "list": [{"id": "main", "model": "openai/gpt-5"}, {"id": "coder", "model": "MM"}],
+            },
+        });
+        let mut inputs = Inputs::default();
+        inputs.keys.insert("minimax-cn".into(), K1.into());
+        let install = install(
+            &config,
+            &[
+                ("main", Some(EMPTY_STORE), None),
+                ("coder", Some(EMPTY_STORE), None),
+            ],
+        );
+        let meta = meta();
+        let (main, coder) = (
+            install.agent("main").unwrap(),
+            install.agent("coder").unwrap(),
+        );
+        let ws = ensure(&install, &inputs, params(&meta, ALL_SOURCES, true)).unwrap();
+        assert_eq!((ws.ops[main.auth].len(), ws.ops[coder.auth].len()), (1, 1));
+        let ws = ensure(&install, &inputs, params(&meta, ALL_SOURCES, false)).unwrap();
+        assert_eq!((ws.ops[main.auth].len(), ws.ops[coder.auth].len()), (0, 1));
+        // With every agent selected, main gets one though it does not use the provider.
+        let all = Params {
+            agents: AgentSelector::All,
+            ..params(&meta, ALL_SOURCES, false)
+        };
+        let ws = ensure(&install, &inputs, all).unwrap();
+        assert_eq!((ws.ops[main.auth].len(), ws.ops[coder.auth].len()), (1, 1));
+    }
+
+    #[test]
+    fn a_store_without_a_profiles_object_is_refused_naming_the_file() {
+        let models = models_key(K1);
+        let install = install(
+            &user_config(),
+            &[("main", Some(r#"{"version": 1}"#), Some(&models))],
+        );
+        let (meta, inputs) = (meta(), Inputs::default());
+        let Err(e) = ensure(&install, &inputs, params(&meta, ALL_SOURCES, true)) else {
+            panic!("a store without profiles is refused")
+        };
+        assert!(matches!(e, StepError::Shape { .. }), "{e:?}");
+        assert_eq!(e.kind(), crate::error::Kind::Parse);
+        let text = e.to_string();
+        assert!(
+            text.starts_with("agents/main/agent/auth-profiles.json: has no \"profiles\" object"),
+            "{text}"
+        );
+        assert!(!text.contains(K1), "{text}");
+    }
+}
