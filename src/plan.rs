@@ -396,7 +396,7 @@ mod tests {
     use crate::cli::Only;
     use crate::document::Document;
     use crate::load::CONFIG;
-    use crate::migration::Registry;
+    use crate::migration::{MigrationKind, Registry};
     use crate::secrets::mask;
     use serde_json::json;
     use std::path::Path;
@@ -447,6 +447,14 @@ mod tests {
         }
     }
 
+    /// The seed's repairs: what every install runs whatever its release (upgrades need `--to`).
+    fn repairs(reg: &Registry) -> Vec<&Migration> {
+        reg.migrations
+            .iter()
+            .filter(|m| m.kind() == MigrationKind::Repair)
+            .collect()
+    }
+
     fn states(p: &InstallPlan) -> Vec<(&str, MigrationState, usize)> {
         p.migrations
             .iter()
@@ -491,7 +499,7 @@ mod tests {
     #[test]
     fn plans_the_migrations_in_version_order_and_tags_every_op_with_its_own() {
         let reg = Registry::embedded();
-        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        let all = repairs(&reg);
         let install = broken(STORE, true);
         let p = plan(&install, &all, &[], &Inputs::default()).unwrap();
         // Changes counted without their guards: two URLs; a profile and its config metadata;
@@ -571,7 +579,7 @@ mod tests {
     #[test]
     fn planning_again_after_the_plan_is_written_plans_nothing() {
         let reg = Registry::embedded();
-        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        let all = repairs(&reg);
         let install = broken(STORE, true);
         let inputs = Inputs::default();
         let first = plan(&install, &all, &[], &inputs).unwrap();
@@ -612,7 +620,7 @@ mod tests {
     #[test]
     fn a_recorded_migration_that_plans_again_is_drift() {
         let reg = Registry::embedded();
-        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        let all = repairs(&reg);
         let install = broken(STORE, true);
         let p = plan(
             &install,
@@ -670,7 +678,7 @@ mod tests {
     #[test]
     fn a_blocked_migration_keeps_nothing_and_holds_back_the_later_ones() {
         let reg = Registry::embedded();
-        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        let all = repairs(&reg);
         // No key anywhere: V0002 needs input.
         let install = broken(STORE, false);
         let p = plan(&install, &all, &[], &Inputs::default()).unwrap();
@@ -758,7 +766,7 @@ mod tests {
         assert_eq!(e.kind(), crate::error::Kind::Refused);
         assert!(e.to_string().contains("run without --only"), "{e}");
         // Once the earlier ones are done (or never needed), V0003 runs alone.
-        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        let all = repairs(&reg);
         let fixed = after(
             &install,
             &plan(&install, &all[..2], &[], &Inputs::default()).unwrap(),
@@ -802,7 +810,7 @@ mod tests {
     #[test]
     fn a_step_that_cannot_plan_fails_the_install_naming_the_migration() {
         let reg = Registry::embedded();
-        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        let all = repairs(&reg);
         let install = broken(r#"{"version": 1}"#, true);
         let e = plan(&install, &all, &[], &Inputs::default()).unwrap_err();
         assert!(
