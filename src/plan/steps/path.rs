@@ -244,6 +244,14 @@ pub struct Guard {
     pub is: Option<Type>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_not: Option<Type>,
+    /// The value equals the one at this other path (its `*`s bound the same way); both absent
+    /// does not count as equal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals_path: Option<Path>,
+    /// The value is not an array holding an element of this shape (absent, another type, or an
+    /// array none of whose elements is of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_element: Option<Type>,
 }
 
 impl Guard {
@@ -259,6 +267,14 @@ impl Guard {
             && self.not_equals.as_ref().is_none_or(|e| v != Some(e))
             && self.is.is_none_or(|t| t.holds(v))
             && self.is_not.is_none_or(|t| !t.holds(v))
+            && self.equals_path.as_ref().is_none_or(|other| {
+                let w = other.bind(captures).and_then(|t| lookup(root, &t));
+                v.is_some() && v == w
+            })
+            && self.no_element.is_none_or(|t| match v {
+                Some(Value::Array(a)) => !a.iter().any(|e| t.holds(Some(e))),
+                _ => true,
+            })
     }
 
     /// What is wrong with it as written (checked when the registry is built).
@@ -267,14 +283,17 @@ impl Guard {
             + usize::from(self.equals.is_some())
             + usize::from(self.not_equals.is_some())
             + usize::from(self.is.is_some())
-            + usize::from(self.is_not.is_some());
+            + usize::from(self.is_not.is_some())
+            + usize::from(self.equals_path.is_some())
+            + usize::from(self.no_element.is_some());
         if tests == 0 {
             return Some(format!(
-                "the guard on {} tests nothing (exists, equals, not_equals, is or is_not)",
+                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not, equals_path or no_element)",
                 self.path
             ));
         }
-        (self.path.wildcards() > captured).then(|| {
+        let other = self.equals_path.as_ref().map_or(0, Path::wildcards);
+        (self.path.wildcards().max(other) > captured).then(|| {
             format!(
                 "the guard on {} has more * than the step's own path captures",
                 self.path
@@ -359,5 +378,28 @@ mod tests {
         assert!(g(r#"{"path":"a"}"#).problem(0).is_some());
         assert!(g(r#"{"path":"a.*","exists":true}"#).problem(0).is_some());
         assert!(serde_json::from_str::<Guard>(r#"{"path":"a","exist":true}"#).is_err());
+    }
+
+    #[test]
+    fn guards_compare_two_places_and_look_into_arrays() {
+        let doc =
+            json!({"w": {"m": "x/y"}, "d": {"p": "x/y", "q": "z"}, "l": [" ", 1, "a"], "e": [" "]});
+        let g = |s: &str| serde_json::from_str::<Guard>(s).unwrap();
+        assert!(g(r#"{"path":"d.p","equals_path":"w.m"}"#).holds(&doc, &[]));
+        assert!(!g(r#"{"path":"d.q","equals_path":"w.m"}"#).holds(&doc, &[]));
+        assert!(
+            !g(r#"{"path":"d.none","equals_path":"w.none"}"#).holds(&doc, &[]),
+            "two absent values are not equal"
+        );
+        assert!(g(r#"{"path":"d.*","equals_path":"w.m"}"#).holds(&doc, &["p".into()]));
+        assert!(
+            g(r#"{"path":"d.p","equals_path":"w.*"}"#)
+                .problem(0)
+                .is_some()
+        );
+        assert!(!g(r#"{"path":"l","no_element":"non_empty_string"}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"e","no_element":"non_empty_string"}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"w","no_element":"non_empty_string"}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"none","no_element":"string"}"#).holds(&doc, &[]));
     }
 }
