@@ -112,6 +112,17 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         when: Vec<Guard>,
     },
+    /// In the config: removes a duration at `path` that OpenClaw parses to zero (a bare number
+    /// read in `default_unit`).
+    RemoveZeroDuration {
+        path: Path,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+        default_unit: crate::plan::steps::zero_duration::Unit,
+    },
+    /// In the config: stamps `agents.ownership: "explicit"` on a keyed roster of two or more
+    /// agents none of which is marked default.
+    AgentsExplicitOwnership {},
 }
 
 impl Step {
@@ -124,9 +135,9 @@ impl Step {
                 }
                 (from.wildcards(), when)
             }
-            Step::Remove { path, when, .. } | Step::MapValue { path, when, .. } => {
-                (path.wildcards(), when)
-            }
+            Step::Remove { path, when, .. }
+            | Step::MapValue { path, when, .. }
+            | Step::RemoveZeroDuration { path, when, .. } => (path.wildcards(), when),
             Step::SetDefault { path, when, .. } => {
                 if path.segs.last() == Some(&Seg::Any) {
                     return Some(format!("set_default {path}: the last key cannot be *"));
@@ -258,7 +269,9 @@ impl Migration {
                 Step::Move { .. }
                 | Step::Remove { .. }
                 | Step::MapValue { .. }
-                | Step::SetDefault { .. } => vec![FileKind::Config],
+                | Step::SetDefault { .. }
+                | Step::RemoveZeroDuration { .. }
+                | Step::AgentsExplicitOwnership {} => vec![FileKind::Config],
             })
             .collect();
         kinds.sort();

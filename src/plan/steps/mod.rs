@@ -1,6 +1,7 @@
 //! The step kinds migrations are written in, and what they share: model refs and credentials.
 mod clean_models;
 mod ensure_profile;
+mod explicit_ownership;
 mod map_value;
 mod move_key;
 pub mod path;
@@ -9,6 +10,7 @@ mod rewrite_host;
 mod set_default;
 #[cfg(test)]
 mod testing;
+pub mod zero_duration;
 
 use crate::document::patch::AtPath;
 use crate::load::LoadedAgent;
@@ -78,6 +80,12 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         } => remove::run(ws, path, when, *prune_empty_parents),
         Step::MapValue { path, map, when } => map_value::run(ws, path, map, when),
         Step::SetDefault { path, value, when } => set_default::run(ws, path, value, when),
+        Step::RemoveZeroDuration {
+            path,
+            when,
+            default_unit,
+        } => zero_duration::run(ws, path, when, *default_unit),
+        Step::AgentsExplicitOwnership {} => explicit_ownership::run(ws),
     }
 }
 
