@@ -199,13 +199,7 @@ fn corpus_config() -> impl Strategy<Value = (String, String)> {
 
 /// The versions of every upgrade `list` shows (`V0100`, …), in run order.
 fn upgrade_versions() -> Vec<String> {
-    let sb = Sandbox::new();
-    let out = sb
-        .cmd()
-        .args(["list", "--format", "json"])
-        .output()
-        .unwrap();
-    json_of(&out)["migrations"]
+    Sandbox::new().list_json()["migrations"]
         .as_array()
         .unwrap()
         .iter()

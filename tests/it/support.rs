@@ -44,6 +44,17 @@ impl Sandbox {
             .unwrap()
     }
 
+    /// `list --format json`: the migrations built into the binary, in run order.
+    pub fn list_json(&self) -> serde_json::Value {
+        let out = self
+            .cmd()
+            .args(["list", "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        json_of(&out)
+    }
+
     /// The same, for assertions on the exit code.
     pub fn cli(&self, args: &[&str], st: &Path) -> assert_cmd::assert::Assert {
         self.cmd().args(args).arg("--state-dir").arg(st).assert()
