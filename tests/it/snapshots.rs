@@ -46,7 +46,7 @@ fn demo_plan_json() {
         ],
     );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["schema"], 2);
+    assert_eq!(v["schema"], 3);
     snap(Some(sb.path()), || {
         insta::assert_json_snapshot!("demo_plan_json", v)
     });
