@@ -1,6 +1,6 @@
 //! `migrate`: plans every target install, shows it, and applies it on confirmation (or saves the
 //! plan for review, or applies a saved one).
-use super::{Confirm, Done, Writes};
+use super::{Confirm, Done, Envelope, Writes};
 use crate::apply::{self, Ctx};
 use crate::cli::Only;
 use crate::discover::{self, Found, InstallRoot, Target};
@@ -274,13 +274,12 @@ impl Writes for Job<'_> {
         "nothing was written"
     }
 
-    fn printer(&self, mode: Mode, writes: bool) -> Printer {
-        let invocation = writes.then_some(&*self.invocation);
-        Printer::start(self.out, mode, invocation, &self.entries)
-    }
-
-    fn out(&self) -> Output {
-        self.out
+    fn envelope(&self) -> Envelope<'_> {
+        Envelope {
+            out: self.out,
+            migrations: &self.entries,
+            invocation: &self.invocation,
+        }
     }
 }
 
@@ -347,7 +346,7 @@ fn preview(job: &Job) -> Result<Done, Error> {
     } else {
         Mode::DryRun
     };
-    let mut sink = job.printer(mode, false);
+    let mut sink = super::printer(job, mode, false);
     let plan = job.read(&mut sink, false);
     let counts = sink.finish();
     if let Some(out) = &job.opts.plan_out {

@@ -5,8 +5,10 @@ pub mod migrate;
 pub mod repair;
 pub mod rollback;
 
+use crate::discover::{InstallRoot, Target};
 use crate::error::{Error, Kind};
-use crate::printer::{Counts, Mode, Output, Printer};
+use crate::pipeline::{self, Unit};
+use crate::printer::{Counts, MigrationEntry, Mode, Output, Printer, Shown};
 use std::io::{BufRead, IsTerminal, Write};
 
 /// Reads the process environment (the seam discovery takes).
@@ -83,18 +85,73 @@ pub trait Writes: Sync {
     fn how(&self) -> &str;
     /// What the operator is told when they answer no ("nothing was written").
     fn nothing(&self) -> &str;
-    /// The output's settings, and the printer the write prints on.
-    fn printer(&self, mode: Mode, writes: bool) -> Printer;
-    fn out(&self) -> Output;
+    /// How it prints, and what its JSON envelope names.
+    fn envelope(&self) -> Envelope<'_>;
     /// Errors of the whole run (not of one install), once it is over.
     fn run_errors(&self) -> Vec<Error> {
         Vec::new()
     }
 }
 
+/// How an operation prints, and what its JSON envelope names.
+pub struct Envelope<'a> {
+    pub out: Output,
+    /// The migrations it runs with.
+    pub migrations: &'a [MigrationEntry<'a>],
+    /// Its invocation id (named in the envelope when it writes).
+    pub invocation: &'a str,
+}
+
+/// The printer of an operation in `mode` (naming its invocation when it `writes`).
+pub fn printer<W: Writes>(w: &W, mode: Mode, writes: bool) -> Printer {
+    let e = w.envelope();
+    Printer::start(e.out, mode, writes.then_some(e.invocation), e.migrations)
+}
+
+/// Reads every target install with `prep`, each chunk told to `note` and pushed to `shown`: kept
+/// for a review, otherwise streamed (memory stays flat).
+pub fn read_units<T: Unit + Shown>(
+    target: &Target,
+    prep: &(dyn Fn(&InstallRoot) -> T + Sync),
+    shown: &mut Printer,
+    review: bool,
+    note: impl Fn(&[T]) + Sync,
+) -> Vec<T> {
+    if review {
+        let planned = pipeline::collect(target, &process_env, prep);
+        note(&planned);
+        shown.push_all(&planned);
+        return planned;
+    }
+    pipeline::for_each_install(target, &process_env, prep, |chunk| {
+        note(chunk);
+        shown.push_all(chunk);
+    });
+    Vec::new()
+}
+
+/// Writes chunk by chunk with `write`, then prints each chunk: what a review kept, or every
+/// target install read afresh with `prep` (`--yes`: one pass, memory stays flat).
+pub fn write_units<T: Unit + Shown>(
+    target: &Target,
+    prep: &(dyn Fn(&InstallRoot) -> T + Sync),
+    reviewed: Option<Vec<T>>,
+    printer: &mut Printer,
+    write: impl Fn(&mut [T]) + Sync,
+) {
+    let mut each = |chunk: &mut [T]| {
+        write(chunk);
+        printer.push_all(chunk);
+    };
+    match reviewed {
+        Some(mut planned) => planned.chunks_mut(pipeline::CHUNK).for_each(each),
+        None => pipeline::for_each_install(target, &process_env, prep, &mut each),
+    }
+}
+
 /// Reads every install and shows it, writing nothing (a dry run, a check, a list).
 pub fn show<W: Writes>(w: &W, mode: Mode) -> Counts {
-    let mut printer = w.printer(mode, false);
+    let mut printer = printer(w, mode, false);
     w.read(&mut printer, false);
     printer.finish_with(w.run_errors())
 }
@@ -105,7 +162,7 @@ pub fn show<W: Writes>(w: &W, mode: Mode) -> Counts {
 /// to go ahead.
 pub fn show_ask_write<W: Writes>(w: &W, confirm: Confirm<W::Reviewed>) -> Result<Done, Error> {
     let (mode, preview) = w.modes();
-    let out = w.out();
+    let out = w.envelope().out;
     let reviewed = match confirm {
         Confirm::Yes => None,
         Confirm::Reviewed(r) => Some(r),
@@ -116,7 +173,7 @@ pub fn show_ask_write<W: Writes>(w: &W, confirm: Confirm<W::Reviewed>) -> Result
             let mut shown = match (W::ASK_FIRST, out.json) {
                 (false, _) => Printer::counting(out, preview),
                 (true, true) => Printer::preview_on_stderr(out, preview),
-                (true, false) => w.printer(preview, false),
+                (true, false) => printer(w, preview, false),
             };
             let mut reviewed = w.read(&mut shown, true);
             let question = w.question(&shown.counts, &reviewed);
@@ -133,7 +190,7 @@ pub fn show_ask_write<W: Writes>(w: &W, confirm: Confirm<W::Reviewed>) -> Result
                         let mut shown = if out.json {
                             Printer::preview_on_stderr(out, preview)
                         } else {
-                            w.printer(preview, false)
+                            printer(w, preview, false)
                         };
                         w.show(&mut reviewed, &mut shown);
                         shown.finish();
@@ -147,9 +204,9 @@ pub fn show_ask_write<W: Writes>(w: &W, confirm: Confirm<W::Reviewed>) -> Result
             Some(reviewed)
         }
     };
-    let mut printer = w.printer(mode, true);
-    w.write(reviewed, &mut printer);
-    Ok(Done::Ran(printer.finish_with(w.run_errors())))
+    let mut p = printer(w, mode, true);
+    w.write(reviewed, &mut p);
+    Ok(Done::Ran(p.finish_with(w.run_errors())))
 }
 
 /// Refuses (kind `usage`) when there is no terminal to ask on; `how` says how to go ahead.

@@ -2,7 +2,7 @@
 //! installs where it was applied (Flyway's `repair`, narrowed to one migration and the exact old
 //! value), after the operator has checked that the change is intended. It writes no file of the
 //! install: the commit layer records a `repair` run naming the old and the new checksum.
-use super::{Confirm, Done, Writes};
+use super::{Confirm, Done, Envelope, Writes};
 use crate::cli::Only;
 use crate::commit::{self, RunHead};
 use crate::discover::{InstallRoot, Target};
@@ -218,16 +218,7 @@ impl Writes for Repair<'_> {
 
     fn read(&self, shown: &mut Printer, review: bool) -> Vec<RepairReport> {
         let prep = |r: &InstallRoot| prepare_one(r, &self.want);
-        let env = super::process_env;
-        if review {
-            let planned = pipeline::collect(&self.opts.target, &env, &prep);
-            shown.push_all(&planned);
-            return planned;
-        }
-        pipeline::for_each_install(&self.opts.target, &env, &prep, |chunk| {
-            shown.push_all(chunk)
-        });
-        Vec::new()
+        super::read_units(&self.opts.target, &prep, shown, review, |_| ())
     }
 
     fn show(&self, reviewed: &mut Vec<RepairReport>, shown: &mut Printer) {
@@ -249,22 +240,10 @@ impl Writes for Repair<'_> {
 
     fn write(&self, reviewed: Option<Vec<RepairReport>>, printer: &mut Printer) {
         let (want, inv, seq) = (&self.want, &*self.invocation, &self.seq);
-        match reviewed {
-            Some(mut planned) => {
-                for chunk in planned.chunks_mut(pipeline::CHUNK) {
-                    record_chunk(chunk, want, inv, seq);
-                    printer.push_all(chunk);
-                }
-            }
-            None => {
-                let prep = |r: &InstallRoot| prepare_one(r, want);
-                let env = super::process_env;
-                pipeline::for_each_install(&self.opts.target, &env, &prep, |chunk| {
-                    record_chunk(chunk, want, inv, seq);
-                    printer.push_all(chunk);
-                });
-            }
-        }
+        let prep = |r: &InstallRoot| prepare_one(r, want);
+        super::write_units(&self.opts.target, &prep, reviewed, printer, |chunk| {
+            record_chunk(chunk, want, inv, seq)
+        });
     }
 
     fn how(&self) -> &str {
@@ -275,13 +254,12 @@ impl Writes for Repair<'_> {
         "nothing was recorded"
     }
 
-    fn printer(&self, mode: Mode, writes: bool) -> Printer {
-        let invocation = writes.then_some(&*self.invocation);
-        Printer::start(self.opts.out, mode, invocation, &self.migrations)
-    }
-
-    fn out(&self) -> Output {
-        self.opts.out
+    fn envelope(&self) -> Envelope<'_> {
+        Envelope {
+            out: self.opts.out,
+            migrations: &self.migrations,
+            invocation: &self.invocation,
+        }
     }
 }
 

@@ -1,13 +1,13 @@
 //! `rollback`: lists an install's runs, or restores the exact bytes a run replaced, through the
 //! same commit layer as migrate (locks, backups, barriers, checked renames, ledger).
-use super::{Confirm, Done, Writes};
+use super::{Confirm, Done, Envelope, Writes};
 use crate::commit::restore::{self, Restore};
 use crate::commit::{self, Change, Prepared, RunHead};
 use crate::discover::{self, InstallRoot, Target};
 use crate::error::{Error, Kind};
 use crate::ledger::{self, Ledger, Run, RunKind};
 use crate::migration::Registry;
-use crate::pipeline::{self, Outcome, Unit};
+use crate::pipeline::{Outcome, Unit};
 use crate::printer::{self, MigrationEntry, Mode, Output, Printer};
 use crate::storage::Store;
 use std::path::{Path, PathBuf};
@@ -281,21 +281,10 @@ impl Writes for Rollback<'_> {
     }
 
     fn read(&self, shown: &mut Printer, review: bool) -> Vec<RollbackReport> {
-        let prep = |r: &InstallRoot| self.read_one(r);
-        let env = super::process_env;
-        if review {
-            let planned = pipeline::collect(&self.opts.target, &env, &prep);
-            self.note(&planned);
-            shown.push_all(&planned);
-            return planned;
-        }
         // The list and the dry run read each install's ledger and backups and write nothing; the
         // dry run's plan is the one --yes checks again under the lock before it restores.
-        pipeline::for_each_install(&self.opts.target, &env, &prep, |chunk| {
-            self.note(chunk);
-            shown.push_all(chunk);
-        });
-        Vec::new()
+        let prep = |r: &InstallRoot| self.read_one(r);
+        super::read_units(&self.opts.target, &prep, shown, review, |c| self.note(c))
     }
 
     fn show(&self, reviewed: &mut Vec<RollbackReport>, shown: &mut Printer) {
@@ -313,23 +302,11 @@ impl Writes for Rollback<'_> {
 
     fn write(&self, reviewed: Option<Vec<RollbackReport>>, printer: &mut Printer) {
         let ctx = self.ctx();
-        match reviewed {
-            Some(mut planned) => {
-                for chunk in planned.chunks_mut(pipeline::CHUNK) {
-                    commit_chunk(chunk, &ctx);
-                    printer.push_all(chunk);
-                }
-            }
-            None => {
-                let prep = |r: &InstallRoot| self.read_one(r);
-                let env = super::process_env;
-                pipeline::for_each_install(&self.opts.target, &env, &prep, |chunk| {
-                    self.note(chunk);
-                    commit_chunk(chunk, &ctx);
-                    printer.push_all(chunk);
-                });
-            }
-        }
+        let prep = |r: &InstallRoot| self.read_one(r);
+        super::write_units(&self.opts.target, &prep, reviewed, printer, |chunk| {
+            self.note(chunk);
+            commit_chunk(chunk, &ctx);
+        });
     }
 
     fn how(&self) -> &str {
@@ -340,13 +317,12 @@ impl Writes for Rollback<'_> {
         "nothing was restored"
     }
 
-    fn printer(&self, mode: Mode, writes: bool) -> Printer {
-        let invocation = writes.then_some(&*self.invocation);
-        Printer::start(self.opts.out, mode, invocation, &self.migrations)
-    }
-
-    fn out(&self) -> Output {
-        self.opts.out
+    fn envelope(&self) -> Envelope<'_> {
+        Envelope {
+            out: self.opts.out,
+            migrations: &self.migrations,
+            invocation: &self.invocation,
+        }
     }
 
     /// A named run that no install holds is an error, not "nothing to undo".
