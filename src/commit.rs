@@ -566,6 +566,44 @@ mod tests {
     }
 
     #[test]
+    fn record_writes_one_complete_run_under_the_run_lock_and_nothing_when_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = InstallRoot {
+            state_dir: dir.path().to_path_buf(),
+            config_path: dir.path().join("openclaw.json"),
+        };
+        let head = |id: &str| RunHead {
+            id: id.into(),
+            invocation: "inv".into(),
+            kind: RunKind::Repair,
+            migrations: Vec::new(),
+            undoes: None,
+            reblessed_from: Some("sha256:old".into()),
+        };
+        let refused = record(&root, head("r1"), |_| {
+            Err(Error::new(Kind::Changed, "moved"))
+        });
+        assert_eq!(refused.unwrap_err().kind, Kind::Changed);
+        assert!(Ledger::read(dir.path()).unwrap().runs.is_empty());
+        {
+            // Another run holds the install: nothing is recorded.
+            let _held = lock::install_lock(dir.path()).unwrap();
+            let e = record(&root, head("r2"), |_| Ok(())).unwrap_err();
+            assert_eq!(e.kind, Kind::Locked, "{e}");
+        }
+        let run = record(&root, head("r3"), |l| {
+            assert!(l.runs.is_empty());
+            Ok(())
+        })
+        .unwrap();
+        let runs = Ledger::read(dir.path()).unwrap().runs;
+        assert_eq!(runs.len(), 1);
+        assert_eq!((runs[0].id.as_str(), run.id.as_str()), ("r3", "r3"));
+        assert_eq!(runs[0].reblessed_from.as_deref(), Some("sha256:old"));
+        assert!(!runs[0].incomplete && runs[0].files.is_empty() && runs[0].backup.is_empty());
+    }
+
+    #[test]
     fn a_vanished_directory_fails_the_barrier() {
         let e = barrier(&[PathBuf::from("/nonexistent/clawmigrate-test")]).unwrap_err();
         assert!(e.message.contains("/nonexistent/clawmigrate-test"), "{e}");

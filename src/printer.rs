@@ -612,3 +612,42 @@ pub fn declined(json: bool, mode: Mode, nothing: &str) {
         println!("{}", error_document(mode, &why));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+
+    #[test]
+    fn a_hint_is_its_own_line_and_its_own_json_field() {
+        let e = Error::new(Kind::NotFound, "no run x").hinted("`clawmigrate rollback --list`");
+        assert_eq!(
+            error_lines(&e),
+            "error: no run x\nhint: `clawmigrate rollback --list`\n"
+        );
+        assert_eq!(error_lines(&Error::new(Kind::Io, "disk")), "error: disk\n");
+        let doc: serde_json::Value =
+            serde_json::from_str(&error_document(Mode::Rollback, &e)).unwrap();
+        assert_eq!(doc["schema"], JSON_SCHEMA);
+        assert_eq!(doc["errors"][0]["message"], "no run x");
+        assert_eq!(doc["errors"][0]["hint"], "`clawmigrate rollback --list`");
+    }
+
+    #[test]
+    fn the_streamed_head_is_the_envelope_left_open() {
+        let h = head(Mode::List, None, &[]);
+        let closed = format!("{}]}}", h);
+        let v: serde_json::Value = serde_json::from_str(&closed).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let want = [
+            "schema",
+            "tool",
+            "command",
+            "mode",
+            "invocation_id",
+            "migrations",
+        ];
+        assert_eq!(keys[..6], want);
+        assert_eq!(keys[6], "installs");
+    }
+}
