@@ -11,8 +11,6 @@ use crate::storage::Store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Only an install that was loaded and planned reaches the stages below.
-const WRITABLE: &str = "an install to write was loaded and planned";
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What apply needs besides the plans: how to re-plan, and what the operator reviewed.
@@ -30,7 +28,9 @@ pub struct Ctx<'a> {
 
 /// The first planned file whose bytes moved since it was read, if any.
 fn moved(r: &Report) -> Result<Option<PathBuf>, Error> {
-    let (install, plan) = r.planned().expect(WRITABLE);
+    let Some((install, plan)) = r.planned() else {
+        return Ok(None);
+    };
     for f in &plan.files {
         let doc = &install.docs[f.doc];
         if doc.store.current_sha()? != doc.sha256() {
@@ -40,18 +40,17 @@ fn moved(r: &Report) -> Result<Option<PathBuf>, Error> {
     Ok(None)
 }
 
-/// The planned operations by file path, to tell whether a re-plan is the same change.
-fn ops_by_path(r: &Report) -> BTreeMap<PathBuf, String> {
-    let (install, plan) = r.planned().expect(WRITABLE);
-    plan.files
-        .iter()
-        .map(|f| {
-            (
-                install.docs[f.doc].path().to_path_buf(),
-                serde_json::to_string(&f.ops).unwrap(),
-            )
-        })
-        .collect()
+/// The planned operations by file path, to tell whether a re-plan is the same change (none
+/// when nothing is planned).
+fn ops_by_path(r: &Report) -> Option<BTreeMap<PathBuf, String>> {
+    let (install, plan) = r.planned()?;
+    let ops = plan.files.iter().map(|f| {
+        (
+            install.docs[f.doc].path().to_path_buf(),
+            serde_json::to_string(&f.ops).unwrap(),
+        )
+    });
+    Some(ops.collect())
 }
 
 /// Re-reads and re-plans an install whose file moved; accepted only when the very same
@@ -70,27 +69,25 @@ fn replan(r: &mut Report, ctx: &Ctx, path: &Path) -> Result<(), Error> {
             ),
         ));
     }
-    let plan = next
-        .plan
-        .as_mut()
-        .expect("an install with changes has a plan");
-    plan.findings.push(plan::Finding {
-        migration: String::new(),
-        kind: FindingKind::Note,
-        agent: None,
-        message: format!("re-planned: {} changed since it was planned (another writer); the same changes were planned again on its new bytes", path.display()),
-        fix: None,
-    });
+    if let Some(plan) = next.plan_mut() {
+        plan.findings.push(plan::Finding {
+            migration: String::new(),
+            kind: FindingKind::Note,
+            agent: None,
+            message: format!("re-planned: {} changed since it was planned (another writer); the same changes were planned again on its new bytes", path.display()),
+            fix: None,
+        });
+    }
     *r = next;
     Ok(())
 }
 
 /// The changes of a planned install, for the commit layer.
 fn changes(r: &Report) -> Result<Vec<Change<'_>>, Error> {
-    let (install, plan) = r.planned().expect(WRITABLE);
-    plan.files
-        .iter()
-        .map(|f| {
+    let planned = r.planned().into_iter();
+    planned
+        .flat_map(|(install, plan)| plan.files.iter().map(move |f| (install, f)))
+        .map(|(install, f)| {
             let doc = &install.docs[f.doc];
             Ok(Change {
                 store: &doc.store,
@@ -112,11 +109,9 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
         expected.check(r)?;
     }
     let locks = {
-        let (install, plan) = r.planned().expect(WRITABLE);
-        let stores: Vec<&Store> = plan
-            .files
-            .iter()
-            .map(|f| &install.docs[f.doc].store)
+        let planned = r.planned().into_iter();
+        let stores: Vec<&Store> = planned
+            .flat_map(|(install, plan)| plan.files.iter().map(|f| &install.docs[f.doc].store))
             .collect();
         commit::lock(&r.root.state_dir, &stores)?
     };
@@ -134,10 +129,10 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
         }
         replan(r, ctx, &path)?;
     }
-    let (_, plan) = r.planned().expect(WRITABLE);
-    let migrations = plan
-        .migrations
-        .iter()
+    let migrations = r
+        .plan()
+        .into_iter()
+        .flat_map(|p| &p.migrations)
         .filter(|m| {
             m.blocked_by.is_none()
                 && matches!(m.state, MigrationState::Pending | MigrationState::Drift)
@@ -154,6 +149,7 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
         kind: RunKind::Migrate,
         migrations,
         undoes: None,
+        reblessed_from: None,
     };
     commit::prepare(&r.root, locks, head, &changes(r)?)
 }
@@ -161,9 +157,9 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
 /// Whether a report has changes to write: a pending install, or one that needs input but whose
 /// migrations before the blocked one plan changes (as Flyway applies up to the failing one).
 fn writable(r: &Report) -> bool {
-    let planned = r.plan.as_ref().is_some_and(|p| !p.files.is_empty());
+    let planned = r.plan().is_some_and(|p| !p.files.is_empty());
     match r.outcome {
-        Outcome::Pending => true,
+        Outcome::Pending => r.plan().is_some(),
         Outcome::NeedsInput => planned,
         _ => false,
     }
@@ -184,7 +180,7 @@ pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
             r.run_id = Some(run.id);
         }
         Err(e) => {
-            let e = match &r.plan {
+            let e = match r.plan() {
                 Some(p) => e.map_message(|m| p.redactor.redact(m)),
                 None => e,
             };

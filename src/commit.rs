@@ -4,8 +4,9 @@
 //! each change checked against the planned bytes and written (cells in those transactions, then
 //! the renames; `storage` tells them apart), the transactions committed, and on a failure after a
 //! write what was written put back from the run's backups; the completed ledger entry, one
-//! barrier. Its parts: `lock`s, `backup` sets, the `restore` planner rollback and recovery share,
-//! and crash `recover`y.
+//! barrier. A run that writes no file of the install (a repair) is [`record`]ed here too, under
+//! the run lock. Its parts: `lock`s, `backup` sets, the `restore` planner rollback and recovery
+//! share, and crash `recover`y.
 pub mod backup;
 pub mod lock;
 pub mod recover;
@@ -49,6 +50,49 @@ pub struct RunHead {
     pub migrations: Vec<Applied>,
     /// For a rollback: the run it undoes (marked undone once every file is restored).
     pub undoes: Option<String>,
+    /// For a repair: the checksum it accepts the migration's current one in place of.
+    pub reblessed_from: Option<String>,
+}
+
+impl RunHead {
+    /// The run's ledger entry, complete, with its backup set (relative to the state dir).
+    fn entry(self, backup: String) -> Run {
+        Run {
+            id: self.id,
+            invocation: self.invocation,
+            kind: self.kind,
+            at: jiff::Timestamp::now().to_string(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            migrations: self.migrations,
+            backup,
+            files: Vec::new(),
+            error: None,
+            undoes: self.undoes,
+            reblessed_from: self.reblessed_from,
+            undone_by: None,
+            incomplete: false,
+            settled: false,
+        }
+    }
+}
+
+/// Records a run that writes no file of the install (a repair): under the install's run lock,
+/// with the ledger read again there and passed to `check` (another run may have written it
+/// since it was read), then written durably.
+pub fn record(
+    root: &InstallRoot,
+    head: RunHead,
+    check: impl FnOnce(&Ledger) -> Result<(), Error>,
+) -> Result<Run, Error> {
+    let state = &root.state_dir;
+    // The run lock alone: such a run writes no auth store, only the ledger.
+    let _lock = lock::install_lock(state)?;
+    let mut ledger = Ledger::read(state)?;
+    check(&ledger)?;
+    let run = head.entry(String::new());
+    ledger.runs.push(run.clone());
+    ledger.write(state, true)?;
+    Ok(run)
 }
 
 /// The locks an install's commit holds: OpenClaw's lock on each auth store (kept fresh while
@@ -143,38 +187,26 @@ pub fn prepare(
     let state = &root.state_dir;
     let mut ledger = Ledger::read(state)?;
     let set = backup::set_dir(state, &head.id);
-    let mut run = Run {
-        id: head.id.clone(),
-        invocation: head.invocation,
-        kind: head.kind,
-        at: jiff::Timestamp::now().to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        migrations: head.migrations,
-        backup: set
-            .strip_prefix(state)
+    let undoes = head.undoes.clone();
+    let mut run = head.entry(
+        set.strip_prefix(state)
             .unwrap_or(&set)
             .display()
             .to_string(),
-        files: Vec::new(),
-        error: None,
-        undoes: head.undoes.clone(),
-        reblessed_from: None,
-        undone_by: None,
-        incomplete: true,
-        settled: false,
-    };
+    );
+    run.incomplete = true;
     // Recorded as started before anything is written: after a crash, recovery and rollback find
     // the backup set, and the temp files a crash left.
     ledger.runs.push(run.clone());
     ledger.write(state, false)?;
-    match stage_all(state, &head.id, changes) {
+    match stage_all(state, &run.id, changes) {
         Ok((staged, dirs)) => Ok(Prepared {
             locks,
             state_dir: state.clone(),
             staged,
             ledger,
             run,
-            undoes: head.undoes,
+            undoes,
             dirs,
         }),
         Err(e) => {
@@ -309,9 +341,9 @@ fn write_all(p: &mut Prepared) -> Result<(), Error> {
 /// put back, or (kind `partial`) the documents that could not be put back, each with why.
 fn stopped(e: Error, back: &[Written], left: &[(Written, Error)], run_id: &str) -> Error {
     let then = match e.kind {
-        Kind::Changed => " — run clawmigrate again to re-plan",
-        Kind::Locked => " — run again when it is idle, or stop the gateway",
-        _ => "",
+        Kind::Changed => Some("run clawmigrate again to re-plan"),
+        Kind::Locked => Some("run again when it is idle, or stop the gateway"),
+        _ => None,
     };
     if !left.is_empty() {
         let names: Vec<String> = left
@@ -321,22 +353,29 @@ fn stopped(e: Error, back: &[Written], left: &[(Written, Error)], run_id: &str) 
         return Error::new(
             Kind::Partial,
             format!(
-                "{}; what this install's run wrote before it could not all be put back: still written: {}; put back: {}. Fix the cause, then `clawmigrate rollback {run_id}` restores them",
+                "{}; what this install's run wrote before it could not all be put back: still written: {}; put back: {}",
                 e.message,
                 names.join(", "),
                 back.len()
             ),
-        );
+        )
+        .hinted(format!(
+            "fix the cause, then `clawmigrate rollback {run_id}` restores them"
+        ));
     }
-    if back.is_empty() {
-        e.map_message(|m| format!("{m}; nothing of this install was written{then}"))
+    let e = if back.is_empty() {
+        e.map_message(|m| format!("{m}; nothing of this install was written"))
     } else {
         e.map_message(|m| {
             format!(
-                "{m}; the {} documents of this install written before it were put back from the run's backups, so nothing of it changed{then}",
+                "{m}; the {} documents of this install written before it were put back from the run's backups, so nothing of it changed",
                 back.len()
             )
         })
+    };
+    match then {
+        Some(then) => e.hinted(then),
+        None => e,
     }
 }
 
@@ -365,10 +404,11 @@ fn barrier_with(
             Error::new(
                 Kind::Io,
                 format!(
-                    "{}: cannot flush its filesystem to disk (syncfs: {e}); check the disk and the kernel log, then run clawmigrate status",
+                    "{}: cannot flush its filesystem to disk (syncfs: {e})",
                     d.display()
                 ),
             )
+            .hinted("check the disk and the kernel log, then run clawmigrate status")
         };
         let meta = std::fs::metadata(d).map_err(fail)?;
         if !seen.insert(meta.dev()) {
@@ -474,9 +514,10 @@ fn finish(mut p: Prepared) -> Result<Run, Error> {
     // A lock no longer ours (another process took it over) protects nothing: no file is written.
     let stopped = match p.locks.verify() {
         Ok(()) => write_all(&mut p).err(),
-        Err(e) => Some(e.map_message(|m| {
-            format!("{m}; nothing of this install was written — run clawmigrate again")
-        })),
+        Err(e) => Some(
+            e.map_message(|m| format!("{m}; nothing of this install was written"))
+                .hinted("run clawmigrate again"),
+        ),
     };
     if let Some(e) = &stopped {
         p.run.error = Some(e.message.clone());
@@ -522,6 +563,44 @@ mod tests {
             e.message.contains("syncfs") && e.message.contains("Input/output error"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn record_writes_one_complete_run_under_the_run_lock_and_nothing_when_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = InstallRoot {
+            state_dir: dir.path().to_path_buf(),
+            config_path: dir.path().join("openclaw.json"),
+        };
+        let head = |id: &str| RunHead {
+            id: id.into(),
+            invocation: "inv".into(),
+            kind: RunKind::Repair,
+            migrations: Vec::new(),
+            undoes: None,
+            reblessed_from: Some("sha256:old".into()),
+        };
+        let refused = record(&root, head("r1"), |_| {
+            Err(Error::new(Kind::Changed, "moved"))
+        });
+        assert_eq!(refused.unwrap_err().kind, Kind::Changed);
+        assert!(Ledger::read(dir.path()).unwrap().runs.is_empty());
+        {
+            // Another run holds the install: nothing is recorded.
+            let _held = lock::install_lock(dir.path()).unwrap();
+            let e = record(&root, head("r2"), |_| Ok(())).unwrap_err();
+            assert_eq!(e.kind, Kind::Locked, "{e}");
+        }
+        let run = record(&root, head("r3"), |l| {
+            assert!(l.runs.is_empty());
+            Ok(())
+        })
+        .unwrap();
+        let runs = Ledger::read(dir.path()).unwrap().runs;
+        assert_eq!(runs.len(), 1);
+        assert_eq!((runs[0].id.as_str(), run.id.as_str()), ("r3", "r3"));
+        assert_eq!(runs[0].reblessed_from.as_deref(), Some("sha256:old"));
+        assert!(!runs[0].incomplete && runs[0].files.is_empty() && runs[0].backup.is_empty());
     }
 
     #[test]

@@ -109,9 +109,10 @@ impl ReadError {
     }
 }
 
+/// The error an install fails with: the file and why as the message, what to do as its hint.
 impl From<ReadError> for crate::error::Error {
     fn from(e: ReadError) -> crate::error::Error {
-        crate::error::Error::new(e.kind, e.to_string())
+        crate::error::Error::new(e.kind, format!("{}: {}", e.path, e.message)).hinted(e.hint)
     }
 }
 

@@ -1,5 +1,6 @@
 //! The typed error an install fails with: a stable `kind` a program can branch on (written
-//! kebab-case into the JSON output and listed in the README) and the message with its fix.
+//! kebab-case into the JSON output and listed in the README), the message saying what failed,
+//! and, apart from it, a hint saying what to do (jj's `CommandError` hints).
 use serde::Serialize;
 
 /// What went wrong, for scripts and the Ansible module.
@@ -89,12 +90,14 @@ impl Kind {
     }
 }
 
-/// An install's failure: its kind and the message (which names the file and what to do).
+/// An install's failure: its kind, the message (which names the file), and the hint (what to
+/// do), which the human output prints on a line of its own and JSON carries as `hint`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{message}")]
 pub struct Error {
     pub kind: Kind,
     pub message: String,
+    pub hint: Option<String>,
 }
 
 impl Error {
@@ -102,6 +105,16 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// The same error with a hint: what the operator can do about it (a command, a flag; never
+    /// a value read from the install, so it needs no masking).
+    pub fn hinted(self, hint: impl Into<String>) -> Error {
+        Error {
+            hint: Some(hint.into()),
+            ..self
         }
     }
 

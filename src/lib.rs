@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod load;
 pub mod location;
 pub mod migration;
+pub mod ops;
 pub mod owner;
 pub mod pipeline;
 pub mod plan;

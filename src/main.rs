@@ -31,7 +31,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            anstream::eprintln!("error: {}", printer::escape(&e.message));
+            anstream::eprint!("{}", printer::error_lines(&e));
             // A script asked for JSON: it still gets one document, naming the error and its kind.
             if let Some(mode) = json_mode {
                 println!("{}", printer::error_document(mode, &e));

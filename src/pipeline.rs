@@ -54,26 +54,55 @@ impl Outcome {
     }
 }
 
+/// What of an install a command read: nothing (it failed first), its layout only (one this tool
+/// does not touch), or its documents and their plan.
+pub enum Loaded {
+    Nothing,
+    Unsupported(Install),
+    Planned(Install, InstallPlan),
+}
+
 /// One install's journey through a command.
 pub struct Report {
     pub root: InstallRoot,
-    pub install: Option<Install>,
-    pub plan: Option<InstallPlan>,
+    pub loaded: Loaded,
     pub outcome: Outcome,
     /// The run id when this command wrote the install.
     pub run_id: Option<String>,
 }
 
 impl Report {
-    /// The loaded install and its plan: both, or neither (an install that failed or is of an
-    /// unsupported layout has no plan).
+    /// The loaded install and its plan (an install that failed or is of an unsupported layout
+    /// has no plan).
     pub fn planned(&self) -> Option<(&Install, &InstallPlan)> {
-        self.install.as_ref().zip(self.plan.as_ref())
+        match &self.loaded {
+            Loaded::Planned(i, p) => Some((i, p)),
+            _ => None,
+        }
+    }
+
+    /// The loaded install, planned or not.
+    pub fn install(&self) -> Option<&Install> {
+        match &self.loaded {
+            Loaded::Nothing => None,
+            Loaded::Unsupported(i) | Loaded::Planned(i, _) => Some(i),
+        }
+    }
+
+    pub fn plan(&self) -> Option<&InstallPlan> {
+        self.planned().map(|(_, p)| p)
+    }
+
+    pub fn plan_mut(&mut self) -> Option<&mut InstallPlan> {
+        match &mut self.loaded {
+            Loaded::Planned(_, p) => Some(p),
+            _ => None,
+        }
     }
 
     /// Adds findings about this tool's own runs (interrupted ones, recovery) to the plan.
     pub fn add_interrupted(&mut self, messages: impl IntoIterator<Item = String>) {
-        if let Some(plan) = &mut self.plan {
+        if let Some(plan) = self.plan_mut() {
             plan.findings
                 .extend(messages.into_iter().map(|message| plan::Finding {
                     migration: String::new(),
@@ -88,8 +117,7 @@ impl Report {
     pub fn failed(root: InstallRoot, e: impl Into<Error>) -> Report {
         Report {
             root,
-            install: None,
-            plan: None,
+            loaded: Loaded::Nothing,
             outcome: Outcome::Failed(e.into()),
             run_id: None,
         }
@@ -116,8 +144,7 @@ pub fn prepare_one(
         let why = why.clone();
         return Report {
             root: root.clone(),
-            install: Some(install),
-            plan: None,
+            loaded: Loaded::Unsupported(install),
             outcome: Outcome::Unsupported(why),
             run_id: None,
         };
@@ -149,8 +176,7 @@ pub fn prepare_one(
                 .collect();
             let mut r = Report {
                 root: root.clone(),
-                install: Some(install),
-                plan: Some(p),
+                loaded: Loaded::Planned(install, p),
                 outcome,
                 run_id: None,
             };

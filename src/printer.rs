@@ -5,12 +5,11 @@ use crate::error::Error;
 use crate::pipeline::Outcome;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
-use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::io::Write as _;
 
 /// The version of the JSON output format (documented in the README).
-pub const JSON_SCHEMA: u32 = 2;
+pub const JSON_SCHEMA: u32 = 3;
 
 /// How much human output shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -116,7 +115,11 @@ pub trait Shown: Sync {
     fn outcome(&self) -> &Outcome;
     /// The human block (header, states, findings, diffs); `detail` adds notes.
     fn human(&self, mode: Mode, detail: bool) -> String;
-    fn json(&self, mode: Mode) -> Value;
+    /// The install's object in the JSON document's `installs`.
+    type Json<'a>: Serialize
+    where
+        Self: 'a;
+    fn json(&self, mode: Mode) -> Self::Json<'_>;
     /// Under `--quiet`: only what makes the exit code (an error, a finding that fails `--check`
     /// or an apply), or nothing.
     fn quiet(&self, _mode: Mode) -> Option<String> {
@@ -153,6 +156,10 @@ pub struct Counts {
     pub checksum_changed: usize,
     pub files: usize,
     pub operations: usize,
+    /// Errors of the whole run (not of one install, e.g. a run id no install holds): they fail
+    /// the run as a failed install does. In the document's `errors`, not its summary.
+    #[serde(skip)]
+    pub run_errors: usize,
 }
 
 impl Counts {
@@ -208,6 +215,8 @@ pub struct Printer {
 enum Stream {
     Out(anstream::AutoStream<std::io::Stdout>),
     Err(anstream::AutoStream<std::io::Stderr>),
+    /// Nowhere: installs read before it is known whether they are shown (counted only).
+    Sink,
 }
 
 impl Stream {
@@ -215,6 +224,7 @@ impl Stream {
         let _ = match self {
             Stream::Out(o) => o.write_all(s.as_bytes()),
             Stream::Err(e) => e.write_all(s.as_bytes()),
+            Stream::Sink => Ok(()),
         };
     }
 
@@ -222,27 +232,129 @@ impl Stream {
         let _ = match self {
             Stream::Out(o) => o.flush(),
             Stream::Err(e) => e.flush(),
+            Stream::Sink => Ok(()),
         };
     }
 }
 
+/// This tool, as the envelope names it.
+#[derive(Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+const TOOL: Tool = Tool {
+    name: "clawmigrate",
+    version: env!("CARGO_PKG_VERSION"),
+};
+
+/// A migration as every verb's JSON envelope lists it.
+#[derive(Serialize)]
+pub struct MigrationEntry<'a> {
+    pub version: u32,
+    pub id: String,
+    pub summary: &'a str,
+    pub description: &'a Option<String>,
+    pub reference: &'a Option<String>,
+    pub files: Vec<crate::document::FileKind>,
+    pub checksum: &'a str,
+    pub kind: crate::migration::MigrationKind,
+    pub upstream: &'a Option<crate::migration::Upstream>,
+}
+
+impl<'a> From<&'a crate::migration::Migration> for MigrationEntry<'a> {
+    fn from(m: &'a crate::migration::Migration) -> Self {
+        MigrationEntry {
+            version: m.def.version,
+            id: m.id(),
+            summary: &m.def.summary,
+            description: &m.def.description,
+            reference: &m.def.reference,
+            files: m.files(),
+            checksum: &m.checksum,
+            kind: m.kind(),
+            upstream: &m.def.upstream,
+        }
+    }
+}
+
+/// The migrations a verb runs with, as its envelope lists them.
+pub fn migration_entries<'a>(
+    ms: impl IntoIterator<Item = &'a crate::migration::Migration>,
+) -> Vec<MigrationEntry<'a>> {
+    ms.into_iter().map(MigrationEntry::from).collect()
+}
+
 /// The envelope's head: every verb's document starts the same way.
-fn head(mode: Mode, invocation: Option<&str>, migrations: &Value) -> String {
-    let v = json!({
-        "schema": JSON_SCHEMA,
-        "tool": {"name": "clawmigrate", "version": env!("CARGO_PKG_VERSION")},
-        "command": mode.command(),
-        "mode": mode,
-        "invocation_id": invocation,
-        "migrations": migrations,
-    });
-    let s = serde_json::to_string(&v).expect("the head serialises");
-    format!("{},\n\"installs\": [", &s[..s.len() - 1])
+#[derive(Serialize)]
+struct Head<'a> {
+    schema: u32,
+    tool: Tool,
+    command: &'static str,
+    mode: Mode,
+    invocation_id: Option<&'a str>,
+    migrations: &'a [MigrationEntry<'a>],
+}
+
+/// The whole document of a verb that stopped before any install (the streamed one has the same
+/// fields, written as installs come: see [`Printer`]).
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(flatten)]
+    head: Head<'a>,
+    installs: [(); 0],
+    summary: Counts,
+    undo_command: Option<&'a str>,
+    errors: [&'a Error; 1],
+}
+
+/// A JSON formatter that leaves the outermost object open (the streamed document's head: its
+/// installs, summary and errors follow as they come).
+struct OpenEnd {
+    depth: usize,
+}
+
+impl serde_json::ser::Formatter for OpenEnd {
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.depth == 0 {
+            return Ok(());
+        }
+        w.write_all(b"}")
+    }
+}
+
+/// The head of the streamed document, up to its `installs`.
+fn head(mode: Mode, invocation: Option<&str>, migrations: &[MigrationEntry]) -> String {
+    let head = Head {
+        schema: JSON_SCHEMA,
+        tool: TOOL,
+        command: mode.command(),
+        mode,
+        invocation_id: invocation,
+        migrations,
+    };
+    let mut bytes = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut bytes, OpenEnd { depth: 0 });
+    head.serialize(&mut ser).expect("the head serialises");
+    let s = String::from_utf8(bytes).expect("JSON is UTF-8");
+    format!("{s},\n\"installs\": [")
 }
 
 impl Printer {
     /// Starts the output of a verb; `migrations` are the ones it runs with (JSON envelope).
-    pub fn start(out: Output, mode: Mode, invocation: Option<&str>, migrations: Value) -> Printer {
+    pub fn start(
+        out: Output,
+        mode: Mode,
+        invocation: Option<&str>,
+        migrations: &[MigrationEntry],
+    ) -> Printer {
         let mut p = Printer {
             out,
             mode,
@@ -254,7 +366,7 @@ impl Printer {
             undo: None,
         };
         if out.json {
-            let h = head(mode, invocation, &migrations);
+            let h = head(mode, invocation, migrations);
             p.print(&h);
         }
         p
@@ -265,7 +377,17 @@ impl Printer {
         let out = Output { json: false, ..out };
         Printer {
             stream: Stream::Err(anstream::stderr()),
-            ..Printer::start(out, mode, None, Value::Null)
+            ..Printer::start(out, mode, None, &[])
+        }
+    }
+
+    /// A printer that shows nothing and counts: installs read before it is known whether they
+    /// are shown.
+    pub fn counting(out: Output, mode: Mode) -> Printer {
+        let out = Output { json: false, ..out };
+        Printer {
+            stream: Stream::Sink,
+            ..Printer::start(out, mode, None, &[])
         }
     }
 
@@ -287,10 +409,13 @@ impl Printer {
     pub fn push_all<S: Shown>(&mut self, chunk: &[S]) {
         use rayon::prelude::*;
         let (mode, out) = (self.mode, self.out);
+        let sink = matches!(self.stream, Stream::Sink);
         let texts: Vec<Option<String>> = chunk
             .par_iter()
             .map(|r| {
-                if out.json {
+                if sink {
+                    None
+                } else if out.json {
                     Some(serde_json::to_string(&r.json(mode)).expect("a report serialises"))
                 } else if out.verbosity == Verbosity::Quiet {
                     r.quiet(mode)
@@ -344,6 +469,7 @@ impl Printer {
     /// Ends the output with errors of the whole run (not of one install), each with its kind:
     /// in the JSON document's `errors`, and on stderr for humans.
     pub fn finish_with(mut self, errors: Vec<Error>) -> Counts {
+        self.counts.run_errors = errors.len();
         let end = if self.out.json {
             format!(
                 "\n],\n\"summary\": {},\n\"undo_command\": {},\n\"errors\": {}}}\n",
@@ -353,7 +479,7 @@ impl Printer {
             )
         } else {
             for e in &errors {
-                anstream::eprintln!("error: {}", escape(&e.message));
+                anstream::eprint!("{}", error_lines(e));
             }
             self.recap()
         };
@@ -413,23 +539,115 @@ pub fn shell_word(s: &str) -> String {
 
 /// A failed install under `--quiet`: its path and error, on as few lines as it takes.
 pub fn quiet_error(state_dir: &std::path::Path, e: &Error) -> String {
-    format!("{}: error: {}\n", path(state_dir), escape(&e.message))
+    format!(
+        "{}: error: {}\n{}",
+        path(state_dir),
+        escape(&e.message),
+        hint_line(e, "  ")
+    )
 }
 
 /// The one JSON document of a verb that stopped before any install: the same envelope, no
 /// installs, and the error with its kind.
 pub fn error_document(mode: Mode, e: &Error) -> String {
-    let v = json!({
-        "schema": JSON_SCHEMA,
-        "tool": {"name": "clawmigrate", "version": env!("CARGO_PKG_VERSION")},
-        "command": mode.command(),
-        "mode": mode,
-        "invocation_id": null,
-        "migrations": [],
-        "installs": [],
-        "summary": Counts::default(),
-        "undo_command": null,
-        "errors": [e],
-    });
-    serde_json::to_string_pretty(&v).expect("the document serialises")
+    let doc = Document {
+        head: Head {
+            schema: JSON_SCHEMA,
+            tool: TOOL,
+            command: mode.command(),
+            mode,
+            invocation_id: None,
+            migrations: &[],
+        },
+        installs: [],
+        summary: Counts::default(),
+        undo_command: None,
+        errors: [e],
+    };
+    serde_json::to_string_pretty(&doc).expect("the document serialises")
+}
+
+/// An error of the whole run for stderr: `error: …`, then its hint on a line of its own.
+pub fn error_lines(e: &Error) -> String {
+    format!("error: {}\n{}", escape(&e.message), hint_line(e, ""))
+}
+
+/// An error's hint on a line of its own (`hint: …`, after `indent`), or nothing.
+pub fn hint_line(e: &Error, indent: &str) -> String {
+    match &e.hint {
+        Some(hint) => format!("{indent}hint: {}\n", escape(hint)),
+        None => String::new(),
+    }
+}
+
+/// A note for the operator on stderr (`dry run: nothing was written`): not in JSON or quiet
+/// output.
+pub fn notice(out: Output, text: &str) {
+    if !out.json && out.verbosity != Verbosity::Quiet {
+        anstream::eprintln!("{text}");
+    }
+}
+
+/// A verb's whole human product at once, on stdout (`list`: no installs, no recap).
+pub fn whole(text: &str) {
+    let mut o = anstream::stdout();
+    let _ = o.write_all(text.as_bytes());
+    let _ = o.flush();
+}
+
+/// A message for the operator on stderr, whatever the output (`plan saved to …`).
+pub fn tell(text: &str) {
+    anstream::eprintln!("{text}");
+}
+
+/// The operator answered no: nothing was written. Says so on stderr (`nothing`), and to a script
+/// asking for JSON in its one document.
+pub fn declined(json: bool, mode: Mode, nothing: &str) {
+    anstream::eprintln!("{nothing}");
+    if json {
+        let why = Error::new(
+            crate::error::Kind::Declined,
+            format!("the operator declined; {nothing}"),
+        );
+        println!("{}", error_document(mode, &why));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+
+    #[test]
+    fn a_hint_is_its_own_line_and_its_own_json_field() {
+        let e = Error::new(Kind::NotFound, "no run x").hinted("`clawmigrate rollback --list`");
+        assert_eq!(
+            error_lines(&e),
+            "error: no run x\nhint: `clawmigrate rollback --list`\n"
+        );
+        assert_eq!(error_lines(&Error::new(Kind::Io, "disk")), "error: disk\n");
+        let doc: serde_json::Value =
+            serde_json::from_str(&error_document(Mode::Rollback, &e)).unwrap();
+        assert_eq!(doc["schema"], JSON_SCHEMA);
+        assert_eq!(doc["errors"][0]["message"], "no run x");
+        assert_eq!(doc["errors"][0]["hint"], "`clawmigrate rollback --list`");
+    }
+
+    #[test]
+    fn the_streamed_head_is_the_envelope_left_open() {
+        let h = head(Mode::List, None, &[]);
+        let closed = format!("{}]}}", h);
+        let v: serde_json::Value = serde_json::from_str(&closed).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let want = [
+            "schema",
+            "tool",
+            "command",
+            "mode",
+            "invocation_id",
+            "migrations",
+        ];
+        assert_eq!(keys[..6], want);
+        assert_eq!(keys[6], "installs");
+    }
 }

@@ -1,26 +1,23 @@
 //! `clawmigrate status`: per install, what was applied, what is pending, and drift.
-use crate::cli::{Format, StatusArgs};
+use crate::cli::StatusArgs;
 use crate::migration::Registry;
+use crate::ops;
 use crate::pipeline;
 use crate::plan::Inputs;
-use crate::printer::{Mode, Output, Printer, Verbosity};
+use crate::printer::{self, Mode, Printer, Verbosity};
 
 pub fn run(args: StatusArgs, verbosity: Verbosity) -> Result<u8, crate::error::Error> {
     let reg = Registry::embedded();
-    let scope = super::scope(&reg, &[], args.to.as_deref())?;
+    let scope = ops::scope(&reg, &[], args.to.as_deref())?;
     let all = scope.migrations;
     let inputs = Inputs {
         available: scope.available,
         ..Inputs::default()
     };
-    let env = super::process_env;
-    let out = Output {
-        json: args.format == Format::Json,
-        verbosity,
-        fleet: args.target.fleet(),
-    };
-    let migrations = all.iter().map(|m| super::migration_json(m)).collect();
-    let mut sink = Printer::start(out, Mode::Status, None, migrations);
+    let out = super::output(args.format, verbosity, &args.target);
+    let migrations = printer::migration_entries(all.iter().copied());
+    let mut sink = Printer::start(out, Mode::Status, None, &migrations);
+    let env = ops::process_env;
     pipeline::run_targets(&args.target.target(), &env, &all, &inputs, |chunk| {
         sink.push_all(chunk)
     });

@@ -253,6 +253,7 @@ fn undo(root: &InstallRoot, locks: Locks, run: &Run, undos: &[Restore]) -> Resul
             kind: RunKind::Rollback,
             migrations: Vec::new(),
             undoes: Some(run.id.clone()),
+            reblessed_from: None,
         };
         let locks = u.locks.take()?;
         Some(commit::prepare(root, locks, head, &u.changes))

@@ -150,6 +150,7 @@ pub fn snap<F: FnOnce()>(sandbox: Option<&Path>, f: F) {
         s.add_filter(&regex_escape(&p.display().to_string()), "[SANDBOX]");
     }
     s.add_filter(r"\d{8}T\d{6}Z-[0-9a-f]{4,12}(\.\d+)?", "[RUN_ID]");
+    s.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[TIME]");
     s.add_filter(r#""version": "\d+\.\d+\.\d+""#, r#""version": "[VERSION]""#);
     s.bind(f);
 }

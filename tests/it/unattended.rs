@@ -161,7 +161,7 @@ fn check_envelope(what: &str, out: &std::process::Output, command: &str, mode: &
         );
     }
     for e in doc["errors"].as_array().unwrap() {
-        assert_eq!(keys(e), ["kind", "message"], "{what}");
+        assert_eq!(keys(e), ["kind", "message", "hint"], "{what}");
     }
     doc.clone()
 }

@@ -152,7 +152,7 @@ options:
         checksum (clawmigrate refuses that with C(usage)).
     type: str
 notes:
-  - The binary's exit codes are not the result; the module reads the JSON report (schema 2)
+  - The binary's exit codes are not the result; the module reads the JSON report (schema 3)
     and decides from each install's outcome. An install error may be a string or an object
     with C(kind) and C(message); both are understood.
 """
@@ -225,7 +225,7 @@ stderr:
   type: str
 report:
   description:
-    - The full JSON document clawmigrate printed (schema 2, see the README's "JSON output").
+    - The full JSON document clawmigrate printed (schema 3, see the README's "JSON output").
     - With O(state=rolled_back) in check mode, the C(rollback --dry-run) report.
   returned: when clawmigrate ran
   type: dict
@@ -436,16 +436,16 @@ class Runner(object):
             report = json.loads(out)
         except ValueError:
             report = None
-        if not isinstance(report, dict) or report.get("schema") != 2:
+        if not isinstance(report, dict) or report.get("schema") != 3:
             fail(self.module, "error",
-                 "clawmigrate did not print a schema 2 JSON report (exit %d): %s"
+                 "clawmigrate did not print a schema 3 JSON report (exit %d): %s"
                  % (rc, (err or out).strip()[-MSG_FAILURE_CHARS:]),
                  rc=rc, cmd=cmd, stderr=err)
         return cmd, rc, report, err
 
 
 def error_parts(error):
-    """An install's or run's error: a plain string (schema 2 so far) or {"kind", "message"}."""
+    """An install's or run's error: a plain string or {"kind", "message", "hint"}."""
     if isinstance(error, dict):
         kind = error.get("kind") or "error"
         message = error.get("message") or json.dumps(error, sort_keys=True)

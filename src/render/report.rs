@@ -1,96 +1,16 @@
-//! Renders reports: the human summary and unified diffs, and the versioned JSON document.
+//! An install's report as `migrate` and `status` show it: its header, migration states,
+//! findings and diffs for people, and its typed object in the JSON document.
+use super::display_path;
 use crate::document::Document;
 use crate::document::patch::Op;
 use crate::pipeline::{Outcome, Report};
 use crate::plan::{FindingKind, MigrationState};
-use crate::printer::{self, BOLD, CYAN, DIM, GREEN, Mode, RED, Shown, YELLOW, escape, paint};
-use crate::secrets::Redactor;
+use crate::printer::{self, BOLD, DIM, GREEN, Mode, RED, Shown, YELLOW, escape, paint};
 use anstyle::Style;
-use serde_json::{Value, json};
-use similar::{ChangeTag, TextDiff};
+use serde::Serialize;
+use serde_json::Value;
 use std::fmt::Write;
 use std::path::Path;
-
-/// A path as the operator knows it: relative to the state dir when inside it.
-pub fn display_path(state_dir: &Path, path: &Path) -> String {
-    printer::path(path.strip_prefix(state_dir).unwrap_or(path))
-}
-
-/// The lines of a text as the diff splits them (after `\r\n`, `\n` or a lone `\r`).
-fn lines(text: &str) -> Vec<&str> {
-    let b = text.as_bytes();
-    let (mut out, mut start) = (Vec::new(), 0);
-    // memchr jumps from line end to line end (every diffed file passes here twice).
-    for i in memchr::memchr2_iter(b'\r', b'\n', b) {
-        if i < start {
-            continue; // the \n of a \r\n already taken
-        }
-        let end = if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
-            i + 2
-        } else {
-            i + 1
-        };
-        out.push(&text[start..end]);
-        start = end;
-    }
-    if start < b.len() {
-        out.push(&text[start..]);
-    }
-    out
-}
-
-/// A unified diff of one file, secrets masked, coloured with ANSI (stripped later if not wanted).
-///
-/// The diff is computed on the real bytes; each line shown is taken from the whole text with its
-/// secrets masked, so a key is masked in any encoding the source gives it, even one split over
-/// lines by a JSON5 line continuation.
-pub fn diff(name: &str, before: Option<&str>, after: &str, redactor: &Redactor) -> String {
-    let old = before.unwrap_or("");
-    let (old_masked, new_masked) = (redactor.redact(old), redactor.redact(after));
-    let (old_lines, new_lines) = (lines(&old_masked), lines(&new_masked));
-    let (old_count, new_count) = (lines(old).len(), lines(after).len());
-    let masked_line = |change: &similar::Change<&str>| -> String {
-        let shown = match change.tag() {
-            ChangeTag::Delete | ChangeTag::Equal if old_lines.len() == old_count => {
-                change.old_index().and_then(|i| old_lines.get(i))
-            }
-            ChangeTag::Insert if new_lines.len() == new_count => {
-                change.new_index().and_then(|i| new_lines.get(i))
-            }
-            _ => None,
-        };
-        // The masked texts keep their lines; line by line is only a fallback.
-        shown.map_or_else(|| redactor.redact(change.value()), |l| l.to_string())
-    };
-    let d = TextDiff::configure()
-        .algorithm(similar::Algorithm::Histogram)
-        .diff_lines(old, after);
-    let mut out = String::new();
-    let from = if before.is_some() {
-        format!("a/{name}")
-    } else {
-        "/dev/null".into()
-    };
-    let _ = writeln!(out, "{}", paint(&format!("--- {from}"), BOLD));
-    let _ = writeln!(out, "{}", paint(&format!("+++ b/{name}"), BOLD));
-    for hunk in d.unified_diff().context_radius(3).iter_hunks() {
-        let _ = writeln!(out, "{}", paint(&hunk.header().to_string(), CYAN));
-        for change in hunk.iter_changes() {
-            let (sign, style) = match change.tag() {
-                ChangeTag::Delete => ("-", RED),
-                ChangeTag::Insert => ("+", GREEN),
-                ChangeTag::Equal => (" ", Style::new()),
-            };
-            let line = masked_line(&change);
-            let line = escape(line.trim_end_matches(['\n', '\r']));
-            let _ = writeln!(out, "{}", paint(&format!("{sign}{line}"), style));
-            if change.missing_newline() {
-                let _ = writeln!(out, "\\ No newline at end of file");
-            }
-        }
-    }
-    out
-}
 
 fn state_label(state: MigrationState) -> (&'static str, Style) {
     match state {
@@ -129,7 +49,7 @@ fn title(r: &Report) -> String {
 
 fn header(r: &Report, out: &mut String) {
     out.push_str(&title(r));
-    if let Some(i) = &r.install {
+    if let Some(i) = r.install() {
         let agents: Vec<String> = i
             .agents
             .iter()
@@ -172,6 +92,7 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
             for (i, line) in escape(&e.message).lines().enumerate() {
                 let _ = writeln!(out, "  {}{line}", if i == 0 { "error: " } else { "" });
             }
+            out.push_str(&printer::hint_line(e, "  "));
             return;
         }
         Outcome::Unsupported(why) => {
@@ -180,7 +101,7 @@ fn body(r: &Report, mode: Mode, detail: bool, out: &mut String) {
         }
         _ => {}
     }
-    let Some(plan) = &r.plan else { return };
+    let Some(plan) = r.plan() else { return };
     states(r, plan, mode, out);
     findings(plan, |k| detail || k != FindingKind::Note, out);
     if mode == Mode::Status {
@@ -286,7 +207,7 @@ fn diffs(
         } else {
             (doc.text.clone(), f.after.clone())
         };
-        out.push_str(&diff(
+        out.push_str(&super::diff(
             &doc.name(&r.root.state_dir),
             before.as_deref(),
             &after,
@@ -316,7 +237,9 @@ impl Shown for Report {
         install_human(self, mode, detail)
     }
 
-    fn json(&self, mode: Mode) -> Value {
+    type Json<'a> = InstallJson<'a>;
+
+    fn json(&self, mode: Mode) -> InstallJson<'_> {
         install_json(self, mode != Mode::Status)
     }
 
@@ -326,7 +249,7 @@ impl Shown for Report {
         if let Outcome::Failed(e) = &self.outcome {
             return Some(printer::quiet_error(&self.root.state_dir, e));
         }
-        let plan = self.plan.as_ref()?;
+        let plan = self.plan()?;
         let fails = |k: FindingKind| k == FindingKind::ChecksumChanged || k.blocks();
         if !plan.findings.iter().any(|f| fails(f.kind)) {
             return None;
@@ -337,7 +260,7 @@ impl Shown for Report {
     }
 
     fn checksum_changed(&self) -> bool {
-        self.plan.as_ref().is_some_and(|p| {
+        self.plan().is_some_and(|p| {
             p.findings
                 .iter()
                 .any(|f| f.kind == FindingKind::ChecksumChanged)
@@ -350,7 +273,7 @@ impl Shown for Report {
         if matches!(self.outcome, Outcome::Failed(_)) {
             return (0, 0);
         }
-        self.plan.as_ref().map_or((0, 0), |p| {
+        self.plan().map_or((0, 0), |p| {
             let ops = p.files.iter().flat_map(|f| &f.ops);
             (
                 p.files.len(),
@@ -360,68 +283,119 @@ impl Shown for Report {
     }
 }
 
-fn install_json(r: &Report, with_patches: bool) -> Value {
-    let mut v = json!({
-        "state_dir": r.root.state_dir,
-        "outcome": r.outcome.key(),
-    });
-    match &r.outcome {
-        Outcome::Failed(e) => v["error"] = json!(e),
-        Outcome::Unsupported(why) => v["reason"] = json!(why),
-        _ => {}
-    }
-    if let Some(id) = &r.run_id {
-        v["run_id"] = json!(id);
-    }
-    let Some(install) = &r.install else { return v };
-    v["config_path"] = json!(install.config().path());
-    v["default_agent"] = json!(install.default_agent);
-    v["agents"] = install
-        .agents
-        .iter()
-        .map(|a| json!({"id": a.agent.id, "dir": a.agent.dir, "listed": a.agent.listed, "store": a.store}))
-        .collect();
-    if install.unsupported.is_none() {
-        v["era"] = json!(install.era);
-    }
-    let Some(plan) = &r.plan else { return v };
-    v["migrations"] = serde_json::to_value(&plan.migrations).unwrap();
-    v["findings"] = plan
-        .redactor
-        .redact_value(&serde_json::to_value(&plan.findings).unwrap());
-    v["files"] = plan
-        .files
-        .iter()
-        .map(|f| {
-            let doc = &install.docs[f.doc];
-            let mut fv = json!({
-                "path": doc.path(),
-                "cell": doc.store.cell_key(),
-                "kind": doc.kind,
-                "agent": doc.agent,
-                "created": !doc.exists(),
-                "sha256_before": doc.sha256(),
-                "sha256_after": f.sha_after,
-            });
-            if with_patches {
-                fv["patch"] = plan.masked_patch(f);
-            }
-            fv
-        })
-        .collect();
-    v
+/// An install's object in the JSON document (`status` leaves out the patches).
+#[derive(Serialize)]
+pub struct InstallJson<'a> {
+    state_dir: &'a Path,
+    outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a crate::error::Error>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run_id: Option<&'a str>,
+    #[serde(flatten)]
+    install: Option<LoadedJson<'a>>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::lines;
+/// What was read of the install: its layout, and its plan when it has one.
+#[derive(Serialize)]
+struct LoadedJson<'a> {
+    config_path: &'a Path,
+    default_agent: &'a str,
+    agents: Vec<AgentJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    era: Option<&'a crate::storage::stores::Era>,
+    #[serde(flatten)]
+    plan: Option<PlanJson<'a>>,
+}
 
-    #[test]
-    fn lines_split_after_each_kind_of_line_end() {
-        assert_eq!(lines("a\r\nb\rc\nd"), ["a\r\n", "b\r", "c\n", "d"]);
-        assert_eq!(lines("\r\n\r\n\n\r"), ["\r\n", "\r\n", "\n", "\r"]);
-        assert_eq!(lines("x\n"), ["x\n"]);
-        assert!(lines("").is_empty());
-        assert_eq!(lines("no end"), ["no end"]);
+#[derive(Serialize)]
+struct AgentJson<'a> {
+    id: &'a str,
+    dir: &'a Path,
+    listed: bool,
+    store: &'a str,
+}
+
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    migrations: &'a [crate::plan::MigrationStatus],
+    /// The findings, secrets masked.
+    findings: Value,
+    files: Vec<FileJson<'a>>,
+}
+
+/// A file (or cell) the plan changes.
+#[derive(Serialize)]
+struct FileJson<'a> {
+    path: &'a Path,
+    cell: Option<&'static str>,
+    kind: crate::document::FileKind,
+    agent: &'a Option<String>,
+    created: bool,
+    sha256_before: Option<String>,
+    sha256_after: &'a str,
+    /// The RFC 6902 operations, secrets masked (not in `status`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patch: Option<Value>,
+}
+
+/// The plan's part of an install's object.
+fn plan_json<'a>(
+    install: &'a crate::load::Install,
+    plan: &'a crate::plan::InstallPlan,
+    with_patches: bool,
+) -> PlanJson<'a> {
+    let file = |f: &'a crate::plan::FilePlan| {
+        let doc = &install.docs[f.doc];
+        FileJson {
+            path: doc.path(),
+            cell: doc.store.cell_key(),
+            kind: doc.kind,
+            agent: &doc.agent,
+            created: !doc.exists(),
+            sha256_before: doc.sha256(),
+            sha256_after: &f.sha_after,
+            patch: with_patches.then(|| plan.masked_patch(f)),
+        }
+    };
+    let findings = serde_json::to_value(&plan.findings).expect("findings serialise");
+    PlanJson {
+        migrations: &plan.migrations,
+        findings: plan.redactor.redact_value(&findings),
+        files: plan.files.iter().map(file).collect(),
+    }
+}
+
+fn install_json(r: &Report, with_patches: bool) -> InstallJson<'_> {
+    let (error, reason) = match &r.outcome {
+        Outcome::Failed(e) => (Some(e), None),
+        Outcome::Unsupported(why) => (None, Some(why.as_str())),
+        _ => (None, None),
+    };
+    let install = r.install().map(|install| LoadedJson {
+        config_path: install.config().path(),
+        default_agent: &install.default_agent,
+        agents: install
+            .agents
+            .iter()
+            .map(|a| AgentJson {
+                id: &a.agent.id,
+                dir: &a.agent.dir,
+                listed: a.agent.listed,
+                store: &a.store,
+            })
+            .collect(),
+        era: install.unsupported.is_none().then_some(&install.era),
+        plan: r.plan().map(|p| plan_json(install, p, with_patches)),
+    });
+    InstallJson {
+        state_dir: &r.root.state_dir,
+        outcome: r.outcome.key(),
+        error,
+        reason,
+        run_id: r.run_id.as_deref(),
+        install,
     }
 }
