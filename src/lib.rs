@@ -7,6 +7,7 @@ pub mod discover;
 pub mod document;
 pub mod error;
 pub mod fsio;
+pub mod hash;
 pub mod keyfile;
 pub mod ledger;
 pub mod load;

@@ -1,6 +1,7 @@
 //! Migration definitions: the data files of `migrations/`, their checksums and the registry.
-use crate::document::{FileKind, sha256_hex};
+use crate::document::FileKind;
 use crate::error::{Error, Kind};
+use crate::hash::sha256_hex;
 use crate::plan::steps::path::{Guard, Path, Seg};
 use crate::release::Release;
 use serde::{Deserialize, Serialize};

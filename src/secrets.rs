@@ -25,7 +25,7 @@
 //!   name OpenClaw knows has: `MINIMAX_CN_KEY`); copying a name into a profile as its key would
 //!   break auth. An upper-case string without `_` (`MMXCNKEY7F3A9B2C4D5E6F70`) is a key, as
 //!   current OpenClaw reads it.
-use crate::document::sha256_hex;
+use crate::hash::sha256_hex;
 use serde_json::Value;
 
 /// Field names whose string values are credentials.

@@ -4,8 +4,8 @@
 //! recovery never ask which kind a document is. Its parts: SQLite `cell`s, and the `stores` each
 //! era keeps its agents' auth profiles in.
 use crate::discover::InstallRoot;
-use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
+use crate::hash::sha256_hex;
 use crate::{fsio, location};
 use cell::Cell;
 use std::path::{Path, PathBuf};

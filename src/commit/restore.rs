@@ -5,8 +5,8 @@
 use crate::commit::Change;
 use crate::commit::backup;
 use crate::discover::InstallRoot;
-use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
+use crate::hash::sha256_hex;
 use crate::ledger::Run;
 use crate::storage::Store;
 use crate::{fsio, location};

@@ -232,7 +232,7 @@ impl SavedPlan {
                 None => crate::fsio::read_regular(missing, false)
                     .ok()
                     .flatten()
-                    .map(|b| crate::document::sha256_hex(&b)),
+                    .map(|b| crate::hash::sha256_hex(&b)),
             };
             let why = if moved != saved[missing].sha256_before {
                 "changed since the plan was made"

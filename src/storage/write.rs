@@ -2,9 +2,9 @@
 //! file over it (or removed) after a last check of its bytes; a cell is written in one
 //! transaction that checks its old value first.
 use super::{Store, read_file};
-use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
 use crate::fsio::{self, Keep, Staged};
+use crate::hash::sha256_hex;
 use crate::storage::cell::{self, Cell};
 use std::path::{Path, PathBuf};
 
