@@ -4,6 +4,7 @@ pub mod cli;
 pub mod commands;
 pub mod commit;
 pub mod discover;
+pub mod display;
 pub mod document;
 pub mod error;
 pub mod fsio;

@@ -1,4 +1,5 @@
 //! Renders reports: the human summary and unified diffs, and the versioned JSON document.
+use crate::display::relative_path;
 use crate::document::Document;
 use crate::document::patch::Op;
 use crate::pipeline::{Outcome, Report};
@@ -10,11 +11,6 @@ use serde_json::{Value, json};
 use similar::{ChangeTag, TextDiff};
 use std::fmt::Write;
 use std::path::Path;
-
-/// A path as the operator knows it: relative to the state dir when inside it.
-pub fn display_path(state_dir: &Path, path: &Path) -> String {
-    printer::path(path.strip_prefix(state_dir).unwrap_or(path))
-}
 
 /// The lines of a text as the diff splits them (after `\r\n`, `\n` or a lone `\r`).
 fn lines(text: &str) -> Vec<&str> {
@@ -142,7 +138,7 @@ fn header(r: &Report, out: &mut String) {
                 }
             })
             .collect();
-        let cfg = display_path(&r.root.state_dir, i.config().path());
+        let cfg = relative_path(&r.root.state_dir, i.config().path());
         let cfg = if i.config().exists() {
             cfg
         } else {

@@ -49,7 +49,7 @@ impl Store {
     /// As the operator knows it, relative to the state dir: a file's path, or
     /// `state/openclaw.sqlite: authProfiles.store` for a cell.
     pub fn name(&self, state_dir: &Path) -> String {
-        let path = crate::render::display_path(state_dir, self.path());
+        let path = crate::display::relative_path(state_dir, self.path());
         match self.cell_key() {
             Some(key) => format!("{path}: {key}"),
             None => path,

@@ -227,7 +227,7 @@ fn close(
     done.notes.push(format!(
         "run {} was interrupted; rolled back the {} it had replaced (recorded as run {id}){changed}",
         run.id,
-        crate::printer::plural(undos.len(), "file")
+        crate::display::plural(undos.len(), "file")
     ));
     done.closed.push((run.id.clone(), Some(id)));
     Ok(())
