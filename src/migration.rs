@@ -297,6 +297,14 @@ pub struct DefinitionError {
     pub problem: String,
 }
 
+/// A migration as the operator names it (`--only`, `--rebless`): its version, and the name when
+/// given as a full id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Only {
+    pub version: u32,
+    pub name: Option<String>,
+}
+
 /// The ordered set of migrations.
 #[derive(Debug, Clone)]
 pub struct Registry {
@@ -457,11 +465,7 @@ impl Registry {
     /// not newer than it (which of them apply to an install depends on its
     /// `meta.lastTouchedVersion`, see [`Migration::in_window`]), narrowed by `--only` (an
     /// upgrade `--to` does not reach is a usage error there).
-    pub fn select_to(
-        &self,
-        only: &[crate::cli::Only],
-        to: Option<&Release>,
-    ) -> Result<Vec<&Migration>, Error> {
+    pub fn select_to(&self, only: &[Only], to: Option<&Release>) -> Result<Vec<&Migration>, Error> {
         let reach = |m: &Migration| match (&m.release, to) {
             (None, _) => true,
             (Some(r), Some(t)) => r <= t,
@@ -491,7 +495,7 @@ impl Registry {
 
     /// The migrations selected by `--only` (all when empty); an unknown version, or a full id
     /// whose name is not that version's, is an error.
-    pub fn select(&self, only: &[crate::cli::Only]) -> Result<Vec<&Migration>, Error> {
+    pub fn select(&self, only: &[Only]) -> Result<Vec<&Migration>, Error> {
         for o in only {
             let Some(m) = self.migrations.iter().find(|m| m.def.version == o.version) else {
                 return Err(Error::new(

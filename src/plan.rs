@@ -393,9 +393,9 @@ fn plan_migrations<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Only;
     use crate::document::Document;
     use crate::load::CONFIG;
+    use crate::migration::Only;
     use crate::migration::{MigrationKind, Registry};
     use crate::secrets::mask;
     use serde_json::json;
