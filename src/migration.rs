@@ -1,9 +1,12 @@
-//! Migration definitions: the data files of `migrations/`, their checksums and the registry.
+//! Migration definitions: the data files of `migrations/`, their checksums and the registry. Its
+//! part: the `path`s and guards a step is written with.
+pub mod path;
+
 use crate::document::FileKind;
 use crate::error::{Error, Kind};
 use crate::hash::sha256_hex;
-use crate::plan::steps::path::{Guard, Path, Seg};
 use crate::release::Release;
+use path::{Guard, Path, Seg};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -3,7 +3,8 @@ mod clean_models;
 mod ensure_profile;
 mod map_value;
 mod move_key;
-pub mod path;
+// Paths and guards are part of a migration's definition (its data); the step kinds evaluate them.
+pub use crate::migration::path;
 mod remove;
 mod rewrite_host;
 mod set_default;
