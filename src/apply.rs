@@ -108,8 +108,10 @@ fn changes(r: &Report) -> Result<Vec<Change<'_>>, Error> {
 fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
     // What the operator reviewed must be what is planned now; refused before anything is
     // created. A file that moves after this is caught below (no re-plan for a reviewed plan).
-    if let Some(expected) = ctx.expected {
-        expected.check(r)?;
+    if let Some(expected) = ctx.expected
+        && let Some((install, plan)) = r.planned()
+    {
+        expected.check(&r.root.state_dir, install, plan)?;
     }
     let locks = {
         let (install, plan) = r.planned().expect(WRITABLE);

@@ -118,7 +118,11 @@ impl Job<'_> {
         let mut saved = SavedPlan::new(&self.migrations, self.to.clone());
         self.each(recover, |chunk| {
             if keep {
-                chunk.iter().for_each(|r| saved.add(r));
+                for r in chunk.iter() {
+                    if let Some((install, plan)) = r.planned() {
+                        saved.add(&r.root.state_dir, install, plan);
+                    }
+                }
             }
             sink.push_all(chunk);
         });
