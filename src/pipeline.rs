@@ -1,7 +1,7 @@
 //! Discover → load → plan for every target install, in parallel, with output in a stable order.
 use crate::discover::{self, Found, InstallRoot, Target, TargetError};
 use crate::error::Error;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Run};
 use crate::load::{self, Install};
 use crate::migration::Migration;
 use crate::plan::{self, Inputs, InstallPlan};
@@ -145,7 +145,7 @@ pub fn prepare_one(
                 .runs
                 .iter()
                 .filter(|r| r.incomplete)
-                .map(crate::commit::recover::interrupted_finding)
+                .map(interrupted_finding)
                 .collect();
             let mut r = Report {
                 root: root.clone(),
@@ -184,6 +184,14 @@ impl Unit for Report {
     fn root(&self) -> &InstallRoot {
         &self.root
     }
+}
+
+/// The message `status` gives for a run left incomplete.
+fn interrupted_finding(run: &Run) -> String {
+    format!(
+        "run {} did not complete (interrupted, or still running): the next migrate rolls back what it wrote",
+        run.id
+    )
 }
 
 /// Prepares every install and keeps them all, for a verb that shows everything and asks before

@@ -25,14 +25,6 @@ pub struct Recovered {
     pub closed: Vec<(String, Option<String>)>,
 }
 
-/// The message `status` gives for a run left incomplete.
-pub fn interrupted_finding(run: &Run) -> String {
-    format!(
-        "run {} did not complete (interrupted, or still running): the next migrate rolls back what it wrote",
-        run.id
-    )
-}
-
 /// The directories the install's files live in (state dir, config dir, agent dirs, the real dirs
 /// of linked files) and this tool's own (with the backup sets of interrupted runs), where a
 /// crash can leave temp files.
