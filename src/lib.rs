@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod load;
 pub mod location;
 pub mod migration;
+pub mod outcome;
 pub mod owner;
 pub mod pipeline;
 pub mod plan;

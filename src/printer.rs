@@ -3,7 +3,7 @@
 //! colour, and the Ansible-style recap.
 pub use crate::display::{escape, path, plural};
 use crate::error::Error;
-use crate::pipeline::Outcome;
+use crate::outcome::Outcome;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use serde_json::{Value, json};

@@ -2,7 +2,8 @@
 use crate::display::relative_path;
 use crate::document::Document;
 use crate::document::patch::Op;
-use crate::pipeline::{Outcome, Report};
+use crate::outcome::Outcome;
+use crate::pipeline::Report;
 use crate::plan::{FindingKind, MigrationState};
 use crate::printer::{self, BOLD, CYAN, DIM, GREEN, Mode, RED, Shown, YELLOW, escape, paint};
 use crate::secrets::Redactor;

@@ -94,7 +94,7 @@ pub fn show_and_ask<S: crate::printer::Shown>(
     use crate::printer::Printer;
     let pending = planned
         .iter()
-        .filter(|r| *r.outcome() == crate::pipeline::Outcome::Pending)
+        .filter(|r| *r.outcome() == crate::outcome::Outcome::Pending)
         .count();
     if pending == 0 {
         return Ok(true);
