@@ -366,31 +366,6 @@ pub fn url_secrets(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// A JSON read error told without the content it may quote: serde names a value of the wrong
-/// type or an unknown variant by quoting it (`invalid type: string "sk-…"`), and a file read by
-/// mistake (an auth store given as a plan, a key pasted into the ledger) must not print its key.
-pub fn json_error(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let what = match e.classify() {
-        Category::Io => "cannot be read".to_string(),
-        Category::Syntax => "is not valid JSON".to_string(),
-        Category::Eof => "ends too early".to_string(),
-        Category::Data => {
-            let m = e.to_string();
-            let field = m
-                .strip_prefix("missing field `")
-                .and_then(|r| r.split_once('`'))
-                .map(|(f, _)| f)
-                .filter(|f| f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
-            match field {
-                Some(f) => format!("lacks the field `{f}`"),
-                None => "holds a value of the wrong type or an unknown value".to_string(),
-            }
-        }
-    };
-    format!("{what} at line {}, column {}", e.line(), e.column())
-}
-
 /// A masked form that still tells keys apart: a short prefix and a fingerprint, never the key.
 pub fn mask(secret: &str) -> String {
     let keep = (secret.chars().count() / 4).min(6);
@@ -1054,20 +1029,6 @@ mod by_value {
         let out = r.redact(&text);
         assert!(!out.contains(&K[5..]), "{out}");
         assert_eq!(out.lines().count(), text.lines().count());
-    }
-
-    #[test]
-    fn serde_errors_do_not_quote_content() {
-        #[derive(Debug, serde::Deserialize)]
-        #[allow(dead_code)]
-        struct S {
-            n: u32,
-        }
-        let e = serde_json::from_str::<S>(&format!("{{\"n\": \"{K}\"}}")).unwrap_err();
-        assert!(e.to_string().contains(K));
-        assert!(!json_error(&e).contains(K), "{}", json_error(&e));
-        let e = serde_json::from_str::<S>("{}").unwrap_err();
-        assert!(json_error(&e).contains("`n`"));
     }
 
     proptest! {

@@ -129,7 +129,7 @@ impl SavedPlan {
             .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
             .map_err(|e| Error::io(path, "cannot read the plan", &e))?;
         let plan: SavedPlan = serde_json::from_slice(&bytes).map_err(|e| {
-            let why = crate::secrets::json_error(&e);
+            let why = crate::error::describe_json_error(&e);
             Error::new(
                 Kind::Parse,
                 format!("{}: not a clawmigrate plan: {why}", path.display()),
