@@ -14,7 +14,7 @@ use crate::discover::InstallRoot;
 use crate::error::{Error, Kind};
 use crate::hash::sha256_hex;
 use crate::ledger::{Applied, Ledger, Run, RunKind};
-use crate::storage::{Pending, Store, Target, Transactions};
+use crate::storage::{Pending, Route, Store, Transactions};
 use backup::Item;
 use lock::InstallLock;
 use std::os::unix::fs::MetadataExt;
@@ -124,7 +124,7 @@ impl Written {
         };
         let pending =
             self.store
-                .target()
+                .route()
                 .stage(bytes.as_deref(), self.mode, self.copy.as_deref())?;
         pending.write(self.after.as_deref(), &Transactions::default())
     }
@@ -200,10 +200,10 @@ fn stage_all(
     run_id: &str,
     changes: &[Change],
 ) -> Result<(Vec<StagedChange>, Vec<PathBuf>), Error> {
-    let targets: Vec<Target> = changes.iter().map(|c| c.store.target()).collect();
+    let routes: Vec<Route> = changes.iter().map(|c| c.store.route()).collect();
     let items: Vec<Item> = changes
         .iter()
-        .zip(&targets)
+        .zip(&routes)
         .map(|(c, t)| Item {
             path: c.store.path(),
             location: &c.location,
@@ -222,14 +222,9 @@ fn stage_all(
         )
     })?;
     let mut dirs = vec![state.to_path_buf()];
-    dirs.extend(
-        targets
-            .iter()
-            .filter_map(Target::dir)
-            .map(Path::to_path_buf),
-    );
+    dirs.extend(routes.iter().filter_map(Route::dir).map(Path::to_path_buf));
     let mut staged = Vec::new();
-    for (((c, t), link), copy) in changes.iter().zip(targets).zip(set.links).zip(set.copies) {
+    for (((c, t), link), copy) in changes.iter().zip(routes).zip(set.links).zip(set.copies) {
         let written = Written {
             store: c.store.clone(),
             location: c.location.clone(),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub mod cell;
 pub mod stores;
 mod write;
-pub use write::{Pending, Target, Transactions};
+pub use write::{Pending, Route, Transactions};
 
 /// Where a document's bytes live.
 #[derive(Debug, Clone, PartialEq, Eq)]
