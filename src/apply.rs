@@ -58,7 +58,7 @@ fn ops_by_path(r: &Report) -> BTreeMap<PathBuf, String> {
 /// Re-reads and re-plans an install whose file moved; accepted only when the very same
 /// operations come out (the other writer changed something else in the file).
 fn replan(r: &mut Report, ctx: &Ctx, path: &Path) -> Result<(), Error> {
-    let mut next = pipeline::prepare_one(&r.root, ctx.home, ctx.migrations, ctx.inputs);
+    let mut next = pipeline::load_and_plan(&r.root, ctx.home, ctx.migrations, ctx.inputs);
     if let Outcome::Failed(e) = &next.outcome {
         return Err(e.clone());
     }

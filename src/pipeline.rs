@@ -51,7 +51,8 @@ impl Report {
     }
 }
 
-pub fn prepare_one(
+/// Loads one install and plans it: the per-install step of every verb that plans.
+pub fn load_and_plan(
     root: &InstallRoot,
     home: &std::path::Path,
     migrations: &[&Migration],
@@ -125,7 +126,7 @@ pub fn prepare_one(
 /// Measured with tests/bench/fleet.sh: 16 runs as fast as 32 or 96 with half the peak memory.
 pub const CHUNK: usize = 16;
 
-/// What the pipeline carries per install: whatever a command prepares, or a failure.
+/// What the pipeline carries per install: whatever a command reads of it, or a failure.
 pub trait Unit: Send {
     fn failed(root: InstallRoot, e: Error) -> Self;
     fn root(&self) -> &InstallRoot;
@@ -149,15 +150,15 @@ fn interrupted_finding(run: &Run) -> String {
     )
 }
 
-/// Prepares every install and keeps them all, for a verb that shows everything and asks before
-/// it writes (memory then grows with the fleet; `--yes` streams instead).
+/// Reads every install (with `read_one`) and keeps them all, for a verb that shows everything
+/// and asks before it writes (memory then grows with the fleet; `--yes` streams instead).
 pub fn collect<T: Unit>(
     target: &Target,
     env: discover::Env,
-    prep: &(dyn Fn(&InstallRoot) -> T + Sync),
+    read_one: &(dyn Fn(&InstallRoot) -> T + Sync),
 ) -> Vec<T> {
     let mut all = Vec::new();
-    for_each_install(target, env, prep, |chunk: &mut [T]| {
+    for_each_install(target, env, read_one, |chunk: &mut [T]| {
         all.extend(chunk.iter_mut().map(|u| {
             let placeholder = T::failed(u.root().clone(), Error::new(crate::error::Kind::Io, ""));
             std::mem::replace(u, placeholder)
@@ -197,19 +198,19 @@ pub fn run_targets(
     for_each_install(
         target,
         env,
-        &|r: &InstallRoot| prepare_one(r, &home, migrations, inputs),
+        &|r: &InstallRoot| load_and_plan(r, &home, migrations, inputs),
         each,
     )
 }
 
-/// Prepares every target install with `prep`, chunk by chunk, handing each chunk (in a stable
-/// order) to `each`. A fleet is walked on its own thread, so work starts with the first installs
-/// found. Target and walk errors come as failed units, in the order met. Memory stays flat at any
-/// fleet size.
+/// Reads every target install with `read_one` (loads and plans it, or reads its ledger), chunk
+/// by chunk, handing each chunk (in a stable order) to `each`. A fleet is walked on its own
+/// thread, so work starts with the first installs found. Target and walk errors come as failed
+/// units, in the order met. Memory stays flat at any fleet size.
 pub fn for_each_install<T: Unit>(
     target: &Target,
     env: discover::Env,
-    prep: &(dyn Fn(&InstallRoot) -> T + Sync),
+    read_one: &(dyn Fn(&InstallRoot) -> T + Sync),
     each: impl FnMut(&mut [T]) + Send,
 ) {
     let (eager, errors) = discover::direct_installs(target, env);
@@ -242,12 +243,12 @@ pub fn for_each_install<T: Unit>(
             .into_iter()
             .chain(rx)
             .filter(move |r| r.as_ref().map_or(true, &mut keep));
-        drive_with(roots, progress, prep, each);
+        drive_with(roots, progress, read_one, each);
     });
 }
 
-/// Prepares installs chunk by chunk, in parallel within a chunk, handing each chunk (in input
-/// order) to `each`, and tells `progress`.
+/// Reads installs (`read_one`) chunk by chunk, in parallel within a chunk, handing each chunk (in
+/// input order) to `each`, and tells `progress`.
 ///
 /// Chunks are pipelined: while `each` handles (prints, applies, frees) one chunk, the next one is
 /// loaded and planned, so neither the serial printing nor apply's waits for the disk leave a core
@@ -255,7 +256,7 @@ pub fn for_each_install<T: Unit>(
 pub fn drive_with<T: Unit>(
     mut roots: impl Iterator<Item = Found> + Send,
     progress: &Progress,
-    prep: &(dyn Fn(&InstallRoot) -> T + Sync),
+    read_one: &(dyn Fn(&InstallRoot) -> T + Sync),
     mut each: impl FnMut(&mut [T]) + Send,
 ) {
     let mut planned: Vec<T> = Vec::new();
@@ -269,7 +270,7 @@ pub fn drive_with<T: Unit>(
                     .into_par_iter()
                     .map(|r| match r {
                         // Read with the install owner's rights (see `owner`).
-                        Ok(r) => crate::owner::as_owner(&r.state_dir, || prep(&r)),
+                        Ok(r) => crate::owner::as_owner(&r.state_dir, || read_one(&r)),
                         Err(e) => failed_target(e),
                     })
                     .collect()

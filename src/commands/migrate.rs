@@ -80,7 +80,7 @@ impl Job<'_> {
             } else {
                 Vec::new()
             };
-            let mut report = pipeline::prepare_one(r, &self.home, &self.migrations, &self.inputs);
+            let mut report = pipeline::load_and_plan(r, &self.home, &self.migrations, &self.inputs);
             report.add_interrupted(notes);
             report
         };
