@@ -1,6 +1,6 @@
 //! Applies plans to a batch of installs: lock and re-check every install (re-planning once if
 //! another writer moved a file), then hand its changes to the commit layer (`commit`).
-use crate::commit::{self, Change, Prepared, RunHead};
+use crate::commit::{self, Change, OpenRun, RunHead};
 use crate::error::{Error, Kind};
 use crate::ledger::{self, Applied, RunKind};
 use crate::migration::Migration;
@@ -106,7 +106,10 @@ fn changes(r: &Report) -> Result<Vec<Change<'_>>, Error> {
         .collect()
 }
 
-fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
+/// Locks an install, checks that its files are still as planned (re-planning when another writer
+/// moved one, never for a reviewed plan), and opens its run with the commit layer (ledger entry,
+/// backups, temp files).
+fn lock_and_stage(r: &mut Report, ctx: &Ctx) -> Result<OpenRun, Error> {
     // What the operator reviewed must be what is planned now; refused before anything is
     // created. A file that moves after this is caught below (no re-plan for a reviewed plan).
     if let Some(expected) = ctx.expected
@@ -158,7 +161,7 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
         migrations,
         undoes: None,
     };
-    commit::prepare(&r.root, locks, head, &changes(r)?)
+    commit::open_run(&r.root, locks, head, &changes(r)?)
 }
 
 /// Whether a report has changes to write: a pending install, or one that needs input but whose
@@ -177,7 +180,7 @@ fn writable(r: &Report) -> bool {
 pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
     let stage = |r: &mut Report| {
         let state = r.root.state_dir.clone();
-        writable(r).then(|| crate::owner::as_owner(&state, || prepare(r, ctx)))
+        writable(r).then(|| crate::owner::as_owner(&state, || lock_and_stage(r, ctx)))
     };
     commit::commit_units(reports, &stage, |r, result| match result {
         Ok(run) => {

@@ -2,7 +2,7 @@
 //! same commit layer as migrate (locks, backups, barriers, checked renames, ledger).
 use crate::cli::{Format, RollbackArgs};
 use crate::commit::restore::{self, Restore};
-use crate::commit::{self, Change, Prepared, RunHead};
+use crate::commit::{self, Change, OpenRun, RunHead};
 use crate::discover::{self, InstallRoot};
 use crate::error::{Error, Kind};
 use crate::ledger::{self, Ledger, Run, RunKind};
@@ -153,7 +153,7 @@ struct Ctx<'a> {
 
 /// Locks an install, plans its restore again under the lock (another run may have written since),
 /// and stages it with the commit layer.
-fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, Error> {
+fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<OpenRun, Error> {
     let stores: Vec<&Store> = r.restores.iter().map(|x| &x.store).collect();
     let locks = commit::lock(&r.root.state_dir, &stores)?;
     let fresh = prepare_one(&r.root, ctx.home, ctx.args);
@@ -177,7 +177,7 @@ fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, Error> {
         migrations: Vec::new(),
         undoes: Some(run_id),
     };
-    commit::prepare(&r.root, locks, head, &changes)
+    commit::open_run(&r.root, locks, head, &changes)
 }
 
 /// Restores every pending install of a chunk: staged in parallel, two barriers in all.

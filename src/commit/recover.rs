@@ -247,7 +247,7 @@ fn undo(root: &InstallRoot, locks: Locks, run: &Run, undos: &[Restore]) -> Resul
             undoes: Some(run.id.clone()),
         };
         let locks = u.locks.take()?;
-        Some(commit::prepare(root, locks, head, &u.changes))
+        Some(commit::open_run(root, locks, head, &u.changes))
     };
     commit::commit_units(&mut one, &stage, |u, r| u.result = Some(r));
     match one[0].result.take() {
