@@ -49,7 +49,7 @@ struct Rebless<'a> {
 }
 
 /// Reads an install's ledger and says whether the rebless applies there (reads only).
-fn prepare_one(root: &InstallRoot, want: &Rebless) -> RepairReport {
+fn read_ledger(root: &InstallRoot, want: &Rebless) -> RepairReport {
     match Ledger::read(&root.state_dir) {
         Ok(ledger) => judge(root, &ledger, want),
         Err(e) => RepairReport::failed(root.clone(), e),
@@ -172,7 +172,7 @@ fn resolve_from(
         migration: m,
         from: "",
     };
-    let prep = |r: &InstallRoot| prepare_one(r, &probe);
+    let prep = |r: &InstallRoot| read_ledger(r, &probe);
     let mut found: Vec<String> = pipeline::collect(target, &super::process_env, &prep)
         .into_iter()
         .filter_map(|r| r.recorded)
@@ -226,7 +226,7 @@ pub fn run(mut args: RepairArgs, verbosity: Verbosity) -> Result<u8, Error> {
     };
     let migrations = json!([super::migration_json(migration)]);
     let target = args.target.target();
-    let prep = |r: &InstallRoot| prepare_one(r, &want);
+    let prep = |r: &InstallRoot| read_ledger(r, &want);
     if args.dry_run {
         let mut printer = Printer::start(out, Mode::RepairDryRun, None, migrations);
         pipeline::for_each_install(&target, &env, &prep, |chunk| printer.push_all(chunk));

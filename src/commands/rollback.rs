@@ -79,7 +79,7 @@ fn choose<'l>(ledger: &'l Ledger, id: Option<&str>) -> Result<Option<&'l Run>, E
 }
 
 /// Reads an install's ledger and plans what undoing the chosen run means (reads only).
-fn prepare_one(root: &InstallRoot, home: &Path, args: &RollbackArgs) -> RollbackReport {
+fn read_ledger(root: &InstallRoot, home: &Path, args: &RollbackArgs) -> RollbackReport {
     let mut r = RollbackReport::failed(root.clone(), Error::new(Kind::Io, ""));
     r.ledger = match Ledger::read(&root.state_dir) {
         Ok(l) => l,
@@ -133,7 +133,7 @@ fn prepare_one(root: &InstallRoot, home: &Path, args: &RollbackArgs) -> Rollback
     } else {
         restore::Changed::Refuse
     };
-    match restore::plan(root, home, &run, changed) {
+    match restore::of_run(root, home, &run, changed) {
         Ok((restores, _)) => {
             r.restores = restores;
             r.outcome = Outcome::Pending;
@@ -156,7 +156,7 @@ struct Ctx<'a> {
 fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<OpenRun, Error> {
     let stores: Vec<&Store> = r.restores.iter().map(|x| &x.store).collect();
     let locks = commit::lock(&r.root.state_dir, &stores)?;
-    let fresh = prepare_one(&r.root, ctx.home, ctx.args);
+    let fresh = read_ledger(&r.root, ctx.home, ctx.args);
     if fresh.run != r.run || fresh.outcome != Outcome::Pending {
         let why = match fresh.outcome {
             Outcome::Failed(e) => e,
@@ -360,7 +360,7 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, Error> {
     let reg = Registry::embedded();
     let migrations = reg.migrations.iter().map(super::migration_json).collect();
     let target = args.target.target();
-    let prep = |r: &InstallRoot| prepare_one(r, &home, &args);
+    let prep = |r: &InstallRoot| read_ledger(r, &home, &args);
     let mode = if args.list {
         Mode::RollbackList
     } else if args.dry_run {

@@ -99,7 +99,7 @@ fn plan_undo(
     if !set_has_manifest(state, &run.id) {
         return Ok((Vec::new(), Vec::new()));
     }
-    restore::plan(root, home, run, restore::Changed::Keep)
+    restore::of_run(root, home, run, restore::Changed::Keep)
 }
 
 fn set_has_manifest(state: &Path, run_id: &str) -> bool {

@@ -53,7 +53,7 @@ pub enum Changed {
 }
 
 /// The restores that undo `run`, and the files kept because another writer changed them.
-pub fn plan(
+pub fn of_run(
     root: &InstallRoot,
     home: &Path,
     run: &Run,
