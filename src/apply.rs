@@ -17,7 +17,7 @@ const WRITABLE: &str = "an install to write was loaded and planned";
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What apply needs besides the plans: how to re-plan, and what the operator reviewed.
-pub struct Ctx<'a> {
+pub struct ApplyBatch<'a> {
     /// The id of this invocation; each install's run id is it plus a sequence number.
     pub invocation: &'a str,
     pub seq: &'a AtomicU64,
@@ -57,8 +57,8 @@ fn ops_by_path(r: &Report) -> BTreeMap<PathBuf, String> {
 
 /// Re-reads and re-plans an install whose file moved; accepted only when the very same
 /// operations come out (the other writer changed something else in the file).
-fn replan(r: &mut Report, ctx: &Ctx, path: &Path) -> Result<(), Error> {
-    let mut next = pipeline::load_and_plan(&r.root, ctx.home, ctx.migrations, ctx.inputs);
+fn replan(r: &mut Report, batch: &ApplyBatch, path: &Path) -> Result<(), Error> {
+    let mut next = pipeline::load_and_plan(&r.root, batch.home, batch.migrations, batch.inputs);
     if let Outcome::Failed(e) = &next.outcome {
         return Err(e.clone());
     }
@@ -109,10 +109,10 @@ fn changes(r: &Report) -> Result<Vec<Change<'_>>, Error> {
 /// Locks an install, checks that its files are still as planned (re-planning when another writer
 /// moved one, never for a reviewed plan), and opens its run with the commit layer (ledger entry,
 /// backups, temp files).
-fn lock_and_stage(r: &mut Report, ctx: &Ctx) -> Result<OpenRun, Error> {
+fn lock_and_stage(r: &mut Report, batch: &ApplyBatch) -> Result<OpenRun, Error> {
     // What the operator reviewed must be what is planned now; refused before anything is
     // created. A file that moves after this is caught below (no re-plan for a reviewed plan).
-    if let Some(expected) = ctx.expected
+    if let Some(expected) = batch.expected
         && let Some((install, plan)) = r.planned()
     {
         expected.check(&r.root.state_dir, install, plan)?;
@@ -129,7 +129,7 @@ fn lock_and_stage(r: &mut Report, ctx: &Ctx) -> Result<OpenRun, Error> {
     let mut attempts = 0;
     while let Some(path) = moved(r)? {
         attempts += 1;
-        if ctx.expected.is_some() || attempts > 2 {
+        if batch.expected.is_some() || attempts > 2 {
             return Err(Error::new(
                 Kind::Changed,
                 format!(
@@ -138,7 +138,7 @@ fn lock_and_stage(r: &mut Report, ctx: &Ctx) -> Result<OpenRun, Error> {
                 ),
             ));
         }
-        replan(r, ctx, &path)?;
+        replan(r, batch, &path)?;
     }
     let (_, plan) = r.planned().expect(WRITABLE);
     let migrations = plan
@@ -155,8 +155,11 @@ fn lock_and_stage(r: &mut Report, ctx: &Ctx) -> Result<OpenRun, Error> {
         })
         .collect();
     let head = RunHead {
-        id: ledger::run_id(ctx.invocation, ctx.seq.fetch_add(1, Ordering::Relaxed) + 1),
-        invocation: ctx.invocation.to_string(),
+        id: ledger::run_id(
+            batch.invocation,
+            batch.seq.fetch_add(1, Ordering::Relaxed) + 1,
+        ),
+        invocation: batch.invocation.to_string(),
         kind: RunKind::Migrate,
         migrations,
         undoes: None,
@@ -177,10 +180,10 @@ fn writable(r: &Report) -> bool {
 
 /// Applies every report of the batch with changes to write; each ends `Changed` (or stays
 /// `NeedsInput`, with a run id: the migrations before the blocked one were written) or `Failed`.
-pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
+pub fn apply_batch(reports: &mut [Report], batch: &ApplyBatch) {
     let stage = |r: &mut Report| {
         let state = r.root.state_dir.clone();
-        writable(r).then(|| crate::owner::as_owner(&state, || lock_and_stage(r, ctx)))
+        writable(r).then(|| crate::owner::as_owner(&state, || lock_and_stage(r, batch)))
     };
     commit::commit_units(reports, &stage, |r, result| match result {
         Ok(run) => {

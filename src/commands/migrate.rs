@@ -1,5 +1,5 @@
 //! `clawmigrate migrate`: plan every target install, show it, and apply on confirmation.
-use crate::apply::{self, Ctx};
+use crate::apply::{self, ApplyBatch};
 use crate::cli::{Format, MigrateArgs};
 use crate::discover::{self, Found, InstallRoot, Target};
 use crate::error::{Error, Kind};
@@ -131,7 +131,7 @@ impl Job<'_> {
 
     fn apply(&self, expected: Option<&SavedPlan>) -> Counts {
         let seq = std::sync::atomic::AtomicU64::new(0);
-        let ctx = Ctx {
+        let ctx = ApplyBatch {
             invocation: &self.invocation,
             seq: &seq,
             migrations: &self.migrations,

@@ -144,7 +144,7 @@ fn read_ledger(root: &InstallRoot, home: &Path, args: &RollbackArgs) -> Rollback
 }
 
 /// What the commit step needs besides the reports.
-struct Ctx<'a> {
+struct RollbackBatch<'a> {
     home: &'a Path,
     args: &'a RollbackArgs,
     invocation: &'a str,
@@ -153,7 +153,7 @@ struct Ctx<'a> {
 
 /// Locks an install, plans its restore again under the lock (another run may have written since),
 /// and stages it with the commit layer.
-fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<OpenRun, Error> {
+fn stage(r: &mut RollbackReport, ctx: &RollbackBatch) -> Result<OpenRun, Error> {
     let stores: Vec<&Store> = r.restores.iter().map(|x| &x.store).collect();
     let locks = commit::lock(&r.root.state_dir, &stores)?;
     let fresh = read_ledger(&r.root, ctx.home, ctx.args);
@@ -181,7 +181,7 @@ fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<OpenRun, Error> {
 }
 
 /// Restores every pending install of a chunk: staged in parallel, two barriers in all.
-fn commit_chunk(chunk: &mut [RollbackReport], ctx: &Ctx) {
+fn commit_chunk(chunk: &mut [RollbackReport], ctx: &RollbackBatch) {
     let stage = |r: &mut RollbackReport| {
         if matches!(r.outcome, Outcome::Failed(_)) {
             return None;
@@ -370,7 +370,7 @@ pub fn run(args: RollbackArgs, verbosity: Verbosity) -> Result<u8, Error> {
     };
     let invocation = ledger::new_invocation_id();
     let seq = AtomicU64::new(0);
-    let ctx = Ctx {
+    let ctx = RollbackBatch {
         home: &home,
         args: &args,
         invocation: &invocation,
