@@ -1,6 +1,7 @@
-//! The one commit layer every write goes through, migrate and rollback alike: the install's run
-//! lock and OpenClaw's lock on auth stores, backups, staged temp files, a ledger entry marked
-//! incomplete, one barrier, then the install as a unit: every database's write transaction taken,
+//! The commit layer migrate, rollback and crash recovery write an install's files through
+//! (repair, which changes only the ledger, still writes it itself): the install's run lock and
+//! OpenClaw's lock on auth stores, backups, staged temp files, a ledger entry marked incomplete,
+//! one barrier, then the install as a unit: every database's write transaction taken,
 //! each change checked against the planned bytes and written (cells in those transactions, then
 //! the renames; `storage` tells them apart), the transactions committed, and on a failure after a
 //! write what was written put back from the run's backups; the completed ledger entry, one

@@ -1,6 +1,9 @@
-//! The one printer every verb writes through: stdout's product (human blocks or one JSON
-//! document with the same envelope for every verb), what a fleet run shows, quiet and verbose,
-//! colour, and the Ansible-style recap.
+//! The printer the install reports of migrate, status, rollback and repair (and every JSON
+//! document but an error document) go through: stdout's product (human blocks or one
+//! JSON document with the same envelope for every verb), what a fleet run shows, quiet and
+//! verbose, colour, and the Ansible-style recap. Not yet everything: `list`'s human text,
+//! `completions`, `man`, the question and the verbs' notes on stderr are printed around it.
+//! `escape`, `path` and `plural` come from `display`.
 pub use crate::display::{escape, path, plural};
 use crate::error::Error;
 use crate::outcome::Outcome;

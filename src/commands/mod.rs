@@ -1,4 +1,6 @@
-//! The verbs. Each file is thin: gather input, call the stages, print, pick the exit code.
+//! The verbs, one file each: gather input, call the stages, print, pick the exit code; and what
+//! they share (the question, the reach of `--to`/`--only`, exit codes). Not every file is thin:
+//! `rollback.rs` and `repair.rs` also hold their ledger logic, report types and renderings.
 pub mod completions;
 pub mod list;
 pub mod man;
