@@ -1,10 +1,11 @@
 //! Applies plans to a batch of installs: lock and re-check every install (re-planning once if
 //! another writer moved a file), then hand its changes to the commit layer (`commit`).
-use crate::commit::{self, Change, Prepared, RunHead};
+use crate::commit::{self, Change, OpenRun, RunHead};
 use crate::error::{Error, Kind};
 use crate::ledger::{self, Applied, RunKind};
 use crate::migration::Migration;
-use crate::pipeline::{self, Outcome, Report};
+use crate::outcome::Outcome;
+use crate::pipeline::{self, Report};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, FindingKind, Inputs, MigrationState};
 use crate::storage::Store;
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What apply needs besides the plans: how to re-plan, and what the operator reviewed.
-pub struct Ctx<'a> {
+pub struct ApplyBatch<'a> {
     /// The id of this invocation; each install's run id is it plus a sequence number.
     pub invocation: &'a str,
     pub seq: &'a AtomicU64,
@@ -55,8 +56,8 @@ fn ops_by_path(r: &Report) -> Option<BTreeMap<PathBuf, String>> {
 
 /// Re-reads and re-plans an install whose file moved; accepted only when the very same
 /// operations come out (the other writer changed something else in the file).
-fn replan(r: &mut Report, ctx: &Ctx, path: &Path) -> Result<(), Error> {
-    let mut next = pipeline::prepare_one(&r.root, ctx.home, ctx.migrations, ctx.inputs);
+fn replan(r: &mut Report, batch: &ApplyBatch, path: &Path) -> Result<(), Error> {
+    let mut next = pipeline::load_and_plan(&r.root, batch.home, batch.migrations, batch.inputs);
     if let Outcome::Failed(e) = &next.outcome {
         return Err(e.clone());
     }
@@ -102,11 +103,16 @@ fn changes(r: &Report) -> Result<Vec<Change<'_>>, Error> {
         .collect()
 }
 
-fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
+/// Locks an install, checks that its files are still as planned (re-planning when another writer
+/// moved one, never for a reviewed plan), and opens its run with the commit layer (ledger entry,
+/// backups, temp files).
+fn lock_and_stage(r: &mut Report, batch: &ApplyBatch) -> Result<OpenRun, Error> {
     // What the operator reviewed must be what is planned now; refused before anything is
     // created. A file that moves after this is caught below (no re-plan for a reviewed plan).
-    if let Some(expected) = ctx.expected {
-        expected.check(r)?;
+    if let Some(expected) = batch.expected
+        && let Some((install, plan)) = r.planned()
+    {
+        expected.check(&r.root.state_dir, install, plan)?;
     }
     let locks = {
         let planned = r.planned().into_iter();
@@ -118,7 +124,7 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
     let mut attempts = 0;
     while let Some(path) = moved(r)? {
         attempts += 1;
-        if ctx.expected.is_some() || attempts > 2 {
+        if batch.expected.is_some() || attempts > 2 {
             return Err(Error::new(
                 Kind::Changed,
                 format!(
@@ -127,7 +133,7 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
                 ),
             ));
         }
-        replan(r, ctx, &path)?;
+        replan(r, batch, &path)?;
     }
     let migrations = r
         .plan()
@@ -144,14 +150,17 @@ fn prepare(r: &mut Report, ctx: &Ctx) -> Result<Prepared, Error> {
         })
         .collect();
     let head = RunHead {
-        id: ledger::run_id(ctx.invocation, ctx.seq.fetch_add(1, Ordering::Relaxed) + 1),
-        invocation: ctx.invocation.to_string(),
+        id: ledger::run_id(
+            batch.invocation,
+            batch.seq.fetch_add(1, Ordering::Relaxed) + 1,
+        ),
+        invocation: batch.invocation.to_string(),
         kind: RunKind::Migrate,
         migrations,
         undoes: None,
         reblessed_from: None,
     };
-    commit::prepare(&r.root, locks, head, &changes(r)?)
+    commit::open_run(&r.root, locks, head, &changes(r)?)
 }
 
 /// Whether a report has changes to write: a pending install, or one that needs input but whose
@@ -167,10 +176,10 @@ fn writable(r: &Report) -> bool {
 
 /// Applies every report of the batch with changes to write; each ends `Changed` (or stays
 /// `NeedsInput`, with a run id: the migrations before the blocked one were written) or `Failed`.
-pub fn apply_batch(reports: &mut [Report], ctx: &Ctx) {
+pub fn apply_batch(reports: &mut [Report], batch: &ApplyBatch) {
     let stage = |r: &mut Report| {
         let state = r.root.state_dir.clone();
-        writable(r).then(|| crate::owner::as_owner(&state, || prepare(r, ctx)))
+        writable(r).then(|| crate::owner::as_owner(&state, || lock_and_stage(r, batch)))
     };
     commit::commit_units(reports, &stage, |r, result| match result {
         Ok(run) => {

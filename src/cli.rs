@@ -1,5 +1,6 @@
 //! The command line: verbs, targets and options (a contract: tests outside the project drive it).
 use crate::error::{Error, Kind};
+use crate::migration::Only;
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
@@ -336,13 +337,6 @@ fn absolute_path(s: &str) -> Result<PathBuf, Error> {
         let why = format!("cannot resolve {s:?} against the working directory: {e}");
         Error::new(Kind::Usage, why)
     })
-}
-
-/// A migration named on the command line: its version, and the name when given as a full id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Only {
-    pub version: u32,
-    pub name: Option<String>,
 }
 
 fn parse_only(s: &str) -> Result<Only, Error> {

@@ -1,6 +1,7 @@
-//! The one commit layer every write goes through, migrate and rollback alike: the install's run
-//! lock and OpenClaw's lock on auth stores, backups, staged temp files, a ledger entry marked
-//! incomplete, one barrier, then the install as a unit: every database's write transaction taken,
+//! The commit layer every write goes through: migrate, rollback and crash recovery write an
+//! install's files and ledger here, and repair its ledger entry ([`record`]): the install's run lock and
+//! OpenClaw's lock on auth stores, backups, staged temp files, a ledger entry marked incomplete,
+//! one barrier, then the install as a unit: every database's write transaction taken,
 //! each change checked against the planned bytes and written (cells in those transactions, then
 //! the renames; `storage` tells them apart), the transactions committed, and on a failure after a
 //! write what was written put back from the run's backups; the completed ledger entry, one
@@ -12,10 +13,10 @@ pub mod lock;
 pub mod recover;
 pub mod restore;
 use crate::discover::InstallRoot;
-use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
+use crate::hash::sha256_hex;
 use crate::ledger::{Applied, Ledger, Run, RunKind};
-use crate::storage::{Pending, Store, Target, Transactions};
+use crate::storage::{Pending, Route, Store, Transactions};
 use backup::Item;
 use lock::InstallLock;
 use std::os::unix::fs::MetadataExt;
@@ -124,7 +125,7 @@ pub fn lock(state_dir: &Path, stores: &[&Store]) -> Result<Locks, Error> {
 }
 
 /// An install ready to commit: locks held, backups and temp files written, run recorded as started.
-pub struct Prepared {
+pub struct OpenRun {
     locks: Locks,
     state_dir: PathBuf,
     staged: Vec<StagedChange>,
@@ -168,7 +169,7 @@ impl Written {
         };
         let pending =
             self.store
-                .target()
+                .route()
                 .stage(bytes.as_deref(), self.mode, self.copy.as_deref())?;
         pending.write(self.after.as_deref(), &Transactions::default())
     }
@@ -178,12 +179,12 @@ impl Written {
 /// read again here, under the run lock, so no other run's entry is lost; the entry comes first,
 /// so whatever a crash leaves beside the install's files belongs to a run marked incomplete
 /// (which the next run's recovery finds, see `recover`).
-pub fn prepare(
+pub fn open_run(
     root: &InstallRoot,
     locks: Locks,
     head: RunHead,
     changes: &[Change],
-) -> Result<Prepared, Error> {
+) -> Result<OpenRun, Error> {
     let state = &root.state_dir;
     let mut ledger = Ledger::read(state)?;
     let set = backup::set_dir(state, &head.id);
@@ -200,7 +201,7 @@ pub fn prepare(
     ledger.runs.push(run.clone());
     ledger.write(state, false)?;
     match stage_all(state, &run.id, changes) {
-        Ok((staged, dirs)) => Ok(Prepared {
+        Ok((staged, dirs)) => Ok(OpenRun {
             locks,
             state_dir: state.clone(),
             staged,
@@ -232,10 +233,10 @@ fn stage_all(
     run_id: &str,
     changes: &[Change],
 ) -> Result<(Vec<StagedChange>, Vec<PathBuf>), Error> {
-    let targets: Vec<Target> = changes.iter().map(|c| c.store.target()).collect();
+    let routes: Vec<Route> = changes.iter().map(|c| c.store.route()).collect();
     let items: Vec<Item> = changes
         .iter()
-        .zip(&targets)
+        .zip(&routes)
         .map(|(c, t)| Item {
             path: c.store.path(),
             location: &c.location,
@@ -254,14 +255,9 @@ fn stage_all(
         )
     })?;
     let mut dirs = vec![state.to_path_buf()];
-    dirs.extend(
-        targets
-            .iter()
-            .filter_map(Target::dir)
-            .map(Path::to_path_buf),
-    );
+    dirs.extend(routes.iter().filter_map(Route::dir).map(Path::to_path_buf));
     let mut staged = Vec::new();
-    for (((c, t), link), copy) in changes.iter().zip(targets).zip(set.links).zip(set.copies) {
+    for (((c, t), link), copy) in changes.iter().zip(routes).zip(set.links).zip(set.copies) {
         let written = Written {
             store: c.store.clone(),
             location: c.location.clone(),
@@ -288,7 +284,7 @@ fn stage_all(
 /// transactions last. When something fails after a write, puts back what was written from the
 /// run's backups before it reports; only what could not be put back stays written (kind
 /// `partial`, naming each). Records in the run the locations that stay written.
-fn write_all(p: &mut Prepared) -> Result<(), Error> {
+fn write_all(p: &mut OpenRun) -> Result<(), Error> {
     let staged = std::mem::take(&mut p.staged);
     let held = Transactions::begin(staged.iter().map(|f| &f.pending))
         .map_err(|e| stopped(e, &[], &[], &p.run.id))?;
@@ -434,13 +430,13 @@ fn test_pause() {
 /// hands each its result: the completed run, or why it was not staged or stopped.
 pub fn commit_units<U: Send>(
     units: &mut [U],
-    stage: &(dyn Fn(&mut U) -> Option<Result<Prepared, Error>> + Sync),
+    stage: &(dyn Fn(&mut U) -> Option<Result<OpenRun, Error>> + Sync),
     mut done: impl FnMut(&mut U, Result<Run, Error>),
 ) {
     use rayon::prelude::*;
-    let staged: Vec<Option<Result<Prepared, Error>>> = units.par_iter_mut().map(stage).collect();
+    let staged: Vec<Option<Result<OpenRun, Error>>> = units.par_iter_mut().map(stage).collect();
     let mut failed = Vec::new();
-    let prepared: Vec<Option<Prepared>> = staged
+    let open: Vec<Option<OpenRun>> = staged
         .into_iter()
         .enumerate()
         .map(|(i, s)| match s {
@@ -455,28 +451,24 @@ pub fn commit_units<U: Send>(
     for (i, e) in failed {
         done(&mut units[i], Err(e));
     }
-    for (u, result) in units.iter_mut().zip(commit_batch(prepared)) {
+    for (u, result) in units.iter_mut().zip(commit_batch(open)) {
         if let Some(result) = result {
             done(u, result);
         }
     }
 }
 
-/// Commits a batch of prepared installs with two barriers in all; per install, the completed run
+/// Commits a batch of open runs with two barriers in all; per install, the completed run
 /// or why it stopped.
-fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Error>>> {
+fn commit_batch(open: Vec<Option<OpenRun>>) -> Vec<Option<Result<Run, Error>>> {
     use rayon::prelude::*;
-    let mut dirs: Vec<PathBuf> = prepared
-        .iter()
-        .flatten()
-        .flat_map(|p| p.dirs.clone())
-        .collect();
+    let mut dirs: Vec<PathBuf> = open.iter().flatten().flat_map(|p| p.dirs.clone()).collect();
     dirs.sort();
     dirs.dedup();
     if let Err(e) = barrier(&dirs) {
-        // Nothing was renamed: dropping the prepared installs removes their temp files, links
+        // Nothing was renamed: dropping the open runs removes their temp files, links
         // and locks, each with its owner's rights (as they were made).
-        return prepared
+        return open
             .into_iter()
             .map(|p| {
                 p.map(|p| {
@@ -489,12 +481,12 @@ fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Error
     }
     test_pause();
     // Each install's renames and ledger with its owner's rights (see `owner`).
-    let as_owner = |p: Prepared| {
+    let as_owner = |p: OpenRun| {
         let state = p.state_dir.clone();
         crate::owner::as_owner(&state, || finish(p))
     };
     let mut out: Vec<Option<Result<Run, Error>>> =
-        prepared.into_par_iter().map(|p| p.map(as_owner)).collect();
+        open.into_par_iter().map(|p| p.map(as_owner)).collect();
     if let Err(e) = barrier(&dirs) {
         let why = e.map_message(|m| format!(
             "{m}; the files were replaced but may not survive a crash (`clawmigrate rollback` restores them)"
@@ -510,7 +502,7 @@ fn commit_batch(prepared: Vec<Option<Prepared>>) -> Vec<Option<Result<Run, Error
 
 /// Renames one install's files and records the run as complete (in the same barrier as the
 /// renames: if a crash keeps one and loses the other, every file is still old or new).
-fn finish(mut p: Prepared) -> Result<Run, Error> {
+fn finish(mut p: OpenRun) -> Result<Run, Error> {
     // A lock no longer ours (another process took it over) protects nothing: no file is written.
     let stopped = match p.locks.verify() {
         Ok(()) => write_all(&mut p).err(),

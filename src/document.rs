@@ -5,6 +5,7 @@ pub mod include;
 pub mod json5;
 pub mod patch;
 pub mod splice;
+use crate::hash::sha256_hex;
 use crate::storage::Store;
 use jsonc_parser::ParseOptions;
 use jsonc_parser::cst::{CstInputValue, CstNode, CstObject, CstRootNode};
@@ -13,7 +14,6 @@ use patch::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// The kinds of file a migration can change.
@@ -58,17 +58,6 @@ impl FileKind {
             },
         }
     }
-}
-
-/// Lower-case hex SHA-256 of some bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(64);
-    for b in Sha256::digest(bytes) {
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 15)] as char);
-    }
-    out
 }
 
 /// A file as read from disk (or known to be absent).

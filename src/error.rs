@@ -133,9 +133,36 @@ impl Error {
     }
 }
 
+/// A JSON read error told without the content it may quote: serde names a value of the wrong
+/// type or an unknown variant by quoting it (`invalid type: string "sk-…"`), and a file read by
+/// mistake (an auth store given as a plan, a key pasted into the ledger) must not print its key.
+pub fn describe_json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "cannot be read".to_string(),
+        Category::Syntax => "is not valid JSON".to_string(),
+        Category::Eof => "ends too early".to_string(),
+        Category::Data => {
+            let m = e.to_string();
+            let field = m
+                .strip_prefix("missing field `")
+                .and_then(|r| r.split_once('`'))
+                .map(|(f, _)| f)
+                .filter(|f| f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+            match field {
+                Some(f) => format!("lacks the field `{f}`"),
+                None => "holds a value of the wrong type or an unknown value".to_string(),
+            }
+        }
+    };
+    format!("{what} at line {}, column {}", e.line(), e.column())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SECRET: &str = "sk-Zq8-4fT2pL9xWv7Rb3Nc";
 
     #[test]
     fn every_kind_is_in_the_readme_table_and_serialises_as_listed() {
@@ -148,5 +175,23 @@ mod tests {
             );
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }
+    }
+
+    #[test]
+    fn serde_errors_do_not_quote_content() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct S {
+            n: u32,
+        }
+        let e = serde_json::from_str::<S>(&format!("{{\"n\": \"{SECRET}\"}}")).unwrap_err();
+        assert!(e.to_string().contains(SECRET));
+        assert!(
+            !describe_json_error(&e).contains(SECRET),
+            "{}",
+            describe_json_error(&e)
+        );
+        let e = serde_json::from_str::<S>("{}").unwrap_err();
+        assert!(describe_json_error(&e).contains("`n`"));
     }
 }

@@ -108,7 +108,7 @@ impl Ledger {
                     format!(
                         "{}: unreadable ledger ({}); restore it from a backup or move it aside",
                         p.display(),
-                        crate::secrets::json_error(&e)
+                        crate::error::describe_json_error(&e)
                     ),
                 )
             }),

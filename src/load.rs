@@ -33,7 +33,8 @@ pub struct LoadedAgent {
     pub store: String,
 }
 
-pub const CONFIG: usize = 0;
+/// The config's index among an install's documents (defined where `$include` numbers them).
+pub use crate::document::include::CONFIG;
 
 impl Install {
     pub fn config(&self) -> &Document {

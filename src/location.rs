@@ -108,21 +108,6 @@ fn foreign_link(state_dir: &Path, rel: &Path) -> Option<PathBuf> {
     None
 }
 
-/// An agent-dir finder over the install's current config, loaded on first use.
-pub fn agent_dirs(root: &InstallRoot, home: &Path) -> impl FnMut(&str) -> Option<PathBuf> {
-    let root = root.clone();
-    let home = home.to_path_buf();
-    let mut agents: Option<Vec<discover::Agent>> = None;
-    move |id| {
-        let list = agents.get_or_insert_with(|| {
-            crate::document::include::read_config(&root.config_path)
-                .map(|c| discover::agents(&root, &c, &home).0)
-                .unwrap_or_default()
-        });
-        list.iter().find(|a| a.id == id).map(|a| a.dir.clone())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

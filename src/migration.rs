@@ -1,8 +1,12 @@
-//! Migration definitions: the data files of `migrations/`, their checksums and the registry.
-use crate::document::{FileKind, sha256_hex};
+//! Migration definitions: the data files of `migrations/`, their checksums and the registry. Its
+//! part: the `path`s and guards a step is written with.
+pub mod path;
+
+use crate::document::FileKind;
 use crate::error::{Error, Kind};
-use crate::plan::steps::path::{Guard, Path, Seg};
+use crate::hash::sha256_hex;
 use crate::release::Release;
+use path::{Guard, Path, Seg};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -32,6 +36,17 @@ pub enum KeySource {
     OtherModelsJson,
     /// A key the operator supplies for the run (`--key-file PROVIDER=FILE`).
     Operator,
+}
+
+/// The unit a bare number of a duration is read in (`remove_zero_duration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DurationUnit {
+    Ms,
+    S,
+    M,
+    H,
+    D,
 }
 
 /// The step vocabulary. Each kind is guarded: on an already-fixed install it plans nothing.
@@ -118,7 +133,7 @@ pub enum Step {
         path: Path,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         when: Vec<Guard>,
-        default_unit: crate::plan::steps::zero_duration::Unit,
+        default_unit: DurationUnit,
     },
     /// In the config: stamps `agents.ownership: "explicit"` on a keyed roster of two or more
     /// agents none of which is marked default.
@@ -309,6 +324,14 @@ pub struct DefinitionError {
     pub problem: String,
 }
 
+/// A migration as the operator names it (`--only`, `--rebless`): its version, and the name when
+/// given as a full id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Only {
+    pub version: u32,
+    pub name: Option<String>,
+}
+
 /// The ordered set of migrations.
 #[derive(Debug, Clone)]
 pub struct Registry {
@@ -469,11 +492,7 @@ impl Registry {
     /// not newer than it (which of them apply to an install depends on its
     /// `meta.lastTouchedVersion`, see [`Migration::in_window`]), narrowed by `--only` (an
     /// upgrade `--to` does not reach is a usage error there).
-    pub fn select_to(
-        &self,
-        only: &[crate::cli::Only],
-        to: Option<&Release>,
-    ) -> Result<Vec<&Migration>, Error> {
+    pub fn select_to(&self, only: &[Only], to: Option<&Release>) -> Result<Vec<&Migration>, Error> {
         let reach = |m: &Migration| match (&m.release, to) {
             (None, _) => true,
             (Some(r), Some(t)) => r <= t,
@@ -503,7 +522,7 @@ impl Registry {
 
     /// The migrations selected by `--only` (all when empty); an unknown version, or a full id
     /// whose name is not that version's, is an error.
-    pub fn select(&self, only: &[crate::cli::Only]) -> Result<Vec<&Migration>, Error> {
+    pub fn select(&self, only: &[Only]) -> Result<Vec<&Migration>, Error> {
         for o in only {
             let Some(m) = self.migrations.iter().find(|m| m.def.version == o.version) else {
                 return Err(Error::new(

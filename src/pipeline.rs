@@ -1,58 +1,13 @@
 //! Discover → load → plan for every target install, in parallel, with output in a stable order.
 use crate::discover::{self, Found, InstallRoot, Target, TargetError};
 use crate::error::Error;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Run};
 use crate::load::{self, Install};
 use crate::migration::Migration;
+use crate::outcome::Outcome;
 use crate::plan::{self, Inputs, InstallPlan};
 use crate::progress::Progress;
 use rayon::prelude::*;
-use serde::Serialize;
-
-/// How an install came out of a command.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "outcome", content = "detail")]
-pub enum Outcome {
-    /// Nothing to do.
-    UpToDate,
-    /// Changes are planned (dry run or check).
-    Pending,
-    /// Changes were applied in this run.
-    Changed,
-    /// Something only the operator has is missing (a key, a decision); nothing written.
-    NeedsInput,
-    /// Of an era this tool must not touch; nothing read beyond the config, nothing written.
-    Unsupported(String),
-    /// Could not be read, planned or written; other installs carried on.
-    Failed(crate::error::Error),
-    /// A rollback restored the files of a run.
-    RolledBack,
-    /// A rollback found no run to undo.
-    NothingToUndo,
-    /// `rollback --list`: the install has runs that can be undone.
-    RunsRecorded,
-}
-
-impl Outcome {
-    /// As the JSON output names it (`up-to-date`, `nothing-to-undo`).
-    pub fn key(&self) -> String {
-        self.label().replace(' ', "-")
-    }
-
-    pub fn label(&self) -> &'static str {
-        match self {
-            Outcome::UpToDate => "up to date",
-            Outcome::Pending => "pending",
-            Outcome::Changed => "changed",
-            Outcome::NeedsInput => "needs input",
-            Outcome::Unsupported(_) => "unsupported",
-            Outcome::Failed(_) => "failed",
-            Outcome::RolledBack => "rolled back",
-            Outcome::NothingToUndo => "nothing to undo",
-            Outcome::RunsRecorded => "runs recorded",
-        }
-    }
-}
 
 /// What of an install a command read: nothing (it failed first), its layout only (one this tool
 /// does not touch), or its documents and their plan.
@@ -124,7 +79,8 @@ impl Report {
     }
 }
 
-pub fn prepare_one(
+/// Loads one install and plans it: the per-install step of every verb that plans.
+pub fn load_and_plan(
     root: &InstallRoot,
     home: &std::path::Path,
     migrations: &[&Migration],
@@ -172,7 +128,7 @@ pub fn prepare_one(
                 .runs
                 .iter()
                 .filter(|r| r.incomplete)
-                .map(crate::commit::recover::interrupted_finding)
+                .map(interrupted_finding)
                 .collect();
             let mut r = Report {
                 root: root.clone(),
@@ -196,7 +152,7 @@ pub fn prepare_one(
 /// Measured with tests/bench/fleet.sh: 16 runs as fast as 32 or 96 with half the peak memory.
 pub const CHUNK: usize = 16;
 
-/// What the pipeline carries per install: whatever a command prepares, or a failure.
+/// What the pipeline carries per install: whatever a command reads of it, or a failure.
 pub trait Unit: Send {
     fn failed(root: InstallRoot, e: Error) -> Self;
     fn root(&self) -> &InstallRoot;
@@ -212,15 +168,23 @@ impl Unit for Report {
     }
 }
 
-/// Prepares every install and keeps them all, for a verb that shows everything and asks before
-/// it writes (memory then grows with the fleet; `--yes` streams instead).
+/// The message `status` gives for a run left incomplete.
+fn interrupted_finding(run: &Run) -> String {
+    format!(
+        "run {} did not complete (interrupted, or still running): the next migrate rolls back what it wrote",
+        run.id
+    )
+}
+
+/// Reads every install (with `read_one`) and keeps them all, for a verb that shows everything
+/// and asks before it writes (memory then grows with the fleet; `--yes` streams instead).
 pub fn collect<T: Unit>(
     target: &Target,
     env: discover::Env,
-    prep: &(dyn Fn(&InstallRoot) -> T + Sync),
+    read_one: &(dyn Fn(&InstallRoot) -> T + Sync),
 ) -> Vec<T> {
     let mut all = Vec::new();
-    for_each_install(target, env, prep, |chunk: &mut [T]| {
+    for_each_install(target, env, read_one, |chunk: &mut [T]| {
         all.extend(chunk.iter_mut().map(|u| {
             let placeholder = T::failed(u.root().clone(), Error::new(crate::error::Kind::Io, ""));
             std::mem::replace(u, placeholder)
@@ -260,19 +224,19 @@ pub fn run_targets(
     for_each_install(
         target,
         env,
-        &|r: &InstallRoot| prepare_one(r, &home, migrations, inputs),
+        &|r: &InstallRoot| load_and_plan(r, &home, migrations, inputs),
         each,
     )
 }
 
-/// Prepares every target install with `prep`, chunk by chunk, handing each chunk (in a stable
-/// order) to `each`. A fleet is walked on its own thread, so work starts with the first installs
-/// found. Target and walk errors come as failed units, in the order met. Memory stays flat at any
-/// fleet size.
+/// Reads every target install with `read_one` (loads and plans it, or reads its ledger), chunk
+/// by chunk, handing each chunk (in a stable order) to `each`. A fleet is walked on its own
+/// thread, so work starts with the first installs found. Target and walk errors come as failed
+/// units, in the order met. Memory stays flat at any fleet size.
 pub fn for_each_install<T: Unit>(
     target: &Target,
     env: discover::Env,
-    prep: &(dyn Fn(&InstallRoot) -> T + Sync),
+    read_one: &(dyn Fn(&InstallRoot) -> T + Sync),
     each: impl FnMut(&mut [T]) + Send,
 ) {
     let (eager, errors) = discover::direct_installs(target, env);
@@ -305,12 +269,12 @@ pub fn for_each_install<T: Unit>(
             .into_iter()
             .chain(rx)
             .filter(move |r| r.as_ref().map_or(true, &mut keep));
-        drive_with(roots, progress, prep, each);
+        drive_with(roots, progress, read_one, each);
     });
 }
 
-/// Prepares installs chunk by chunk, in parallel within a chunk, handing each chunk (in input
-/// order) to `each`, and tells `progress`.
+/// Reads installs (`read_one`) chunk by chunk, in parallel within a chunk, handing each chunk (in
+/// input order) to `each`, and tells `progress`.
 ///
 /// Chunks are pipelined: while `each` handles (prints, applies, frees) one chunk, the next one is
 /// loaded and planned, so neither the serial printing nor apply's waits for the disk leave a core
@@ -318,7 +282,7 @@ pub fn for_each_install<T: Unit>(
 pub fn drive_with<T: Unit>(
     mut roots: impl Iterator<Item = Found> + Send,
     progress: &Progress,
-    prep: &(dyn Fn(&InstallRoot) -> T + Sync),
+    read_one: &(dyn Fn(&InstallRoot) -> T + Sync),
     mut each: impl FnMut(&mut [T]) + Send,
 ) {
     let mut planned: Vec<T> = Vec::new();
@@ -332,7 +296,7 @@ pub fn drive_with<T: Unit>(
                     .into_par_iter()
                     .map(|r| match r {
                         // Read with the install owner's rights (see `owner`).
-                        Ok(r) => crate::owner::as_owner(&r.state_dir, || prep(&r)),
+                        Ok(r) => crate::owner::as_owner(&r.state_dir, || read_one(&r)),
                         Err(e) => failed_target(e),
                     })
                     .collect()

@@ -312,7 +312,7 @@ pub fn plan(
         }
         files.push(FilePlan {
             doc: i,
-            sha_after: document::sha256_hex(after.as_bytes()),
+            sha_after: crate::hash::sha256_hex(after.as_bytes()),
             ops: ops.clone(),
             after,
         });
@@ -393,9 +393,9 @@ fn plan_migrations<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Only;
     use crate::document::Document;
     use crate::load::CONFIG;
+    use crate::migration::Only;
     use crate::migration::{MigrationKind, Registry};
     use crate::secrets::mask;
     use serde_json::json;
@@ -539,7 +539,7 @@ mod tests {
         let models = p.files.iter().find(|f| f.doc == main.models).unwrap();
         assert_eq!(
             models.sha_after,
-            document::sha256_hex(models.after.as_bytes())
+            crate::hash::sha256_hex(models.after.as_bytes())
         );
         assert_eq!(
             serde_json::from_str::<Value>(&models.after).unwrap(),

@@ -1,8 +1,12 @@
-//! The one printer every verb writes through: stdout's product (human blocks or one JSON
-//! document with the same envelope for every verb), what a fleet run shows, quiet and verbose,
-//! colour, and the Ansible-style recap.
+//! The printer the install reports of migrate, status, rollback and repair (and every JSON
+//! document but an error document) go through: stdout's product (human blocks or one
+//! JSON document with the same envelope for every verb), what a fleet run shows, quiet and
+//! verbose, colour, and the Ansible-style recap. `completions` and `man` print clap's own
+//! generated text around it, and the terminal question is asked on stderr by `ops`.
+//! `escape`, `path` and `plural` come from `display`.
+pub use crate::display::{escape, path, plural};
 use crate::error::Error;
-use crate::pipeline::Outcome;
+use crate::outcome::Outcome;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -65,45 +69,6 @@ pub const CYAN: Style = AnsiColor::Cyan.on_default();
 pub const YELLOW: Style = AnsiColor::Yellow.on_default();
 pub const BOLD: Style = Style::new().bold();
 pub const DIM: Style = Style::new().dimmed();
-
-/// Text from the install or the file system, made safe for a terminal: control characters
-/// (escape sequences among them) and bidirectional overrides are shown as `\u{..}` escapes
-/// instead of being sent to the terminal.
-pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !s.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    std::borrow::Cow::Owned(
-        s.chars()
-            .map(|c| {
-                if unsafe_char(c) {
-                    format!("\\u{{{:x}}}", c as u32)
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
-}
-
-/// A path for a terminal (see [`escape`]).
-pub fn path(p: &std::path::Path) -> String {
-    escape(&p.display().to_string()).into_owned()
-}
-
-/// A count and its noun, plural unless the count is one ("1 install", "2 installs"): every count
-/// in human output goes through here.
-pub fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
 
 pub fn paint(s: &str, style: Style) -> String {
     format!("{style}{s}{style:#}")

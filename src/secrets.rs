@@ -25,7 +25,7 @@
 //!   name OpenClaw knows has: `MINIMAX_CN_KEY`); copying a name into a profile as its key would
 //!   break auth. An upper-case string without `_` (`MMXCNKEY7F3A9B2C4D5E6F70`) is a key, as
 //!   current OpenClaw reads it.
-use crate::document::sha256_hex;
+use crate::hash::sha256_hex;
 use serde_json::Value;
 
 /// Field names whose string values are credentials.
@@ -364,31 +364,6 @@ pub fn url_secrets(s: &str) -> Vec<String> {
             std::iter::once(raw).chain(dec)
         })
         .collect()
-}
-
-/// A JSON read error told without the content it may quote: serde names a value of the wrong
-/// type or an unknown variant by quoting it (`invalid type: string "sk-…"`), and a file read by
-/// mistake (an auth store given as a plan, a key pasted into the ledger) must not print its key.
-pub fn json_error(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let what = match e.classify() {
-        Category::Io => "cannot be read".to_string(),
-        Category::Syntax => "is not valid JSON".to_string(),
-        Category::Eof => "ends too early".to_string(),
-        Category::Data => {
-            let m = e.to_string();
-            let field = m
-                .strip_prefix("missing field `")
-                .and_then(|r| r.split_once('`'))
-                .map(|(f, _)| f)
-                .filter(|f| f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
-            match field {
-                Some(f) => format!("lacks the field `{f}`"),
-                None => "holds a value of the wrong type or an unknown value".to_string(),
-            }
-        }
-    };
-    format!("{what} at line {}, column {}", e.line(), e.column())
 }
 
 /// A masked form that still tells keys apart: a short prefix and a fingerprint, never the key.
@@ -1054,20 +1029,6 @@ mod by_value {
         let out = r.redact(&text);
         assert!(!out.contains(&K[5..]), "{out}");
         assert_eq!(out.lines().count(), text.lines().count());
-    }
-
-    #[test]
-    fn serde_errors_do_not_quote_content() {
-        #[derive(Debug, serde::Deserialize)]
-        #[allow(dead_code)]
-        struct S {
-            n: u32,
-        }
-        let e = serde_json::from_str::<S>(&format!("{{\"n\": \"{K}\"}}")).unwrap_err();
-        assert!(e.to_string().contains(K));
-        assert!(!json_error(&e).contains(K), "{}", json_error(&e));
-        let e = serde_json::from_str::<S>("{}").unwrap_err();
-        assert!(json_error(&e).contains("`n`"));
     }
 
     proptest! {

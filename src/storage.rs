@@ -4,8 +4,8 @@
 //! recovery never ask which kind a document is. Its parts: SQLite `cell`s, and the `stores` each
 //! era keeps its agents' auth profiles in.
 use crate::discover::InstallRoot;
-use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
+use crate::hash::sha256_hex;
 use crate::{fsio, location};
 use cell::Cell;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub mod cell;
 pub mod stores;
 mod write;
-pub use write::{Pending, Target, Transactions};
+pub use write::{Pending, Route, Transactions};
 
 /// Where a document's bytes live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,7 @@ impl Store {
     /// As the operator knows it, relative to the state dir: a file's path, or
     /// `state/openclaw.sqlite: authProfiles.store` for a cell.
     pub fn name(&self, state_dir: &Path) -> String {
-        let path = crate::render::display_path(state_dir, self.path());
+        let path = crate::display::relative_path(state_dir, self.path());
         match self.cell_key() {
             Some(key) => format!("{path}: {key}"),
             None => path,

@@ -168,7 +168,7 @@ pub fn read_manifest(state_dir: &Path, run_id: &str) -> Result<(PathBuf, Manifes
             format!(
                 "{}: unreadable backup manifest: {}",
                 p.display(),
-                crate::secrets::json_error(&e)
+                crate::error::describe_json_error(&e)
             ),
         )
     })?;

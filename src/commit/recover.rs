@@ -25,14 +25,6 @@ pub struct Recovered {
     pub closed: Vec<(String, Option<String>)>,
 }
 
-/// The message `status` gives for a run left incomplete.
-pub fn interrupted_finding(run: &Run) -> String {
-    format!(
-        "run {} did not complete (interrupted, or still running): the next migrate rolls back what it wrote",
-        run.id
-    )
-}
-
 /// The directories the install's files live in (state dir, config dir, agent dirs, the real dirs
 /// of linked files) and this tool's own (with the backup sets of interrupted runs), where a
 /// crash can leave temp files.
@@ -107,7 +99,7 @@ fn plan_undo(
     if !set_has_manifest(state, &run.id) {
         return Ok((Vec::new(), Vec::new()));
     }
-    restore::plan(root, home, run, restore::Changed::Keep)
+    restore::of_run(root, home, run, restore::Changed::Keep)
 }
 
 fn set_has_manifest(state: &Path, run_id: &str) -> bool {
@@ -227,7 +219,7 @@ fn close(
     done.notes.push(format!(
         "run {} was interrupted; rolled back the {} it had replaced (recorded as run {id}){changed}",
         run.id,
-        crate::printer::plural(undos.len(), "file")
+        crate::display::plural(undos.len(), "file")
     ));
     done.closed.push((run.id.clone(), Some(id)));
     Ok(())
@@ -256,7 +248,7 @@ fn undo(root: &InstallRoot, locks: Locks, run: &Run, undos: &[Restore]) -> Resul
             reblessed_from: None,
         };
         let locks = u.locks.take()?;
-        Some(commit::prepare(root, locks, head, &u.changes))
+        Some(commit::open_run(root, locks, head, &u.changes))
     };
     commit::commit_units(&mut one, &stage, |u, r| u.result = Some(r));
     match one[0].result.take() {

@@ -4,9 +4,9 @@
 //! copy is checked against its recorded hash.
 use crate::commit::Change;
 use crate::commit::backup;
-use crate::discover::InstallRoot;
-use crate::document::sha256_hex;
+use crate::discover::{self, InstallRoot};
 use crate::error::{Error, Kind};
+use crate::hash::sha256_hex;
 use crate::ledger::Run;
 use crate::storage::Store;
 use crate::{fsio, location};
@@ -53,14 +53,14 @@ pub enum Changed {
 }
 
 /// The restores that undo `run`, and the files kept because another writer changed them.
-pub fn plan(
+pub fn of_run(
     root: &InstallRoot,
     home: &Path,
     run: &Run,
     changed: Changed,
 ) -> Result<(Vec<Restore>, Vec<String>), Error> {
     let (set, manifest) = backup::read_manifest(&root.state_dir, &run.id)?;
-    let mut agent_dir = location::agent_dirs(root, home);
+    let mut agent_dir = agent_dirs(root, home);
     let (mut out, mut kept) = (Vec::new(), Vec::new());
     for e in &manifest.files {
         let store = Store::resolve(root, &e.path, |file| {
@@ -143,4 +143,19 @@ pub fn read_copy(copy: &Path, sha: Option<&str>) -> Result<Vec<u8>, Error> {
         ));
     }
     Ok(bytes)
+}
+
+/// An agent-dir finder over the install's current config, loaded on first use.
+fn agent_dirs(root: &InstallRoot, home: &Path) -> impl FnMut(&str) -> Option<PathBuf> {
+    let root = root.clone();
+    let home = home.to_path_buf();
+    let mut agents: Option<Vec<discover::Agent>> = None;
+    move |id| {
+        let list = agents.get_or_insert_with(|| {
+            crate::document::include::read_config(&root.config_path)
+                .map(|c| discover::agents(&root, &c, &home).0)
+                .unwrap_or_default()
+        });
+        list.iter().find(|a| a.id == id).map(|a| a.dir.clone())
+    }
 }

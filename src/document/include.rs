@@ -11,7 +11,6 @@
 //! that merged tree, the document that defines the value and the operation in its own terms.
 use crate::document::patch::{self, AtPath, Op};
 use crate::document::{Document, ReadError};
-use crate::load::CONFIG;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -59,6 +58,10 @@ pub struct Includes {
     /// The config as OpenClaw sees it, as read.
     pub merged: Value,
 }
+
+/// The config's index among an install's documents; the files it includes take the indices after
+/// it, in the order they are first named.
+pub const CONFIG: usize = 0;
 
 /// Reads every file the config includes, directly or through other included files. The
 /// documents come in the order they are first named and take the indices after the config's

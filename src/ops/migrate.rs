@@ -1,10 +1,10 @@
 //! `migrate`: plans every target install, shows it, and applies it on confirmation (or saves the
 //! plan for review, or applies a saved one).
 use super::{Confirm, Done, Envelope, Writes};
-use crate::apply::{self, Ctx};
-use crate::cli::Only;
+use crate::apply::{self, ApplyBatch};
 use crate::discover::{self, Found, InstallRoot, Target};
 use crate::error::{Error, Kind};
+use crate::migration::Only;
 use crate::migration::{Migration, Registry};
 use crate::pipeline;
 use crate::plan::Inputs;
@@ -107,7 +107,7 @@ impl Job<'_> {
             } else {
                 Vec::new()
             };
-            let mut report = pipeline::prepare_one(r, &self.home, &self.migrations, &self.inputs);
+            let mut report = pipeline::load_and_plan(r, &self.home, &self.migrations, &self.inputs);
             report.add_interrupted(notes);
             report
         };
@@ -132,7 +132,11 @@ impl Job<'_> {
         let mut saved = SavedPlan::new(&self.migrations, self.to.clone());
         self.each(recover, |chunk| {
             if keep {
-                chunk.iter().for_each(|r| saved.add(r));
+                for r in chunk.iter() {
+                    if let Some((install, plan)) = r.planned() {
+                        saved.add(&r.root.state_dir, install, plan);
+                    }
+                }
             }
             sink.push_all(chunk);
         });
@@ -141,7 +145,7 @@ impl Job<'_> {
 
     fn apply(&self, expected: Option<&SavedPlan>, sink: &mut Printer) {
         let seq = std::sync::atomic::AtomicU64::new(0);
-        let ctx = Ctx {
+        let ctx = ApplyBatch {
             invocation: &self.invocation,
             seq: &seq,
             migrations: &self.migrations,

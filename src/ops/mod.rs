@@ -20,7 +20,7 @@ pub fn process_env(name: &str) -> Option<String> {
 /// itself, and, without `--to`, the upgrades to report as available (never applied).
 pub fn scope<'r>(
     reg: &'r crate::migration::Registry,
-    only: &[crate::cli::Only],
+    only: &[crate::migration::Only],
     to: Option<&str>,
 ) -> Result<Scope<'r>, Error> {
     let to = to.map(|t| reg.target(t)).transpose()?;

@@ -3,13 +3,14 @@
 //! value), after the operator has checked that the change is intended. It writes no file of the
 //! install: the commit layer records a `repair` run naming the old and the new checksum.
 use super::{Confirm, Done, Envelope, Writes};
-use crate::cli::Only;
 use crate::commit::{self, RunHead};
 use crate::discover::{InstallRoot, Target};
 use crate::error::{Error, Kind};
 use crate::ledger::{self, Applied, Ledger, RunKind};
+use crate::migration::Only;
 use crate::migration::{Migration, Registry};
-use crate::pipeline::{self, Outcome, Unit};
+use crate::outcome::Outcome;
+use crate::pipeline::{self, Unit};
 use crate::printer::{self, Counts, MigrationEntry, Mode, Output, Printer};
 use std::sync::atomic::{AtomicU64, Ordering};
 

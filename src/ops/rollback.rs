@@ -2,12 +2,13 @@
 //! same commit layer as migrate (locks, backups, barriers, checked renames, ledger).
 use super::{Confirm, Done, Envelope, Writes};
 use crate::commit::restore::{self, Restore};
-use crate::commit::{self, Change, Prepared, RunHead};
+use crate::commit::{self, Change, OpenRun, RunHead};
 use crate::discover::{self, InstallRoot, Target};
 use crate::error::{Error, Kind};
 use crate::ledger::{self, Ledger, Run, RunKind};
 use crate::migration::Registry;
-use crate::pipeline::{Outcome, Unit};
+use crate::outcome::Outcome;
+use crate::pipeline::Unit;
 use crate::printer::{self, MigrationEntry, Mode, Output, Printer};
 use crate::storage::Store;
 use std::path::{Path, PathBuf};
@@ -154,7 +155,7 @@ fn prepare_one(root: &InstallRoot, home: &Path, args: &RollbackOptions) -> Rollb
     } else {
         restore::Changed::Refuse
     };
-    match restore::plan(root, home, &run, changed) {
+    match restore::of_run(root, home, &run, changed) {
         Ok((restores, _)) => {
             r.restores = restores;
             r.outcome = Outcome::Pending;
@@ -165,7 +166,7 @@ fn prepare_one(root: &InstallRoot, home: &Path, args: &RollbackOptions) -> Rollb
 }
 
 /// What the commit step needs besides the reports.
-struct Ctx<'a> {
+struct RollbackBatch<'a> {
     home: &'a Path,
     args: &'a RollbackOptions,
     invocation: &'a str,
@@ -174,7 +175,7 @@ struct Ctx<'a> {
 
 /// Locks an install, plans its restore again under the lock (another run may have written since),
 /// and stages it with the commit layer.
-fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, Error> {
+fn stage(r: &mut RollbackReport, ctx: &RollbackBatch) -> Result<OpenRun, Error> {
     let stores: Vec<&Store> = r.restores.iter().map(|x| &x.store).collect();
     let locks = commit::lock(&r.root.state_dir, &stores)?;
     let fresh = prepare_one(&r.root, ctx.home, ctx.args);
@@ -200,11 +201,11 @@ fn stage(r: &mut RollbackReport, ctx: &Ctx) -> Result<Prepared, Error> {
         undoes: Some(run_id),
         reblessed_from: None,
     };
-    commit::prepare(&r.root, locks, head, &changes)
+    commit::open_run(&r.root, locks, head, &changes)
 }
 
 /// Restores every pending install of a chunk: staged in parallel, two barriers in all.
-fn commit_chunk(chunk: &mut [RollbackReport], ctx: &Ctx) {
+fn commit_chunk(chunk: &mut [RollbackReport], ctx: &RollbackBatch) {
     let stage = |r: &mut RollbackReport| {
         if matches!(r.outcome, Outcome::Failed(_)) {
             return None;
@@ -252,8 +253,8 @@ struct Rollback<'a> {
 }
 
 impl Rollback<'_> {
-    fn ctx(&self) -> Ctx<'_> {
-        Ctx {
+    fn ctx(&self) -> RollbackBatch<'_> {
+        RollbackBatch {
             home: &self.home,
             args: self.opts,
             invocation: &self.invocation,

@@ -2,8 +2,9 @@
 //! apply can prove it writes exactly those bytes and refuse any file that moved since.
 use crate::document::FileKind;
 use crate::error::{Error, Kind};
+use crate::load::Install;
 use crate::migration::Migration;
-use crate::pipeline::Report;
+use crate::plan::InstallPlan;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -66,10 +67,7 @@ impl SavedPlan {
 
     /// Records an install's planned files (installs with nothing to do are left out). An install
     /// blocked on a later migration is kept with the changes of the migrations before it.
-    pub fn add(&mut self, r: &Report) {
-        let Some((install, plan)) = r.planned() else {
-            return;
-        };
+    pub fn add(&mut self, state_dir: &Path, install: &Install, plan: &InstallPlan) {
         if plan.files.is_empty() {
             return;
         }
@@ -88,7 +86,7 @@ impl SavedPlan {
             })
             .collect();
         self.installs.push(SavedInstall {
-            state_dir: r.root.state_dir.clone(),
+            state_dir: state_dir.to_path_buf(),
             files,
         });
     }
@@ -131,7 +129,7 @@ impl SavedPlan {
             .and_then(|b| b.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
             .map_err(|e| Error::io(path, "cannot read the plan", &e))?;
         let plan: SavedPlan = serde_json::from_slice(&bytes).map_err(|e| {
-            let why = crate::secrets::json_error(&e);
+            let why = crate::error::describe_json_error(&e);
             Error::new(
                 Kind::Parse,
                 format!("{}: not a clawmigrate plan: {why}", path.display()),
@@ -190,14 +188,16 @@ impl SavedPlan {
 
     /// Checks that an install's fresh plan is exactly the saved one: same files, each with the
     /// same bytes before and after. Names the first file that differs.
-    pub fn check(&self, r: &Report) -> Result<(), Error> {
-        let Some((install, plan)) = r.planned() else {
-            return Ok(());
-        };
+    pub fn check(
+        &self,
+        state_dir: &Path,
+        install: &Install,
+        plan: &InstallPlan,
+    ) -> Result<(), Error> {
         let saved: BTreeMap<&Path, &SavedFile> = self
             .installs
             .iter()
-            .filter(|i| i.state_dir == r.root.state_dir)
+            .filter(|i| i.state_dir == state_dir)
             .flat_map(|i| &i.files)
             .map(|f| (f.path.as_path(), f))
             .collect();
@@ -232,7 +232,7 @@ impl SavedPlan {
                 None => crate::fsio::read_regular(missing, false)
                     .ok()
                     .flatten()
-                    .map(|b| crate::document::sha256_hex(&b)),
+                    .map(|b| crate::hash::sha256_hex(&b)),
             };
             let why = if moved != saved[missing].sha256_before {
                 "changed since the plan was made"

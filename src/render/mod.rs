@@ -6,12 +6,4 @@ pub mod repair;
 pub mod report;
 pub mod rollback;
 
-use crate::printer;
-use std::path::Path;
-
 pub use diff::diff;
-
-/// A path as the operator knows it: relative to the state dir when inside it.
-pub fn display_path(state_dir: &Path, path: &Path) -> String {
-    printer::path(path.strip_prefix(state_dir).unwrap_or(path))
-}

@@ -2,7 +2,7 @@
 //! became of it.
 use crate::error::Error;
 use crate::ops::repair::RepairReport;
-use crate::pipeline::Outcome;
+use crate::outcome::Outcome;
 use crate::printer::{self, Mode, Shown};
 use serde::Serialize;
 use std::path::Path;

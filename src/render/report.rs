@@ -1,9 +1,10 @@
 //! An install's report as `migrate` and `status` show it: its header, migration states,
 //! findings and diffs for people, and its typed object in the JSON document.
-use super::display_path;
+use crate::display::relative_path;
 use crate::document::Document;
 use crate::document::patch::Op;
-use crate::pipeline::{Outcome, Report};
+use crate::outcome::Outcome;
+use crate::pipeline::Report;
 use crate::plan::{FindingKind, MigrationState};
 use crate::printer::{self, BOLD, DIM, GREEN, Mode, RED, Shown, YELLOW, escape, paint};
 use anstyle::Style;
@@ -62,7 +63,7 @@ fn header(r: &Report, out: &mut String) {
                 }
             })
             .collect();
-        let cfg = display_path(&r.root.state_dir, i.config().path());
+        let cfg = relative_path(&r.root.state_dir, i.config().path());
         let cfg = if i.config().exists() {
             cfg
         } else {

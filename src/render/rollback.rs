@@ -4,7 +4,7 @@ use crate::commit::restore::Restore;
 use crate::error::Error;
 use crate::ledger::{Ledger, Run, RunKind};
 use crate::ops::rollback::RollbackReport;
-use crate::pipeline::Outcome;
+use crate::outcome::Outcome;
 use crate::printer::{self, Mode, Shown};
 use serde::Serialize;
 use std::fmt::Write as _;

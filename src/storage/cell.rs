@@ -4,9 +4,9 @@
 //! the cell still holds the planned old value. A database is a file like any other: only a
 //! regular one is opened (SQLite's own opens included), and neither it nor a cell over the read
 //! cap is read.
-use crate::document::sha256_hex;
 use crate::error::Kind;
 use crate::fsio;
+use crate::hash::sha256_hex;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 use std::ffi::{CStr, c_char, c_int};

@@ -2,14 +2,14 @@
 //! file over it (or removed) after a last check of its bytes; a cell is written in one
 //! transaction that checks its old value first.
 use super::{Store, read_file};
-use crate::document::sha256_hex;
 use crate::error::{Error, Kind};
 use crate::fsio::{self, Keep, Staged};
+use crate::hash::sha256_hex;
 use crate::storage::cell::{self, Cell};
 use std::path::{Path, PathBuf};
 
 /// How a change to a store will be written, known before its backup (which it shapes).
-pub enum Target {
+pub enum Route {
     /// A file, renamed over at its real path (a symlink's target, as OpenClaw writes through
     /// it); `keep` is the mode and owner it has, which its replacement keeps.
     Rename {
@@ -23,38 +23,38 @@ pub enum Target {
 
 impl Store {
     /// How a change to it will be written.
-    pub fn target(&self) -> Target {
+    pub fn route(&self) -> Route {
         match self {
             Store::File(path) => {
                 let real = fsio::real_path(path);
                 let keep = fsio::keep_of(&real);
-                Target::Rename {
+                Route::Rename {
                     path: path.clone(),
                     real,
                     keep,
                 }
             }
-            Store::Cell(db, c) => Target::Transaction(db.clone(), c.clone()),
+            Store::Cell(db, c) => Route::Transaction(db.clone(), c.clone()),
         }
     }
 }
 
-impl Target {
+impl Route {
     /// The file whose inode may stand in for a backup copy (see `backup::create`): a file is
     /// renamed over (or removed) only after a check of its bytes, so its old inode keeps them. A
     /// cell's old value is copied.
     pub fn link_from(&self) -> Option<&Path> {
         match self {
-            Target::Rename { real, .. } => Some(real),
-            Target::Transaction(..) => None,
+            Route::Rename { real, .. } => Some(real),
+            Route::Transaction(..) => None,
         }
     }
 
     /// The mode it has now, recorded for rollback.
     pub fn mode(&self) -> Option<u32> {
         match self {
-            Target::Rename { keep, .. } => keep.map(|k| k.mode),
-            Target::Transaction(..) => None,
+            Route::Rename { keep, .. } => keep.map(|k| k.mode),
+            Route::Transaction(..) => None,
         }
     }
 
@@ -74,11 +74,11 @@ impl Target {
         xattrs_from: Option<&Path>,
     ) -> Result<Pending, Error> {
         let (path, real, keep) = match self {
-            Target::Transaction(db, cell) => {
+            Route::Transaction(db, cell) => {
                 let new = after.map(|b| String::from_utf8_lossy(b).into_owned());
                 return Ok(Pending::Transaction(db, cell, new));
             }
-            Target::Rename { path, real, keep } => (path, real, keep),
+            Route::Rename { path, real, keep } => (path, real, keep),
         };
         let keep = match (keep, mode) {
             (Some(k), Some(m)) => Some(Keep { mode: m, ..k }),

@@ -194,7 +194,7 @@ fn saved_plan_applies_exactly_and_holds_no_secret() {
         assert_eq!(after.len(), 5);
         for (p, sha) in after {
             let bytes = std::fs::read(&p).unwrap();
-            assert_eq!(clawmigrate::document::sha256_hex(&bytes), sha, "{p}");
+            assert_eq!(clawmigrate::hash::sha256_hex(&bytes), sha, "{p}");
         }
     }
 }
@@ -254,7 +254,7 @@ fn a_write_by_the_gateway_during_apply_is_never_lost() {
                 "the refused file's linked backup is still there"
             );
         } else if copy.exists() {
-            let sha = clawmigrate::document::sha256_hex(&std::fs::read(&copy).unwrap());
+            let sha = clawmigrate::hash::sha256_hex(&std::fs::read(&copy).unwrap());
             assert_eq!(f["sha256_before"].as_str().unwrap(), sha);
             kept += 1;
         }

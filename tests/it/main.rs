@@ -1,5 +1,6 @@
 //! The one integration test binary: drives `clawmigrate` end to end on temporary installs.
 mod ansible;
+mod architecture;
 mod atomic;
 mod crash;
 mod credentials;

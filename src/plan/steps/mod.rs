@@ -4,7 +4,8 @@ mod ensure_profile;
 mod explicit_ownership;
 mod map_value;
 mod move_key;
-pub mod path;
+// Paths and guards are part of a migration's definition (its data); the step kinds evaluate them.
+pub use crate::migration::path;
 mod remove;
 mod rewrite_host;
 mod set_default;

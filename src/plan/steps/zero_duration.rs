@@ -5,19 +5,9 @@ use super::path::{Guard, Path, all_hold, lookup};
 use crate::document::patch::pointer;
 use crate::load::CONFIG;
 use crate::plan::workspace::{StepError, Workspace};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The unit a bare number is read in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Unit {
-    Ms,
-    S,
-    M,
-    H,
-    D,
-}
+pub use crate::migration::DurationUnit as Unit;
 
 impl Unit {
     fn parse(s: &str) -> Option<Unit> {
