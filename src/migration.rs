@@ -104,6 +104,9 @@ pub enum Step {
         map: Vec<ValuePair>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         when: Vec<Guard>,
+        /// Strings match a `from` string ignoring case and surrounding whitespace.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        loose: bool,
     },
     /// In the config: sets `value` at `path` when the key is absent and the guards hold.
     SetDefault {

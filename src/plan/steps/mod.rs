@@ -76,7 +76,12 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             when,
             prune_empty_parents,
         } => remove::run(ws, path, when, *prune_empty_parents),
-        Step::MapValue { path, map, when } => map_value::run(ws, path, map, when),
+        Step::MapValue {
+            path,
+            map,
+            when,
+            loose,
+        } => map_value::run(ws, path, map, when, *loose),
         Step::SetDefault { path, value, when } => set_default::run(ws, path, value, when),
     }
 }

@@ -244,6 +244,12 @@ pub struct Guard {
     pub is: Option<Type>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_not: Option<Type>,
+    /// A number below this one (any other value, or none, fails).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub less_than: Option<f64>,
+    /// A number above this one (any other value, or none, fails).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greater_than: Option<f64>,
 }
 
 impl Guard {
@@ -259,6 +265,12 @@ impl Guard {
             && self.not_equals.as_ref().is_none_or(|e| v != Some(e))
             && self.is.is_none_or(|t| t.holds(v))
             && self.is_not.is_none_or(|t| !t.holds(v))
+            && self
+                .less_than
+                .is_none_or(|n| v.and_then(Value::as_f64).is_some_and(|x| x < n))
+            && self
+                .greater_than
+                .is_none_or(|n| v.and_then(Value::as_f64).is_some_and(|x| x > n))
     }
 
     /// What is wrong with it as written (checked when the registry is built).
@@ -267,10 +279,12 @@ impl Guard {
             + usize::from(self.equals.is_some())
             + usize::from(self.not_equals.is_some())
             + usize::from(self.is.is_some())
-            + usize::from(self.is_not.is_some());
+            + usize::from(self.is_not.is_some())
+            + usize::from(self.less_than.is_some())
+            + usize::from(self.greater_than.is_some());
         if tests == 0 {
             return Some(format!(
-                "the guard on {} tests nothing (exists, equals, not_equals, is or is_not)",
+                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not, less_than or greater_than)",
                 self.path
             ));
         }
@@ -359,5 +373,24 @@ mod tests {
         assert!(g(r#"{"path":"a"}"#).problem(0).is_some());
         assert!(g(r#"{"path":"a.*","exists":true}"#).problem(0).is_some());
         assert!(serde_json::from_str::<Guard>(r#"{"path":"a","exist":true}"#).is_err());
+    }
+
+    #[test]
+    fn numeric_guards_hold_only_for_numbers_beyond_the_bound() {
+        let doc = json!({"port": 70000, "low": 0, "ok": 8080, "s": "70000"});
+        let g = |s: &str| serde_json::from_str::<Guard>(s).unwrap();
+        assert!(g(r#"{"path":"port","greater_than":65535}"#).holds(&doc, &[]));
+        assert!(!g(r#"{"path":"ok","greater_than":65535}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"low","less_than":1}"#).holds(&doc, &[]));
+        assert!(!g(r#"{"path":"ok","less_than":1}"#).holds(&doc, &[]));
+        assert!(
+            !g(r#"{"path":"s","greater_than":1}"#).holds(&doc, &[]),
+            "a string"
+        );
+        assert!(
+            !g(r#"{"path":"none","less_than":1}"#).holds(&doc, &[]),
+            "absent"
+        );
+        assert!(g(r#"{"path":"port","less_than":1}"#).problem(0).is_none());
     }
 }
