@@ -1,12 +1,11 @@
 //! Step `map_value`: replaces a value by the one a map gives for it (`"dm"` -> `"direct"`),
 //! wherever its `*` path matches and the guards hold; values the map does not name stay. With
 //! `loose`, a string matches a `from` string ignoring case and surrounding whitespace.
-use super::path::{Guard, Path, all_hold};
+use super::path::{Guard, Path, all_hold, same_loosely};
 use crate::document::patch::pointer;
 use crate::load::CONFIG;
 use crate::migration::ValuePair;
 use crate::plan::workspace::{StepError, Workspace};
-use serde_json::Value;
 
 pub fn run(
     ws: &mut Workspace,
@@ -31,14 +30,6 @@ pub fn run(
         }
     }
     Ok(())
-}
-
-/// Two strings equal once trimmed and lowercased.
-fn same_loosely(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::String(a), Value::String(b)) => a.trim().to_lowercase() == b.trim().to_lowercase(),
-        _ => false,
-    }
 }
 
 #[cfg(test)]

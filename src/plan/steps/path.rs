@@ -250,6 +250,16 @@ pub struct Guard {
     /// A number above this one (any other value, or none, fails).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub greater_than: Option<f64>,
+    /// Equals one of these values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<Value>>,
+    /// Is absent or equals none of these values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_one_of: Option<Vec<Value>>,
+    /// `equals`, `not_equals`, `one_of` and `not_one_of` compare strings ignoring case and
+    /// surrounding whitespace.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub loose: bool,
 }
 
 impl Guard {
@@ -260,9 +270,12 @@ impl Guard {
             return false;
         };
         let v = lookup(root, &toks);
+        let same = |e: &Value| v.is_some_and(|v| v == e || self.loose && same_loosely(v, e));
         self.exists.is_none_or(|e| e == v.is_some())
-            && self.equals.as_ref().is_none_or(|e| v == Some(e))
-            && self.not_equals.as_ref().is_none_or(|e| v != Some(e))
+            && self.equals.as_ref().is_none_or(same)
+            && self.not_equals.as_ref().is_none_or(|e| !same(e))
+            && self.one_of.as_ref().is_none_or(|l| l.iter().any(same))
+            && self.not_one_of.as_ref().is_none_or(|l| !l.iter().any(same))
             && self.is.is_none_or(|t| t.holds(v))
             && self.is_not.is_none_or(|t| !t.holds(v))
             && self
@@ -281,10 +294,12 @@ impl Guard {
             + usize::from(self.is.is_some())
             + usize::from(self.is_not.is_some())
             + usize::from(self.less_than.is_some())
-            + usize::from(self.greater_than.is_some());
+            + usize::from(self.greater_than.is_some())
+            + usize::from(self.one_of.is_some())
+            + usize::from(self.not_one_of.is_some());
         if tests == 0 {
             return Some(format!(
-                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not, less_than or greater_than)",
+                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not, less_than, greater_than, one_of or not_one_of)",
                 self.path
             ));
         }
@@ -294,6 +309,14 @@ impl Guard {
                 self.path
             )
         })
+    }
+}
+
+/// Two strings equal once trimmed and lowercased (JavaScript's `trim().toLowerCase()`).
+pub fn same_loosely(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(a), Value::String(b)) => a.trim().to_lowercase() == b.trim().to_lowercase(),
+        _ => false,
     }
 }
 
@@ -392,5 +415,25 @@ mod tests {
             "absent"
         );
         assert!(g(r#"{"path":"port","less_than":1}"#).problem(0).is_none());
+    }
+
+    #[test]
+    fn list_guards_and_loose_comparison() {
+        let doc = json!({"f": "qwen", "id": " DeepSeek-V4-Flash ", "n": 1});
+        let g = |s: &str| serde_json::from_str::<Guard>(s).unwrap();
+        assert!(g(r#"{"path":"f","one_of":["openai","qwen"]}"#).holds(&doc, &[]));
+        assert!(!g(r#"{"path":"f","not_one_of":["openai","qwen"]}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"n","not_one_of":["openai","qwen"]}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"none","not_one_of":["x"]}"#).holds(&doc, &[]));
+        assert!(!g(r#"{"path":"none","one_of":["x"]}"#).holds(&doc, &[]));
+        assert!(!g(r#"{"path":"id","equals":"deepseek-v4-flash"}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"id","equals":"deepseek-v4-flash","loose":true}"#).holds(&doc, &[]));
+        assert!(
+            g(r#"{"path":"id","one_of":["x","deepseek-v4-flash"],"loose":true}"#).holds(&doc, &[])
+        );
+        assert!(
+            g(r#"{"path":"id","loose":true}"#).problem(0).is_some(),
+            "loose alone tests nothing"
+        );
     }
 }
