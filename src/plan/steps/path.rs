@@ -256,8 +256,11 @@ pub struct Guard {
     /// Is absent or equals none of these values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_one_of: Option<Vec<Value>>,
-    /// `equals`, `not_equals`, `one_of` and `not_one_of` compare strings ignoring case and
-    /// surrounding whitespace.
+    /// The last key of the path (what its last `*` stood for) is none of these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_not_one_of: Option<Vec<String>>,
+    /// `equals`, `not_equals`, `one_of`, `not_one_of` and `key_not_one_of` compare strings
+    /// ignoring case and surrounding whitespace.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub loose: bool,
 }
@@ -276,6 +279,12 @@ impl Guard {
             && self.not_equals.as_ref().is_none_or(|e| !same(e))
             && self.one_of.as_ref().is_none_or(|l| l.iter().any(same))
             && self.not_one_of.as_ref().is_none_or(|l| !l.iter().any(same))
+            && self.key_not_one_of.as_ref().is_none_or(|l| {
+                let key = Value::String(toks.last().cloned().unwrap_or_default());
+                !l.iter()
+                    .map(|k| Value::String(k.clone()))
+                    .any(|k| k == key || self.loose && same_loosely(&k, &key))
+            })
             && self.is.is_none_or(|t| t.holds(v))
             && self.is_not.is_none_or(|t| !t.holds(v))
             && self
@@ -296,10 +305,11 @@ impl Guard {
             + usize::from(self.less_than.is_some())
             + usize::from(self.greater_than.is_some())
             + usize::from(self.one_of.is_some())
-            + usize::from(self.not_one_of.is_some());
+            + usize::from(self.not_one_of.is_some())
+            + usize::from(self.key_not_one_of.is_some());
         if tests == 0 {
             return Some(format!(
-                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not, less_than, greater_than, one_of or not_one_of)",
+                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not, less_than, greater_than, one_of, not_one_of or key_not_one_of)",
                 self.path
             ));
         }
