@@ -108,6 +108,19 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         loose: bool,
     },
+    /// In the config: rewrites the items of an array (renames, drops with a `null` `to`, and
+    /// with `dedupe` removes a string repeating an earlier one).
+    RewriteList {
+        path: Path,
+        map: Vec<ValuePair>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+        /// Strings compare ignoring case and surrounding whitespace.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        loose: bool,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        dedupe: bool,
+    },
     /// In the config: sets `value` at `path` when the key is absent and the guards hold.
     SetDefault {
         path: Path,
@@ -127,9 +140,9 @@ impl Step {
                 }
                 (from.wildcards(), when)
             }
-            Step::Remove { path, when, .. } | Step::MapValue { path, when, .. } => {
-                (path.wildcards(), when)
-            }
+            Step::Remove { path, when, .. }
+            | Step::MapValue { path, when, .. }
+            | Step::RewriteList { path, when, .. } => (path.wildcards(), when),
             Step::SetDefault { path, when, .. } => {
                 if path.segs.last() == Some(&Seg::Any) {
                     return Some(format!("set_default {path}: the last key cannot be *"));
@@ -262,6 +275,7 @@ impl Migration {
                 | Step::Remove { .. }
                 | Step::MapValue { .. }
                 | Step::SetDefault { .. } => vec![FileKind::Config],
+                Step::RewriteList { .. } => vec![FileKind::Config],
             })
             .collect();
         kinds.sort();

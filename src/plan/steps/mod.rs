@@ -6,6 +6,7 @@ mod move_key;
 pub mod path;
 mod remove;
 mod rewrite_host;
+mod rewrite_list;
 mod set_default;
 #[cfg(test)]
 mod testing;
@@ -83,6 +84,22 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             loose,
         } => map_value::run(ws, path, map, when, *loose),
         Step::SetDefault { path, value, when } => set_default::run(ws, path, value, when),
+        Step::RewriteList {
+            path,
+            map,
+            when,
+            loose,
+            dedupe,
+        } => rewrite_list::run(
+            ws,
+            path,
+            map,
+            when,
+            &rewrite_list::Options {
+                loose: *loose,
+                dedupe: *dedupe,
+            },
+        ),
     }
 }
 

@@ -256,11 +256,17 @@ pub struct Guard {
     /// Is absent or equals none of these values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_one_of: Option<Vec<Value>>,
+    /// An array holding an item equal to this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<Value>,
+    /// Anything but an array holding an item equal to this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_contains: Option<Value>,
     /// The last key of the path (what its last `*` stood for) is none of these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_not_one_of: Option<Vec<String>>,
-    /// `equals`, `not_equals`, `one_of`, `not_one_of` and `key_not_one_of` compare strings
-    /// ignoring case and surrounding whitespace.
+    /// Every value and key test above compares strings ignoring case and surrounding
+    /// whitespace.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub loose: bool,
 }
@@ -273,12 +279,19 @@ impl Guard {
             return false;
         };
         let v = lookup(root, &toks);
-        let same = |e: &Value| v.is_some_and(|v| v == e || self.loose && same_loosely(v, e));
+        let same_as = |v: &Value, e: &Value| v == e || self.loose && same_loosely(v, e);
+        let same = |e: &Value| v.is_some_and(|v| same_as(v, e));
+        let holds_item = |e: &Value| {
+            v.and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|i| same_as(i, e)))
+        };
         self.exists.is_none_or(|e| e == v.is_some())
             && self.equals.as_ref().is_none_or(same)
             && self.not_equals.as_ref().is_none_or(|e| !same(e))
             && self.one_of.as_ref().is_none_or(|l| l.iter().any(same))
             && self.not_one_of.as_ref().is_none_or(|l| !l.iter().any(same))
+            && self.contains.as_ref().is_none_or(holds_item)
+            && self.not_contains.as_ref().is_none_or(|e| !holds_item(e))
             && self.key_not_one_of.as_ref().is_none_or(|l| {
                 let key = Value::String(toks.last().cloned().unwrap_or_default());
                 !l.iter()
@@ -306,10 +319,12 @@ impl Guard {
             + usize::from(self.greater_than.is_some())
             + usize::from(self.one_of.is_some())
             + usize::from(self.not_one_of.is_some())
-            + usize::from(self.key_not_one_of.is_some());
+            + usize::from(self.key_not_one_of.is_some())
+            + usize::from(self.contains.is_some())
+            + usize::from(self.not_contains.is_some());
         if tests == 0 {
             return Some(format!(
-                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not, less_than, greater_than, one_of, not_one_of or key_not_one_of)",
+                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not, less_than, greater_than, one_of, not_one_of, contains, not_contains or key_not_one_of)",
                 self.path
             ));
         }
