@@ -121,6 +121,14 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         dedupe: bool,
     },
+    /// In the config: seeds `gateway.controlUi.allowedOrigins` with the local origins (and the
+    /// custom bind host's) when the gateway binds beyond loopback and names no origin.
+    SeedControlUiOrigins {
+        modes: Vec<String>,
+        #[serde(default)]
+        aliases: Vec<ValuePair>,
+        default_port: u32,
+    },
     /// In the config: sets `value` at `path` when the key is absent and the guards hold.
     SetDefault {
         path: Path,
@@ -276,6 +284,7 @@ impl Migration {
                 | Step::MapValue { .. }
                 | Step::SetDefault { .. } => vec![FileKind::Config],
                 Step::RewriteList { .. } => vec![FileKind::Config],
+                Step::SeedControlUiOrigins { .. } => vec![FileKind::Config],
             })
             .collect();
         kinds.sort();

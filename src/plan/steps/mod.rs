@@ -7,6 +7,7 @@ pub mod path;
 mod remove;
 mod rewrite_host;
 mod rewrite_list;
+mod seed_origins;
 mod set_default;
 #[cfg(test)]
 mod testing;
@@ -84,6 +85,18 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             loose,
         } => map_value::run(ws, path, map, when, *loose),
         Step::SetDefault { path, value, when } => set_default::run(ws, path, value, when),
+        Step::SeedControlUiOrigins {
+            modes,
+            aliases,
+            default_port,
+        } => seed_origins::run(
+            ws,
+            &seed_origins::Params {
+                modes,
+                aliases,
+                default_port: *default_port,
+            },
+        ),
         Step::RewriteList {
             path,
             map,
