@@ -119,6 +119,30 @@ pub enum Step {
         map: Vec<ValuePair>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         when: Vec<Guard>,
+        /// Strings match a `from` string ignoring case and surrounding whitespace.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        loose: bool,
+    },
+    /// In the config: rewrites the items of an array (renames, drops with a `null` `to`, and
+    /// with `dedupe` removes a string repeating an earlier one).
+    RewriteList {
+        path: Path,
+        map: Vec<ValuePair>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+        /// Strings compare ignoring case and surrounding whitespace.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        loose: bool,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        dedupe: bool,
+    },
+    /// In the config: seeds `gateway.controlUi.allowedOrigins` with the local origins (and the
+    /// custom bind host's) when the gateway binds beyond loopback and names no origin.
+    SeedControlUiOrigins {
+        modes: Vec<String>,
+        #[serde(default)]
+        aliases: Vec<ValuePair>,
+        default_port: u32,
     },
     /// In the config: sets `value` at `path` when the key is absent and the guards hold.
     SetDefault {
@@ -152,7 +176,8 @@ impl Step {
             }
             Step::Remove { path, when, .. }
             | Step::MapValue { path, when, .. }
-            | Step::RemoveZeroDuration { path, when, .. } => (path.wildcards(), when),
+            | Step::RemoveZeroDuration { path, when, .. }
+            | Step::RewriteList { path, when, .. } => (path.wildcards(), when),
             Step::SetDefault { path, when, .. } => {
                 if path.segs.last() == Some(&Seg::Any) {
                     return Some(format!("set_default {path}: the last key cannot be *"));
@@ -286,7 +311,9 @@ impl Migration {
                 | Step::MapValue { .. }
                 | Step::SetDefault { .. }
                 | Step::RemoveZeroDuration { .. }
-                | Step::AgentsExplicitOwnership {} => vec![FileKind::Config],
+                | Step::AgentsExplicitOwnership {}
+                | Step::RewriteList { .. }
+                | Step::SeedControlUiOrigins { .. } => vec![FileKind::Config],
             })
             .collect();
         kinds.sort();

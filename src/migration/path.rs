@@ -252,6 +252,31 @@ pub struct Guard {
     /// array none of whose elements is of it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_element: Option<Type>,
+    /// A number below this one (any other value, or none, fails).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub less_than: Option<f64>,
+    /// A number above this one (any other value, or none, fails).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greater_than: Option<f64>,
+    /// Equals one of these values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<Value>>,
+    /// Is absent or equals none of these values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_one_of: Option<Vec<Value>>,
+    /// An array holding an item equal to this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<Value>,
+    /// Anything but an array holding an item equal to this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_contains: Option<Value>,
+    /// The last key of the path (what its last `*` stood for) is none of these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_not_one_of: Option<Vec<String>>,
+    /// Every value and key test above compares strings ignoring case and surrounding
+    /// whitespace.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub loose: bool,
 }
 
 impl Guard {
@@ -262,9 +287,25 @@ impl Guard {
             return false;
         };
         let v = lookup(root, &toks);
+        let same_as = |v: &Value, e: &Value| v == e || self.loose && same_loosely(v, e);
+        let same = |e: &Value| v.is_some_and(|v| same_as(v, e));
+        let holds_item = |e: &Value| {
+            v.and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|i| same_as(i, e)))
+        };
         self.exists.is_none_or(|e| e == v.is_some())
-            && self.equals.as_ref().is_none_or(|e| v == Some(e))
-            && self.not_equals.as_ref().is_none_or(|e| v != Some(e))
+            && self.equals.as_ref().is_none_or(same)
+            && self.not_equals.as_ref().is_none_or(|e| !same(e))
+            && self.one_of.as_ref().is_none_or(|l| l.iter().any(same))
+            && self.not_one_of.as_ref().is_none_or(|l| !l.iter().any(same))
+            && self.contains.as_ref().is_none_or(holds_item)
+            && self.not_contains.as_ref().is_none_or(|e| !holds_item(e))
+            && self.key_not_one_of.as_ref().is_none_or(|l| {
+                let key = Value::String(toks.last().cloned().unwrap_or_default());
+                !l.iter()
+                    .map(|k| Value::String(k.clone()))
+                    .any(|k| k == key || self.loose && same_loosely(&k, &key))
+            })
             && self.is.is_none_or(|t| t.holds(v))
             && self.is_not.is_none_or(|t| !t.holds(v))
             && self.equals_path.as_ref().is_none_or(|other| {
@@ -275,6 +316,12 @@ impl Guard {
                 Some(Value::Array(a)) => !a.iter().any(|e| t.holds(Some(e))),
                 _ => true,
             })
+            && self
+                .less_than
+                .is_none_or(|n| v.and_then(Value::as_f64).is_some_and(|x| x < n))
+            && self
+                .greater_than
+                .is_none_or(|n| v.and_then(Value::as_f64).is_some_and(|x| x > n))
     }
 
     /// What is wrong with it as written (checked when the registry is built).
@@ -285,10 +332,17 @@ impl Guard {
             + usize::from(self.is.is_some())
             + usize::from(self.is_not.is_some())
             + usize::from(self.equals_path.is_some())
-            + usize::from(self.no_element.is_some());
+            + usize::from(self.no_element.is_some())
+            + usize::from(self.less_than.is_some())
+            + usize::from(self.greater_than.is_some())
+            + usize::from(self.one_of.is_some())
+            + usize::from(self.not_one_of.is_some())
+            + usize::from(self.key_not_one_of.is_some())
+            + usize::from(self.contains.is_some())
+            + usize::from(self.not_contains.is_some());
         if tests == 0 {
             return Some(format!(
-                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not, equals_path or no_element)",
+                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not, equals_path, no_element, less_than, greater_than, one_of, not_one_of, contains, not_contains or key_not_one_of)",
                 self.path
             ));
         }
@@ -299,6 +353,14 @@ impl Guard {
                 self.path
             )
         })
+    }
+}
+
+/// Two strings equal once trimmed and lowercased (JavaScript's `trim().toLowerCase()`).
+pub fn same_loosely(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(a), Value::String(b)) => a.trim().to_lowercase() == b.trim().to_lowercase(),
+        _ => false,
     }
 }
 
@@ -401,5 +463,44 @@ mod tests {
         assert!(g(r#"{"path":"e","no_element":"non_empty_string"}"#).holds(&doc, &[]));
         assert!(g(r#"{"path":"w","no_element":"non_empty_string"}"#).holds(&doc, &[]));
         assert!(g(r#"{"path":"none","no_element":"string"}"#).holds(&doc, &[]));
+    }
+
+    #[test]
+    fn numeric_guards_hold_only_for_numbers_beyond_the_bound() {
+        let doc = json!({"port": 70000, "low": 0, "ok": 8080, "s": "70000"});
+        let g = |s: &str| serde_json::from_str::<Guard>(s).unwrap();
+        assert!(g(r#"{"path":"port","greater_than":65535}"#).holds(&doc, &[]));
+        assert!(!g(r#"{"path":"ok","greater_than":65535}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"low","less_than":1}"#).holds(&doc, &[]));
+        assert!(!g(r#"{"path":"ok","less_than":1}"#).holds(&doc, &[]));
+        assert!(
+            !g(r#"{"path":"s","greater_than":1}"#).holds(&doc, &[]),
+            "a string"
+        );
+        assert!(
+            !g(r#"{"path":"none","less_than":1}"#).holds(&doc, &[]),
+            "absent"
+        );
+        assert!(g(r#"{"path":"port","less_than":1}"#).problem(0).is_none());
+    }
+
+    #[test]
+    fn list_guards_and_loose_comparison() {
+        let doc = json!({"f": "qwen", "id": " DeepSeek-V4-Flash ", "n": 1});
+        let g = |s: &str| serde_json::from_str::<Guard>(s).unwrap();
+        assert!(g(r#"{"path":"f","one_of":["openai","qwen"]}"#).holds(&doc, &[]));
+        assert!(!g(r#"{"path":"f","not_one_of":["openai","qwen"]}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"n","not_one_of":["openai","qwen"]}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"none","not_one_of":["x"]}"#).holds(&doc, &[]));
+        assert!(!g(r#"{"path":"none","one_of":["x"]}"#).holds(&doc, &[]));
+        assert!(!g(r#"{"path":"id","equals":"deepseek-v4-flash"}"#).holds(&doc, &[]));
+        assert!(g(r#"{"path":"id","equals":"deepseek-v4-flash","loose":true}"#).holds(&doc, &[]));
+        assert!(
+            g(r#"{"path":"id","one_of":["x","deepseek-v4-flash"],"loose":true}"#).holds(&doc, &[])
+        );
+        assert!(
+            g(r#"{"path":"id","loose":true}"#).problem(0).is_some(),
+            "loose alone tests nothing"
+        );
     }
 }

@@ -229,3 +229,68 @@ fn list_names_each_upgrades_release_and_ids_in_run_order() {
     let versions: Vec<u64> = ms.iter().map(|m| m["version"].as_u64().unwrap()).collect();
     assert!(versions.windows(2).all(|w| w[0] < w[1]));
 }
+
+/// The x_search key (2026.9.6 moves it into the xAI plugin) and the plugin's own key.
+const X_KEY: &str = "xai-legacy-5f4e3d2c1b0a9988";
+const X_PLUGIN_KEY: &str = "xai-plugin-0a1b2c3d4e5f6677";
+
+#[test]
+fn a_moved_x_search_key_is_masked_in_every_output_and_written_unmasked() {
+    let sb = Sandbox::new();
+    let cfg = format!(
+        "{{\n  meta: {{ lastTouchedVersion: '2026.6.2' }},\n  tools: {{ web: {{ x_search: {{ apiKey: '{X_KEY}', model: 'grok-3' }} }} }},\n  plugins: {{ entries: {{ other: {{ config: {{ apiKey: '{X_PLUGIN_KEY}' }} }} }} }},\n}}\n"
+    );
+    let st = install(&sb, "xs", &cfg);
+    let shown = |out: &std::process::Output, what: &str| {
+        let text = format!("{}{}", stdout(out), stderr(out));
+        for k in [X_KEY, X_PLUGIN_KEY] {
+            assert!(!text.contains(&k[4..20]), "{what} shows {k}:\n{text}");
+        }
+        text
+    };
+    let human = sb.run(&["migrate", "--dry-run", "--to", "2026.9.6"], &st);
+    assert!(
+        shown(&human, "the dry run").contains("V0250__x_search_api_key_to_xai_plugin"),
+        "the migration is planned"
+    );
+    let json_out = sb.run(
+        &[
+            "migrate",
+            "--dry-run",
+            "--to",
+            "2026.9.6",
+            "--format",
+            "json",
+        ],
+        &st,
+    );
+    shown(&json_out, "the JSON report");
+    let plan = sb.path().join("plan.json");
+    let saved = sb.run(
+        &[
+            "migrate",
+            "--dry-run",
+            "--to",
+            "2026.9.6",
+            "--plan-out",
+            plan.to_str().unwrap(),
+        ],
+        &st,
+    );
+    shown(&saved, "the saved plan's run");
+    assert!(
+        !read(&plan).contains(&X_KEY[4..20]),
+        "the saved plan shows the key"
+    );
+    let applied = sb.run(&["migrate", "--to", "2026.9.6", "--yes"], &st);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    shown(&applied, "the apply");
+    shown(&sb.run(&["status", "--to", "2026.9.6"], &st), "status");
+    let v = config(&st);
+    assert_eq!(
+        v["plugins"]["entries"]["xai"],
+        json!({"enabled": true, "config": {"webSearch": {"apiKey": X_KEY}}}),
+        "the file holds the key itself"
+    );
+    assert_eq!(v["tools"]["web"]["x_search"], json!({"model": "grok-4.3"}));
+}

@@ -1,6 +1,7 @@
 //! Step `map_value`: replaces a value by the one a map gives for it (`"dm"` -> `"direct"`),
-//! wherever its `*` path matches and the guards hold; values the map does not name stay.
-use super::path::{Guard, Path, all_hold};
+//! wherever its `*` path matches and the guards hold; values the map does not name stay. With
+//! `loose`, a string matches a `from` string ignoring case and surrounding whitespace.
+use super::path::{Guard, Path, all_hold, same_loosely};
 use crate::document::patch::pointer;
 use crate::load::CONFIG;
 use crate::migration::ValuePair;
@@ -11,13 +12,17 @@ pub fn run(
     path: &Path,
     map: &[ValuePair],
     when: &[Guard],
+    loose: bool,
 ) -> Result<(), StepError> {
     for m in path.matches(ws.config()) {
         let config = ws.config();
         let Some(v) = super::path::lookup(config, &m.tokens) else {
             continue;
         };
-        let Some(pair) = map.iter().find(|p| p.from == *v && p.to != *v) else {
+        let Some(pair) = map
+            .iter()
+            .find(|p| (p.from == *v || loose && same_loosely(&p.from, v)) && p.to != *v)
+        else {
             continue;
         };
         if all_hold(when, config, &m.captures) {
@@ -59,5 +64,18 @@ mod tests {
             "{auth: {profiles: {'anthropic:claude-cli': {mode: 'api_key'}}}}",
             step,
         );
+    }
+
+    #[test]
+    fn loose_matches_ignore_case_and_whitespace() {
+        let step = r#"{"kind": "map_value", "path": "gateway.bind", "loose": true,
+            "map": [{"from": "localhost", "to": "loopback"}, {"from": "0.0.0.0", "to": "lan"}]}"#;
+        assert_eq!(
+            after("{gateway: {bind: ' LocalHost '}}", step),
+            "{gateway: {bind: \"loopback\"}}"
+        );
+        plans_nothing("{gateway: {bind: 'loopback'}}", step);
+        let strict = r#"{"kind": "map_value", "path": "gateway.bind", "map": [{"from": "localhost", "to": "loopback"}]}"#;
+        plans_nothing("{gateway: {bind: 'LOCALHOST'}}", strict);
     }
 }

@@ -8,6 +8,8 @@ mod move_key;
 pub use crate::migration::path;
 mod remove;
 mod rewrite_host;
+mod rewrite_list;
+mod seed_origins;
 mod set_default;
 #[cfg(test)]
 mod testing;
@@ -79,7 +81,12 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             when,
             prune_empty_parents,
         } => remove::run(ws, path, when, *prune_empty_parents),
-        Step::MapValue { path, map, when } => map_value::run(ws, path, map, when),
+        Step::MapValue {
+            path,
+            map,
+            when,
+            loose,
+        } => map_value::run(ws, path, map, when, *loose),
         Step::SetDefault { path, value, when } => set_default::run(ws, path, value, when),
         Step::RemoveZeroDuration {
             path,
@@ -87,6 +94,34 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             default_unit,
         } => zero_duration::run(ws, path, when, *default_unit),
         Step::AgentsExplicitOwnership {} => explicit_ownership::run(ws),
+        Step::SeedControlUiOrigins {
+            modes,
+            aliases,
+            default_port,
+        } => seed_origins::run(
+            ws,
+            &seed_origins::Params {
+                modes,
+                aliases,
+                default_port: *default_port,
+            },
+        ),
+        Step::RewriteList {
+            path,
+            map,
+            when,
+            loose,
+            dedupe,
+        } => rewrite_list::run(
+            ws,
+            path,
+            map,
+            when,
+            &rewrite_list::Options {
+                loose: *loose,
+                dedupe: *dedupe,
+            },
+        ),
     }
 }
 
