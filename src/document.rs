@@ -486,40 +486,69 @@ fn object_at(root: &CstRootNode, toks: &[String]) -> Result<CstObject, EditError
         .ok_or(PatchError::NotContainer)?)
 }
 
-fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<(), EditError> {
+/// Text the syntax tree has no node for (comments written above a member, a value written
+/// inline): `cst_edit` writes it into the tree's text in place of `len` bytes at `at`, then parses
+/// the text again, so every node keeps holding text of its own kind. Written into a node's raw
+/// value instead, it would be read back by jsonc-parser as that node (a property name that starts
+/// with `//`), which panics inside the parser.
+struct RawText {
+    at: usize,
+    len: usize,
+    text: String,
+}
+
+/// The byte offset where `node` starts in its tree's text.
+fn offset_of(node: &CstNode) -> usize {
+    let before =
+        |n: &CstNode| -> usize { n.previous_siblings().map(|s| s.to_string().len()).sum() };
+    let mut at = before(node);
+    for ancestor in node.ancestors() {
+        at += before(&CstNode::from(ancestor));
+    }
+    at
+}
+
+fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<Vec<RawText>, EditError> {
     match op {
         Op::Test(TestOperation { path, value }) => {
             let toks = patch::tokens(path);
             let found = node_at(root, &toks)?.to_serde_value();
             if found.as_ref() == Some(value) {
-                Ok(())
+                Ok(Vec::new())
             } else {
                 Err(PatchError::TestMismatch(path.to_string()).into())
             }
         }
-        Op::Add(AddOperation { path, value }) => cst_add(root, path, value),
-        Op::Remove(RemoveOperation { path }) => cst_remove(root, path).map(drop),
+        Op::Add(AddOperation { path, value }) => {
+            Ok(cst_add(root, path, value)?.into_iter().collect())
+        }
+        Op::Remove(RemoveOperation { path }) => cst_remove(root, path).map(|_| Vec::new()),
         Op::Replace(ReplaceOperation { path, value }) => {
-            replace_node(node_at(root, &patch::tokens(path))?, value)
+            replace_node(node_at(root, &patch::tokens(path))?, value).map(|()| Vec::new())
         }
         Op::Move(MoveOperation { from, path }) if patch::same_parent(from, path) => {
-            cst_rename(root, from, path)
+            cst_rename(root, from, path).map(|()| Vec::new())
         }
         Op::Move(MoveOperation { from, path }) => {
             let value = node_at(root, &patch::tokens(from))?
                 .to_serde_value()
                 .ok_or(EditError::Editor("value to move"))?;
             let comments = cst_remove(root, from)?;
-            cst_add(root, path, &value)?;
-            carry_comments(root, path, &comments, nl)
+            let mut raw: Vec<RawText> = cst_add(root, path, &value)?.into_iter().collect();
+            raw.extend(carry_comments(root, path, &comments, nl)?);
+            Ok(raw)
         }
         Op::Copy(c) => Err(PatchError::Copy(c.path.to_string()).into()),
     }
 }
 
 /// Adds (or sets) a member or inserts an element; a new object entry is written the way its
-/// siblings are ([`inline_like_siblings`]).
-fn cst_add(root: &CstRootNode, path: &patch::Pointer, value: &Value) -> Result<(), EditError> {
+/// siblings are ([`inline_like_siblings`]): that text replaces the value's on the next parse.
+fn cst_add(
+    root: &CstRootNode,
+    path: &patch::Pointer,
+    value: &Value,
+) -> Result<Option<RawText>, EditError> {
     let toks = patch::tokens(path);
     let (last, parent) = toks.split_last().ok_or(PatchError::Root("add at"))?;
     let pnode = node_at(root, parent)?;
@@ -527,12 +556,13 @@ fn cst_add(root: &CstRootNode, path: &patch::Pointer, value: &Value) -> Result<(
         match (obj.get(last), inline_like_siblings(&obj, value)) {
             (Some(prop), _) => prop.set_value(to_input(value)),
             (None, Some(text)) => {
-                let prop = obj.append(last, CstInputValue::String(String::new()));
-                let lit = prop
-                    .value()
-                    .and_then(|v| v.as_string_lit())
-                    .ok_or(EditError::Editor("inserted value"))?;
-                lit.set_raw_value(text);
+                let prop = obj.append(last, to_input(value));
+                let node = prop.value().ok_or(EditError::Editor("inserted value"))?;
+                return Ok(Some(RawText {
+                    at: offset_of(&node),
+                    len: node.to_string().len(),
+                    text,
+                }));
             }
             (None, None) => {
                 obj.append(last, to_input(value));
@@ -550,7 +580,7 @@ fn cst_add(root: &CstRootNode, path: &patch::Pointer, value: &Value) -> Result<(
     } else {
         return Err(PatchError::NotContainer.into());
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Removes a member or element, and with a member the comments on their own lines right above
@@ -625,16 +655,16 @@ fn remove_comment_line(c: jsonc_parser::cst::CstComment) {
     c.remove();
 }
 
-/// Writes the comments a moved member had above it again above the member at `path`, on lines
-/// of their own at its indentation.
+/// The comments a moved member had above it, to be written again above the member at `path`, on
+/// lines of their own at its indentation.
 fn carry_comments(
     root: &CstRootNode,
     path: &patch::Pointer,
     comments: &[String],
     nl: &str,
-) -> Result<(), EditError> {
+) -> Result<Option<RawText>, EditError> {
     if comments.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let toks = patch::tokens(path);
     let (last, parent) = toks.split_last().ok_or(PatchError::Root("move to"))?;
@@ -644,21 +674,15 @@ fn carry_comments(
     let indent = CstNode::from(prop.clone())
         .indent_text()
         .unwrap_or_default();
-    let name = prop.name().ok_or(EditError::Editor("property name"))?;
-    let lead: String = comments
+    let text: String = comments
         .iter()
         .map(|c| format!("{c}{nl}{indent}"))
         .collect();
-    match (name.as_string_lit(), name.as_word_lit()) {
-        (Some(s), _) => s.set_raw_value(format!("{lead}{}", s.raw_value())),
-        (_, Some(w)) => w.set_raw_value(format!("{lead}{w}")),
-        _ => {
-            return Err(EditError::Editor(
-                "property name it can write comments before",
-            ));
-        }
-    }
-    Ok(())
+    Ok(Some(RawText {
+        at: offset_of(&CstNode::from(prop)),
+        len: 0,
+        text,
+    }))
 }
 
 /// A move within one object: the key is renamed in place (its value, comments and position
@@ -824,8 +848,20 @@ fn cst_edit(text: &str, kind: FileKind, ops: &[&Op]) -> Result<String, EditError
     let root = CstRootNode::parse(text, &kind.parse_options())
         .map_err(|e| EditError::Syntax(e.to_string()))?;
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut root = root;
     for op in ops {
-        apply_cst(&root, op, nl)?;
+        let mut raw = apply_cst(&root, op, nl)?;
+        if raw.is_empty() {
+            continue;
+        }
+        // Last first, so the earlier offsets still hold.
+        raw.sort_by_key(|r| std::cmp::Reverse(r.at));
+        let mut out = root.to_string();
+        for r in raw {
+            out.replace_range(r.at..r.at + r.len, &r.text);
+        }
+        root = CstRootNode::parse(&out, &kind.parse_options())
+            .map_err(|e| EditError::Unparsable(e.to_string()))?;
     }
     Ok(root.to_string())
 }
@@ -1116,6 +1152,54 @@ mod tests {
         assert!(
             matches!(&e, EditError::Json5Only(what) if what.contains("a U+2028/U+2029 line separator ending a // comment")),
             "{e}"
+        );
+    }
+
+    /// Case 005 of the doctor corpus: a commented member moved into a new object, then a second
+    /// member moved next to it. The carried comment once went into the first name's raw text, and
+    /// looking up the second name made jsonc-parser panic (`Expected ", was Some('/')`).
+    #[test]
+    fn comments_carried_by_a_move_stay_comments_for_later_edits() {
+        let text = "{\n  // lived at the top\n  telegram: { a: 1 },\n  discord: { b: 2 },\n}\n";
+        let ops = [
+            patch::add("/channels", json!({})).unwrap(),
+            patch::move_to("/telegram", "/channels/telegram").unwrap(),
+            patch::move_to("/discord", "/channels/discord").unwrap(),
+            patch::test("/channels/telegram", json!({"a": 1})).unwrap(),
+            patch::move_to("/channels", "/all").unwrap(),
+        ];
+        let out = cst_edit(text, FileKind::Config, &ops.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(
+            parse(&out, FileKind::Config).unwrap(),
+            json!({"all": {"telegram": {"a": 1}, "discord": {"b": 2}}})
+        );
+        let at = out
+            .find("// lived at the top")
+            .expect("the comment survives");
+        assert!(
+            out[at..]
+                .trim_start_matches("// lived at the top")
+                .trim_start()
+                .starts_with("\"telegram\""),
+            "{out}"
+        );
+    }
+
+    /// A member written inline like its siblings holds object text, never a string node whose
+    /// raw text is an object (which jsonc-parser panics on when it reads the value back).
+    #[test]
+    fn a_member_written_inline_reads_back_as_an_object() {
+        let text = "{\n  p: {\n    a: { x: 1 },\n  },\n}\n";
+        let ops = [
+            patch::add("/p/b", json!({"y": 2})).unwrap(),
+            patch::test("/p/b", json!({"y": 2})).unwrap(),
+            patch::move_to("/p", "/q").unwrap(),
+        ];
+        let out = cst_edit(text, FileKind::Config, &ops.iter().collect::<Vec<_>>()).unwrap();
+        assert!(out.contains("\"b\": { y: 2 }"), "{out}");
+        assert_eq!(
+            parse(&out, FileKind::Config).unwrap(),
+            json!({"q": {"a": {"x": 1}, "b": {"y": 2}}})
         );
     }
 }
