@@ -105,12 +105,15 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         when: Vec<Guard>,
     },
-    /// In the config: sets `value` at `path` when the key is absent and the guards hold.
+    /// In the config: sets `value` at `path` when the key is absent and the guards hold; with
+    /// `overwrite`, also replaces a value that differs.
     SetDefault {
         path: Path,
         value: Value,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         when: Vec<Guard>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        overwrite: bool,
     },
 }
 

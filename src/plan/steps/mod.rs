@@ -77,7 +77,12 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             prune_empty_parents,
         } => remove::run(ws, path, when, *prune_empty_parents),
         Step::MapValue { path, map, when } => map_value::run(ws, path, map, when),
-        Step::SetDefault { path, value, when } => set_default::run(ws, path, value, when),
+        Step::SetDefault {
+            path,
+            value,
+            when,
+            overwrite,
+        } => set_default::run(ws, path, value, when, *overwrite),
     }
 }
 

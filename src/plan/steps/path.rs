@@ -244,6 +244,10 @@ pub struct Guard {
     pub is: Option<Type>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_not: Option<Type>,
+    /// A string equal to this one once both are trimmed and lowercased (`" None"` is `"none"`),
+    /// as doctor compares the mode strings it normalises.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_equals: Option<String>,
 }
 
 impl Guard {
@@ -259,6 +263,10 @@ impl Guard {
             && self.not_equals.as_ref().is_none_or(|e| v != Some(e))
             && self.is.is_none_or(|t| t.holds(v))
             && self.is_not.is_none_or(|t| !t.holds(v))
+            && self.text_equals.as_ref().is_none_or(|t| {
+                v.and_then(Value::as_str)
+                    .is_some_and(|s| s.trim().to_lowercase() == t.trim().to_lowercase())
+            })
     }
 
     /// What is wrong with it as written (checked when the registry is built).
@@ -267,10 +275,12 @@ impl Guard {
             + usize::from(self.equals.is_some())
             + usize::from(self.not_equals.is_some())
             + usize::from(self.is.is_some())
-            + usize::from(self.is_not.is_some());
+            + usize::from(self.is_not.is_some())
+            + usize::from(self.text_equals.is_some());
         if tests == 0 {
             return Some(format!(
-                "the guard on {} tests nothing (exists, equals, not_equals, is or is_not)",
+                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not or \
+                 text_equals)",
                 self.path
             ));
         }
@@ -351,6 +361,11 @@ mod tests {
         assert!(g(r#"{"path":"a.e","is":"empty_object"}"#).holds(&doc, &[]));
         assert!(g(r#"{"path":"a.z","is_not":"truthy"}"#).holds(&doc, &[]));
         assert!(g(r#"{"path":"a.q","is_not":"truthy"}"#).holds(&doc, &[]));
+        let none = json!({"n": " NoNe ", "o": "none!", "z": 0});
+        assert!(g(r#"{"path":"n","text_equals":"none"}"#).holds(&none, &[]));
+        assert!(!g(r#"{"path":"o","text_equals":"none"}"#).holds(&none, &[]));
+        assert!(!g(r#"{"path":"z","text_equals":"0"}"#).holds(&none, &[]));
+        assert!(!g(r#"{"path":"q","text_equals":"none"}"#).holds(&none, &[]));
         assert!(
             !g(r#"{"path":"a.*","exists":true}"#).holds(&doc, &[]),
             "unbound *"
