@@ -584,7 +584,8 @@ fn cst_add(
 }
 
 /// Removes a member or element, and with a member the comments on their own lines right above
-/// it (OpenRewrite's rule: a deleted key takes the comment above it); returns their texts.
+/// it (OpenRewrite's rule: a deleted key takes the comment above it); returns their texts, and
+/// those of the comments that end the member's line, for a move to write again.
 fn cst_remove(root: &CstRootNode, path: &patch::Pointer) -> Result<Vec<String>, EditError> {
     let toks = patch::tokens(path);
     let (last, parent) = toks.split_last().ok_or(PatchError::Root("remove"))?;
@@ -594,11 +595,18 @@ fn cst_remove(root: &CstRootNode, path: &patch::Pointer) -> Result<Vec<String>, 
         Some(obj) => {
             let prop = obj.get(last).ok_or_else(gone)?;
             let comments = comments_above(&CstNode::from(prop.clone()));
-            let texts = comments.iter().map(|c| c.raw_value()).collect();
+            let mut texts: Vec<String> = comments.iter().map(|c| c.raw_value()).collect();
             for c in comments {
                 remove_comment_line(c);
             }
+            let trailing = comments_ending_line(&CstNode::from(prop.clone()));
+            texts.extend(trailing.iter().map(|c| c.raw_value()));
             prop.remove();
+            for c in trailing {
+                if c.parent().is_some() {
+                    c.remove();
+                }
+            }
             Ok(texts)
         }
         None => {
@@ -635,6 +643,24 @@ fn comments_above(node: &CstNode) -> Vec<jsonc_parser::cst::CstComment> {
         out.push(comment);
     }
     out.reverse();
+    out
+}
+
+/// The comments after `node` on its own line (past its comma), which annotate it.
+fn comments_ending_line(node: &CstNode) -> Vec<jsonc_parser::cst::CstComment> {
+    let mut out = Vec::new();
+    let mut comma = false;
+    for n in node.next_siblings() {
+        if n.is_newline() {
+            break;
+        } else if let Some(c) = n.as_comment() {
+            out.push(c);
+        } else if n.is_comma() && !comma && out.is_empty() {
+            comma = true;
+        } else if !n.is_whitespace() {
+            return Vec::new(); // another member on the same line: the comment is not ours alone
+        }
+    }
     out
 }
 
@@ -1201,5 +1227,24 @@ mod tests {
             parse(&out, FileKind::Config).unwrap(),
             json!({"q": {"a": {"x": 1}, "b": {"y": 2}}})
         );
+    }
+
+    /// A comment ending the moved member's line goes with it (above it at the new place); one
+    /// ending a removed member's line goes with the member; a neighbour's stays.
+    #[test]
+    fn a_move_carries_the_comment_that_ends_the_member_line() {
+        let text = "{\n  r: {\n    a: 1,\n    m: false, // why\n    b: 2, /* bee */\n  },\n  x: {\n    k: 1,\n  },\n}\n";
+        let ops = [
+            patch::move_to("/r/m", "/x/m").unwrap(),
+            patch::remove("/r/b").unwrap(),
+        ];
+        let out = cst_edit(text, FileKind::Config, &ops.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(
+            parse(&out, FileKind::Config).unwrap(),
+            json!({"r": {"a": 1}, "x": {"k": 1, "m": false}})
+        );
+        assert_eq!(out.matches("// why").count(), 1, "{out}");
+        assert!(out.find("// why") > out.find("k: 1"), "{out}");
+        assert!(!out.contains("bee"), "{out}");
     }
 }

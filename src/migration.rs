@@ -88,6 +88,10 @@ pub enum Step {
         /// How many ancestors of `from` to remove when the step leaves them empty objects.
         #[serde(default, skip_serializing_if = "is_zero")]
         prune_empty_parents: u8,
+        /// Copies: the value is written at `to` and also stays at `from` (doctor spreads one
+        /// legacy value over several channels before it deletes it).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        copy: bool,
     },
     /// In the config: removes the value at every place `path` matches (and the comment above it).
     Remove {
@@ -121,9 +125,24 @@ impl Step {
     /// What is wrong with a step as written, beyond its JSON shape.
     fn problem(&self) -> Option<String> {
         let (captured, when) = match self {
-            Step::Move { from, to, when, .. } => {
+            Step::Move {
+                from,
+                to,
+                when,
+                copy,
+                if_target_exists,
+                prune_empty_parents,
+                ..
+            } => {
                 if to.wildcards() > from.wildcards() {
                     return Some(format!("move to {to}: more * than {from} captures"));
+                }
+                if *copy
+                    && (*if_target_exists == TargetPolicy::MergeMissing || *prune_empty_parents > 0)
+                {
+                    return Some(format!(
+                        "copy from {from}: merge_missing and prune_empty_parents need a move"
+                    ));
                 }
                 (from.wildcards(), when)
             }

@@ -59,6 +59,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             map,
             trim,
             prune_empty_parents,
+            copy,
         } => move_key::run(
             ws,
             from,
@@ -68,6 +69,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             &move_key::Transform {
                 map: map.as_deref(),
                 trim: *trim,
+                copy: *copy,
             },
             *prune_empty_parents,
         ),
