@@ -248,6 +248,11 @@ pub struct Guard {
     /// as doctor compares the mode strings it normalises.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_equals: Option<String>,
+    /// The key the path ends on (what its last `*` stood for) is one of these, or none of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_in: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_not_in: Option<Vec<String>>,
 }
 
 impl Guard {
@@ -263,6 +268,14 @@ impl Guard {
             && self.not_equals.as_ref().is_none_or(|e| v != Some(e))
             && self.is.is_none_or(|t| t.holds(v))
             && self.is_not.is_none_or(|t| !t.holds(v))
+            && self
+                .key_in
+                .as_ref()
+                .is_none_or(|k| toks.last().is_some_and(|l| k.contains(l)))
+            && self
+                .key_not_in
+                .as_ref()
+                .is_none_or(|k| toks.last().is_some_and(|l| !k.contains(l)))
             && self.text_equals.as_ref().is_none_or(|t| {
                 v.and_then(Value::as_str)
                     .is_some_and(|s| s.trim().to_lowercase() == t.trim().to_lowercase())
@@ -276,11 +289,13 @@ impl Guard {
             + usize::from(self.not_equals.is_some())
             + usize::from(self.is.is_some())
             + usize::from(self.is_not.is_some())
-            + usize::from(self.text_equals.is_some());
+            + usize::from(self.text_equals.is_some())
+            + usize::from(self.key_in.is_some())
+            + usize::from(self.key_not_in.is_some());
         if tests == 0 {
             return Some(format!(
-                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not or \
-                 text_equals)",
+                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not, \
+                 text_equals, key_in or key_not_in)",
                 self.path
             ));
         }
@@ -366,6 +381,10 @@ mod tests {
         assert!(!g(r#"{"path":"o","text_equals":"none"}"#).holds(&none, &[]));
         assert!(!g(r#"{"path":"z","text_equals":"0"}"#).holds(&none, &[]));
         assert!(!g(r#"{"path":"q","text_equals":"none"}"#).holds(&none, &[]));
+        let keys = g(r#"{"path":"a.*","key_not_in":["t","z"]}"#);
+        assert!(keys.holds(&doc, &["s".into()]));
+        assert!(!keys.holds(&doc, &["t".into()]));
+        assert!(g(r#"{"path":"a.*","key_in":["t"]}"#).holds(&doc, &["t".into()]));
         assert!(
             !g(r#"{"path":"a.*","exists":true}"#).holds(&doc, &[]),
             "unbound *"
