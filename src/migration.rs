@@ -109,6 +109,15 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         when: Vec<Guard>,
     },
+    /// In the config: turns a legacy audio transcriber (`{command: [exe, ...args]}`) at `from`
+    /// into a CLI media model entry the way doctor does, and removes it.
+    AudioTranscriberToMediaModel {
+        from: Path,
+        accept: crate::plan::steps::transcriber::Accept,
+        into: crate::plan::steps::transcriber::Into,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        prune_empty_parents: u8,
+    },
     /// In the config: sets `value` at `path` when the key is absent and the guards hold; with
     /// `overwrite`, also replaces a value that differs.
     SetDefault {
@@ -280,7 +289,8 @@ impl Migration {
                 Step::Move { .. }
                 | Step::Remove { .. }
                 | Step::MapValue { .. }
-                | Step::SetDefault { .. } => vec![FileKind::Config],
+                | Step::SetDefault { .. }
+                | Step::AudioTranscriberToMediaModel { .. } => vec![FileKind::Config],
             })
             .collect();
         kinds.sort();

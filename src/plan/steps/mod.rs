@@ -9,6 +9,7 @@ mod rewrite_host;
 mod set_default;
 #[cfg(test)]
 mod testing;
+pub mod transcriber;
 
 use crate::document::patch::AtPath;
 use crate::load::LoadedAgent;
@@ -85,6 +86,12 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             when,
             overwrite,
         } => set_default::run(ws, path, value, when, *overwrite),
+        Step::AudioTranscriberToMediaModel {
+            from,
+            accept,
+            into,
+            prune_empty_parents,
+        } => transcriber::run(ws, from, *accept, *into, *prune_empty_parents),
     }
 }
 
