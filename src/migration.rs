@@ -118,6 +118,15 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "is_zero")]
         prune_empty_parents: u8,
     },
+    /// In the config: where an agent scope's `agentRuntime.id` is one of `runtimes` (runtime id
+    /// -> provider), the scope's selected models of that provider get the runtime as their
+    /// `models["<ref>"].agentRuntime.id`.
+    CliRuntimeToModelPolicy {
+        scope: Path,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+        runtimes: std::collections::BTreeMap<String, String>,
+    },
     /// In the config: sets `value` at `path` when the key is absent and the guards hold; with
     /// `overwrite`, also replaces a value that differs.
     SetDefault {
@@ -158,6 +167,7 @@ impl Step {
             Step::Remove { path, when, .. } | Step::MapValue { path, when, .. } => {
                 (path.wildcards(), when)
             }
+            Step::CliRuntimeToModelPolicy { scope, when, .. } => (scope.wildcards(), when),
             Step::SetDefault { path, when, .. } => {
                 if path.segs.last() == Some(&Seg::Any) {
                     return Some(format!("set_default {path}: the last key cannot be *"));
@@ -290,7 +300,8 @@ impl Migration {
                 | Step::Remove { .. }
                 | Step::MapValue { .. }
                 | Step::SetDefault { .. }
-                | Step::AudioTranscriberToMediaModel { .. } => vec![FileKind::Config],
+                | Step::AudioTranscriberToMediaModel { .. }
+                | Step::CliRuntimeToModelPolicy { .. } => vec![FileKind::Config],
             })
             .collect();
         kinds.sort();

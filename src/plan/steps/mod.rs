@@ -6,6 +6,7 @@ mod move_key;
 pub mod path;
 mod remove;
 mod rewrite_host;
+mod runtime_policy;
 mod set_default;
 #[cfg(test)]
 mod testing;
@@ -92,6 +93,11 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             into,
             prune_empty_parents,
         } => transcriber::run(ws, from, *accept, *into, *prune_empty_parents),
+        Step::CliRuntimeToModelPolicy {
+            scope,
+            when,
+            runtimes,
+        } => runtime_policy::run(ws, scope, when, runtimes),
     }
 }
 
