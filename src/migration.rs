@@ -127,6 +127,10 @@ pub enum Step {
         when: Vec<Guard>,
         runtimes: std::collections::BTreeMap<String, String>,
     },
+    /// In the config: moves the object at `from` to member `to` of the default agent's
+    /// `agents.list[]` entry, resolved as 2026.2.3's doctor does (created when missing); a
+    /// member already there wins.
+    MoveToDefaultAgent { from: Path, to: String },
     /// In the config: sets `value` at `path` when the key is absent and the guards hold; with
     /// `overwrite`, also replaces a value that differs.
     SetDefault {
@@ -301,7 +305,8 @@ impl Migration {
                 | Step::MapValue { .. }
                 | Step::SetDefault { .. }
                 | Step::AudioTranscriberToMediaModel { .. }
-                | Step::CliRuntimeToModelPolicy { .. } => vec![FileKind::Config],
+                | Step::CliRuntimeToModelPolicy { .. }
+                | Step::MoveToDefaultAgent { .. } => vec![FileKind::Config],
             })
             .collect();
         kinds.sort();

@@ -1,5 +1,6 @@
 //! The step kinds migrations are written in, and what they share: model refs and credentials.
 mod clean_models;
+mod default_agent;
 mod ensure_profile;
 mod map_value;
 mod move_key;
@@ -98,6 +99,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             when,
             runtimes,
         } => runtime_policy::run(ws, scope, when, runtimes),
+        Step::MoveToDefaultAgent { from, to } => default_agent::run(ws, from, to),
     }
 }
 
