@@ -131,6 +131,9 @@ pub enum Step {
     /// `agents.list[]` entry, resolved as 2026.2.3's doctor does (created when missing); a
     /// member already there wins.
     MoveToDefaultAgent { from: Path, to: String },
+    /// In the config: turns 2026.2.3's keyed `routing.agents.<id>` and `routing.defaultAgentId`
+    /// into `agents.list[]` entries, as that release's doctor does.
+    RoutingAgentsToList,
     /// In the config: sets `value` at `path` when the key is absent and the guards hold; with
     /// `overwrite`, also replaces a value that differs.
     SetDefault {
@@ -306,7 +309,8 @@ impl Migration {
                 | Step::SetDefault { .. }
                 | Step::AudioTranscriberToMediaModel { .. }
                 | Step::CliRuntimeToModelPolicy { .. }
-                | Step::MoveToDefaultAgent { .. } => vec![FileKind::Config],
+                | Step::MoveToDefaultAgent { .. }
+                | Step::RoutingAgentsToList => vec![FileKind::Config],
             })
             .collect();
         kinds.sort();

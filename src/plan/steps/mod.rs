@@ -7,6 +7,7 @@ mod move_key;
 pub mod path;
 mod remove;
 mod rewrite_host;
+mod routing_agents;
 mod runtime_policy;
 mod set_default;
 #[cfg(test)]
@@ -100,6 +101,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             runtimes,
         } => runtime_policy::run(ws, scope, when, runtimes),
         Step::MoveToDefaultAgent { from, to } => default_agent::run(ws, from, to),
+        Step::RoutingAgentsToList => routing_agents::run(ws),
     }
 }
 
