@@ -101,7 +101,7 @@ pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
     }
     let old_list = config.pointer("/agents/list").and_then(Value::as_array);
     let mut list: Vec<Value> = old_list.cloned().unwrap_or_default();
-    let mut find_or_add = |list: &mut Vec<Value>, id: &str| -> usize {
+    let find_or_add = |list: &mut Vec<Value>, id: &str| -> usize {
         list.iter()
             .position(|e| entry_id(e) == Some(id))
             .unwrap_or_else(|| {
