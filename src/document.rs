@@ -497,6 +497,32 @@ struct RawText {
     text: String,
 }
 
+/// The indentation of the line a value starts on: its member's, for an object member.
+fn member_indent(node: &CstNode) -> String {
+    match node.parent().and_then(|p| p.as_object_prop()) {
+        Some(prop) => CstNode::from(prop).indent_text(),
+        None => node.indent_text(),
+    }
+    .unwrap_or_default()
+}
+
+/// `text` with each following line's indentation `old` replaced by `new`.
+fn reindent(text: &str, old: &str, new: &str) -> String {
+    let mut lines = text.split('\n');
+    let mut out = lines.next().unwrap_or_default().to_string();
+    for line in lines {
+        out.push('\n');
+        match line.strip_prefix(old) {
+            Some(rest) if !line.trim().is_empty() => {
+                out.push_str(new);
+                out.push_str(rest);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
 /// The byte offset where `node` starts in its tree's text.
 fn offset_of(node: &CstNode) -> usize {
     let before =
@@ -530,11 +556,26 @@ fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<Vec<RawText>, Edit
             cst_rename(root, from, path).map(|()| Vec::new())
         }
         Op::Move(MoveOperation { from, path }) => {
-            let value = node_at(root, &patch::tokens(from))?
+            let node = node_at(root, &patch::tokens(from))?;
+            let value = node
                 .to_serde_value()
                 .ok_or(EditError::Editor("value to move"))?;
+            let text = ((node.as_object().is_some() || node.as_array().is_some())
+                && !node.to_string().contains("\\\n"))
+            .then(|| (node.to_string(), member_indent(&node)));
             let comments = cst_remove(root, from)?;
             let mut raw: Vec<RawText> = cst_add(root, path, &value)?.into_iter().collect();
+            if let (true, Some((text, old))) = (raw.is_empty(), text) {
+                // The moved object or array keeps its own text (the comments and layout inside
+                // it), shifted to its new indentation.
+                let moved = node_at(root, &patch::tokens(path))?;
+                let new = member_indent(&moved);
+                raw.push(RawText {
+                    at: offset_of(&moved),
+                    len: moved.to_string().len(),
+                    text: reindent(&text, &old, &new),
+                });
+            }
             raw.extend(carry_comments(root, path, &comments, nl)?);
             Ok(raw)
         }
@@ -1246,5 +1287,18 @@ mod tests {
         assert_eq!(out.matches("// why").count(), 1, "{out}");
         assert!(out.find("// why") > out.find("k: 1"), "{out}");
         assert!(!out.contains("bee"), "{out}");
+    }
+
+    /// An object moved to another parent keeps the comments and layout inside it, at its new
+    /// indentation (case 010: `agent` becomes `agents.defaults`).
+    #[test]
+    fn a_moved_object_keeps_the_comments_inside_it() {
+        let text = "{\n  agent: {\n    // every session starts here\n    model: 'a/x',\n    list: [1, 2], // short\n  },\n  agents: {\n    list: [],\n  },\n}\n";
+        let op = patch::move_to("/agent", "/agents/defaults").unwrap();
+        let out = cst_edit(text, FileKind::Config, &[&op]).unwrap();
+        assert_eq!(
+            out,
+            "{\n  agents: {\n    list: [],\n    \"defaults\": {\n      // every session starts here\n      model: 'a/x',\n      list: [1, 2], // short\n    },\n  },\n}\n"
+        );
     }
 }

@@ -134,6 +134,10 @@ pub enum Step {
     /// In the config: turns 2026.2.3's keyed `routing.agents.<id>` and `routing.defaultAgentId`
     /// into `agents.list[]` entries, as that release's doctor does.
     RoutingAgentsToList,
+    /// In the config: 2026.2.3's legacy model settings of the first of `scopes` that is an
+    /// object (string models, fallback and allow lists, aliases) rebuilt into `{primary,
+    /// fallbacks}` and the `models` map.
+    LegacyModelLists { scopes: Vec<Path> },
     /// In the config: sets `value` at `path` when the key is absent and the guards hold; with
     /// `overwrite`, also replaces a value that differs.
     SetDefault {
@@ -310,7 +314,8 @@ impl Migration {
                 | Step::AudioTranscriberToMediaModel { .. }
                 | Step::CliRuntimeToModelPolicy { .. }
                 | Step::MoveToDefaultAgent { .. }
-                | Step::RoutingAgentsToList => vec![FileKind::Config],
+                | Step::RoutingAgentsToList
+                | Step::LegacyModelLists { .. } => vec![FileKind::Config],
             })
             .collect();
         kinds.sort();

@@ -3,6 +3,7 @@ mod clean_models;
 mod default_agent;
 mod ensure_profile;
 mod map_value;
+mod model_lists;
 mod move_key;
 pub mod path;
 mod remove;
@@ -102,6 +103,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         } => runtime_policy::run(ws, scope, when, runtimes),
         Step::MoveToDefaultAgent { from, to } => default_agent::run(ws, from, to),
         Step::RoutingAgentsToList => routing_agents::run(ws),
+        Step::LegacyModelLists { scopes } => model_lists::run(ws, scopes),
     }
 }
 

@@ -62,9 +62,19 @@ fn fold(target: &mut Map<String, Value>, legacy: &Map<String, Value>) {
 
 /// Plans the operations that turn `old` (at `toks`) into `new`, member by member, so what
 /// does not change keeps its text and comments.
-fn write(ws: &mut Workspace, toks: &[String], old: &Value, new: &Value) -> Result<(), StepError> {
+pub(super) fn write(
+    ws: &mut Workspace,
+    toks: &[String],
+    old: &Value,
+    new: &Value,
+) -> Result<(), StepError> {
     match (old, new) {
         (Value::Object(o), Value::Object(n)) => {
+            for k in o.keys().filter(|k| !n.contains_key(*k)) {
+                let mut at = toks.to_vec();
+                at.push(k.clone());
+                ws.remove(CONFIG, pointer(&at))?;
+            }
             for (k, v) in n {
                 let mut at = toks.to_vec();
                 at.push(k.clone());

@@ -116,7 +116,7 @@ fn safe_executable(v: &str) -> bool {
 }
 
 /// JavaScript's `String(value)` for a JSON value.
-fn js_string(v: &Value) -> String {
+pub(super) fn js_string(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => "null".into(),
