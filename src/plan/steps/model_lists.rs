@@ -97,10 +97,10 @@ fn rebuilt(agent: &Map<String, Value>) -> Option<Map<String, Value>> {
     ] {
         match out.get_mut(key) {
             Some(Value::Object(current)) => {
-                let empty = !current
+                let empty = current
                     .get("fallbacks")
                     .and_then(Value::as_array)
-                    .is_some_and(|f| !f.is_empty());
+                    .is_none_or(Vec::is_empty);
                 if !list.is_empty() && empty {
                     current.insert("fallbacks".into(), json!(list));
                 }
