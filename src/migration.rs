@@ -660,6 +660,20 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_that_would_merge_or_prune_is_refused() {
+        for extra in [
+            r#""if_target_exists":"merge_missing""#,
+            r#""prune_empty_parents":1"#,
+        ] {
+            let m = format!(
+                r#"{{"version":1,"name":"a_b","summary":"s","steps":[{{"kind":"move","from":"a","to":"b","copy":true,{extra}}}]}}"#
+            );
+            let e = Registry::from_sources(&[("V0001__a_b.json", &m)]).unwrap_err();
+            assert!(e.to_string().contains("need a move"), "{e}");
+        }
+    }
+
+    #[test]
     fn checksum_ignores_formatting_but_not_content() {
         let a: Value = serde_json::from_str(OK).unwrap();
         let b: Value = serde_json::from_str(&OK.replace(",", " ,\n ")).unwrap();
