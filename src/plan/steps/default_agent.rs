@@ -8,7 +8,7 @@ use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Value, json};
 
 /// A list entry's trimmed, non-empty string id.
-fn entry_id(e: &Value) -> Option<&str> {
+pub(super) fn entry_id(e: &Value) -> Option<&str> {
     e.as_object()?
         .get("id")?
         .as_str()
@@ -91,14 +91,10 @@ pub fn run(ws: &mut Workspace, from: &Path, to: &str) -> Result<(), StepError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{after, plans_nothing};
+    use super::super::testing::{after, plans_nothing, value};
     use serde_json::json;
 
     const STEP: &str = r#"{"kind": "move_to_default_agent", "from": "identity", "to": "identity"}"#;
-
-    fn value(text: &str) -> serde_json::Value {
-        crate::document::parse(text, crate::document::FileKind::Config).unwrap()
-    }
 
     #[test]
     fn goes_to_the_marked_entry_or_the_first_or_a_new_main() {

@@ -146,14 +146,10 @@ pub fn run(ws: &mut Workspace, scopes: &[Path]) -> Result<(), StepError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{after, plans_nothing};
+    use super::super::testing::{after, plans_nothing, value};
     use serde_json::json;
 
     const STEP: &str = r#"{"kind": "legacy_model_lists", "scopes": ["agent", "agents.defaults"]}"#;
-
-    fn value(text: &str) -> serde_json::Value {
-        crate::document::parse(text, crate::document::FileKind::Config).unwrap()
-    }
 
     #[test]
     fn lists_and_aliases_become_the_models_map() {

@@ -2,19 +2,12 @@
 //! into `agents.list[]` entries and `routing.defaultAgentId` into the entry's `default: true`.
 //! Data cannot say it: a map key becomes an `id` value, entries are found by that id or created
 //! in the map's order, and three parts of each agent land in different places of its entry.
+use super::default_agent::entry_id;
 use super::path::lookup;
 use crate::document::patch::pointer;
 use crate::load::CONFIG;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Value, json};
-
-fn entry_id(e: &Value) -> Option<&str> {
-    e.as_object()?
-        .get("id")?
-        .as_str()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
 
 /// Doctor's `mergeMissing`: what `target` lacks is taken from `source`, objects on both sides
 /// merge the same way, the target winning.
@@ -183,14 +176,10 @@ pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{after, plans_nothing};
+    use super::super::testing::{after, plans_nothing, value};
     use serde_json::json;
 
     const STEP: &str = r#"{"kind": "routing_agents_to_list"}"#;
-
-    fn value(text: &str) -> serde_json::Value {
-        crate::document::parse(text, crate::document::FileKind::Config).unwrap()
-    }
 
     #[test]
     fn legacy_agents_become_list_entries_in_order() {

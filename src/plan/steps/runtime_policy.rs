@@ -137,15 +137,11 @@ fn set_runtime(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{after, plans_nothing};
+    use super::super::testing::{after, plans_nothing, value};
     use serde_json::json;
 
     const STEP: &str = r#"{"kind": "cli_runtime_to_model_policy", "scope": "agents.defaults",
         "runtimes": {"claude-cli": "anthropic", "google-gemini-cli": "google"}}"#;
-
-    fn value(text: &str) -> serde_json::Value {
-        crate::document::parse(text, crate::document::FileKind::Config).unwrap()
-    }
 
     #[test]
     fn the_selected_models_of_the_runtime_provider_get_the_policy() {

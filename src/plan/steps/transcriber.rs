@@ -221,13 +221,9 @@ fn to_media_models(ws: &mut Workspace, mut entry: Map<String, Value>) -> Result<
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{after, plans_nothing};
+    use super::super::testing::{after, plans_nothing, value};
     use super::*;
     use serde_json::json;
-
-    fn value(text: &str) -> Value {
-        crate::document::parse(text, crate::document::FileKind::Config).unwrap()
-    }
 
     const V2: &str = r#"{"kind": "audio_transcriber_to_media_model", "from": "routing.transcribeAudio", "accept": "whisper", "into": "audio_models"}"#;
     const V9: &str = r#"{"kind": "audio_transcriber_to_media_model", "from": "audio.transcription", "accept": "safe_executable", "into": "media_models", "prune_empty_parents": 1}"#;
