@@ -476,40 +476,110 @@ fn object_at(root: &CstRootNode, toks: &[String]) -> Result<CstObject, EditError
         .ok_or(PatchError::NotContainer)?)
 }
 
-fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<(), EditError> {
+/// Text the syntax tree has no node for (comments written above a member, a value written
+/// inline): `cst_edit` writes it into the tree's text in place of `len` bytes at `at`, then parses
+/// the text again, so every node keeps holding text of its own kind. Written into a node's raw
+/// value instead, it would be read back by jsonc-parser as that node (a property name that starts
+/// with `//`), which panics inside the parser.
+struct RawText {
+    at: usize,
+    len: usize,
+    text: String,
+}
+
+/// The indentation of the line a value starts on: its member's, for an object member.
+fn member_indent(node: &CstNode) -> String {
+    match node.parent().and_then(|p| p.as_object_prop()) {
+        Some(prop) => CstNode::from(prop).indent_text(),
+        None => node.indent_text(),
+    }
+    .unwrap_or_default()
+}
+
+/// `text` with each following line's indentation `old` replaced by `new`.
+fn reindent(text: &str, old: &str, new: &str) -> String {
+    let mut lines = text.split('\n');
+    let mut out = lines.next().unwrap_or_default().to_string();
+    for line in lines {
+        out.push('\n');
+        match line.strip_prefix(old) {
+            Some(rest) if !line.trim().is_empty() => {
+                out.push_str(new);
+                out.push_str(rest);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// The byte offset where `node` starts in its tree's text.
+fn offset_of(node: &CstNode) -> usize {
+    let before =
+        |n: &CstNode| -> usize { n.previous_siblings().map(|s| s.to_string().len()).sum() };
+    let mut at = before(node);
+    for ancestor in node.ancestors() {
+        at += before(&CstNode::from(ancestor));
+    }
+    at
+}
+
+fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<Vec<RawText>, EditError> {
     match op {
         Op::Test(TestOperation { path, value }) => {
             let toks = patch::tokens(path);
             let found = node_at(root, &toks)?.to_serde_value();
             if found.as_ref() == Some(value) {
-                Ok(())
+                Ok(Vec::new())
             } else {
                 Err(PatchError::TestMismatch(path.to_string()).into())
             }
         }
-        Op::Add(AddOperation { path, value }) => cst_add(root, path, value),
-        Op::Remove(RemoveOperation { path }) => cst_remove(root, path).map(drop),
+        Op::Add(AddOperation { path, value }) => {
+            Ok(cst_add(root, path, value)?.into_iter().collect())
+        }
+        Op::Remove(RemoveOperation { path }) => cst_remove(root, path).map(|_| Vec::new()),
         Op::Replace(ReplaceOperation { path, value }) => {
-            replace_node(node_at(root, &patch::tokens(path))?, value)
+            replace_node(node_at(root, &patch::tokens(path))?, value).map(|()| Vec::new())
         }
         Op::Move(MoveOperation { from, path }) if patch::same_parent(from, path) => {
-            cst_rename(root, from, path)
+            cst_rename(root, from, path).map(|()| Vec::new())
         }
         Op::Move(MoveOperation { from, path }) => {
-            let value = node_at(root, &patch::tokens(from))?
+            let node = node_at(root, &patch::tokens(from))?;
+            let value = node
                 .to_serde_value()
                 .ok_or(EditError::Editor("value to move"))?;
+            let text = ((node.as_object().is_some() || node.as_array().is_some())
+                && !node.to_string().contains("\\\n"))
+            .then(|| (node.to_string(), member_indent(&node)));
             let comments = cst_remove(root, from)?;
-            cst_add(root, path, &value)?;
-            carry_comments(root, path, &comments, nl)
+            let mut raw: Vec<RawText> = cst_add(root, path, &value)?.into_iter().collect();
+            if let (true, Some((text, old))) = (raw.is_empty(), text) {
+                // The moved object or array keeps its own text (the comments and layout inside
+                // it), shifted to its new indentation.
+                let moved = node_at(root, &patch::tokens(path))?;
+                let new = member_indent(&moved);
+                raw.push(RawText {
+                    at: offset_of(&moved),
+                    len: moved.to_string().len(),
+                    text: reindent(&text, &old, &new),
+                });
+            }
+            raw.extend(carry_comments(root, path, &comments, nl)?);
+            Ok(raw)
         }
         Op::Copy(c) => Err(PatchError::Copy(c.path.to_string()).into()),
     }
 }
 
 /// Adds (or sets) a member or inserts an element; a new object entry is written the way its
-/// siblings are ([`inline_like_siblings`]).
-fn cst_add(root: &CstRootNode, path: &patch::Pointer, value: &Value) -> Result<(), EditError> {
+/// siblings are ([`inline_like_siblings`]): that text replaces the value's on the next parse.
+fn cst_add(
+    root: &CstRootNode,
+    path: &patch::Pointer,
+    value: &Value,
+) -> Result<Option<RawText>, EditError> {
     let toks = patch::tokens(path);
     let (last, parent) = toks.split_last().ok_or(PatchError::Root("add at"))?;
     let pnode = node_at(root, parent)?;
@@ -517,12 +587,13 @@ fn cst_add(root: &CstRootNode, path: &patch::Pointer, value: &Value) -> Result<(
         match (obj.get(last), inline_like_siblings(&obj, value)) {
             (Some(prop), _) => prop.set_value(to_input(value)),
             (None, Some(text)) => {
-                let prop = obj.append(last, CstInputValue::String(String::new()));
-                let lit = prop
-                    .value()
-                    .and_then(|v| v.as_string_lit())
-                    .ok_or(EditError::Editor("inserted value"))?;
-                lit.set_raw_value(text);
+                let prop = obj.append(last, to_input(value));
+                let node = prop.value().ok_or(EditError::Editor("inserted value"))?;
+                return Ok(Some(RawText {
+                    at: offset_of(&node),
+                    len: node.to_string().len(),
+                    text,
+                }));
             }
             (None, None) => {
                 obj.append(last, to_input(value));
@@ -540,11 +611,12 @@ fn cst_add(root: &CstRootNode, path: &patch::Pointer, value: &Value) -> Result<(
     } else {
         return Err(PatchError::NotContainer.into());
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Removes a member or element, and with a member the comments on their own lines right above
-/// it (OpenRewrite's rule: a deleted key takes the comment above it); returns their texts.
+/// it (OpenRewrite's rule: a deleted key takes the comment above it); returns their texts, and
+/// those of the comments that end the member's line, for a move to write again.
 fn cst_remove(root: &CstRootNode, path: &patch::Pointer) -> Result<Vec<String>, EditError> {
     let toks = patch::tokens(path);
     let (last, parent) = toks.split_last().ok_or(PatchError::Root("remove"))?;
@@ -554,11 +626,18 @@ fn cst_remove(root: &CstRootNode, path: &patch::Pointer) -> Result<Vec<String>, 
         Some(obj) => {
             let prop = obj.get(last).ok_or_else(gone)?;
             let comments = comments_above(&CstNode::from(prop.clone()));
-            let texts = comments.iter().map(|c| c.raw_value()).collect();
+            let mut texts: Vec<String> = comments.iter().map(|c| c.raw_value()).collect();
             for c in comments {
                 remove_comment_line(c);
             }
+            let trailing = comments_ending_line(&CstNode::from(prop.clone()));
+            texts.extend(trailing.iter().map(|c| c.raw_value()));
             prop.remove();
+            for c in trailing {
+                if c.parent().is_some() {
+                    c.remove();
+                }
+            }
             Ok(texts)
         }
         None => {
@@ -598,6 +677,24 @@ fn comments_above(node: &CstNode) -> Vec<jsonc_parser::cst::CstComment> {
     out
 }
 
+/// The comments after `node` on its own line (past its comma), which annotate it.
+fn comments_ending_line(node: &CstNode) -> Vec<jsonc_parser::cst::CstComment> {
+    let mut out = Vec::new();
+    let mut comma = false;
+    for n in node.next_siblings() {
+        if n.is_newline() {
+            break;
+        } else if let Some(c) = n.as_comment() {
+            out.push(c);
+        } else if n.is_comma() && !comma && out.is_empty() {
+            comma = true;
+        } else if !n.is_whitespace() {
+            return Vec::new(); // another member on the same line: the comment is not ours alone
+        }
+    }
+    out
+}
+
 /// Removes a comment that stands on its own line, with the line's indentation and break.
 fn remove_comment_line(c: jsonc_parser::cst::CstComment) {
     if !c.is_line_comment() {
@@ -615,16 +712,16 @@ fn remove_comment_line(c: jsonc_parser::cst::CstComment) {
     c.remove();
 }
 
-/// Writes the comments a moved member had above it again above the member at `path`, on lines
-/// of their own at its indentation.
+/// The comments a moved member had above it, to be written again above the member at `path`, on
+/// lines of their own at its indentation.
 fn carry_comments(
     root: &CstRootNode,
     path: &patch::Pointer,
     comments: &[String],
     nl: &str,
-) -> Result<(), EditError> {
+) -> Result<Option<RawText>, EditError> {
     if comments.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let toks = patch::tokens(path);
     let (last, parent) = toks.split_last().ok_or(PatchError::Root("move to"))?;
@@ -634,21 +731,15 @@ fn carry_comments(
     let indent = CstNode::from(prop.clone())
         .indent_text()
         .unwrap_or_default();
-    let name = prop.name().ok_or(EditError::Editor("property name"))?;
-    let lead: String = comments
+    let text: String = comments
         .iter()
         .map(|c| format!("{c}{nl}{indent}"))
         .collect();
-    match (name.as_string_lit(), name.as_word_lit()) {
-        (Some(s), _) => s.set_raw_value(format!("{lead}{}", s.raw_value())),
-        (_, Some(w)) => w.set_raw_value(format!("{lead}{w}")),
-        _ => {
-            return Err(EditError::Editor(
-                "property name it can write comments before",
-            ));
-        }
-    }
-    Ok(())
+    Ok(Some(RawText {
+        at: offset_of(&CstNode::from(prop)),
+        len: 0,
+        text,
+    }))
 }
 
 /// A move within one object: the key is renamed in place (its value, comments and position
@@ -814,8 +905,20 @@ fn cst_edit(text: &str, kind: FileKind, ops: &[&Op]) -> Result<String, EditError
     let root = CstRootNode::parse(text, &kind.parse_options())
         .map_err(|e| EditError::Syntax(e.to_string()))?;
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut root = root;
     for op in ops {
-        apply_cst(&root, op, nl)?;
+        let mut raw = apply_cst(&root, op, nl)?;
+        if raw.is_empty() {
+            continue;
+        }
+        // Last first, so the earlier offsets still hold.
+        raw.sort_by_key(|r| std::cmp::Reverse(r.at));
+        let mut out = root.to_string();
+        for r in raw {
+            out.replace_range(r.at..r.at + r.len, &r.text);
+        }
+        root = CstRootNode::parse(&out, &kind.parse_options())
+            .map_err(|e| EditError::Unparsable(e.to_string()))?;
     }
     Ok(root.to_string())
 }
@@ -1106,6 +1209,86 @@ mod tests {
         assert!(
             matches!(&e, EditError::Json5Only(what) if what.contains("a U+2028/U+2029 line separator ending a // comment")),
             "{e}"
+        );
+    }
+
+    /// Case 005 of the doctor corpus: a commented member moved into a new object, then a second
+    /// member moved next to it. The carried comment once went into the first name's raw text, and
+    /// looking up the second name made jsonc-parser panic (`Expected ", was Some('/')`).
+    #[test]
+    fn comments_carried_by_a_move_stay_comments_for_later_edits() {
+        let text = "{\n  // lived at the top\n  telegram: { a: 1 },\n  discord: { b: 2 },\n}\n";
+        let ops = [
+            patch::add("/channels", json!({})).unwrap(),
+            patch::move_to("/telegram", "/channels/telegram").unwrap(),
+            patch::move_to("/discord", "/channels/discord").unwrap(),
+            patch::test("/channels/telegram", json!({"a": 1})).unwrap(),
+            patch::move_to("/channels", "/all").unwrap(),
+        ];
+        let out = cst_edit(text, FileKind::Config, &ops.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(
+            parse(&out, FileKind::Config).unwrap(),
+            json!({"all": {"telegram": {"a": 1}, "discord": {"b": 2}}})
+        );
+        let at = out
+            .find("// lived at the top")
+            .expect("the comment survives");
+        assert!(
+            out[at..]
+                .trim_start_matches("// lived at the top")
+                .trim_start()
+                .starts_with("\"telegram\""),
+            "{out}"
+        );
+    }
+
+    /// A member written inline like its siblings holds object text, never a string node whose
+    /// raw text is an object (which jsonc-parser panics on when it reads the value back).
+    #[test]
+    fn a_member_written_inline_reads_back_as_an_object() {
+        let text = "{\n  p: {\n    a: { x: 1 },\n  },\n}\n";
+        let ops = [
+            patch::add("/p/b", json!({"y": 2})).unwrap(),
+            patch::test("/p/b", json!({"y": 2})).unwrap(),
+            patch::move_to("/p", "/q").unwrap(),
+        ];
+        let out = cst_edit(text, FileKind::Config, &ops.iter().collect::<Vec<_>>()).unwrap();
+        assert!(out.contains("\"b\": { y: 2 }"), "{out}");
+        assert_eq!(
+            parse(&out, FileKind::Config).unwrap(),
+            json!({"q": {"a": {"x": 1}, "b": {"y": 2}}})
+        );
+    }
+
+    /// A comment ending the moved member's line goes with it (above it at the new place); one
+    /// ending a removed member's line goes with the member; a neighbour's stays.
+    #[test]
+    fn a_move_carries_the_comment_that_ends_the_member_line() {
+        let text = "{\n  r: {\n    a: 1,\n    m: false, // why\n    b: 2, /* bee */\n  },\n  x: {\n    k: 1,\n  },\n}\n";
+        let ops = [
+            patch::move_to("/r/m", "/x/m").unwrap(),
+            patch::remove("/r/b").unwrap(),
+        ];
+        let out = cst_edit(text, FileKind::Config, &ops.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(
+            parse(&out, FileKind::Config).unwrap(),
+            json!({"r": {"a": 1}, "x": {"k": 1, "m": false}})
+        );
+        assert_eq!(out.matches("// why").count(), 1, "{out}");
+        assert!(out.find("// why") > out.find("k: 1"), "{out}");
+        assert!(!out.contains("bee"), "{out}");
+    }
+
+    /// An object moved to another parent keeps the comments and layout inside it, at its new
+    /// indentation (case 010: `agent` becomes `agents.defaults`).
+    #[test]
+    fn a_moved_object_keeps_the_comments_inside_it() {
+        let text = "{\n  agent: {\n    // every session starts here\n    model: 'a/x',\n    list: [1, 2], // short\n  },\n  agents: {\n    list: [],\n  },\n}\n";
+        let op = patch::move_to("/agent", "/agents/defaults").unwrap();
+        let out = cst_edit(text, FileKind::Config, &[&op]).unwrap();
+        assert_eq!(
+            out,
+            "{\n  agents: {\n    list: [],\n    \"defaults\": {\n      // every session starts here\n      model: 'a/x',\n      list: [1, 2], // short\n    },\n  },\n}\n"
         );
     }
 }

@@ -49,6 +49,30 @@ pub enum DurationUnit {
     D,
 }
 
+/// Which transcriber commands doctor accepts (`audio_transcriber_to_media_model`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TranscriberAccept {
+    /// 2026.2.3: an executable named `whisper` (any directory); the arguments are stringified.
+    Whisper,
+    /// 2026.9.6: any executable without shell syntax, every part a string; `{input}` in the
+    /// arguments becomes `{{AttachmentPath}}`.
+    SafeExecutable,
+}
+
+/// Where a transcriber's media model entry goes (`audio_transcriber_to_media_model`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TranscriberInto {
+    /// 2026.2.3: `tools.media.audio.models = [entry]` and `enabled: true`, unless that list
+    /// already holds a model.
+    AudioModels,
+    /// 2026.9.6: appended to `tools.media.models` tagged `capabilities: ["audio"]`, with
+    /// `tools.media.audio` `enabled: true` and `preferredModel: "cli:<command>"`, unless an
+    /// audio-capable model exists in either list.
+    MediaModels,
+}
+
 /// The step vocabulary. Each kind is guarded: on an already-fixed install it plans nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -103,6 +127,10 @@ pub enum Step {
         /// How many ancestors of `from` to remove when the step leaves them empty objects.
         #[serde(default, skip_serializing_if = "is_zero")]
         prune_empty_parents: u8,
+        /// Copies: the value is written at `to` and also stays at `from` (doctor spreads one
+        /// legacy value over several channels before it deletes it).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        copy: bool,
     },
     /// In the config: removes the value at every place `path` matches (and the comment above it).
     Remove {
@@ -144,12 +172,44 @@ pub enum Step {
         aliases: Vec<ValuePair>,
         default_port: u32,
     },
-    /// In the config: sets `value` at `path` when the key is absent and the guards hold.
+    /// In the config: turns a legacy audio transcriber (`{command: [exe, ...args]}`) at `from`
+    /// into a CLI media model entry the way doctor does, and removes it.
+    AudioTranscriberToMediaModel {
+        from: Path,
+        accept: TranscriberAccept,
+        into: TranscriberInto,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        prune_empty_parents: u8,
+    },
+    /// In the config: where an agent scope's `agentRuntime.id` is one of `runtimes` (runtime id
+    /// -> provider), the scope's selected models of that provider get the runtime as their
+    /// `models["<ref>"].agentRuntime.id`.
+    CliRuntimeToModelPolicy {
+        scope: Path,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+        runtimes: std::collections::BTreeMap<String, String>,
+    },
+    /// In the config: moves the object at `from` to member `to` of the default agent's
+    /// `agents.list[]` entry, resolved as 2026.2.3's doctor does (created when missing); a
+    /// member already there wins.
+    MoveToDefaultAgent { from: Path, to: String },
+    /// In the config: turns 2026.2.3's keyed `routing.agents.<id>` and `routing.defaultAgentId`
+    /// into `agents.list[]` entries, as that release's doctor does.
+    RoutingAgentsToList,
+    /// In the config: 2026.2.3's legacy model settings of the first of `scopes` that is an
+    /// object (string models, fallback and allow lists, aliases) rebuilt into `{primary,
+    /// fallbacks}` and the `models` map.
+    LegacyModelLists { scopes: Vec<Path> },
+    /// In the config: sets `value` at `path` when the key is absent and the guards hold; with
+    /// `overwrite`, also replaces a value that differs.
     SetDefault {
         path: Path,
         value: Value,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         when: Vec<Guard>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        overwrite: bool,
     },
     /// In the config: removes a duration at `path` that OpenClaw parses to zero (a bare number
     /// read in `default_unit`).
@@ -168,9 +228,24 @@ impl Step {
     /// What is wrong with a step as written, beyond its JSON shape.
     fn problem(&self) -> Option<String> {
         let (captured, when) = match self {
-            Step::Move { from, to, when, .. } => {
+            Step::Move {
+                from,
+                to,
+                when,
+                copy,
+                if_target_exists,
+                prune_empty_parents,
+                ..
+            } => {
                 if to.wildcards() > from.wildcards() {
                     return Some(format!("move to {to}: more * than {from} captures"));
+                }
+                if *copy
+                    && (*if_target_exists == TargetPolicy::MergeMissing || *prune_empty_parents > 0)
+                {
+                    return Some(format!(
+                        "copy from {from}: merge_missing and prune_empty_parents need a move"
+                    ));
                 }
                 (from.wildcards(), when)
             }
@@ -178,6 +253,7 @@ impl Step {
             | Step::MapValue { path, when, .. }
             | Step::RemoveZeroDuration { path, when, .. }
             | Step::RewriteList { path, when, .. } => (path.wildcards(), when),
+            Step::CliRuntimeToModelPolicy { scope, when, .. } => (scope.wildcards(), when),
             Step::SetDefault { path, when, .. } => {
                 if path.segs.last() == Some(&Seg::Any) {
                     return Some(format!("set_default {path}: the last key cannot be *"));
@@ -313,7 +389,12 @@ impl Migration {
                 | Step::RemoveZeroDuration { .. }
                 | Step::AgentsExplicitOwnership {}
                 | Step::RewriteList { .. }
-                | Step::SeedControlUiOrigins { .. } => vec![FileKind::Config],
+                | Step::SeedControlUiOrigins { .. }
+                | Step::AudioTranscriberToMediaModel { .. }
+                | Step::CliRuntimeToModelPolicy { .. }
+                | Step::MoveToDefaultAgent { .. }
+                | Step::RoutingAgentsToList
+                | Step::LegacyModelLists { .. } => vec![FileKind::Config],
             })
             .collect();
         kinds.sort();
@@ -659,6 +740,20 @@ mod tests {
                 .to_string()
                 .contains("frobnicate")
         );
+    }
+
+    #[test]
+    fn a_copy_that_would_merge_or_prune_is_refused() {
+        for extra in [
+            r#""if_target_exists":"merge_missing""#,
+            r#""prune_empty_parents":1"#,
+        ] {
+            let m = format!(
+                r#"{{"version":1,"name":"a_b","summary":"s","steps":[{{"kind":"move","from":"a","to":"b","copy":true,{extra}}}]}}"#
+            );
+            let e = Registry::from_sources(&[("V0001__a_b.json", &m)]).unwrap_err();
+            assert!(e.to_string().contains("need a move"), "{e}");
+        }
     }
 
     #[test]

@@ -277,6 +277,15 @@ pub struct Guard {
     /// whitespace.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub loose: bool,
+    /// A string equal to this one once both are trimmed and lowercased (`" None"` is `"none"`),
+    /// as doctor compares the mode strings it normalises.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_equals: Option<String>,
+    /// The key the path ends on (what its last `*` stood for) is one of these, or none of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_in: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_not_in: Option<Vec<String>>,
 }
 
 impl Guard {
@@ -322,6 +331,18 @@ impl Guard {
             && self
                 .greater_than
                 .is_none_or(|n| v.and_then(Value::as_f64).is_some_and(|x| x > n))
+            && self
+                .key_in
+                .as_ref()
+                .is_none_or(|k| toks.last().is_some_and(|l| k.contains(l)))
+            && self
+                .key_not_in
+                .as_ref()
+                .is_none_or(|k| toks.last().is_some_and(|l| !k.contains(l)))
+            && self.text_equals.as_ref().is_none_or(|t| {
+                v.and_then(Value::as_str)
+                    .is_some_and(|s| s.trim().to_lowercase() == t.trim().to_lowercase())
+            })
     }
 
     /// What is wrong with it as written (checked when the registry is built).
@@ -339,10 +360,13 @@ impl Guard {
             + usize::from(self.not_one_of.is_some())
             + usize::from(self.key_not_one_of.is_some())
             + usize::from(self.contains.is_some())
-            + usize::from(self.not_contains.is_some());
+            + usize::from(self.not_contains.is_some())
+            + usize::from(self.text_equals.is_some())
+            + usize::from(self.key_in.is_some())
+            + usize::from(self.key_not_in.is_some());
         if tests == 0 {
             return Some(format!(
-                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not, equals_path, no_element, less_than, greater_than, one_of, not_one_of, contains, not_contains or key_not_one_of)",
+                "the guard on {} tests nothing (exists, equals, not_equals, is, is_not, equals_path, no_element, less_than, greater_than, one_of, not_one_of, contains, not_contains, key_not_one_of, text_equals, key_in or key_not_in)",
                 self.path
             ));
         }
@@ -432,6 +456,15 @@ mod tests {
         assert!(g(r#"{"path":"a.e","is":"empty_object"}"#).holds(&doc, &[]));
         assert!(g(r#"{"path":"a.z","is_not":"truthy"}"#).holds(&doc, &[]));
         assert!(g(r#"{"path":"a.q","is_not":"truthy"}"#).holds(&doc, &[]));
+        let none = json!({"n": " NoNe ", "o": "none!", "z": 0});
+        assert!(g(r#"{"path":"n","text_equals":"none"}"#).holds(&none, &[]));
+        assert!(!g(r#"{"path":"o","text_equals":"none"}"#).holds(&none, &[]));
+        assert!(!g(r#"{"path":"z","text_equals":"0"}"#).holds(&none, &[]));
+        assert!(!g(r#"{"path":"q","text_equals":"none"}"#).holds(&none, &[]));
+        let keys = g(r#"{"path":"a.*","key_not_in":["t","z"]}"#);
+        assert!(keys.holds(&doc, &["s".into()]));
+        assert!(!keys.holds(&doc, &["t".into()]));
+        assert!(g(r#"{"path":"a.*","key_in":["t"]}"#).holds(&doc, &["t".into()]));
         assert!(
             !g(r#"{"path":"a.*","exists":true}"#).holds(&doc, &[]),
             "unbound *"

@@ -1,18 +1,23 @@
 //! The step kinds migrations are written in, and what they share: model refs and credentials.
 mod clean_models;
+mod default_agent;
 mod ensure_profile;
 mod explicit_ownership;
 mod map_value;
+mod model_lists;
 mod move_key;
 // Paths and guards are part of a migration's definition (its data); the step kinds evaluate them.
 pub use crate::migration::path;
 mod remove;
 mod rewrite_host;
 mod rewrite_list;
+mod routing_agents;
+mod runtime_policy;
 mod seed_origins;
 mod set_default;
 #[cfg(test)]
 mod testing;
+pub mod transcriber;
 pub mod zero_duration;
 
 use crate::document::patch::AtPath;
@@ -64,6 +69,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             map,
             trim,
             prune_empty_parents,
+            copy,
         } => move_key::run(
             ws,
             from,
@@ -73,6 +79,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             &move_key::Transform {
                 map: map.as_deref(),
                 trim: *trim,
+                copy: *copy,
             },
             *prune_empty_parents,
         ),
@@ -87,7 +94,6 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             when,
             loose,
         } => map_value::run(ws, path, map, when, *loose),
-        Step::SetDefault { path, value, when } => set_default::run(ws, path, value, when),
         Step::RemoveZeroDuration {
             path,
             when,
@@ -122,6 +128,26 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
                 dedupe: *dedupe,
             },
         ),
+        Step::SetDefault {
+            path,
+            value,
+            when,
+            overwrite,
+        } => set_default::run(ws, path, value, when, *overwrite),
+        Step::AudioTranscriberToMediaModel {
+            from,
+            accept,
+            into,
+            prune_empty_parents,
+        } => transcriber::run(ws, from, *accept, *into, *prune_empty_parents),
+        Step::CliRuntimeToModelPolicy {
+            scope,
+            when,
+            runtimes,
+        } => runtime_policy::run(ws, scope, when, runtimes),
+        Step::MoveToDefaultAgent { from, to } => default_agent::run(ws, from, to),
+        Step::RoutingAgentsToList => routing_agents::run(ws),
+        Step::LegacyModelLists { scopes } => model_lists::run(ws, scopes),
     }
 }
 

@@ -7,12 +7,13 @@ use crate::migration::{TargetPolicy, ValuePair};
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::Value;
 
-/// What a move does besides moving: a value map (a value outside it is left where it is) and
-/// trimming a string.
+/// What a move does besides moving: a value map (a value outside it is left where it is),
+/// trimming a string, and copying (the source stays).
 #[derive(Default)]
 pub struct Transform<'a> {
     pub map: Option<&'a [ValuePair]>,
     pub trim: bool,
+    pub copy: bool,
 }
 
 impl Transform<'_> {
@@ -51,6 +52,10 @@ pub fn run(
         }
         // A taken target is the policy's; the value map only decides what moves into a free one.
         let new = how.apply(value);
+        if how.copy {
+            copy_to(ws, &m.tokens, &target, new, policy)?;
+            continue;
+        }
         if lookup(config, &target).is_some() {
             match (policy, new) {
                 (TargetPolicy::Skip, _) | (TargetPolicy::Replace, None) => continue,
@@ -66,6 +71,36 @@ pub fn run(
             relocate(ws, &m.tokens, &target, &new)?;
         }
         prune_empty(ws, &m.tokens, prune)?;
+    }
+    Ok(())
+}
+
+/// Writes a copy of the value at `src` to `target`: into a free target, or over a taken one that
+/// differs with `replace` (the registry refuses a copy that would merge). A free target gets the
+/// value moved there, with the comments above it, and the source is written again: the comments
+/// go with the first copy, as they would with a move.
+fn copy_to(
+    ws: &mut Workspace,
+    src: &[String],
+    target: &[String],
+    new: Option<Value>,
+    policy: TargetPolicy,
+) -> Result<(), StepError> {
+    let Some(new) = new else { return Ok(()) };
+    match lookup(ws.config(), target) {
+        Some(old) if policy == TargetPolicy::Replace && *old != new => {
+            ws.replace(CONFIG, pointer(target), new)?
+        }
+        Some(_) => {}
+        None => {
+            let Some(old) = lookup(ws.config(), src).cloned() else {
+                return Ok(());
+            };
+            if ensure_parent(ws, target)? {
+                relocate(ws, src, target, &new)?;
+                ws.add(CONFIG, pointer(src), old)?;
+            }
+        }
     }
     Ok(())
 }
@@ -241,6 +276,45 @@ mod tests {
             "{gateway: 'x'}",
             r#"{"kind": "move", "from": "gateway.token", "to": "gateway.auth.token"}"#,
         );
+    }
+
+    #[test]
+    fn a_copy_leaves_the_source_and_spares_a_taken_target() {
+        let step = r#"{"kind": "move", "from": "r.m", "to": "c.*.g[\"*\"].m", "copy": true}"#;
+        assert!(serde_json::from_str::<crate::migration::Step>(step).is_ok());
+        let step = r#"{"kind": "move", "from": "r.m", "to": "c.t.g[\"*\"].m", "copy": true}"#;
+        let out = after("{r: {m: true}, c: {t: {}}}", step);
+        assert_eq!(
+            json5_value(&out),
+            json!({"r": {"m": true}, "c": {"t": {"g": {"*": {"m": true}}}}})
+        );
+        plans_nothing(&out, step);
+        plans_nothing("{r: {m: true}, c: {t: {g: {'*': {m: false}}}}}", step);
+        let to = |c: &str| {
+            format!(r#"{{"kind": "move", "from": "r.m", "to": "c.{c}.m", "copy": true}}"#)
+        };
+        let out = after(
+            "{\n  r: {\n    // why\n    m: 1,\n  },\n  c: { a: {}, b: {} },\n}\n",
+            &to("a"),
+        );
+        let out = after(&out, &to("b"));
+        assert_eq!(
+            json5_value(&out),
+            json!({"r": {"m": 1}, "c": {"a": {"m": 1}, "b": {"m": 1}}})
+        );
+        assert_eq!(out.matches("// why").count(), 1, "{out}");
+        assert!(
+            out.find("// why") > out.find("a:"),
+            "the first copy takes it: {out}"
+        );
+        assert!(
+            out.find("// why") < out.find("b:"),
+            "the first copy takes it: {out}"
+        );
+        let replace = r#"{"kind": "move", "from": "r.m", "to": "c.m", "copy": true, "if_target_exists": "replace"}"#;
+        let out = after("{r: {m: 1}, c: {m: 2}}", replace);
+        assert_eq!(json5_value(&out), json!({"r": {"m": 1}, "c": {"m": 1}}));
+        plans_nothing(&out, replace);
     }
 
     fn json5_value(text: &str) -> serde_json::Value {

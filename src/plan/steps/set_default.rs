@@ -1,5 +1,6 @@
 //! Step `set_default`: seeds a value at a key that is absent, when the guards hold (its parent
-//! path may hold `*`s; missing parents are created).
+//! path may hold `*`s; missing parents are created); with `overwrite`, a different value there is
+//! replaced too.
 use super::move_key::ensure_parent;
 use super::path::{Guard, Path, Seg, all_hold, lookup};
 use crate::document::patch::pointer;
@@ -12,6 +13,7 @@ pub fn run(
     path: &Path,
     value: &Value,
     when: &[Guard],
+    overwrite: bool,
 ) -> Result<(), StepError> {
     let Some((Seg::Key(key), parents)) = path.segs.split_last() else {
         return Ok(()); // the registry refuses a path ending in *
@@ -30,10 +32,13 @@ pub fn run(
     for (mut toks, captures) in places {
         toks.push(key.clone());
         let config = ws.config();
-        if lookup(config, &toks).is_some() || !all_hold(when, config, &captures) {
+        let present = lookup(config, &toks);
+        if present.is_some_and(|v| !overwrite || v == value) || !all_hold(when, config, &captures) {
             continue;
         }
-        if ensure_parent(ws, &toks)? {
+        if present.is_some() {
+            ws.replace(CONFIG, pointer(&toks), value.clone())?;
+        } else if ensure_parent(ws, &toks)? {
             ws.add(CONFIG, pointer(&toks), value.clone())?;
         }
     }
@@ -71,5 +76,26 @@ mod tests {
             serde_json::json!({"agents": {"list": [{"legacy": true, "mode": "off"}, {"legacy": false}, {"legacy": true, "mode": "on"}]}})
         );
         plans_nothing(&out, step);
+    }
+
+    #[test]
+    fn overwrite_replaces_a_different_value_in_place() {
+        let step = r#"{"kind": "set_default", "path": "b.enabled", "value": false, "overwrite": true,
+            "when": [{"path": "b.network", "text_equals": "none"}]}"#;
+        let out = after(
+            "{\n  b: {\n    enabled: true, // on\n    network: 'None',\n  },\n}\n",
+            step,
+        );
+        assert_eq!(
+            out,
+            "{\n  b: {\n    enabled: false, // on\n    network: 'None',\n  },\n}\n"
+        );
+        plans_nothing(&out, step);
+        let out = after("{b: {network: 'none'}}", step);
+        assert_eq!(
+            crate::document::parse(&out, crate::document::FileKind::Config).unwrap(),
+            serde_json::json!({"b": {"network": "none", "enabled": false}})
+        );
+        plans_nothing("{b: {enabled: true, network: 'bridge'}}", step);
     }
 }

@@ -49,3 +49,8 @@ pub fn plans_nothing(text: &str, step: &str) {
     super::run(&step, &mut ws).unwrap();
     assert!(ws.ops[0].is_empty(), "planned {:?} on {text}", ws.ops[0]);
 }
+
+/// The config text read as JSON5, as OpenClaw reads it.
+pub fn value(text: &str) -> serde_json::Value {
+    crate::document::parse(text, crate::document::FileKind::Config).unwrap()
+}
