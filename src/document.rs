@@ -476,40 +476,63 @@ fn object_at(root: &CstRootNode, toks: &[String]) -> Result<CstObject, EditError
         .ok_or(PatchError::NotContainer)?)
 }
 
-fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<(), EditError> {
+/// Whether an edit wrote raw text the syntax tree does not see as nodes (an inline object as a
+/// literal, comments before a name): the tree must be read again before the next edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tree {
+    Current,
+    Stale,
+}
+
+fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<Tree, EditError> {
+    let done = |r: Result<(), EditError>| r.map(|()| Tree::Current);
     match op {
         Op::Test(TestOperation { path, value }) => {
             let toks = patch::tokens(path);
             let found = node_at(root, &toks)?.to_serde_value();
             if found.as_ref() == Some(value) {
-                Ok(())
+                Ok(Tree::Current)
             } else {
                 Err(PatchError::TestMismatch(path.to_string()).into())
             }
         }
         Op::Add(AddOperation { path, value }) => cst_add(root, path, value),
-        Op::Remove(RemoveOperation { path }) => cst_remove(root, path).map(drop),
+        Op::Remove(RemoveOperation { path }) => done(cst_remove(root, path).map(drop)),
         Op::Replace(ReplaceOperation { path, value }) => {
-            replace_node(node_at(root, &patch::tokens(path))?, value)
+            done(replace_node(node_at(root, &patch::tokens(path))?, value))
         }
         Op::Move(MoveOperation { from, path }) if patch::same_parent(from, path) => {
-            cst_rename(root, from, path)
+            done(cst_rename(root, from, path))
         }
         Op::Move(MoveOperation { from, path }) => {
             let value = node_at(root, &patch::tokens(from))?
                 .to_serde_value()
                 .ok_or(EditError::Editor("value to move"))?;
+            let same = node_at(root, &patch::tokens(path))
+                .ok()
+                .and_then(|n| n.to_serde_value())
+                .is_some_and(|there| there == value);
             let comments = cst_remove(root, from)?;
-            cst_add(root, path, &value)?;
-            carry_comments(root, path, &comments, nl)
+            if same {
+                // Onto an equal value (a merge's last step): the target's text, with the
+                // comments inside it, stays; the source's comments join it.
+                return carry_comments(root, path, &comments, nl);
+            }
+            let added = cst_add(root, path, &value)?;
+            let carried = carry_comments(root, path, &comments, nl)?;
+            Ok(if added == Tree::Stale || carried == Tree::Stale {
+                Tree::Stale
+            } else {
+                Tree::Current
+            })
         }
         Op::Copy(c) => Err(PatchError::Copy(c.path.to_string()).into()),
     }
 }
 
 /// Adds (or sets) a member or inserts an element; a new object entry is written the way its
-/// siblings are ([`inline_like_siblings`]).
-fn cst_add(root: &CstRootNode, path: &patch::Pointer, value: &Value) -> Result<(), EditError> {
+/// siblings are ([`inline_like_siblings`]), as raw text ([`Tree::Stale`]).
+fn cst_add(root: &CstRootNode, path: &patch::Pointer, value: &Value) -> Result<Tree, EditError> {
     let toks = patch::tokens(path);
     let (last, parent) = toks.split_last().ok_or(PatchError::Root("add at"))?;
     let pnode = node_at(root, parent)?;
@@ -523,6 +546,7 @@ fn cst_add(root: &CstRootNode, path: &patch::Pointer, value: &Value) -> Result<(
                     .and_then(|v| v.as_string_lit())
                     .ok_or(EditError::Editor("inserted value"))?;
                 lit.set_raw_value(text);
+                return Ok(Tree::Stale);
             }
             (None, None) => {
                 obj.append(last, to_input(value));
@@ -540,7 +564,7 @@ fn cst_add(root: &CstRootNode, path: &patch::Pointer, value: &Value) -> Result<(
     } else {
         return Err(PatchError::NotContainer.into());
     }
-    Ok(())
+    Ok(Tree::Current)
 }
 
 /// Removes a member or element, and with a member the comments on their own lines right above
@@ -616,15 +640,15 @@ fn remove_comment_line(c: jsonc_parser::cst::CstComment) {
 }
 
 /// Writes the comments a moved member had above it again above the member at `path`, on lines
-/// of their own at its indentation.
+/// of their own at its indentation (raw text before the name: [`Tree::Stale`]).
 fn carry_comments(
     root: &CstRootNode,
     path: &patch::Pointer,
     comments: &[String],
     nl: &str,
-) -> Result<(), EditError> {
+) -> Result<Tree, EditError> {
     if comments.is_empty() {
-        return Ok(());
+        return Ok(Tree::Current);
     }
     let toks = patch::tokens(path);
     let (last, parent) = toks.split_last().ok_or(PatchError::Root("move to"))?;
@@ -648,7 +672,7 @@ fn carry_comments(
             ));
         }
     }
-    Ok(())
+    Ok(Tree::Stale)
 }
 
 /// A move within one object: the key is renamed in place (its value, comments and position
@@ -811,11 +835,16 @@ fn refuse_non_finite(
 }
 
 fn cst_edit(text: &str, kind: FileKind, ops: &[&Op]) -> Result<String, EditError> {
-    let root = CstRootNode::parse(text, &kind.parse_options())
-        .map_err(|e| EditError::Syntax(e.to_string()))?;
+    let read = |text: &str| {
+        CstRootNode::parse(text, &kind.parse_options())
+            .map_err(|e| EditError::Syntax(e.to_string()))
+    };
+    let mut root = read(text)?;
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     for op in ops {
-        apply_cst(&root, op, nl)?;
+        if apply_cst(&root, op, nl)? == Tree::Stale {
+            root = read(&root.to_string())?;
+        }
     }
     Ok(root.to_string())
 }
@@ -1053,6 +1082,38 @@ mod tests {
         }
         let e = parse("{\"a\": 1, // c\n}", FileKind::Models).unwrap_err();
         assert!(e.0.contains("This is JSON5 syntax"), "{e}");
+    }
+
+    #[test]
+    fn a_member_written_as_text_or_below_a_carried_comment_can_be_edited_next() {
+        // `store` joins one-line siblings as one-line text; `token` keeps the comment above it.
+        let cases = [
+            (
+                "{memorySearch: {store: {path: 'x'}}, memory: {search: {query: {a: 1}}}}",
+                [
+                    "/memorySearch/store",
+                    "/memory/search/store",
+                    "/memory/search/store/path",
+                ],
+            ),
+            (
+                "{\n  a: {\n    // kept\n    token: 't',\n  },\n  b: {},\n}\n",
+                ["/a/token", "/b/token", "/b/token"],
+            ),
+        ];
+        for (text, [from, to, then]) in cases {
+            let d = doc(text, FileKind::Config);
+            let ops = [
+                patch::move_to(from, to).unwrap(),
+                patch::remove(then).unwrap(),
+            ];
+            let mut want = d.value.clone();
+            for op in &ops {
+                patch::apply(&mut want, op).unwrap();
+            }
+            let out = edit(&d, &ops.iter().collect::<Vec<_>>(), &want).unwrap();
+            assert_eq!(parse(&out, FileKind::Config).unwrap(), want, "{out}");
+        }
     }
 
     #[test]
