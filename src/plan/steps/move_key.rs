@@ -277,6 +277,25 @@ mod tests {
     }
 
     #[test]
+    fn under_runs_the_moves_at_each_prefix_with_the_prefix_guard() {
+        let step = r#"{"kind": "under", "prefixes": [["channels.*.tts", "channels.*.voice.tts"], ["providers.*", "openai"]],
+            "when": [{"path": "channels.*", "key_not_one_of": ["discord"], "loose": true}],
+            "steps": [{"kind": "move", "from": "voice", "to": "speakerVoice"},
+                      {"kind": "move", "from": "voiceName", "to": "speakerVoice"}]}"#;
+        let out = after(
+            "{channels: {' Discord': {tts: {openai: {voice: 'd'}}}, slack: {tts: {openai: {voice: 'a', voiceName: 'b'}, providers: {y: {voice: 'e'}}}, voice: {tts: {providers: {x: {voiceName: 'c'}}}}}}}",
+            step,
+        );
+        assert_eq!(
+            json5_value(&out),
+            json!({"channels": {" Discord": {"tts": {"openai": {"voice": "d"}}},
+                                "slack": {"tts": {"openai": {"speakerVoice": "a"}, "providers": {"y": {"speakerVoice": "e"}}},
+                                          "voice": {"tts": {"providers": {"x": {"speakerVoice": "c"}}}}}}})
+        );
+        plans_nothing(&out, step);
+    }
+
+    #[test]
     fn a_value_map_moves_only_what_it_covers() {
         let step = r#"{"kind": "move", "from": "tts.enabled", "to": "tts.auto", "map": [{"from": true, "to": "always"}, {"from": false, "to": "off"}]}"#;
         let out = after("{tts: {enabled: false}}", step);
