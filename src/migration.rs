@@ -216,82 +216,27 @@ impl Step {
                 g
             };
             for step in steps.iter().map(Step::expand) {
-                for step in step? {
-                    out.push(match step {
-                        Step::Move {
-                            from,
-                            to,
-                            when,
-                            if_target_exists,
-                            map,
-                            trim,
-                            prune_empty_parents,
-                        } => Step::Move {
-                            from: at(&from),
-                            to: at(&to),
-                            when: guards(&when),
-                            if_target_exists,
-                            map,
-                            trim,
-                            prune_empty_parents,
-                        },
-                        Step::Remove {
-                            path,
-                            when,
-                            prune_empty_parents,
-                        } => Step::Remove {
-                            path: at(&path),
-                            when: guards(&when),
-                            prune_empty_parents,
-                        },
-                        Step::MapValue {
-                            path,
-                            map,
-                            when,
-                            loose,
-                        } => Step::MapValue {
-                            path: at(&path),
-                            map,
-                            when: guards(&when),
-                            loose,
-                        },
-                        Step::RewriteList {
-                            path,
-                            map,
-                            when,
-                            loose,
-                            dedupe,
-                        } => Step::RewriteList {
-                            path: at(&path),
-                            map,
-                            when: guards(&when),
-                            loose,
-                            dedupe,
-                        },
-                        Step::SetDefault { path, value, when } => Step::SetDefault {
-                            path: at(&path),
-                            value,
-                            when: guards(&when),
-                        },
-                        Step::RemoveZeroDuration {
-                            path,
-                            when,
-                            default_unit,
-                        } => Step::RemoveZeroDuration {
-                            path: at(&path),
-                            when: guards(&when),
-                            default_unit,
-                        },
-                        other => {
-                            return Err(format!(
-                                "under: a {} step has no path to prefix",
-                                serde_json::to_value(&other)
-                                    .ok()
-                                    .and_then(|v| v["kind"].as_str().map(str::to_string))
-                                    .unwrap_or_default()
-                            ));
+                for mut step in step? {
+                    match &mut step {
+                        Step::Move { from, to, when, .. } => {
+                            (*from, *to, *when) = (at(from), at(to), guards(when));
                         }
-                    });
+                        Step::Remove { path, when, .. }
+                        | Step::MapValue { path, when, .. }
+                        | Step::RewriteList { path, when, .. }
+                        | Step::SetDefault { path, when, .. }
+                        | Step::RemoveZeroDuration { path, when, .. } => {
+                            (*path, *when) = (at(path), guards(when));
+                        }
+                        other => {
+                            let kind = serde_json::to_value(&*other)
+                                .ok()
+                                .and_then(|v| v["kind"].as_str().map(str::to_string))
+                                .unwrap_or_default();
+                            return Err(format!("under: a {kind} step has no path to prefix"));
+                        }
+                    }
+                    out.push(step);
                 }
             }
         }
