@@ -553,7 +553,18 @@ fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<Vec<RawText>, Edit
             let text = ((node.as_object().is_some() || node.as_array().is_some())
                 && !node.to_string().contains("\\\n"))
             .then(|| (node.to_string(), member_indent(&node)));
+            let same = node_at(root, &patch::tokens(path))
+                .ok()
+                .and_then(|n| n.to_serde_value())
+                .is_some_and(|there| there == value);
             let comments = cst_remove(root, from)?;
+            if same {
+                // Onto an equal value (a merge's last step): the target's text, with the
+                // comments inside it, stays; the source's comments join it.
+                return Ok(carry_comments(root, path, &comments, nl)?
+                    .into_iter()
+                    .collect());
+            }
             let mut raw: Vec<RawText> = cst_add(root, path, &value)?.into_iter().collect();
             if let (true, Some((text, old))) = (raw.is_empty(), text) {
                 // The moved object or array keeps its own text (the comments and layout inside
@@ -902,10 +913,12 @@ fn refuse_non_finite(
 }
 
 fn cst_edit(text: &str, kind: FileKind, ops: &[&Op]) -> Result<String, EditError> {
-    let root = CstRootNode::parse(text, &kind.parse_options())
-        .map_err(|e| EditError::Syntax(e.to_string()))?;
+    let read = |text: &str| {
+        CstRootNode::parse(text, &kind.parse_options())
+            .map_err(|e| EditError::Syntax(e.to_string()))
+    };
+    let mut root = read(text)?;
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let mut root = root;
     for op in ops {
         let mut raw = apply_cst(&root, op, nl)?;
         if raw.is_empty() {
@@ -1156,6 +1169,38 @@ mod tests {
         }
         let e = parse("{\"a\": 1, // c\n}", FileKind::Models).unwrap_err();
         assert!(e.0.contains("This is JSON5 syntax"), "{e}");
+    }
+
+    #[test]
+    fn a_member_written_as_text_or_below_a_carried_comment_can_be_edited_next() {
+        // `store` joins one-line siblings as one-line text; `token` keeps the comment above it.
+        let cases = [
+            (
+                "{memorySearch: {store: {path: 'x'}}, memory: {search: {query: {a: 1}}}}",
+                [
+                    "/memorySearch/store",
+                    "/memory/search/store",
+                    "/memory/search/store/path",
+                ],
+            ),
+            (
+                "{\n  a: {\n    // kept\n    token: 't',\n  },\n  b: {},\n}\n",
+                ["/a/token", "/b/token", "/b/token"],
+            ),
+        ];
+        for (text, [from, to, then]) in cases {
+            let d = doc(text, FileKind::Config);
+            let ops = [
+                patch::move_to(from, to).unwrap(),
+                patch::remove(then).unwrap(),
+            ];
+            let mut want = d.value.clone();
+            for op in &ops {
+                patch::apply(&mut want, op).unwrap();
+            }
+            let out = edit(&d, &ops.iter().collect::<Vec<_>>(), &want).unwrap();
+            assert_eq!(parse(&out, FileKind::Config).unwrap(), want, "{out}");
+        }
     }
 
     #[test]

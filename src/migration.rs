@@ -222,12 +222,101 @@ pub enum Step {
     /// In the config: stamps `agents.ownership: "explicit"` on a keyed roster of two or more
     /// agents none of which is marked default.
     AgentsExplicitOwnership {},
+    /// In the config: runs `steps` (paths relative) under every prefix built by taking one
+    /// fragment of each level of `prefixes` in turn (`""` adds nothing), all of the steps at one
+    /// prefix before the next; `when` (absolute paths, the prefix's `*`s captured first) is
+    /// added to each step's guards.
+    Under {
+        prefixes: Vec<Vec<String>>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+        steps: Vec<Step>,
+    },
+}
+
+impl Step {
+    /// The steps an `under` stands for, each path prefixed (any other step: itself). A step
+    /// `under` cannot prefix, or a fragment that is no path, is the error.
+    pub fn expand(&self) -> Result<Vec<Step>, String> {
+        let Step::Under {
+            prefixes,
+            when,
+            steps,
+        } = self
+        else {
+            return Ok(vec![self.clone()]);
+        };
+        let mut heads: Vec<Vec<Seg>> = vec![Vec::new()];
+        for level in prefixes {
+            let mut next = Vec::new();
+            for head in &heads {
+                for frag in level {
+                    let mut segs = head.clone();
+                    if !frag.is_empty() {
+                        segs.extend(Path::try_from(frag.clone())?.segs);
+                    }
+                    next.push(segs);
+                }
+            }
+            heads = next;
+        }
+        let mut out = Vec::new();
+        for head in heads.iter().filter(|h| !h.is_empty()) {
+            let at = |p: &Path| Path::from_segs([head.clone(), p.segs.clone()].concat());
+            let guards = |w: &[Guard]| -> Vec<Guard> {
+                let mut g: Vec<Guard> = w
+                    .iter()
+                    .map(|g| Guard {
+                        path: at(&g.path),
+                        equals_path: g.equals_path.as_ref().map(at),
+                        ..g.clone()
+                    })
+                    .collect();
+                g.extend(when.iter().cloned());
+                g
+            };
+            for step in steps.iter().map(Step::expand) {
+                for mut step in step? {
+                    match &mut step {
+                        Step::Move { from, to, when, .. } => {
+                            (*from, *to, *when) = (at(from), at(to), guards(when));
+                        }
+                        Step::Remove { path, when, .. }
+                        | Step::MapValue { path, when, .. }
+                        | Step::RewriteList { path, when, .. }
+                        | Step::SetDefault { path, when, .. }
+                        | Step::RemoveZeroDuration { path, when, .. } => {
+                            (*path, *when) = (at(path), guards(when));
+                        }
+                        other => {
+                            let kind = serde_json::to_value(&*other)
+                                .ok()
+                                .and_then(|v| v["kind"].as_str().map(str::to_string))
+                                .unwrap_or_default();
+                            return Err(format!("under: a {kind} step has no path to prefix"));
+                        }
+                    }
+                    out.push(step);
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Step {
     /// What is wrong with a step as written, beyond its JSON shape.
     fn problem(&self) -> Option<String> {
         let (captured, when) = match self {
+            Step::Under { .. } => {
+                return match self.expand() {
+                    Err(e) => Some(e),
+                    Ok(steps) if steps.is_empty() => {
+                        Some("under: no prefix, or no step to run under it".into())
+                    }
+                    Ok(steps) => steps.iter().find_map(Step::problem),
+                };
+            }
             Step::Move {
                 from,
                 to,
@@ -388,6 +477,7 @@ impl Migration {
                 | Step::SetDefault { .. }
                 | Step::RemoveZeroDuration { .. }
                 | Step::AgentsExplicitOwnership {}
+                | Step::Under { .. }
                 | Step::RewriteList { .. }
                 | Step::SeedControlUiOrigins { .. }
                 | Step::AudioTranscriberToMediaModel { .. }
@@ -754,6 +844,50 @@ mod tests {
             let e = Registry::from_sources(&[("V0001__a_b.json", &m)]).unwrap_err();
             assert!(e.to_string().contains("need a move"), "{e}");
         }
+    }
+
+    #[test]
+    fn under_prefixes_every_path_of_its_steps_level_by_level() {
+        let step: Step = serde_json::from_str(
+            r#"{"kind": "under", "prefixes": [["tts", "channels.*.tts"], ["", "personas.*"]],
+                "when": [{"path": "channels.*", "key_not_one_of": ["discord"]}],
+                "steps": [{"kind": "move", "from": "voice", "to": "speakerVoice",
+                           "when": [{"path": "speakerVoice", "exists": false}]}]}"#,
+        )
+        .unwrap();
+        let moves: Vec<(String, String, Vec<String>)> = step
+            .expand()
+            .unwrap()
+            .into_iter()
+            .map(|s| match s {
+                Step::Move { from, to, when, .. } => (
+                    from.to_string(),
+                    to.to_string(),
+                    when.iter().map(|g| g.path.to_string()).collect(),
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let guards = |p: &str| vec![format!("{p}.speakerVoice"), "channels.*".to_string()];
+        assert_eq!(
+            moves,
+            [
+                "tts",
+                "tts.personas.*",
+                "channels.*.tts",
+                "channels.*.tts.personas.*"
+            ]
+            .map(|p| (format!("{p}.voice"), format!("{p}.speakerVoice"), guards(p)))
+        );
+        let bad = OK.replace(
+            r#"{"kind":"clean_models_json","regenerated_fields":[],"remove_redundant_blocks":false}"#,
+            r#"{"kind":"under","prefixes":[["a"]],"steps":[{"kind":"clean_models_json","regenerated_fields":[],"remove_redundant_blocks":false}]}"#,
+        );
+        let e = Registry::from_sources(&[("V0001__a_b.json", &bad)]).unwrap_err();
+        assert!(e.to_string().contains("no path to prefix"), "{e}");
+        let empty = bad.replace(r#"[["a"]]"#, "[[\"\"]]");
+        let e = Registry::from_sources(&[("V0001__a_b.json", &empty)]).unwrap_err();
+        assert!(e.to_string().contains("no prefix"), "{e}");
     }
 
     #[test]

@@ -100,6 +100,13 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             default_unit,
         } => zero_duration::run(ws, path, when, *default_unit),
         Step::AgentsExplicitOwnership {} => explicit_ownership::run(ws),
+        Step::Under { .. } => {
+            // The registry refuses an `under` that does not expand.
+            for s in step.expand().unwrap_or_default() {
+                run(&s, ws)?;
+            }
+            Ok(())
+        }
         Step::SeedControlUiOrigins {
             modes,
             aliases,

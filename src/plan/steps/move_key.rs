@@ -161,7 +161,7 @@ fn merge_missing(ws: &mut Workspace, src: &[String], dst: &[String]) -> Result<(
         for (k, both) in plan {
             let (from, to) = (child(src, &k), child(dst, &k));
             if both {
-                merge_missing(ws, &from, &to)?;
+                merge_missing_member(ws, &from, &to)?;
             } else {
                 ws.move_value(CONFIG, pointer(&from), pointer(&to))?;
             }
@@ -171,6 +171,35 @@ fn merge_missing(ws: &mut Workspace, src: &[String], dst: &[String]) -> Result<(
         ws.remove(CONFIG, pointer(src))?;
     }
     Ok(())
+}
+
+/// Merges the object member `src` into the object member `dst` ([`merge_missing`]), keeping
+/// the comments on `src`'s key: what is left of `src` takes the merged value and then moves
+/// onto it, which the document writes as "drop the source, its comments join the target".
+fn merge_missing_member(
+    ws: &mut Workspace,
+    src: &[String],
+    dst: &[String],
+) -> Result<(), StepError> {
+    let config = ws.config();
+    if let (Some(Value::Object(s)), Some(Value::Object(d))) =
+        (lookup(config, src), lookup(config, dst))
+    {
+        let (s, d) = (s.clone(), d.clone());
+        for (k, v) in &s {
+            let (from, to) = (child(src, k), child(dst, k));
+            match d.get(k) {
+                Some(t) if t.is_object() && v.is_object() => merge_missing_member(ws, &from, &to)?,
+                Some(_) => {}
+                None => ws.move_value(CONFIG, pointer(&from), pointer(&to))?,
+            }
+        }
+        if let Some(merged) = lookup(ws.config(), dst).cloned() {
+            ws.replace(CONFIG, pointer(src), merged)?;
+            return ws.move_value(CONFIG, pointer(src), pointer(dst));
+        }
+    }
+    merge_missing(ws, src, dst)
 }
 
 fn child(toks: &[String], key: &str) -> Vec<String> {
@@ -264,6 +293,41 @@ mod tests {
         plans_nothing(&out, merge);
         let skip = r#"{"kind": "move", "from": "a", "to": "b", "if_target_exists": "skip"}"#;
         plans_nothing("{a: 1, b: 2}", skip);
+    }
+
+    #[test]
+    fn a_merge_keeps_the_comment_on_a_member_merged_into_an_existing_one() {
+        let merge = r#"{"kind": "move", "from": "telegram", "to": "channels.telegram", "if_target_exists": "merge_missing"}"#;
+        let text = "{\n  telegram: {\n    // per group\n    groups: { b: 2, a: 1 },\n  },\n  channels: {\n    telegram: {\n      // theirs\n      groups: {\n        a: 9, // kept\n      },\n    },\n  },\n}\n";
+        let out = after(text, merge);
+        assert_eq!(
+            json5_value(&out),
+            json!({"channels": {"telegram": {"groups": {"a": 9, "b": 2}}}})
+        );
+        for comment in ["// per group", "// theirs", "// kept"] {
+            assert_eq!(out.matches(comment).count(), 1, "{comment} in {out}");
+        }
+        assert!(out.find("// per group") < out.find("groups"), "{out}");
+        plans_nothing(&out, merge);
+    }
+
+    #[test]
+    fn under_runs_the_moves_at_each_prefix_with_the_prefix_guard() {
+        let step = r#"{"kind": "under", "prefixes": [["channels.*.tts", "channels.*.voice.tts"], ["providers.*", "openai"]],
+            "when": [{"path": "channels.*", "key_not_one_of": ["discord"], "loose": true}],
+            "steps": [{"kind": "move", "from": "voice", "to": "speakerVoice"},
+                      {"kind": "move", "from": "voiceName", "to": "speakerVoice"}]}"#;
+        let out = after(
+            "{channels: {' Discord': {tts: {openai: {voice: 'd'}}}, slack: {tts: {openai: {voice: 'a', voiceName: 'b'}, providers: {y: {voice: 'e'}}}, voice: {tts: {providers: {x: {voiceName: 'c'}}}}}}}",
+            step,
+        );
+        assert_eq!(
+            json5_value(&out),
+            json!({"channels": {" Discord": {"tts": {"openai": {"voice": "d"}}},
+                                "slack": {"tts": {"openai": {"speakerVoice": "a"}, "providers": {"y": {"speakerVoice": "e"}}},
+                                          "voice": {"tts": {"providers": {"x": {"speakerVoice": "c"}}}}}}})
+        );
+        plans_nothing(&out, step);
     }
 
     #[test]
