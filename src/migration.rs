@@ -162,6 +162,9 @@ pub enum Step {
     /// In the config: stamps `agents.ownership: "explicit"` on a keyed roster of two or more
     /// agents none of which is marked default.
     AgentsExplicitOwnership {},
+    /// In the config: turns `agents.list` into keyed `agents.entries` (ids normalised and
+    /// deduplicated as OpenClaw does), refusing when doctor would pin a workspace from the host.
+    AgentsListToEntries {},
 }
 
 impl Step {
@@ -312,6 +315,7 @@ impl Migration {
                 | Step::SetDefault { .. }
                 | Step::RemoveZeroDuration { .. }
                 | Step::AgentsExplicitOwnership {}
+                | Step::AgentsListToEntries {}
                 | Step::RewriteList { .. }
                 | Step::SeedControlUiOrigins { .. } => vec![FileKind::Config],
             })

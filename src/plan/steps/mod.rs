@@ -1,4 +1,5 @@
 //! The step kinds migrations are written in, and what they share: model refs and credentials.
+mod agents_entries;
 mod clean_models;
 mod ensure_profile;
 mod explicit_ownership;
@@ -94,6 +95,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             default_unit,
         } => zero_duration::run(ws, path, when, *default_unit),
         Step::AgentsExplicitOwnership {} => explicit_ownership::run(ws),
+        Step::AgentsListToEntries {} => agents_entries::run(ws),
         Step::SeedControlUiOrigins {
             modes,
             aliases,
