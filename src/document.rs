@@ -652,8 +652,15 @@ fn cst_remove(root: &CstRootNode, path: &patch::Pointer) -> Result<Vec<String>, 
             Ok(texts)
         }
         None => {
-            child(&pnode, last).ok_or_else(gone)?.remove();
-            Ok(Vec::new())
+            // An array element: the comments on their own lines above it go with it too.
+            let elem = child(&pnode, last).ok_or_else(gone)?;
+            let comments = comments_above(&elem);
+            let texts = comments.iter().map(|c| c.raw_value()).collect();
+            for c in comments {
+                remove_comment_line(c);
+            }
+            elem.remove();
+            Ok(texts)
         }
     }
 }

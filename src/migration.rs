@@ -232,6 +232,9 @@ pub enum Step {
         when: Vec<Guard>,
         steps: Vec<Step>,
     },
+    /// In the config: turns `agents.list` into keyed `agents.entries` (ids normalised and
+    /// deduplicated as OpenClaw does), refusing when doctor would pin a workspace from the host.
+    AgentsListToEntries {},
 }
 
 impl Step {
@@ -478,6 +481,7 @@ impl Migration {
                 | Step::RemoveZeroDuration { .. }
                 | Step::AgentsExplicitOwnership {}
                 | Step::Under { .. }
+                | Step::AgentsListToEntries {}
                 | Step::RewriteList { .. }
                 | Step::SeedControlUiOrigins { .. }
                 | Step::AudioTranscriberToMediaModel { .. }

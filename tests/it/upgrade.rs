@@ -294,3 +294,57 @@ fn a_moved_x_search_key_is_masked_in_every_output_and_written_unmasked() {
     );
     assert_eq!(v["tools"]["web"]["x_search"], json!({"model": "grok-4.3"}));
 }
+
+#[test]
+fn agents_list_whose_workspace_pin_doctor_takes_from_the_host_is_refused_not_guessed() {
+    // Two agents, none default, the first without a workspace and no agents.defaults.workspace:
+    // doctor would pin a path from the running user's home/profile. Nothing of the roster is
+    // planned; a conflict says what to set. The other upgrades still apply.
+    let sb = Sandbox::new();
+    let text = "{\n  meta: { lastTouchedVersion: '2026.6.2' },\n  cron: { webhook: 'https://h', enabled: true },\n  agents: { list: [{ id: 'a' }, { id: 'b' }] },\n}\n";
+    let st = install(&sb, "host-pin", text);
+    let out = sb.run(
+        &[
+            "migrate",
+            "--dry-run",
+            "--to",
+            "2026.9.6",
+            "--format",
+            "json",
+        ],
+        &st,
+    );
+    let v = json_of(&out);
+    let findings = v["installs"][0]["findings"].as_array().unwrap().clone();
+    let f = findings
+        .iter()
+        .find(|f| f["migration"] == "V0277")
+        .unwrap_or_else(|| panic!("no V0277 finding in {v}"));
+    assert_eq!(f["kind"], "conflict", "{f}");
+    assert!(
+        f["message"].as_str().unwrap().contains("home and profile"),
+        "{f}"
+    );
+    assert!(f["fix"].as_str().unwrap().contains("workspace"), "{f}");
+    sb.run(&["migrate", "--to", "2026.9.6", "--yes"], &st);
+    let v = config(&st);
+    assert_eq!(
+        v["agents"],
+        json!({"list": [{"id": "a"}, {"id": "b"}]}),
+        "roster untouched"
+    );
+    assert_eq!(
+        v["cron"],
+        json!({"enabled": true}),
+        "the other upgrades apply"
+    );
+    // With agents.defaults.workspace the pin is the file's own: carried.
+    let text = text.replace("agents: {", "agents: { defaults: { workspace: '/w' },");
+    let st = install(&sb, "config-pin", &text);
+    sb.cli(&["migrate", "--to", "2026.9.6", "--yes"], &st)
+        .success();
+    assert_eq!(
+        config(&st)["agents"]["entries"],
+        json!({"a": {"workspace": "/w"}, "b": {}})
+    );
+}

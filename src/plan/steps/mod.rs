@@ -1,4 +1,5 @@
 //! The step kinds migrations are written in, and what they share: model refs and credentials.
+mod agents_entries;
 mod clean_models;
 mod default_agent;
 mod ensure_profile;
@@ -107,6 +108,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             }
             Ok(())
         }
+        Step::AgentsListToEntries {} => agents_entries::run(ws),
         Step::SeedControlUiOrigins {
             modes,
             aliases,
