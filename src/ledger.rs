@@ -1,6 +1,7 @@
 //! The per-install ledger (`.clawmigrate/ledger.json`): every run, what it applied, its backup set.
 use crate::error::{Error, Kind};
 use crate::fsio;
+use crate::release::Release;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -46,6 +47,12 @@ pub struct Run {
     pub tool_version: String,
     #[serde(default)]
     pub migrations: Vec<Applied>,
+    /// For a migrate run with `--to`: the release it upgraded the install to, recorded when it
+    /// ran every upgrade `--to` reaches (no `--only`, none blocked). With
+    /// `meta.lastTouchedVersion` it is where the install's next upgrade starts (see
+    /// [`Ledger::upgraded_to`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     /// The backup set, relative to the state dir.
     pub backup: String,
     /// The files the run wrote, as locations relative to the install (see `location`).
@@ -158,6 +165,17 @@ impl Ledger {
         }
         out.sort_by_key(|a| a.version);
         out
+    }
+
+    /// The newest release a run in force upgraded the install to (its `to`): a migrate run that
+    /// completed without an error, and is neither undone nor settled. A `to` that names no
+    /// release (a hand-edited ledger) counts for nothing.
+    pub fn upgraded_to(&self) -> Option<Release> {
+        self.runs
+            .iter()
+            .filter(|r| r.undoable() && !r.incomplete && r.error.is_none())
+            .filter_map(|r| r.to.as_deref().and_then(Release::parse))
+            .max()
     }
 
     pub fn run(&self, id: &str) -> Option<&Run> {
