@@ -226,4 +226,68 @@ mod tests {
         assert!(ids.iter().all(|i| valid_id(i) && valid_id(&run_id(i, 999))));
         assert!(!valid_id("../x") && !valid_id("a/b") && !valid_id(".."));
     }
+
+    fn migrate(id: &str, to: Option<&str>) -> Run {
+        Run {
+            id: id.into(),
+            invocation: String::new(),
+            kind: RunKind::Migrate,
+            at: String::new(),
+            tool_version: String::new(),
+            migrations: Vec::new(),
+            to: to.map(str::to_string),
+            backup: String::new(),
+            files: vec!["@config".into()],
+            error: None,
+            undoes: None,
+            reblessed_from: None,
+            undone_by: None,
+            incomplete: false,
+            settled: false,
+        }
+    }
+
+    #[test]
+    fn upgraded_to_is_the_newest_to_of_the_runs_in_force() {
+        let release = |l: &Ledger| l.upgraded_to().map(|r| r.to_string());
+        let mut ledger = Ledger::default();
+        assert_eq!(release(&ledger), None, "no run: no release");
+        ledger.runs.push(migrate("a", Some("2026.9.6")));
+        ledger.runs.push(migrate("b", Some("2026.2.3")));
+        ledger.runs.push(migrate("c", None));
+        assert_eq!(
+            release(&ledger).as_deref(),
+            Some("2026.9.6"),
+            "the newest, not the latest"
+        );
+        // Rolled back, settled, interrupted, failed, or not a release: it counts for nothing.
+        ledger.runs[0].undone_by = Some("r".into());
+        assert_eq!(release(&ledger).as_deref(), Some("2026.2.3"));
+        for spoil in [
+            |r: &mut Run| r.settled = true,
+            |r: &mut Run| r.incomplete = true,
+            |r: &mut Run| r.error = Some("write failed".into()),
+            |r: &mut Run| r.to = Some("latest".into()),
+            |r: &mut Run| r.kind = RunKind::Repair,
+        ] {
+            let mut l = ledger.clone();
+            spoil(&mut l.runs[1]);
+            assert_eq!(release(&l), None);
+        }
+    }
+
+    #[test]
+    fn to_is_optional_in_a_recorded_run() {
+        let old = r#"{"id": "x.1", "kind": "migrate", "at": "t", "tool_version": "0", "backup": "b", "files": []}"#;
+        let run: Run = serde_json::from_str(old).unwrap();
+        assert_eq!(run.to, None);
+        let json = serde_json::to_value(migrate("y.1", Some("2026.9.6"))).unwrap();
+        assert_eq!(json["to"], "2026.9.6");
+        assert!(
+            serde_json::to_value(migrate("y.2", None))
+                .unwrap()
+                .get("to")
+                .is_none()
+        );
+    }
 }

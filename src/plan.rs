@@ -863,4 +863,61 @@ mod tests {
             "{e}"
         );
     }
+
+    #[test]
+    fn the_floor_is_the_newest_of_last_touched_and_the_ledgers_release() {
+        let r = |s: &str| Release::parse(s).unwrap();
+        let with = |config: &str| Install::in_memory(Path::new("/nonexistent/st"), config, &[]);
+        let floor_of = |config: &str, to: Option<&str>| {
+            floor(&with(config), to.map(r).as_ref()).map(|f| f.to_string())
+        };
+        let touched = "{meta: {lastTouchedVersion: '2026.2.3'}}";
+        assert_eq!(
+            floor_of("{}", None),
+            None,
+            "from the oldest carried release"
+        );
+        assert_eq!(floor_of(touched, None).as_deref(), Some("2026.2.3"));
+        assert_eq!(
+            floor_of("{}", Some("2026.9.6")).as_deref(),
+            Some("2026.9.6")
+        );
+        assert_eq!(
+            floor_of(touched, Some("2026.9.6")).as_deref(),
+            Some("2026.9.6")
+        );
+        let newer = "{meta: {lastTouchedVersion: '2026.10.1'}}";
+        assert_eq!(
+            floor_of(newer, Some("2026.9.6")).as_deref(),
+            Some("2026.10.1")
+        );
+        let unreadable = "{meta: {lastTouchedVersion: 'latest'}}";
+        assert_eq!(
+            floor_of(unreadable, Some("2026.2.3")).as_deref(),
+            Some("2026.2.3")
+        );
+
+        // An install the ledger records upgraded to 2026.9.6 plans none of its upgrades again
+        // (2026.2.3's model-config-v2 would rewrite 2026.9.6's string model).
+        let reg = Registry::embedded();
+        let all = reg.select_to(&[], Some(&r("2026.9.6"))).unwrap();
+        let install = with("{agents: {defaults: {model: 'openai/gpt-5.4'}}}");
+        let fresh = plan(&install, &all, &[], None, &Inputs::default()).unwrap();
+        assert!(!fresh.files.is_empty(), "from 2026.2.3 it plans changes");
+        let done = plan(
+            &install,
+            &all,
+            &[],
+            Some(&r("2026.9.6")),
+            &Inputs::default(),
+        )
+        .unwrap();
+        assert!(done.files.is_empty());
+        let upgrade = |v: u32| reg.upgrades().iter().any(|u| u.def.version == v);
+        assert!(
+            !done.migrations.iter().any(|s| upgrade(s.version)),
+            "{:?}",
+            done.migrations
+        );
+    }
 }
