@@ -22,6 +22,9 @@ pub struct ApplyBatch<'a> {
     pub migrations: &'a [&'a Migration],
     pub inputs: &'a Inputs,
     pub home: &'a Path,
+    /// The release `--to` names when the run covers every upgrade it reaches (no `--only`):
+    /// recorded on each install's run that plans no migration blocked (see [`ledger::Run::to`]).
+    pub to: Option<&'a str>,
     /// The plan the operator reviewed (saved with --plan-out, or shown before the question):
     /// every file must match it exactly, and no re-planning is allowed.
     pub expected: Option<&'a SavedPlan>,
@@ -135,10 +138,14 @@ fn lock_and_stage(r: &mut Report, batch: &ApplyBatch) -> Result<OpenRun, Error> 
         }
         replan(r, batch, &path)?;
     }
-    let migrations = r
-        .plan()
-        .into_iter()
-        .flat_map(|p| &p.migrations)
+    let statuses = r.plan().into_iter().flat_map(|p| &p.migrations);
+    // An install blocked on a migration is not upgraded to the release: what is blocked (and
+    // pending after it) must still be planned by the next run.
+    let to = batch
+        .to
+        .filter(|_| statuses.clone().all(|m| m.state != MigrationState::Blocked))
+        .map(str::to_string);
+    let migrations = statuses
         .filter(|m| {
             m.blocked_by.is_none()
                 && matches!(m.state, MigrationState::Pending | MigrationState::Drift)
@@ -157,6 +164,7 @@ fn lock_and_stage(r: &mut Report, batch: &ApplyBatch) -> Result<OpenRun, Error> 
         invocation: batch.invocation.to_string(),
         kind: RunKind::Migrate,
         migrations,
+        to,
         undoes: None,
         reblessed_from: None,
     };

@@ -223,7 +223,7 @@ pub struct MigrateArgs {
     /// Run only this migration (repeatable): 1, 0001, V0001 or its full id as `list` prints it
     #[arg(long = "only", value_name = "VERSION", value_parser = parse_only)]
     pub only: Vec<Only>,
-    /// Upgrade to what OpenClaw RELEASE's doctor makes of the config: the carried doctor migrations of releases newer than the install's meta.lastTouchedVersion, up to RELEASE
+    /// Upgrade to what OpenClaw RELEASE's doctor makes of the config: the carried doctor migrations of releases newer than the install's meta.lastTouchedVersion (or the release its ledger records an earlier --to run upgraded it to), up to RELEASE
     #[arg(long = "to", value_name = "RELEASE", conflicts_with = "plan")]
     pub to: Option<String>,
     /// Read the key for PROVIDER from FILE ('-' for stdin) when the install has none; keys never go on the command line

@@ -49,6 +49,8 @@ pub struct RunHead {
     pub invocation: String,
     pub kind: RunKind,
     pub migrations: Vec<Applied>,
+    /// For a migrate run: the release it upgrades the install to (see [`Run::to`]).
+    pub to: Option<String>,
     /// For a rollback: the run it undoes (marked undone once every file is restored).
     pub undoes: Option<String>,
     /// For a repair: the checksum it accepts the migration's current one in place of.
@@ -65,6 +67,7 @@ impl RunHead {
             at: jiff::Timestamp::now().to_string(),
             tool_version: env!("CARGO_PKG_VERSION").into(),
             migrations: self.migrations,
+            to: self.to,
             backup,
             files: Vec::new(),
             error: None,
@@ -216,6 +219,7 @@ pub fn open_run(
             run.incomplete = false;
             run.settled = true;
             run.migrations.clear();
+            run.to = None;
             run.error = Some(e.message.clone());
             if let Some(last) = ledger.runs.last_mut() {
                 *last = run;
@@ -514,6 +518,7 @@ fn finish(mut p: OpenRun) -> Result<Run, Error> {
     if let Some(e) = &stopped {
         p.run.error = Some(e.message.clone());
         p.run.migrations.clear();
+        p.run.to = None;
         // Nothing stays written: nothing to undo.
         p.run.settled = p.run.files.is_empty();
     }
@@ -569,6 +574,7 @@ mod tests {
             invocation: "inv".into(),
             kind: RunKind::Repair,
             migrations: Vec::new(),
+            to: None,
             undoes: None,
             reblessed_from: Some("sha256:old".into()),
         };

@@ -1,6 +1,7 @@
 //! The per-install ledger (`.clawmigrate/ledger.json`): every run, what it applied, its backup set.
 use crate::error::{Error, Kind};
 use crate::fsio;
+use crate::release::Release;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -46,6 +47,12 @@ pub struct Run {
     pub tool_version: String,
     #[serde(default)]
     pub migrations: Vec<Applied>,
+    /// For a migrate run with `--to`: the release it upgraded the install to, recorded when it
+    /// ran every upgrade `--to` reaches (no `--only`, none blocked). With
+    /// `meta.lastTouchedVersion` it is where the install's next upgrade starts (see
+    /// [`Ledger::upgraded_to`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     /// The backup set, relative to the state dir.
     pub backup: String,
     /// The files the run wrote, as locations relative to the install (see `location`).
@@ -160,6 +167,17 @@ impl Ledger {
         out
     }
 
+    /// The newest release a run in force upgraded the install to (its `to`): a migrate run that
+    /// completed without an error, and is neither undone nor settled. A `to` that names no
+    /// release (a hand-edited ledger) counts for nothing.
+    pub fn upgraded_to(&self) -> Option<Release> {
+        self.runs
+            .iter()
+            .filter(|r| r.undoable() && !r.incomplete && r.error.is_none())
+            .filter_map(|r| r.to.as_deref().and_then(Release::parse))
+            .max()
+    }
+
     pub fn run(&self, id: &str) -> Option<&Run> {
         self.runs.iter().find(|r| r.id == id)
     }
@@ -207,5 +225,69 @@ mod tests {
         assert_eq!(ids.len(), 10_000);
         assert!(ids.iter().all(|i| valid_id(i) && valid_id(&run_id(i, 999))));
         assert!(!valid_id("../x") && !valid_id("a/b") && !valid_id(".."));
+    }
+
+    fn migrate(id: &str, to: Option<&str>) -> Run {
+        Run {
+            id: id.into(),
+            invocation: String::new(),
+            kind: RunKind::Migrate,
+            at: String::new(),
+            tool_version: String::new(),
+            migrations: Vec::new(),
+            to: to.map(str::to_string),
+            backup: String::new(),
+            files: vec!["@config".into()],
+            error: None,
+            undoes: None,
+            reblessed_from: None,
+            undone_by: None,
+            incomplete: false,
+            settled: false,
+        }
+    }
+
+    #[test]
+    fn upgraded_to_is_the_newest_to_of_the_runs_in_force() {
+        let release = |l: &Ledger| l.upgraded_to().map(|r| r.to_string());
+        let mut ledger = Ledger::default();
+        assert_eq!(release(&ledger), None, "no run: no release");
+        ledger.runs.push(migrate("a", Some("2026.9.6")));
+        ledger.runs.push(migrate("b", Some("2026.2.3")));
+        ledger.runs.push(migrate("c", None));
+        assert_eq!(
+            release(&ledger).as_deref(),
+            Some("2026.9.6"),
+            "the newest, not the latest"
+        );
+        // Rolled back, settled, interrupted, failed, or not a release: it counts for nothing.
+        ledger.runs[0].undone_by = Some("r".into());
+        assert_eq!(release(&ledger).as_deref(), Some("2026.2.3"));
+        for spoil in [
+            |r: &mut Run| r.settled = true,
+            |r: &mut Run| r.incomplete = true,
+            |r: &mut Run| r.error = Some("write failed".into()),
+            |r: &mut Run| r.to = Some("latest".into()),
+            |r: &mut Run| r.kind = RunKind::Repair,
+        ] {
+            let mut l = ledger.clone();
+            spoil(&mut l.runs[1]);
+            assert_eq!(release(&l), None);
+        }
+    }
+
+    #[test]
+    fn to_is_optional_in_a_recorded_run() {
+        let old = r#"{"id": "x.1", "kind": "migrate", "at": "t", "tool_version": "0", "backup": "b", "files": []}"#;
+        let run: Run = serde_json::from_str(old).unwrap();
+        assert_eq!(run.to, None);
+        let json = serde_json::to_value(migrate("y.1", Some("2026.9.6"))).unwrap();
+        assert_eq!(json["to"], "2026.9.6");
+        assert!(
+            serde_json::to_value(migrate("y.2", None))
+                .unwrap()
+                .get("to")
+                .is_none()
+        );
     }
 }

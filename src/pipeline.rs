@@ -113,8 +113,10 @@ pub fn load_and_plan(
         }
     };
     let applied = ledger.applied();
-    let planned = plan::refuse_out_of_order(&install, migrations, &applied, inputs)
-        .and_then(|()| plan::plan(&install, migrations, &applied, inputs));
+    let upgraded_to = ledger.upgraded_to();
+    let upgraded_to = upgraded_to.as_ref();
+    let planned = plan::refuse_out_of_order(&install, migrations, &applied, upgraded_to, inputs)
+        .and_then(|()| plan::plan(&install, migrations, &applied, upgraded_to, inputs));
     match planned {
         Ok(p) => {
             let outcome = if p.blocked() {

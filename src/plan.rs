@@ -10,6 +10,7 @@ use crate::document::patch::{Op, TaggedOp};
 use crate::ledger::Applied;
 use crate::load::Install;
 use crate::migration::Migration;
+use crate::release::Release;
 use crate::secrets::Redactor;
 use serde::Serialize;
 use serde_json::Value;
@@ -150,9 +151,10 @@ pub fn refuse_out_of_order(
     install: &Install,
     selected: &[&Migration],
     applied: &[Applied],
+    upgraded_to: Option<&Release>,
     inputs: &Inputs,
 ) -> Result<(), PlanError> {
-    let floor = last_touched(install);
+    let floor = floor(install, upgraded_to);
     let skipped: Vec<&Migration> = inputs
         .skipped
         .iter()
@@ -167,7 +169,7 @@ pub fn refuse_out_of_order(
         .chain(selected.iter().copied())
         .collect();
     all.sort_by_key(|m| m.def.version);
-    let (_, states) = plan_migrations(install, &all, applied, inputs)?;
+    let (_, states) = plan_migrations(install, &all, applied, floor.as_ref(), inputs)?;
     let waiting: Vec<String> = states
         .iter()
         .filter(|s| skipped.iter().any(|m| m.def.version == s.version))
@@ -184,32 +186,42 @@ pub fn refuse_out_of_order(
 }
 
 /// The release that last wrote the install's config (`meta.lastTouchedVersion`), when it names one.
-pub fn last_touched(install: &Install) -> Option<crate::release::Release> {
+fn last_touched(install: &Install) -> Option<Release> {
     use crate::document::patch::AtPath;
     install
         .config_value()
         .at_path(&["meta", "lastTouchedVersion"])
         .and_then(Value::as_str)
-        .and_then(crate::release::Release::parse)
+        .and_then(Release::parse)
 }
 
-/// The migrations that run on this install: repairs, and the upgrades of releases newer than
-/// the one that last touched its config (an upgrade already behind it is neither pending nor
-/// left out: OpenClaw's own doctor ran it there).
-fn in_window<'m>(install: &Install, migrations: &[&'m Migration]) -> Vec<&'m Migration> {
-    let floor = last_touched(install);
+/// The floor of an install's release window: the newer of the release that last wrote its
+/// config (`meta.lastTouchedVersion`) and the one its ledger records it was upgraded to
+/// (`upgraded_to`, see [`crate::ledger::Ledger::upgraded_to`]: clawmigrate stamps no `meta`).
+/// `None`: the install starts from the oldest carried release.
+pub fn floor(install: &Install, upgraded_to: Option<&Release>) -> Option<Release> {
+    last_touched(install)
+        .into_iter()
+        .chain(upgraded_to.cloned())
+        .max()
+}
+
+/// The migrations that run on an install whose window starts after `floor`: repairs, and the
+/// upgrades of newer releases (an upgrade already behind it is neither pending nor left out:
+/// OpenClaw's own doctor, or an earlier `--to` run, ran it there).
+fn in_window<'m>(floor: Option<&Release>, migrations: &[&'m Migration]) -> Vec<&'m Migration> {
     migrations
         .iter()
         .copied()
-        .filter(|m| m.in_window(floor.as_ref()))
+        .filter(|m| m.in_window(floor))
         .collect()
 }
 
 /// Without `--to`: plans the upgrades `--to <newest>` would run on top of what is planned,
 /// counts their changes, and takes them back; what they would change becomes one finding.
-fn upgrade_available(ws: &mut Workspace, install: &Install, inputs: &Inputs) {
+fn upgrade_available(ws: &mut Workspace, floor: Option<&Release>, inputs: &Inputs) {
     let all: Vec<&Migration> = inputs.available.iter().collect();
-    let upgrades = in_window(install, &all);
+    let upgrades = in_window(floor, &all);
     if upgrades.is_empty() {
         return;
     }
@@ -286,15 +298,18 @@ fn plan_one(ws: &mut Workspace, m: &Migration) -> Result<Option<usize>, StepErro
 
 /// Plans the migrations over an install, in order up to the first one it is blocked on (the
 /// later ones are not planned and stay pending, `blocked_by` it). Pure: reads only the loaded documents.
+/// `applied` and `upgraded_to` are what the install's ledger records (see [`floor`]).
 pub fn plan(
     install: &Install,
     migrations: &[&Migration],
     applied: &[Applied],
+    upgraded_to: Option<&Release>,
     inputs: &Inputs,
 ) -> Result<InstallPlan, PlanError> {
-    let (mut ws, statuses) = plan_migrations(install, migrations, applied, inputs)?;
+    let floor = floor(install, upgraded_to);
+    let (mut ws, statuses) = plan_migrations(install, migrations, applied, floor.as_ref(), inputs)?;
     if !inputs.available.is_empty() {
-        upgrade_available(&mut ws, install, inputs);
+        upgrade_available(&mut ws, floor.as_ref(), inputs);
     }
     let mut files = Vec::new();
     for (i, ops) in ws.ops.iter().enumerate() {
@@ -331,11 +346,12 @@ fn plan_migrations<'a>(
     install: &'a Install,
     migrations: &[&Migration],
     applied: &[Applied],
+    floor: Option<&Release>,
     inputs: &'a Inputs,
 ) -> Result<(Workspace<'a>, Vec<MigrationStatus>), PlanError> {
     let mut ws = Workspace::new(install, inputs);
     let mut statuses = Vec::new();
-    let migrations = in_window(install, migrations);
+    let migrations = in_window(floor, migrations);
     let mut blocker: Option<String> = None;
     for m in &migrations {
         let recorded = applied.iter().find(|a| a.version == m.def.version);
@@ -501,7 +517,7 @@ mod tests {
         let reg = Registry::embedded();
         let all = repairs(&reg);
         let install = broken(STORE, true);
-        let p = plan(&install, &all, &[], &Inputs::default()).unwrap();
+        let p = plan(&install, &all, &[], None, &Inputs::default()).unwrap();
         // Changes counted without their guards: two URLs; a profile and its config metadata;
         // the header, now kept in the profile, and the redundant `other` block.
         assert_eq!(
@@ -555,7 +571,14 @@ mod tests {
         let models = install.agents[0].models;
         let header = row("V0003", "remove", "/providers/minimax-cn/headers");
         // Alone, V0003 finds the header is the only copy of the key and keeps it.
-        let alone = plan(&install, &[&reg.migrations[2]], &[], &Inputs::default()).unwrap();
+        let alone = plan(
+            &install,
+            &[&reg.migrations[2]],
+            &[],
+            None,
+            &Inputs::default(),
+        )
+        .unwrap();
         assert!(!planned(&alone, models).contains(&header));
         assert!(
             alone
@@ -570,6 +593,7 @@ mod tests {
             &install,
             &[&reg.migrations[1], &reg.migrations[2]],
             &[],
+            None,
             &Inputs::default(),
         )
         .unwrap();
@@ -582,7 +606,7 @@ mod tests {
         let all = repairs(&reg);
         let install = broken(STORE, true);
         let inputs = Inputs::default();
-        let first = plan(&install, &all, &[], &inputs).unwrap();
+        let first = plan(&install, &all, &[], None, &inputs).unwrap();
         assert_eq!(first.files.len(), 3);
         // The bytes written are the documents the ops make.
         for f in &first.files {
@@ -593,7 +617,7 @@ mod tests {
             assert_eq!(serde_json::from_str::<Value>(&f.after).unwrap(), v);
         }
         let fixed = after(&install, &first);
-        let again = plan(&fixed, &all, &[], &inputs).unwrap();
+        let again = plan(&fixed, &all, &[], None, &inputs).unwrap();
         assert!(again.files.is_empty(), "{:?}", again.files);
         assert!(
             again
@@ -605,7 +629,7 @@ mod tests {
         );
         // Recorded in the ledger, they are applied.
         let ledger: Vec<Applied> = reg.migrations.iter().map(applied).collect();
-        let recorded = plan(&fixed, &all, &ledger, &inputs).unwrap();
+        let recorded = plan(&fixed, &all, &ledger, None, &inputs).unwrap();
         assert!(recorded.files.is_empty());
         assert!(
             recorded
@@ -626,6 +650,7 @@ mod tests {
             &install,
             &all,
             &[applied(&reg.migrations[0])],
+            None,
             &Inputs::default(),
         )
         .unwrap();
@@ -654,7 +679,7 @@ mod tests {
             checksum: "sha256:0000".into(),
             ..applied(v1)
         };
-        let p = plan(&install, &[v1], &[old], &Inputs::default()).unwrap();
+        let p = plan(&install, &[v1], &[old], None, &Inputs::default()).unwrap();
         let s = &p.migrations[0];
         assert!(s.checksum_changed);
         assert_eq!(s.recorded_checksum.as_deref(), Some("sha256:0000"));
@@ -681,7 +706,7 @@ mod tests {
         let all = repairs(&reg);
         // No key anywhere: V0002 needs input.
         let install = broken(STORE, false);
-        let p = plan(&install, &all, &[], &Inputs::default()).unwrap();
+        let p = plan(&install, &all, &[], None, &Inputs::default()).unwrap();
         assert_eq!(
             states(&p),
             [
@@ -705,7 +730,7 @@ mod tests {
         // The operator's key unblocks it.
         let mut inputs = Inputs::default();
         inputs.keys.insert("minimax-cn".into(), K1.into());
-        let p = plan(&install, &all, &[], &inputs).unwrap();
+        let p = plan(&install, &all, &[], None, &inputs).unwrap();
         assert_eq!(p.migrations[1].state, MigrationState::Pending);
         assert_eq!(p.migrations[2].blocked_by, None);
     }
@@ -730,7 +755,14 @@ mod tests {
         .to_string();
         let reg = Registry::from_sources(&[("V0001__move_and_profile.json", &source)]).unwrap();
         let install = broken(STORE, true);
-        let p = plan(&install, &[&reg.migrations[0]], &[], &Inputs::default()).unwrap();
+        let p = plan(
+            &install,
+            &[&reg.migrations[0]],
+            &[],
+            None,
+            &Inputs::default(),
+        )
+        .unwrap();
         assert_eq!(
             states(&p),
             [("V0001__move_and_profile", MigrationState::Blocked, 0)]
@@ -755,7 +787,7 @@ mod tests {
             ..Inputs::default()
         };
         let install = broken(STORE, true);
-        let e = refuse_out_of_order(&install, &chosen, &[], &inputs).unwrap_err();
+        let e = refuse_out_of_order(&install, &chosen, &[], None, &inputs).unwrap_err();
         assert_eq!(
             e,
             PlanError::OutOfOrder {
@@ -769,10 +801,10 @@ mod tests {
         let all = repairs(&reg);
         let fixed = after(
             &install,
-            &plan(&install, &all[..2], &[], &Inputs::default()).unwrap(),
+            &plan(&install, &all[..2], &[], None, &Inputs::default()).unwrap(),
         );
-        refuse_out_of_order(&fixed, &chosen, &[], &inputs).unwrap();
-        let p = plan(&fixed, &chosen, &[], &inputs).unwrap();
+        refuse_out_of_order(&fixed, &chosen, &[], None, &inputs).unwrap();
+        let p = plan(&fixed, &chosen, &[], None, &inputs).unwrap();
         assert_eq!(states(&p), [(V3, MigrationState::Pending, 2)]);
         // A full id must name the version's own migration.
         let wrong = Only {
@@ -787,7 +819,14 @@ mod tests {
     fn the_patch_shown_masks_the_key_the_bytes_written_hold() {
         let reg = Registry::embedded();
         let install = broken(STORE, true);
-        let p = plan(&install, &[&reg.migrations[1]], &[], &Inputs::default()).unwrap();
+        let p = plan(
+            &install,
+            &[&reg.migrations[1]],
+            &[],
+            None,
+            &Inputs::default(),
+        )
+        .unwrap();
         let auth = p
             .files
             .iter()
@@ -812,7 +851,7 @@ mod tests {
         let reg = Registry::embedded();
         let all = repairs(&reg);
         let install = broken(r#"{"version": 1}"#, true);
-        let e = plan(&install, &all, &[], &Inputs::default()).unwrap_err();
+        let e = plan(&install, &all, &[], None, &Inputs::default()).unwrap_err();
         assert!(
             matches!(&e, PlanError::Step { migration, source: StepError::Shape { .. } } if migration == V2),
             "{e:?}"
@@ -822,6 +861,63 @@ mod tests {
             e.to_string()
                 .starts_with(&format!("{V2}: agents/main/agent/auth-profiles.json: ")),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn the_floor_is_the_newest_of_last_touched_and_the_ledgers_release() {
+        let r = |s: &str| Release::parse(s).unwrap();
+        let with = |config: &str| Install::in_memory(Path::new("/nonexistent/st"), config, &[]);
+        let floor_of = |config: &str, to: Option<&str>| {
+            floor(&with(config), to.map(r).as_ref()).map(|f| f.to_string())
+        };
+        let touched = "{meta: {lastTouchedVersion: '2026.2.3'}}";
+        assert_eq!(
+            floor_of("{}", None),
+            None,
+            "from the oldest carried release"
+        );
+        assert_eq!(floor_of(touched, None).as_deref(), Some("2026.2.3"));
+        assert_eq!(
+            floor_of("{}", Some("2026.9.6")).as_deref(),
+            Some("2026.9.6")
+        );
+        assert_eq!(
+            floor_of(touched, Some("2026.9.6")).as_deref(),
+            Some("2026.9.6")
+        );
+        let newer = "{meta: {lastTouchedVersion: '2026.10.1'}}";
+        assert_eq!(
+            floor_of(newer, Some("2026.9.6")).as_deref(),
+            Some("2026.10.1")
+        );
+        let unreadable = "{meta: {lastTouchedVersion: 'latest'}}";
+        assert_eq!(
+            floor_of(unreadable, Some("2026.2.3")).as_deref(),
+            Some("2026.2.3")
+        );
+
+        // An install the ledger records upgraded to 2026.9.6 plans none of its upgrades again
+        // (2026.2.3's model-config-v2 would rewrite 2026.9.6's string model).
+        let reg = Registry::embedded();
+        let all = reg.select_to(&[], Some(&r("2026.9.6"))).unwrap();
+        let install = with("{agents: {defaults: {model: 'openai/gpt-5.4'}}}");
+        let fresh = plan(&install, &all, &[], None, &Inputs::default()).unwrap();
+        assert!(!fresh.files.is_empty(), "from 2026.2.3 it plans changes");
+        let done = plan(
+            &install,
+            &all,
+            &[],
+            Some(&r("2026.9.6")),
+            &Inputs::default(),
+        )
+        .unwrap();
+        assert!(done.files.is_empty());
+        let upgrade = |v: u32| reg.upgrades().iter().any(|u| u.def.version == v);
+        assert!(
+            !done.migrations.iter().any(|s| upgrade(s.version)),
+            "{:?}",
+            done.migrations
         );
     }
 }

@@ -196,6 +196,7 @@ fn close(
         .find(|r| r.id == run.id)
         .expect("the run is in the ledger");
     entry.migrations.clear();
+    entry.to = None;
     if undos.is_empty() {
         // Settled: rollback finds nothing of it to undo (its backup set may lack a manifest).
         entry.incomplete = false;
@@ -244,6 +245,7 @@ fn undo(root: &InstallRoot, locks: Locks, run: &Run, undos: &[Restore]) -> Resul
             invocation: invocation.clone(),
             kind: RunKind::Rollback,
             migrations: Vec::new(),
+            to: None,
             undoes: Some(run.id.clone()),
             reblessed_from: None,
         };

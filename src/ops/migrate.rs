@@ -92,6 +92,9 @@ struct Job<'a> {
     invocation: String,
     /// The release `--to` names (recorded in a saved plan).
     to: Option<String>,
+    /// The release each install's run records as upgraded to: `to`, when the run selects every
+    /// migration it reaches (with `--only` some may be left, so none is recorded).
+    upgrade_to: Option<String>,
 }
 
 impl Job<'_> {
@@ -151,6 +154,7 @@ impl Job<'_> {
             migrations: &self.migrations,
             inputs: &self.inputs,
             home: &self.home,
+            to: self.upgrade_to.as_deref(),
             expected,
         };
         // The installs written, when the undo command has to name them (see `undo_command`).
@@ -304,6 +308,8 @@ pub fn run(opts: &MigrateOptions) -> Result<Done, Error> {
     let scope = super::scope(&reg, &opts.only, to.as_deref())?;
     let reach = super::scope(&reg, &[], to.as_deref())?.migrations;
     let migrations = scope.migrations;
+    let release = scope.to.map(|r| r.to_string());
+    let upgrade_to = release.clone().filter(|_| migrations.len() == reach.len());
     if let (Some(p), Some(f)) = (&saved, &opts.plan) {
         p.check_migrations(f, &migrations)?;
     }
@@ -324,7 +330,8 @@ pub fn run(opts: &MigrateOptions) -> Result<Done, Error> {
         inputs,
         out: opts.out,
         invocation: crate::ledger::new_invocation_id(),
-        to: scope.to.map(|r| r.to_string()),
+        to: release,
+        upgrade_to,
     };
     if opts.dry_run || opts.check {
         return preview(&job);

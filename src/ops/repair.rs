@@ -145,6 +145,7 @@ fn record_chunk(chunk: &mut [RepairReport], want: &Rebless, invocation: &str, se
                     id: m.id(),
                     checksum: m.checksum.clone(),
                 }],
+                to: None,
                 undoes: None,
                 reblessed_from: Some(want.from.to_string()),
             };

@@ -198,6 +198,7 @@ fn stage(r: &mut RollbackReport, ctx: &RollbackBatch) -> Result<OpenRun, Error> 
         invocation: ctx.invocation.to_string(),
         kind: RunKind::Rollback,
         migrations: Vec::new(),
+        to: None,
         undoes: Some(run_id),
         reblessed_from: None,
     };

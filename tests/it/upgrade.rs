@@ -348,3 +348,150 @@ fn agents_list_whose_workspace_pin_doctor_takes_from_the_host_is_refused_not_gue
         json!({"a": {"workspace": "/w"}, "b": {}})
     );
 }
+
+/// The findings of a JSON run's only install, by kind.
+fn finding_kinds(out: &std::process::Output) -> Vec<String> {
+    let v = json_of(out);
+    let found = v["installs"][0]["findings"].as_array().unwrap().clone();
+    found
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The `to` each ledger run records, oldest first (`rollback --list`).
+fn recorded_to(sb: &Sandbox, st: &Path) -> Vec<Value> {
+    let out = sb.run(&["rollback", "--list", "--format", "json"], st);
+    let v = json_of(&out);
+    let runs = v["installs"][0]["runs"].as_array().unwrap().clone();
+    runs.iter().map(|r| r["to"].clone()).collect()
+}
+
+/// clawmigrate stamps no `meta`: the ledger records the release a run upgraded to, and the
+/// window starts after it. Without it, an install with no meta.lastTouchedVersion started from
+/// 2026.2.3 again on every run, whose model-config-v2 rewrote the string model 2026.9.6 moved.
+#[test]
+fn the_ledger_records_the_release_upgraded_to_and_the_next_run_starts_after_it() {
+    let sb = Sandbox::new();
+    let st = install(
+        &sb,
+        "nometa",
+        "{\n  // the model\n  defaultModel: 'openai/gpt-5.4',\n}\n",
+    );
+    let before = tree(&st, false);
+    let dry = sb.run(&["migrate", "--dry-run", "--format", "json"], &st);
+    assert!(finding_kinds(&dry).contains(&"upgrade-available".to_string()));
+    sb.cli(&["migrate", "--to", "2026.9.6", "--yes"], &st)
+        .success();
+    assert_eq!(
+        config(&st),
+        json!({"agents": {"defaults": {"model": "openai/gpt-5.4"}}})
+    );
+    assert_eq!(recorded_to(&sb, &st), [json!("2026.9.6")]);
+    let after = tree(&st, false);
+
+    // Applied twice equals applied once: the second run plans nothing and writes nothing.
+    let again = sb.run(
+        &["migrate", "--to", "2026.9.6", "--yes", "--format", "json"],
+        &st,
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    assert_eq!(json_of(&again)["summary"]["operations"], 0);
+    assert_eq!(tree(&st, false), after);
+    sb.cli(&["migrate", "--check", "--to", "2026.9.6"], &st)
+        .success();
+    // The same floor for status, the dry run's upgrade-available finding, --only's order rule
+    // (2026.2.3's model-config-v2 is not waiting before 2026.9.6's move) and a saved plan.
+    let status = sb.run(&["status", "--to", "2026.9.6", "--format", "json"], &st);
+    assert_eq!(status.status.code(), Some(0), "{}", stdout(&status));
+    assert_eq!(json_of(&status)["installs"][0]["outcome"], "up-to-date");
+    let dry = sb.run(&["migrate", "--dry-run", "--format", "json"], &st);
+    assert_eq!(finding_kinds(&dry), Vec::<String>::new());
+    sb.cli(
+        &["migrate", "--check", "--to", "2026.9.6", "--only", "V0238"],
+        &st,
+    )
+    .success();
+    let plan = sb.path().join("plan.json");
+    let plan_arg = plan.to_str().unwrap();
+    sb.cli(
+        &[
+            "migrate",
+            "--dry-run",
+            "--to",
+            "2026.9.6",
+            "--plan-out",
+            plan_arg,
+        ],
+        &st,
+    )
+    .success();
+    let saved: Value = serde_json::from_str(&read(&plan)).unwrap();
+    assert_eq!(saved["installs"], json!([]));
+    assert_eq!(
+        recorded_to(&sb, &st).len(),
+        1,
+        "a run that wrote nothing is not recorded"
+    );
+
+    // Rolled back, the run counts for nothing: the same upgrade plans again.
+    sb.cli(&["rollback", "--yes"], &st).success();
+    assert_eq!(tree(&st, false), before);
+    let check = sb.run(&["migrate", "--check", "--to", "2026.9.6"], &st);
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    let dry = sb.run(&["migrate", "--dry-run", "--format", "json"], &st);
+    assert!(finding_kinds(&dry).contains(&"upgrade-available".to_string()));
+}
+
+/// A run that leaves an upgrade `--to` reaches unapplied (narrowed by `--only`, or blocked on a
+/// migration that needs input) records no release: the next run still plans what it left.
+#[test]
+fn a_run_narrowed_by_only_or_blocked_records_no_release() {
+    let sb = Sandbox::new();
+    // --only: the other upgrades are still pending after it.
+    let st = install(&sb, "only", LEGACY);
+    sb.cli(
+        &["migrate", "--to", "2026.9.6", "--only", "107", "--yes"],
+        &st,
+    )
+    .success();
+    assert_eq!(recorded_to(&sb, &st), [Value::Null]);
+    let check = sb.run(&["migrate", "--check", "--to", "2026.9.6"], &st);
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    sb.cli(&["migrate", "--to", "2026.9.6", "--yes"], &st)
+        .success();
+    assert_eq!(config(&st)["cron"], json!({"enabled": true}));
+    assert_eq!(recorded_to(&sb, &st), [Value::Null, json!("2026.9.6")]);
+
+    // Blocked on V0002 (minimax-cn needs a key): V0001 is written, the upgrades wait.
+    let blocked = LEGACY.replace(
+        "{\n  gateway",
+        "{\n  agents: { defaults: { model: { primary: 'minimax-cn/MiniMax-M2' } } },\n  models: { providers: { 'minimax-cn': { baseUrl: 'https://api.minimax.io/anthropic', api: 'anthropic-messages' } } },\n  gateway",
+    );
+    let st = install(&sb, "blocked", &blocked);
+    let out = sb.run(&["migrate", "--to", "2026.9.6", "--yes"], &st);
+    assert_ne!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(
+        config(&st)["models"]["providers"]["minimax-cn"]["baseUrl"],
+        "https://api.minimaxi.com/anthropic",
+        "the migration before the blocked one is written"
+    );
+    assert_eq!(recorded_to(&sb, &st), [Value::Null]);
+    let key = sb.path().join("minimax.key");
+    write(&key, "sk-cn-e2e-key-0001\n");
+    let key_arg = format!("minimax-cn={}", key.display());
+    sb.cli(
+        &[
+            "migrate",
+            "--to",
+            "2026.9.6",
+            "--key-file",
+            &key_arg,
+            "--yes",
+        ],
+        &st,
+    )
+    .success();
+    assert_eq!(config(&st)["gateway"]["auth"]["token"], "tok-123");
+    assert_eq!(config(&st)["cron"], json!({"enabled": true}));
+}
