@@ -348,3 +348,43 @@ fn agents_list_whose_workspace_pin_doctor_takes_from_the_host_is_refused_not_gue
         json!({"a": {"workspace": "/w"}, "b": {}})
     );
 }
+
+#[test]
+fn egress_host_list_with_an_internationalised_host_is_reported_not_guessed() {
+    // Whether OpenClaw can use `bücher.example` depends on IDNA rules: its list is left as it is
+    // with a conflict, and nothing of that migration is applied until the operator resolves it.
+    let sb = Sandbox::new();
+    let text = "{\n  meta: { lastTouchedVersion: '2026.6.2' },\n  secrets: { egressProxy: {\n    bypassHosts: ['bücher.example', 'https://a.example/'],\n    allowedHosts: ['api.openai.com', '*.example.com'],\n  } },\n}\n";
+    let st = install(&sb, "idna-host", text);
+    let out = sb.run(
+        &[
+            "migrate",
+            "--dry-run",
+            "--to",
+            "2026.9.6",
+            "--format",
+            "json",
+        ],
+        &st,
+    );
+    let v = json_of(&out);
+    let findings = v["installs"][0]["findings"].as_array().unwrap().clone();
+    let f = findings
+        .iter()
+        .find(|f| f["migration"] == "V0267")
+        .unwrap_or_else(|| panic!("no V0267 finding in {v}"));
+    assert_eq!(f["kind"], "conflict", "{f}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("secrets.egressProxy.bypassHosts[0]"),
+        "{f}"
+    );
+    sb.run(&["migrate", "--to", "2026.9.6", "--yes"], &st);
+    assert_eq!(
+        config(&st)["secrets"]["egressProxy"]["bypassHosts"],
+        json!(["bücher.example", "https://a.example/"]),
+        "the list IDNA would judge stays as written"
+    );
+}

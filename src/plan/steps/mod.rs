@@ -2,6 +2,7 @@
 mod agents_entries;
 mod clean_models;
 mod default_agent;
+mod drop_hosts;
 mod ensure_profile;
 mod explicit_ownership;
 mod map_value;
@@ -109,6 +110,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             Ok(())
         }
         Step::AgentsListToEntries {} => agents_entries::run(ws),
+        Step::DropUnusableHosts { path, when } => drop_hosts::run(ws, path, when),
         Step::SeedControlUiOrigins {
             modes,
             aliases,
