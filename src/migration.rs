@@ -243,6 +243,14 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         when: Vec<Guard>,
     },
+    /// In the config: renames tool `from` to `to` in every tool policy list under `roots`
+    /// (`allow`/`alsoAllow`/`deny` of a tools scope, `toolsAllow`), appending `to` where only a
+    /// glob covered `from`, so that coverage stays the same.
+    RenameToolInPolicies {
+        roots: Vec<String>,
+        from: String,
+        to: String,
+    },
 }
 
 impl Step {
@@ -492,6 +500,7 @@ impl Migration {
                 | Step::Under { .. }
                 | Step::AgentsListToEntries {}
                 | Step::DropUnusableHosts { .. }
+                | Step::RenameToolInPolicies { .. }
                 | Step::RewriteList { .. }
                 | Step::SeedControlUiOrigins { .. }
                 | Step::AudioTranscriberToMediaModel { .. }

@@ -11,6 +11,7 @@ mod move_key;
 // Paths and guards are part of a migration's definition (its data); the step kinds evaluate them.
 pub use crate::migration::path;
 mod remove;
+mod rename_tool;
 mod rewrite_host;
 mod rewrite_list;
 mod routing_agents;
@@ -111,6 +112,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         }
         Step::AgentsListToEntries {} => agents_entries::run(ws),
         Step::DropUnusableHosts { path, when } => drop_hosts::run(ws, path, when),
+        Step::RenameToolInPolicies { roots, from, to } => rename_tool::run(ws, roots, from, to),
         Step::SeedControlUiOrigins {
             modes,
             aliases,
