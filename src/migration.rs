@@ -235,6 +235,22 @@ pub enum Step {
     /// In the config: turns `agents.list` into keyed `agents.entries` (ids normalised and
     /// deduplicated as OpenClaw does), refusing when doctor would pin a workspace from the host.
     AgentsListToEntries {},
+    /// In the config: drops the items of the host list at `path` that OpenClaw cannot use as
+    /// an exact hostname (URLs, wildcards, ports, non-strings), the list when none is left; a
+    /// list with a host only IDNA could judge is left as it is, with a conflict.
+    DropUnusableHosts {
+        path: Path,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+    },
+    /// In the config: renames tool `from` to `to` in every tool policy list under `roots`
+    /// (`allow`/`alsoAllow`/`deny` of a tools scope, `toolsAllow`), appending `to` where only a
+    /// glob covered `from`, so that coverage stays the same.
+    RenameToolInPolicies {
+        roots: Vec<String>,
+        from: String,
+        to: String,
+    },
 }
 
 impl Step {
@@ -344,6 +360,7 @@ impl Step {
             Step::Remove { path, when, .. }
             | Step::MapValue { path, when, .. }
             | Step::RemoveZeroDuration { path, when, .. }
+            | Step::DropUnusableHosts { path, when }
             | Step::RewriteList { path, when, .. } => (path.wildcards(), when),
             Step::CliRuntimeToModelPolicy { scope, when, .. } => (scope.wildcards(), when),
             Step::SetDefault { path, when, .. } => {
@@ -482,6 +499,8 @@ impl Migration {
                 | Step::AgentsExplicitOwnership {}
                 | Step::Under { .. }
                 | Step::AgentsListToEntries {}
+                | Step::DropUnusableHosts { .. }
+                | Step::RenameToolInPolicies { .. }
                 | Step::RewriteList { .. }
                 | Step::SeedControlUiOrigins { .. }
                 | Step::AudioTranscriberToMediaModel { .. }

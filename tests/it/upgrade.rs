@@ -495,3 +495,112 @@ fn a_run_narrowed_by_only_or_blocked_records_no_release() {
     assert_eq!(config(&st)["gateway"]["auth"]["token"], "tok-123");
     assert_eq!(config(&st)["cron"], json!({"enabled": true}));
 }
+
+#[test]
+fn egress_host_list_with_an_internationalised_host_is_reported_not_guessed() {
+    // Whether OpenClaw can use `bücher.example` depends on IDNA rules: its list is left as it is
+    // with a conflict, and nothing of that migration is applied until the operator resolves it.
+    let sb = Sandbox::new();
+    let text = "{\n  meta: { lastTouchedVersion: '2026.6.2' },\n  secrets: { egressProxy: {\n    bypassHosts: ['bücher.example', 'https://a.example/'],\n    allowedHosts: ['api.openai.com', '*.example.com'],\n  } },\n}\n";
+    let st = install(&sb, "idna-host", text);
+    let out = sb.run(
+        &[
+            "migrate",
+            "--dry-run",
+            "--to",
+            "2026.9.6",
+            "--format",
+            "json",
+        ],
+        &st,
+    );
+    let v = json_of(&out);
+    let findings = v["installs"][0]["findings"].as_array().unwrap().clone();
+    let f = findings
+        .iter()
+        .find(|f| f["migration"] == "V0267")
+        .unwrap_or_else(|| panic!("no V0267 finding in {v}"));
+    assert_eq!(f["kind"], "conflict", "{f}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("secrets.egressProxy.bypassHosts[0]"),
+        "{f}"
+    );
+    sb.run(&["migrate", "--to", "2026.9.6", "--yes"], &st);
+    assert_eq!(
+        config(&st)["secrets"]["egressProxy"]["bypassHosts"],
+        json!(["bücher.example", "https://a.example/"]),
+        "the list IDNA would judge stays as written"
+    );
+}
+
+const BRAVE_KEY: &str = "brave-legacy-7a6b5c4d3e2f1100";
+const GEMINI_KEY: &str = "gemini-legacy-0011223344556677";
+
+#[test]
+fn moved_web_search_keys_are_masked_in_every_output_and_written_unmasked() {
+    // The global apiKey moves on its own; the gemini key moves inside its provider block: both
+    // are masked wherever the plan is shown.
+    let sb = Sandbox::new();
+    let cfg = format!(
+        "{{\n  meta: {{ lastTouchedVersion: '2026.6.2' }},\n  tools: {{ web: {{ search: {{ provider: 'brave', apiKey: '{BRAVE_KEY}', gemini: {{ apiKey: '{GEMINI_KEY}' }} }} }} }},\n}}\n"
+    );
+    let st = install(&sb, "ws", &cfg);
+    let shown = |out: &std::process::Output, what: &str| {
+        let text = format!("{}{}", stdout(out), stderr(out));
+        for k in [BRAVE_KEY, GEMINI_KEY] {
+            assert!(!text.contains(&k[6..22]), "{what} shows {k}:\n{text}");
+        }
+        text
+    };
+    let human = sb.run(&["migrate", "--dry-run", "--to", "2026.9.6"], &st);
+    assert!(
+        shown(&human, "the dry run").contains("V0281__web_search_provider_config_to_plugins"),
+        "the migration is planned"
+    );
+    let json_out = sb.run(
+        &[
+            "migrate",
+            "--dry-run",
+            "--to",
+            "2026.9.6",
+            "--format",
+            "json",
+        ],
+        &st,
+    );
+    shown(&json_out, "the JSON report");
+    let plan = sb.path().join("plan.json");
+    let saved = sb.run(
+        &[
+            "migrate",
+            "--dry-run",
+            "--to",
+            "2026.9.6",
+            "--plan-out",
+            plan.to_str().unwrap(),
+        ],
+        &st,
+    );
+    shown(&saved, "the saved plan's run");
+    let saved_plan = read(&plan);
+    for k in [BRAVE_KEY, GEMINI_KEY] {
+        assert!(!saved_plan.contains(&k[6..22]), "the saved plan shows {k}");
+    }
+    let applied = sb.run(&["migrate", "--to", "2026.9.6", "--yes"], &st);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    shown(&applied, "the apply");
+    shown(&sb.run(&["status", "--to", "2026.9.6"], &st), "status");
+    let v = config(&st);
+    assert_eq!(
+        v["plugins"]["entries"],
+        json!({
+            "brave": {"enabled": true, "config": {"webSearch": {"apiKey": BRAVE_KEY}}},
+            "google": {"enabled": true, "config": {"webSearch": {"apiKey": GEMINI_KEY}}},
+        }),
+        "the file holds the keys themselves"
+    );
+    assert_eq!(v["tools"]["web"]["search"], json!({"provider": "brave"}));
+}

@@ -2,6 +2,7 @@
 mod agents_entries;
 mod clean_models;
 mod default_agent;
+mod drop_hosts;
 mod ensure_profile;
 mod explicit_ownership;
 mod map_value;
@@ -10,6 +11,7 @@ mod move_key;
 // Paths and guards are part of a migration's definition (its data); the step kinds evaluate them.
 pub use crate::migration::path;
 mod remove;
+mod rename_tool;
 mod rewrite_host;
 mod rewrite_list;
 mod routing_agents;
@@ -109,6 +111,8 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             Ok(())
         }
         Step::AgentsListToEntries {} => agents_entries::run(ws),
+        Step::DropUnusableHosts { path, when } => drop_hosts::run(ws, path, when),
+        Step::RenameToolInPolicies { roots, from, to } => rename_tool::run(ws, roots, from, to),
         Step::SeedControlUiOrigins {
             modes,
             aliases,
