@@ -6,6 +6,7 @@ mod ensure_profile;
 mod explicit_ownership;
 mod map_value;
 mod model_lists;
+mod model_policy_allow;
 mod move_key;
 // Paths and guards are part of a migration's definition (its data); the step kinds evaluate them.
 pub use crate::migration::path;
@@ -101,6 +102,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             default_unit,
         } => zero_duration::run(ws, path, when, *default_unit),
         Step::AgentsExplicitOwnership {} => explicit_ownership::run(ws),
+        Step::LegacyModelsToModelPolicyAllow {} => model_policy_allow::run(ws),
         Step::Under { .. } => {
             // The registry refuses an `under` that does not expand.
             for s in step.expand().unwrap_or_default() {
