@@ -226,6 +226,10 @@ pub enum Step {
     /// `agents.defaults.modelPolicy.allow` and `meta.migrations.modelPolicyAllowlist` is stamped,
     /// unless a key fails OpenClaw's model-policy ref grammar (then nothing changes).
     LegacyModelsToModelPolicyAllow {},
+    /// In the config: legacy vLLM `params.qwenThinkingFormat` (from default model entries, the
+    /// vLLM rows and provider, the defaults and every agent) moved, translated, to the
+    /// `compat.thinkingFormat` of the vLLM model rows its scope's refs name.
+    VllmQwenThinkingToCompat {},
     /// In the config: runs `steps` (paths relative) under every prefix built by taking one
     /// fragment of each level of `prefixes` in turn (`""` adds nothing), all of the steps at one
     /// prefix before the next; `when` (absolute paths, the prefix's `*`s captured first) is
@@ -485,6 +489,7 @@ impl Migration {
                 | Step::RemoveZeroDuration { .. }
                 | Step::AgentsExplicitOwnership {}
                 | Step::LegacyModelsToModelPolicyAllow {}
+                | Step::VllmQwenThinkingToCompat {}
                 | Step::Under { .. }
                 | Step::AgentsListToEntries {}
                 | Step::RewriteList { .. }

@@ -20,6 +20,7 @@ mod set_default;
 #[cfg(test)]
 mod testing;
 pub mod transcriber;
+mod vllm_qwen_thinking;
 pub mod zero_duration;
 
 use crate::document::patch::AtPath;
@@ -103,6 +104,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         } => zero_duration::run(ws, path, when, *default_unit),
         Step::AgentsExplicitOwnership {} => explicit_ownership::run(ws),
         Step::LegacyModelsToModelPolicyAllow {} => model_policy_allow::run(ws),
+        Step::VllmQwenThinkingToCompat {} => vllm_qwen_thinking::run(ws),
         Step::Under { .. } => {
             // The registry refuses an `under` that does not expand.
             for s in step.expand().unwrap_or_default() {

@@ -82,7 +82,7 @@ pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
 }
 
 /// JavaScript's `\s` (and what its `trim` removes).
-fn js_space(c: char) -> bool {
+pub(crate) fn js_space(c: char) -> bool {
     matches!(
         c,
         '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
@@ -96,7 +96,7 @@ fn js_space(c: char) -> bool {
     )
 }
 
-fn js_trim(s: &str) -> &str {
+pub(crate) fn js_trim(s: &str) -> &str {
     s.trim_matches(js_space)
 }
 
