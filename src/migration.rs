@@ -230,6 +230,9 @@ pub enum Step {
     /// vLLM rows and provider, the defaults and every agent) moved, translated, to the
     /// `compat.thinkingFormat` of the vLLM model rows its scope's refs name.
     VllmQwenThinkingToCompat {},
+    /// In the config: legacy spellings of each MCP server (`disabled`, timeout aliases in
+    /// seconds, snake_case aliases, CLI `type`) rewritten to the canonical keys.
+    McpServersCanonicalize {},
     /// In the config: runs `steps` (paths relative) under every prefix built by taking one
     /// fragment of each level of `prefixes` in turn (`""` adds nothing), all of the steps at one
     /// prefix before the next; `when` (absolute paths, the prefix's `*`s captured first) is
@@ -490,6 +493,7 @@ impl Migration {
                 | Step::AgentsExplicitOwnership {}
                 | Step::LegacyModelsToModelPolicyAllow {}
                 | Step::VllmQwenThinkingToCompat {}
+                | Step::McpServersCanonicalize {}
                 | Step::Under { .. }
                 | Step::AgentsListToEntries {}
                 | Step::RewriteList { .. }

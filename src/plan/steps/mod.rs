@@ -5,6 +5,7 @@ mod default_agent;
 mod ensure_profile;
 mod explicit_ownership;
 mod map_value;
+mod mcp_servers;
 mod model_lists;
 mod model_policy_allow;
 mod move_key;
@@ -105,6 +106,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         Step::AgentsExplicitOwnership {} => explicit_ownership::run(ws),
         Step::LegacyModelsToModelPolicyAllow {} => model_policy_allow::run(ws),
         Step::VllmQwenThinkingToCompat {} => vllm_qwen_thinking::run(ws),
+        Step::McpServersCanonicalize {} => mcp_servers::run(ws),
         Step::Under { .. } => {
             // The registry refuses an `under` that does not expand.
             for s in step.expand().unwrap_or_default() {

@@ -441,7 +441,7 @@ fn agents(root: &Value) -> Vec<(Vec<String>, Map<String, Value>)> {
 
 /// Plans the difference between `old` and `new` at `toks`: keys removed and added, arrays
 /// grown at their end, other changes replaced, so untouched text (and comments) stays.
-fn plan_diff(
+pub(super) fn plan_diff(
     ws: &mut Workspace,
     toks: &mut Vec<String>,
     old: &Value,
