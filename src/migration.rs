@@ -222,6 +222,17 @@ pub enum Step {
     /// In the config: stamps `agents.ownership: "explicit"` on a keyed roster of two or more
     /// agents none of which is marked default.
     AgentsExplicitOwnership {},
+    /// In the config: the keys of a legacy `agents.defaults.models` map become
+    /// `agents.defaults.modelPolicy.allow` and `meta.migrations.modelPolicyAllowlist` is stamped,
+    /// unless a key fails OpenClaw's model-policy ref grammar (then nothing changes).
+    LegacyModelsToModelPolicyAllow {},
+    /// In the config: legacy vLLM `params.qwenThinkingFormat` (from default model entries, the
+    /// vLLM rows and provider, the defaults and every agent) moved, translated, to the
+    /// `compat.thinkingFormat` of the vLLM model rows its scope's refs name.
+    VllmQwenThinkingToCompat {},
+    /// In the config: legacy spellings of each MCP server (`disabled`, timeout aliases in
+    /// seconds, snake_case aliases, CLI `type`) rewritten to the canonical keys.
+    McpServersCanonicalize {},
     /// In the config: runs `steps` (paths relative) under every prefix built by taking one
     /// fragment of each level of `prefixes` in turn (`""` adds nothing), all of the steps at one
     /// prefix before the next; `when` (absolute paths, the prefix's `*`s captured first) is
@@ -497,6 +508,9 @@ impl Migration {
                 | Step::SetDefault { .. }
                 | Step::RemoveZeroDuration { .. }
                 | Step::AgentsExplicitOwnership {}
+                | Step::LegacyModelsToModelPolicyAllow {}
+                | Step::VllmQwenThinkingToCompat {}
+                | Step::McpServersCanonicalize {}
                 | Step::Under { .. }
                 | Step::AgentsListToEntries {}
                 | Step::DropUnusableHosts { .. }

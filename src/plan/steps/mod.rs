@@ -6,7 +6,9 @@ mod drop_hosts;
 mod ensure_profile;
 mod explicit_ownership;
 mod map_value;
+mod mcp_servers;
 mod model_lists;
+mod model_policy_allow;
 mod move_key;
 // Paths and guards are part of a migration's definition (its data); the step kinds evaluate them.
 pub use crate::migration::path;
@@ -21,6 +23,7 @@ mod set_default;
 #[cfg(test)]
 mod testing;
 pub mod transcriber;
+mod vllm_qwen_thinking;
 pub mod zero_duration;
 
 use crate::document::patch::AtPath;
@@ -103,6 +106,9 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             default_unit,
         } => zero_duration::run(ws, path, when, *default_unit),
         Step::AgentsExplicitOwnership {} => explicit_ownership::run(ws),
+        Step::LegacyModelsToModelPolicyAllow {} => model_policy_allow::run(ws),
+        Step::VllmQwenThinkingToCompat {} => vllm_qwen_thinking::run(ws),
+        Step::McpServersCanonicalize {} => mcp_servers::run(ws),
         Step::Under { .. } => {
             // The registry refuses an `under` that does not expand.
             for s in step.expand().unwrap_or_default() {
