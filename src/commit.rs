@@ -420,13 +420,25 @@ fn barrier_with(
     Ok(())
 }
 
-/// A pause between staging and renaming, for tests that write files during a run.
+/// A pause between staging and renaming, for tests that write files during a run. With
+/// `CLAWMIGRATE_TEST_RESUME_FILE` the pause ends as soon as that file exists (the pause is then
+/// only its upper bound), so a test that acts on the staged run does not race a clock.
 fn test_pause() {
-    if let Some(ms) = std::env::var("CLAWMIGRATE_TEST_PAUSE_MS")
+    let Some(ms) = std::env::var("CLAWMIGRATE_TEST_PAUSE_MS")
         .ok()
         .and_then(|v| v.parse().ok())
-    {
-        std::thread::sleep(Duration::from_millis(ms));
+    else {
+        return;
+    };
+    let until = std::time::Instant::now() + Duration::from_millis(ms);
+    match std::env::var_os("CLAWMIGRATE_TEST_RESUME_FILE") {
+        Some(resume) => {
+            let resume = std::path::Path::new(&resume);
+            while !resume.exists() && std::time::Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        None => std::thread::sleep(Duration::from_millis(ms)),
     }
 }
 

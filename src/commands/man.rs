@@ -67,7 +67,7 @@ const ENVIRONMENT: [(&str, &str); 8] = [
         "After how long a run on a terminal shows its progress bar (default 400).",
     ),
     (
-        "CLAWMIGRATE_TEST_PAUSE_MS, CLAWMIGRATE_TEST_LOCK_STALE_MS",
+        "CLAWMIGRATE_TEST_PAUSE_MS, CLAWMIGRATE_TEST_RESUME_FILE, CLAWMIGRATE_TEST_LOCK_STALE_MS",
         "For the test suite only.",
     ),
     (

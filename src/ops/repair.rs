@@ -63,7 +63,7 @@ struct Rebless<'a> {
 }
 
 /// Reads an install's ledger and says whether the rebless applies there (reads only).
-fn prepare_one(root: &InstallRoot, want: &Rebless) -> RepairReport {
+fn read_ledger(root: &InstallRoot, want: &Rebless) -> RepairReport {
     match Ledger::read(&root.state_dir) {
         Ok(ledger) => judge(root, &ledger, want),
         Err(e) => RepairReport::failed(root.clone(), e),
@@ -172,7 +172,7 @@ fn resolve_from(prefix: &str, m: &Migration, target: &Target) -> Result<String, 
         migration: m,
         from: "",
     };
-    let prep = |r: &InstallRoot| prepare_one(r, &probe);
+    let prep = |r: &InstallRoot| read_ledger(r, &probe);
     let mut found: Vec<String> = pipeline::collect(target, &super::process_env, &prep)
         .into_iter()
         .filter_map(|r| r.recorded)
@@ -219,7 +219,7 @@ impl Writes for Repair<'_> {
     }
 
     fn read(&self, shown: &mut Printer, review: bool) -> Vec<RepairReport> {
-        let prep = |r: &InstallRoot| prepare_one(r, &self.want);
+        let prep = |r: &InstallRoot| read_ledger(r, &self.want);
         super::read_units(&self.opts.target, &prep, shown, review, |_| ())
     }
 
@@ -242,7 +242,7 @@ impl Writes for Repair<'_> {
 
     fn write(&self, reviewed: Option<Vec<RepairReport>>, printer: &mut Printer) {
         let (want, inv, seq) = (&self.want, &*self.invocation, &self.seq);
-        let prep = |r: &InstallRoot| prepare_one(r, want);
+        let prep = |r: &InstallRoot| read_ledger(r, want);
         super::write_units(&self.opts.target, &prep, reviewed, printer, |chunk| {
             record_chunk(chunk, want, inv, seq)
         });

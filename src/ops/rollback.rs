@@ -101,7 +101,7 @@ fn choose<'l>(ledger: &'l Ledger, id: Option<&str>) -> Result<Option<&'l Run>, E
 }
 
 /// Reads an install's ledger and plans what undoing the chosen run means (reads only).
-fn prepare_one(root: &InstallRoot, home: &Path, args: &RollbackOptions) -> RollbackReport {
+fn read_ledger(root: &InstallRoot, home: &Path, args: &RollbackOptions) -> RollbackReport {
     let mut r = RollbackReport::failed(root.clone(), Error::new(Kind::Io, ""));
     r.ledger = match Ledger::read(&root.state_dir) {
         Ok(l) => l,
@@ -178,7 +178,7 @@ struct RollbackBatch<'a> {
 fn stage(r: &mut RollbackReport, ctx: &RollbackBatch) -> Result<OpenRun, Error> {
     let stores: Vec<&Store> = r.restores.iter().map(|x| &x.store).collect();
     let locks = commit::lock(&r.root.state_dir, &stores)?;
-    let fresh = prepare_one(&r.root, ctx.home, ctx.args);
+    let fresh = read_ledger(&r.root, ctx.home, ctx.args);
     if fresh.run != r.run || fresh.outcome != Outcome::Pending {
         let why = match fresh.outcome {
             Outcome::Failed(e) => e,
@@ -264,7 +264,7 @@ impl Rollback<'_> {
     }
 
     fn read_one(&self, r: &InstallRoot) -> RollbackReport {
-        prepare_one(r, &self.home, self.opts)
+        read_ledger(r, &self.home, self.opts)
     }
 
     /// Counts the installs of a chunk that hold the run to undo.

@@ -124,9 +124,9 @@ fn a_later_locked_store_leaves_the_install_as_it_was_and_the_one_beside_it_is_mi
 /// written, `meddle` acts on it (as a gateway or a failing disk would); returns the JSON report
 /// and exit code.
 fn meddled_fleet_run(sb: &Sandbox, st: &Path, meddle: impl FnOnce(&Path)) -> (Option<i32>, Value) {
-    let child = sb
-        .std_cmd()
-        .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
+    let mut cmd = sb.std_cmd();
+    paused(sb, &mut cmd, "60000");
+    let child = cmd
         .args(["migrate", "--yes", "--format", "json", "--fleet"])
         .arg(sb.path().join("fleet"))
         .stdout(Stdio::piped())
@@ -142,6 +142,7 @@ fn meddled_fleet_run(sb: &Sandbox, st: &Path, meddle: impl FnOnce(&Path)) -> (Op
         "the run's backup set",
     );
     meddle(&set.unwrap());
+    resume(sb);
     let out = child.wait_with_output().unwrap();
     (out.status.code(), json_of(&out))
 }

@@ -70,13 +70,15 @@ fn old_or_new(
     }
 }
 
-/// Runs a command on `target` and asserts it starts at once (no wait for a dead run's locks).
+/// Runs a command on `target` and asserts it did not wait for a dead run's locks to go stale
+/// (30 s): the bound is what tells the two apart, with room for a loaded CI machine, not a speed
+/// target (speed is measured in tests/bench).
 fn quick(sb: &Sandbox, args: &[&str], target: &[&std::ffi::OsStr], what: &str) -> i32 {
     let start = Instant::now();
     let out = sb.cmd().args(args).args(target).output().unwrap();
     let took = start.elapsed();
     assert!(
-        took < Duration::from_secs(5),
+        took < Duration::from_secs(20),
         "{what}: {args:?} took {took:?}: {}",
         stderr(&out)
     );
@@ -290,7 +292,7 @@ fn a_lock_taken_over_while_held_stops_the_install_and_is_left_to_its_holder() {
     let st = sb.demo("state");
     let auth = st.join("agents/main/agent/auth-profiles.json");
     let before = read(&auth);
-    let child = paused_apply(&sb, &st, "1500")
+    let child = paused_apply(&sb, &st, "60000")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -299,6 +301,7 @@ fn a_lock_taken_over_while_held_stops_the_install_and_is_left_to_its_holder() {
     let lock = st.join("agents/main/agent/auth-profiles.json.lock");
     std::fs::remove_dir(&lock).unwrap();
     std::fs::create_dir(&lock).unwrap();
+    resume(&sb);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let s = stdout(&out);

@@ -341,13 +341,14 @@ fn a_cell_changed_between_plan_and_write_stops_the_install_with_nothing_written(
     let st = era_d(&sb, "state", None);
     let shared = shared_store_cell(&st);
     let before = plain_files(&st);
-    let child = paused_apply(&sb, &st, "1500")
+    let child = paused_apply(&sb, &st, "60000")
         .args(["--format", "json"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     wait_for(|| staged(&st), "the run to stage");
     let gateway = shared.write_as_gateway();
+    resume(&sb);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let v = json_of(&out);

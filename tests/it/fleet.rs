@@ -16,7 +16,7 @@ fn save_plan(sb: &Sandbox, fleet: &Path, plan: &Path) {
 
 /// Starts `migrate --yes` in the background with a pause between staging and renaming.
 fn spawn_paused_apply(sb: &Sandbox, st: &Path) -> std::process::Child {
-    paused_apply(sb, st, "1500")
+    paused_apply(sb, st, "60000")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap()
@@ -214,6 +214,7 @@ fn a_write_by_the_gateway_during_apply_is_never_lost() {
     let models = st.join("agents/minimax-cn/agent/models.json");
     let gateway = read(&models).replace("\"maxTokens\": 8192", "\"maxTokens\": 16384");
     write(&models, &gateway);
+    resume(&sb);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let s = stdout(&out);
@@ -354,6 +355,7 @@ fn two_runs_on_one_install_never_interleave() {
     );
     let third = sb.run(&["migrate", "--yes", "--format", "json"], &st);
     assert_eq!(json_of(&third)["installs"][0]["error"]["kind"], "locked");
+    resume(&sb);
     assert!(first.wait_with_output().unwrap().status.success());
     sb.cli(&["migrate", "--check"], &st).code(0);
 }

@@ -654,9 +654,9 @@ fn rollback_waits_for_openclaws_lock_and_keeps_a_gateway_write() {
     assert_ne!(read(&auth), mid, "restored after the lock was released");
     // A gateway write between staging and renaming is kept, and the rollback says so.
     sb.cli(&["migrate", "--yes"], &st).success();
-    let child = sb
-        .std_cmd()
-        .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
+    let mut cmd = sb.std_cmd();
+    paused(&sb, &mut cmd, "60000");
+    let child = cmd
         .args(["rollback", "--yes", "--format", "json", "--state-dir"])
         .arg(&st)
         .stdout(std::process::Stdio::piped())
@@ -665,6 +665,7 @@ fn rollback_waits_for_openclaws_lock_and_keeps_a_gateway_write() {
     wait_for(|| staged(&st), "the rollback to stage");
     let gateway = read(&auth).replace("\"version\": 1", "\"version\": 1, \"gateway\": true");
     write(&auth, &gateway);
+    resume(&sb);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(read(&auth), gateway, "the gateway's write was lost");

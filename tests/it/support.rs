@@ -296,11 +296,29 @@ pub fn on_a_pty(
     out
 }
 
-/// `migrate --yes` on `st` pausing `pause_ms` between staging and renaming (the test pause).
+/// `migrate --yes` on `st` pausing between staging and renaming (the test pause) until
+/// [`resume`] is called, or at most `pause_ms`.
 pub fn paused_apply(sb: &Sandbox, st: &Path, pause_ms: &str) -> std::process::Command {
     let mut c = sb.std_cmd();
-    c.env("CLAWMIGRATE_TEST_PAUSE_MS", pause_ms)
-        .args(["migrate", "--yes", "--state-dir"])
-        .arg(st);
+    paused(sb, &mut c, pause_ms);
+    c.args(["migrate", "--yes", "--state-dir"]).arg(st);
     c
+}
+
+/// The file whose creation ends a paused run's pause (`CLAWMIGRATE_TEST_RESUME_FILE`).
+fn resume_file(sb: &Sandbox) -> PathBuf {
+    sb.path().join("resume-the-paused-run")
+}
+
+/// Makes `c` pause between staging and renaming until [`resume`] is called, or at most
+/// `pause_ms`: a test acts on the staged run without racing a clock on a loaded machine.
+pub fn paused(sb: &Sandbox, c: &mut std::process::Command, pause_ms: &str) {
+    let _ = std::fs::remove_file(resume_file(sb));
+    c.env("CLAWMIGRATE_TEST_PAUSE_MS", pause_ms)
+        .env("CLAWMIGRATE_TEST_RESUME_FILE", resume_file(sb));
+}
+
+/// Ends the pause of the run [`paused`] armed.
+pub fn resume(sb: &Sandbox) {
+    std::fs::write(resume_file(sb), b"").unwrap();
 }
