@@ -25,5 +25,6 @@ mod shell;
 mod snapshots;
 mod support;
 mod targets;
+mod templates;
 mod unattended;
 mod upgrade;
