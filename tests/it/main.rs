@@ -17,6 +17,7 @@ mod keyfile;
 mod masking;
 mod oracle;
 mod oracle_d;
+mod precommit;
 mod props;
 mod readme;
 mod repair;
