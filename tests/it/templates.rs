@@ -2,7 +2,8 @@
 //! openclaw.json of an install with no agents: its `$include`s are followed (a change lands in
 //! the file that owns the value), it is written in place (atomically, mode kept, comments kept)
 //! and nothing is kept in `.clawmigrate/`. Secrets are masked; errors name the file; `--config`
-//! with another target, a saved plan or a key file is a usage error.
+//! with another target, a saved plan or a key file is a usage error. Real OpenClaw 2026.9.6
+//! refuses the legacy template and accepts the migrated one.
 use crate::support::*;
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;
@@ -600,4 +601,78 @@ fn templates_in_one_folder_are_each_their_own_also_when_reviewed_on_a_terminal()
     assert!(read(&prod).starts_with("// Production.\n"));
     assert_eq!(parsed(&main)["gateway"]["auth"]["mode"], "token");
     assert!(!dir.join(".clawmigrate").exists());
+}
+
+#[test]
+fn a_change_that_would_land_outside_the_templates_folder_is_refused_naming_the_file() {
+    let sb = Sandbox::new();
+    let repo = sb.path().join("repo");
+    let shared = repo.join("shared/cron.json5");
+    write(
+        &shared,
+        "{ enabled: true, webhook: 'https://example.com/hook' }\n",
+    );
+    let main = repo.join("hosts/a/openclaw.json5");
+    write(
+        &main,
+        "// host a\n{ cron: { $include: \"../../shared/cron.json5\" } }\n",
+    );
+    let before = tree(&repo, true);
+    let out = run_in(
+        &sb,
+        &repo,
+        &[
+            "migrate",
+            "--yes",
+            "--to",
+            RELEASE,
+            "--config",
+            "hosts/a/openclaw.json5",
+        ],
+    );
+    assert_eq!(code(&out), Some(2), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("{} [failed]", main.display())),
+        "{text}"
+    );
+    assert!(text.contains(&shared.display().to_string()), "{text}");
+    assert_eq!(tree(&repo, true), before, "nothing written");
+}
+
+/// Real OpenClaw 2026.9.6 is the judge: its `config validate` refuses the legacy template (the
+/// keys its doctor would move) and accepts the migrated one, each read as an install's config.
+#[test]
+fn openclaw_2026_9_6_refuses_the_legacy_template_and_accepts_the_migrated_one() {
+    let sb = Sandbox::new();
+    let dir = sb.path().join("repo");
+    legacy(&dir);
+    let as_install = |name: &str| {
+        let st = sb.path().join(name);
+        copy_tree(&dir, &st);
+        std::fs::rename(st.join("openclaw.json5"), st.join("openclaw.json")).unwrap();
+        st
+    };
+    let v = crate::oracle::validate(&as_install("before"));
+    assert_eq!(v["valid"], false, "{v}");
+    let issues = v["issues"].to_string();
+    assert!(
+        issues.contains("webhook") && issues.contains("token"),
+        "{v}"
+    );
+    let out = run_in(
+        &sb,
+        &dir,
+        &[
+            "migrate",
+            "--yes",
+            "--to",
+            RELEASE,
+            "--config",
+            "openclaw.json5",
+        ],
+    );
+    assert_eq!(code(&out), Some(0), "{}", stdout(&out));
+    let v = crate::oracle::validate(&as_install("after"));
+    assert_eq!(v["valid"], true, "{v}");
 }
