@@ -53,6 +53,10 @@ const TEMPLATE_LINE: &str = "  template: no agents; nothing kept in .clawmigrate
 
 fn header(r: &Report, out: &mut String) {
     out.push_str(&title(r));
+    if r.root.template && r.install().is_some() {
+        out.push_str(TEMPLATE_LINE);
+        return;
+    }
     if let Some(i) = r.install() {
         let agents: Vec<String> = i
             .agents
@@ -66,10 +70,6 @@ fn header(r: &Report, out: &mut String) {
                 }
             })
             .collect();
-        if r.root.template {
-            out.push_str(TEMPLATE_LINE);
-            return;
-        }
         let cfg = relative_path(&r.root.state_dir, i.config().path());
         let cfg = if i.config().exists() {
             cfg
