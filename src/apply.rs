@@ -1,5 +1,6 @@
 //! Applies plans to a batch of installs: lock and re-check every install (re-planning once if
-//! another writer moved a file), then hand its changes to the commit layer (`commit`).
+//! another writer moved a file), then hand its changes to the commit layer (`commit`); a
+//! template's (`migrate --config`) to its unrecorded write.
 use crate::commit::{self, Change, OpenRun, RunHead};
 use crate::error::{Error, Kind};
 use crate::ledger::{self, Applied, RunKind};
@@ -106,24 +107,20 @@ fn changes(r: &Report) -> Result<Vec<Change<'_>>, Error> {
         .collect()
 }
 
-/// Locks an install, checks that its files are still as planned (re-planning when another writer
-/// moved one, never for a reviewed plan), and opens its run with the commit layer (ledger entry,
-/// backups, temp files).
-fn lock_and_stage(r: &mut Report, batch: &ApplyBatch) -> Result<OpenRun, Error> {
-    // What the operator reviewed must be what is planned now; refused before anything is
-    // created. A file that moves after this is caught below (no re-plan for a reviewed plan).
-    if let Some(expected) = batch.expected
-        && let Some((install, plan)) = r.planned()
-    {
-        expected.check(&r.root.state_dir, install, plan)?;
+/// Refuses, before anything is created, an install whose plan is not what the operator reviewed
+/// (if a review was made). A file that moves after this is caught by [`settle`].
+fn check_reviewed(r: &Report, batch: &ApplyBatch) -> Result<(), Error> {
+    match (batch.expected, r.planned()) {
+        (Some(expected), Some((install, plan))) => {
+            expected.check(r.root.shown_path(), install, plan)
+        }
+        _ => Ok(()),
     }
-    let locks = {
-        let planned = r.planned().into_iter();
-        let stores: Vec<&Store> = planned
-            .flat_map(|(install, plan)| plan.files.iter().map(|f| &install.docs[f.doc].store))
-            .collect();
-        commit::lock(&r.root.state_dir, &stores)?
-    };
+}
+
+/// Checks that the planned files still hold the bytes planned on; re-plans (at most twice, and
+/// never for a reviewed plan) when another writer moved one and the same changes come out.
+fn settle(r: &mut Report, batch: &ApplyBatch) -> Result<(), Error> {
     let mut attempts = 0;
     while let Some(path) = moved(r)? {
         attempts += 1;
@@ -138,6 +135,31 @@ fn lock_and_stage(r: &mut Report, batch: &ApplyBatch) -> Result<OpenRun, Error> 
         }
         replan(r, batch, &path)?;
     }
+    Ok(())
+}
+
+/// Writes a template (see `InstallRoot::template`): checked as an install is, then written
+/// through the commit layer's unrecorded write (no lock, backups or ledger: git holds its
+/// history).
+fn write_template(r: &mut Report, batch: &ApplyBatch) -> Result<(), Error> {
+    check_reviewed(r, batch)?;
+    settle(r, batch)?;
+    commit::unrecorded::write(&changes(r)?).map(drop)
+}
+
+/// Locks an install, checks that its files are still as planned (re-planning when another writer
+/// moved one, never for a reviewed plan), and opens its run with the commit layer (ledger entry,
+/// backups, temp files).
+fn lock_and_stage(r: &mut Report, batch: &ApplyBatch) -> Result<OpenRun, Error> {
+    check_reviewed(r, batch)?;
+    let locks = {
+        let planned = r.planned().into_iter();
+        let stores: Vec<&Store> = planned
+            .flat_map(|(install, plan)| plan.files.iter().map(|f| &install.docs[f.doc].store))
+            .collect();
+        commit::lock(&r.root.state_dir, &stores)?
+    };
+    settle(r, batch)?;
     let statuses = r.plan().into_iter().flat_map(|p| &p.migrations);
     // An install blocked on a migration is not upgraded to the release: what is blocked (and
     // pending after it) must still be planned by the next run.
@@ -185,16 +207,35 @@ fn writable(r: &Report) -> bool {
 /// Applies every report of the batch with changes to write; each ends `Changed` (or stays
 /// `NeedsInput`, with a run id: the migrations before the blocked one were written) or `Failed`.
 pub fn apply_batch(reports: &mut [Report], batch: &ApplyBatch) {
+    use rayon::prelude::*;
+    // Templates first, each on its own (nothing of theirs is recorded, so no run to batch).
+    reports
+        .par_iter_mut()
+        .filter(|r| r.root.template && writable(r))
+        .for_each(|r| {
+            let state = r.root.state_dir.clone();
+            let result = crate::owner::as_owner(&state, || write_template(r, batch));
+            done(r, result.map(|()| None));
+        });
     let stage = |r: &mut Report| {
         let state = r.root.state_dir.clone();
-        writable(r).then(|| crate::owner::as_owner(&state, || lock_and_stage(r, batch)))
+        (!r.root.template && writable(r))
+            .then(|| crate::owner::as_owner(&state, || lock_and_stage(r, batch)))
     };
-    commit::commit_units(reports, &stage, |r, result| match result {
-        Ok(run) => {
+    commit::commit_units(reports, &stage, |r, result| {
+        done(r, result.map(|run| Some(run.id)))
+    });
+}
+
+/// What became of a report written (with the run id that records it, if any) or stopped.
+fn done(r: &mut Report, result: Result<Option<String>, Error>) {
+    match result {
+        Ok(run_id) => {
             if r.outcome == Outcome::Pending {
                 r.outcome = Outcome::Changed;
             }
-            r.run_id = Some(run.id);
+            r.run_id = run_id;
+            r.wrote = true;
         }
         Err(e) => {
             let e = match r.plan() {
@@ -203,5 +244,5 @@ pub fn apply_batch(reports: &mut [Report], batch: &ApplyBatch) {
             };
             r.outcome = Outcome::Failed(e)
         }
-    });
+    }
 }

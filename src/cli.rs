@@ -243,6 +243,44 @@ pub struct MigrateArgs {
     pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub target: TargetArgs,
+    /// Migrate config files in place, as templates (say, kept in git): each is the openclaw.json of an install with no agents, its $includes followed; nothing is kept in .clawmigrate (no ledger, no backups: git holds the history)
+    #[arg(
+        long = "config",
+        value_name = "FILE",
+        num_args = 0..,
+        help_heading = "Targets",
+        value_hint = ValueHint::FilePath,
+        value_parser = absolute_path,
+        conflicts_with_all = ["state_dirs", "fleets", "fleet_depth", "allow_empty", "profile", "plan", "plan_out", "key_files"]
+    )]
+    pub configs: Option<Vec<PathBuf>>,
+    /// With --config: more config files (pre-commit appends the files it checks after the hook's args)
+    #[arg(
+        value_name = "FILE",
+        requires = "configs",
+        help_heading = "Targets",
+        value_hint = ValueHint::FilePath,
+        value_parser = absolute_path
+    )]
+    pub files: Vec<PathBuf>,
+}
+
+impl MigrateArgs {
+    /// The templates named with `--config` (its values and the FILEs after it), or `None`
+    /// without `--config`; refuses `--config` that names no file.
+    pub fn templates(&self) -> Result<Option<Vec<PathBuf>>, Error> {
+        let Some(named) = &self.configs else {
+            return Ok(None);
+        };
+        let all: Vec<PathBuf> = named.iter().chain(&self.files).cloned().collect();
+        if all.is_empty() {
+            return Err(Error::new(
+                Kind::Usage,
+                "--config names no file: give the config files to migrate (clawmigrate migrate --check --config openclaw.json)",
+            ));
+        }
+        Ok(Some(all))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -404,6 +442,7 @@ impl TargetArgs {
             fleet_depth: self.fleet_depth,
             profile: self.profile.clone(),
             allow_empty: self.allow_empty,
+            configs: Vec::new(),
         }
     }
 }

@@ -7,11 +7,12 @@
 //! write what was written put back from the run's backups; the completed ledger entry, one
 //! barrier. A run that writes no file of the install (a repair) is [`record`]ed here too, under
 //! the run lock. Its parts: `lock`s, `backup` sets, the `restore` planner rollback and recovery
-//! share, and crash `recover`y.
+//! share, crash `recover`y, and the `unrecorded` write of a template (no lock, backup or ledger).
 pub mod backup;
 pub mod lock;
 pub mod recover;
 pub mod restore;
+pub mod unrecorded;
 use crate::discover::InstallRoot;
 use crate::error::{Error, Kind};
 use crate::hash::sha256_hex;
@@ -580,6 +581,7 @@ mod tests {
         let root = InstallRoot {
             state_dir: dir.path().to_path_buf(),
             config_path: dir.path().join("openclaw.json"),
+            template: false,
         };
         let head = |id: &str| RunHead {
             id: id.into(),

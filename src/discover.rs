@@ -25,12 +25,14 @@ pub struct Target {
     /// A `--fleet` holding no install is fine (otherwise it is an error: a mistyped or
     /// unmounted path must not pass as "0 installs").
     pub allow_empty: bool,
+    /// Config files named with `migrate --config`: templates (see [`InstallRoot::template`]).
+    pub configs: Vec<PathBuf>,
 }
 
 impl Target {
     /// No target named: the install OpenClaw itself would use (read from the environment).
     pub fn is_default(&self) -> bool {
-        self.state_dirs.is_empty() && self.fleets.is_empty()
+        self.state_dirs.is_empty() && self.fleets.is_empty() && self.configs.is_empty()
     }
 }
 
@@ -40,9 +42,33 @@ pub struct InstallRoot {
     pub state_dir: PathBuf,
     /// The config file, which exists: a directory without one is not an install.
     pub config_path: PathBuf,
+    /// A config template (`migrate --config FILE`, say one kept in git): an install with no
+    /// agents, whose state dir is only the folder its file is in (its names are relative to it,
+    /// and no change may leave it). Nothing of this tool is kept beside it: no ledger, no
+    /// backups, no lock; git holds its history.
+    pub template: bool,
 }
 
 impl InstallRoot {
+    /// The template `file` (see [`InstallRoot::template`]): whether it exists and is a file is
+    /// found out when it is loaded, so the error names it like any other unreadable config.
+    pub fn template(file: &Path) -> InstallRoot {
+        InstallRoot {
+            state_dir: crate::fsio::dir_of(file).to_path_buf(),
+            config_path: file.to_path_buf(),
+            template: true,
+        }
+    }
+
+    /// The path that names this install to the operator: its state dir, or a template's file.
+    pub fn shown_path(&self) -> &Path {
+        if self.template {
+            &self.config_path
+        } else {
+            &self.state_dir
+        }
+    }
+
     /// The install whose state dir is `dir`, with the config OpenClaw reads there; an error
     /// naming `dir` when it is not a directory or holds no config, ending with `hint` (what to do).
     pub fn at(dir: &Path, hint: &str) -> Result<InstallRoot, TargetError> {
@@ -63,6 +89,7 @@ impl InstallRoot {
         Ok(InstallRoot {
             state_dir: dir.to_path_buf(),
             config_path,
+            template: false,
         })
     }
 }
@@ -195,6 +222,7 @@ pub fn default_install(profile: Option<&str>, env: Env) -> Result<InstallRoot, T
     Ok(InstallRoot {
         state_dir,
         config_path,
+        template: false,
     })
 }
 
@@ -277,6 +305,7 @@ pub fn fleet_walk(dir: &Path, depth: usize, found: &mut dyn FnMut(Found)) {
             found(Ok(InstallRoot {
                 state_dir: entry.path().to_path_buf(),
                 config_path,
+                template: false,
             }));
             walk.skip_current_dir();
         }
@@ -334,8 +363,9 @@ fn walk_error(e: &walkdir::Error, fleet: &Path) -> TargetError {
     }
 }
 
-/// The installs named directly: each `--state-dir`, or the default install when no target is
-/// given. Fleets are walked separately ([`fleet_walk`]), so planning can start while they are.
+/// The installs named directly: each `--state-dir`, each `--config` template, or the default
+/// install when no target is given. Fleets are walked separately ([`fleet_walk`]), so planning
+/// can start while they are.
 pub fn direct_installs(target: &Target, env: Env) -> (Vec<InstallRoot>, Vec<TargetError>) {
     let (mut roots, mut errors) = (Vec::new(), Vec::new());
     for d in &target.state_dirs {
@@ -344,7 +374,8 @@ pub fn direct_installs(target: &Target, env: Env) -> (Vec<InstallRoot>, Vec<Targ
             Err(e) => errors.push(e),
         }
     }
-    if target.state_dirs.is_empty() && target.fleets.is_empty() {
+    roots.extend(target.configs.iter().map(|f| InstallRoot::template(f)));
+    if target.is_default() {
         match default_install(target.profile.as_deref(), env) {
             Ok(r) => roots.push(r),
             Err(e) => errors.push(e),
@@ -354,14 +385,19 @@ pub fn direct_installs(target: &Target, env: Env) -> (Vec<InstallRoot>, Vec<Targ
 }
 
 /// A filter that drops an install already seen: the same directory reached twice (through a
-/// symlink, or under two targets) is one install, handled once, under the first path found.
+/// symlink, or under two targets) is one install, handled once, under the first path found; so
+/// is a template file named twice (templates in one folder are each their own).
 ///
 /// A directory is known by its device and inode: one `stat`, where resolving its real path
 /// would read every link on the way (every install of a fleet passes here).
 pub fn dedup() -> impl FnMut(&InstallRoot) -> bool {
     use std::os::unix::fs::MetadataExt;
     let mut seen = std::collections::HashSet::new();
-    move |r| match std::fs::metadata(&r.state_dir) {
+    move |r| match std::fs::metadata(if r.template {
+        &r.config_path
+    } else {
+        &r.state_dir
+    }) {
         Ok(m) => seen.insert((m.dev(), m.ino())),
         // Not there: its load reports it.
         Err(_) => true,
@@ -407,20 +443,31 @@ fn configured(config: &Value) -> Vec<(String, Vec<String>, &Value)> {
     out
 }
 
+/// The default agent's id: `agents.defaults.systemAgent.agentId`, else the configured entry
+/// marked `default`, else the first configured, else `main`.
+pub fn default_agent_id(config: &Value) -> String {
+    let configured = configured(config);
+    let marked = || {
+        configured
+            .iter()
+            .find(|(_, _, e)| e.get("default").and_then(Value::as_bool) == Some(true))
+    };
+    config
+        .pointer("/agents/defaults/systemAgent/agentId")
+        .and_then(Value::as_str)
+        .map(normalize_agent_id)
+        .or_else(|| marked().or(configured.first()).map(|(id, ..)| id.clone()))
+        .unwrap_or_else(|| "main".into())
+}
+
 /// The agents of an install: the configured ones (`agents.list[]` or `agents.entries`,
 /// honouring `agentDir`) plus a scan of `agents/*/agent/`. Returns the agents and the id of the
 /// default agent.
 pub fn agents(root: &InstallRoot, config: &Value, home: &Path) -> (Vec<Agent>, String) {
     let agents_dir = root.state_dir.join("agents");
     let mut out: Vec<Agent> = Vec::new();
-    let mut default = config
-        .pointer("/agents/defaults/systemAgent/agentId")
-        .and_then(Value::as_str)
-        .map(normalize_agent_id);
+    let default = default_agent_id(config);
     for (id, at, entry) in configured(config) {
-        if entry.get("default").and_then(Value::as_bool) == Some(true) && default.is_none() {
-            default = Some(id.clone());
-        }
         let dir = match entry.get("agentDir").and_then(Value::as_str) {
             Some(d) => {
                 let p = expand_tilde(d, home);
@@ -441,9 +488,6 @@ pub fn agents(root: &InstallRoot, config: &Value, home: &Path) -> (Vec<Agent>, S
             });
         }
     }
-    let default = default
-        .or_else(|| out.first().map(|a| a.id.clone()))
-        .unwrap_or_else(|| "main".into());
     if out.is_empty() {
         out.push(Agent {
             id: "main".into(),

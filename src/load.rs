@@ -54,12 +54,29 @@ impl Install {
 }
 
 /// Reads every file of the install. Any unreadable file fails the whole install (nothing of it
-/// will be written), with an error naming the file, the position and what to do.
+/// will be written), with an error naming the file, the position and what to do. A template
+/// is its config and the files it includes: no agents, no stores.
 pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
-    let config = Document::read(&root.config_path, FileKind::Config, None)?;
+    if root.template {
+        template_file(&root.config_path)?;
+    }
+    let config = Document::read(&root.config_path, FileKind::Config, None).map_err(|e| {
+        match e.kind {
+            // A template has no `.bak` beside it: its history is in git.
+            crate::error::Kind::Parse if root.template && e.hint.contains(".bak") => ReadError {
+                hint: "fix the JSON5 syntax at that position (`git diff` shows what changed), then run clawmigrate again".into(),
+                ..e
+            },
+            _ => e,
+        }
+    })?;
     let included = crate::document::include::load(&config)?;
     let merged = included.as_ref().map_or(&config.value, |(_, i)| &i.merged);
-    let (agents, default_agent) = discover::agents(root, merged, home);
+    let (agents, default_agent) = if root.template {
+        (Vec::new(), discover::default_agent_id(merged))
+    } else {
+        discover::agents(root, merged, home)
+    };
     let mut docs = vec![config];
     let includes = included.map(|(files, i)| {
         docs.extend(files);
@@ -74,6 +91,10 @@ pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
         unsupported: None,
         includes,
     };
+    if root.template {
+        install.docs = docs;
+        return Ok(install);
+    }
     // Each database is opened once: the state database is asked for its layout, then read.
     let mut dbs = crate::storage::cell::Databases::default();
     let layout = match stores::layout(root, &agents, &install.default_agent, &mut dbs) {
@@ -125,6 +146,33 @@ pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
     Ok(install)
 }
 
+/// Refuses a template named with `--config` that is not there or not a file, naming it (a
+/// missing install config reads as absent; a missing template is a mistyped path).
+fn template_file(path: &Path) -> Result<(), ReadError> {
+    let not = |message: &str, hint: &str, kind| ReadError {
+        kind,
+        ..ReadError::new(path, message, hint)
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err(not(
+            "a directory, not a config file",
+            "--config takes config files (openclaw.json or a template of it); for an install's folder use --state-dir DIR",
+            crate::error::Kind::Usage,
+        )),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(not(
+            "no such file",
+            "check the path given to --config",
+            crate::error::Kind::NotFound,
+        )),
+        Err(e) => Err(not(
+            &format!("cannot read: {e}"),
+            "give the user running clawmigrate read access to it",
+            crate::error::Kind::of_io(&e),
+        )),
+    }
+}
+
 #[cfg(test)]
 impl Install {
     /// A small install for unit tests, built from texts rather than read from disk: the config
@@ -139,6 +187,7 @@ impl Install {
         let root = InstallRoot {
             state_dir: state_dir.to_path_buf(),
             config_path: state_dir.join("openclaw.json"),
+            template: false,
         };
         let doc = |path: &Path, kind: FileKind, agent: &str, text: Option<&str>| match text {
             Some(t) => Document::from_bytes(path, kind, Some(agent.into()), t.into()),

@@ -116,6 +116,7 @@ mod tests {
         InstallRoot {
             state_dir: "/srv/st".into(),
             config_path: "/etc/oc/openclaw.json".into(),
+            template: false,
         }
     }
 

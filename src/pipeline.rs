@@ -22,8 +22,11 @@ pub struct Report {
     pub root: InstallRoot,
     pub loaded: Loaded,
     pub outcome: Outcome,
-    /// The run id when this command wrote the install.
+    /// The run id when this command wrote the install (and recorded it: a template's write is
+    /// recorded nowhere, see [`Report::wrote`]).
     pub run_id: Option<String>,
+    /// Whether this command wrote the install.
+    pub wrote: bool,
 }
 
 impl Report {
@@ -75,6 +78,7 @@ impl Report {
             loaded: Loaded::Nothing,
             outcome: Outcome::Failed(e.into()),
             run_id: None,
+            wrote: false,
         }
     }
 }
@@ -103,9 +107,15 @@ pub fn load_and_plan(
             loaded: Loaded::Unsupported(install),
             outcome: Outcome::Unsupported(why),
             run_id: None,
+            wrote: false,
         };
     }
-    let ledger = match Ledger::read(&root.state_dir) {
+    // A template keeps no ledger: nothing was ever applied to it, as far as this tool knows.
+    let ledger = match root.template {
+        true => Ok(Ledger::default()),
+        false => Ledger::read(&root.state_dir),
+    };
+    let ledger = match ledger {
         Ok(l) => l,
         Err(e) => {
             let r = plan::redactor_for(&install, inputs);
@@ -137,6 +147,7 @@ pub fn load_and_plan(
                 loaded: Loaded::Planned(install, p),
                 outcome,
                 run_id: None,
+                wrote: false,
             };
             r.add_interrupted(interrupted);
             r
@@ -209,6 +220,7 @@ pub fn failed_target<T: Unit>(
         InstallRoot {
             state_dir: p.clone(),
             config_path: p,
+            template: false,
         },
         Error::new(kind, message),
     )

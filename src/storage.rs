@@ -129,6 +129,7 @@ mod tests {
         InstallRoot {
             state_dir: "/srv/st".into(),
             config_path: "/srv/st/openclaw.json".into(),
+            template: false,
         }
     }
 

@@ -102,7 +102,8 @@ impl Job<'_> {
     /// applying), an install an interrupted run left behind is first recovered (see `recover`).
     fn each(&self, recover: bool, each: impl FnMut(&mut [pipeline::Report]) + Send) {
         let prep = |r: &InstallRoot| {
-            let notes = if recover {
+            // A template has no runs to recover (nothing of it is recorded).
+            let notes = if recover && !r.template {
                 match crate::commit::recover::recover(r, &self.home) {
                     Ok(done) => done.notes,
                     Err(e) => return pipeline::Report::failed(r.clone(), e),
@@ -137,7 +138,7 @@ impl Job<'_> {
             if keep {
                 for r in chunk.iter() {
                     if let Some((install, plan)) = r.planned() {
-                        saved.add(&r.root.state_dir, install, plan);
+                        saved.add(r.root.shown_path(), install, plan);
                     }
                 }
             }
@@ -206,8 +207,32 @@ fn saved_installs(plan: &SavedPlan) -> Vec<Found> {
         .collect()
 }
 
+/// Refuses, for templates (`--config`), what needs an install: another target, a saved plan
+/// (applied through an install's ledger), an operator's key (a template has no agents).
+fn check_template_flags(args: &MigrateOptions) -> Result<(), Error> {
+    let t = &args.target;
+    if t.configs.is_empty() {
+        return Ok(());
+    }
+    let other = [
+        (!t.state_dirs.is_empty(), "--state-dir"),
+        (!t.fleets.is_empty(), "--fleet"),
+        (t.profile.is_some(), "--profile"),
+        (args.plan.is_some(), "--plan"),
+        (args.plan_out.is_some(), "--plan-out"),
+        (!args.key_files.is_empty(), "--key-file"),
+    ];
+    match other.iter().find(|(given, _)| *given) {
+        Some((_, flag)) => Err(usage(format!(
+            "--config cannot be combined with {flag}: a template is migrated on its own, with no agents, ledger or saved plan; nothing was written"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Refuses plan flags that would silently do less than asked.
 fn check_plan_flags(args: &MigrateOptions) -> Result<(), Error> {
+    check_template_flags(args)?;
     if let Some(out) = &args.plan_out
         && !(args.dry_run || args.check)
     {

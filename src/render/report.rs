@@ -36,11 +36,11 @@ fn outcome_style(o: &Outcome) -> Style {
     }
 }
 
-/// An install's first line: its path and its outcome.
+/// An install's first line: its path (a template's file) and its outcome.
 fn title(r: &Report) -> String {
     format!(
         "{} {}\n",
-        paint(&printer::path(&r.root.state_dir), BOLD),
+        paint(&printer::path(r.root.shown_path()), BOLD),
         paint(
             &format!("[{}]", r.outcome.label()),
             outcome_style(&r.outcome)
@@ -48,8 +48,15 @@ fn title(r: &Report) -> String {
     )
 }
 
+/// What a template's header says instead of its install's layout (it has none).
+const TEMPLATE_LINE: &str = "  template: no agents; nothing kept in .clawmigrate (no ledger, no backups: git holds its history)\n";
+
 fn header(r: &Report, out: &mut String) {
     out.push_str(&title(r));
+    if r.root.template && r.install().is_some() {
+        out.push_str(TEMPLATE_LINE);
+        return;
+    }
     if let Some(i) = r.install() {
         let agents: Vec<String> = i
             .agents
@@ -124,7 +131,7 @@ fn states(r: &Report, plan: &crate::plan::InstallPlan, mode: Mode, out: &mut Str
     for m in &plan.migrations {
         let (label, style) = state_label(m.state);
         let label = if mode == Mode::Apply
-            && r.run_id.is_some()
+            && r.wrote
             && m.blocked_by.is_none()
             && matches!(m.state, MigrationState::Pending | MigrationState::Drift)
         {
@@ -227,7 +234,7 @@ pub fn install_human(r: &Report, mode: Mode, detail: bool) -> String {
 
 impl Shown for Report {
     fn state_dir(&self) -> &Path {
-        &self.root.state_dir
+        self.root.shown_path()
     }
 
     fn outcome(&self) -> &Outcome {
@@ -248,7 +255,7 @@ impl Shown for Report {
     /// changed checksum, a block only the operator can lift), whatever the mode.
     fn quiet(&self, _mode: Mode) -> Option<String> {
         if let Outcome::Failed(e) = &self.outcome {
-            return Some(printer::quiet_error(&self.root.state_dir, e));
+            return Some(printer::quiet_error(self.root.shown_path(), e));
         }
         let plan = self.plan()?;
         let fails = |k: FindingKind| k == FindingKind::ChecksumChanged || k.blocks();
@@ -288,6 +295,9 @@ impl Shown for Report {
 #[derive(Serialize)]
 pub struct InstallJson<'a> {
     state_dir: &'a Path,
+    /// A template's file (`migrate --config`): its state dir is the folder it is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<&'a Path>,
     outcome: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a crate::error::Error>,
@@ -388,11 +398,12 @@ fn install_json(r: &Report, with_patches: bool) -> InstallJson<'_> {
                 store: &a.store,
             })
             .collect(),
-        era: install.unsupported.is_none().then_some(&install.era),
+        era: (install.unsupported.is_none() && !r.root.template).then_some(&install.era),
         plan: r.plan().map(|p| plan_json(install, p, with_patches)),
     });
     InstallJson {
         state_dir: &r.root.state_dir,
+        template: r.root.template.then_some(r.root.config_path.as_path()),
         outcome: r.outcome.key(),
         error,
         reason,

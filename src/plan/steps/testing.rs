@@ -17,6 +17,7 @@ fn install(text: &str) -> Install {
         root: crate::discover::InstallRoot {
             state_dir: "/st".into(),
             config_path: "/st/openclaw.json".into(),
+            template: false,
         },
         docs: vec![doc],
         agents: vec![],
