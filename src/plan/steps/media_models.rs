@@ -1,15 +1,20 @@
 //! Step `media_models_consolidate`: OpenClaw 2026.9.6's doctor folds the per-capability model
 //! lists (`tools.media.<capability>.models`, capabilities in the order given) into the one
-//! `tools.media.models` list. Each object entry is tagged `capabilities: [<capability>]` (an
-//! entry whose own `capabilities` array leaves that capability out is dropped), repeats within
-//! one capability (same entry but for `capabilities`) are dropped, and the entries go in front
-//! of the shared ones, capability by capability. The per-capability `models` keys go, and so
-//! does a capability object left empty. Doctor does this whenever a capability object holds a
-//! `models` key; the step does too and nothing otherwise.
+//! `tools.media.models` list. Each entry is tagged `capabilities: [<capability>]` (an object
+//! whose own `capabilities` array leaves that capability out is dropped), repeats within one
+//! capability (same entry but for `capabilities`) are dropped, and the entries go in front of
+//! the shared ones, capability by capability. The per-capability `models` keys go, and so does a
+//! capability object left empty. Doctor does this whenever a capability object holds a `models`
+//! key; the step does too and nothing otherwise.
+//!
+//! Doctor spreads an entry that is not an object into one (`{...entry}`): a number or a boolean
+//! gives `{}`, a string an object of its characters by index, an array one of its items by
+//! index; the step writes the same. A `null` entry makes doctor fail: nothing is planned and a
+//! conflict says so.
 use super::path::lookup;
 use crate::document::patch::pointer;
 use crate::load::CONFIG;
-use crate::plan::workspace::{StepError, Workspace};
+use crate::plan::workspace::{FindingKind, StepError, Workspace};
 use serde_json::{Map, Value, json};
 
 /// Equality as doctor's signature (`JSON.stringify` of the entry with sorted keys) sees it:
@@ -20,51 +25,80 @@ fn same(a: &Value, b: &Value) -> bool {
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
         }
-        (Value::Object(x), Value::Object(y)) => without_capabilities_same(x, y, false),
+        (Value::Object(x), Value::Object(y)) => same_entries(x, y, false),
         _ => a == b,
     }
 }
 
-/// Two objects alike, `capabilities` aside when `skip` (doctor's signature of a media model).
-fn without_capabilities_same(x: &Map<String, Value>, y: &Map<String, Value>, skip: bool) -> bool {
-    let keys = |m: &Map<String, Value>| -> Vec<String> {
-        let mut k: Vec<String> = m
-            .keys()
-            .filter(|k| !(skip && *k == "capabilities"))
-            .cloned()
-            .collect();
-        k.sort();
-        k
-    };
-    keys(x) == keys(y)
+/// Two objects alike, their `capabilities` aside when `signature` (doctor's media model
+/// signature leaves the capability tag out).
+fn same_entries(x: &Map<String, Value>, y: &Map<String, Value>, signature: bool) -> bool {
+    let counted = |k: &String| !(signature && k == "capabilities");
+    x.keys().filter(|k| counted(k)).count() == y.keys().filter(|k| counted(k)).count()
         && x.iter()
-            .filter(|(k, _)| !(skip && *k == "capabilities"))
-            .all(|(k, v)| same(v, &y[k]))
+            .filter(|(k, _)| counted(k))
+            .all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
 }
 
-/// The entries of one capability's list doctor moves, by index: objects whose `capabilities`
-/// (when an array) name the capability, the first of each signature.
-fn chosen(models: &[Value], capability: &str) -> Vec<usize> {
-    let mut out: Vec<usize> = Vec::new();
-    for (i, m) in models.iter().enumerate() {
-        let Value::Object(entry) = m else { continue };
-        let excluded = match entry.get("capabilities") {
-            Some(Value::Array(c)) => !c.iter().any(|v| v.as_str() == Some(capability)),
-            _ => false,
+/// An entry doctor cannot take: it fails on it.
+struct Fails(String);
+
+/// The object doctor makes of a legacy entry for `capability` (`{...entry}`), or `None` when
+/// the entry's own capabilities leave it out.
+fn scoped(entry: &Value, capability: &str, at: &str) -> Result<Option<Map<String, Value>>, Fails> {
+    let by_index = |items: Vec<Value>| -> Map<String, Value> {
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect()
+    };
+    Ok(Some(match entry {
+        Value::Object(m) => match m.get("capabilities") {
+            Some(Value::Array(c)) if !c.iter().any(|v| v.as_str() == Some(capability)) => {
+                return Ok(None);
+            }
+            _ => m.clone(),
+        },
+        Value::Null => return Err(Fails(format!("{at} holds null"))),
+        Value::Array(items) => by_index(items.clone()),
+        Value::String(s) if s.chars().any(|c| u32::from(c) > 0xFFFF) => {
+            // Doctor would split such a character into two halves no JSON text can hold.
+            return Err(Fails(format!(
+                "{at} holds the string {s:?}, with a character outside the Basic Multilingual Plane"
+            )));
+        }
+        Value::String(s) => by_index(s.chars().map(|c| json!(c.to_string())).collect()),
+        Value::Bool(_) | Value::Number(_) => Map::new(),
+    }))
+}
+
+/// One entry doctor moves to the shared list: where it is in its list and what it becomes.
+struct Taken {
+    index: usize,
+    value: Map<String, Value>,
+}
+
+/// The entries of one capability's list doctor moves, in order: the first of each signature.
+fn chosen(models: &[Value], capability: &str, at: &str) -> Result<Vec<Taken>, Fails> {
+    let mut out: Vec<Taken> = Vec::new();
+    for (index, m) in models.iter().enumerate() {
+        let Some(value) = scoped(m, capability, &format!("{at}[{index}]"))? else {
+            continue;
         };
-        let repeat = out.iter().any(|&j| {
-            let earlier = models[j].as_object().expect("chosen entries are objects");
-            without_capabilities_same(earlier, entry, true)
-        });
-        if !excluded && !repeat {
-            out.push(i);
+        if !out.iter().any(|t| same_entries(&t.value, &value, true)) {
+            out.push(Taken { index, value });
         }
     }
-    out
+    Ok(out)
 }
 
 fn at(keys: &[&str]) -> Vec<String> {
     keys.iter().map(|k| k.to_string()).collect()
+}
+
+fn child(toks: &[String], key: impl ToString) -> Vec<String> {
+    [toks, &[key.to_string()]].concat()
 }
 
 pub fn run(ws: &mut Workspace, capabilities: &[String]) -> Result<(), StepError> {
@@ -78,59 +112,71 @@ pub fn run(ws: &mut Workspace, capabilities: &[String]) -> Result<(), StepError>
     {
         return Ok(());
     }
-    let moves: Vec<(String, Vec<usize>)> = capabilities
-        .iter()
-        .map(|c| {
-            let list = config_of(c).and_then(|m| m.get("models"));
-            let picked = match list {
-                Some(Value::Array(models)) => chosen(models, c),
-                _ => Vec::new(),
-            };
-            (c.clone(), picked)
-        })
-        .collect();
-    let shared = media.get("models").cloned();
-    let shared_objects = match &shared {
-        Some(Value::Array(a)) => a.iter().filter(|v| v.is_object()).count(),
-        _ => 0,
-    };
-    let moved: usize = moves.iter().map(|(_, picked)| picked.len()).sum();
-
-    // The shared list keeps its objects only, once there is anything to list.
-    let list = at(&["tools", "media", "models"]);
-    if moved + shared_objects > 0 {
-        match &shared {
-            Some(Value::Array(a)) => {
-                for (i, _) in a.iter().enumerate().rev().filter(|(_, v)| !v.is_object()) {
-                    ws.remove(
-                        CONFIG,
-                        pointer(&[list.clone(), vec![i.to_string()]].concat()),
-                    )?;
-                }
+    let mut moves: Vec<(String, Vec<Taken>)> = Vec::new();
+    for c in capabilities {
+        let taken = match config_of(c).and_then(|m| m.get("models")) {
+            Some(Value::Array(models)) => chosen(models, c, &format!("tools.media.{c}.models")),
+            _ => Ok(Vec::new()),
+        };
+        match taken {
+            Ok(taken) => moves.push((c.clone(), taken)),
+            Err(Fails(why)) => {
+                ws.finding(
+                    FindingKind::Conflict,
+                    None,
+                    format!(
+                        "{why}: OpenClaw's doctor stops with an error on it, so the media model \
+                         lists were left as they are"
+                    ),
+                    Some(format!(
+                        "remove that entry of tools.media.{c}.models (or make it a model \
+                         object), then run migrate again"
+                    )),
+                );
+                return Ok(());
             }
+        }
+    }
+    let shared_len = match media.get("models") {
+        Some(Value::Array(a)) => Some(a.len()),
+        _ => None,
+    };
+    let moving: usize = moves.iter().map(|(_, t)| t.len()).sum();
+
+    let list = at(&["tools", "media", "models"]);
+    if moving > 0 && shared_len.is_none() {
+        match lookup(ws.config(), &list) {
             Some(_) => ws.replace(CONFIG, pointer(&list), json!([]))?,
             None => ws.add(CONFIG, pointer(&list), json!([]))?,
         }
     }
-
     let mut next = 0;
-    for (capability, picked) in moves {
+    for (capability, taken) in moves {
         let owner = at(&["tools", "media", &capability]);
         if !matches!(lookup(ws.config(), &owner), Some(Value::Object(_))) {
             continue;
         }
-        let models = [owner.clone(), vec!["models".into()]].concat();
-        for (taken, i) in picked.into_iter().enumerate() {
-            let from = [models.clone(), vec![(i - taken).to_string()]].concat();
-            let to = [list.clone(), vec![next.to_string()]].concat();
+        let models = child(&owner, "models");
+        let mut moved_out = 0;
+        for t in taken {
+            let from = child(&models, t.index - moved_out);
+            let to = child(&list, next);
+            next += 1;
+            if !lookup(ws.config(), &from).is_some_and(Value::is_object) {
+                let mut value = t.value;
+                value.insert("capabilities".into(), json!([capability]));
+                ws.add(CONFIG, pointer(&to), Value::Object(value))?;
+                continue;
+            }
+            // An object moves with its comments, then gets its tag.
             ws.move_value(CONFIG, pointer(&from), pointer(&to))?;
-            let tag = [to, vec!["capabilities".into()]].concat();
+            moved_out += 1;
+            let tag = child(&to, "capabilities");
             if lookup(ws.config(), &tag).is_some() {
                 ws.replace(CONFIG, pointer(&tag), json!([capability]))?;
             } else {
                 ws.add(CONFIG, pointer(&tag), json!([capability]))?;
             }
-            next += 1;
         }
         if lookup(ws.config(), &models).is_some() {
             ws.remove(CONFIG, pointer(&models))?;
@@ -167,7 +213,7 @@ mod tests {
             "{tools: {media: {
                models: [{provider: 's'}, 3],
                audio: {enabled: true, models: [{provider: 'a', model: 'x'}, {model: 'x', provider: 'a', capabilities: ['audio']}]},
-               image: {models: [{provider: 'i', capabilities: ['video']}, {provider: 'j', capabilities: ['image', 'audio']}, 'odd']},
+               image: {models: [{provider: 'i', capabilities: ['video']}, {provider: 'j', capabilities: ['image', 'audio']}]},
                video: {},
              }}}",
             STEP,
@@ -179,11 +225,31 @@ mod tests {
                     {"provider": "j", "capabilities": ["image"]},
                     {"provider": "a", "model": "x", "capabilities": ["audio"]},
                     {"provider": "s"},
+                    3,
                 ],
                 "audio": {"enabled": true},
             })
         );
         plans_nothing(&out, STEP);
+    }
+
+    #[test]
+    fn entries_that_are_not_objects_are_spread_as_doctor_does() {
+        let out = after(
+            "{tools: {media: {image: {models: [5, true, 'ab', [1], {}, 'ab', {p: 1}]}}}}",
+            STEP,
+        );
+        assert_eq!(
+            value(&out)["tools"]["media"],
+            json!({"models": [
+                {"capabilities": ["image"]},
+                {"0": "a", "1": "b", "capabilities": ["image"]},
+                {"0": 1, "capabilities": ["image"]},
+                {"p": 1, "capabilities": ["image"]},
+            ]})
+        );
+        // Doctor fails on a null entry: nothing is planned.
+        plans_nothing("{tools: {media: {image: {models: [{p: 1}, null]}}}}", STEP);
     }
 
     #[test]
