@@ -190,8 +190,9 @@ pub fn run(ws: &mut Workspace, capabilities: &[String]) -> Result<(), StepError>
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{after, plans_nothing, value};
+    use super::super::testing::{after, findings, plans_nothing, value};
     use super::same;
+    use crate::plan::workspace::FindingKind;
     use serde_json::json;
 
     const STEP: &str =
@@ -248,8 +249,17 @@ mod tests {
                 {"p": 1, "capabilities": ["image"]},
             ]})
         );
-        // Doctor fails on a null entry: nothing is planned.
-        plans_nothing("{tools: {media: {image: {models: [{p: 1}, null]}}}}", STEP);
+        // Doctor fails on a null entry, and would write halves of a character outside the
+        // Basic Multilingual Plane: nothing is planned, a conflict says why.
+        for text in [
+            "{tools: {media: {image: {models: [{p: 1}, null]}}}}",
+            "{tools: {media: {audio: {models: ['\u{1F600}']}}}}",
+        ] {
+            plans_nothing(text, STEP);
+            let found = findings(text, STEP);
+            assert_eq!(found.len(), 1, "{text}");
+            assert_eq!(found[0].kind, FindingKind::Conflict);
+        }
     }
 
     #[test]

@@ -331,3 +331,128 @@ pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{after, findings, plans_nothing, value};
+    use crate::plan::workspace::FindingKind;
+    use serde_json::json;
+
+    const STEP: &str = r#"{"kind": "memory_qmd_retired"}"#;
+
+    #[test]
+    fn root_blocks_carry_sessions_and_paths_then_go() {
+        let out = after(
+            "{memory: {
+               // the old engine
+               backend: 'qmd',
+               qmd: {sessions: {enabled: true}, paths: [{path: ' n ', pattern: ' *.md '}, {path: 'b'}, {path: ' '}]},
+               search: {sources: ['memory'], extraPaths: [' a ', {path: 'b', pattern: ''}, 3], qmd: {extraCollections: [{path: 'a'}]}},
+             }}",
+            STEP,
+        );
+        assert_eq!(
+            value(&out),
+            json!({"memory": {"search": {
+                "sources": ["memory", "sessions"],
+                "experimental": {"sessionMemory": true},
+                "extraPaths": ["a", "b", {"path": "n", "pattern": "*.md"}],
+            }}})
+        );
+        assert!(!out.contains("the old engine"));
+        plans_nothing(&out, STEP);
+    }
+
+    #[test]
+    fn nothing_new_leaves_extra_paths_as_written() {
+        let out = after(
+            "{memory: {qmd: {paths: [{path: 'a'}]}, search: {extraPaths: [' a ', 5]}}}",
+            STEP,
+        );
+        assert_eq!(
+            value(&out),
+            json!({"memory": {"search": {"extraPaths": [" a ", 5]}}})
+        );
+    }
+
+    #[test]
+    fn a_defaults_block_merges_its_search_up_and_drops_the_defaults_memory() {
+        let out = after(
+            "{memory: {search: {provider: 'openai', experimental: {a: 1}}},
+              agents: {defaults: {memory: {other: 1, search: {
+                provider: 'local',
+                // keep this
+                sources: ['x'],
+                experimental: {b: 2},
+                qmd: {sessions: {enabled: true}, extraCollections: [{path: 't'}]},
+              }}}}}",
+            STEP,
+        );
+        assert_eq!(
+            value(&out),
+            json!({
+                "memory": {"search": {
+                    "provider": "openai",
+                    "experimental": {"a": 1, "b": 2, "sessionMemory": true},
+                    "sources": ["x", "sessions"],
+                    "extraPaths": ["t"],
+                }},
+                "agents": {"defaults": {}},
+            })
+        );
+        assert!(out.contains("keep this"));
+        // A root memory that is not an object is replaced by the merged search.
+        let out = after(
+            "{memory: 1, agents: {defaults: {memory: {search: {qmd: {}}}}}}",
+            STEP,
+        );
+        assert_eq!(
+            value(&out),
+            json!({"memory": {"search": {}}, "agents": {"defaults": {}}})
+        );
+    }
+
+    #[test]
+    fn each_agent_keeps_its_own_paths_and_emptied_objects_go() {
+        let out = after(
+            "{agents: {entries: {
+               a: {memory: {search: {sources: [], qmd: {sessions: {enabled: true}, extraCollections: [{path: '/a'}]}}}},
+               b: {memory: {search: {qmd: true}}},
+             }, list: [{id: 'c', memory: {search: {qmd: {}}}}]}}",
+            STEP,
+        );
+        assert_eq!(
+            value(&out),
+            json!({"agents": {"entries": {
+                "a": {"memory": {"search": {
+                    "sources": ["memory", "sessions"],
+                    "experimental": {"sessionMemory": true},
+                    "extraPaths": ["/a"],
+                }}},
+                "b": {},
+            }, "list": [{"id": "c", "memory": {"search": {"qmd": {}}}}]}})
+        );
+        let out = after(
+            "{agents: {list: [{id: 'c', memory: {search: {qmd: {}}}}]}}",
+            STEP,
+        );
+        assert_eq!(value(&out), json!({"agents": {"list": [{"id": "c"}]}}));
+    }
+
+    #[test]
+    fn a_pattern_doctor_cannot_trim_is_a_conflict() {
+        let text = "{memory: {search: {extraPaths: [{path: 'a', pattern: 5}], qmd: {extraCollections: [{path: 'b'}]}}}}";
+        let found = findings(text, STEP);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, FindingKind::Conflict);
+        assert!(found[0].message.contains("memory.search.extraPaths"));
+        // Without a path to append, doctor never reads the list.
+        assert!(
+            findings(
+                "{memory: {search: {extraPaths: [{path: 'a', pattern: 5}], qmd: {}}}}",
+                STEP
+            )
+            .is_empty()
+        );
+    }
+}
