@@ -233,6 +233,18 @@ pub enum Step {
     /// In the config: legacy spellings of each MCP server (`disabled`, timeout aliases in
     /// seconds, snake_case aliases, CLI `type`) rewritten to the canonical keys.
     McpServersCanonicalize {},
+    /// In the config: a multi-agent roster without a system-agent owner gets
+    /// `agents.defaults.systemAgent.agentId` (and the heartbeat owner when none is configured):
+    /// the explicit default agent or the `main` one, as OpenClaw 2026.9.6's doctor picks it.
+    LegacySystemAgentOwner {},
+    /// In the config: the retired QMD memory backend removed as OpenClaw 2026.9.6's doctor
+    /// removes it (root, `agents.defaults` and every agent), its session indexing and external
+    /// paths carried into `memory.search`, `agents.defaults.memory.search` merged up to the root.
+    MemoryQmdRetired {},
+    /// In the config: the `models` of each `tools.media.<capability>` (in the order given) moved
+    /// to the front of `tools.media.models`, tagged with that capability and deduplicated, as
+    /// OpenClaw 2026.9.6's doctor consolidates them.
+    MediaModelsConsolidate { capabilities: Vec<String> },
     /// In the config: runs `steps` (paths relative) under every prefix built by taking one
     /// fragment of each level of `prefixes` in turn (`""` adds nothing), all of the steps at one
     /// prefix before the next; `when` (absolute paths, the prefix's `*`s captured first) is
@@ -511,6 +523,9 @@ impl Migration {
                 | Step::LegacyModelsToModelPolicyAllow {}
                 | Step::VllmQwenThinkingToCompat {}
                 | Step::McpServersCanonicalize {}
+                | Step::LegacySystemAgentOwner {}
+                | Step::MemoryQmdRetired {}
+                | Step::MediaModelsConsolidate { .. }
                 | Step::Under { .. }
                 | Step::AgentsListToEntries {}
                 | Step::DropUnusableHosts { .. }

@@ -3,6 +3,7 @@
 //! dropped, ids normalised and deduplicated, the `id` key removed), and pins the first agent's
 //! workspace where doctor does. When doctor would take that pin from the running user's home
 //! and profile (not from the file), it plans nothing and reports a conflict instead.
+use super::model_policy_allow::js_trim;
 use super::path::lookup;
 use crate::document::patch::pointer;
 use crate::load::CONFIG;
@@ -17,7 +18,7 @@ const DEFAULT_AGENT_ID: &str = "main";
 /// lower-cased; otherwise lower-cased, every run of other characters made one `-`, dashes
 /// trimmed at both ends, cut to 64 characters; nothing left gives `main`.
 pub fn normalize_agent_id(raw: &str) -> String {
-    let trimmed = raw.trim();
+    let trimmed = js_trim(raw);
     let lower = trimmed.to_lowercase();
     let valid = |s: &str| {
         let mut chars = s.chars();
@@ -44,6 +45,24 @@ pub fn normalize_agent_id(raw: &str) -> String {
     } else {
         out
     }
+}
+
+/// An `agents.list` read as OpenClaw 2026.9.6 reads a roster it does not repair (its
+/// `parseLegacyAgentRoster`): every entry an object whose `id` is already canonical (a string,
+/// untrimmed-free, equal to its normalised form) and unique; each as (id, entry). Anything else
+/// is no roster at all (`None`).
+pub fn strict_roster(list: &[Value]) -> Option<Vec<(&str, &serde_json::Map<String, Value>)>> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for v in list {
+        let entry = v.as_object()?;
+        let id = entry.get("id")?.as_str()?;
+        if id.is_empty() || js_trim(id) != id || normalize_agent_id(id) != id || !seen.insert(id) {
+            return None;
+        }
+        out.push((id, entry));
+    }
+    Some(out)
 }
 
 /// Where an entry of the list goes: its index in the list and its key in `agents.entries`.

@@ -7,6 +7,8 @@ mod ensure_profile;
 mod explicit_ownership;
 mod map_value;
 mod mcp_servers;
+mod media_models;
+mod memory_qmd;
 mod model_lists;
 mod model_policy_allow;
 mod move_key;
@@ -20,6 +22,7 @@ mod routing_agents;
 mod runtime_policy;
 mod seed_origins;
 mod set_default;
+mod system_agent;
 #[cfg(test)]
 mod testing;
 pub mod transcriber;
@@ -109,6 +112,9 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         Step::LegacyModelsToModelPolicyAllow {} => model_policy_allow::run(ws),
         Step::VllmQwenThinkingToCompat {} => vllm_qwen_thinking::run(ws),
         Step::McpServersCanonicalize {} => mcp_servers::run(ws),
+        Step::LegacySystemAgentOwner {} => system_agent::run(ws),
+        Step::MemoryQmdRetired {} => memory_qmd::run(ws),
+        Step::MediaModelsConsolidate { capabilities } => media_models::run(ws, capabilities),
         Step::Under { .. } => {
             // The registry refuses an `under` that does not expand.
             for s in step.expand().unwrap_or_default() {

@@ -143,7 +143,11 @@ fn relocate(
 /// Merges the object at `src` into the one at `dst`, the target winning: each member `dst`
 /// lacks moves over (with its comments), objects on both sides merge the same way, and what
 /// is left of `src` is removed. A source or target that is not an object: the target wins.
-fn merge_missing(ws: &mut Workspace, src: &[String], dst: &[String]) -> Result<(), StepError> {
+pub(crate) fn merge_missing(
+    ws: &mut Workspace,
+    src: &[String],
+    dst: &[String],
+) -> Result<(), StepError> {
     let config = ws.config();
     if let (Some(Value::Object(s)), Some(Value::Object(d))) =
         (lookup(config, src), lookup(config, dst))

@@ -55,3 +55,13 @@ pub fn plans_nothing(text: &str, step: &str) {
 pub fn value(text: &str) -> serde_json::Value {
     crate::document::parse(text, crate::document::FileKind::Config).unwrap()
 }
+
+/// The findings the step reports on `text` (what it planned aside).
+pub fn findings(text: &str, step: &str) -> Vec<crate::plan::workspace::Finding> {
+    let step: Step = serde_json::from_str(step).unwrap();
+    let install = install(text);
+    let inputs = Inputs::default();
+    let mut ws = Workspace::new(&install, &inputs);
+    super::run(&step, &mut ws).unwrap();
+    ws.findings
+}
