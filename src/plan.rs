@@ -226,22 +226,27 @@ fn upgrade_available(ws: &mut Workspace, floor: Option<&Release>, inputs: &Input
         return;
     }
     let mark = ws.mark();
-    let mut would: Vec<String> = Vec::new();
-    let mut changes = 0;
-    let mut failed = None;
-    for m in &upgrades {
-        match plan_one(ws, m) {
-            Ok(Some(n)) if n > 0 => {
-                changes += n;
-                would.push(m.id());
-            }
-            Ok(_) => {}
-            Err(e) => {
-                failed = Some(format!("{}: {e}", m.id()));
-                break;
-            }
-        }
+    let mut counted = count_upgrades(ws, &upgrades);
+    let writing = writing_releases(upgrades.iter().copied().zip(counted.0.iter().copied()));
+    if counted.1.is_none() && !writing.is_empty() {
+        // Again, with the clean-ups of the releases that write (see `plan_migrations`).
+        let again = ws.restore(&mark);
+        ws.findings.truncate(mark.findings);
+        ws.writing = writing;
+        counted = match again {
+            Ok(()) => count_upgrades(ws, &upgrades),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
+        ws.writing = Vec::new();
     }
+    let (counts, mut failed) = counted;
+    let would: Vec<String> = upgrades
+        .iter()
+        .zip(&counts)
+        .filter(|(_, n)| **n > 0)
+        .map(|(m, _)| m.id())
+        .collect();
+    let changes: usize = counts.iter().sum();
     let restored = ws.restore(&mark);
     ws.findings.truncate(mark.findings);
     if let Err(e) = restored {
@@ -272,10 +277,51 @@ fn upgrade_available(ws: &mut Workspace, floor: Option<&Release>, inputs: &Input
     );
 }
 
+/// Plans the upgrades one after the other: the changes each planned (0 when blocked), up to
+/// the first that fails, and that failure.
+fn count_upgrades(ws: &mut Workspace, upgrades: &[&Migration]) -> (Vec<usize>, Option<String>) {
+    let mut counts = Vec::new();
+    for m in upgrades {
+        match plan_one(ws, m) {
+            Ok(n) => counts.push(n.unwrap_or(0)),
+            Err(e) => return (counts, Some(format!("{}: {e}", m.id()))),
+        }
+    }
+    (counts, None)
+}
+
+/// Whether a migration holds a `when_release_writes` step.
+fn tidies(m: &Migration) -> bool {
+    m.def
+        .steps
+        .iter()
+        .any(|s| matches!(s, crate::migration::Step::WhenReleaseWrites { .. }))
+}
+
+/// The releases whose `when_release_writes` steps are due: an upgrade of the release changed
+/// the config (`planned`: each migration and the changes it planned without those steps) and
+/// one of the release's migrations holds such a step. Doctor's clean-ups happen whenever its
+/// run writes anything, so they are planned only then.
+fn writing_releases<'m>(planned: impl Iterator<Item = (&'m Migration, usize)>) -> Vec<Release> {
+    let planned: Vec<(&Migration, usize)> = planned.collect();
+    let mut out: Vec<Release> = Vec::new();
+    for (m, _) in planned.iter().filter(|(_, n)| *n > 0) {
+        let Some(r) = &m.release else { continue };
+        let due = planned
+            .iter()
+            .any(|(o, _)| o.release.as_ref() == Some(r) && tidies(o));
+        if due && !out.contains(r) {
+            out.push(r.clone());
+        }
+    }
+    out
+}
+
 /// Plans one migration on the workspace: the number of ops it planned, or `None` when it is
 /// blocked (needs input or a conflict), in which case its ops are discarded.
 fn plan_one(ws: &mut Workspace, m: &Migration) -> Result<Option<usize>, StepError> {
     ws.tag = m.tag();
+    ws.release = m.release.clone();
     let mark = ws.mark();
     for step in &m.def.steps {
         steps::run(step, ws)?;
@@ -349,11 +395,34 @@ fn plan_migrations<'a>(
     floor: Option<&Release>,
     inputs: &'a Inputs,
 ) -> Result<(Workspace<'a>, Vec<MigrationStatus>), PlanError> {
-    let mut ws = Workspace::new(install, inputs);
-    let mut statuses = Vec::new();
     let migrations = in_window(floor, migrations);
+    let (ws, statuses) = plan_in_order(install, &migrations, applied, inputs, Vec::new())?;
+    let writing = writing_releases(
+        migrations
+            .iter()
+            .copied()
+            .zip(statuses.iter().map(|s| s.ops)),
+    );
+    if writing.is_empty() {
+        return Ok((ws, statuses));
+    }
+    // Again, with the clean-ups of the releases that write: in place, as doctor runs them.
+    plan_in_order(install, &migrations, applied, inputs, writing)
+}
+
+/// [`plan_migrations`] once, the `when_release_writes` steps of the `writing` releases run.
+fn plan_in_order<'a>(
+    install: &'a Install,
+    migrations: &[&Migration],
+    applied: &[Applied],
+    inputs: &'a Inputs,
+    writing: Vec<Release>,
+) -> Result<(Workspace<'a>, Vec<MigrationStatus>), PlanError> {
+    let mut ws = Workspace::new(install, inputs);
+    ws.writing = writing;
+    let mut statuses = Vec::new();
     let mut blocker: Option<String> = None;
-    for m in &migrations {
+    for m in migrations {
         let recorded = applied.iter().find(|a| a.version == m.def.version);
         let mut status = MigrationStatus {
             version: m.def.version,
