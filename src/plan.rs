@@ -804,6 +804,108 @@ mod tests {
         assert_eq!(p.migrations[2].blocked_by, None);
     }
 
+    /// Three upgrades: 2026.2.3 removes `old`; 2026.9.6 deletes an empty `ui.prefs` only when
+    /// its run writes (doctor's silent clean-up), then removes `crestodian`.
+    fn tidy_registry() -> Registry {
+        let upgrade = |version: u32, name: &str, release: &str, steps: serde_json::Value| {
+            let text = json!({"version": version, "name": name, "summary": "s",
+                "upstream": {"openclaw": release, "ids": [name]}, "steps": steps})
+            .to_string();
+            (format!("V{version:04}__{name}.json"), text)
+        };
+        let sources = [
+            upgrade(
+                100,
+                "old_remove",
+                "2026.2.3",
+                json!([{"kind": "remove", "path": "old"}]),
+            ),
+            upgrade(
+                200,
+                "prefs_tidy",
+                "2026.9.6",
+                json!([{"kind": "when_release_writes", "steps": [
+                {"kind": "remove", "path": "ui.prefs", "when": [{"path": "ui.prefs", "is": "empty_object"}],
+                 "prune_empty_parents": 1}]}]),
+            ),
+            upgrade(
+                201,
+                "crestodian_remove",
+                "2026.9.6",
+                json!([{"kind": "remove", "path": "crestodian"}]),
+            ),
+        ];
+        let refs: Vec<(&str, &str)> = sources
+            .iter()
+            .map(|(f, t)| (f.as_str(), t.as_str()))
+            .collect();
+        Registry::from_sources(&refs).unwrap()
+    }
+
+    #[test]
+    fn a_clean_up_is_planned_only_when_a_migration_of_its_release_writes() {
+        let reg = tidy_registry();
+        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        let run = |config: serde_json::Value| {
+            let install =
+                Install::in_memory(Path::new("/nonexistent/st"), &config.to_string(), &[]);
+            let p = plan(&install, &all, &[], None, &Inputs::default()).unwrap();
+            let written = p.files.first().map(|f| {
+                crate::document::parse(&f.after, crate::document::FileKind::Config).unwrap()
+            });
+            (
+                states(&p)
+                    .iter()
+                    .map(|(id, st, n)| (id.to_string(), *st, *n))
+                    .collect::<Vec<_>>(),
+                written,
+            )
+        };
+        // A later migration of the release writes: the earlier clean-up is planned, in place.
+        let (st, written) = run(json!({"ui": {"prefs": {}}, "crestodian": {}, "x": 1}));
+        assert_eq!(
+            st[1],
+            ("V0200__prefs_tidy".into(), MigrationState::Pending, 2)
+        );
+        assert_eq!(written, Some(json!({"x": 1})));
+        // Alone, or with only another release writing, it changes nothing.
+        let (st, written) = run(json!({"ui": {"prefs": {}}}));
+        assert!(
+            st.iter().all(|s| s.1 == MigrationState::NotNeeded),
+            "{st:?}"
+        );
+        assert_eq!(written, None);
+        let (st, written) = run(json!({"ui": {"prefs": {}}, "old": 1}));
+        assert_eq!(st[1].1, MigrationState::NotNeeded);
+        assert_eq!(written, Some(json!({"ui": {"prefs": {}}})));
+        // Without --to, the upgrade it would make counts the clean-up too.
+        let install = Install::in_memory(
+            Path::new("/nonexistent/st"),
+            &json!({"ui": {"prefs": {}}, "crestodian": {}}).to_string(),
+            &[],
+        );
+        let inputs = Inputs {
+            available: reg.migrations.clone(),
+            ..Inputs::default()
+        };
+        let p = plan(&install, &[], &[], None, &inputs).unwrap();
+        assert_eq!(p.findings.len(), 1, "{:?}", p.findings);
+        assert_eq!(
+            p.findings[0].message,
+            "--to 2026.9.6 would make 3 changes to the config: V0200__prefs_tidy, V0201__crestodian_remove"
+        );
+        assert!(p.files.is_empty(), "{:?}", p.files);
+    }
+
+    #[test]
+    fn a_repair_cannot_hold_a_clean_up() {
+        let text = json!({"version": 1, "name": "tidy", "summary": "s", "steps": [
+            {"kind": "when_release_writes", "steps": [{"kind": "remove", "path": "a"}]}]})
+        .to_string();
+        let e = Registry::from_sources(&[("V0001__tidy.json", &text)]).unwrap_err();
+        assert!(e.problem.contains("needs upstream"), "{e}");
+    }
+
     #[test]
     fn a_migration_blocked_in_a_later_step_discards_what_its_earlier_steps_planned() {
         // One migration: move the host, then a profile that only the operator can key.
