@@ -131,6 +131,11 @@ pub enum Step {
         /// legacy value over several channels before it deletes it).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         copy: bool,
+        /// With `merge_missing`: members of these names are never merged in, at any depth
+        /// (they go with the source), as doctor's merge skips `__proto__`, `prototype` and
+        /// `constructor`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skip_keys: Vec<String>,
     },
     /// In the config: removes the value at every place `path` matches (and the comment above it).
     Remove {
@@ -377,10 +382,14 @@ impl Step {
                 copy,
                 if_target_exists,
                 prune_empty_parents,
+                skip_keys,
                 ..
             } => {
                 if to.wildcards() > from.wildcards() {
                     return Some(format!("move to {to}: more * than {from} captures"));
+                }
+                if !skip_keys.is_empty() && *if_target_exists != TargetPolicy::MergeMissing {
+                    return Some(format!("move from {from}: skip_keys needs merge_missing"));
                 }
                 if *copy
                     && (*if_target_exists == TargetPolicy::MergeMissing || *prune_empty_parents > 0)

@@ -78,6 +78,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             trim,
             prune_empty_parents,
             copy,
+            skip_keys,
         } => move_key::run(
             ws,
             from,
@@ -88,6 +89,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
                 map: map.as_deref(),
                 trim: *trim,
                 copy: *copy,
+                skip_keys,
             },
             *prune_empty_parents,
         ),
