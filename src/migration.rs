@@ -131,6 +131,11 @@ pub enum Step {
         /// legacy value over several channels before it deletes it).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         copy: bool,
+        /// With `merge_missing`: members of these names are never merged in, at any depth
+        /// (they go with the source), as doctor's merge skips `__proto__`, `prototype` and
+        /// `constructor`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skip_keys: Vec<String>,
     },
     /// In the config: removes the value at every place `path` matches (and the comment above it).
     Remove {
@@ -266,6 +271,19 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         when: Vec<Guard>,
     },
+    /// In the config: runs `steps` only when the upgrades of the migration's own release change
+    /// the config otherwise in this run: doctor's clean-ups that happen whenever its run writes
+    /// the file (an empty `ui.prefs` it deletes then), never on their own.
+    WhenReleaseWrites { steps: Vec<Step> },
+    /// In the config: OpenClaw 2026.9.6's collapse of a per-account key: `key` on
+    /// `channels.<channel>` and on each of its accounts is removed, and one value (the default
+    /// account's, else the `default` account's, else the channel's, else the first account's by
+    /// id; only non-negative integers count) is set at `to` unless `to` is already set.
+    CollapseAccountKey {
+        channel: String,
+        key: String,
+        to: Path,
+    },
     /// In the config: renames tool `from` to `to` in every tool policy list under `roots`
     /// (`allow`/`alsoAllow`/`deny` of a tools scope, `toolsAllow`), appending `to` where only a
     /// glob covered `from`, so that coverage stays the same.
@@ -359,6 +377,16 @@ impl Step {
                     Ok(steps) => steps.iter().find_map(Step::problem),
                 };
             }
+            Step::WhenReleaseWrites { steps } => {
+                if steps.is_empty() {
+                    return Some("when_release_writes: no step to run".into());
+                }
+                return steps.iter().find_map(Step::problem);
+            }
+            Step::CollapseAccountKey { to, .. } => {
+                return (to.wildcards() > 0)
+                    .then(|| format!("collapse_account_key to {to}: the target cannot hold *"));
+            }
             Step::Move {
                 from,
                 to,
@@ -366,10 +394,14 @@ impl Step {
                 copy,
                 if_target_exists,
                 prune_empty_parents,
+                skip_keys,
                 ..
             } => {
                 if to.wildcards() > from.wildcards() {
                     return Some(format!("move to {to}: more * than {from} captures"));
+                }
+                if !skip_keys.is_empty() && *if_target_exists != TargetPolicy::MergeMissing {
+                    return Some(format!("move from {from}: skip_keys needs merge_missing"));
                 }
                 if *copy
                     && (*if_target_exists == TargetPolicy::MergeMissing || *prune_empty_parents > 0)
@@ -530,6 +562,8 @@ impl Migration {
                 | Step::AgentsListToEntries {}
                 | Step::DropUnusableHosts { .. }
                 | Step::RenameToolInPolicies { .. }
+                | Step::WhenReleaseWrites { .. }
+                | Step::CollapseAccountKey { .. }
                 | Step::RewriteList { .. }
                 | Step::SeedControlUiOrigins { .. }
                 | Step::AudioTranscriberToMediaModel { .. }
@@ -683,6 +717,15 @@ impl Registry {
                     Some(r)
                 }
             };
+            let tidies = def
+                .steps
+                .iter()
+                .any(|s| matches!(s, Step::WhenReleaseWrites { .. }));
+            if tidies && release.is_none() {
+                return Err(bad(
+                    "when_release_writes runs with a release's upgrades: it needs upstream".into(),
+                ));
+            }
             if let (Some(r), Some(prev)) = (
                 &release,
                 migrations

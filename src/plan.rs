@@ -226,22 +226,27 @@ fn upgrade_available(ws: &mut Workspace, floor: Option<&Release>, inputs: &Input
         return;
     }
     let mark = ws.mark();
-    let mut would: Vec<String> = Vec::new();
-    let mut changes = 0;
-    let mut failed = None;
-    for m in &upgrades {
-        match plan_one(ws, m) {
-            Ok(Some(n)) if n > 0 => {
-                changes += n;
-                would.push(m.id());
-            }
-            Ok(_) => {}
-            Err(e) => {
-                failed = Some(format!("{}: {e}", m.id()));
-                break;
-            }
-        }
+    let mut counted = count_upgrades(ws, &upgrades);
+    let writing = writing_releases(upgrades.iter().copied().zip(counted.0.iter().copied()));
+    if counted.1.is_none() && !writing.is_empty() {
+        // Again, with the clean-ups of the releases that write (see `plan_migrations`).
+        let again = ws.restore(&mark);
+        ws.findings.truncate(mark.findings);
+        ws.writing = writing;
+        counted = match again {
+            Ok(()) => count_upgrades(ws, &upgrades),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
+        ws.writing = Vec::new();
     }
+    let (counts, mut failed) = counted;
+    let would: Vec<String> = upgrades
+        .iter()
+        .zip(&counts)
+        .filter(|(_, n)| **n > 0)
+        .map(|(m, _)| m.id())
+        .collect();
+    let changes: usize = counts.iter().sum();
     let restored = ws.restore(&mark);
     ws.findings.truncate(mark.findings);
     if let Err(e) = restored {
@@ -272,10 +277,51 @@ fn upgrade_available(ws: &mut Workspace, floor: Option<&Release>, inputs: &Input
     );
 }
 
+/// Plans the upgrades one after the other: the changes each planned (0 when blocked), up to
+/// the first that fails, and that failure.
+fn count_upgrades(ws: &mut Workspace, upgrades: &[&Migration]) -> (Vec<usize>, Option<String>) {
+    let mut counts = Vec::new();
+    for m in upgrades {
+        match plan_one(ws, m) {
+            Ok(n) => counts.push(n.unwrap_or(0)),
+            Err(e) => return (counts, Some(format!("{}: {e}", m.id()))),
+        }
+    }
+    (counts, None)
+}
+
+/// Whether a migration holds a `when_release_writes` step.
+fn tidies(m: &Migration) -> bool {
+    m.def
+        .steps
+        .iter()
+        .any(|s| matches!(s, crate::migration::Step::WhenReleaseWrites { .. }))
+}
+
+/// The releases whose `when_release_writes` steps are due: an upgrade of the release changed
+/// the config (`planned`: each migration and the changes it planned without those steps) and
+/// one of the release's migrations holds such a step. Doctor's clean-ups happen whenever its
+/// run writes anything, so they are planned only then.
+fn writing_releases<'m>(planned: impl Iterator<Item = (&'m Migration, usize)>) -> Vec<Release> {
+    let planned: Vec<(&Migration, usize)> = planned.collect();
+    let mut out: Vec<Release> = Vec::new();
+    for (m, _) in planned.iter().filter(|(_, n)| *n > 0) {
+        let Some(r) = &m.release else { continue };
+        let due = planned
+            .iter()
+            .any(|(o, _)| o.release.as_ref() == Some(r) && tidies(o));
+        if due && !out.contains(r) {
+            out.push(r.clone());
+        }
+    }
+    out
+}
+
 /// Plans one migration on the workspace: the number of ops it planned, or `None` when it is
 /// blocked (needs input or a conflict), in which case its ops are discarded.
 fn plan_one(ws: &mut Workspace, m: &Migration) -> Result<Option<usize>, StepError> {
     ws.tag = m.tag();
+    ws.release = m.release.clone();
     let mark = ws.mark();
     for step in &m.def.steps {
         steps::run(step, ws)?;
@@ -349,11 +395,34 @@ fn plan_migrations<'a>(
     floor: Option<&Release>,
     inputs: &'a Inputs,
 ) -> Result<(Workspace<'a>, Vec<MigrationStatus>), PlanError> {
-    let mut ws = Workspace::new(install, inputs);
-    let mut statuses = Vec::new();
     let migrations = in_window(floor, migrations);
+    let (ws, statuses) = plan_in_order(install, &migrations, applied, inputs, Vec::new())?;
+    let writing = writing_releases(
+        migrations
+            .iter()
+            .copied()
+            .zip(statuses.iter().map(|s| s.ops)),
+    );
+    if writing.is_empty() {
+        return Ok((ws, statuses));
+    }
+    // Again, with the clean-ups of the releases that write: in place, as doctor runs them.
+    plan_in_order(install, &migrations, applied, inputs, writing)
+}
+
+/// [`plan_migrations`] once, the `when_release_writes` steps of the `writing` releases run.
+fn plan_in_order<'a>(
+    install: &'a Install,
+    migrations: &[&Migration],
+    applied: &[Applied],
+    inputs: &'a Inputs,
+    writing: Vec<Release>,
+) -> Result<(Workspace<'a>, Vec<MigrationStatus>), PlanError> {
+    let mut ws = Workspace::new(install, inputs);
+    ws.writing = writing;
+    let mut statuses = Vec::new();
     let mut blocker: Option<String> = None;
-    for m in &migrations {
+    for m in migrations {
         let recorded = applied.iter().find(|a| a.version == m.def.version);
         let mut status = MigrationStatus {
             version: m.def.version,
@@ -733,6 +802,108 @@ mod tests {
         let p = plan(&install, &all, &[], None, &inputs).unwrap();
         assert_eq!(p.migrations[1].state, MigrationState::Pending);
         assert_eq!(p.migrations[2].blocked_by, None);
+    }
+
+    /// Three upgrades: 2026.2.3 removes `old`; 2026.9.6 deletes an empty `ui.prefs` only when
+    /// its run writes (doctor's silent clean-up), then removes `crestodian`.
+    fn tidy_registry() -> Registry {
+        let upgrade = |version: u32, name: &str, release: &str, steps: serde_json::Value| {
+            let text = json!({"version": version, "name": name, "summary": "s",
+                "upstream": {"openclaw": release, "ids": [name]}, "steps": steps})
+            .to_string();
+            (format!("V{version:04}__{name}.json"), text)
+        };
+        let sources = [
+            upgrade(
+                100,
+                "old_remove",
+                "2026.2.3",
+                json!([{"kind": "remove", "path": "old"}]),
+            ),
+            upgrade(
+                200,
+                "prefs_tidy",
+                "2026.9.6",
+                json!([{"kind": "when_release_writes", "steps": [
+                {"kind": "remove", "path": "ui.prefs", "when": [{"path": "ui.prefs", "is": "empty_object"}],
+                 "prune_empty_parents": 1}]}]),
+            ),
+            upgrade(
+                201,
+                "crestodian_remove",
+                "2026.9.6",
+                json!([{"kind": "remove", "path": "crestodian"}]),
+            ),
+        ];
+        let refs: Vec<(&str, &str)> = sources
+            .iter()
+            .map(|(f, t)| (f.as_str(), t.as_str()))
+            .collect();
+        Registry::from_sources(&refs).unwrap()
+    }
+
+    #[test]
+    fn a_clean_up_is_planned_only_when_a_migration_of_its_release_writes() {
+        let reg = tidy_registry();
+        let all: Vec<&Migration> = reg.migrations.iter().collect();
+        let run = |config: serde_json::Value| {
+            let install =
+                Install::in_memory(Path::new("/nonexistent/st"), &config.to_string(), &[]);
+            let p = plan(&install, &all, &[], None, &Inputs::default()).unwrap();
+            let written = p.files.first().map(|f| {
+                crate::document::parse(&f.after, crate::document::FileKind::Config).unwrap()
+            });
+            (
+                states(&p)
+                    .iter()
+                    .map(|(id, st, n)| (id.to_string(), *st, *n))
+                    .collect::<Vec<_>>(),
+                written,
+            )
+        };
+        // A later migration of the release writes: the earlier clean-up is planned, in place.
+        let (st, written) = run(json!({"ui": {"prefs": {}}, "crestodian": {}, "x": 1}));
+        assert_eq!(
+            st[1],
+            ("V0200__prefs_tidy".into(), MigrationState::Pending, 2)
+        );
+        assert_eq!(written, Some(json!({"x": 1})));
+        // Alone, or with only another release writing, it changes nothing.
+        let (st, written) = run(json!({"ui": {"prefs": {}}}));
+        assert!(
+            st.iter().all(|s| s.1 == MigrationState::NotNeeded),
+            "{st:?}"
+        );
+        assert_eq!(written, None);
+        let (st, written) = run(json!({"ui": {"prefs": {}}, "old": 1}));
+        assert_eq!(st[1].1, MigrationState::NotNeeded);
+        assert_eq!(written, Some(json!({"ui": {"prefs": {}}})));
+        // Without --to, the upgrade it would make counts the clean-up too.
+        let install = Install::in_memory(
+            Path::new("/nonexistent/st"),
+            &json!({"ui": {"prefs": {}}, "crestodian": {}}).to_string(),
+            &[],
+        );
+        let inputs = Inputs {
+            available: reg.migrations.clone(),
+            ..Inputs::default()
+        };
+        let p = plan(&install, &[], &[], None, &inputs).unwrap();
+        assert_eq!(p.findings.len(), 1, "{:?}", p.findings);
+        assert_eq!(
+            p.findings[0].message,
+            "--to 2026.9.6 would make 3 changes to the config: V0200__prefs_tidy, V0201__crestodian_remove"
+        );
+        assert!(p.files.is_empty(), "{:?}", p.files);
+    }
+
+    #[test]
+    fn a_repair_cannot_hold_a_clean_up() {
+        let text = json!({"version": 1, "name": "tidy", "summary": "s", "steps": [
+            {"kind": "when_release_writes", "steps": [{"kind": "remove", "path": "a"}]}]})
+        .to_string();
+        let e = Registry::from_sources(&[("V0001__tidy.json", &text)]).unwrap_err();
+        assert!(e.problem.contains("needs upstream"), "{e}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::document::patch::{self, Op, PatchError, TaggedOp};
 use crate::error::Kind;
 use crate::load::{CONFIG, Install};
 use crate::migration::Migration;
+use crate::release::Release;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -113,6 +114,11 @@ pub struct Workspace<'a> {
     pub(crate) ops: Vec<Vec<TaggedOp>>,
     pub(crate) tag: String,
     pub findings: Vec<Finding>,
+    /// The release of the upgrade being planned (`None` for a repair).
+    pub(crate) release: Option<Release>,
+    /// The releases whose upgrades change the config in this run besides their
+    /// `when_release_writes` steps, which run only for these.
+    pub(crate) writing: Vec<Release>,
 }
 
 impl<'a> Workspace<'a> {
@@ -125,6 +131,8 @@ impl<'a> Workspace<'a> {
             ops: vec![Vec::new(); install.docs.len()],
             tag: String::new(),
             findings: Vec::new(),
+            release: None,
+            writing: Vec::new(),
         }
     }
 

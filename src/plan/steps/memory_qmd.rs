@@ -282,7 +282,7 @@ fn migrate(ws: &mut Workspace) -> Result<(), Stop> {
         ensure_object(ws, &search[..1])?;
         ensure_object(ws, &search)?;
         if lookup(ws.config(), &defaults_search).is_some() {
-            merge_missing(ws, &defaults_search, &search)?;
+            merge_missing(ws, &defaults_search, &search, &[])?;
         }
         let memory = with(&defaults, &["memory"]);
         if lookup(ws.config(), &memory).is_some() {

@@ -1,6 +1,7 @@
 //! The step kinds migrations are written in, and what they share: model refs and credentials.
 mod agents_entries;
 mod clean_models;
+mod collapse_account_key;
 mod default_agent;
 mod drop_hosts;
 mod ensure_profile;
@@ -27,6 +28,7 @@ mod system_agent;
 mod testing;
 pub mod transcriber;
 mod vllm_qwen_thinking;
+mod when_release_writes;
 pub mod zero_duration;
 
 use crate::document::patch::AtPath;
@@ -79,6 +81,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             trim,
             prune_empty_parents,
             copy,
+            skip_keys,
         } => move_key::run(
             ws,
             from,
@@ -89,6 +92,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
                 map: map.as_deref(),
                 trim: *trim,
                 copy: *copy,
+                skip_keys,
             },
             *prune_empty_parents,
         ),
@@ -125,6 +129,10 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         Step::AgentsListToEntries {} => agents_entries::run(ws),
         Step::DropUnusableHosts { path, when } => drop_hosts::run(ws, path, when),
         Step::RenameToolInPolicies { roots, from, to } => rename_tool::run(ws, roots, from, to),
+        Step::WhenReleaseWrites { steps } => when_release_writes::run(ws, steps),
+        Step::CollapseAccountKey { channel, key, to } => {
+            collapse_account_key::run(ws, channel, key, to)
+        }
         Step::SeedControlUiOrigins {
             modes,
             aliases,

@@ -14,6 +14,8 @@ pub struct Transform<'a> {
     pub map: Option<&'a [ValuePair]>,
     pub trim: bool,
     pub copy: bool,
+    /// Members a merge never takes over, at any depth.
+    pub skip_keys: &'a [String],
 }
 
 impl Transform<'_> {
@@ -60,7 +62,9 @@ pub fn run(
             match (policy, new) {
                 (TargetPolicy::Skip, _) | (TargetPolicy::Replace, None) => continue,
                 (TargetPolicy::KeepTarget, _) => ws.remove(CONFIG, pointer(&m.tokens))?,
-                (TargetPolicy::MergeMissing, _) => merge_missing(ws, &m.tokens, &target)?,
+                (TargetPolicy::MergeMissing, _) => {
+                    merge_missing(ws, &m.tokens, &target, how.skip_keys)?
+                }
                 (TargetPolicy::Replace, Some(new)) => {
                     ws.remove(CONFIG, pointer(&target))?;
                     relocate(ws, &m.tokens, &target, &new)?;
@@ -147,6 +151,7 @@ pub(crate) fn merge_missing(
     ws: &mut Workspace,
     src: &[String],
     dst: &[String],
+    skip: &[String],
 ) -> Result<(), StepError> {
     let config = ws.config();
     if let (Some(Value::Object(s)), Some(Value::Object(d))) =
@@ -160,12 +165,12 @@ pub(crate) fn merge_missing(
                     d.get(k).is_some_and(|t| t.is_object() && v.is_object()),
                 )
             })
-            .filter(|(k, both)| *both || !d.contains_key(k))
+            .filter(|(k, both)| (*both || !d.contains_key(k)) && !skip.contains(k))
             .collect();
         for (k, both) in plan {
             let (from, to) = (child(src, &k), child(dst, &k));
             if both {
-                merge_missing_member(ws, &from, &to)?;
+                merge_missing_member(ws, &from, &to, skip)?;
             } else {
                 ws.move_value(CONFIG, pointer(&from), pointer(&to))?;
             }
@@ -184,16 +189,19 @@ fn merge_missing_member(
     ws: &mut Workspace,
     src: &[String],
     dst: &[String],
+    skip: &[String],
 ) -> Result<(), StepError> {
     let config = ws.config();
     if let (Some(Value::Object(s)), Some(Value::Object(d))) =
         (lookup(config, src), lookup(config, dst))
     {
         let (s, d) = (s.clone(), d.clone());
-        for (k, v) in &s {
+        for (k, v) in s.iter().filter(|(k, _)| !skip.contains(k)) {
             let (from, to) = (child(src, k), child(dst, k));
             match d.get(k) {
-                Some(t) if t.is_object() && v.is_object() => merge_missing_member(ws, &from, &to)?,
+                Some(t) if t.is_object() && v.is_object() => {
+                    merge_missing_member(ws, &from, &to, skip)?
+                }
                 Some(_) => {}
                 None => ws.move_value(CONFIG, pointer(&from), pointer(&to))?,
             }
@@ -203,7 +211,7 @@ fn merge_missing_member(
             return ws.move_value(CONFIG, pointer(src), pointer(dst));
         }
     }
-    merge_missing(ws, src, dst)
+    merge_missing(ws, src, dst, skip)
 }
 
 fn child(toks: &[String], key: &str) -> Vec<String> {
@@ -297,6 +305,24 @@ mod tests {
         plans_nothing(&out, merge);
         let skip = r#"{"kind": "move", "from": "a", "to": "b", "if_target_exists": "skip"}"#;
         plans_nothing("{a: 1, b: 2}", skip);
+    }
+
+    #[test]
+    fn a_merge_never_takes_over_the_skipped_keys() {
+        let merge = r#"{"kind": "move", "from": "c.dest", "to": "c.alert", "if_target_exists": "merge_missing", "skip_keys": ["constructor"]}"#;
+        let out = after(
+            "{c: {dest: {constructor: 1, to: 'x', opts: {constructor: 2, a: 1}, more: {constructor: 3}}, alert: {opts: {b: 2}}}}",
+            merge,
+        );
+        assert_eq!(
+            json5_value(&out),
+            json!({"c": {"alert": {"to": "x", "opts": {"a": 1, "b": 2}, "more": {"constructor": 3}}}}),
+            "a member the target lacks moves whole"
+        );
+        plans_nothing(&out, merge);
+        let bad = r#"{"version": 1, "name": "m", "summary": "s", "steps": [{"kind": "move", "from": "a", "to": "b", "skip_keys": ["x"]}]}"#;
+        let e = crate::migration::Registry::from_sources(&[("V0001__m.json", bad)]).unwrap_err();
+        assert!(e.problem.contains("skip_keys needs merge_missing"), "{e}");
     }
 
     #[test]
