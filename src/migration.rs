@@ -254,6 +254,24 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         when: Vec<Guard>,
     },
+    /// In the config: replaces the value at every place `path` matches (and the guards hold) by
+    /// a list holding it first, then the values of `append` (`"--resume"` becomes
+    /// `["--resume", "{sessionId}"]`).
+    WrapInList {
+        path: Path,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+        #[serde(default)]
+        append: Vec<Value>,
+    },
+    /// In the config: the retired `httpHost`/`httpPort` of `channels.signal` and of each of its
+    /// accounts (an account inheriting the root's) become the `httpUrl` OpenClaw builds from them
+    /// (with `autoStart: true` unless set), or just go where an `httpUrl` is set or inherited.
+    SignalHostPortToUrl {},
+    /// In the config: `tools.exec.security`/`ask` of the root and of every agent (an agent's
+    /// missing half inherited from the root's policy) become the `tools.exec.mode` they stand
+    /// for exactly, or just go where a `mode` is set.
+    ExecPolicyToMode {},
     /// In the config: renames tool `from` to `to` in every tool policy list under `roots`
     /// (`allow`/`alsoAllow`/`deny` of a tools scope, `toolsAllow`), appending `to` where only a
     /// glob covered `from`, so that coverage stays the same.
@@ -315,7 +333,8 @@ impl Step {
                         | Step::MapValue { path, when, .. }
                         | Step::RewriteList { path, when, .. }
                         | Step::SetDefault { path, when, .. }
-                        | Step::RemoveZeroDuration { path, when, .. } => {
+                        | Step::RemoveZeroDuration { path, when, .. }
+                        | Step::WrapInList { path, when, .. } => {
                             (*path, *when) = (at(path), guards(when));
                         }
                         other => {
@@ -372,6 +391,7 @@ impl Step {
             | Step::MapValue { path, when, .. }
             | Step::RemoveZeroDuration { path, when, .. }
             | Step::DropUnusableHosts { path, when }
+            | Step::WrapInList { path, when, .. }
             | Step::RewriteList { path, when, .. } => (path.wildcards(), when),
             Step::CliRuntimeToModelPolicy { scope, when, .. } => (scope.wildcards(), when),
             Step::SetDefault { path, when, .. } => {
@@ -515,6 +535,9 @@ impl Migration {
                 | Step::AgentsListToEntries {}
                 | Step::DropUnusableHosts { .. }
                 | Step::RenameToolInPolicies { .. }
+                | Step::WrapInList { .. }
+                | Step::SignalHostPortToUrl {}
+                | Step::ExecPolicyToMode {}
                 | Step::RewriteList { .. }
                 | Step::SeedControlUiOrigins { .. }
                 | Step::AudioTranscriberToMediaModel { .. }

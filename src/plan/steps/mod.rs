@@ -4,6 +4,7 @@ mod clean_models;
 mod default_agent;
 mod drop_hosts;
 mod ensure_profile;
+mod exec_mode;
 mod explicit_ownership;
 mod map_value;
 mod mcp_servers;
@@ -20,10 +21,12 @@ mod routing_agents;
 mod runtime_policy;
 mod seed_origins;
 mod set_default;
+mod signal_url;
 #[cfg(test)]
 mod testing;
 pub mod transcriber;
 mod vllm_qwen_thinking;
+mod wrap_list;
 pub mod zero_duration;
 
 use crate::document::patch::AtPath;
@@ -109,6 +112,9 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         Step::LegacyModelsToModelPolicyAllow {} => model_policy_allow::run(ws),
         Step::VllmQwenThinkingToCompat {} => vllm_qwen_thinking::run(ws),
         Step::McpServersCanonicalize {} => mcp_servers::run(ws),
+        Step::WrapInList { path, when, append } => wrap_list::run(ws, path, when, append),
+        Step::SignalHostPortToUrl {} => signal_url::run(ws),
+        Step::ExecPolicyToMode {} => exec_mode::run(ws),
         Step::Under { .. } => {
             // The registry refuses an `under` that does not expand.
             for s in step.expand().unwrap_or_default() {
