@@ -272,6 +272,17 @@ pub enum Step {
     /// missing half inherited from the root's policy) become the `tools.exec.mode` they stand
     /// for exactly, or just go where a `mode` is set.
     ExecPolicyToMode {},
+    /// In the config: every model ref doctor recognises rewritten to its canonical form, as
+    /// OpenClaw 2026.9.6 does: strings under `string_keys`, the strings of lists under
+    /// `array_keys`, the keys of maps under `map_keys` (a retired key merging into the canonical
+    /// one), `provider`/`model` pairs and provider catalog row ids; `renames` is the release's
+    /// table of retired models (provider -> retired model -> canonical model, lower-case).
+    CanonicalizeModelRefs {
+        string_keys: Vec<String>,
+        array_keys: Vec<String>,
+        map_keys: Vec<String>,
+        renames: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    },
     /// In the config: renames tool `from` to `to` in every tool policy list under `roots`
     /// (`allow`/`alsoAllow`/`deny` of a tools scope, `toolsAllow`), appending `to` where only a
     /// glob covered `from`, so that coverage stays the same.
@@ -537,6 +548,7 @@ impl Migration {
                 | Step::RenameToolInPolicies { .. }
                 | Step::WrapInList { .. }
                 | Step::SignalHostPortToUrl {}
+                | Step::CanonicalizeModelRefs { .. }
                 | Step::ExecPolicyToMode {}
                 | Step::RewriteList { .. }
                 | Step::SeedControlUiOrigins { .. }

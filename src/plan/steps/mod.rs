@@ -1,5 +1,6 @@
 //! The step kinds migrations are written in, and what they share: model refs and credentials.
 mod agents_entries;
+mod canonical_refs;
 mod clean_models;
 mod default_agent;
 mod drop_hosts;
@@ -10,6 +11,7 @@ mod map_value;
 mod mcp_servers;
 mod model_lists;
 mod model_policy_allow;
+mod model_refs;
 mod move_key;
 // Paths and guards are part of a migration's definition (its data); the step kinds evaluate them.
 pub use crate::migration::path;
@@ -115,6 +117,20 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         Step::WrapInList { path, when, append } => wrap_list::run(ws, path, when, append),
         Step::SignalHostPortToUrl {} => signal_url::run(ws),
         Step::ExecPolicyToMode {} => exec_mode::run(ws),
+        Step::CanonicalizeModelRefs {
+            string_keys,
+            array_keys,
+            map_keys,
+            renames,
+        } => canonical_refs::run(
+            ws,
+            &canonical_refs::Params {
+                string_keys,
+                array_keys,
+                map_keys,
+                renames,
+            },
+        ),
         Step::Under { .. } => {
             // The registry refuses an `under` that does not expand.
             for s in step.expand().unwrap_or_default() {
