@@ -283,6 +283,10 @@ pub enum Step {
         map_keys: Vec<String>,
         renames: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
     },
+    /// In the config: the legacy Codex provider routes (`models.providers.codex`,
+    /// `openai-codex`) moved or merged into `models.providers.openai` where OpenClaw 2026.9.6
+    /// finds that safe, and `api: "openai-codex-responses"` renamed `openai-chatgpt-responses`.
+    CodexRoutesToOpenai {},
     /// In the config: renames tool `from` to `to` in every tool policy list under `roots`
     /// (`allow`/`alsoAllow`/`deny` of a tools scope, `toolsAllow`), appending `to` where only a
     /// glob covered `from`, so that coverage stays the same.
@@ -549,6 +553,7 @@ impl Migration {
                 | Step::WrapInList { .. }
                 | Step::SignalHostPortToUrl {}
                 | Step::CanonicalizeModelRefs { .. }
+                | Step::CodexRoutesToOpenai {}
                 | Step::ExecPolicyToMode {}
                 | Step::RewriteList { .. }
                 | Step::SeedControlUiOrigins { .. }

@@ -73,7 +73,7 @@ fn sanitize(v: &Value) -> Value {
 }
 
 /// Node's `isDeepStrictEqual` over JSON values (numbers by value, keys in any order).
-fn js_equal(a: &Value, b: &Value) -> bool {
+pub(super) fn js_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
             (Some(x), Some(y)) => x == y && x.is_sign_negative() == y.is_sign_negative(),

@@ -2,6 +2,7 @@
 mod agents_entries;
 mod canonical_refs;
 mod clean_models;
+mod codex_routes;
 mod default_agent;
 mod drop_hosts;
 mod ensure_profile;
@@ -117,6 +118,7 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         Step::WrapInList { path, when, append } => wrap_list::run(ws, path, when, append),
         Step::SignalHostPortToUrl {} => signal_url::run(ws),
         Step::ExecPolicyToMode {} => exec_mode::run(ws),
+        Step::CodexRoutesToOpenai {} => codex_routes::run(ws),
         Step::CanonicalizeModelRefs {
             string_keys,
             array_keys,
