@@ -284,6 +284,39 @@ pub enum Step {
         key: String,
         to: Path,
     },
+    /// In the config: replaces the value at every place `path` matches (and the guards hold) by
+    /// a list holding it first, then the values of `append` (`"--resume"` becomes
+    /// `["--resume", "{sessionId}"]`).
+    WrapInList {
+        path: Path,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+        #[serde(default)]
+        append: Vec<Value>,
+    },
+    /// In the config: the retired `httpHost`/`httpPort` of `channels.signal` and of each of its
+    /// accounts (an account inheriting the root's) become the `httpUrl` OpenClaw builds from them
+    /// (with `autoStart: true` unless set), or just go where an `httpUrl` is set or inherited.
+    SignalHostPortToUrl {},
+    /// In the config: `tools.exec.security`/`ask` of the root and of every agent (an agent's
+    /// missing half inherited from the root's policy) become the `tools.exec.mode` they stand
+    /// for exactly, or just go where a `mode` is set.
+    ExecPolicyToMode {},
+    /// In the config: every model ref doctor recognises rewritten to its canonical form, as
+    /// OpenClaw 2026.9.6 does: strings under `string_keys`, the strings of lists under
+    /// `array_keys`, the keys of maps under `map_keys` (a retired key merging into the canonical
+    /// one), `provider`/`model` pairs and provider catalog row ids; `renames` is the release's
+    /// table of retired models (provider -> retired model -> canonical model, lower-case).
+    CanonicalizeModelRefs {
+        string_keys: Vec<String>,
+        array_keys: Vec<String>,
+        map_keys: Vec<String>,
+        renames: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    },
+    /// In the config: the legacy Codex provider routes (`models.providers.codex`,
+    /// `openai-codex`) moved or merged into `models.providers.openai` where OpenClaw 2026.9.6
+    /// finds that safe, and `api: "openai-codex-responses"` renamed `openai-chatgpt-responses`.
+    CodexRoutesToOpenai {},
     /// In the config: renames tool `from` to `to` in every tool policy list under `roots`
     /// (`allow`/`alsoAllow`/`deny` of a tools scope, `toolsAllow`), appending `to` where only a
     /// glob covered `from`, so that coverage stays the same.
@@ -345,7 +378,8 @@ impl Step {
                         | Step::MapValue { path, when, .. }
                         | Step::RewriteList { path, when, .. }
                         | Step::SetDefault { path, when, .. }
-                        | Step::RemoveZeroDuration { path, when, .. } => {
+                        | Step::RemoveZeroDuration { path, when, .. }
+                        | Step::WrapInList { path, when, .. } => {
                             (*path, *when) = (at(path), guards(when));
                         }
                         other => {
@@ -416,6 +450,7 @@ impl Step {
             | Step::MapValue { path, when, .. }
             | Step::RemoveZeroDuration { path, when, .. }
             | Step::DropUnusableHosts { path, when }
+            | Step::WrapInList { path, when, .. }
             | Step::RewriteList { path, when, .. } => (path.wildcards(), when),
             Step::CliRuntimeToModelPolicy { scope, when, .. } => (scope.wildcards(), when),
             Step::SetDefault { path, when, .. } => {
@@ -564,6 +599,11 @@ impl Migration {
                 | Step::RenameToolInPolicies { .. }
                 | Step::WhenReleaseWrites { .. }
                 | Step::CollapseAccountKey { .. }
+                | Step::WrapInList { .. }
+                | Step::SignalHostPortToUrl {}
+                | Step::CanonicalizeModelRefs { .. }
+                | Step::CodexRoutesToOpenai {}
+                | Step::ExecPolicyToMode {}
                 | Step::RewriteList { .. }
                 | Step::SeedControlUiOrigins { .. }
                 | Step::AudioTranscriberToMediaModel { .. }

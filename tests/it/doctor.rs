@@ -399,6 +399,11 @@ fn doctor_combinations_staged_and_negative() {
 }
 
 #[test]
+fn doctor_edge_cases_200_and_up() {
+    judge_all(&["2"]);
+}
+
+#[test]
 fn doctor_corpus_has_a_case_per_id() {
     let mut declared = BTreeSet::new();
     for r in oracle_results().values() {

@@ -1,10 +1,13 @@
 //! The step kinds migrations are written in, and what they share: model refs and credentials.
 mod agents_entries;
+mod canonical_refs;
 mod clean_models;
 mod collapse_account_key;
+mod codex_routes;
 mod default_agent;
 mod drop_hosts;
 mod ensure_profile;
+mod exec_mode;
 mod explicit_ownership;
 mod map_value;
 mod mcp_servers;
@@ -12,6 +15,7 @@ mod media_models;
 mod memory_qmd;
 mod model_lists;
 mod model_policy_allow;
+mod model_refs;
 mod move_key;
 // Paths and guards are part of a migration's definition (its data); the step kinds evaluate them.
 pub use crate::migration::path;
@@ -24,11 +28,13 @@ mod runtime_policy;
 mod seed_origins;
 mod set_default;
 mod system_agent;
+mod signal_url;
 #[cfg(test)]
 mod testing;
 pub mod transcriber;
 mod vllm_qwen_thinking;
 mod when_release_writes;
+mod wrap_list;
 pub mod zero_duration;
 
 use crate::document::patch::AtPath;
@@ -119,6 +125,24 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         Step::LegacySystemAgentOwner {} => system_agent::run(ws),
         Step::MemoryQmdRetired {} => memory_qmd::run(ws),
         Step::MediaModelsConsolidate { capabilities } => media_models::run(ws, capabilities),
+        Step::WrapInList { path, when, append } => wrap_list::run(ws, path, when, append),
+        Step::SignalHostPortToUrl {} => signal_url::run(ws),
+        Step::ExecPolicyToMode {} => exec_mode::run(ws),
+        Step::CodexRoutesToOpenai {} => codex_routes::run(ws),
+        Step::CanonicalizeModelRefs {
+            string_keys,
+            array_keys,
+            map_keys,
+            renames,
+        } => canonical_refs::run(
+            ws,
+            &canonical_refs::Params {
+                string_keys,
+                array_keys,
+                map_keys,
+                renames,
+            },
+        ),
         Step::Under { .. } => {
             // The registry refuses an `under` that does not expand.
             for s in step.expand().unwrap_or_default() {
