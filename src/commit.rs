@@ -119,7 +119,13 @@ impl Locks {
 /// clearing at once one left by a clawmigrate that died).
 pub fn lock(state_dir: &Path, stores: &[&Store]) -> Result<Locks, Error> {
     let install = lock::install_lock(state_dir)?;
-    let targets: Vec<PathBuf> = stores.iter().filter_map(|s| s.openclaw_lock()).collect();
+    // A store and the state beside it share one lock: taken once.
+    let mut targets: Vec<PathBuf> = Vec::new();
+    for t in stores.iter().filter_map(|s| s.openclaw_lock()) {
+        if !targets.contains(&t) {
+            targets.push(t);
+        }
+    }
     let auth = lock::auth_locks(state_dir, &targets, Duration::from_secs(10))?;
     Ok(Locks {
         auth,

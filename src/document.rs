@@ -26,6 +26,9 @@ pub enum FileKind {
     AuthProfiles,
     /// `agents/<id>/agent/models.json`.
     Models,
+    /// The routing state beside an auth store (`order`, `lastGood`, `usageStats`):
+    /// `agents/<id>/agent/auth-state.json` (2026.4.22+), or its SQLite cell (2026.6+).
+    AuthState,
 }
 
 impl FileKind {
@@ -34,6 +37,7 @@ impl FileKind {
             FileKind::Config => "config",
             FileKind::AuthProfiles => "auth-profiles",
             FileKind::Models => "models",
+            FileKind::AuthState => "auth-state",
         }
     }
 
@@ -235,6 +239,7 @@ impl Document {
     pub fn read_cell(
         db: &Path,
         cell: crate::storage::cell::Cell,
+        kind: FileKind,
         agent: Option<String>,
         dbs: &mut crate::storage::cell::Databases,
     ) -> Result<Document, ReadError> {
@@ -243,15 +248,15 @@ impl Document {
             kind: e.what.kind(),
             ..ReadError::new(db, e.what.to_string(), hint)
         })?;
-        let key = cell.key;
+        let key = cell.label;
         let store = Store::Cell(db.to_path_buf(), cell);
         Ok(match text {
             Some(t) => Document {
                 store,
-                ..Self::from_bytes(db, FileKind::AuthProfiles, agent, t.into_bytes())
+                ..Self::from_bytes(db, kind, agent, t.into_bytes())
                     .map_err(|e| ReadError::new(db, format!("{key}: {}", e.message), hint))?
             },
-            None => Document::absent(store, FileKind::AuthProfiles, agent),
+            None => Document::absent(store, kind, agent),
         })
     }
 

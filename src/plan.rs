@@ -272,6 +272,92 @@ fn upgrade_available(ws: &mut Workspace, floor: Option<&Release>, inputs: &Input
     );
 }
 
+/// Reports that a migration's file changed since the install recorded it (as `flyway validate`).
+fn checksum_changed(ws: &mut Workspace, m: &Migration, a: &Applied) {
+    ws.tag = m.tag();
+    ws.finding(
+        FindingKind::ChecksumChanged,
+        None,
+        format!("{} changed since it was applied here (recorded {}, now {})", m.id(), a.checksum, m.checksum),
+        Some(format!("check with `clawmigrate list` and the release notes that the change is intended (the install got the migration as it was then), then accept it: clawmigrate repair --rebless {} --from {}", m.id(), a.checksum)),
+    );
+}
+
+/// Plans each opt-in migration the run leaves out on top of what is planned, and takes it back:
+/// one finding per migration that would change the install (or would be refused here, with
+/// why), so an install that needs one is never silent about it. One the ledger records and that
+/// plans nothing is listed as applied.
+fn opt_in_available(
+    ws: &mut Workspace,
+    inputs: &Inputs,
+    applied: &[Applied],
+    statuses: &mut Vec<MigrationStatus>,
+) {
+    for m in &inputs.opt_in {
+        let recorded = applied.iter().find(|a| a.version == m.def.version);
+        let mark = ws.mark();
+        let planned = plan_one(ws, m);
+        let refusals: Vec<(String, Option<String>)> = ws.findings[mark.findings..]
+            .iter()
+            .filter(|f| f.kind.blocks())
+            .map(|f| (f.message.clone(), f.fix.clone()))
+            .collect();
+        let restored = ws.restore(&mark);
+        ws.findings.truncate(mark.findings);
+        ws.tag = m.tag();
+        let id = m.id();
+        let (message, fix) = match (planned, restored) {
+            (Err(e), _) => (format!("{id} (opt-in) cannot be planned here: {e}"), None),
+            (_, Err(e)) => (format!("{id} (opt-in) cannot be planned here: {e}"), None),
+            (Ok(Some(0)), _) => {
+                if let Some(a) = recorded {
+                    if a.checksum != m.checksum {
+                        checksum_changed(ws, m, a);
+                    }
+                    statuses.push(MigrationStatus {
+                        version: m.def.version,
+                        id,
+                        checksum: m.checksum.clone(),
+                        state: MigrationState::Applied,
+                        ops: 0,
+                        checksum_changed: a.checksum != m.checksum,
+                        recorded_checksum: (a.checksum != m.checksum).then(|| a.checksum.clone()),
+                        blocked_by: None,
+                    });
+                }
+                continue;
+            }
+            (Ok(Some(n)), _) => (
+                format!(
+                    "{id} (opt-in, not selected){} would make {n} change{} here: {}",
+                    if recorded.is_some() {
+                        ", applied here before,"
+                    } else {
+                        ""
+                    },
+                    if n == 1 { "" } else { "s" },
+                    m.def.summary
+                ),
+                Some(format!(
+                    "to see them: clawmigrate migrate --only {} --dry-run",
+                    m.tag()
+                )),
+            ),
+            (Ok(None), _) => {
+                let why: Vec<&str> = refusals.iter().map(|(m, _)| m.as_str()).collect();
+                (
+                    format!(
+                        "{id} (opt-in, not selected) would be refused here: {}",
+                        why.join("; ")
+                    ),
+                    refusals.iter().find_map(|(_, f)| f.clone()),
+                )
+            }
+        };
+        ws.finding(FindingKind::OptInAvailable, None, message, fix);
+    }
+}
+
 /// Plans one migration on the workspace: the number of ops it planned, or `None` when it is
 /// blocked (needs input or a conflict), in which case its ops are discarded.
 fn plan_one(ws: &mut Workspace, m: &Migration) -> Result<Option<usize>, StepError> {
@@ -307,7 +393,9 @@ pub fn plan(
     inputs: &Inputs,
 ) -> Result<InstallPlan, PlanError> {
     let floor = floor(install, upgraded_to);
-    let (mut ws, statuses) = plan_migrations(install, migrations, applied, floor.as_ref(), inputs)?;
+    let (mut ws, mut statuses) =
+        plan_migrations(install, migrations, applied, floor.as_ref(), inputs)?;
+    opt_in_available(&mut ws, inputs, applied, &mut statuses);
     if !inputs.available.is_empty() {
         upgrade_available(&mut ws, floor.as_ref(), inputs);
     }
@@ -393,13 +481,7 @@ fn plan_migrations<'a>(
             }
         }
         if let Some(a) = recorded.filter(|_| status.checksum_changed) {
-            ws.tag = m.tag();
-            ws.finding(
-                FindingKind::ChecksumChanged,
-                None,
-                format!("{} changed since it was applied here (recorded {}, now {})", m.id(), a.checksum, m.checksum),
-                Some(format!("check with `clawmigrate list` and the release notes that the change is intended (the install got the migration as it was then), then accept it: clawmigrate repair --rebless {} --from {}", m.id(), a.checksum)),
-            );
+            checksum_changed(&mut ws, m, a);
         }
         statuses.push(status);
     }

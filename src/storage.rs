@@ -32,11 +32,21 @@ impl Store {
         }
     }
 
-    /// The cell's key (`None` for a file), as the JSON report names it.
+    /// The cell's name (`None` for a file), as the JSON report names it.
     pub fn cell_key(&self) -> Option<&'static str> {
         match self {
             Store::File(_) => None,
-            Store::Cell(_, c) => Some(c.key),
+            Store::Cell(_, c) => Some(c.label),
+        }
+    }
+
+    /// Where the routing state (`order`, `lastGood`, `usageStats`) of this auth store lives:
+    /// `auth-state.json` beside `auth-profiles.json` (2026.4.22+; before, the store file itself
+    /// holds it), or the state cell beside a store cell.
+    pub fn state(&self) -> Option<Store> {
+        match self {
+            Store::File(p) => Some(Store::File(p.with_file_name("auth-state.json"))),
+            Store::Cell(db, c) => c.state_of().map(|s| Store::Cell(db.clone(), s)),
         }
     }
 
@@ -59,10 +69,14 @@ impl Store {
     /// The file OpenClaw's gateway takes its `proper-lockfile` lock on before it writes this store
     /// (an existing `auth-profiles.json`, at its real path), if any; a SQLite cell has the
     /// database's own locking, in its transaction.
+    /// `auth-state.json` is written under the same lock as the `auth-profiles.json` beside it.
     pub fn openclaw_lock(&self) -> Option<PathBuf> {
         match self {
             Store::File(p) if p.file_name().is_some_and(|n| n == "auth-profiles.json") => {
                 p.exists().then(|| fsio::real_path(p))
+            }
+            Store::File(p) if p.file_name().is_some_and(|n| n == "auth-state.json") => {
+                Store::File(p.with_file_name("auth-profiles.json")).openclaw_lock()
             }
             _ => None,
         }

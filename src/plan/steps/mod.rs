@@ -12,7 +12,9 @@ mod model_policy_allow;
 mod move_key;
 // Paths and guards are part of a migration's definition (its data); the step kinds evaluate them.
 pub use crate::migration::path;
+mod provider_refs;
 mod remove;
+mod rename_provider;
 mod rename_tool;
 mod rewrite_host;
 mod rewrite_list;
@@ -119,6 +121,22 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         Step::AgentsListToEntries {} => agents_entries::run(ws),
         Step::DropUnusableHosts { path, when } => drop_hosts::run(ws, path, when),
         Step::RenameToolInPolicies { roots, from, to } => rename_tool::run(ws, roots, from, to),
+        Step::RenameProvider {
+            from,
+            to,
+            profiles,
+            base_url,
+            pin_order,
+        } => rename_provider::run(
+            ws,
+            rename_provider::Params {
+                from,
+                to,
+                profiles,
+                base_url,
+                pin_order: *pin_order,
+            },
+        ),
         Step::SeedControlUiOrigins {
             modes,
             aliases,
