@@ -608,6 +608,26 @@ mod tests {
     }
 
     #[test]
+    fn a_store_and_the_state_beside_it_take_one_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let agent = dir.path().join("agents/a/agent");
+        std::fs::create_dir_all(&agent).unwrap();
+        std::fs::write(agent.join("auth-profiles.json"), "{}").unwrap();
+        let store = Store::File(agent.join("auth-profiles.json"));
+        let state = store.state().unwrap();
+        let started = std::time::Instant::now();
+        let locks = lock(dir.path(), &[&store, &state]).unwrap();
+        assert!(agent.join("auth-profiles.json.lock").is_dir());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "it waited on its own lock"
+        );
+        locks.verify().unwrap();
+        drop(locks);
+        assert!(!agent.join("auth-profiles.json.lock").exists());
+    }
+
+    #[test]
     fn a_vanished_directory_fails_the_barrier() {
         let e = barrier(&[PathBuf::from("/nonexistent/clawmigrate-test")]).unwrap_err();
         assert!(e.message.contains("/nonexistent/clawmigrate-test"), "{e}");

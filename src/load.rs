@@ -200,4 +200,12 @@ impl Install {
             includes,
         }
     }
+
+    /// The same install with document `doc` holding `text` (an agent's `auth-state.json`, say).
+    pub(crate) fn with_text(mut self, doc: usize, text: &str) -> Install {
+        let d = &self.docs[doc];
+        self.docs[doc] = Document::from_bytes(d.path(), d.kind, d.agent.clone(), text.into())
+            .expect("the test document parses");
+        self
+    }
 }

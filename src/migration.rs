@@ -982,6 +982,47 @@ mod tests {
     }
 
     #[test]
+    fn an_opt_in_migration_runs_only_when_named() {
+        let two = OK
+            .replace("\"version\":1", "\"version\":2")
+            .replace("\"summary\"", "\"opt_in\":true,\"summary\"");
+        let three = OK.replace("\"version\":1", "\"version\":3");
+        let reg = Registry::from_sources(&[
+            ("V0001__a_b.json", OK),
+            ("V0002__a_b.json", &two),
+            ("V0003__a_b.json", &three),
+        ])
+        .unwrap();
+        let versions = |ms: Vec<&Migration>| ms.iter().map(|m| m.def.version).collect::<Vec<_>>();
+        assert_eq!(versions(reg.select(&[]).unwrap()), [1, 3]);
+        assert_eq!(versions(reg.select_to(&[], None).unwrap()), [1, 3]);
+        let only = |v| Only {
+            version: v,
+            name: None,
+        };
+        assert_eq!(versions(reg.select(&[only(2)]).unwrap()), [2]);
+        assert_eq!(versions(reg.select(&[only(1), only(2)]).unwrap()), [1, 2]);
+        let default = reg.select(&[]).unwrap();
+        assert_eq!(versions(reg.opt_ins_left_out(&default)), [2]);
+        assert!(
+            reg.opt_ins_left_out(&reg.select(&[only(2)]).unwrap())
+                .is_empty()
+        );
+        assert_eq!(reg.migrations[1].kind(), MigrationKind::OptIn);
+        assert_eq!(reg.migrations[0].kind(), MigrationKind::Repair);
+        // An opt-in migration is a repair: it names no release.
+        let upgrade = two.replace(
+            "\"steps\"",
+            "\"upstream\":{\"openclaw\":\"2026.9.6\",\"ids\":[\"x\"]},\"steps\"",
+        );
+        let e = Registry::from_sources(&[("V0002__a_b.json", &upgrade)]).unwrap_err();
+        assert!(
+            e.to_string().contains("opt-in migration is a repair"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn checksum_ignores_formatting_but_not_content() {
         let a: Value = serde_json::from_str(OK).unwrap();
         let b: Value = serde_json::from_str(&OK.replace(",", " ,\n ")).unwrap();

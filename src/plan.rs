@@ -855,6 +855,97 @@ mod tests {
     }
 
     #[test]
+    fn an_opt_in_left_out_is_reported_as_available_and_never_planned() {
+        let reg = Registry::embedded();
+        let v4 = reg.migrations.iter().find(|m| m.def.opt_in).unwrap();
+        let all = repairs(&reg);
+        let inputs = Inputs {
+            opt_in: vec![v4.clone()],
+            ..Inputs::default()
+        };
+        // On the broken install: planned on top of the repairs, reported, taken back.
+        let install = broken(STORE, true);
+        let alone = plan(&install, &all, &[], None, &Inputs::default()).unwrap();
+        let p = plan(&install, &all, &[], None, &inputs).unwrap();
+        assert_eq!(
+            p.files
+                .iter()
+                .map(|f| (f.doc, &f.after))
+                .collect::<Vec<_>>(),
+            alone
+                .files
+                .iter()
+                .map(|f| (f.doc, &f.after))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(states(&p), states(&alone));
+        let f = p
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::OptInAvailable)
+            .expect("an opt-in finding");
+        assert_eq!(f.migration, "V0004");
+        assert!(
+            f.message.starts_with(
+                "V0004__minimax_cn_to_unified_minimax (opt-in, not selected) would make "
+            ),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("to see them: clawmigrate migrate --only V0004 --dry-run")
+        );
+        assert!(!f.kind.blocks() && !p.blocked());
+        // Refused here: the finding says why, and still blocks nothing.
+        let mut taken = broken(STORE, true);
+        let cfg = r#"{"agents": {"list": [{"id": "main", "model": "minimax-cn/MiniMax-M2"}]},
+                      "models": {"providers": {"minimax-cn": {"baseUrl": "https://api.minimaxi.com/anthropic"},
+                                               "minimax": {"baseUrl": "https://api.minimax.io/anthropic"}}}}"#;
+        taken = taken.with_text(CONFIG, cfg);
+        let p = plan(&taken, &[], &[], None, &inputs).unwrap();
+        let [f] = &p.findings[..] else {
+            panic!("one finding: {:?}", p.findings)
+        };
+        assert_eq!(f.kind, FindingKind::OptInAvailable);
+        assert!(
+            f.message
+                .contains("would be refused here: openclaw.json already defines provider minimax"),
+            "{}",
+            f.message
+        );
+        assert!(!p.blocked() && p.files.is_empty());
+        // Applied here and planning nothing: listed as applied; never applied, nothing to say.
+        let moved = after(
+            &install,
+            &plan(&install, &all, &[], None, &Inputs::default()).unwrap(),
+        );
+        let moved = after(
+            &moved,
+            &plan(&moved, &[v4], &[], None, &Inputs::default()).unwrap(),
+        );
+        let p = plan(&moved, &all, &[applied(v4)], None, &inputs).unwrap();
+        assert!(
+            p.findings
+                .iter()
+                .all(|f| f.kind != FindingKind::OptInAvailable)
+        );
+        assert_eq!(
+            p.migrations.last().map(|s| (s.id.as_str(), s.state)),
+            Some((
+                "V0004__minimax_cn_to_unified_minimax",
+                MigrationState::Applied
+            ))
+        );
+        let p = plan(&moved, &all, &[], None, &inputs).unwrap();
+        assert!(
+            p.findings.is_empty() && p.migrations.len() == all.len(),
+            "{:?}",
+            p.findings
+        );
+    }
+
+    #[test]
     fn only_runs_the_chosen_migrations_and_refuses_to_skip_a_pending_earlier_one() {
         let reg = Registry::embedded();
         let chosen = reg

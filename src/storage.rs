@@ -169,6 +169,42 @@ mod tests {
     }
 
     #[test]
+    fn the_state_beside_a_store_is_its_auth_state_json_or_state_cell_and_shares_its_lock() {
+        let r = root();
+        let json = Store::File("/srv/st/agents/a/agent/auth-profiles.json".into());
+        assert_eq!(
+            json.state(),
+            Some(Store::File("/srv/st/agents/a/agent/auth-state.json".into()))
+        );
+        let db = PathBuf::from("/srv/st/agents/a/agent/openclaw-agent.sqlite");
+        let state = Store::Cell(db.clone(), cell::AGENT_STORE).state().unwrap();
+        assert_eq!(state, Store::Cell(db.clone(), cell::AGENT_STATE));
+        let loc = state.record(&r, Some("a")).unwrap();
+        assert_eq!(
+            loc,
+            "agents/a/agent/openclaw-agent.sqlite#auth_profile_state"
+        );
+        assert_eq!(
+            state.name(&r.state_dir),
+            "agents/a/agent/openclaw-agent.sqlite: auth_profile_state"
+        );
+        assert_eq!(
+            Store::resolve(&r, &loc, |f| Ok(r.state_dir.join(f))).unwrap(),
+            state
+        );
+        // auth-state.json is written under auth-profiles.json's lock, when that file exists.
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = dir.path().join("auth-profiles.json");
+        let state = Store::File(dir.path().join("auth-state.json"));
+        assert_eq!(state.openclaw_lock(), None);
+        std::fs::write(&profiles, "{}").unwrap();
+        assert_eq!(
+            state.openclaw_lock(),
+            Some(crate::fsio::real_path(&profiles))
+        );
+    }
+
+    #[test]
     fn an_unknown_cell_is_refused_before_its_path_is_resolved() {
         let r = root();
         for loc in [

@@ -657,6 +657,51 @@ mod tests {
     }
 
     #[test]
+    fn a_state_cell_without_its_table_reads_as_absent_a_store_cell_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("openclaw-agent.sqlite");
+        guard_opens();
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE auth_profile_store (store_key TEXT PRIMARY KEY, store_json TEXT, updated_at INTEGER);",
+            )
+            .unwrap();
+        assert_eq!(read(&db, &AGENT_STATE).unwrap(), None);
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch(
+                "DROP TABLE auth_profile_store;
+                 CREATE TABLE auth_profile_state (state_key TEXT PRIMARY KEY, state_json TEXT, updated_at INTEGER);
+                 INSERT INTO auth_profile_state VALUES ('primary', '{\"version\":1}', 1);",
+            )
+            .unwrap();
+        assert_eq!(
+            read(&db, &AGENT_STATE).unwrap().as_deref(),
+            Some("{\"version\":1}")
+        );
+        let e = read(&db, &AGENT_STORE).unwrap_err();
+        assert_eq!(e.what.kind(), Kind::Unsupported, "{e}");
+    }
+
+    #[test]
+    fn each_store_cell_has_its_state_cell_and_every_cell_a_name_of_its_own() {
+        assert_eq!(SHARED_STORE.state_of(), Some(SHARED_STATE));
+        assert_eq!(AGENT_STORE.state_of(), Some(AGENT_STATE));
+        assert_eq!(AGENT_STATE.state_of(), None);
+        for (db, c) in [
+            ("openclaw.sqlite", SHARED_STORE),
+            ("openclaw.sqlite", SHARED_STATE),
+            (AGENT_DB, AGENT_STORE),
+            (AGENT_DB, AGENT_STATE),
+        ] {
+            assert_eq!(known(db, c.label), Some(c.clone()), "{}", c.label);
+        }
+        assert_eq!(known(AGENT_DB, "authProfiles.state"), None);
+        assert_eq!(known("openclaw.sqlite", "auth_profile_state"), None);
+    }
+
+    #[test]
     fn a_load_opens_each_database_once() {
         let dir = tempfile::tempdir().unwrap();
         let db = shared_db(dir.path());

@@ -41,13 +41,18 @@ impl RefAt {
     }
 }
 
-/// Every ref of `provider` in the config, values first, then keys deepest first (so renaming
-/// them in that order keeps every later path valid).
+/// Every ref of `provider` in the config, in document order.
 pub fn find(config: &Value, provider: &str) -> Vec<RefAt> {
     let mut out = Vec::new();
     walk(config, provider, &mut Vec::new(), &mut out);
-    out.sort_by_key(|r| (r.is_key, std::cmp::Reverse(r.at.len())));
     out
+}
+
+/// The refs in an order they can be changed in, each path valid at its turn: values first,
+/// then keys deepest first.
+pub fn in_edit_order(mut refs: Vec<RefAt>) -> Vec<RefAt> {
+    refs.sort_by_key(|r| (r.is_key, std::cmp::Reverse(r.at.len())));
+    refs
 }
 
 fn walk(v: &Value, provider: &str, at: &mut Vec<String>, out: &mut Vec<RefAt>) {
@@ -118,7 +123,7 @@ mod tests {
             "models": {"providers": {"minimax-cn": {"models": [{"id": "minimax-cn/x"}]}}},
             "auth": {"profiles": {"minimax-cn/x": {}}},
         });
-        let found = find(&config, "minimax-cn");
+        let found = in_edit_order(find(&config, "minimax-cn"));
         // Values come before keys.
         let first_key = found.iter().position(|r| r.is_key).unwrap();
         assert!(found[first_key..].iter().all(|r| r.is_key), "{found:?}");

@@ -421,7 +421,7 @@ impl<'p, 'w, 'a> Planner<'p, 'w, 'a> {
             );
             return self.conflict(CONFIG, m);
         }
-        for r in refs {
+        for r in provider_refs::in_edit_order(refs) {
             let model = model_of(&r.text, self.p.from).expect("found as a ref");
             let new = format!("{}/{model}", self.p.to);
             if r.is_key {
@@ -612,4 +612,404 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), StepError> {
         ws.finding(FindingKind::Note, None, note, None);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Params, run};
+    use crate::load::Install;
+    use crate::migration::BaseUrlRule;
+    use crate::plan::workspace::{FindingKind, Inputs, Workspace};
+    use crate::secrets::mask;
+    use serde_json::{Value, json};
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    const CN_KEY: &str = "sk-cp-unit-china-00000001";
+    const GLOBAL_KEY: &str = "sk-api-unit-global-0000002";
+    const OTHER_KEY: &str = "sk-cp-unit-other-000000003";
+    const GLOBAL: &str = "https://api.minimax.io/anthropic";
+    const CHINA: &str = "https://api.minimaxi.com/anthropic";
+
+    fn rule() -> BaseUrlRule {
+        BaseUrlRule {
+            from_hosts: vec!["api.minimax.io".into(), "api.minimax.chat".into()],
+            to_host: "api.minimaxi.com".into(),
+            default: CHINA.into(),
+        }
+    }
+
+    fn ids() -> BTreeMap<String, String> {
+        [("minimax-cn:default".to_string(), "minimax:cn".to_string())].into()
+    }
+
+    /// Runs the step (V0004's parameters) on a fresh workspace.
+    fn convert<'a>(install: &'a Install, inputs: &'a Inputs) -> Workspace<'a> {
+        let (profiles, base_url) = (ids(), rule());
+        let mut ws = Workspace::new(install, inputs);
+        ws.tag = "V0004".into();
+        run(
+            &mut ws,
+            Params {
+                from: "minimax-cn",
+                to: "minimax",
+                profiles: &profiles,
+                base_url: &base_url,
+                pin_order: true,
+            },
+        )
+        .unwrap();
+        ws
+    }
+
+    fn cn(key: &str) -> Value {
+        json!({"type": "api_key", "provider": "minimax-cn", "key": key})
+    }
+
+    fn global(key: &str) -> Value {
+        json!({"type": "api_key", "provider": "minimax", "key": key})
+    }
+
+    /// The demo's shape once V0001–V0003 ran: a China block (on the global host here, which the
+    /// move fixes too), the alias `mm-cn`, a global profile beside the China one in every store.
+    fn config() -> Value {
+        json!({
+            "auth": {"profiles": {
+                "minimax:default": {"provider": "minimax", "mode": "api_key"},
+                "minimax-cn:default": {"provider": "minimax-cn", "mode": "api_key"},
+            }},
+            "models": {"providers": {"minimax-cn": {"baseUrl": GLOBAL, "api": "anthropic-messages", "models": [{"id": "MiniMax-M2"}]}}},
+            "agents": {
+                "defaults": {
+                    "model": {"primary": "minimax-cn/MiniMax-M2", "fallbacks": ["minimax-cn/MiniMax-M1"]},
+                    "imageModel": "minimax-cn/MiniMax-VL",
+                    "models": {"minimax-cn/MiniMax-M2": {"alias": "mm-cn"}},
+                },
+                "list": [{"id": "main", "default": true}, {"id": "coder", "model": "mm-cn", "workspace": "minimax-cn/work"}],
+            },
+        })
+    }
+
+    fn store() -> String {
+        json!({"version": 1, "profiles": {"minimax:default": global(GLOBAL_KEY), "minimax-cn:default": cn(CN_KEY)},
+               "lastGood": {"minimax": "minimax:default"}})
+        .to_string()
+    }
+
+    fn models() -> String {
+        json!({"providers": {"minimax-cn": {"baseUrl": GLOBAL, "api": "anthropic-messages"}}})
+            .to_string()
+    }
+
+    fn install(config: &Value, main: &str, coder: &str) -> Install {
+        let m = models();
+        Install::in_memory(
+            Path::new("/nonexistent/st"),
+            &config.to_string(),
+            &[("main", Some(main), Some(&m)), ("coder", Some(coder), None)],
+        )
+    }
+
+    /// The install as it is once the step's working copies are written.
+    fn after(install: &Install, ws: &Workspace) -> Install {
+        let mut next = install.clone();
+        for (i, ops) in ws.ops.iter().enumerate() {
+            if !ops.is_empty() {
+                next = next.with_text(i, &ws.value(i).to_string());
+            }
+        }
+        next
+    }
+
+    fn conflicts(ws: &Workspace) -> Vec<String> {
+        ws.findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::Conflict)
+            .map(|f| f.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn moves_the_provider_its_profiles_and_every_ref_and_pins_the_china_profile() {
+        let (s, inputs) = (store(), Inputs::default());
+        let install = install(&config(), &s, &s);
+        let ws = convert(&install, &inputs);
+        assert!(conflicts(&ws).is_empty(), "{:?}", ws.findings);
+        let c = ws.config();
+        assert_eq!(
+            c["models"]["providers"],
+            json!({"minimax": {"baseUrl": CHINA, "api": "anthropic-messages", "models": [{"id": "MiniMax-M2"}]}})
+        );
+        assert_eq!(
+            c["auth"],
+            json!({
+                "profiles": {
+                    "minimax:default": {"provider": "minimax", "mode": "api_key"},
+                    "minimax:cn": {"provider": "minimax", "mode": "api_key"},
+                },
+                "order": {"minimax": ["minimax:cn"]},
+            })
+        );
+        let d = &c["agents"]["defaults"];
+        assert_eq!(
+            d["model"],
+            json!({"primary": "minimax/MiniMax-M2", "fallbacks": ["minimax/MiniMax-M1"]})
+        );
+        assert_eq!(d["imageModel"], "minimax/MiniMax-VL");
+        assert_eq!(
+            d["models"],
+            json!({"minimax/MiniMax-M2": {"alias": "mm-cn"}})
+        );
+        // The alias itself and a path that looks like a ref stay.
+        assert_eq!(c["agents"]["list"][1]["model"], "mm-cn");
+        assert_eq!(c["agents"]["list"][1]["workspace"], "minimax-cn/work");
+        for a in &install.agents {
+            // Key order kept: the China profile stays where it was, renamed.
+            let store = ws.value(a.auth);
+            let ids: Vec<&String> = store["profiles"].as_object().unwrap().keys().collect();
+            assert_eq!(ids, ["minimax:default", "minimax:cn"], "{}", a.agent.id);
+            assert_eq!(store["profiles"]["minimax:cn"], global(CN_KEY));
+            assert_eq!(store["lastGood"], json!({"minimax": "minimax:default"}));
+        }
+        let main = install.agent("main").unwrap();
+        assert_eq!(
+            ws.value(main.models),
+            &json!({"providers": {"minimax": {"baseUrl": CHINA, "api": "anthropic-messages"}}})
+        );
+        // The pin is said, and no key is.
+        let [note] = &ws.findings[..] else {
+            panic!("one note: {:?}", ws.findings)
+        };
+        assert_eq!(note.kind, FindingKind::Note);
+        assert_eq!(
+            note.message,
+            "auth.order.minimax is set to minimax:cn: the install also holds other minimax profiles (minimax:default), which must not serve the minimax-cn models"
+        );
+        // Every replaced or removed value is guarded, every op tagged.
+        let ops = serde_json::to_value(&ws.ops[main.auth]).unwrap();
+        assert_eq!(
+            ops,
+            json!([
+                {"op": "test", "path": "/profiles/minimax-cn:default", "value": cn(CN_KEY), "migration": "V0004"},
+                {"op": "move", "from": "/profiles/minimax-cn:default", "path": "/profiles/minimax:cn", "migration": "V0004"},
+                {"op": "test", "path": "/profiles/minimax:cn/provider", "value": "minimax-cn", "migration": "V0004"},
+                {"op": "replace", "path": "/profiles/minimax:cn/provider", "value": "minimax", "migration": "V0004"},
+            ])
+        );
+        // Once written, it plans nothing.
+        let next = after(&install, &ws);
+        let again = convert(&next, &inputs);
+        assert!(again.ops.iter().all(Vec::is_empty), "{:?}", again.ops);
+        assert!(again.findings.is_empty(), "{:?}", again.findings);
+    }
+
+    #[test]
+    fn no_pin_without_another_profile_of_the_target() {
+        let mut config = config();
+        config["auth"]["profiles"]
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("minimax:default");
+        let s = json!({"version": 1, "profiles": {"minimax-cn:default": cn(CN_KEY)}}).to_string();
+        let inputs = Inputs::default();
+        let install = install(&config, &s, &s);
+        let ws = convert(&install, &inputs);
+        assert!(ws.findings.is_empty(), "{:?}", ws.findings);
+        assert_eq!(ws.config()["auth"].get("order"), None);
+        assert_eq!(
+            ws.config()["auth"]["profiles"],
+            json!({"minimax:cn": {"provider": "minimax", "mode": "api_key"}})
+        );
+    }
+
+    #[test]
+    fn the_routing_state_follows_the_profile_in_the_store_and_beside_it() {
+        let s = json!({"version": 1, "profiles": {"minimax-cn:default": cn(CN_KEY)},
+                       "order": {"minimax-cn": ["minimax-cn:default"]}})
+        .to_string();
+        let state = json!({"version": 1,
+            "order": {"minimax-cn": ["minimax-cn:default"], "openai": ["openai:x"]},
+            "lastGood": {"minimax-cn": "minimax-cn:default"},
+            "usageStats": {"minimax-cn:default": {"lastUsed": 5}, "openai:x": {"lastUsed": 6}}})
+        .to_string();
+        let inputs = Inputs::default();
+        let base = install(&config(), &s, &s);
+        let main_state = base.agent("main").unwrap().state;
+        let install = base.with_text(main_state, &state);
+        let ws = convert(&install, &inputs);
+        assert!(conflicts(&ws).is_empty(), "{:?}", ws.findings);
+        let main = install.agent("main").unwrap();
+        assert_eq!(
+            ws.value(main.auth)["order"],
+            json!({"minimax": ["minimax:cn"]})
+        );
+        assert_eq!(
+            ws.value(main.state),
+            &json!({"version": 1,
+                "order": {"minimax": ["minimax:cn"], "openai": ["openai:x"]},
+                "lastGood": {"minimax": "minimax:cn"},
+                "usageStats": {"minimax:cn": {"lastUsed": 5}, "openai:x": {"lastUsed": 6}}})
+        );
+        // A store's own order pins the China profile already; the config gets the pin for the
+        // other agents, which read the config's.
+        assert_eq!(
+            ws.config()["auth"]["order"],
+            json!({"minimax": ["minimax:cn"]})
+        );
+    }
+
+    #[test]
+    fn a_profile_already_there_with_the_same_values_stands_for_the_moved_one() {
+        let s = json!({"version": 1, "profiles": {"minimax-cn:default": cn(CN_KEY), "minimax:cn": global(CN_KEY)}})
+            .to_string();
+        let inputs = Inputs::default();
+        let install = install(&config(), &s, &s);
+        let ws = convert(&install, &inputs);
+        assert!(conflicts(&ws).is_empty(), "{:?}", ws.findings);
+        let main = install.agent("main").unwrap();
+        assert_eq!(
+            ws.value(main.auth)["profiles"],
+            json!({"minimax:cn": global(CN_KEY)})
+        );
+    }
+
+    #[test]
+    fn a_block_without_a_url_gets_the_china_host_and_a_proxy_stays() {
+        let mut config = config();
+        config["models"]["providers"]["minimax-cn"]
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("baseUrl");
+        let (s, inputs) = (store(), Inputs::default());
+        let bare = install(&config, &s, &s);
+        let ws = convert(&bare, &inputs);
+        assert_eq!(
+            ws.config()["models"]["providers"]["minimax"]["baseUrl"],
+            CHINA
+        );
+        let mut config = self::config();
+        config["models"]["providers"]["minimax-cn"]["baseUrl"] = json!("https://proxy.example/mm");
+        let install = install(&config, &s, &s);
+        let ws = convert(&install, &inputs);
+        assert_eq!(
+            ws.config()["models"]["providers"]["minimax"]["baseUrl"],
+            "https://proxy.example/mm"
+        );
+    }
+
+    #[test]
+    fn an_install_without_the_old_provider_plans_nothing_whatever_it_holds() {
+        let config = json!({
+            "models": {"providers": {"minimax": {"baseUrl": GLOBAL}}},
+            "agents": {"defaults": {"model": "minimax/MiniMax-M2"}},
+        });
+        let s =
+            json!({"version": 1, "profiles": {"minimax:default": global(GLOBAL_KEY)}}).to_string();
+        let inputs = Inputs::default();
+        let install = Install::in_memory(
+            Path::new("/nonexistent/st"),
+            &config.to_string(),
+            &[("main", Some(&s), None)],
+        );
+        let ws = convert(&install, &inputs);
+        assert!(ws.ops.iter().all(Vec::is_empty) && ws.findings.is_empty());
+    }
+
+    /// Each case: what makes the install refuse the move, and the message that says so.
+    #[test]
+    fn a_taken_target_is_refused_naming_it_and_nothing_is_planned() {
+        let cases: Vec<(&str, Box<dyn Fn(&mut Value, &mut Value)>, &str)> = vec![
+            (
+                "global provider block",
+                Box::new(|c, _| c["models"]["providers"]["minimax"] = json!({"baseUrl": GLOBAL})),
+                "openclaw.json already defines provider minimax (models.providers.minimax) beside minimax-cn, with other values; another minimax setup must not be merged into the minimax-cn one",
+            ),
+            (
+                "global refs",
+                Box::new(|c, _| {
+                    c["agents"]["defaults"]["model"]["fallbacks"] = json!(["minimax/MiniMax-M2"])
+                }),
+                "openclaw.json already uses provider minimax (agents.defaults.model.fallbacks.0 = minimax/MiniMax-M2); moving the minimax-cn models onto it would send both to one endpoint and one key",
+            ),
+            (
+                "minimax:cn in the config",
+                Box::new(|c, _| {
+                    c["auth"]["profiles"]["minimax:cn"] =
+                        json!({"provider": "minimax", "mode": "oauth"})
+                }),
+                "openclaw.json already holds a profile minimax:cn with other values than minimax-cn:default; it is kept apart",
+            ),
+            (
+                "minimax:cn with another key",
+                Box::new(|_, s| s["profiles"]["minimax:cn"] = global(OTHER_KEY)),
+                "agents/main/agent/auth-profiles.json already holds a profile minimax:cn with other values than minimax-cn:default (it holds OTHER, minimax-cn:default holds CN); it is kept apart",
+            ),
+            (
+                "a store order for the global account",
+                Box::new(|_, s| s["order"] = json!({"minimax": ["minimax:default"]})),
+                "agents/main/agent/auth-profiles.json: order.minimax already names other profiles ([\"minimax:default\"]), which would keep serving the minimax-cn models; another minimax setup must not be merged into the minimax-cn one",
+            ),
+            (
+                "a config order for the global account",
+                Box::new(|c, _| c["auth"]["order"] = json!({"minimax": ["minimax:default"]})),
+                "openclaw.json: auth.order.minimax already names other profiles ([\"minimax:default\"]), which would keep serving the minimax-cn models; another minimax setup must not be merged into the minimax-cn one",
+            ),
+            (
+                "a profile with no new name",
+                Box::new(|_, s| s["profiles"]["minimax-cn:work"] = cn(OTHER_KEY)),
+                "agents/main/agent/auth-profiles.json: profile minimax-cn:work of provider minimax-cn has no new name (this migration renames minimax-cn:default → minimax:cn); rename or remove it by hand",
+            ),
+            (
+                "no provider block",
+                Box::new(|c, _| {
+                    c["models"]["providers"].as_object_mut().unwrap().clear();
+                }),
+                "openclaw.json names minimax-cn models (agents.defaults.model.primary = minimax-cn/MiniMax-M2) but defines no models.providers.minimax-cn: moved to minimax they would use its built-in endpoint, not the one this account needs; add the provider block (baseUrl https://api.minimaxi.com/anthropic) first",
+            ),
+        ];
+        let inputs = Inputs::default();
+        for (what, edit, want) in cases {
+            let (mut c, mut s) = (config(), serde_json::from_str::<Value>(&store()).unwrap());
+            edit(&mut c, &mut s);
+            let install = install(&c, &s.to_string(), &store());
+            let ws = convert(&install, &inputs);
+            assert!(ws.ops.iter().all(Vec::is_empty), "{what}: {:?}", ws.ops);
+            let want = want
+                .replace("OTHER", &mask(OTHER_KEY))
+                .replace("CN", &mask(CN_KEY));
+            let got = conflicts(&ws);
+            assert!(got.contains(&want), "{what}:\n{got:#?}\nwant {want}");
+            for f in &ws.findings {
+                for k in [CN_KEY, GLOBAL_KEY, OTHER_KEY] {
+                    assert!(!f.message.contains(k), "{what}: a key in {}", f.message);
+                }
+                assert!(
+                    f.fix
+                        .as_deref()
+                        .unwrap()
+                        .contains("leave the install on minimax-cn")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_agent_left_with_only_the_global_profile_is_refused() {
+        // coder runs on the China models, but its store holds only the global key.
+        let only_global =
+            json!({"version": 1, "profiles": {"minimax:default": global(GLOBAL_KEY)}}).to_string();
+        let inputs = Inputs::default();
+        let install = install(&config(), &store(), &only_global);
+        let ws = convert(&install, &inputs);
+        assert!(ws.ops.iter().all(Vec::is_empty));
+        let f = ws
+            .findings
+            .iter()
+            .find(|f| f.agent.as_deref() == Some("coder"))
+            .expect("coder's conflict");
+        assert_eq!(
+            f.message,
+            "agent coder uses minimax-cn but its store (agents/coder/agent/auth-profiles.json) holds no minimax-cn profile, only minimax ones: once its models move to minimax it would be served another account's key"
+        );
+    }
 }
