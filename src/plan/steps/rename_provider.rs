@@ -915,10 +915,13 @@ mod tests {
         assert!(ws.ops.iter().all(Vec::is_empty) && ws.findings.is_empty());
     }
 
+    /// What a case changes in the config and in main's store.
+    type Edit = dyn Fn(&mut Value, &mut Value);
+
     /// Each case: what makes the install refuse the move, and the message that says so.
     #[test]
     fn a_taken_target_is_refused_naming_it_and_nothing_is_planned() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut Value, &mut Value)>, &str)> = vec![
+        let cases: Vec<(&str, Box<Edit>, &str)> = vec![
             (
                 "global provider block",
                 Box::new(|c, _| c["models"]["providers"]["minimax"] = json!({"baseUrl": GLOBAL})),
