@@ -545,7 +545,22 @@ fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<Vec<RawText>, Edit
         }
         Op::Remove(RemoveOperation { path }) => cst_remove(root, path).map(|_| Vec::new()),
         Op::Replace(ReplaceOperation { path, value }) => {
-            replace_node(node_at(root, &patch::tokens(path))?, value).map(|()| Vec::new())
+            let node = node_at(root, &patch::tokens(path))?;
+            let in_array = node.parent().is_some_and(|p| p.as_array().is_some());
+            let scalar = node.as_string_lit().is_some()
+                || node.as_number_lit().is_some()
+                || node.as_boolean_lit().is_some()
+                || node.as_null_keyword().is_some();
+            if in_array && scalar && !value.is_object() && !value.is_array() {
+                // A scalar element is written over its own text: the array keeps its layout
+                // (removing and inserting it would reflow a one-element array onto one line).
+                return Ok(vec![RawText {
+                    at: offset_of(&node),
+                    len: node.to_string().len(),
+                    text: serde_json::to_string(value).expect("a scalar serialises"),
+                }]);
+            }
+            replace_node(node, value).map(|()| Vec::new())
         }
         Op::Move(MoveOperation { from, path }) if patch::same_parent(from, path) => {
             cst_rename(root, from, path).map(|()| Vec::new())
@@ -1013,6 +1028,26 @@ mod tests {
         assert_eq!(
             out,
             "// top\n{\n  a: 1, // one\n  'b': \"y\",\n  c: [1, 2,],\n}\n"
+        );
+    }
+
+    #[test]
+    fn a_scalar_array_element_is_replaced_in_place_keeping_the_layout() {
+        let text = "{\n  \"a\": {\"x\": 1},\n  \"allow\": [\n    \"p/m\"\n  ],\n  \"f\": [\"p/a\", 'p/b' /* b */]\n}\n";
+        let d = doc(text, FileKind::Config);
+        let ops = [
+            patch::move_to("/a", "/b").unwrap(),
+            patch::replace("/allow/0", json!("q/m")).unwrap(),
+            patch::replace("/f/1", json!("q/b")).unwrap(),
+        ];
+        let mut want = d.value.clone();
+        for op in &ops {
+            patch::apply(&mut want, op).unwrap();
+        }
+        let out = edit(&d, &ops.iter().collect::<Vec<_>>(), &want).unwrap();
+        assert_eq!(
+            out,
+            "{\n  \"b\": {\"x\": 1},\n  \"allow\": [\n    \"q/m\"\n  ],\n  \"f\": [\"p/a\", \"q/b\" /* b */]\n}\n"
         );
     }
 

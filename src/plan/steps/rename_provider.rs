@@ -50,6 +50,8 @@ struct Planner<'p, 'w, 'a> {
     moved: Vec<String>,
     /// Profiles of the target provider that were there before (another account).
     others: Vec<String>,
+    /// What the operator should know of the move (by agent, for a store's).
+    notes: Vec<(Option<String>, String)>,
 }
 
 fn norm(s: &str) -> String {
@@ -305,6 +307,21 @@ impl<'p, 'w, 'a> Planner<'p, 'w, 'a> {
                     Some((_, t)) if self.mapped(t) == new => {
                         self.edits.push(Edit::Remove(doc, child(&path, k)))
                     }
+                    // The last profile that worked for the target is bookkeeping OpenClaw rewrites
+                    // after every call; once the old provider's account is the target's, its
+                    // entry is the one that holds.
+                    Some((tk, t)) if what == "lastGood" => {
+                        let note = format!(
+                            "{file}: lastGood.{tk} becomes {} (it was {}, a profile the moved {} account replaces; OpenClaw rewrites lastGood after every call)",
+                            show(&new),
+                            show(t),
+                            self.p.from
+                        );
+                        self.notes.push((self.agent_of(doc), note));
+                        self.edits
+                            .push(Edit::Replace(doc, child(&path, tk), new.clone()));
+                        self.edits.push(Edit::Remove(doc, child(&path, k)));
+                    }
                     Some((tk, _)) => {
                         let m = format!(
                             "{file}: {what}.{tk} is already set, to other profiles than {what}.{k}; another {} setup must not be merged into the {} one",
@@ -521,6 +538,14 @@ impl<'p, 'w, 'a> Planner<'p, 'w, 'a> {
     }
 }
 
+/// A profile id (or a list of them) as the operator reads it.
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn quoted(keys: &[&String]) -> String {
     keys.iter()
         .map(|k| format!("{k:?}"))
@@ -529,7 +554,7 @@ fn quoted(keys: &[&String]) -> String {
 }
 
 pub fn run(ws: &mut Workspace, p: Params) -> Result<(), StepError> {
-    let (edits, conflicts, pinned) = {
+    let (edits, conflicts, notes) = {
         let mut pl = Planner {
             p: &p,
             ws,
@@ -538,6 +563,7 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), StepError> {
             found: false,
             moved: Vec::new(),
             others: Vec::new(),
+            notes: Vec::new(),
         };
         pl.provider_block(CONFIG, &["models", "providers"], None);
         let config_moved = pl
@@ -581,8 +607,10 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), StepError> {
             pl.store_order(doc);
         }
         pl.agents_left_on_others();
-        let pinned = pl.pin();
-        (pl.edits, pl.conflicts, pinned)
+        if let Some(pin) = pl.pin() {
+            pl.notes.insert(0, (None, pin));
+        }
+        (pl.edits, pl.conflicts, pl.notes)
     };
     if !conflicts.is_empty() {
         let fix = format!(
@@ -608,8 +636,8 @@ pub fn run(ws: &mut Workspace, p: Params) -> Result<(), StepError> {
             Edit::Add(doc, at, v) => ws.add(doc, ptr(&at), v)?,
         }
     }
-    if let Some(note) = pinned {
-        ws.finding(FindingKind::Note, None, note, None);
+    for (agent, note) in notes {
+        ws.finding(FindingKind::Note, agent.as_deref(), note, None);
     }
     Ok(())
 }
@@ -855,6 +883,32 @@ mod tests {
         assert_eq!(
             ws.config()["auth"]["order"],
             json!({"minimax": ["minimax:cn"]})
+        );
+    }
+
+    #[test]
+    fn the_last_good_profile_of_the_target_becomes_the_moved_one_and_says_so() {
+        let s = json!({"version": 1, "profiles": {"minimax:default": global(GLOBAL_KEY), "minimax-cn:default": cn(CN_KEY)},
+                       "lastGood": {"minimax": "minimax:default", "minimax-cn": "minimax-cn:default"}})
+        .to_string();
+        let inputs = Inputs::default();
+        let install = install(&config(), &s, &store());
+        let ws = convert(&install, &inputs);
+        assert!(conflicts(&ws).is_empty(), "{:?}", ws.findings);
+        let main = install.agent("main").unwrap();
+        assert_eq!(
+            ws.value(main.auth)["lastGood"],
+            json!({"minimax": "minimax:cn"})
+        );
+        let note = ws
+            .findings
+            .iter()
+            .find(|f| f.agent.as_deref() == Some("main"))
+            .expect("a note for main");
+        assert_eq!(note.kind, FindingKind::Note);
+        assert_eq!(
+            note.message,
+            "agents/main/agent/auth-profiles.json: lastGood.minimax becomes minimax:cn (it was minimax:default, a profile the moved minimax-cn account replaces; OpenClaw rewrites lastGood after every call)"
         );
     }
 
