@@ -26,4 +26,5 @@ mod snapshots;
 mod support;
 mod targets;
 mod unattended;
+mod unify;
 mod upgrade;
