@@ -363,6 +363,38 @@ fn the_demo_moves_only_when_named_and_2026_9_serves_it_the_china_key() {
     assert_eq!(files(&st), original);
 }
 
+/// A 2026.2 install OpenClaw ran after the repairs: 2026.2.3 regenerated main's models.json with
+/// a China and a global block, each with its profile's key. The generated global block gives way
+/// to the moved one (OpenClaw rebuilds it from the config); no key is lost (the store keeps it).
+#[test]
+fn a_models_json_block_2026_2_generated_from_the_global_profile_gives_way() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let args = ["models", "status", "--agent", "main", "--json"];
+    let out = crate::oracle::openclaw_in_place("2026.2.3", &st, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let models = st.join("agents/main/agent/models.json");
+    let generated = json(&models)["providers"]["minimax"].clone();
+    assert!(
+        generated["baseUrl"]
+            .as_str()
+            .is_some_and(|u| u.contains("api.minimax")),
+        "2026.2.3 wrote no global block"
+    );
+    move_and_undo(&sb, &st, false, |st| {
+        let providers = json(st.join("agents/main/agent/models.json"))["providers"].clone();
+        let ids: Vec<&String> = providers.as_object().unwrap().keys().collect();
+        assert_eq!(ids, ["minimax"]);
+        assert_eq!(providers["minimax"]["baseUrl"], CN_HOST);
+        assert!(
+            providers["minimax"]["apiKey"] == CN_KEY,
+            "not the China key"
+        );
+        as_2026_9(&sb, st, "judge")
+    });
+}
+
 #[test]
 fn a_json_era_store_moves_its_routing_state_with_the_profile() {
     let sb = Sandbox::new();

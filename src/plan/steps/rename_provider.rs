@@ -138,35 +138,46 @@ impl<'p, 'w, 'a> Planner<'p, 'w, 'a> {
             );
             return self.conflict(doc, m);
         }
-        let target = to.first().map(|k| &map[*k]);
+        let target = to.first().map(|k| (to[0].as_str(), &map[*k]));
+        // A block OpenClaw generated from this agent's own profiles of the target (2026.2
+        // writes one per provider it holds a key for) is rebuilt from the config once the
+        // moved block is there: it gives way, and says so.
+        let generated = target.is_some_and(|(_, t)| doc != CONFIG && self.generated(doc, t));
         let Some(key) = from.first() else {
             // Only the target here: fine when it is what the move makes of the config's block.
             let differs = |c: &Value, t: &Value| {
                 c.get("baseUrl") != t.get("baseUrl") || !super::block_credentials(t).is_empty()
             };
-            if let Some(t) = target
-                && config_moved.is_some_and(|c| differs(c, t))
-            {
-                let m = format!(
-                    "{file} already defines provider {} ({place}.{}) with other values than the {} block the move makes; another {} setup must not be merged into the {} one",
-                    self.p.to, to[0], self.p.from, self.p.to, self.p.from
-                );
-                self.conflict(doc, m);
+            match (target, config_moved) {
+                (Some((tk, t)), Some(c)) if differs(c, t) && generated => {
+                    self.gives_way(doc, &at, tk, t);
+                }
+                (Some((tk, t)), Some(c)) if differs(c, t) => {
+                    let m = format!(
+                        "{file} already defines provider {} ({place}.{tk}) with other values than the {} block the move makes; another {} setup must not be merged into the {} one",
+                        self.p.to, self.p.from, self.p.to, self.p.from
+                    );
+                    self.conflict(doc, m);
+                }
+                _ => {}
             }
             return;
         };
         self.found = true;
         let (moved, url) = self.moved_block(&map[*key]);
         match target {
-            Some(t) if *t == moved => self.edits.push(Edit::Remove(doc, child(&at, key))),
-            Some(_) => {
+            Some((_, t)) if *t == moved => self.edits.push(Edit::Remove(doc, child(&at, key))),
+            Some((tk, _)) if !generated => {
                 let m = format!(
-                    "{file} already defines provider {} ({place}.{}) beside {}, with other values; another {} setup must not be merged into the {} one",
-                    self.p.to, to[0], key, self.p.to, self.p.from
+                    "{file} already defines provider {} ({place}.{tk}) beside {}, with other values; another {} setup must not be merged into the {} one",
+                    self.p.to, key, self.p.to, self.p.from
                 );
                 self.conflict(doc, m);
             }
-            None => {
+            _ => {
+                if let Some((tk, t)) = target {
+                    self.gives_way(doc, &at, tk, t);
+                }
                 let new = child(&at, self.p.to);
                 self.edits
                     .push(Edit::Rename(doc, child(&at, key), new.clone()));
@@ -184,6 +195,42 @@ impl<'p, 'w, 'a> Planner<'p, 'w, 'a> {
                 }
             }
         }
+    }
+
+    /// Whether a models.json block of the target is what OpenClaw generates from the agent's
+    /// own profiles of it: every literal key it holds is one of them (so nothing is lost when it
+    /// goes; OpenClaw rebuilds the block from the config).
+    fn generated(&self, doc: usize, block: &Value) -> bool {
+        let install = self.ws.install;
+        let Some(agent) = install.agents.iter().find(|a| a.models == doc) else {
+            return false;
+        };
+        let store = self.ws.value(agent.auth);
+        let held: Vec<&str> = super::provider_profiles(store, self.p.to)
+            .into_iter()
+            .filter_map(|(_, p)| profile_secret(p))
+            .collect();
+        !held.is_empty()
+            && super::block_credentials(block)
+                .iter()
+                .all(|c| held.contains(&c.key.as_str()))
+    }
+
+    /// A generated block of the target in a models.json is removed (see [`Self::generated`]).
+    fn gives_way(&mut self, doc: usize, at: &[String], key: &str, block: &Value) {
+        let url = block
+            .get("baseUrl")
+            .and_then(Value::as_str)
+            .unwrap_or("no baseUrl");
+        let note = format!(
+            "{}: the {key} block OpenClaw generated from this agent's own {} profiles ({url}) is removed; OpenClaw rebuilds it from openclaw.json, where {} now stands for the moved {} account",
+            self.name(doc),
+            self.p.to,
+            self.p.to,
+            self.p.from
+        );
+        self.notes.push((self.agent_of(doc), note));
+        self.edits.push(Edit::Remove(doc, child(at, key)));
     }
 
     /// The profiles map of `doc` at `at` (config `auth.profiles`, a store's `profiles`): each
@@ -909,6 +956,57 @@ mod tests {
         assert_eq!(
             note.message,
             "agents/main/agent/auth-profiles.json: lastGood.minimax becomes minimax:cn (it was minimax:default, a profile the moved minimax-cn account replaces; OpenClaw rewrites lastGood after every call)"
+        );
+    }
+
+    /// What OpenClaw 2026.2 writes into an agent's models.json for the global profile it holds.
+    fn generated_global(key: &str) -> Value {
+        json!({"baseUrl": "https://api.minimax.chat/v1", "api": "openai-completions", "apiKey": key})
+    }
+
+    #[test]
+    fn a_models_json_block_generated_from_the_agents_own_profile_gives_way() {
+        let mut models: Value = serde_json::from_str(&models()).unwrap();
+        models["providers"]["minimax"] = generated_global(GLOBAL_KEY);
+        let (s, inputs) = (store(), Inputs::default());
+        let install = Install::in_memory(
+            Path::new("/nonexistent/st"),
+            &config().to_string(),
+            &[
+                ("main", Some(&s), Some(&models.to_string())),
+                ("coder", Some(&s), None),
+            ],
+        );
+        let ws = convert(&install, &inputs);
+        assert!(conflicts(&ws).is_empty(), "{:?}", ws.findings);
+        let main = install.agent("main").unwrap();
+        assert_eq!(
+            ws.value(main.models),
+            &json!({"providers": {"minimax": {"baseUrl": CHINA, "api": "anthropic-messages"}}})
+        );
+        assert!(
+            ws.findings.iter().any(|f| f.message
+                == "agents/main/agent/models.json: the minimax block OpenClaw generated from this agent's own minimax profiles (https://api.minimax.chat/v1) is removed; OpenClaw rebuilds it from openclaw.json, where minimax now stands for the moved minimax-cn account"),
+            "{:?}",
+            ws.findings
+        );
+        // A block whose key the agent does not hold is the only copy of it: refused.
+        models["providers"]["minimax"] = generated_global(OTHER_KEY);
+        let install = Install::in_memory(
+            Path::new("/nonexistent/st"),
+            &config().to_string(),
+            &[
+                ("main", Some(&s), Some(&models.to_string())),
+                ("coder", Some(&s), None),
+            ],
+        );
+        let ws = convert(&install, &inputs);
+        assert!(ws.ops.iter().all(Vec::is_empty));
+        assert_eq!(
+            conflicts(&ws),
+            [
+                "agents/main/agent/models.json already defines provider minimax (providers.minimax) beside minimax-cn, with other values; another minimax setup must not be merged into the minimax-cn one"
+            ]
         );
     }
 
