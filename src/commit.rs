@@ -120,7 +120,13 @@ impl Locks {
 /// clearing at once one left by a clawmigrate that died).
 pub fn lock(state_dir: &Path, stores: &[&Store]) -> Result<Locks, Error> {
     let install = lock::install_lock(state_dir)?;
-    let targets: Vec<PathBuf> = stores.iter().filter_map(|s| s.openclaw_lock()).collect();
+    // A store and the state beside it share one lock: taken once.
+    let mut targets: Vec<PathBuf> = Vec::new();
+    for t in stores.iter().filter_map(|s| s.openclaw_lock()) {
+        if !targets.contains(&t) {
+            targets.push(t);
+        }
+    }
     let auth = lock::auth_locks(state_dir, &targets, Duration::from_secs(10))?;
     Ok(Locks {
         auth,
@@ -613,6 +619,26 @@ mod tests {
         assert_eq!((runs[0].id.as_str(), run.id.as_str()), ("r3", "r3"));
         assert_eq!(runs[0].reblessed_from.as_deref(), Some("sha256:old"));
         assert!(!runs[0].incomplete && runs[0].files.is_empty() && runs[0].backup.is_empty());
+    }
+
+    #[test]
+    fn a_store_and_the_state_beside_it_take_one_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let agent = dir.path().join("agents/a/agent");
+        std::fs::create_dir_all(&agent).unwrap();
+        std::fs::write(agent.join("auth-profiles.json"), "{}").unwrap();
+        let store = Store::File(agent.join("auth-profiles.json"));
+        let state = store.state().unwrap();
+        let started = std::time::Instant::now();
+        let locks = lock(dir.path(), &[&store, &state]).unwrap();
+        assert!(agent.join("auth-profiles.json.lock").is_dir());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "it waited on its own lock"
+        );
+        locks.verify().unwrap();
+        drop(locks);
+        assert!(!agent.join("auth-profiles.json.lock").exists());
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub enum FileKind {
     AuthProfiles,
     /// `agents/<id>/agent/models.json`.
     Models,
+    /// The routing state beside an auth store (`order`, `lastGood`, `usageStats`):
+    /// `agents/<id>/agent/auth-state.json` (2026.4.22+), or its SQLite cell (2026.6+).
+    AuthState,
 }
 
 impl FileKind {
@@ -34,6 +37,7 @@ impl FileKind {
             FileKind::Config => "config",
             FileKind::AuthProfiles => "auth-profiles",
             FileKind::Models => "models",
+            FileKind::AuthState => "auth-state",
         }
     }
 
@@ -235,6 +239,7 @@ impl Document {
     pub fn read_cell(
         db: &Path,
         cell: crate::storage::cell::Cell,
+        kind: FileKind,
         agent: Option<String>,
         dbs: &mut crate::storage::cell::Databases,
     ) -> Result<Document, ReadError> {
@@ -243,15 +248,15 @@ impl Document {
             kind: e.what.kind(),
             ..ReadError::new(db, e.what.to_string(), hint)
         })?;
-        let key = cell.key;
+        let key = cell.label;
         let store = Store::Cell(db.to_path_buf(), cell);
         Ok(match text {
             Some(t) => Document {
                 store,
-                ..Self::from_bytes(db, FileKind::AuthProfiles, agent, t.into_bytes())
+                ..Self::from_bytes(db, kind, agent, t.into_bytes())
                     .map_err(|e| ReadError::new(db, format!("{key}: {}", e.message), hint))?
             },
-            None => Document::absent(store, FileKind::AuthProfiles, agent),
+            None => Document::absent(store, kind, agent),
         })
     }
 
@@ -540,7 +545,22 @@ fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<Vec<RawText>, Edit
         }
         Op::Remove(RemoveOperation { path }) => cst_remove(root, path).map(|_| Vec::new()),
         Op::Replace(ReplaceOperation { path, value }) => {
-            replace_node(node_at(root, &patch::tokens(path))?, value).map(|()| Vec::new())
+            let node = node_at(root, &patch::tokens(path))?;
+            let in_array = node.parent().is_some_and(|p| p.as_array().is_some());
+            let scalar = node.as_string_lit().is_some()
+                || node.as_number_lit().is_some()
+                || node.as_boolean_lit().is_some()
+                || node.as_null_keyword().is_some();
+            if in_array && scalar && !value.is_object() && !value.is_array() {
+                // A scalar element is written over its own text: the array keeps its layout
+                // (removing and inserting it would reflow a one-element array onto one line).
+                return Ok(vec![RawText {
+                    at: offset_of(&node),
+                    len: node.to_string().len(),
+                    text: serde_json::to_string(value).expect("a scalar serialises"),
+                }]);
+            }
+            replace_node(node, value).map(|()| Vec::new())
         }
         Op::Move(MoveOperation { from, path }) if patch::same_parent(from, path) => {
             cst_rename(root, from, path).map(|()| Vec::new())
@@ -1008,6 +1028,26 @@ mod tests {
         assert_eq!(
             out,
             "// top\n{\n  a: 1, // one\n  'b': \"y\",\n  c: [1, 2,],\n}\n"
+        );
+    }
+
+    #[test]
+    fn a_scalar_array_element_is_replaced_in_place_keeping_the_layout() {
+        let text = "{\n  \"a\": {\"x\": 1},\n  \"allow\": [\n    \"p/m\"\n  ],\n  \"f\": [\"p/a\", 'p/b' /* b */]\n}\n";
+        let d = doc(text, FileKind::Config);
+        let ops = [
+            patch::move_to("/a", "/b").unwrap(),
+            patch::replace("/allow/0", json!("q/m")).unwrap(),
+            patch::replace("/f/1", json!("q/b")).unwrap(),
+        ];
+        let mut want = d.value.clone();
+        for op in &ops {
+            patch::apply(&mut want, op).unwrap();
+        }
+        let out = edit(&d, &ops.iter().collect::<Vec<_>>(), &want).unwrap();
+        assert_eq!(
+            out,
+            "{\n  \"b\": {\"x\": 1},\n  \"allow\": [\n    \"q/m\"\n  ],\n  \"f\": [\"p/a\", \"q/b\" /* b */]\n}\n"
         );
     }
 

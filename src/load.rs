@@ -29,6 +29,9 @@ pub struct LoadedAgent {
     /// Its auth store (agents reading one shared store share the document).
     pub auth: usize,
     pub models: usize,
+    /// The routing state beside its auth store (`auth-state.json`, or the state cell; absent
+    /// in the JSON era, whose store file holds it), shared as the store is.
+    pub state: usize,
     /// The store, as the operator knows it (`state/openclaw.sqlite: authProfiles.store`).
     pub store: String,
 }
@@ -117,29 +120,40 @@ pub fn load(root: &InstallRoot, home: &Path) -> Result<Install, ReadError> {
     };
     install.era = layout.era;
     let mut opened: Vec<(Store, usize)> = Vec::new();
+    // Each store (and state) is read once, however many agents share it.
+    let mut open = |store: &Store,
+                    kind: FileKind,
+                    id: &Option<String>,
+                    docs: &mut Vec<Document>| {
+        if let Some((_, i)) = opened.iter().find(|(s, _)| s == store) {
+            return Ok(*i);
+        }
+        docs.push(match store {
+            Store::File(p) => Document::read(p, kind, id.clone())?,
+            Store::Cell(db, c) => Document::read_cell(db, c.clone(), kind, id.clone(), &mut dbs)?,
+        });
+        opened.push((store.clone(), docs.len() - 1));
+        Ok::<usize, ReadError>(docs.len() - 1)
+    };
     for (agent, store) in agents.into_iter().zip(layout.stores) {
         let id = Some(agent.id.clone());
-        let auth = match opened.iter().find(|(s, _)| *s == store) {
-            Some((_, i)) => *i,
-            None => {
-                docs.push(match &store {
-                    Store::File(p) => Document::read(p, FileKind::AuthProfiles, id.clone())?,
-                    Store::Cell(db, c) => Document::read_cell(db, c.clone(), id.clone(), &mut dbs)?,
-                });
-                opened.push((store.clone(), docs.len() - 1));
-                docs.len() - 1
-            }
-        };
+        let auth = open(&store, FileKind::AuthProfiles, &id, &mut docs)?;
+        let state_store = store
+            .state()
+            .expect("every auth store has a state beside it");
         docs.push(Document::read(
             &agent.dir.join("models.json"),
             FileKind::Models,
-            id,
+            id.clone(),
         )?);
+        let models = docs.len() - 1;
+        let state = open(&state_store, FileKind::AuthState, &id, &mut docs)?;
         install.agents.push(LoadedAgent {
             store: store.name(&root.state_dir),
             agent,
             auth,
-            models: docs.len() - 1,
+            models,
+            state,
         });
     }
     install.docs = docs;
@@ -215,11 +229,14 @@ impl Install {
             docs.push(doc(store.path(), FileKind::AuthProfiles, &id, auth).expect("auth parses"));
             let models_path = agent.dir.join("models.json");
             docs.push(doc(&models_path, FileKind::Models, &id, models).expect("models parses"));
+            let state_path = agent.dir.join("auth-state.json");
+            docs.push(doc(&state_path, FileKind::AuthState, &id, None).expect("no state"));
             loaded.push(LoadedAgent {
                 store: store.name(state_dir),
                 agent,
-                auth: docs.len() - 2,
-                models: docs.len() - 1,
+                auth: docs.len() - 3,
+                models: docs.len() - 2,
+                state: docs.len() - 1,
             });
         }
         Install {
@@ -231,5 +248,13 @@ impl Install {
             unsupported: None,
             includes,
         }
+    }
+
+    /// The same install with document `doc` holding `text` (an agent's `auth-state.json`, say).
+    pub(crate) fn with_text(mut self, doc: usize, text: &str) -> Install {
+        let d = &self.docs[doc];
+        self.docs[doc] = Document::from_bytes(d.path(), d.kind, d.agent.clone(), text.into())
+            .expect("the test document parses");
+        self
     }
 }

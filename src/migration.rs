@@ -73,6 +73,16 @@ pub enum TranscriberInto {
     MediaModels,
 }
 
+/// Where a provider block moved by `rename_provider` must point: a `baseUrl` on one of
+/// `from_hosts` moves to `to_host` (path kept); a block without a `baseUrl` gets `default`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaseUrlRule {
+    pub from_hosts: Vec<String>,
+    pub to_host: String,
+    pub default: String,
+}
+
 /// The step vocabulary. Each kind is guarded: on an already-fixed install it plans nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -317,6 +327,20 @@ pub enum Step {
     /// `openai-codex`) moved or merged into `models.providers.openai` where OpenClaw 2026.9.6
     /// finds that safe, and `api: "openai-codex-responses"` renamed `openai-chatgpt-responses`.
     CodexRoutesToOpenai {},
+    /// Across the install: provider `from` becomes provider `to` (its config and models.json
+    /// blocks, pointed at `base_url`'s host), its profiles take the ids `profiles` gives them
+    /// (config metadata, every auth store and its routing state), and every model ref
+    /// `from/<model>` becomes `to/<model>`; refused (a conflict) where `to` or a new id is taken
+    /// by other values. With `pin_order`, `auth.order.<to>` names the moved profiles when the
+    /// install holds other profiles of `to`.
+    RenameProvider {
+        from: String,
+        to: String,
+        profiles: std::collections::BTreeMap<String, String>,
+        base_url: BaseUrlRule,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pin_order: bool,
+    },
     /// In the config: renames tool `from` to `to` in every tool policy list under `roots`
     /// (`allow`/`alsoAllow`/`deny` of a tools scope, `toolsAllow`), appending `to` where only a
     /// glob covered `from`, so that coverage stays the same.
@@ -508,6 +532,9 @@ pub struct MigrationFile {
     /// carries. A migration without it is a repair, which runs whatever the release.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream: Option<Upstream>,
+    /// A repair that never runs by default: only when `--only` names it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub opt_in: bool,
     pub steps: Vec<Step>,
 }
 
@@ -519,12 +546,14 @@ pub struct Upstream {
     pub ids: Vec<String>,
 }
 
-/// Whether a migration repairs (any release) or upgrades (to a release, with `--to`).
+/// Whether a migration repairs (any release), upgrades (to a release, with `--to`) or is an
+/// opt-in repair (only when `--only` names it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MigrationKind {
     Repair,
     Upgrade,
+    OptIn,
 }
 
 /// A validated migration.
@@ -545,9 +574,10 @@ impl Migration {
     }
 
     pub fn kind(&self) -> MigrationKind {
-        match self.release {
-            Some(_) => MigrationKind::Upgrade,
-            None => MigrationKind::Repair,
+        match (&self.release, self.def.opt_in) {
+            (Some(_), _) => MigrationKind::Upgrade,
+            (None, true) => MigrationKind::OptIn,
+            (None, false) => MigrationKind::Repair,
         }
     }
 
@@ -581,6 +611,12 @@ impl Migration {
                     v
                 }
                 Step::CleanModelsJson { .. } => vec![FileKind::Models],
+                Step::RenameProvider { .. } => vec![
+                    FileKind::Config,
+                    FileKind::AuthProfiles,
+                    FileKind::AuthState,
+                    FileKind::Models,
+                ],
                 Step::Move { .. }
                 | Step::Remove { .. }
                 | Step::MapValue { .. }
@@ -740,6 +776,11 @@ impl Registry {
                     )));
                 }
             }
+            if def.opt_in && def.upstream.is_some() {
+                return Err(bad(
+                    "an opt-in migration is a repair: it names no upstream release".into(),
+                ));
+            }
             let release = match &def.upstream {
                 None => None,
                 Some(u) => {
@@ -881,8 +922,21 @@ impl Registry {
         Ok(self
             .migrations
             .iter()
-            .filter(|m| only.is_empty() || only.iter().any(|o| o.version == m.def.version))
+            .filter(|m| match only.is_empty() {
+                true => !m.def.opt_in,
+                false => only.iter().any(|o| o.version == m.def.version),
+            })
             .collect())
+    }
+
+    /// The opt-in migrations a selection leaves out (what `status` and the dry run report as
+    /// available).
+    pub fn opt_ins_left_out(&self, selected: &[&Migration]) -> Vec<&Migration> {
+        self.migrations
+            .iter()
+            .filter(|m| m.def.opt_in)
+            .filter(|m| !selected.iter().any(|s| s.def.version == m.def.version))
+            .collect()
     }
 
     /// The providers migrations can take an operator's key for (`--key-file PROVIDER=FILE`):
@@ -1023,6 +1077,47 @@ mod tests {
         let empty = bad.replace(r#"[["a"]]"#, "[[\"\"]]");
         let e = Registry::from_sources(&[("V0001__a_b.json", &empty)]).unwrap_err();
         assert!(e.to_string().contains("no prefix"), "{e}");
+    }
+
+    #[test]
+    fn an_opt_in_migration_runs_only_when_named() {
+        let two = OK
+            .replace("\"version\":1", "\"version\":2")
+            .replace("\"summary\"", "\"opt_in\":true,\"summary\"");
+        let three = OK.replace("\"version\":1", "\"version\":3");
+        let reg = Registry::from_sources(&[
+            ("V0001__a_b.json", OK),
+            ("V0002__a_b.json", &two),
+            ("V0003__a_b.json", &three),
+        ])
+        .unwrap();
+        let versions = |ms: Vec<&Migration>| ms.iter().map(|m| m.def.version).collect::<Vec<_>>();
+        assert_eq!(versions(reg.select(&[]).unwrap()), [1, 3]);
+        assert_eq!(versions(reg.select_to(&[], None).unwrap()), [1, 3]);
+        let only = |v| Only {
+            version: v,
+            name: None,
+        };
+        assert_eq!(versions(reg.select(&[only(2)]).unwrap()), [2]);
+        assert_eq!(versions(reg.select(&[only(1), only(2)]).unwrap()), [1, 2]);
+        let default = reg.select(&[]).unwrap();
+        assert_eq!(versions(reg.opt_ins_left_out(&default)), [2]);
+        assert!(
+            reg.opt_ins_left_out(&reg.select(&[only(2)]).unwrap())
+                .is_empty()
+        );
+        assert_eq!(reg.migrations[1].kind(), MigrationKind::OptIn);
+        assert_eq!(reg.migrations[0].kind(), MigrationKind::Repair);
+        // An opt-in migration is a repair: it names no release.
+        let upgrade = two.replace(
+            "\"steps\"",
+            "\"upstream\":{\"openclaw\":\"2026.9.6\",\"ids\":[\"x\"]},\"steps\"",
+        );
+        let e = Registry::from_sources(&[("V0002__a_b.json", &upgrade)]).unwrap_err();
+        assert!(
+            e.to_string().contains("opt-in migration is a repair"),
+            "{e}"
+        );
     }
 
     #[test]

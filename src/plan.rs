@@ -317,6 +317,92 @@ fn writing_releases<'m>(planned: impl Iterator<Item = (&'m Migration, usize)>) -
     out
 }
 
+/// Reports that a migration's file changed since the install recorded it (as `flyway validate`).
+fn checksum_changed(ws: &mut Workspace, m: &Migration, a: &Applied) {
+    ws.tag = m.tag();
+    ws.finding(
+        FindingKind::ChecksumChanged,
+        None,
+        format!("{} changed since it was applied here (recorded {}, now {})", m.id(), a.checksum, m.checksum),
+        Some(format!("check with `clawmigrate list` and the release notes that the change is intended (the install got the migration as it was then), then accept it: clawmigrate repair --rebless {} --from {}", m.id(), a.checksum)),
+    );
+}
+
+/// Plans each opt-in migration the run leaves out on top of what is planned, and takes it back:
+/// one finding per migration that would change the install (or would be refused here, with
+/// why), so an install that needs one is never silent about it. One the ledger records and that
+/// plans nothing is listed as applied.
+fn opt_in_available(
+    ws: &mut Workspace,
+    inputs: &Inputs,
+    applied: &[Applied],
+    statuses: &mut Vec<MigrationStatus>,
+) {
+    for m in &inputs.opt_in {
+        let recorded = applied.iter().find(|a| a.version == m.def.version);
+        let mark = ws.mark();
+        let planned = plan_one(ws, m);
+        let refusals: Vec<(String, Option<String>)> = ws.findings[mark.findings..]
+            .iter()
+            .filter(|f| f.kind.blocks())
+            .map(|f| (f.message.clone(), f.fix.clone()))
+            .collect();
+        let restored = ws.restore(&mark);
+        ws.findings.truncate(mark.findings);
+        ws.tag = m.tag();
+        let id = m.id();
+        let (message, fix) = match (planned, restored) {
+            (Err(e), _) => (format!("{id} (opt-in) cannot be planned here: {e}"), None),
+            (_, Err(e)) => (format!("{id} (opt-in) cannot be planned here: {e}"), None),
+            (Ok(Some(0)), _) => {
+                if let Some(a) = recorded {
+                    if a.checksum != m.checksum {
+                        checksum_changed(ws, m, a);
+                    }
+                    statuses.push(MigrationStatus {
+                        version: m.def.version,
+                        id,
+                        checksum: m.checksum.clone(),
+                        state: MigrationState::Applied,
+                        ops: 0,
+                        checksum_changed: a.checksum != m.checksum,
+                        recorded_checksum: (a.checksum != m.checksum).then(|| a.checksum.clone()),
+                        blocked_by: None,
+                    });
+                }
+                continue;
+            }
+            (Ok(Some(n)), _) => (
+                format!(
+                    "{id} (opt-in, not selected){} would make {n} change{} here: {}",
+                    if recorded.is_some() {
+                        ", applied here before,"
+                    } else {
+                        ""
+                    },
+                    if n == 1 { "" } else { "s" },
+                    m.def.summary
+                ),
+                Some(format!(
+                    "to see them: clawmigrate migrate --only {} --dry-run",
+                    m.tag()
+                )),
+            ),
+            (Ok(None), _) => {
+                let why: Vec<&str> = refusals.iter().map(|(m, _)| m.as_str()).collect();
+                (
+                    format!(
+                        "{id} (opt-in, not selected) would be refused here: {}",
+                        why.join("; ")
+                    ),
+                    refusals.iter().find_map(|(_, f)| f.clone()),
+                )
+            }
+        };
+        ws.finding(FindingKind::OptInAvailable, None, message, fix);
+    }
+}
+
 /// Plans one migration on the workspace: the number of ops it planned, or `None` when it is
 /// blocked (needs input or a conflict), in which case its ops are discarded.
 fn plan_one(ws: &mut Workspace, m: &Migration) -> Result<Option<usize>, StepError> {
@@ -353,7 +439,9 @@ pub fn plan(
     inputs: &Inputs,
 ) -> Result<InstallPlan, PlanError> {
     let floor = floor(install, upgraded_to);
-    let (mut ws, statuses) = plan_migrations(install, migrations, applied, floor.as_ref(), inputs)?;
+    let (mut ws, mut statuses) =
+        plan_migrations(install, migrations, applied, floor.as_ref(), inputs)?;
+    opt_in_available(&mut ws, inputs, applied, &mut statuses);
     if !inputs.available.is_empty() {
         upgrade_available(&mut ws, floor.as_ref(), inputs);
     }
@@ -462,13 +550,7 @@ fn plan_in_order<'a>(
             }
         }
         if let Some(a) = recorded.filter(|_| status.checksum_changed) {
-            ws.tag = m.tag();
-            ws.finding(
-                FindingKind::ChecksumChanged,
-                None,
-                format!("{} changed since it was applied here (recorded {}, now {})", m.id(), a.checksum, m.checksum),
-                Some(format!("check with `clawmigrate list` and the release notes that the change is intended (the install got the migration as it was then), then accept it: clawmigrate repair --rebless {} --from {}", m.id(), a.checksum)),
-            );
+            checksum_changed(&mut ws, m, a);
         }
         statuses.push(status);
     }
@@ -941,6 +1023,97 @@ mod tests {
         assert!(p.files.is_empty(), "{:?}", p.files);
         assert_eq!(p.findings.len(), 1, "{:?}", p.findings);
         assert_eq!(p.findings[0].kind, FindingKind::NeedsInput);
+    }
+
+    #[test]
+    fn an_opt_in_left_out_is_reported_as_available_and_never_planned() {
+        let reg = Registry::embedded();
+        let v4 = reg.migrations.iter().find(|m| m.def.opt_in).unwrap();
+        let all = repairs(&reg);
+        let inputs = Inputs {
+            opt_in: vec![v4.clone()],
+            ..Inputs::default()
+        };
+        // On the broken install: planned on top of the repairs, reported, taken back.
+        let install = broken(STORE, true);
+        let alone = plan(&install, &all, &[], None, &Inputs::default()).unwrap();
+        let p = plan(&install, &all, &[], None, &inputs).unwrap();
+        assert_eq!(
+            p.files
+                .iter()
+                .map(|f| (f.doc, &f.after))
+                .collect::<Vec<_>>(),
+            alone
+                .files
+                .iter()
+                .map(|f| (f.doc, &f.after))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(states(&p), states(&alone));
+        let f = p
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::OptInAvailable)
+            .expect("an opt-in finding");
+        assert_eq!(f.migration, "V0004");
+        assert!(
+            f.message.starts_with(
+                "V0004__minimax_cn_to_unified_minimax (opt-in, not selected) would make "
+            ),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("to see them: clawmigrate migrate --only V0004 --dry-run")
+        );
+        assert!(!f.kind.blocks() && !p.blocked());
+        // Refused here: the finding says why, and still blocks nothing.
+        let mut taken = broken(STORE, true);
+        let cfg = r#"{"agents": {"list": [{"id": "main", "model": "minimax-cn/MiniMax-M2"}]},
+                      "models": {"providers": {"minimax-cn": {"baseUrl": "https://api.minimaxi.com/anthropic"},
+                                               "minimax": {"baseUrl": "https://api.minimax.io/anthropic"}}}}"#;
+        taken = taken.with_text(CONFIG, cfg);
+        let p = plan(&taken, &[], &[], None, &inputs).unwrap();
+        let [f] = &p.findings[..] else {
+            panic!("one finding: {:?}", p.findings)
+        };
+        assert_eq!(f.kind, FindingKind::OptInAvailable);
+        assert!(
+            f.message
+                .contains("would be refused here: openclaw.json already defines provider minimax"),
+            "{}",
+            f.message
+        );
+        assert!(!p.blocked() && p.files.is_empty());
+        // Applied here and planning nothing: listed as applied; never applied, nothing to say.
+        let moved = after(
+            &install,
+            &plan(&install, &all, &[], None, &Inputs::default()).unwrap(),
+        );
+        let moved = after(
+            &moved,
+            &plan(&moved, &[v4], &[], None, &Inputs::default()).unwrap(),
+        );
+        let p = plan(&moved, &all, &[applied(v4)], None, &inputs).unwrap();
+        assert!(
+            p.findings
+                .iter()
+                .all(|f| f.kind != FindingKind::OptInAvailable)
+        );
+        assert_eq!(
+            p.migrations.last().map(|s| (s.id.as_str(), s.state)),
+            Some((
+                "V0004__minimax_cn_to_unified_minimax",
+                MigrationState::Applied
+            ))
+        );
+        let p = plan(&moved, &all, &[], None, &inputs).unwrap();
+        assert!(
+            p.findings.is_empty() && p.migrations.len() == all.len(),
+            "{:?}",
+            p.findings
+        );
     }
 
     #[test]

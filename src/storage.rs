@@ -32,11 +32,21 @@ impl Store {
         }
     }
 
-    /// The cell's key (`None` for a file), as the JSON report names it.
+    /// The cell's name (`None` for a file), as the JSON report names it.
     pub fn cell_key(&self) -> Option<&'static str> {
         match self {
             Store::File(_) => None,
-            Store::Cell(_, c) => Some(c.key),
+            Store::Cell(_, c) => Some(c.label),
+        }
+    }
+
+    /// Where the routing state (`order`, `lastGood`, `usageStats`) of this auth store lives:
+    /// `auth-state.json` beside `auth-profiles.json` (2026.4.22+; before, the store file itself
+    /// holds it), or the state cell beside a store cell.
+    pub fn state(&self) -> Option<Store> {
+        match self {
+            Store::File(p) => Some(Store::File(p.with_file_name("auth-state.json"))),
+            Store::Cell(db, c) => c.state_of().map(|s| Store::Cell(db.clone(), s)),
         }
     }
 
@@ -59,10 +69,14 @@ impl Store {
     /// The file OpenClaw's gateway takes its `proper-lockfile` lock on before it writes this store
     /// (an existing `auth-profiles.json`, at its real path), if any; a SQLite cell has the
     /// database's own locking, in its transaction.
+    /// `auth-state.json` is written under the same lock as the `auth-profiles.json` beside it.
     pub fn openclaw_lock(&self) -> Option<PathBuf> {
         match self {
             Store::File(p) if p.file_name().is_some_and(|n| n == "auth-profiles.json") => {
                 p.exists().then(|| fsio::real_path(p))
+            }
+            Store::File(p) if p.file_name().is_some_and(|n| n == "auth-state.json") => {
+                Store::File(p.with_file_name("auth-profiles.json")).openclaw_lock()
             }
             _ => None,
         }
@@ -152,6 +166,42 @@ mod tests {
         assert_eq!(
             Store::resolve(&r, &loc, |f| Ok(r.state_dir.join(f))).unwrap(),
             file
+        );
+    }
+
+    #[test]
+    fn the_state_beside_a_store_is_its_auth_state_json_or_state_cell_and_shares_its_lock() {
+        let r = root();
+        let json = Store::File("/srv/st/agents/a/agent/auth-profiles.json".into());
+        assert_eq!(
+            json.state(),
+            Some(Store::File("/srv/st/agents/a/agent/auth-state.json".into()))
+        );
+        let db = PathBuf::from("/srv/st/agents/a/agent/openclaw-agent.sqlite");
+        let state = Store::Cell(db.clone(), cell::AGENT_STORE).state().unwrap();
+        assert_eq!(state, Store::Cell(db.clone(), cell::AGENT_STATE));
+        let loc = state.record(&r, Some("a")).unwrap();
+        assert_eq!(
+            loc,
+            "agents/a/agent/openclaw-agent.sqlite#auth_profile_state"
+        );
+        assert_eq!(
+            state.name(&r.state_dir),
+            "agents/a/agent/openclaw-agent.sqlite: auth_profile_state"
+        );
+        assert_eq!(
+            Store::resolve(&r, &loc, |f| Ok(r.state_dir.join(f))).unwrap(),
+            state
+        );
+        // auth-state.json is written under auth-profiles.json's lock, when that file exists.
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = dir.path().join("auth-profiles.json");
+        let state = Store::File(dir.path().join("auth-state.json"));
+        assert_eq!(state.openclaw_lock(), None);
+        std::fs::write(&profiles, "{}").unwrap();
+        assert_eq!(
+            state.openclaw_lock(),
+            Some(crate::fsio::real_path(&profiles))
         );
     }
 

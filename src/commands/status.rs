@@ -12,6 +12,7 @@ pub fn run(args: StatusArgs, verbosity: Verbosity) -> Result<u8, crate::error::E
     let all = scope.migrations;
     let inputs = Inputs {
         available: scope.available,
+        opt_in: scope.opt_in,
         ..Inputs::default()
     };
     let out = super::output(args.format, verbosity, &args.target);

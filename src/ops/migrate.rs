@@ -334,13 +334,18 @@ pub fn run(opts: &MigrateOptions) -> Result<Done, Error> {
     let reach = super::scope(&reg, &[], to.as_deref())?.migrations;
     let migrations = scope.migrations;
     let release = scope.to.map(|r| r.to_string());
-    let upgrade_to = release.clone().filter(|_| migrations.len() == reach.len());
+    let upgrade_to = release.clone().filter(|_| {
+        reach
+            .iter()
+            .all(|r| migrations.iter().any(|m| m.def.version == r.def.version))
+    });
     if let (Some(p), Some(f)) = (&saved, &opts.plan) {
         p.check_migrations(f, &migrations)?;
     }
     let mut inputs = read_keys(&opts.key_files, &reg.operator_providers())?;
     inputs.skipped = skipped_before(&reach, &migrations);
     inputs.available = scope.available;
+    inputs.opt_in = scope.opt_in;
     let env = super::process_env;
     let job = Job {
         opts,

@@ -17,7 +17,8 @@ pub fn process_env(name: &str) -> Option<String> {
 }
 
 /// What a run's `--to` selects: the migrations to run (narrowed by `--only`), the release
-/// itself, and, without `--to`, the upgrades to report as available (never applied).
+/// itself, and, without `--to`, the upgrades to report as available (never applied), and the
+/// opt-in migrations `--only` does not name (reported as available too).
 pub fn scope<'r>(
     reg: &'r crate::migration::Registry,
     only: &[crate::migration::Only],
@@ -29,10 +30,16 @@ pub fn scope<'r>(
         Some(_) => Vec::new(),
         None => reg.upgrades().into_iter().cloned().collect(),
     };
+    let opt_in = reg
+        .opt_ins_left_out(&migrations)
+        .into_iter()
+        .cloned()
+        .collect();
     Ok(Scope {
         migrations,
         to,
         available,
+        opt_in,
     })
 }
 
@@ -41,6 +48,8 @@ pub struct Scope<'r> {
     pub migrations: Vec<&'r crate::migration::Migration>,
     pub to: Option<crate::release::Release>,
     pub available: Vec<crate::migration::Migration>,
+    /// The opt-in migrations the selection leaves out, to report as available (never applied).
+    pub opt_in: Vec<crate::migration::Migration>,
 }
 
 /// How an operation that writes gets the operator's go-ahead.

@@ -60,6 +60,9 @@ pub struct Inputs {
     /// Without `--to`: the upgrades `--to <newest>` would run, planned only to report what
     /// they would change (an [`FindingKind::UpgradeAvailable`] finding), never applied.
     pub available: Vec<Migration>,
+    /// The opt-in migrations the run does not select: planned only to report what they would
+    /// change (an [`FindingKind::OptInAvailable`] finding), never applied.
+    pub opt_in: Vec<Migration>,
 }
 
 /// Something the operator should know or do.
@@ -93,6 +96,9 @@ pub enum FindingKind {
     /// Without `--to`: what upgrading to the newest carried release would change. Informative
     /// only: it neither blocks nor fails `--check`.
     UpgradeAvailable,
+    /// An opt-in migration the run does not select would change the install (or is refused
+    /// here, saying why). Informative only, like [`FindingKind::UpgradeAvailable`].
+    OptInAvailable,
 }
 
 impl FindingKind {

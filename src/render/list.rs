@@ -21,6 +21,11 @@ pub fn human(migrations: &[Migration]) -> String {
                 u.openclaw,
                 u.ids.join(", ")
             ),
+            None if m.def.opt_in => writeln!(
+                out,
+                "    opt-in repair: runs only when named (--only {})",
+                m.tag()
+            ),
             None => writeln!(out, "    repair: runs whatever the release"),
         };
     }

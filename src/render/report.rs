@@ -177,6 +177,7 @@ fn findings(
             FindingKind::ChecksumChanged => ("checksum changed", RED),
             FindingKind::Interrupted => ("interrupted", RED),
             FindingKind::UpgradeAvailable => ("upgrade available", YELLOW),
+            FindingKind::OptInAvailable => ("opt-in available", YELLOW),
         };
         // Recovery's findings belong to no migration: no empty brackets for them.
         let of = if f.migration.is_empty() {

@@ -90,7 +90,8 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// Which cell: table, key column, key, value column and the column stamped on a write (ms).
+/// Which cell: table, key column, key, value column and the column stamped on a write (ms), and
+/// the name it goes by in reports and the ledger (unique within its database).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cell {
     pub table: &'static str,
@@ -98,6 +99,7 @@ pub struct Cell {
     pub value_column: &'static str,
     pub stamp_column: &'static str,
     pub key: &'static str,
+    pub label: &'static str,
 }
 
 /// The shared auth store of `state/openclaw.sqlite` (2026.8+), read by the default agent.
@@ -107,6 +109,7 @@ pub const SHARED_STORE: Cell = Cell {
     value_column: "value_json",
     stamp_column: "updated_at_ms",
     key: "authProfiles.store",
+    label: "authProfiles.store",
 };
 
 /// An agent's own store in `agents/<id>/agent/openclaw-agent.sqlite` (2026.6+).
@@ -116,6 +119,25 @@ pub const AGENT_STORE: Cell = Cell {
     value_column: "store_json",
     stamp_column: "updated_at",
     key: "primary",
+    label: "primary",
+};
+
+/// The routing state (`order`, `lastGood`, `usageStats`) beside the shared store (2026.8+).
+pub const SHARED_STATE: Cell = Cell {
+    key: "authProfiles.state",
+    label: "authProfiles.state",
+    ..SHARED_STORE
+};
+
+/// An agent's own routing state in its `openclaw-agent.sqlite` (2026.6+); its row is keyed
+/// `primary` like the store's, so it goes by the table's name.
+pub const AGENT_STATE: Cell = Cell {
+    table: "auth_profile_state",
+    key_column: "state_key",
+    value_column: "state_json",
+    stamp_column: "updated_at",
+    key: "primary",
+    label: "auth_profile_state",
 };
 
 /// The marker row saying the shared store lives in the state database.
@@ -124,11 +146,30 @@ const SHARED_MARKER: &str = "auth.sharedStore";
 pub const SHARED_DB: &str = "state/openclaw.sqlite";
 pub const AGENT_DB: &str = "openclaw-agent.sqlite";
 
-/// The cells this tool knows, by the database file name and the key recorded for them.
-pub fn known(db_file_name: &str, key: &str) -> Option<Cell> {
-    [SHARED_STORE, AGENT_STORE]
+/// The cells this tool knows, by the database file name and the label recorded for them.
+pub fn known(db_file_name: &str, label: &str) -> Option<Cell> {
+    [SHARED_STORE, AGENT_STORE, SHARED_STATE, AGENT_STATE]
         .into_iter()
-        .find(|c| c.key == key && db_file_name == db_file_of(c))
+        .find(|c| c.label == label && db_file_name == db_file_of(c))
+}
+
+impl Cell {
+    /// The routing-state cell kept beside an auth store cell (`None` for any other cell).
+    pub fn state_of(&self) -> Option<Cell> {
+        if *self == SHARED_STORE {
+            Some(SHARED_STATE)
+        } else if *self == AGENT_STORE {
+            Some(AGENT_STATE)
+        } else {
+            None
+        }
+    }
+
+    /// Whether it holds routing state, whose table an older database may not have yet (read
+    /// as an absent row then: there is no state to change).
+    pub fn is_state(&self) -> bool {
+        *self == SHARED_STATE || *self == AGENT_STATE
+    }
 }
 
 fn db_file_of(c: &Cell) -> &'static str {
@@ -368,6 +409,7 @@ impl Databases {
             c,
             &Cell {
                 key: SHARED_MARKER,
+                label: SHARED_MARKER,
                 ..SHARED_STORE
             },
         )?;
@@ -382,12 +424,15 @@ fn read_on(db: &Path, c: &Connection, cell: &Cell) -> Result<Option<String>, Cel
     let read_failed = |e: rusqlite::Error| CellError {
         db: db.to_path_buf(),
         what: Failure::Read {
-            key: cell.key,
+            key: cell.label,
             locked: is_busy(&e),
             reason: e.to_string(),
         },
     };
     if !has_table(c, cell.table).map_err(read_failed)? {
+        if cell.is_state() {
+            return Ok(None);
+        }
         return fail(
             db,
             Failure::UnknownLayout(format!(
@@ -416,7 +461,7 @@ fn read_on(db: &Path, c: &Connection, cell: &Cell) -> Result<Option<String>, Cel
         Some(Err(len)) => fail(
             db,
             Failure::TooBig {
-                key: cell.key,
+                key: cell.label,
                 len,
                 cap,
             },
@@ -511,7 +556,7 @@ impl Txn {
         let db = &self.db;
         let now = read_on(db, &self.conn, cell)?;
         if now.as_deref().map(|t| sha256_hex(t.as_bytes())).as_deref() != expected {
-            return fail(db, Failure::Changed(cell.key));
+            return fail(db, Failure::Changed(cell.label));
         }
         let stamp = jiff::Timestamp::now().as_millisecond();
         match (now.is_some(), new) {
@@ -536,7 +581,7 @@ impl Txn {
             (false, None) => Ok(0),
         }
         .map(drop)
-        .map_err(|e| write_failed(db, cell.key, e))
+        .map_err(|e| write_failed(db, cell.label, e))
     }
 
     /// Commits what was written in it.
@@ -609,6 +654,51 @@ mod tests {
         assert!(Databases::default().has_shared_store(&db).unwrap());
         assert_eq!(std::fs::read(&db).unwrap(), before);
         assert_eq!(files(dir.path()), listed);
+    }
+
+    #[test]
+    fn a_state_cell_without_its_table_reads_as_absent_a_store_cell_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("openclaw-agent.sqlite");
+        guard_opens();
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE auth_profile_store (store_key TEXT PRIMARY KEY, store_json TEXT, updated_at INTEGER);",
+            )
+            .unwrap();
+        assert_eq!(read(&db, &AGENT_STATE).unwrap(), None);
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch(
+                "DROP TABLE auth_profile_store;
+                 CREATE TABLE auth_profile_state (state_key TEXT PRIMARY KEY, state_json TEXT, updated_at INTEGER);
+                 INSERT INTO auth_profile_state VALUES ('primary', '{\"version\":1}', 1);",
+            )
+            .unwrap();
+        assert_eq!(
+            read(&db, &AGENT_STATE).unwrap().as_deref(),
+            Some("{\"version\":1}")
+        );
+        let e = read(&db, &AGENT_STORE).unwrap_err();
+        assert_eq!(e.what.kind(), Kind::Unsupported, "{e}");
+    }
+
+    #[test]
+    fn each_store_cell_has_its_state_cell_and_every_cell_a_name_of_its_own() {
+        assert_eq!(SHARED_STORE.state_of(), Some(SHARED_STATE));
+        assert_eq!(AGENT_STORE.state_of(), Some(AGENT_STATE));
+        assert_eq!(AGENT_STATE.state_of(), None);
+        for (db, c) in [
+            ("openclaw.sqlite", SHARED_STORE),
+            ("openclaw.sqlite", SHARED_STATE),
+            (AGENT_DB, AGENT_STORE),
+            (AGENT_DB, AGENT_STATE),
+        ] {
+            assert_eq!(known(db, c.label), Some(c.clone()), "{}", c.label);
+        }
+        assert_eq!(known(AGENT_DB, "authProfiles.state"), None);
+        assert_eq!(known("openclaw.sqlite", "auth_profile_state"), None);
     }
 
     #[test]

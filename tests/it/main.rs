@@ -28,4 +28,5 @@ mod support;
 mod targets;
 mod templates;
 mod unattended;
+mod unify;
 mod upgrade;

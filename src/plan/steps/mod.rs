@@ -19,7 +19,9 @@ mod model_refs;
 mod move_key;
 // Paths and guards are part of a migration's definition (its data); the step kinds evaluate them.
 pub use crate::migration::path;
+mod provider_refs;
 mod remove;
+mod rename_provider;
 mod rename_tool;
 mod rewrite_host;
 mod rewrite_list;
@@ -157,6 +159,22 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         Step::CollapseAccountKey { channel, key, to } => {
             collapse_account_key::run(ws, channel, key, to)
         }
+        Step::RenameProvider {
+            from,
+            to,
+            profiles,
+            base_url,
+            pin_order,
+        } => rename_provider::run(
+            ws,
+            rename_provider::Params {
+                from,
+                to,
+                profiles,
+                base_url,
+                pin_order: *pin_order,
+            },
+        ),
         Step::SeedControlUiOrigins {
             modes,
             aliases,
