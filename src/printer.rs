@@ -281,7 +281,10 @@ pub struct Head<'a> {
 /// install, and the model the JSON Schema is made from (the streamed one has the same fields,
 /// written as installs come: see [`Printer`]).
 #[derive(Serialize, JsonSchema)]
-#[schemars(rename = "{I}Document")]
+#[schemars(
+    rename = "{I}Document",
+    description = "One --format json document: the envelope every verb shares, with this verb's installs."
+)]
 pub struct Document<'a, I> {
     #[serde(flatten)]
     head: Head<'a>,
@@ -632,6 +635,28 @@ mod tests {
         assert_eq!(doc["schema"], JSON_SCHEMA);
         assert_eq!(doc["errors"][0]["message"], "no run x");
         assert_eq!(doc["errors"][0]["hint"], "`clawmigrate rollback --list`");
+    }
+
+    /// `Mode::ALL` holds every mode once (a mode added to the enum fails to compile here until
+    /// it is given its place, and the test until `ALL` has it there).
+    #[test]
+    fn every_mode_is_listed_once() {
+        let place = |m: Mode| match m {
+            Mode::DryRun => 0,
+            Mode::Check => 1,
+            Mode::Apply => 2,
+            Mode::Status => 3,
+            Mode::List => 4,
+            Mode::Rollback => 5,
+            Mode::RollbackList => 6,
+            Mode::RollbackDryRun => 7,
+            Mode::Repair => 8,
+            Mode::RepairDryRun => 9,
+        };
+        for (i, m) in Mode::ALL.iter().enumerate() {
+            assert_eq!(place(*m), i, "{m:?}");
+        }
+        assert_eq!(Mode::ALL.len(), 10);
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod oracle_d;
 mod props;
 mod readme;
 mod repair;
+mod schema;
 mod semantics;
 mod shell;
 mod snapshots;
