@@ -268,7 +268,7 @@ pub fn migration_entries<'a>(
 
 /// The envelope's head: every verb's document starts the same way.
 #[derive(Serialize, JsonSchema)]
-pub struct Head<'a> {
+struct Head<'a> {
     schema: u32,
     tool: Tool,
     command: &'static str,
