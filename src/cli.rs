@@ -168,6 +168,8 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Accept a migration's changed checksum where it was applied (after checking the change)
     Repair(RepairArgs),
+    /// Print the JSON Schema (draft 2020-12) of every --format json document
+    Schema(SchemaArgs),
     /// Print the shell completion script for SHELL (e.g. `clawmigrate completions bash`)
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write every page with --dir
@@ -347,6 +349,9 @@ pub struct RepairArgs {
     #[command(flatten)]
     pub target: TargetArgs,
 }
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {}
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {

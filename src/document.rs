@@ -12,12 +12,15 @@ use jsonc_parser::cst::{CstInputValue, CstNode, CstObject, CstRootNode};
 use patch::{
     AddOperation, MoveOperation, Op, PatchError, RemoveOperation, ReplaceOperation, TestOperation,
 };
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
 
 /// The kinds of file a migration can change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum FileKind {
     /// `openclaw.json` (JSON5).

@@ -1,10 +1,11 @@
 //! The typed error an install fails with: a stable `kind` a program can branch on (written
 //! kebab-case into the JSON output and listed in the README), the message saying what failed,
 //! and, apart from it, a hint saying what to do (jj's `CommandError` hints).
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// What went wrong, for scripts and the Ansible module.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     /// A file (or database cell) could not be parsed: fix its syntax.
@@ -92,7 +93,7 @@ impl Kind {
 
 /// An install's failure: its kind, the message (which names the file), and the hint (what to
 /// do), which the human output prints on a line of its own and JSON carries as `hint`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema, thiserror::Error)]
 #[error("{message}")]
 pub struct Error {
     pub kind: Kind,

@@ -18,14 +18,14 @@ fn path(state_dir: &Path) -> PathBuf {
 }
 
 /// A migration as recorded when applied.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Applied {
     pub version: u32,
     pub id: String,
     pub checksum: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunKind {
     Migrate,
@@ -34,7 +34,7 @@ pub enum RunKind {
     Repair,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Run {
     /// Unique among all runs: the invocation's id plus this install's place in it.
     pub id: String,
@@ -52,6 +52,7 @@ pub struct Run {
     /// `meta.lastTouchedVersion` it is where the install's next upgrade starts (see
     /// [`Ledger::upgraded_to`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub to: Option<String>,
     /// The backup set, relative to the state dir.
     pub backup: String,
@@ -59,23 +60,29 @@ pub struct Run {
     pub files: Vec<String>,
     /// Set when a write failed part way; the backup still restores every file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub error: Option<String>,
     /// For a rollback run: the run it undid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub undoes: Option<String>,
     /// For a repair run: the checksum it replaced (with the one in `migrations`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub reblessed_from: Option<String>,
     /// For a migrate run: the rollback run that undid it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub undone_by: Option<String>,
     /// Set from the start of a run until its renames are recorded; left set by a crash.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[schemars(extend("const" = true))]
     pub incomplete: bool,
     /// Set when the run left nothing to undo: it stopped before it wrote anything, or put back
     /// what it had written, or was interrupted before it replaced any file (settled so by the
     /// next run's recovery). `rollback` passes over it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[schemars(extend("const" = true))]
     pub settled: bool,
 }
 

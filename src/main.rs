@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::List(a) => commands::list::run(a),
         Command::Rollback(a) => commands::rollback::run(a, verbosity),
         Command::Repair(a) => commands::repair::run(a, verbosity),
+        Command::Schema(a) => commands::schema::run(a),
         Command::Completions(a) => commands::completions::run(a),
         Command::Man(a) => commands::man::run(a),
     };

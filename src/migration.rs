@@ -539,7 +539,7 @@ pub struct MigrationFile {
 }
 
 /// Where an upgrade comes from: `{"openclaw": "2026.9.6", "ids": ["..."]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Upstream {
     pub openclaw: String,
@@ -548,7 +548,7 @@ pub struct Upstream {
 
 /// Whether a migration repairs (any release), upgrades (to a release, with `--to`) or is an
 /// opt-in repair (only when `--only` names it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum MigrationKind {
     Repair,

@@ -1,5 +1,6 @@
 //! How an install came out of a command: the word every verb's report, the printer's counts and
 //! the JSON `outcome` field share.
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// How an install came out of a command.
@@ -26,10 +27,35 @@ pub enum Outcome {
     RunsRecorded,
 }
 
+/// An outcome as the JSON output names it (an install's `outcome`): its label, kebab-case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutcomeKey {
+    UpToDate,
+    Pending,
+    Changed,
+    NeedsInput,
+    Unsupported,
+    Failed,
+    RolledBack,
+    NothingToUndo,
+    RunsRecorded,
+}
+
 impl Outcome {
     /// As the JSON output names it (`up-to-date`, `nothing-to-undo`).
-    pub fn key(&self) -> String {
-        self.label().replace(' ', "-")
+    pub fn key(&self) -> OutcomeKey {
+        match self {
+            Outcome::UpToDate => OutcomeKey::UpToDate,
+            Outcome::Pending => OutcomeKey::Pending,
+            Outcome::Changed => OutcomeKey::Changed,
+            Outcome::NeedsInput => OutcomeKey::NeedsInput,
+            Outcome::Unsupported(_) => OutcomeKey::Unsupported,
+            Outcome::Failed(_) => OutcomeKey::Failed,
+            Outcome::RolledBack => OutcomeKey::RolledBack,
+            Outcome::NothingToUndo => OutcomeKey::NothingToUndo,
+            Outcome::RunsRecorded => OutcomeKey::RunsRecorded,
+        }
     }
 
     pub fn label(&self) -> &'static str {
@@ -43,6 +69,32 @@ impl Outcome {
             Outcome::RolledBack => "rolled back",
             Outcome::NothingToUndo => "nothing to undo",
             Outcome::RunsRecorded => "runs recorded",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON key is the label, kebab-case, for every outcome.
+    #[test]
+    fn the_key_is_the_label_in_kebab_case() {
+        let e = crate::error::Error::new(crate::error::Kind::Io, "x");
+        let all = [
+            Outcome::UpToDate,
+            Outcome::Pending,
+            Outcome::Changed,
+            Outcome::NeedsInput,
+            Outcome::Unsupported(String::new()),
+            Outcome::Failed(e),
+            Outcome::RolledBack,
+            Outcome::NothingToUndo,
+            Outcome::RunsRecorded,
+        ];
+        for o in all {
+            let key = serde_json::to_value(o.key()).unwrap();
+            assert_eq!(key, o.label().replace(' ', "-"), "{o:?}");
         }
     }
 }

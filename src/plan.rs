@@ -1,7 +1,8 @@
 //! The pure planning core: runs the selected migrations over an install's documents in memory
 //! and yields, per file, the tagged RFC 6902 operations and the exact bytes apply would write.
-//! Its parts: the `workspace` steps edit, the `steps` migrations are written in, and the `saved`
-//! plan an operator reviews.
+//! Its parts: the `workspace` steps edit, the `steps` migrations are written in, the `saved`
+//! plan an operator reviews, and the plan as output shows it, `masked`.
+pub mod masked;
 pub mod saved;
 pub mod steps;
 pub mod workspace;
@@ -59,7 +60,7 @@ impl From<PlanError> for crate::error::Error {
 }
 
 /// Where a migration stands on an install.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum MigrationState {
     /// Recorded in the ledger and planning nothing.
@@ -74,7 +75,7 @@ pub enum MigrationState {
     Blocked,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MigrationStatus {
     pub version: u32,
     pub id: String,
@@ -83,14 +84,17 @@ pub struct MigrationStatus {
     pub ops: usize,
     /// Recorded with another checksum: the migration file changed since it was applied.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schemars(extend("const" = true))]
     pub checksum_changed: bool,
     /// The checksum the install records, when it is not `checksum` (what `repair --rebless
     /// … --from` takes).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub recorded_checksum: Option<String>,
     /// Not planned because an earlier migration is blocked on this install (its id): like
     /// Flyway, migrations apply in order up to the first blocked one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub blocked_by: Option<String>,
 }
 
@@ -113,12 +117,6 @@ pub struct InstallPlan {
 }
 
 impl InstallPlan {
-    /// A file's RFC 6902 patch as JSON with every credential masked (JSON output, saved plans).
-    pub fn masked_patch(&self, f: &FilePlan) -> Value {
-        self.redactor
-            .redact_value(&serde_json::to_value(&f.ops).expect("operations serialise"))
-    }
-
     pub fn blocked(&self) -> bool {
         self.findings.iter().any(|f| f.kind.blocks())
     }
@@ -1176,7 +1174,7 @@ mod tests {
             .iter()
             .find(|f| f.doc == install.agents[0].auth)
             .unwrap();
-        let shown = p.masked_patch(auth);
+        let shown = serde_json::to_value(p.masked_patch(auth)).unwrap();
         assert_eq!(
             shown,
             json!([{

@@ -8,6 +8,7 @@ pub use crate::display::{escape, path, plural};
 use crate::error::Error;
 use crate::outcome::Outcome;
 use anstyle::{AnsiColor, Style};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -36,7 +37,7 @@ pub struct Output {
 }
 
 /// The verb and its mode, as the JSON envelope names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     DryRun,
@@ -52,6 +53,20 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Every mode, in the order the README lists them.
+    pub const ALL: [Mode; 10] = [
+        Mode::DryRun,
+        Mode::Check,
+        Mode::Apply,
+        Mode::Status,
+        Mode::List,
+        Mode::Rollback,
+        Mode::RollbackList,
+        Mode::RollbackDryRun,
+        Mode::Repair,
+        Mode::RepairDryRun,
+    ];
+
     pub fn command(self) -> &'static str {
         match self {
             Mode::DryRun | Mode::Check | Mode::Apply => "migrate",
@@ -105,7 +120,7 @@ pub trait Shown: Sync {
 }
 
 /// Counts per outcome, for the recap and the JSON summary.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Counts {
     pub installs: usize,
     pub up_to_date: usize,
@@ -203,7 +218,7 @@ impl Stream {
 }
 
 /// This tool, as the envelope names it.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct Tool {
     pub name: &'static str,
     pub version: &'static str,
@@ -215,7 +230,7 @@ const TOOL: Tool = Tool {
 };
 
 /// A migration as every verb's JSON envelope lists it.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct MigrationEntry<'a> {
     pub version: u32,
     pub id: String,
@@ -252,7 +267,7 @@ pub fn migration_entries<'a>(
 }
 
 /// The envelope's head: every verb's document starts the same way.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Head<'a> {
     schema: u32,
     tool: Tool,
@@ -262,16 +277,40 @@ struct Head<'a> {
     migrations: &'a [MigrationEntry<'a>],
 }
 
-/// The whole document of a verb that stopped before any install (the streamed one has the same
-/// fields, written as installs come: see [`Printer`]).
-#[derive(Serialize)]
-struct Document<'a> {
+/// A whole document, whose installs are `I`s: the one of a verb that stopped before any
+/// install, and the model the JSON Schema is made from (the streamed one has the same fields,
+/// written as installs come: see [`Printer`]).
+#[derive(Serialize, JsonSchema)]
+#[schemars(
+    rename = "{I}Document",
+    description = "One --format json document: the envelope every verb shares, with this verb's installs."
+)]
+pub struct Document<'a, I> {
     #[serde(flatten)]
     head: Head<'a>,
-    installs: [(); 0],
+    installs: Vec<I>,
     summary: Counts,
     undo_command: Option<&'a str>,
-    errors: [&'a Error; 1],
+    errors: Vec<&'a Error>,
+}
+
+/// The installs of a document that cannot have any (`list`, a verb that stopped before any):
+/// no value, and the schema `false`.
+#[derive(Serialize)]
+pub enum NoInstall {}
+
+impl JsonSchema for NoInstall {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NoInstall".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        false.into()
+    }
 }
 
 /// A JSON formatter that leaves the outermost object open (the streamed document's head: its
@@ -515,7 +554,7 @@ pub fn quiet_error(state_dir: &std::path::Path, e: &Error) -> String {
 /// The one JSON document of a verb that stopped before any install: the same envelope, no
 /// installs, and the error with its kind.
 pub fn error_document(mode: Mode, e: &Error) -> String {
-    let doc = Document {
+    let doc = Document::<NoInstall> {
         head: Head {
             schema: JSON_SCHEMA,
             tool: TOOL,
@@ -524,10 +563,10 @@ pub fn error_document(mode: Mode, e: &Error) -> String {
             invocation_id: None,
             migrations: &[],
         },
-        installs: [],
+        installs: Vec::new(),
         summary: Counts::default(),
         undo_command: None,
-        errors: [e],
+        errors: vec![e],
     };
     serde_json::to_string_pretty(&doc).expect("the document serialises")
 }
@@ -596,6 +635,28 @@ mod tests {
         assert_eq!(doc["schema"], JSON_SCHEMA);
         assert_eq!(doc["errors"][0]["message"], "no run x");
         assert_eq!(doc["errors"][0]["hint"], "`clawmigrate rollback --list`");
+    }
+
+    /// `Mode::ALL` holds every mode once (a mode added to the enum fails to compile here until
+    /// it is given its place, and the test until `ALL` has it there).
+    #[test]
+    fn every_mode_is_listed_once() {
+        let place = |m: Mode| match m {
+            Mode::DryRun => 0,
+            Mode::Check => 1,
+            Mode::Apply => 2,
+            Mode::Status => 3,
+            Mode::List => 4,
+            Mode::Rollback => 5,
+            Mode::RollbackList => 6,
+            Mode::RollbackDryRun => 7,
+            Mode::Repair => 8,
+            Mode::RepairDryRun => 9,
+        };
+        for (i, m) in Mode::ALL.iter().enumerate() {
+            assert_eq!(place(*m), i, "{m:?}");
+        }
+        assert_eq!(Mode::ALL.len(), 10);
     }
 
     #[test]

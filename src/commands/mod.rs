@@ -6,6 +6,7 @@ pub mod man;
 pub mod migrate;
 pub mod repair;
 pub mod rollback;
+pub mod schema;
 pub mod status;
 
 use crate::cli::{Format, TargetArgs};

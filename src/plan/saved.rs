@@ -81,7 +81,8 @@ impl SavedPlan {
                     kind: doc.kind,
                     sha256_before: doc.sha256(),
                     sha256_after: f.sha_after.clone(),
-                    patch: plan.masked_patch(f),
+                    patch: serde_json::to_value(plan.masked_patch(f))
+                        .expect("operations serialise"),
                 }
             })
             .collect();

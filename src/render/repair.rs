@@ -2,24 +2,28 @@
 //! became of it.
 use crate::error::Error;
 use crate::ops::repair::RepairReport;
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, OutcomeKey};
 use crate::printer::{self, Mode, Shown};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::Path;
 
 /// An install's object in a repair's JSON document.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "RepairInstall")]
 pub struct RepairJson<'a> {
     state_dir: &'a Path,
-    outcome: String,
+    outcome: OutcomeKey,
     /// The checksum the install records for the migration, if it is applied there.
     recorded: Option<&'a str>,
     /// The repair's own run, once recorded.
     run_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Error")]
     error: Option<&'a Error>,
     /// Why there is nothing to accept (present, maybe null, only then).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
     reason: Option<Option<&'a str>>,
 }
 

@@ -8,8 +8,8 @@ use crate::pipeline::Report;
 use crate::plan::{FindingKind, MigrationState};
 use crate::printer::{self, BOLD, DIM, GREEN, Mode, RED, Shown, YELLOW, escape, paint};
 use anstyle::Style;
+use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::Value;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -292,37 +292,83 @@ impl Shown for Report {
     }
 }
 
-/// An install's object in the JSON document (`status` leaves out the patches).
-#[derive(Serialize)]
+/// An install's object in the JSON document of `migrate` and `status` (`status` leaves out the
+/// patches).
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Install", transform = together)]
 pub struct InstallJson<'a> {
     state_dir: &'a Path,
     /// A template's file (`migrate --config`): its state dir is the folder it is in.
     #[serde(skip_serializing_if = "Option::is_none")]
     template: Option<&'a Path>,
-    outcome: String,
+    outcome: crate::outcome::OutcomeKey,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "crate::error::Error")]
     error: Option<&'a crate::error::Error>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     reason: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     run_id: Option<&'a str>,
     #[serde(flatten)]
     install: Option<LoadedJson<'a>>,
 }
 
+/// `Install`'s flattened groups (what was read, and its plan) are optional, yet a member of one
+/// brings the rest of its group, and a plan's members what was read: `dependentRequired`, from
+/// the groups' own required members.
+fn together(schema: &mut schemars::Schema) {
+    let loaded = required_of::<LoadedJson<'static>>();
+    let plan = required_of::<PlanJson<'static>>();
+    let mut deps = serde_json::Map::new();
+    for (member, brings) in loaded
+        .iter()
+        .map(|m| (m, &loaded[..]))
+        .chain(plan.iter().map(|m| (m, &plan[..])))
+    {
+        let others: Vec<&String> = loaded
+            .iter()
+            .chain(brings)
+            .filter(|o| *o != member)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        deps.insert(member.clone(), serde_json::json!(others));
+    }
+    schema.insert("dependentRequired".into(), deps.into());
+}
+
+/// The members a type's schema requires.
+fn required_of<T: JsonSchema>() -> Vec<String> {
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<T>();
+    let required = schema.get("required").and_then(|r| r.as_array());
+    required
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.as_str().map(String::from))
+        .collect()
+}
+
 /// What was read of the install: its layout, and its plan when it has one.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct LoadedJson<'a> {
     config_path: &'a Path,
     default_agent: &'a str,
     agents: Vec<AgentJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "crate::storage::stores::Era")]
     era: Option<&'a crate::storage::stores::Era>,
     #[serde(flatten)]
     plan: Option<PlanJson<'a>>,
 }
 
-#[derive(Serialize)]
+/// An agent of the install and the auth store its OpenClaw reads.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Agent")]
 struct AgentJson<'a> {
     id: &'a str,
     dir: &'a Path,
@@ -330,16 +376,18 @@ struct AgentJson<'a> {
     store: &'a str,
 }
 
-#[derive(Serialize)]
+/// The install's plan: where each migration stands, what the operator should know, the files.
+#[derive(Serialize, JsonSchema)]
 struct PlanJson<'a> {
     migrations: &'a [crate::plan::MigrationStatus],
     /// The findings, secrets masked.
-    findings: Value,
+    findings: Vec<crate::plan::Finding>,
     files: Vec<FileJson<'a>>,
 }
 
 /// A file (or cell) the plan changes.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "PlanFile")]
 struct FileJson<'a> {
     path: &'a Path,
     cell: Option<&'static str>,
@@ -350,7 +398,8 @@ struct FileJson<'a> {
     sha256_after: &'a str,
     /// The RFC 6902 operations, secrets masked (not in `status`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    patch: Option<Value>,
+    #[schemars(with = "Vec<crate::plan::masked::MaskedOp>")]
+    patch: Option<Vec<crate::plan::masked::MaskedOp>>,
 }
 
 /// The plan's part of an install's object.
@@ -372,10 +421,9 @@ fn plan_json<'a>(
             patch: with_patches.then(|| plan.masked_patch(f)),
         }
     };
-    let findings = serde_json::to_value(&plan.findings).expect("findings serialise");
     PlanJson {
         migrations: &plan.migrations,
-        findings: plan.redactor.redact_value(&findings),
+        findings: plan.masked_findings(),
         files: plan.files.iter().map(file).collect(),
     }
 }

@@ -4,52 +4,83 @@ use crate::commit::restore::Restore;
 use crate::error::Error;
 use crate::ledger::{Ledger, Run, RunKind};
 use crate::ops::rollback::RollbackReport;
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, OutcomeKey};
 use crate::printer::{self, Mode, Shown};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// An install's object in a rollback's JSON document.
+/// An install's object in a rollback's JSON document: its runs (`--list`), or a rollback.
 #[derive(Serialize)]
 #[serde(untagged)]
 pub enum RollbackJson<'a> {
-    /// `rollback --list`: its runs.
-    List {
-        state_dir: &'a Path,
-        outcome: String,
-        runs: &'a [Run],
-        #[serde(skip_serializing_if = "Option::is_none")]
-        error: Option<&'a Error>,
-    },
-    /// A rollback or its dry run: the run undone and the files restored (or to restore).
-    Undo {
-        state_dir: &'a Path,
-        outcome: String,
-        run_id: Option<&'a str>,
-        rollback_run_id: Option<&'a str>,
-        files: Vec<FileJson<'a>>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        error: Option<&'a Error>,
-        /// Why there is nothing to undo (present, maybe null, only then).
-        #[serde(skip_serializing_if = "Option::is_none")]
-        reason: Option<Option<&'a str>>,
-    },
+    List(RunsJson<'a>),
+    Undo(UndoJson<'a>),
+}
+
+/// An install's object in `rollback --list`'s JSON document: its runs.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "RollbackListInstall")]
+pub struct RunsJson<'a> {
+    state_dir: &'a Path,
+    outcome: OutcomeKey,
+    runs: &'a [Run],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Error")]
+    error: Option<&'a Error>,
+}
+
+/// An install's object in the JSON document of a rollback or its dry run: the run undone and
+/// the files restored (or to restore).
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "RollbackInstall")]
+pub struct UndoJson<'a> {
+    state_dir: &'a Path,
+    outcome: OutcomeKey,
+    run_id: Option<&'a str>,
+    rollback_run_id: Option<&'a str>,
+    files: Vec<FileJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Error")]
+    error: Option<&'a Error>,
+    /// Why there is nothing to undo (present, maybe null, only then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    reason: Option<Option<&'a str>>,
 }
 
 /// A file a rollback restores or removes.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "RollbackFile")]
 pub struct FileJson<'a> {
     path: &'a str,
-    action: &'static str,
+    action: Action,
 }
 
 /// What undoing puts back: the old bytes, or no file (the run created it).
-fn action(x: &Restore) -> &'static str {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(rename = "RollbackAction")]
+pub enum Action {
+    Restore,
+    Remove,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Restore => "restore",
+            Action::Remove => "remove",
+        }
+    }
+}
+
+fn action(x: &Restore) -> Action {
     if x.bytes.is_some() {
-        "restore"
+        Action::Restore
     } else {
-        "remove"
+        Action::Remove
     }
 }
 
@@ -102,7 +133,12 @@ impl Shown for RollbackReport {
         };
         if detail {
             for x in &self.restores {
-                let _ = writeln!(out, "    {} {}", action(x), printer::escape(&x.location));
+                let _ = writeln!(
+                    out,
+                    "    {} {}",
+                    action(x).as_str(),
+                    printer::escape(&x.location)
+                );
             }
         }
         out
@@ -117,14 +153,14 @@ impl Shown for RollbackReport {
             _ => None,
         };
         if mode == Mode::RollbackList {
-            return RollbackJson::List {
+            return RollbackJson::List(RunsJson {
                 state_dir,
                 outcome,
                 runs: &self.ledger.runs,
                 error,
-            };
+            });
         }
-        RollbackJson::Undo {
+        RollbackJson::Undo(UndoJson {
             state_dir,
             outcome,
             run_id: self.run.as_deref(),
@@ -142,7 +178,7 @@ impl Shown for RollbackReport {
                 Outcome::NothingToUndo => Some(self.why_none.as_deref()),
                 _ => None,
             },
-        }
+        })
     }
 
     fn work(&self) -> (usize, usize) {

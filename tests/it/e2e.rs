@@ -871,7 +871,7 @@ fn every_man_page_has_exit_status_and_environment() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(pages.len(), 8, "{pages:?}");
+    assert_eq!(pages.len(), 9, "{pages:?}");
     for verb in [
         None,
         Some("migrate"),
@@ -879,6 +879,7 @@ fn every_man_page_has_exit_status_and_environment() {
         Some("rollback"),
         Some("repair"),
         Some("list"),
+        Some("schema"),
         Some("completions"),
         Some("man"),
     ] {

@@ -21,6 +21,7 @@ mod precommit;
 mod props;
 mod readme;
 mod repair;
+mod schema;
 mod semantics;
 mod shell;
 mod snapshots;

@@ -3,12 +3,13 @@
 use crate::support::*;
 use std::process::Command;
 
-const VERBS: [&str; 7] = [
+const VERBS: [&str; 8] = [
     "migrate",
     "status",
     "list",
     "rollback",
     "repair",
+    "schema",
     "completions",
     "man",
 ];

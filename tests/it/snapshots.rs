@@ -14,6 +14,7 @@ fn help_texts() {
         insta::assert_snapshot!("help_migrate", run(&sb, &["migrate", "--help"]));
         insta::assert_snapshot!("help_rollback", run(&sb, &["rollback", "--help"]));
         insta::assert_snapshot!("help_repair", run(&sb, &["repair", "--help"]));
+        insta::assert_snapshot!("help_schema", run(&sb, &["schema", "--help"]));
     });
 }
 
