@@ -2,8 +2,8 @@
 mod agents_entries;
 mod canonical_refs;
 mod clean_models;
-mod collapse_account_key;
 mod codex_routes;
+mod collapse_account_key;
 mod default_agent;
 mod drop_hosts;
 mod ensure_profile;
@@ -29,8 +29,8 @@ mod routing_agents;
 mod runtime_policy;
 mod seed_origins;
 mod set_default;
-mod system_agent;
 mod signal_url;
+mod system_agent;
 #[cfg(test)]
 mod testing;
 pub mod transcriber;
