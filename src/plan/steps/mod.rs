@@ -1,5 +1,6 @@
 //! The step kinds migrations are written in, and what they share: model refs and credentials.
 mod agents_entries;
+mod append_list;
 mod clean_models;
 mod default_agent;
 mod drop_hosts;
@@ -144,6 +145,22 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             when,
             &rewrite_list::Options {
                 loose: *loose,
+                dedupe: *dedupe,
+            },
+        ),
+        Step::AppendList {
+            from,
+            to,
+            when,
+            keep,
+            dedupe,
+        } => append_list::run(
+            ws,
+            from,
+            to,
+            when,
+            &append_list::Options {
+                keep: *keep,
                 dedupe: *dedupe,
             },
         ),
