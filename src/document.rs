@@ -766,18 +766,22 @@ fn carry_comments(
     }
     let toks = patch::tokens(path);
     let (last, parent) = toks.split_last().ok_or(PatchError::Root("move to"))?;
-    let Some(prop) = object_at(root, parent)?.get(last) else {
-        return Err(EditError::Editor("moved member"));
+    // Above the moved member, or above the moved element of an array.
+    let pnode = node_at(root, parent)?;
+    let prop: CstNode = match pnode.as_array() {
+        Some(_) => child(&pnode, last).ok_or(EditError::Editor("moved element"))?,
+        None => object_at(root, parent)?
+            .get(last)
+            .ok_or(EditError::Editor("moved member"))?
+            .into(),
     };
-    let indent = CstNode::from(prop.clone())
-        .indent_text()
-        .unwrap_or_default();
+    let indent = prop.indent_text().unwrap_or_default();
     let text: String = comments
         .iter()
         .map(|c| format!("{c}{nl}{indent}"))
         .collect();
     Ok(Some(RawText {
-        at: offset_of(&CstNode::from(prop)),
+        at: offset_of(&prop),
         len: 0,
         text,
     }))

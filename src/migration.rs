@@ -179,6 +179,20 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         dedupe: bool,
     },
+    /// In the config: merges the array at `from` into the one at `to` (the target's items, then
+    /// the source's; with `keep`, only items of that shape; with `dedupe`, no primitive twice),
+    /// replacing a `to` that is not an array, and removes `from`. A `from` that is not an array
+    /// is left alone.
+    AppendList {
+        from: Path,
+        to: Path,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        when: Vec<Guard>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        keep: Option<path::Type>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        dedupe: bool,
+    },
     /// In the config: seeds `gateway.controlUi.allowedOrigins` with the local origins (and the
     /// custom bind host's) when the gateway binds beyond loopback and names no origin.
     SeedControlUiOrigins {
@@ -395,7 +409,8 @@ impl Step {
             for step in steps.iter().map(Step::expand) {
                 for mut step in step? {
                     match &mut step {
-                        Step::Move { from, to, when, .. } => {
+                        Step::Move { from, to, when, .. }
+                        | Step::AppendList { from, to, when, .. } => {
                             (*from, *to, *when) = (at(from), at(to), guards(when));
                         }
                         Step::Remove { path, when, .. }
@@ -467,6 +482,12 @@ impl Step {
                     return Some(format!(
                         "copy from {from}: merge_missing and prune_empty_parents need a move"
                     ));
+                }
+                (from.wildcards(), when)
+            }
+            Step::AppendList { from, to, when, .. } => {
+                if to.wildcards() > from.wildcards() {
+                    return Some(format!("append_list to {to}: more * than {from} captures"));
                 }
                 (from.wildcards(), when)
             }
@@ -641,6 +662,7 @@ impl Migration {
                 | Step::CodexRoutesToOpenai {}
                 | Step::ExecPolicyToMode {}
                 | Step::RewriteList { .. }
+                | Step::AppendList { .. }
                 | Step::SeedControlUiOrigins { .. }
                 | Step::AudioTranscriberToMediaModel { .. }
                 | Step::CliRuntimeToModelPolicy { .. }

@@ -286,16 +286,37 @@ pub struct Guard {
     pub key_in: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_not_in: Option<Vec<String>>,
+    /// The path may hold more `*`s than the step's own path captures: the guard holds when
+    /// some place those further `*`s match passes every test ("some `env.*` is a string").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub any: bool,
 }
 
 impl Guard {
     /// Whether it holds, with the step's captures; a guard naming more `*`s than the step
     /// captured never holds (the registry refuses such a migration).
     pub fn holds(&self, root: &Value, captures: &[String]) -> bool {
+        if self.any {
+            // The first `*`s take the step's captures; the others stay free.
+            let mut bound = captures.iter();
+            let segs = self.path.segs.iter().map(|s| match s {
+                Seg::Any => bound.next().map_or(Seg::Any, |c| Seg::Key(c.clone())),
+                key => key.clone(),
+            });
+            return Path::from_segs(segs.collect())
+                .matches(root)
+                .iter()
+                .any(|m| self.holds_at(root, captures, &m.tokens));
+        }
         let Some(toks) = self.path.bind(captures) else {
             return false;
         };
-        let v = lookup(root, &toks);
+        self.holds_at(root, captures, &toks)
+    }
+
+    /// Whether every test holds of the value at `toks`.
+    fn holds_at(&self, root: &Value, captures: &[String], toks: &[String]) -> bool {
+        let v = lookup(root, toks);
         let same_as = |v: &Value, e: &Value| v == e || self.loose && same_loosely(v, e);
         let same = |e: &Value| v.is_some_and(|v| same_as(v, e));
         let holds_item = |e: &Value| {
@@ -371,6 +392,14 @@ impl Guard {
             ));
         }
         let other = self.equals_path.as_ref().map_or(0, Path::wildcards);
+        if self.any {
+            return (self.path.wildcards() <= captured || other > captured).then(|| {
+                format!(
+                    "the guard on {} is `any` but has no * beyond the step's own path captures",
+                    self.path
+                )
+            });
+        }
         (self.path.wildcards().max(other) > captured).then(|| {
             format!(
                 "the guard on {} has more * than the step's own path captures",
@@ -496,6 +525,26 @@ mod tests {
         assert!(g(r#"{"path":"e","no_element":"non_empty_string"}"#).holds(&doc, &[]));
         assert!(g(r#"{"path":"w","no_element":"non_empty_string"}"#).holds(&doc, &[]));
         assert!(g(r#"{"path":"none","no_element":"string"}"#).holds(&doc, &[]));
+    }
+
+    #[test]
+    fn an_any_guard_holds_when_some_place_its_free_stars_match_passes() {
+        let doc =
+            json!({"env": {"vars": 3, "N": 5, "shellEnv": "x", "A": "a"}, "o": {"k": {"p": [1]}}});
+        let g = |s: &str| serde_json::from_str::<Guard>(s).unwrap();
+        let some_string =
+            g(r#"{"path":"env.*","is":"string","key_not_in":["vars","shellEnv"],"any":true}"#);
+        assert!(some_string.holds(&doc, &[]));
+        let only_shell = json!({"env": {"vars": 3, "N": 5, "shellEnv": "x"}});
+        assert!(!some_string.holds(&only_shell, &[]));
+        assert!(!some_string.holds(&json!({}), &[]), "nothing matches");
+        // The first * is the step's capture, the second is free.
+        let bound = g(r#"{"path":"o.*.*","is":"array","any":true}"#);
+        assert!(bound.holds(&doc, &["k".into()]));
+        assert!(!bound.holds(&doc, &["q".into()]));
+        assert!(bound.problem(1).is_none());
+        assert!(bound.problem(2).is_some(), "no free * left");
+        assert!(some_string.problem(0).is_none());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //   node harness.mjs upgrade TARGET [FILE]    the releases newer than the config's
 //                                             meta.lastTouchedVersion and not newer than TARGET,
 //                                             oldest first (all carried ones when it has none)
+//   node harness.mjs only RELEASE ID [FILE]   that one migration's apply alone, {next, changes}
 //   node harness.mjs ids RELEASE              the release's migration ids, in run order
 //   node harness.mjs describe RELEASE         {id: describe} as the release words them
 //   node harness.mjs batch CASE...|DIR        every case (see README.md): {file: result} as JSON
@@ -126,7 +127,7 @@ async function load(release) {
       return out;
     };
   }
-  const entry = { release, runner, ids: list.map((m) => m.id), describe: list.map((m) => m.describe), rec, file: where };
+  const entry = { release, runner, list, ids: list.map((m) => m.id), describe: list.map((m) => m.describe), rec, file: where };
   loaded.set(release, entry);
   return entry;
 }
@@ -155,6 +156,19 @@ export async function runOne(release, config) {
     unattributed: changes.filter((c) => !pushed.includes(c)),
     ...(out.warnings?.length ? { warnings: out.warnings } : {}),
   };
+}
+
+/**
+ * One migration of a release alone (its `apply` on a copy of `config`): for a rule no full run
+ * reaches because an earlier id does the same first.
+ */
+export async function runOnly(release, id, config) {
+  const r = await load(release);
+  const m = r.list.find((x) => x.id === id) ?? fail(`${release} has no migration ${id}`);
+  const next = structuredClone(config);
+  const changes = [];
+  m.apply(next, changes, undefined);
+  return { release, id, next, changes };
 }
 
 /** Runs the releases in order, each on the previous one's result. */
@@ -262,6 +276,8 @@ async function main(argv) {
       const { config } = readInput(args[1]);
       return print(await runSequence(releasesFor(args[0], config), config));
     }
+    case "only":
+      return print(await runOnly(args[0], args[1] ?? fail("only needs a release and an id"), readInput(args[2]).config));
     case "ids":
       return print((await load(args[0] ?? fail("ids needs a release"))).ids);
     case "describe": {
@@ -286,7 +302,7 @@ async function main(argv) {
       process.exit(bad ? 1 : 0);
     }
     default:
-      fail("usage: harness.mjs run RELEASE [FILE] | staged [FILE] | upgrade TARGET [FILE] | ids RELEASE | batch [CASE...|DIR] | check [DIR]");
+      fail("usage: harness.mjs run RELEASE [FILE] | only RELEASE ID [FILE] | staged [FILE] | upgrade TARGET [FILE] | ids RELEASE | batch [CASE...|DIR] | check [DIR]");
   }
 }
 

@@ -526,3 +526,80 @@ fn doctor_comment_scanner_finds_keys() {
         ]
     );
 }
+
+/// A rule no full doctor run reaches, because an earlier id does the same first (2026.9.6's
+/// `runtime.media-models-consolidation` moves the Deepgram options before
+/// `runtime.retired-config-keys` would): judged against the id's own function run alone
+/// (`harness.mjs only`), with the migration that carries it run alone (`migrate --only`).
+#[test]
+fn doctor_deepgram_options_of_retired_config_keys_match_the_id_alone() {
+    let text = r#"{
+  meta: { lastTouchedVersion: '2026.6.2' },
+  tools: {
+    media: {
+      models: [
+        {
+          // the first model
+          provider: 'deepgram',
+          deepgram: { detectLanguage: true, punctuate: 'yes', smartFormat: false, tier: 'nova' },
+          providerOptions: 'stale',
+        },
+        'not-an-entry',
+        { provider: 'deepgram', deepgram: 'not-an-object' },
+      ],
+      audio: { // capability level
+        deepgram: { punctuate: true, detectLanguage: false },
+        providerOptions: { deepgram: { punctuate: false }, openai: { x: 1 } },
+        models: [{ deepgram: {} }, { deepgram: { smartFormat: true }, providerOptions: { deepgram: 7 } }],
+      },
+      image: { deepgram: { smartFormat: true } },
+      video: { models: { first: { deepgram: { punctuate: true } } } },
+      files: { deepgram: { punctuate: true } },
+    },
+  },
+}
+"#;
+    let sb = Sandbox::new();
+    let st = sb.path().join("state");
+    std::fs::create_dir_all(&st).unwrap();
+    let config = st.join("openclaw.json");
+    write(&config, text);
+    let input = sb.path().join("input.json5");
+    write(&input, text);
+    let want = harness(&[
+        "only",
+        "2026.9.6",
+        "runtime.retired-config-keys",
+        input.to_str().unwrap(),
+    ]);
+    assert!(
+        !want["changes"].as_array().unwrap().is_empty(),
+        "the id changes nothing here: {want}"
+    );
+    let out = sb.run(
+        &["migrate", "--to", "2026.9.6", "--only", "V0266", "--yes"],
+        &st,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let written = read(&config);
+    let ours = document::parse(&written, FileKind::Config).unwrap();
+    assert!(
+        same_value(&want["next"], &ours),
+        "--- doctor's id alone\n{}\n--- clawmigrate\n{written}",
+        serde_json::to_string_pretty(&want["next"]).unwrap()
+    );
+    for c in ["// the first model", "// capability level"] {
+        assert!(written.contains(c), "{c} lost:\n{written}");
+    }
+    let check = sb.run(
+        &["migrate", "--check", "--to", "2026.9.6", "--only", "V0266"],
+        &st,
+    );
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+}

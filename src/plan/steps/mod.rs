@@ -1,6 +1,7 @@
 //! The step kinds migrations are written in, and what they share: model refs and credentials.
 mod agents_entries;
 mod canonical_refs;
+mod append_list;
 mod clean_models;
 mod codex_routes;
 mod collapse_account_key;
@@ -200,6 +201,22 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             when,
             &rewrite_list::Options {
                 loose: *loose,
+                dedupe: *dedupe,
+            },
+        ),
+        Step::AppendList {
+            from,
+            to,
+            when,
+            keep,
+            dedupe,
+        } => append_list::run(
+            ws,
+            from,
+            to,
+            when,
+            &append_list::Options {
+                keep: *keep,
                 dedupe: *dedupe,
             },
         ),

@@ -112,6 +112,8 @@ pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
                 list.len() - 1
             })
     };
+    // The legacy key each new entry was made from: its object moves there, with its comments.
+    let mut made_from: Vec<Option<&String>> = vec![None; list.len()];
     for (raw_id, entry) in legacy.into_iter().flatten() {
         let (id, Value::Object(entry)) = (raw_id.trim(), entry) else {
             continue;
@@ -120,6 +122,9 @@ pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
             continue;
         }
         let i = find_or_add(&mut list, id);
+        if i == made_from.len() {
+            made_from.push(Some(raw_id));
+        }
         fold(list[i].as_object_mut().expect("an entry with an id"), entry);
     }
     if let Some(id) = default_id
@@ -140,21 +145,31 @@ pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
         Some(_) => ws.replace(CONFIG, "/agents".into(), json!({}))?,
         None => ws.add(CONFIG, "/agents".into(), json!({}))?,
     }
-    match (old_list, list.is_empty()) {
-        (_, true) => {}
-        (Some(old), false) => {
-            for (i, new) in list.iter().enumerate() {
-                match old.get(i) {
-                    Some(o) => write(ws, &toks(&["agents", "list", &i.to_string()]), o, new)?,
-                    None => ws.add(CONFIG, "/agents/list/-".into(), new.clone())?,
-                }
+    if !list.is_empty() {
+        let at = toks(&["agents", "list"]);
+        let old = match (old_list, lookup(ws.config(), &at)) {
+            (Some(old), _) => old.as_slice(),
+            (None, Some(_)) => {
+                ws.replace(CONFIG, pointer(&at), json!([]))?;
+                &[]
             }
-        }
-        (None, false) => {
-            let at = toks(&["agents", "list"]);
-            match lookup(ws.config(), &at) {
-                Some(_) => ws.replace(CONFIG, pointer(&at), Value::Array(list))?,
-                None => ws.add(CONFIG, pointer(&at), Value::Array(list))?,
+            (None, None) => {
+                ws.add(CONFIG, pointer(&at), json!([]))?;
+                &[]
+            }
+        };
+        for (i, new) in list.iter().enumerate() {
+            let entry = toks(&["agents", "list", &i.to_string()]);
+            match (old.get(i), made_from.get(i).copied().flatten()) {
+                (Some(o), _) => write(ws, &entry, o, new)?,
+                (None, Some(key)) => {
+                    // The legacy object moves in (its comments with it), then becomes the entry.
+                    let from = toks(&["routing", "agents", key]);
+                    let moved = lookup(ws.config(), &from).cloned().unwrap_or_default();
+                    ws.move_value(CONFIG, pointer(&from), pointer(&entry))?;
+                    write(ws, &entry, &moved, new)?;
+                }
+                (None, None) => ws.add(CONFIG, "/agents/list/-".into(), new.clone())?,
             }
         }
     }
@@ -196,6 +211,21 @@ mod tests {
                  "tools": {"sandbox": {"tools": {"deny": ["exec"]}}},
                  "sandbox": {"mode": "all"}},
             ]}})
+        );
+        plans_nothing(&out, STEP);
+    }
+
+    #[test]
+    fn a_new_entry_keeps_the_comments_of_its_legacy_agent() {
+        let text = "{\n  routing: {\n    agents: {\n      // the work agent\n      work: {\n        workspace: '~/w', // its folder\n        sandbox: { mode: 'all', tools: { deny: ['exec'] } },\n      },\n    },\n  },\n}\n";
+        let out = after(text, STEP);
+        for c in ["// the work agent", "// its folder"] {
+            assert!(out.contains(c), "{c} lost:\n{out}");
+        }
+        assert_eq!(
+            value(&out),
+            json!({"agents": {"list": [{"id": "work", "workspace": "~/w",
+                "tools": {"sandbox": {"tools": {"deny": ["exec"]}}}, "sandbox": {"mode": "all"}}]}})
         );
         plans_nothing(&out, STEP);
     }
