@@ -45,6 +45,7 @@ mod tests {
             root: crate::discover::InstallRoot {
                 state_dir: "/st".into(),
                 config_path: "/st/openclaw.json".into(),
+                template: false,
             },
             docs: vec![doc],
             agents: vec![],
