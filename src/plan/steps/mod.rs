@@ -1,7 +1,7 @@
 //! The step kinds migrations are written in, and what they share: model refs and credentials.
 mod agents_entries;
-mod canonical_refs;
 mod append_list;
+mod canonical_refs;
 mod clean_models;
 mod codex_routes;
 mod collapse_account_key;
