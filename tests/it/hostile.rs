@@ -654,18 +654,16 @@ fn rollback_waits_for_openclaws_lock_and_keeps_a_gateway_write() {
     assert_ne!(read(&auth), mid, "restored after the lock was released");
     // A gateway write between staging and renaming is kept, and the rollback says so.
     sb.cli(&["migrate", "--yes"], &st).success();
-    let child = sb
-        .std_cmd()
-        .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
-        .args(["rollback", "--yes", "--format", "json", "--state-dir"])
-        .arg(&st)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = Drained::spawn(
+        sb.std_cmd()
+            .env("CLAWMIGRATE_TEST_PAUSE_MS", "1500")
+            .args(["rollback", "--yes", "--format", "json", "--state-dir"])
+            .arg(&st),
+    );
     wait_for(|| staged(&st), "the rollback to stage");
     let gateway = read(&auth).replace("\"version\": 1", "\"version\": 1, \"gateway\": true");
     write(&auth, &gateway);
-    let out = child.wait_with_output().unwrap();
+    let out = child.output();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(read(&auth), gateway, "the gateway's write was lost");
     let v = json_of(&out);
