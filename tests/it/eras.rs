@@ -341,15 +341,11 @@ fn a_cell_changed_between_plan_and_write_stops_the_install_with_nothing_written(
     let st = era_d(&sb, "state", None);
     let shared = shared_store_cell(&st);
     let before = plain_files(&st);
-    let child = paused_apply(&sb, &st, "60000")
-        .args(["--format", "json"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = Drained::spawn(paused_apply(&sb, &st, "60000").args(["--format", "json"]));
     wait_for(|| staged(&st), "the run to stage");
     let gateway = shared.write_as_gateway();
     resume(&sb);
-    let out = child.wait_with_output().unwrap();
+    let out = child.output();
     assert_eq!(out.status.code(), Some(2));
     let v = json_of(&out);
     let e = &v["installs"][0]["error"];

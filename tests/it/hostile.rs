@@ -656,17 +656,15 @@ fn rollback_waits_for_openclaws_lock_and_keeps_a_gateway_write() {
     sb.cli(&["migrate", "--yes"], &st).success();
     let mut cmd = sb.std_cmd();
     paused(&sb, &mut cmd, "60000");
-    let child = cmd
-        .args(["rollback", "--yes", "--format", "json", "--state-dir"])
-        .arg(&st)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = Drained::spawn(
+        cmd.args(["rollback", "--yes", "--format", "json", "--state-dir"])
+            .arg(&st),
+    );
     wait_for(|| staged(&st), "the rollback to stage");
     let gateway = read(&auth).replace("\"version\": 1", "\"version\": 1, \"gateway\": true");
     write(&auth, &gateway);
     resume(&sb);
-    let out = child.wait_with_output().unwrap();
+    let out = child.output();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(read(&auth), gateway, "the gateway's write was lost");
     let v = json_of(&out);

@@ -195,6 +195,39 @@ pub fn json_documents(out: &std::process::Output) -> Vec<serde_json::Value> {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
+/// A spawned run whose stdout a thread keeps reading while the test waits on the run: a JSON
+/// report opens with every migration, which outgrows a pipe's buffer (64 KiB), and a child
+/// nobody reads blocks on it before it reaches the point the test waits for.
+pub struct Drained {
+    child: std::process::Child,
+    stdout: std::thread::JoinHandle<Vec<u8>>,
+}
+
+impl Drained {
+    /// Spawns `cmd` with its stdout piped and read.
+    pub fn spawn(cmd: &mut std::process::Command) -> Drained {
+        use std::io::Read;
+        let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
+        let mut pipe = child.stdout.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            pipe.read_to_end(&mut out).unwrap();
+            out
+        });
+        Drained { child, stdout }
+    }
+
+    /// Waits for the run and returns what it printed, as `wait_with_output` would.
+    pub fn output(mut self) -> std::process::Output {
+        let status = self.child.wait().unwrap();
+        std::process::Output {
+            status,
+            stdout: self.stdout.join().unwrap(),
+            stderr: Vec::new(),
+        }
+    }
+}
+
 /// Polls `cond` every 20 ms until it holds; fails after 20 s, naming `what` it waited for.
 pub fn wait_for(mut cond: impl FnMut() -> bool, what: &str) {
     let start = std::time::Instant::now();
