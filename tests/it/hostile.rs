@@ -517,7 +517,8 @@ fn a_store_cell_or_database_over_the_read_cap_is_refused_unread() {
             let (b, v) = sc.run(&args);
             let what = format!("in log {in_log}, {verb:?}");
             assert_eq!(b.code, Some(2), "{what}: {v}");
-            assert!(b.peak_kb < 30 * 1024, "{what}: peak {} kB", b.peak_kb);
+            // Under the 50 MiB cell: it was never read (the migrations themselves take ~32 MB).
+            assert!(b.peak_kb < 42 * 1024, "{what}: peak {} kB", b.peak_kb);
             assert!(b.stdout.len() + b.stderr.len() < 1 << 20, "{what}");
             let evil = sc.outcome(&v, &sc.evil);
             assert_eq!(evil["error"]["kind"], "limit", "{what}: {evil}");
