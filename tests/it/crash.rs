@@ -137,7 +137,7 @@ fn kill_9_at_random_points_of_apply_and_rollback_leaves_every_file_old_or_new_an
             (["migrate", "--yes"], &old, &new)
         };
         // A pause between staging and renaming spreads the kill points over both barriers.
-        let pause = rng.below(60);
+        let pause = rng.below(200);
         let mut child = sb
             .std_cmd()
             .env("CLAWMIGRATE_TEST_PAUSE_MS", pause.to_string())
@@ -147,7 +147,8 @@ fn kill_9_at_random_points_of_apply_and_rollback_leaves_every_file_old_or_new_an
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.below(pause + 120)));
+        // A run reaches staging after loading and planning some 95 migrations (a few hundred ms).
+        std::thread::sleep(Duration::from_millis(rng.below(pause + 900)));
         let _ = child.kill(); // SIGKILL
         child.wait().unwrap();
         trials += 1;
