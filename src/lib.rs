@@ -9,6 +9,7 @@ pub mod document;
 pub mod error;
 pub mod fsio;
 pub mod hash;
+pub mod js;
 pub mod keyfile;
 pub mod ledger;
 pub mod load;

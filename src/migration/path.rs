@@ -220,7 +220,9 @@ impl Type {
             (Type::Object, Some(v)) => v.is_object(),
             (Type::Array, Some(v)) => v.is_array(),
             (Type::String, Some(v)) => v.is_string(),
-            (Type::NonEmptyString, Some(v)) => v.as_str().is_some_and(|s| !s.trim().is_empty()),
+            (Type::NonEmptyString, Some(v)) => {
+                v.as_str().is_some_and(|s| !crate::js::trim(s).is_empty())
+            }
             (Type::Boolean, Some(v)) => v.is_boolean(),
             (Type::Number, Some(v)) => v.is_number(),
             (Type::EmptyObject, Some(v)) => v.as_object().is_some_and(|m| m.is_empty()),
@@ -360,10 +362,10 @@ impl Guard {
                 .key_not_in
                 .as_ref()
                 .is_none_or(|k| toks.last().is_some_and(|l| !k.contains(l)))
-            && self.text_equals.as_ref().is_none_or(|t| {
-                v.and_then(Value::as_str)
-                    .is_some_and(|s| s.trim().to_lowercase() == t.trim().to_lowercase())
-            })
+            && self
+                .text_equals
+                .as_ref()
+                .is_none_or(|t| v.and_then(Value::as_str).is_some_and(|s| loose_eq(s, t)))
     }
 
     /// What is wrong with it as written (checked when the registry is built).
@@ -409,10 +411,15 @@ impl Guard {
     }
 }
 
+/// Two strings equal once trimmed and lowercased as JavaScript's `trim().toLowerCase()` does.
+fn loose_eq(a: &str, b: &str) -> bool {
+    crate::js::trim(a).to_lowercase() == crate::js::trim(b).to_lowercase()
+}
+
 /// Two strings equal once trimmed and lowercased (JavaScript's `trim().toLowerCase()`).
 pub fn same_loosely(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::String(a), Value::String(b)) => a.trim().to_lowercase() == b.trim().to_lowercase(),
+        (Value::String(a), Value::String(b)) => loose_eq(a, b),
         _ => false,
     }
 }

@@ -3,9 +3,9 @@
 //! dropped, ids normalised and deduplicated, the `id` key removed), and pins the first agent's
 //! workspace where doctor does. When doctor would take that pin from the running user's home
 //! and profile (not from the file), it plans nothing and reports a conflict instead.
-use super::model_policy_allow::js_trim;
 use super::path::lookup;
 use crate::document::patch::pointer;
+use crate::js;
 use crate::load::CONFIG;
 use crate::plan::workspace::{FindingKind, StepError, Workspace};
 use serde_json::Value;
@@ -18,7 +18,7 @@ const DEFAULT_AGENT_ID: &str = "main";
 /// lower-cased; otherwise lower-cased, every run of other characters made one `-`, dashes
 /// trimmed at both ends, cut to 64 characters; nothing left gives `main`.
 pub fn normalize_agent_id(raw: &str) -> String {
-    let trimmed = js_trim(raw);
+    let trimmed = js::trim(raw);
     let lower = trimmed.to_lowercase();
     let valid = |s: &str| {
         let mut chars = s.chars();
@@ -47,6 +47,36 @@ pub fn normalize_agent_id(raw: &str) -> String {
     }
 }
 
+/// The agents doctor's walks visit: the object entries of `agents.entries` when that is an
+/// object, else of `agents.list`, those under a key (or with an `id`) JavaScript will not set
+/// aside ([`js::is_blocked_key`]); each by its path.
+pub fn visited_agents(config: &Value) -> Vec<Vec<String>> {
+    let Some(agents) = config.get("agents").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let at = |kind: &str, i: String| vec!["agents".to_string(), kind.to_string(), i];
+    if let Some(entries) = agents.get("entries").and_then(Value::as_object) {
+        return entries
+            .iter()
+            .filter(|(k, v)| !js::is_blocked_key(k) && v.is_object())
+            .map(|(k, _)| at("entries", k.clone()))
+            .collect();
+    }
+    let list = agents.get("list").and_then(Value::as_array);
+    list.into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, v)| {
+            v.is_object()
+                && !v
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .is_some_and(js::is_blocked_key)
+        })
+        .map(|(i, _)| at("list", i.to_string()))
+        .collect()
+}
+
 /// An `agents.list` read as OpenClaw 2026.9.6 reads a roster it does not repair (its
 /// `parseLegacyAgentRoster`): every entry an object whose `id` is already canonical (a string,
 /// untrimmed-free, equal to its normalised form) and unique; each as (id, entry). Anything else
@@ -57,7 +87,7 @@ pub fn strict_roster(list: &[Value]) -> Option<Vec<(&str, &serde_json::Map<Strin
     for v in list {
         let entry = v.as_object()?;
         let id = entry.get("id")?.as_str()?;
-        if id.is_empty() || js_trim(id) != id || normalize_agent_id(id) != id || !seen.insert(id) {
+        if id.is_empty() || js::trim(id) != id || normalize_agent_id(id) != id || !seen.insert(id) {
             return None;
         }
         out.push((id, entry));
@@ -78,7 +108,7 @@ fn project(list: &[Value]) -> Vec<Projected> {
     for (index, v) in list.iter().enumerate() {
         let Value::Object(entry) = v else { continue };
         let raw = match entry.get("id") {
-            Some(Value::String(s)) if !s.trim().is_empty() => s.trim(),
+            Some(Value::String(s)) if !js::trim(s).is_empty() => js::trim(s),
             _ => "agent",
         };
         let requested = normalize_agent_id(raw);
@@ -122,7 +152,7 @@ fn workspace_pin(
     let first = entry(&kept[0]);
     let unset = match first.get("workspace") {
         None => true,
-        Some(Value::String(s)) => s.trim().is_empty(),
+        Some(Value::String(s)) => js::trim(s).is_empty(),
         Some(_) => false,
     };
     if !unset {

@@ -16,8 +16,9 @@
 //! are moved (keeping their comments), then what still differs is planned.
 use super::model_refs::{Normalizer, Renames};
 use super::path::lookup;
-use super::vllm_qwen_thinking::plan_diff;
+use super::rewrite::plan_diff;
 use crate::document::patch::pointer;
+use crate::js;
 use crate::load::CONFIG;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Value};
@@ -54,40 +55,16 @@ fn is_media_model_path(path: &str) -> bool {
     ["image", "video", "music"].contains(&path_key(path)) && path.contains(".mediaModels.")
 }
 
-/// A key JavaScript cannot own as plain data (`__proto__`...): doctor's merges drop it.
-fn blocked(k: &str) -> bool {
-    matches!(k, "__proto__" | "prototype" | "constructor")
-}
-
 fn sanitize(v: &Value) -> Value {
     match v {
         Value::Array(a) => Value::Array(a.iter().map(sanitize).collect()),
         Value::Object(m) => Value::Object(
             m.iter()
-                .filter(|(k, _)| !blocked(k))
+                .filter(|(k, _)| !js::is_blocked_key(k))
                 .map(|(k, c)| (k.clone(), sanitize(c)))
                 .collect(),
         ),
         other => other.clone(),
-    }
-}
-
-/// Node's `isDeepStrictEqual` over JSON values (numbers by value, keys in any order).
-pub(super) fn js_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
-            (Some(x), Some(y)) => x == y && x.is_sign_negative() == y.is_sign_negative(),
-            _ => x == y,
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| js_equal(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| js_equal(v, w)))
-        }
-        _ => a == b,
     }
 }
 
@@ -165,7 +142,7 @@ impl<'a> Walk<'a> {
         let mut working = record.clone();
         let mut changed = false;
         if let (Some(p), Some(m)) = (provider, model)
-            && !super::model_policy_allow::js_trim(p).is_empty()
+            && !js::trim(p).is_empty()
         {
             let r = format!("{p}/{m}");
             if let Some(up) = self.n.model_ref(&r).filter(|u| !u.is_empty() && *u != r) {
@@ -204,7 +181,7 @@ impl<'a> Walk<'a> {
 
     /// Two values equal as they are, or once both are rewritten at `path`.
     fn same(&self, a: &Value, b: &Value, path: &str) -> bool {
-        if js_equal(a, b) {
+        if js::deep_equal(a, b) {
             return true;
         }
         let mut w = Walk::new(self.p, false);
@@ -214,7 +191,7 @@ impl<'a> Walk<'a> {
         let b = w
             .rewrite(b, path, &mut Vec::new())
             .unwrap_or_else(|| b.clone());
-        js_equal(&a, &b)
+        js::deep_equal(&a, &b)
     }
 
     /// Doctor's merge of two entries that end on one key: the existing entry's values win,
@@ -226,7 +203,7 @@ impl<'a> Walk<'a> {
         let Value::Object(mut merged) = sanitize(existing) else {
             unreachable!("an object stays an object")
         };
-        for (f, iv) in i.iter().filter(|(f, _)| !blocked(f)) {
+        for (f, iv) in i.iter().filter(|(f, _)| !js::is_blocked_key(f)) {
             let Some(ev) = e.get(f) else {
                 merged.insert(f.clone(), sanitize(iv));
                 continue;

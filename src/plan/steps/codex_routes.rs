@@ -16,11 +16,11 @@
 //!
 //! The walk is done on a copy; a provider moved to a free `openai` key is moved (keeping its
 //! comments), then what still differs is planned.
-use super::canonical_refs::js_equal;
-use super::model_policy_allow::js_trim;
+use super::agents_entries::visited_agents;
 use super::path::lookup;
-use super::vllm_qwen_thinking::plan_diff;
+use super::rewrite::plan_diff;
 use crate::document::patch::pointer;
+use crate::js;
 use crate::load::CONFIG;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Value};
@@ -62,7 +62,7 @@ const LEAK: [&str; 14] = [
 type Obj = Map<String, Value>;
 
 fn norm_id(s: &str) -> String {
-    js_trim(s).to_lowercase()
+    js::trim(s).to_lowercase()
 }
 
 fn is_legacy(id: &str) -> bool {
@@ -112,30 +112,14 @@ fn rename_api(provider: &Obj) -> (Obj, bool) {
 
 /// The agent scopes: `agents.defaults`, then `agents.entries` (else `agents.list`).
 fn agent_scopes(root: &Value) -> Vec<&Obj> {
-    let Some(agents) = root.get("agents").and_then(Value::as_object) else {
-        return Vec::new();
-    };
-    let mut out: Vec<&Obj> = agents
-        .get("defaults")
-        .and_then(Value::as_object)
+    let defaults = lookup(root, &["agents".to_string(), "defaults".to_string()]);
+    let agents = visited_agents(root);
+    let entries = agents.iter().filter_map(|p| lookup(root, p));
+    defaults
         .into_iter()
-        .collect();
-    let blocked = |k: &str| matches!(k, "__proto__" | "prototype" | "constructor");
-    if let Some(entries) = agents.get("entries").and_then(Value::as_object) {
-        out.extend(
-            entries
-                .iter()
-                .filter(|(k, _)| !blocked(k))
-                .filter_map(|(_, v)| v.as_object()),
-        );
-    } else if let Some(list) = agents.get("list").and_then(Value::as_array) {
-        out.extend(
-            list.iter()
-                .filter_map(Value::as_object)
-                .filter(|e| !str_of(e, "id").is_some_and(blocked)),
-        );
-    }
-    out
+        .chain(entries)
+        .filter_map(Value::as_object)
+        .collect()
 }
 
 /// Legacy providers some scope's `modelPolicy.allow` names as `<provider>/*`.
@@ -148,7 +132,7 @@ fn wildcard_providers(root: &Value) -> HashSet<String> {
             .and_then(|p| p.get("allow"))
             .and_then(Value::as_array);
         for entry in allow.into_iter().flatten().filter_map(Value::as_str) {
-            if let Some(p) = js_trim(entry).strip_suffix("/*").map(norm_id)
+            if let Some(p) = js::trim(entry).strip_suffix("/*").map(norm_id)
                 && is_legacy(&p)
             {
                 out.insert(p);
@@ -201,7 +185,7 @@ fn num_is(m: Option<&Obj>, k: &str, n: f64) -> bool {
 
 /// A row of the stock Codex `/models add` shape (whose metadata the move stamps).
 fn models_add_row(provider_id: &str, row: &Obj) -> bool {
-    let id = str_of(row, "id").map(|s| js_trim(s).to_lowercase());
+    let id = str_of(row, "id").map(|s| js::trim(s).to_lowercase());
     let input = row.get("input").and_then(Value::as_array);
     let cost = row.get("cost").and_then(Value::as_object);
     is_legacy(provider_id)
@@ -324,11 +308,11 @@ fn collides(canonical: &Obj, legacy: &Obj, legacy_id: &str) -> bool {
         }
         let theirs = effective_row(row, legacy, legacy_id);
         !hits.iter().all(|c| {
-            js_equal(&effective_row(c, canonical, OPENAI), &theirs)
+            js::deep_equal(&effective_row(c, canonical, OPENAI), &theirs)
                 && UNSCOPED
                     .iter()
                     .all(|k| match (canonical.get(*k), legacy.get(*k)) {
-                        (Some(a), Some(b)) => js_equal(a, b),
+                        (Some(a), Some(b)) => js::deep_equal(a, b),
                         (a, b) => a.is_none() && b.is_none(),
                     })
         })

@@ -6,16 +6,13 @@
 //! `default`), else the `default` account's, else the channel's own, else the first account's
 //! (ids in JavaScript's sort order). Account ids compare as OpenClaw normalises them. Parents of
 //! the target that are not objects are replaced by objects, as doctor does.
-use super::model_policy_allow::js_trim;
 use super::move_key::ensure_parent;
 use super::path::{Path, lookup};
 use crate::document::patch::pointer;
+use crate::js;
 use crate::load::CONFIG;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Value};
-
-/// Keys OpenClaw never treats as an id of its own (they could reach an object's prototype).
-const BLOCKED: [&str; 3] = ["__proto__", "prototype", "constructor"];
 
 /// One place the key is set: where, the account it belongs to (`None`: the channel itself),
 /// and whether its value counts.
@@ -35,7 +32,7 @@ fn valid(v: &Value) -> bool {
 /// `[a-z0-9][a-z0-9_-]{0,63}` has every other run of characters turned into `-`, the dashes
 /// at its ends dropped and is cut at 64; empty or a prototype key: `default`.
 pub(crate) fn normalize_account_id(raw: &str) -> String {
-    let trimmed = js_trim(raw);
+    let trimmed = js::trim(raw);
     if trimmed.is_empty() {
         return "default".into();
     }
@@ -61,7 +58,7 @@ pub(crate) fn normalize_account_id(raw: &str) -> String {
         }
         out.trim_matches('-').chars().take(64).collect()
     };
-    if canonical.is_empty() || BLOCKED.contains(&canonical.as_str()) {
+    if canonical.is_empty() || js::is_blocked_key(&canonical) {
         "default".into()
     } else {
         canonical

@@ -7,7 +7,9 @@
 //! to the one mode that means exactly the same: `deny` (any ask), `allowlist` + `off`,
 //! `full` + `off`, `allowlist` + `on-miss` is `ask`; `always`, and `full` + `on-miss`, have no
 //! mode and stay as they are. The walk is done on a copy; what differs is planned.
-use super::vllm_qwen_thinking::plan_diff;
+use super::agents_entries::visited_agents;
+use super::rewrite::plan_rewritten;
+use crate::document::patch::pointer;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Value};
 
@@ -102,38 +104,16 @@ fn migrated(config: &Value) -> Value {
     let mut root = config.clone();
     let inherited = configured(&root);
     migrate(&mut root, None);
-    let Some(agents) = root.get_mut("agents").and_then(Value::as_object_mut) else {
-        return root;
-    };
-    if let Some(entries) = agents.get_mut("entries").and_then(Value::as_object_mut) {
-        for (id, entry) in entries.iter_mut() {
-            if !is_blocked_key(id) && entry.is_object() {
-                migrate(entry, inherited);
-            }
-        }
-    } else if let Some(list) = agents.get_mut("list").and_then(Value::as_array_mut) {
-        for entry in list.iter_mut() {
-            let blocked = entry
-                .get("id")
-                .and_then(Value::as_str)
-                .is_some_and(is_blocked_key);
-            if !blocked && entry.is_object() {
-                migrate(entry, inherited);
-            }
+    for path in visited_agents(&root) {
+        if let Some(entry) = root.pointer_mut(&pointer(&path)) {
+            migrate(entry, inherited);
         }
     }
     root
 }
 
-/// A key JavaScript would not set as an own property (`__proto__`...), which doctor skips.
-fn is_blocked_key(k: &str) -> bool {
-    matches!(k, "__proto__" | "prototype" | "constructor")
-}
-
 pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
-    let config = ws.config().clone();
-    let new = migrated(&config);
-    plan_diff(ws, &mut Vec::new(), &config, &new)
+    plan_rewritten(ws, migrated)
 }
 
 #[cfg(test)]

@@ -7,13 +7,14 @@
 //! `codex.defaultToolsApprovalMode`), and a CLI `type` (`http`, `streamable-http`, `sse`,
 //! `stdio`, any case) the `transport` it stands for (`stdio` has none: the `type` just goes).
 //! The walk is doctor's, done on a copy of the config; what differs is planned.
-use super::vllm_qwen_thinking::plan_diff;
+use super::rewrite::plan_rewritten;
+use crate::js;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Number, Value};
 
 /// A CLI `type` alias (trimmed, any case) and the transport OpenClaw 2026.9.6 maps it to.
 fn cli_type(v: Option<&Value>) -> Option<Option<&'static str>> {
-    let t = super::model_policy_allow::js_trim(v?.as_str()?).to_lowercase();
+    let t = js::trim(v?.as_str()?).to_lowercase();
     match t.as_str() {
         "http" | "streamable-http" => Some(Some("streamable-http")),
         "sse" => Some(Some("sse")),
@@ -161,9 +162,7 @@ fn migrated(config: &Value) -> Value {
 }
 
 pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
-    let config = ws.config().clone();
-    let new = migrated(&config);
-    plan_diff(ws, &mut Vec::new(), &config, &new)
+    plan_rewritten(ws, migrated)
 }
 
 #[cfg(test)]

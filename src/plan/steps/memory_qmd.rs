@@ -7,17 +7,15 @@
 //! `agents.defaults` also merges the rest of `agents.defaults.memory.search` up into the root's
 //! `memory.search` (the root's values win) and drops `agents.defaults.memory`. Same order as
 //! doctor: the root, then the defaults, then each agent.
-use super::model_policy_allow::js_trim;
+use super::agents_entries::visited_agents;
 use super::move_key::merge_missing;
 use super::path::lookup;
-use super::vllm_qwen_thinking::plan_diff;
+use super::rewrite::plan_diff;
 use crate::document::patch::pointer;
+use crate::js;
 use crate::load::CONFIG;
 use crate::plan::workspace::{FindingKind, StepError, Workspace};
 use serde_json::{Map, Value, json};
-
-/// Object keys OpenClaw never walks into (prototype pollution guards).
-const BLOCKED_KEYS: [&str; 3] = ["__proto__", "prototype", "constructor"];
 
 fn with(base: &[String], keys: &[&str]) -> Vec<String> {
     let mut out = base.to_vec();
@@ -119,8 +117,8 @@ fn qmd_paths(list: Option<&Value>) -> Vec<Value> {
         .iter()
         .filter_map(Value::as_object)
         .filter_map(|e| {
-            let path = js_trim(e.get("path")?.as_str()?);
-            let pattern = e.get("pattern").and_then(Value::as_str).map(js_trim);
+            let path = js::trim(e.get("path")?.as_str()?);
+            let pattern = e.get("pattern").and_then(Value::as_str).map(js::trim);
             match pattern {
                 _ if path.is_empty() => None,
                 Some(p) if !p.is_empty() => Some(json!({"path": path, "pattern": p})),
@@ -152,14 +150,14 @@ fn normalized(list: Option<&Value>, at: &[String]) -> Result<Vec<Value>, Stop> {
     let mut out: Vec<Value> = Vec::new();
     for item in items {
         let (path, pattern) = match item {
-            Value::String(p) => (js_trim(p), ""),
+            Value::String(p) => (js::trim(p), ""),
             Value::Object(e) => {
                 let Some(Value::String(p)) = e.get("path") else {
                     continue;
                 };
                 let pattern = match e.get("pattern") {
                     None | Some(Value::Null) => "",
-                    Some(Value::String(s)) => js_trim(s),
+                    Some(Value::String(s)) => js::trim(s),
                     Some(_) => {
                         return Err(Stop::Fails(format!(
                             "{}: the entry of path {p:?} has a pattern that is not a string",
@@ -167,7 +165,7 @@ fn normalized(list: Option<&Value>, at: &[String]) -> Result<Vec<Value>, Stop> {
                         )));
                     }
                 };
-                (js_trim(p), pattern)
+                (js::trim(p), pattern)
             }
             _ => continue,
         };
@@ -216,34 +214,6 @@ fn extra_paths(ws: &mut Workspace, entries: Vec<Value>, scope: &[String]) -> Res
 
 fn object_at<'v>(config: &'v Value, at: &[String]) -> Option<&'v Map<String, Value>> {
     lookup(config, at).and_then(Value::as_object)
-}
-
-/// The agent entries doctor visits: `agents.entries` when it is an object, else `agents.list`.
-fn agent_scopes(config: &Value) -> Vec<Vec<String>> {
-    let agents = ["agents".to_string()];
-    let Some(a) = object_at(config, &agents) else {
-        return Vec::new();
-    };
-    match (a.get("entries"), a.get("list")) {
-        (Some(Value::Object(entries)), _) => entries
-            .iter()
-            .filter(|(k, v)| !BLOCKED_KEYS.contains(&k.as_str()) && v.is_object())
-            .map(|(k, _)| with(&agents, &["entries", k]))
-            .collect(),
-        (_, Some(Value::Array(list))) => list
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| {
-                v.is_object()
-                    && !v
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .is_some_and(|id| BLOCKED_KEYS.contains(&id))
-            })
-            .map(|(i, _)| with(&agents, &["list", &i.to_string()]))
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// A copy of the object at `at`, if it is one.
@@ -297,7 +267,7 @@ fn migrate(ws: &mut Workspace) -> Result<(), Stop> {
         )?;
     }
 
-    for scope in agent_scopes(ws.config()) {
+    for scope in visited_agents(ws.config()) {
         let q = object_copy(ws.config(), &with(&scope, &["memory", "search", "qmd"]));
         sessions(ws, q.as_ref(), &scope)?;
         extra_paths(

@@ -24,6 +24,7 @@ mod provider_refs;
 mod remove;
 mod rename_provider;
 mod rename_tool;
+mod rewrite;
 mod rewrite_host;
 mod rewrite_list;
 mod routing_agents;

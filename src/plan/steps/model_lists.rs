@@ -5,7 +5,7 @@
 //! the map's keys are values of the lists.
 use super::path::Path;
 use super::routing_agents::write;
-use super::transcriber::js_string;
+use crate::js;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Value, json};
 
@@ -22,7 +22,7 @@ fn truthy(v: &Value) -> bool {
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
-        Some(Value::Array(a)) => a.iter().map(js_string).collect(),
+        Some(Value::Array(a)) => a.iter().map(js::string).collect(),
         _ => Vec::new(),
     }
 }
@@ -70,7 +70,7 @@ fn rebuilt(agent: &Map<String, Value>) -> Option<Map<String, Value>> {
             .iter()
             .filter_map(|(_, t)| t.as_str().map(str::to_string));
         for key in named.cloned().chain(targets) {
-            let key = key.trim();
+            let key = js::trim(&key);
             if !key.is_empty() && !models.get(key).is_some_and(truthy) {
                 models.insert(key.to_string(), json!({}));
             }

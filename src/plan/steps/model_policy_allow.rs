@@ -7,6 +7,7 @@
 use super::move_key::ensure_parent;
 use super::path::lookup;
 use crate::document::patch::pointer;
+use crate::js;
 use crate::load::CONFIG;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Value};
@@ -47,13 +48,13 @@ pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
     let allow: Vec<String> = if policy.is_some_and(Value::is_object) {
         Vec::new()
     } else {
-        let keys = models.keys().filter(|k| !js_trim(k).is_empty());
+        let keys = models.keys().filter(|k| !js::trim(k).is_empty());
         keys.cloned().collect()
     };
     let aliases: Vec<String> = models
         .values()
         .filter_map(|e| e.get("alias").and_then(Value::as_str))
-        .map(|a| js_trim(a).to_lowercase())
+        .map(|a| js::trim(a).to_lowercase())
         .filter(|a| !a.is_empty())
         .collect();
     if !allow.iter().all(|r| valid_policy_ref(r, &aliases)) {
@@ -81,25 +82,6 @@ pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
     Ok(())
 }
 
-/// JavaScript's `\s` (and what its `trim` removes).
-pub(crate) fn js_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
-
-pub(crate) fn js_trim(s: &str) -> &str {
-    s.trim_matches(js_space)
-}
-
 /// Every segment non-empty, without `*`, whitespace or control characters, and at least `min`.
 fn valid_segments(segments: &[&str], min: usize) -> bool {
     segments.len() >= min
@@ -108,14 +90,14 @@ fn valid_segments(segments: &[&str], min: usize) -> bool {
                 && !s.contains('*')
                 && !s
                     .chars()
-                    .any(|c| js_space(c) || c <= '\u{1f}' || c == '\u{7f}')
+                    .any(|c| js::space(c) || c <= '\u{1f}' || c == '\u{7f}')
         })
 }
 
 /// OpenClaw's model-policy grammar: an alias of the map, a compat selector, an exact
 /// `provider/model[/...]` ref, or a `provider[/...]/*` wildcard.
 fn valid_policy_ref(raw: &str, aliases: &[String]) -> bool {
-    let trimmed = js_trim(raw);
+    let trimmed = js::trim(raw);
     let lower = trimmed.to_lowercase();
     if aliases.contains(&lower) || COMPAT_SELECTORS.contains(&lower.as_str()) {
         return true;
@@ -124,8 +106,8 @@ fn valid_policy_ref(raw: &str, aliases: &[String]) -> bool {
         .find('/')
         .filter(|&i| i > 0 && i < trimmed.len() - 1)
     {
-        let provider = js_trim(&trimmed[..slash]).to_lowercase();
-        let model = js_trim(&trimmed[slash + 1..]);
+        let provider = js::trim(&trimmed[..slash]).to_lowercase();
+        let model = js::trim(&trimmed[slash + 1..]);
         if !provider.is_empty() && !model.is_empty() {
             let mut segments = vec![provider.as_str()];
             segments.extend(model.split('/'));
@@ -134,7 +116,7 @@ fn valid_policy_ref(raw: &str, aliases: &[String]) -> bool {
             }
         }
     }
-    let segments: Vec<&str> = trimmed.split('/').map(js_trim).collect();
+    let segments: Vec<&str> = trimmed.split('/').map(js::trim).collect();
     match segments.split_last() {
         Some((&"*", head)) => valid_segments(head, 1),
         _ => false,

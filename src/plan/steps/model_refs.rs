@@ -5,7 +5,7 @@
 //! Together ids renamed (a `google/` prefix anywhere, the provider lower-cased), and retired Claude
 //! snapshots upgraded to the family's current model (opus 4.7, sonnet 4.6; 4.6 for opus on Venice
 //! and Vercel's gateway; dotted versions on Copilot) for Anthropic-served providers or bare ids.
-use super::model_policy_allow::js_trim;
+use crate::js;
 use std::collections::BTreeMap;
 
 /// Retired model ids per provider (both lower-case): `{"xai": {"grok-4-0709": "grok-4.3"}}`.
@@ -13,7 +13,7 @@ pub type Renames = BTreeMap<String, BTreeMap<String, String>>;
 
 /// JavaScript's `value.trim().toLowerCase()`.
 fn lower(s: &str) -> String {
-    js_trim(s).to_lowercase()
+    js::trim(s).to_lowercase()
 }
 
 const GOOGLE: [&str; 3] = ["google", "google-gemini-cli", "google-vertex"];
@@ -21,7 +21,7 @@ const GOOGLE: [&str; 3] = ["google", "google-gemini-cli", "google-vertex"];
 /// A ref split into the model part and a trailing `@profile` (a date `@20250101` or a
 /// quantization tag `@q4_k_m`/`@8bit` after the last `/` belongs to the model).
 pub fn split_profile(raw: &str) -> (String, Option<String>) {
-    let trimmed = js_trim(raw);
+    let trimmed = js::trim(raw);
     let whole = || (trimmed.to_string(), None);
     if trimmed.is_empty() {
         return whole();
@@ -45,8 +45,8 @@ pub fn split_profile(raw: &str) -> (String, Option<String>) {
             None => return whole(),
         }
     }
-    let model = js_trim(&trimmed[..at]);
-    let profile = js_trim(&trimmed[at + 1..]);
+    let model = js::trim(&trimmed[..at]);
+    let profile = js::trim(&trimmed[at + 1..]);
     if model.is_empty() || profile.is_empty() {
         return whole();
     }
@@ -120,14 +120,14 @@ fn together(id: &str) -> String {
 
 /// A strict `provider/model` ref: both parts non-blank (trimmed), the provider lower-cased.
 fn parse_catalog_ref(value: &str) -> Option<(String, String)> {
-    let (p, m) = provider_split(js_trim(value))?;
-    let (p, m) = (js_trim(p), js_trim(m));
+    let (p, m) = provider_split(js::trim(value))?;
+    let (p, m) = (js::trim(p), js::trim(m));
     (!p.is_empty() && !m.is_empty()).then(|| (p.to_lowercase(), m.to_string()))
 }
 
 /// OpenClaw's `normalizeAgentModelRefForConfig`: Google and Together ids renamed.
 fn agent_ref_for_config(model: &str) -> String {
-    let trimmed = js_trim(model);
+    let trimmed = js::trim(model);
     let Some((provider, id)) = parse_catalog_ref(trimmed) else {
         return trimmed.to_string();
     };
@@ -297,13 +297,13 @@ pub struct Normalizer<'a> {
 impl Normalizer<'_> {
     /// OpenClaw's `canonicalizeKnownModelRef`: the ref a retired one upgrades to.
     fn canonical(&self, value: &str) -> Option<String> {
-        let trimmed = js_trim(value);
+        let trimmed = js::trim(value);
         if trimmed.is_empty() {
             return None;
         }
         let (model_ref, profile) = split_profile(trimmed);
         let (provider, model) = match provider_split(&model_ref) {
-            Some((p, m)) => (Some(js_trim(p)), js_trim(m)),
+            Some((p, m)) => (Some(js::trim(p)), js::trim(m)),
             None => (None, model_ref.as_str()),
         };
         let np = lower(provider.unwrap_or_default());
@@ -329,7 +329,7 @@ impl Normalizer<'_> {
     /// OpenClaw's `normalizeKnownModelRef`: what a configured ref becomes (`None`: it stays).
     /// Whitespace around it goes, so a blank ref becomes `""`.
     pub fn model_ref(&self, value: &str) -> Option<String> {
-        let trimmed = js_trim(value);
+        let trimmed = js::trim(value);
         if trimmed.is_empty() {
             return (value != trimmed).then(String::new);
         }
@@ -356,7 +356,7 @@ impl Normalizer<'_> {
 
     /// OpenClaw's `normalizeProviderCatalogModelId`: the id a catalog row of `provider` gets.
     pub fn catalog_id(&self, provider: &str, id: &str) -> String {
-        let trimmed = js_trim(id);
+        let trimmed = js::trim(id);
         let np = lower(provider);
         let normalized = if GOOGLE.contains(&np.as_str())
             || np == "together"

@@ -2,6 +2,7 @@
 //! comments; when the target already holds a value, the step's policy says which one wins.
 use super::path::{Guard, Path, all_hold, lookup};
 use crate::document::patch::pointer;
+use crate::js;
 use crate::load::CONFIG;
 use crate::migration::{TargetPolicy, ValuePair};
 use crate::plan::workspace::{StepError, Workspace};
@@ -26,7 +27,7 @@ impl Transform<'_> {
             None => v.clone(),
         };
         Some(match v {
-            Value::String(s) if self.trim => Value::String(s.trim().to_string()),
+            Value::String(s) if self.trim => Value::String(js::trim(&s).to_string()),
             v => v,
         })
     }

@@ -5,6 +5,7 @@
 //! that covers the old name only through a glob (`*`, `sp*`) and not the new one gets the new
 //! name appended, so the coverage stays the same.
 use crate::document::patch::pointer;
+use crate::js;
 use crate::load::CONFIG;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::Value;
@@ -109,21 +110,7 @@ fn inspect(list: &[Value], from: &str, to: &str) -> Option<ListFix> {
 /// A policy entry as OpenClaw compares it: trimmed (JavaScript's whitespace) and lower-cased.
 /// (OpenClaw's tool aliases, `bash` → `exec` and the like, name no tool a rename involves.)
 fn normalize(s: &str) -> String {
-    s.trim_matches(is_js_space).to_lowercase()
-}
-
-fn is_js_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\x0b' | '\x0c' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
+    js::trim(s).to_lowercase()
 }
 
 /// OpenClaw's glob: `*` alone matches anything, `*` elsewhere any run of characters, other

@@ -5,6 +5,7 @@
 use super::default_agent::entry_id;
 use super::path::lookup;
 use crate::document::patch::pointer;
+use crate::js;
 use crate::load::CONFIG;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Value, json};
@@ -115,7 +116,7 @@ pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
     // The legacy key each new entry was made from: its object moves there, with its comments.
     let mut made_from: Vec<Option<&String>> = vec![None; list.len()];
     for (raw_id, entry) in legacy.into_iter().flatten() {
-        let (id, Value::Object(entry)) = (raw_id.trim(), entry) else {
+        let (id, Value::Object(entry)) = (js::trim(raw_id), entry) else {
             continue;
         };
         if id.is_empty() {

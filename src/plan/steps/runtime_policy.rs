@@ -5,6 +5,7 @@
 //! are the model refs the scope selects.
 use super::path::{Guard, Path, all_hold, lookup};
 use crate::document::patch::pointer;
+use crate::js;
 use crate::load::CONFIG;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Value, json};
@@ -12,7 +13,7 @@ use std::collections::BTreeMap;
 
 /// Trimmed and lowercased, as OpenClaw normalises runtime and provider ids.
 fn norm(s: &str) -> String {
-    s.trim().to_lowercase()
+    js::trim(s).to_lowercase()
 }
 
 pub fn run(

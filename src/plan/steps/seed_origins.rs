@@ -2,6 +2,7 @@
 //! its browser uses (`http://localhost:<port>`, `http://127.0.0.1:<port>`, and the custom bind
 //! host's) when it names none. Computed from three keys, so a named step kind rather than data.
 use super::path::same_loosely;
+use crate::js;
 use crate::load::CONFIG;
 use crate::migration::ValuePair;
 use crate::plan::workspace::{StepError, Workspace};
@@ -64,14 +65,14 @@ fn origins(gateway: &Map<String, Value>, p: &Params) -> Option<Vec<String>> {
                 .and_then(Value::as_array)
                 .is_some_and(|l| {
                     l.iter()
-                        .any(|o| o.as_str().is_some_and(|o| !o.trim().is_empty()))
+                        .any(|o| o.as_str().is_some_and(|o| !js::trim(o).is_empty()))
                 })
     });
     if configured {
         return None;
     }
     let port = match gateway.get("port").and_then(Value::as_f64) {
-        Some(n) if n > 0.0 => js_number(n),
+        Some(n) if n > 0.0 => js::number(n),
         _ => p.default_port.to_string(),
     };
     let mut out = vec![
@@ -89,15 +90,6 @@ fn origins(gateway: &Map<String, Value>, p: &Params) -> Option<Vec<String>> {
         }
     }
     Some(out)
-}
-
-/// A number as JavaScript writes it in a template string (`18789`, `80.5`).
-fn js_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
 }
 
 #[cfg(test)]

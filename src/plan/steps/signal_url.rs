@@ -5,9 +5,8 @@
 //! number; an account falls back to the root's values as they were before the step) and
 //! `autoStart: true` unless set; where an `httpUrl` is set, or an account inherits a string one
 //! from the root, the pair just goes. The walk is done on a copy; what differs is planned.
-use super::model_policy_allow::js_trim;
-use super::transcriber::js_string;
-use super::vllm_qwen_thinking::plan_diff;
+use super::rewrite::plan_rewritten;
+use crate::js;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Value};
 
@@ -32,7 +31,7 @@ fn migrate(entry: &mut Map<String, Value>, inherited: &Inherited) {
     if !own_url && !inherited.url.as_ref().is_some_and(Value::is_string) {
         let host = either(entry.get("httpHost"), inherited.host.as_ref())
             .and_then(Value::as_str)
-            .map(js_trim)
+            .map(js::trim)
             .filter(|h| !h.is_empty())
             .unwrap_or("127.0.0.1");
         let host = if host.contains(':') && !host.starts_with('[') {
@@ -41,7 +40,7 @@ fn migrate(entry: &mut Map<String, Value>, inherited: &Inherited) {
             host.to_string()
         };
         let port = match either(entry.get("httpPort"), inherited.port.as_ref()) {
-            Some(p @ Value::Number(_)) => js_string(p),
+            Some(p @ Value::Number(_)) => js::string(p),
             _ => "8080".to_string(),
         };
         entry.insert(
@@ -80,9 +79,7 @@ fn migrated(config: &Value) -> Value {
 }
 
 pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
-    let config = ws.config().clone();
-    let new = migrated(&config);
-    plan_diff(ws, &mut Vec::new(), &config, &new)
+    plan_rewritten(ws, migrated)
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@
 //! configured anywhere. The roster is `agents.entries` (keys normalised as agent ids), or an
 //! `agents.list` that is already canonical ([`super::agents_entries::strict_roster`]).
 use super::agents_entries::{normalize_agent_id, strict_roster};
-use super::model_policy_allow::js_trim;
 use super::path::{Type, lookup};
 use crate::document::patch::pointer;
+use crate::js;
 use crate::load::CONFIG;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Value, json};
@@ -25,7 +25,7 @@ fn roster(agents: &Map<String, Value>) -> Option<Vec<(String, &Map<String, Value
     Some(
         pairs
             .into_iter()
-            .filter(|(k, _)| !js_trim(k).is_empty())
+            .filter(|(k, _)| !js::trim(k).is_empty())
             .map(|(k, v)| (normalize_agent_id(k), v))
             .collect(),
     )

@@ -5,6 +5,7 @@
 use super::move_key::prune_empty;
 use super::path::{Path, lookup};
 use crate::document::patch::pointer;
+use crate::js;
 use crate::load::CONFIG;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Value, json};
@@ -40,16 +41,16 @@ fn entry(source: &Value, accept: Accept) -> Option<Map<String, Value>> {
     let command = t.get("command")?.as_array().filter(|c| !c.is_empty())?;
     let (exe, args): (String, Vec<String>) = match accept {
         Accept::Whisper => {
-            let exe = js_string(&command[0]).trim().to_string();
+            let exe = js::trim(&js::string(&command[0])).to_string();
             let name = exe.rsplit(['/', '\\']).next().unwrap_or(&exe);
             if exe.is_empty() || name != "whisper" {
                 return None;
             }
-            (exe, command[1..].iter().map(js_string).collect())
+            (exe, command[1..].iter().map(js::string).collect())
         }
         Accept::SafeExecutable => {
             let parts: Vec<&str> = command.iter().map(Value::as_str).collect::<Option<_>>()?;
-            let exe = parts[0].trim().to_string();
+            let exe = js::trim(parts[0]).to_string();
             if !safe_executable(&exe) {
                 return None;
             }
@@ -90,31 +91,6 @@ fn safe_executable(v: &str) -> bool {
     !v.starts_with('-')
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'))
-}
-
-/// JavaScript's `String(value)` for a JSON value.
-pub(super) fn js_string(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{}", f as i128),
-            _ => n.to_string(),
-        },
-        Value::Array(a) => a
-            .iter()
-            .map(|x| {
-                if x.is_null() {
-                    String::new()
-                } else {
-                    js_string(x)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(","),
-        Value::Object(_) => "[object Object]".into(),
-    }
 }
 
 fn toks(path: &[&str]) -> Vec<String> {
@@ -272,7 +248,7 @@ mod tests {
         for bad in ["", "-w", "w x", "w;x", "w$x", "'w'", "w\nx"] {
             assert!(!safe_executable(bad), "{bad}");
         }
-        assert_eq!(js_string(&json!([1, null, "a"])), "1,,a");
-        assert_eq!(js_string(&json!(2.5)), "2.5");
+        assert_eq!(js::string(&json!([1, null, "a"])), "1,,a");
+        assert_eq!(js::string(&json!(2.5)), "2.5");
     }
 }

@@ -7,10 +7,10 @@
 //! the refs of that scope name (created `{id, name}` when missing; `reasoning: true` unless
 //! set), a format already valid there winning; an unknown value, or a param no row can take,
 //! is just removed. The walk is doctor's, done on a copy of the config; what differs is planned.
-use super::model_policy_allow::js_trim;
+use super::agents_entries::visited_agents;
 use super::path::lookup;
-use crate::document::patch::pointer;
-use crate::load::CONFIG;
+use super::rewrite::plan_diff;
+use crate::js;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::{Map, Value};
 
@@ -28,11 +28,11 @@ const FORMATS: [&str; 7] = [
 
 /// The compat format a legacy value stands for, if any.
 fn translate(value: &Value) -> Option<&'static str> {
-    let s = js_trim(value.as_str()?).to_lowercase();
+    let s = js::trim(value.as_str()?).to_lowercase();
     let mut norm = String::new();
     let mut in_run = false;
     for c in s.chars() {
-        if c == '_' || super::model_policy_allow::js_space(c) {
+        if c == '_' || js::space(c) {
             if !in_run {
                 norm.push('-');
             }
@@ -62,7 +62,7 @@ fn legacy(params: &Map<String, Value>) -> Option<Option<&'static str>> {
 /// `provider/model@profile` without the profile, as OpenClaw splits it (a date or a
 /// quantization after `@` belongs to the model).
 fn without_profile(raw: &str) -> &str {
-    let t = js_trim(raw);
+    let t = js::trim(raw);
     let last_slash = t.rfind('/').map_or(0, |i| i + 1);
     let Some(mut at) = t[last_slash..].find('@').map(|i| i + last_slash) else {
         return t;
@@ -85,7 +85,7 @@ fn without_profile(raw: &str) -> &str {
             None => return t,
         }
     }
-    let (model, profile) = (js_trim(&t[..at]), js_trim(&t[at + 1..]));
+    let (model, profile) = (js::trim(&t[..at]), js::trim(&t[at + 1..]));
     if model.is_empty() || profile.is_empty() {
         t
     } else {
@@ -127,12 +127,12 @@ fn quantization(s: &str) -> bool {
 
 /// The model id of a `vllm/<id>` ref (any case of the provider, an auth profile dropped).
 fn vllm_model(key: &str) -> Option<String> {
-    let t = js_trim(without_profile(key));
+    let t = js::trim(without_profile(key));
     let slash = t.find('/').filter(|&i| i > 0)?;
-    if js_trim(&t[..slash]).to_lowercase() != "vllm" {
+    if js::trim(&t[..slash]).to_lowercase() != "vllm" {
         return None;
     }
-    let id = js_trim(&t[slash + 1..]);
+    let id = js::trim(&t[slash + 1..]);
     (!id.is_empty() && id != "*").then(|| id.to_string())
 }
 
@@ -180,7 +180,7 @@ impl Doctor {
     fn vllm_key(providers: &Map<String, Value>) -> Option<String> {
         providers
             .keys()
-            .find(|k| js_trim(k).to_lowercase() == "vllm")
+            .find(|k| js::trim(k).to_lowercase() == "vllm")
             .cloned()
     }
 
@@ -367,7 +367,7 @@ fn migrated(config: &Value) -> Option<Value> {
         let params = at(&["models", "providers", vk, "params"]);
         if let Some(format) = legacy_at(&d.root, &params) {
             let mut ids = default_ids(&d);
-            for (_, agent) in agents(&d.root) {
+            for (_, agent) in visited(&d.root) {
                 ids.extend(from_selection(agent.get("model")));
                 ids.extend(from_model_map(agent.get("models")));
             }
@@ -382,7 +382,7 @@ fn migrated(config: &Value) -> Option<Value> {
     }
     // 4. agents.defaults.params, then 5. each agent's params
     let mut scopes = vec![(at(&["agents", "defaults", "params"]), None)];
-    for (path, agent) in agents(&d.root) {
+    for (path, agent) in visited(&d.root) {
         let mut ids = from_selection(agent.get("model"));
         ids.extend(from_model_map(agent.get("models")));
         let mut p = path;
@@ -407,76 +407,12 @@ fn migrated(config: &Value) -> Option<Value> {
     (d.root != *config).then_some(d.root)
 }
 
-/// The agents doctor visits: `agents.entries` when it is an object, else `agents.list`; object
-/// entries only, blocked keys aside. Each with its path.
-fn agents(root: &Value) -> Vec<(Vec<String>, Map<String, Value>)> {
-    let blocked = |k: &str| matches!(k, "__proto__" | "prototype" | "constructor");
-    let Some(agents) = root.get("agents").and_then(Value::as_object) else {
-        return Vec::new();
-    };
-    if let Some(entries) = agents.get("entries").and_then(Value::as_object) {
-        let it = entries.iter().filter(|(k, v)| !blocked(k) && v.is_object());
-        return it
-            .map(|(k, v)| {
-                (
-                    at(&["agents", "entries", k]),
-                    v.as_object().unwrap().clone(),
-                )
-            })
-            .collect();
-    }
-    let list = agents
-        .get("list")
-        .and_then(Value::as_array)
+/// The agents doctor visits ([`visited_agents`]), each with its path and a copy of its entry.
+fn visited(root: &Value) -> Vec<(Vec<String>, Map<String, Value>)> {
+    visited_agents(root)
         .into_iter()
-        .flatten()
-        .enumerate();
-    list.filter_map(|(i, v)| {
-        let o = v.as_object()?;
-        let id_blocked = o.get("id").and_then(Value::as_str).is_some_and(blocked);
-        (!id_blocked).then(|| (at(&["agents", "list", &i.to_string()]), o.clone()))
-    })
-    .collect()
-}
-
-/// Plans the difference between `old` and `new` at `toks`: keys removed and added, arrays
-/// grown at their end, other changes replaced, so untouched text (and comments) stays.
-pub(super) fn plan_diff(
-    ws: &mut Workspace,
-    toks: &mut Vec<String>,
-    old: &Value,
-    new: &Value,
-) -> Result<(), StepError> {
-    match (old, new) {
-        (Value::Object(a), Value::Object(b)) => {
-            for k in a.keys().filter(|k| !b.contains_key(*k)) {
-                toks.push(k.clone());
-                ws.remove(CONFIG, pointer(toks))?;
-                toks.pop();
-            }
-            for (k, v) in b {
-                toks.push(k.clone());
-                match a.get(k) {
-                    Some(o) => plan_diff(ws, toks, o, v)?,
-                    None => ws.add(CONFIG, pointer(toks), v.clone())?,
-                }
-                toks.pop();
-            }
-        }
-        (Value::Array(a), Value::Array(b)) if b.len() >= a.len() => {
-            for (i, v) in b.iter().enumerate() {
-                toks.push(i.to_string());
-                match a.get(i) {
-                    Some(o) => plan_diff(ws, toks, o, v)?,
-                    None => ws.add(CONFIG, pointer(toks), v.clone())?,
-                }
-                toks.pop();
-            }
-        }
-        _ if old != new => ws.replace(CONFIG, pointer(toks), new.clone())?,
-        _ => {}
-    }
-    Ok(())
+        .filter_map(|p| Some((p.clone(), lookup(root, &p)?.as_object()?.clone())))
+        .collect()
 }
 
 pub fn run(ws: &mut Workspace) -> Result<(), StepError> {

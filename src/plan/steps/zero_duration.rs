@@ -3,6 +3,7 @@
 //! `false`, other durations and values OpenClaw cannot parse stay.
 use super::path::{Guard, Path, all_hold, lookup};
 use crate::document::patch::pointer;
+use crate::js;
 use crate::load::CONFIG;
 use crate::plan::workspace::{StepError, Workspace};
 use serde_json::Value;
@@ -47,7 +48,7 @@ pub fn run(ws: &mut Workspace, path: &Path, when: &[Guard], unit: Unit) -> Resul
 /// writes it, parsed as `1h30m`-style segments (a bare number in `unit`), rounded to whole ms.
 fn is_zero(v: &Value, unit: Unit) -> bool {
     let text = match v {
-        Value::String(s) => s.trim().to_lowercase(),
+        Value::String(s) => js::trim(s).to_lowercase(),
         Value::Number(n) => match js_number(n) {
             Some(t) => t,
             None => return false,
@@ -66,7 +67,7 @@ fn js_number(n: &serde_json::Number) -> Option<String> {
     }
     let f = n.as_f64()?;
     let plain = f == 0.0 || (f.abs() >= 1e-6 && f.abs() < 1e21);
-    plain.then(|| f.to_string())
+    plain.then(|| crate::js::number(f))
 }
 
 /// Milliseconds of a duration: one number with an optional unit, or segments each with a unit.
