@@ -207,13 +207,7 @@ fn a_move_keeps_comments_a_second_run_plans_nothing_and_rollback_is_exact() {
 
 #[test]
 fn list_names_each_upgrades_release_and_ids_in_run_order() {
-    let sb = Sandbox::new();
-    let out = sb
-        .cmd()
-        .args(["list", "--format", "json"])
-        .output()
-        .unwrap();
-    let v = json_of(&out);
+    let v = Sandbox::new().list_json();
     let ms = v["migrations"].as_array().unwrap();
     let gw = ms
         .iter()
