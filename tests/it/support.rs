@@ -44,6 +44,11 @@ impl Sandbox {
             .unwrap()
     }
 
+    /// Runs the binary from `cwd` with `args` (relative names in them are read from there).
+    pub fn run_in(&self, cwd: &Path, args: &[&str]) -> std::process::Output {
+        self.cmd().current_dir(cwd).args(args).output().unwrap()
+    }
+
     /// `list --format json`: the migrations built into the binary, in run order.
     pub fn list_json(&self) -> serde_json::Value {
         let out = self

@@ -43,15 +43,10 @@ fn parsed(p: &Path) -> Value {
     clawmigrate::document::parse(&read(p), clawmigrate::document::FileKind::Config).unwrap()
 }
 
-/// `clawmigrate ARGS` in `dir` (so relative names work as pre-commit passes them).
-fn run_in(sb: &Sandbox, dir: &Path, args: &[&str]) -> std::process::Output {
-    sb.cmd().current_dir(dir).args(args).output().unwrap()
-}
-
 /// `clawmigrate migrate FLAGS --to 2026.9.6 --config FILES` in `dir`.
 fn migrate_to(sb: &Sandbox, dir: &Path, flags: &[&str], files: &[&str]) -> std::process::Output {
     let args = [&["migrate"], flags, &["--to", RELEASE, "--config"], files].concat();
-    run_in(sb, dir, &args)
+    sb.run_in(dir, &args)
 }
 
 fn code(out: &std::process::Output) -> Option<i32> {
@@ -253,8 +248,7 @@ fn a_template_has_no_agents_even_when_it_lists_some_or_sits_beside_agent_folders
         &format!("{{\"providers\": {{\"minimax-cn\": {{\"apiKey\": \"{KEY}\"}}}}}}\n"),
     );
     let agent_files = read(&models);
-    let out = run_in(
-        &sb,
+    let out = sb.run_in(
         &dir,
         &[
             "migrate",
@@ -310,7 +304,7 @@ fn errors_name_the_file_missing_a_directory_not_json5_or_a_missing_include() {
     ];
     for (name, why, kind) in cases {
         let path = dir.join(name);
-        let out = run_in(&sb, &dir, &["migrate", "--check", "--config", name]);
+        let out = sb.run_in(&dir, &["migrate", "--check", "--config", name]);
         assert_eq!(code(&out), Some(2), "{name}: {}", stdout(&out));
         let text = stdout(&out);
         assert!(
@@ -318,8 +312,7 @@ fn errors_name_the_file_missing_a_directory_not_json5_or_a_missing_include() {
             "{name}: {text}"
         );
         assert!(text.contains(why), "{name}: {text}");
-        let out = run_in(
-            &sb,
+        let out = sb.run_in(
             &dir,
             &["migrate", "--dry-run", "--format", "json", "--config", name],
         );
@@ -347,11 +340,7 @@ fn errors_name_the_file_missing_a_directory_not_json5_or_a_missing_include() {
     let text = stdout(&out);
     assert!(text.contains("good/openclaw.json5 [pending]"), "{text}");
     assert!(text.contains("missing.json [failed]"), "{text}");
-    let parse_hint = run_in(
-        &sb,
-        &dir,
-        &["migrate", "--check", "--config", "broken.json5"],
-    );
+    let parse_hint = sb.run_in(&dir, &["migrate", "--check", "--config", "broken.json5"]);
     assert!(
         !stdout(&parse_hint).contains(".bak"),
         "a template has no .bak to restore: {}",
@@ -386,7 +375,7 @@ fn config_with_another_target_a_saved_plan_or_a_key_file_is_a_usage_error() {
     for extra in combos {
         let mut args = vec!["migrate", "--yes", "--config", "openclaw.json5"];
         args.extend_from_slice(extra);
-        let out = run_in(&sb, &dir, &args);
+        let out = sb.run_in(&dir, &args);
         assert_eq!(code(&out), Some(2), "{extra:?}: {}", stdout(&out));
         assert!(
             stderr(&out).contains("--config"),
@@ -400,7 +389,7 @@ fn config_with_another_target_a_saved_plan_or_a_key_file_is_a_usage_error() {
         &["migrate", "--check", "--config"][..],
         &["migrate", "--check", "--config", "--to", RELEASE][..],
     ] {
-        let out = run_in(&sb, &dir, args);
+        let out = sb.run_in(&dir, args);
         assert_eq!(code(&out), Some(2), "{args:?}: {}", stdout(&out));
         assert!(
             stderr(&out).contains("--config"),
@@ -409,8 +398,7 @@ fn config_with_another_target_a_saved_plan_or_a_key_file_is_a_usage_error() {
         );
     }
     // In JSON, the usage error is one document.
-    let out = run_in(
-        &sb,
+    let out = sb.run_in(
         &dir,
         &[
             "migrate",
@@ -479,7 +467,7 @@ fn config_takes_the_files_wherever_they_come_as_pre_commit_passes_them() {
             "b/openclaw.json5",
         ][..],
     ] {
-        let out = run_in(&sb, &dir, args);
+        let out = sb.run_in(&dir, args);
         assert_eq!(code(&out), Some(1), "{args:?}: {}", stderr(&out));
         let text = stdout(&out);
         for t in [&a, &b] {
