@@ -65,13 +65,15 @@ impl Sandbox {
         self.cmd().args(args).arg("--state-dir").arg(st).assert()
     }
 
-    /// The same, as a plain process to spawn in the background.
+    /// The same, as a plain process to spawn in the background. Its stdin is empty (not the
+    /// terminal `cargo test` may run on), so a spawned run never asks, wherever the suite runs.
     pub fn std_cmd(&self) -> std::process::Command {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_clawmigrate"));
         c.env_clear()
             .env("HOME", self.path())
             .env("NO_COLOR", "1")
-            .env("PATH", std::env::var("PATH").unwrap_or_default());
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdin(std::process::Stdio::null());
         c
     }
 }
