@@ -260,6 +260,24 @@ pub fn run_lock_held(st: &Path) -> bool {
         .is_ok_and(|f| matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)))
 }
 
+/// `target/NAME`, made by `.ci/SCRIPT` (as `.ci/run` makes it): the script returns at once when
+/// it is complete and current, else builds it (locked against other test threads); a failed
+/// install fails the test, saying how to see why.
+pub fn ci_installed(script: &str, name: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dest = root.join("target").join(name);
+    let status = std::process::Command::new("bash")
+        .arg(root.join(".ci").join(script))
+        .arg(&dest)
+        .status()
+        .expect("bash runs");
+    assert!(
+        status.success(),
+        "installing target/{name} failed; run .ci/{script} target/{name} by hand to see why"
+    );
+    dest
+}
+
 /// Whether the tests run as root (CI does).
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
