@@ -9,10 +9,8 @@
 #   DEST/.stamp        written last; its presence (with this recipe) = complete
 #
 # Idempotent and cached: exits at once when DEST/.stamp matches the recipe (this script's
-# version and the requirements' sha256). A virtualenv cannot be moved (its scripts name it in
-# their #! line), so it is built in place and the stamp, written last, marks it complete: an
-# interrupted run leaves no stamp, and the next run starts over. Concurrent callers serialise
-# on DEST.lock (flock).
+# version and the requirements' sha256); built in place (lib.sh: cache_venv). Concurrent
+# callers serialise on DEST.lock (flock).
 # Needs: bash, python3 (>= 3.11, with venv), flock (util-linux), network access to PyPI.
 set -euo pipefail
 
@@ -20,26 +18,8 @@ set -euo pipefail
 . "$(dirname -- "$0")/lib.sh"
 cache_open "$@"
 
-HERE="$(cd -- "$(dirname -- "$0")" && pwd)"
-REQS="$HERE/ansible-requirements.txt"
+REQS="$(cd -- "$(dirname -- "$0")" && pwd)/ansible-requirements.txt"
 RECIPE="v1 $(sha256sum -- "$REQS" | cut -d' ' -f1)"
 
-log() { echo "install-ansible: $*" >&2; }
-
 cache_lock
-
-start=$SECONDS
-PY="${PYTHON:-python3}"
-"$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || {
-  log "$PY is $("$PY" --version 2>&1); ansible-core 2.19 needs Python 3.11 or newer"
-  exit 1
-}
-log "installing $(grep -E '^ansible-(core|lint)==' "$REQS" | tr '\n' ' ')into $DEST"
-rm -rf -- "$DEST"
-"$PY" -m venv "$DEST" || { log "$PY has no working venv module (apt install python3-venv)"; exit 1; }
-"$DEST/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$REQS" >&2
-"$DEST/bin/ansible-playbook" --version >/dev/null
-"$DEST/bin/ansible-lint" --version >/dev/null
-
-cache_stamp
-log "done in $((SECONDS - start)) s -> $DEST"
+cache_venv 3.11 "$REQS" '^ansible-(core|lint)==' ansible-playbook ansible-lint

@@ -6,6 +6,10 @@
 #   cache_build_in_temp    sets TMP=DEST.tmp.PID (stale temps removed, removed on exit)
 #   cache_move_into_place  replaces DEST with TMP
 #   cache_stamp            marks DEST complete (last)
+#   cache_venv PY_MIN REQS PKG_RE BIN...
+#                          (after cache_lock) builds DEST as a virtualenv of REQS (pinned pip
+#                          requirements; logs the lines matching PKG_RE) with a Python of at least
+#                          PY_MIN, checks each BIN runs, and stamps it
 # The caller sets RECIPE before cache_lock.
 
 cache_open() {
@@ -43,3 +47,27 @@ cache_move_into_place() {
 }
 
 cache_stamp() { printf '%s' "$RECIPE" > "$STAMP"; }
+
+# A virtualenv cannot be moved (its scripts name it in their #! line), so it is built in place and
+# the stamp, written last, marks it complete: an interrupted run leaves no stamp, and the next run
+# starts over.
+cache_venv() {
+  local min="$1" reqs="$2" pkgs="$3" name start=$SECONDS py="${PYTHON:-python3}"
+  shift 3
+  name="$(basename -- "$0" .sh)"
+  "$py" -c 'import sys; sys.exit(sys.version_info < tuple(map(int, sys.argv[1].split("."))))' "$min" || {
+    echo "$name: $py is $("$py" --version 2>&1); $(basename -- "$reqs") needs Python $min or newer" >&2
+    exit 1
+  }
+  echo "$name: installing $(grep -E "$pkgs" "$reqs" | tr '\n' ' ')into $DEST" >&2
+  rm -rf -- "$DEST"
+  "$py" -m venv "$DEST" || {
+    echo "$name: $py has no working venv module (apt install python3-venv)" >&2
+    exit 1
+  }
+  "$DEST/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$reqs" >&2
+  local bin
+  for bin in "$@"; do "$DEST/bin/$bin" --version >/dev/null; done
+  cache_stamp
+  echo "$name: done in $((SECONDS - start)) s -> $DEST" >&2
+}

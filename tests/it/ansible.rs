@@ -36,20 +36,8 @@ const SECRETS: [&str; 10] = [
 /// The virtualenv with ansible-core and ansible-lint (installed once, cached).
 fn venv() -> PathBuf {
     static VENV: OnceLock<PathBuf> = OnceLock::new();
-    VENV.get_or_init(|| {
-        let dest = Path::new(ROOT).join("target/ansible-venv");
-        let status = Command::new("bash")
-            .arg(Path::new(ROOT).join(".ci/install-ansible.sh"))
-            .arg(&dest)
-            .status()
-            .unwrap();
-        assert!(
-            status.success(),
-            "installing ansible-core failed; run .ci/install-ansible.sh target/ansible-venv by hand to see why"
-        );
-        dest
-    })
-    .clone()
+    VENV.get_or_init(|| ci_installed("install-ansible.sh", "ansible-venv"))
+        .clone()
 }
 
 /// Ansible's commands in a sandbox: HOME, temp dirs and the collections path inside it.

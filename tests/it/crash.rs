@@ -19,6 +19,18 @@ impl Rng {
     }
 }
 
+/// Where a trial's kill lands.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum KillAt {
+    FromStart,
+    InThePause,
+    AfterThePause,
+}
+
+impl KillAt {
+    const ALL: [KillAt; 3] = [KillAt::FromStart, KillAt::InThePause, KillAt::AfterThePause];
+}
+
 fn is_temp(p: &Path) -> bool {
     p.file_name()
         .and_then(|n| n.to_str())
@@ -136,28 +148,57 @@ fn kill_9_at_random_points_of_apply_and_rollback_leaves_every_file_old_or_new_an
         } else {
             (["migrate", "--yes"], &old, &new)
         };
-        // A pause between staging and renaming spreads the kill points over both barriers.
-        let pause = rng.below(200);
-        let mut child = sb
-            .std_cmd()
-            .env("CLAWMIGRATE_TEST_PAUSE_MS", pause.to_string())
+        // Where the kill lands, by the run's own progress rather than a guess of how long it
+        // takes on this machine: at a random time from the start (loading, planning, staging,
+        // a short pause, renaming), at a random time in the pause between the barriers, or at a
+        // random time after it (renaming, completing).
+        let at = KillAt::ALL[trial / 3 % 3];
+        let pause = match at {
+            KillAt::FromStart => rng.below(200),
+            KillAt::InThePause | KillAt::AfterThePause => 60_000,
+        };
+        let mut cmd = sb.std_cmd();
+        paused(&sb, &mut cmd, &pause.to_string());
+        let mut child = cmd
             .args(verb)
             .args(&target)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // A run reaches staging after loading and planning some 95 migrations (a few hundred ms).
-        std::thread::sleep(Duration::from_millis(rng.below(pause + 900)));
+        if at == KillAt::FromStart {
+            // A run reaches staging after loading and planning some 95 migrations.
+            std::thread::sleep(Duration::from_millis(rng.below(pause + 900)));
+        } else {
+            // Its ledger entry comes first, then its temp files; it then pauses.
+            wait_for(
+                || {
+                    installs
+                        .iter()
+                        .all(|i| staged(i) && !find(i, is_temp).is_empty())
+                },
+                "the run to stage its files",
+            );
+            if at == KillAt::AfterThePause {
+                resume(&sb);
+            }
+            std::thread::sleep(Duration::from_millis(rng.below(60)));
+        }
         let _ = child.kill(); // SIGKILL
         child.wait().unwrap();
         trials += 1;
-        let what = format!("trial {trial} ({verb:?}, pause {pause} ms)");
+        let what = format!("trial {trial} ({verb:?}, {at:?}, pause {pause} ms)");
         for i in &installs {
             old_or_new(i, before, after, &what);
             torn_checks += 1;
         }
         let interrupted = installs.iter().any(|i| staged(i));
+        if at == KillAt::InThePause {
+            assert!(
+                interrupted,
+                "{what}: killed between the barriers, no run is left staged"
+            );
+        }
         recovered += usize::from(interrupted);
         temps += find(&root, is_temp).len();
         locks += find(&root, |p| {
@@ -252,8 +293,10 @@ fn status_reports_an_interrupted_run_and_migrate_rolls_it_back() {
 fn openclaws_lock_is_refreshed_while_held_longer_than_its_stale_time() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
-    let stale = Duration::from_millis(400);
-    let child = paused_apply(&sb, &st, "2000")
+    // The refresher touches the lock every half stale time: a stale time of 1 s leaves it half
+    // a second of slack on a loaded machine, and a watch of three stale times spans six.
+    let stale = Duration::from_millis(1000);
+    let child = paused_apply(&sb, &st, "60000")
         .env(
             "CLAWMIGRATE_TEST_LOCK_STALE_MS",
             stale.as_millis().to_string(),
@@ -266,7 +309,7 @@ fn openclaws_lock_is_refreshed_while_held_longer_than_its_stale_time() {
     // The gateway: takes the lock over only when its mtime is older than the stale time.
     let (mut mtimes, mut took_over) = (std::collections::BTreeSet::new(), 0);
     let watch = Instant::now();
-    while watch.elapsed() < Duration::from_millis(1800) {
+    while watch.elapsed() < 3 * stale {
         if let Ok(m) = std::fs::metadata(&lock).and_then(|m| m.modified()) {
             mtimes.insert(m);
             if m.elapsed().unwrap_or_default() > stale {
@@ -275,6 +318,7 @@ fn openclaws_lock_is_refreshed_while_held_longer_than_its_stale_time() {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    resume(&sb);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stdout(&out));
     assert_eq!(took_over, 0, "the lock went stale while held");

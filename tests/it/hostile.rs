@@ -433,9 +433,7 @@ fn mkfifo(p: &Path) {
 /// install. (SQLite opens a database by name, blocking on a FIFO; every open it makes is checked.)
 #[test]
 fn a_fifo_where_a_database_should_be_never_holds_up_the_fleet() {
-    if !is_root() {
-        panic!("the hostile suite runs as root (as CI does)");
-    }
+    require_root();
     for db in [
         "state/openclaw.sqlite",
         "agents/main/agent/openclaw-agent.sqlite",
@@ -497,9 +495,7 @@ fn agent_db(dir: &Path, store: &str, in_log: bool) {
 /// install beside it is migrated.
 #[test]
 fn a_store_cell_or_database_over_the_read_cap_is_refused_unread() {
-    if !is_root() {
-        panic!("the hostile suite runs as root (as CI does)");
-    }
+    require_root();
     const CELL: usize = 50 << 20;
     for in_log in [true, false] {
         let sc = Scene::new(|e, _| {

@@ -18,21 +18,7 @@ const DEFAULT_SEED: u64 = 0x6a73_6f6e_3521;
 const DEFAULT_CASES: usize = 400;
 
 fn json5_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dest = root.join("target/json5-oracle");
-    if !dest.join(".stamp").exists() {
-        let ok = Command::new("bash")
-            .arg(root.join(".ci/install-json5.sh"))
-            .arg(&dest)
-            .status()
-            .expect("bash runs")
-            .success();
-        assert!(
-            ok,
-            "installing json5 failed; run .ci/install-json5.sh target/json5-oracle to see why"
-        );
-    }
-    dest.join("node_modules/json5")
+    crate::support::ci_installed("install-json5.sh", "json5-oracle").join("node_modules/json5")
 }
 
 /// `node` on PATH, else the Node 24 the OpenClaw oracle installs.

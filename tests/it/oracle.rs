@@ -8,15 +8,7 @@ use std::sync::OnceLock;
 
 pub(crate) fn oracle_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let dest = root.join("target/openclaw-oracle");
-        if !dest.join(".stamp").exists() {
-            let status = std::process::Command::new("bash").arg(root.join(".ci/install-openclaw.sh")).arg(&dest).status().expect("bash runs");
-            assert!(status.success(), "installing the OpenClaw releases failed; run .ci/install-openclaw.sh target/openclaw-oracle by hand to see why");
-        }
-        dest
-    })
+    DIR.get_or_init(|| ci_installed("install-openclaw.sh", "openclaw-oracle"))
 }
 
 /// Runs a release on a fresh copy of an install, in a clean environment.

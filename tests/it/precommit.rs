@@ -13,23 +13,10 @@ use std::sync::OnceLock;
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const BIN: &str = env!("CARGO_BIN_EXE_clawmigrate");
 
-/// The virtualenv holding pre-commit: installed by the script when missing (cached and locked,
-/// as `.ci/run` installs it); a failed install fails the test, saying how to see why.
+/// pre-commit, from the virtualenv `.ci/install-pre-commit.sh` makes (once per test run).
 fn pre_commit() -> PathBuf {
     static VENV: OnceLock<PathBuf> = OnceLock::new();
-    let venv = VENV.get_or_init(|| {
-        let dest = Path::new(ROOT).join("target/pre-commit-venv");
-        let status = Command::new("bash")
-            .arg(Path::new(ROOT).join(".ci/install-pre-commit.sh"))
-            .arg(&dest)
-            .status()
-            .unwrap();
-        assert!(
-            status.success(),
-            "installing pre-commit into target/pre-commit-venv failed; run .ci/install-pre-commit.sh target/pre-commit-venv by hand to see why"
-        );
-        dest
-    });
+    let venv = VENV.get_or_init(|| ci_installed("install-pre-commit.sh", "pre-commit-venv"));
     let bin = venv.join("bin/pre-commit");
     assert!(
         bin.is_file(),

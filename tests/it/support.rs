@@ -44,6 +44,11 @@ impl Sandbox {
             .unwrap()
     }
 
+    /// Runs the binary from `cwd` with `args` (relative names in them are read from there).
+    pub fn run_in(&self, cwd: &Path, args: &[&str]) -> std::process::Output {
+        self.cmd().current_dir(cwd).args(args).output().unwrap()
+    }
+
     /// `list --format json`: the migrations built into the binary, in run order.
     pub fn list_json(&self) -> serde_json::Value {
         let out = self
@@ -60,13 +65,15 @@ impl Sandbox {
         self.cmd().args(args).arg("--state-dir").arg(st).assert()
     }
 
-    /// The same, as a plain process to spawn in the background.
+    /// The same, as a plain process to spawn in the background. Its stdin is empty (not the
+    /// terminal `cargo test` may run on), so a spawned run never asks, wherever the suite runs.
     pub fn std_cmd(&self) -> std::process::Command {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_clawmigrate"));
         c.env_clear()
             .env("HOME", self.path())
             .env("NO_COLOR", "1")
-            .env("PATH", std::env::var("PATH").unwrap_or_default());
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdin(std::process::Stdio::null());
         c
     }
 }
@@ -251,6 +258,24 @@ pub fn staged(st: &Path) -> bool {
 pub fn run_lock_held(st: &Path) -> bool {
     std::fs::File::open(st.join(".clawmigrate/lock"))
         .is_ok_and(|f| matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)))
+}
+
+/// `target/NAME`, made by `.ci/SCRIPT` (as `.ci/run` makes it): the script returns at once when
+/// it is complete and current, else builds it (locked against other test threads); a failed
+/// install fails the test, saying how to see why.
+pub fn ci_installed(script: &str, name: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dest = root.join("target").join(name);
+    let status = std::process::Command::new("bash")
+        .arg(root.join(".ci").join(script))
+        .arg(&dest)
+        .status()
+        .expect("bash runs");
+    assert!(
+        status.success(),
+        "installing target/{name} failed; run .ci/{script} target/{name} by hand to see why"
+    );
+    dest
 }
 
 /// Whether the tests run as root (CI does).

@@ -43,9 +43,10 @@ fn parsed(p: &Path) -> Value {
     clawmigrate::document::parse(&read(p), clawmigrate::document::FileKind::Config).unwrap()
 }
 
-/// `clawmigrate ARGS` in `dir` (so relative names work as pre-commit passes them).
-fn run_in(sb: &Sandbox, dir: &Path, args: &[&str]) -> std::process::Output {
-    sb.cmd().current_dir(dir).args(args).output().unwrap()
+/// `clawmigrate migrate FLAGS --to 2026.9.6 --config FILES` in `dir`.
+fn migrate_to(sb: &Sandbox, dir: &Path, flags: &[&str], files: &[&str]) -> std::process::Output {
+    let args = [&["migrate"], flags, &["--to", RELEASE, "--config"], files].concat();
+    sb.run_in(dir, &args)
 }
 
 fn code(out: &std::process::Output) -> Option<i32> {
@@ -71,18 +72,7 @@ fn check_names_the_template_and_exits_1_then_the_apply_writes_in_place_and_check
     chmod(&cron, 0o604);
     let before = tree(&dir, true);
 
-    let out = run_in(
-        &sb,
-        &dir,
-        &[
-            "migrate",
-            "--check",
-            "--to",
-            RELEASE,
-            "--config",
-            "openclaw.json5",
-        ],
-    );
+    let out = migrate_to(&sb, &dir, &["--check"], &["openclaw.json5"]);
     assert_eq!(code(&out), Some(1), "{}{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
     assert!(
@@ -94,26 +84,11 @@ fn check_names_the_template_and_exits_1_then_the_apply_writes_in_place_and_check
     assert_eq!(tree(&dir, true), before, "--check writes nothing");
 
     // Without a terminal and without --yes, nothing is written (as for an install).
-    let out = run_in(
-        &sb,
-        &dir,
-        &["migrate", "--to", RELEASE, "--config", "openclaw.json5"],
-    );
+    let out = migrate_to(&sb, &dir, &[], &["openclaw.json5"]);
     assert_eq!(code(&out), Some(2), "{}", stderr(&out));
     assert_eq!(tree(&dir, true), before);
 
-    let out = run_in(
-        &sb,
-        &dir,
-        &[
-            "migrate",
-            "--yes",
-            "--to",
-            RELEASE,
-            "--config",
-            "openclaw.json5",
-        ],
-    );
+    let out = migrate_to(&sb, &dir, &["--yes"], &["openclaw.json5"]);
     assert_eq!(code(&out), Some(0), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("2 files written"), "{}", stdout(&out));
     assert!(
@@ -164,18 +139,7 @@ fn check_names_the_template_and_exits_1_then_the_apply_writes_in_place_and_check
     );
     assert!(!dir.join(".clawmigrate").exists() && !dir.join("shared/.clawmigrate").exists());
 
-    let out = run_in(
-        &sb,
-        &dir,
-        &[
-            "migrate",
-            "--check",
-            "--to",
-            RELEASE,
-            "--config",
-            "openclaw.json5",
-        ],
-    );
+    let out = migrate_to(&sb, &dir, &["--check"], &["openclaw.json5"]);
     assert_eq!(code(&out), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("[up to date]"), "{}", stdout(&out));
 }
@@ -186,18 +150,7 @@ fn the_dry_run_shows_a_masked_diff_per_file_and_writes_nothing() {
     let dir = sb.path().join("repo");
     let main = legacy(&dir);
     let before = tree(&dir, true);
-    let out = run_in(
-        &sb,
-        &dir,
-        &[
-            "migrate",
-            "--dry-run",
-            "--to",
-            RELEASE,
-            "--config",
-            "openclaw.json5",
-        ],
-    );
+    let out = migrate_to(&sb, &dir, &["--dry-run"], &["openclaw.json5"]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
@@ -229,19 +182,11 @@ fn json_names_the_template_its_files_and_masks_the_key() {
     let sb = Sandbox::new();
     let dir = sb.path().join("repo");
     let main = legacy(&dir);
-    let out = run_in(
+    let out = migrate_to(
         &sb,
         &dir,
-        &[
-            "migrate",
-            "--check",
-            "--format",
-            "json",
-            "--to",
-            RELEASE,
-            "--config",
-            "openclaw.json5",
-        ],
+        &["--check", "--format", "json"],
+        &["openclaw.json5"],
     );
     assert_eq!(code(&out), Some(1), "{}", stderr(&out));
     assert_masked(&out);
@@ -271,19 +216,11 @@ fn json_names_the_template_its_files_and_masks_the_key() {
     assert_eq!(v["undo_command"], Value::Null);
 
     // Applied: changed, no run id (nothing recorded), and still no key.
-    let out = run_in(
+    let out = migrate_to(
         &sb,
         &dir,
-        &[
-            "migrate",
-            "--yes",
-            "--format",
-            "json",
-            "--to",
-            RELEASE,
-            "--config",
-            "openclaw.json5",
-        ],
+        &["--yes", "--format", "json"],
+        &["openclaw.json5"],
     );
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     assert_masked(&out);
@@ -311,8 +248,7 @@ fn a_template_has_no_agents_even_when_it_lists_some_or_sits_beside_agent_folders
         &format!("{{\"providers\": {{\"minimax-cn\": {{\"apiKey\": \"{KEY}\"}}}}}}\n"),
     );
     let agent_files = read(&models);
-    let out = run_in(
-        &sb,
+    let out = sb.run_in(
         &dir,
         &[
             "migrate",
@@ -368,7 +304,7 @@ fn errors_name_the_file_missing_a_directory_not_json5_or_a_missing_include() {
     ];
     for (name, why, kind) in cases {
         let path = dir.join(name);
-        let out = run_in(&sb, &dir, &["migrate", "--check", "--config", name]);
+        let out = sb.run_in(&dir, &["migrate", "--check", "--config", name]);
         assert_eq!(code(&out), Some(2), "{name}: {}", stdout(&out));
         let text = stdout(&out);
         assert!(
@@ -376,8 +312,7 @@ fn errors_name_the_file_missing_a_directory_not_json5_or_a_missing_include() {
             "{name}: {text}"
         );
         assert!(text.contains(why), "{name}: {text}");
-        let out = run_in(
-            &sb,
+        let out = sb.run_in(
             &dir,
             &["migrate", "--dry-run", "--format", "json", "--config", name],
         );
@@ -395,28 +330,17 @@ fn errors_name_the_file_missing_a_directory_not_json5_or_a_missing_include() {
     }
     // One bad template among good ones fails alone, and the run exits 2.
     legacy(&dir.join("good"));
-    let out = run_in(
+    let out = migrate_to(
         &sb,
         &dir,
-        &[
-            "migrate",
-            "--check",
-            "--to",
-            RELEASE,
-            "--config",
-            "good/openclaw.json5",
-            "missing.json",
-        ],
+        &["--check"],
+        &["good/openclaw.json5", "missing.json"],
     );
     assert_eq!(code(&out), Some(2));
     let text = stdout(&out);
     assert!(text.contains("good/openclaw.json5 [pending]"), "{text}");
     assert!(text.contains("missing.json [failed]"), "{text}");
-    let parse_hint = run_in(
-        &sb,
-        &dir,
-        &["migrate", "--check", "--config", "broken.json5"],
-    );
+    let parse_hint = sb.run_in(&dir, &["migrate", "--check", "--config", "broken.json5"]);
     assert!(
         !stdout(&parse_hint).contains(".bak"),
         "a template has no .bak to restore: {}",
@@ -451,7 +375,7 @@ fn config_with_another_target_a_saved_plan_or_a_key_file_is_a_usage_error() {
     for extra in combos {
         let mut args = vec!["migrate", "--yes", "--config", "openclaw.json5"];
         args.extend_from_slice(extra);
-        let out = run_in(&sb, &dir, &args);
+        let out = sb.run_in(&dir, &args);
         assert_eq!(code(&out), Some(2), "{extra:?}: {}", stdout(&out));
         assert!(
             stderr(&out).contains("--config"),
@@ -465,7 +389,7 @@ fn config_with_another_target_a_saved_plan_or_a_key_file_is_a_usage_error() {
         &["migrate", "--check", "--config"][..],
         &["migrate", "--check", "--config", "--to", RELEASE][..],
     ] {
-        let out = run_in(&sb, &dir, args);
+        let out = sb.run_in(&dir, args);
         assert_eq!(code(&out), Some(2), "{args:?}: {}", stdout(&out));
         assert!(
             stderr(&out).contains("--config"),
@@ -474,8 +398,7 @@ fn config_with_another_target_a_saved_plan_or_a_key_file_is_a_usage_error() {
         );
     }
     // In JSON, the usage error is one document.
-    let out = run_in(
-        &sb,
+    let out = sb.run_in(
         &dir,
         &[
             "migrate",
@@ -544,7 +467,7 @@ fn config_takes_the_files_wherever_they_come_as_pre_commit_passes_them() {
             "b/openclaw.json5",
         ][..],
     ] {
-        let out = run_in(&sb, &dir, args);
+        let out = sb.run_in(&dir, args);
         assert_eq!(code(&out), Some(1), "{args:?}: {}", stderr(&out));
         let text = stdout(&out);
         for t in [&a, &b] {
@@ -556,18 +479,11 @@ fn config_takes_the_files_wherever_they_come_as_pre_commit_passes_them() {
         assert!(text.contains("Recap: 2 installs"), "{args:?}: {text}");
     }
     // The same file named twice is one template.
-    let out = run_in(
+    let out = migrate_to(
         &sb,
         &dir,
-        &[
-            "migrate",
-            "--check",
-            "--to",
-            RELEASE,
-            "--config",
-            "a/openclaw.json5",
-            "a/../a/openclaw.json5",
-        ],
+        &["--check"],
+        &["a/openclaw.json5", "a/../a/openclaw.json5"],
     );
     assert!(
         stdout(&out).contains("Recap: 1 install;"),
@@ -618,18 +534,7 @@ fn a_change_that_would_land_outside_the_templates_folder_is_refused_naming_the_f
         "// host a\n{ cron: { $include: \"../../shared/cron.json5\" } }\n",
     );
     let before = tree(&repo, true);
-    let out = run_in(
-        &sb,
-        &repo,
-        &[
-            "migrate",
-            "--yes",
-            "--to",
-            RELEASE,
-            "--config",
-            "hosts/a/openclaw.json5",
-        ],
-    );
+    let out = migrate_to(&sb, &repo, &["--yes"], &["hosts/a/openclaw.json5"]);
     assert_eq!(code(&out), Some(2), "{}", stdout(&out));
     let text = stdout(&out);
     assert!(
@@ -660,18 +565,7 @@ fn openclaw_2026_9_6_refuses_the_legacy_template_and_accepts_the_migrated_one() 
         issues.contains("webhook") && issues.contains("token"),
         "{v}"
     );
-    let out = run_in(
-        &sb,
-        &dir,
-        &[
-            "migrate",
-            "--yes",
-            "--to",
-            RELEASE,
-            "--config",
-            "openclaw.json5",
-        ],
-    );
+    let out = migrate_to(&sb, &dir, &["--yes"], &["openclaw.json5"]);
     assert_eq!(code(&out), Some(0), "{}", stdout(&out));
     let v = crate::oracle::validate(&as_install("after"));
     assert_eq!(v["valid"], true, "{v}");

@@ -4,11 +4,6 @@ use crate::support::*;
 use serde_json::Value;
 use std::path::Path;
 
-/// Runs the binary from `cwd` with `args`.
-fn run_in(sb: &Sandbox, cwd: &Path, args: &[&str]) -> std::process::Output {
-    sb.cmd().current_dir(cwd).args(args).output().unwrap()
-}
-
 fn strs(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap()
@@ -23,11 +18,7 @@ fn what_is_recorded_does_not_depend_on_the_working_directory() {
     let st = sb.demo("state");
     let before = tree(&st, false);
     // Applied with a relative --state-dir from the sandbox...
-    let out = run_in(
-        &sb,
-        sb.path(),
-        &["migrate", "--yes", "--state-dir", "state"],
-    );
+    let out = sb.run_in(sb.path(), &["migrate", "--yes", "--state-dir", "state"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // ...the ledger and manifest hold paths relative to the install, never to the caller.
     let ledger = json(st.join(".clawmigrate/ledger.json"));
@@ -49,8 +40,7 @@ fn what_is_recorded_does_not_depend_on_the_working_directory() {
     let elsewhere = sb.path().join("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
     let abs = st.display().to_string();
-    let out = run_in(
-        &sb,
+    let out = sb.run_in(
         &elsewhere,
         &["rollback", "--yes", "--format", "json", "--state-dir", &abs],
     );
@@ -65,8 +55,7 @@ fn run_ids_are_unique_and_an_invocation_is_undone_across_the_fleet() {
     let sb = Sandbox::new();
     let fleet = demo_fleet(&sb, 24);
     let before = tree(&fleet, false);
-    let out = run_in(
-        &sb,
+    let out = sb.run_in(
         sb.path(),
         &["migrate", "--yes", "--format", "json", "--fleet", "fleet"],
     );
@@ -86,8 +75,7 @@ fn run_ids_are_unique_and_an_invocation_is_undone_across_the_fleet() {
     std::fs::create_dir(&other).unwrap();
     let abs = fleet.display().to_string();
     let rb = |id: &str| {
-        let out = run_in(
-            &sb,
+        let out = sb.run_in(
             &other,
             &["rollback", id, "--yes", "--format", "json", "--fleet", &abs],
         );

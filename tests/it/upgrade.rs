@@ -207,13 +207,7 @@ fn a_move_keeps_comments_a_second_run_plans_nothing_and_rollback_is_exact() {
 
 #[test]
 fn list_names_each_upgrades_release_and_ids_in_run_order() {
-    let sb = Sandbox::new();
-    let out = sb
-        .cmd()
-        .args(["list", "--format", "json"])
-        .output()
-        .unwrap();
-    let v = json_of(&out);
+    let v = Sandbox::new().list_json();
     let ms = v["migrations"].as_array().unwrap();
     let gw = ms
         .iter()
@@ -230,27 +224,21 @@ fn list_names_each_upgrades_release_and_ids_in_run_order() {
     assert!(versions.windows(2).all(|w| w[0] < w[1]));
 }
 
-/// The x_search key (2026.9.6 moves it into the xAI plugin) and the plugin's own key.
-const X_KEY: &str = "xai-legacy-5f4e3d2c1b0a9988";
-const X_PLUGIN_KEY: &str = "xai-plugin-0a1b2c3d4e5f6677";
-
-#[test]
-fn a_moved_x_search_key_is_masked_in_every_output_and_written_unmasked() {
-    let sb = Sandbox::new();
-    let cfg = format!(
-        "{{\n  meta: {{ lastTouchedVersion: '2026.6.2' }},\n  tools: {{ web: {{ x_search: {{ apiKey: '{X_KEY}', model: 'grok-3' }} }} }},\n  plugins: {{ entries: {{ other: {{ config: {{ apiKey: '{X_PLUGIN_KEY}' }} }} }} }},\n}}\n"
-    );
-    let st = install(&sb, "xs", &cfg);
+/// Shows the upgrade to 2026.9.6 of `st` every way it can be shown (the dry run, human and
+/// JSON; the run saving a plan and the plan; the apply; status), then applies it, and asserts
+/// that none shows `secrets` (distinctive slices of the keys it moves) and the dry run names
+/// `migration`.
+fn assert_moved_keys_masked(sb: &Sandbox, st: &Path, migration: &str, secrets: &[&str]) {
     let shown = |out: &std::process::Output, what: &str| {
         let text = format!("{}{}", stdout(out), stderr(out));
-        for k in [X_KEY, X_PLUGIN_KEY] {
-            assert!(!text.contains(&k[4..20]), "{what} shows {k}:\n{text}");
+        for k in secrets {
+            assert!(!text.contains(k), "{what} shows {k}:\n{text}");
         }
         text
     };
-    let human = sb.run(&["migrate", "--dry-run", "--to", "2026.9.6"], &st);
+    let human = sb.run(&["migrate", "--dry-run", "--to", "2026.9.6"], st);
     assert!(
-        shown(&human, "the dry run").contains("V0250__x_search_api_key_to_xai_plugin"),
+        shown(&human, "the dry run").contains(migration),
         "the migration is planned"
     );
     let json_out = sb.run(
@@ -262,7 +250,7 @@ fn a_moved_x_search_key_is_masked_in_every_output_and_written_unmasked() {
             "--format",
             "json",
         ],
-        &st,
+        st,
     );
     shown(&json_out, "the JSON report");
     let plan = sb.path().join("plan.json");
@@ -275,17 +263,36 @@ fn a_moved_x_search_key_is_masked_in_every_output_and_written_unmasked() {
             "--plan-out",
             plan.to_str().unwrap(),
         ],
-        &st,
+        st,
     );
     shown(&saved, "the saved plan's run");
-    assert!(
-        !read(&plan).contains(&X_KEY[4..20]),
-        "the saved plan shows the key"
-    );
-    let applied = sb.run(&["migrate", "--to", "2026.9.6", "--yes"], &st);
+    let saved_plan = read(&plan);
+    for k in secrets {
+        assert!(!saved_plan.contains(k), "the saved plan shows {k}");
+    }
+    let applied = sb.run(&["migrate", "--to", "2026.9.6", "--yes"], st);
     assert!(applied.status.success(), "{}", stderr(&applied));
     shown(&applied, "the apply");
-    shown(&sb.run(&["status", "--to", "2026.9.6"], &st), "status");
+    shown(&sb.run(&["status", "--to", "2026.9.6"], st), "status");
+}
+
+/// The x_search key (2026.9.6 moves it into the xAI plugin) and the plugin's own key.
+const X_KEY: &str = "xai-legacy-5f4e3d2c1b0a9988";
+const X_PLUGIN_KEY: &str = "xai-plugin-0a1b2c3d4e5f6677";
+
+#[test]
+fn a_moved_x_search_key_is_masked_in_every_output_and_written_unmasked() {
+    let sb = Sandbox::new();
+    let cfg = format!(
+        "{{\n  meta: {{ lastTouchedVersion: '2026.6.2' }},\n  tools: {{ web: {{ x_search: {{ apiKey: '{X_KEY}', model: 'grok-3' }} }} }},\n  plugins: {{ entries: {{ other: {{ config: {{ apiKey: '{X_PLUGIN_KEY}' }} }} }} }},\n}}\n"
+    );
+    let st = install(&sb, "xs", &cfg);
+    assert_moved_keys_masked(
+        &sb,
+        &st,
+        "V0250__x_search_api_key_to_xai_plugin",
+        &[&X_KEY[4..20], &X_PLUGIN_KEY[4..20]],
+    );
     let v = config(&st);
     assert_eq!(
         v["plugins"]["entries"]["xai"],
@@ -548,51 +555,12 @@ fn moved_web_search_keys_are_masked_in_every_output_and_written_unmasked() {
         "{{\n  meta: {{ lastTouchedVersion: '2026.6.2' }},\n  tools: {{ web: {{ search: {{ provider: 'brave', apiKey: '{BRAVE_KEY}', gemini: {{ apiKey: '{GEMINI_KEY}' }} }} }} }},\n}}\n"
     );
     let st = install(&sb, "ws", &cfg);
-    let shown = |out: &std::process::Output, what: &str| {
-        let text = format!("{}{}", stdout(out), stderr(out));
-        for k in [BRAVE_KEY, GEMINI_KEY] {
-            assert!(!text.contains(&k[6..22]), "{what} shows {k}:\n{text}");
-        }
-        text
-    };
-    let human = sb.run(&["migrate", "--dry-run", "--to", "2026.9.6"], &st);
-    assert!(
-        shown(&human, "the dry run").contains("V0281__web_search_provider_config_to_plugins"),
-        "the migration is planned"
-    );
-    let json_out = sb.run(
-        &[
-            "migrate",
-            "--dry-run",
-            "--to",
-            "2026.9.6",
-            "--format",
-            "json",
-        ],
+    assert_moved_keys_masked(
+        &sb,
         &st,
+        "V0281__web_search_provider_config_to_plugins",
+        &[&BRAVE_KEY[6..22], &GEMINI_KEY[6..22]],
     );
-    shown(&json_out, "the JSON report");
-    let plan = sb.path().join("plan.json");
-    let saved = sb.run(
-        &[
-            "migrate",
-            "--dry-run",
-            "--to",
-            "2026.9.6",
-            "--plan-out",
-            plan.to_str().unwrap(),
-        ],
-        &st,
-    );
-    shown(&saved, "the saved plan's run");
-    let saved_plan = read(&plan);
-    for k in [BRAVE_KEY, GEMINI_KEY] {
-        assert!(!saved_plan.contains(&k[6..22]), "the saved plan shows {k}");
-    }
-    let applied = sb.run(&["migrate", "--to", "2026.9.6", "--yes"], &st);
-    assert!(applied.status.success(), "{}", stderr(&applied));
-    shown(&applied, "the apply");
-    shown(&sb.run(&["status", "--to", "2026.9.6"], &st), "status");
     let v = config(&st);
     assert_eq!(
         v["plugins"]["entries"],
