@@ -365,6 +365,21 @@ pub enum Step {
     },
 }
 
+/// `steps` with each `under` (at any depth) replaced by what it stands for. The registry has
+/// checked that every `under` expands.
+fn expanded(steps: &[Step]) -> Vec<Step> {
+    steps
+        .iter()
+        .flat_map(|s| match s {
+            Step::Under { .. } => s.expand().unwrap_or_default(),
+            Step::WhenReleaseWrites { steps } => vec![Step::WhenReleaseWrites {
+                steps: expanded(steps),
+            }],
+            other => vec![other.clone()],
+        })
+        .collect()
+}
+
 impl Step {
     /// The steps an `under` stands for, each path prefixed (any other step: itself). A step
     /// `under` cannot prefix, or a fragment that is no path, is the error.
@@ -586,6 +601,8 @@ pub struct Migration {
     pub checksum: String,
     /// The release of an upgrade (parsed from `upstream.openclaw`).
     pub release: Option<Release>,
+    /// The steps as they run: each `under` replaced, once at load, by the steps it stands for.
+    pub steps: Vec<Step>,
 }
 
 impl Migration {
@@ -845,6 +862,7 @@ impl Registry {
             migrations.push(Migration {
                 file_name: file.to_string(),
                 checksum: checksum(&raw),
+                steps: expanded(&def.steps),
                 def,
                 release,
             });

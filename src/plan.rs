@@ -224,8 +224,12 @@ fn upgrade_available(ws: &mut Workspace, floor: Option<&Release>, inputs: &Input
         return;
     }
     let mark = ws.mark();
+    ws.tidy_pending.clear();
     let mut counted = count_upgrades(ws, &upgrades);
-    let writing = writing_releases(upgrades.iter().copied().zip(counted.0.iter().copied()));
+    let writing = due_tidies(
+        ws,
+        writing_releases(upgrades.iter().copied().zip(counted.0.iter().copied())),
+    );
     if counted.1.is_none() && !writing.is_empty() {
         // Again, with the clean-ups of the releases that write (see `plan_migrations`).
         let again = ws.restore(&mark);
@@ -313,6 +317,15 @@ fn writing_releases<'m>(planned: impl Iterator<Item = (&'m Migration, usize)>) -
         }
     }
     out
+}
+
+/// The `writing` releases whose clean-ups would plan something: for the others, a plan with
+/// the clean-ups due is the plan already made.
+fn due_tidies(ws: &Workspace, writing: Vec<Release>) -> Vec<Release> {
+    writing
+        .into_iter()
+        .filter(|r| ws.tidy_pending.contains(r))
+        .collect()
 }
 
 /// Reports that a migration's file changed since the install recorded it (as `flyway validate`).
@@ -407,7 +420,7 @@ fn plan_one(ws: &mut Workspace, m: &Migration) -> Result<Option<usize>, StepErro
     ws.tag = m.tag();
     ws.release = m.release.clone();
     let mark = ws.mark();
-    for step in &m.def.steps {
+    for step in &m.steps {
         steps::run(step, ws)?;
     }
     let blocked = ws.findings[mark.findings..].iter().any(|f| f.kind.blocks());
@@ -483,11 +496,14 @@ fn plan_migrations<'a>(
 ) -> Result<(Workspace<'a>, Vec<MigrationStatus>), PlanError> {
     let migrations = in_window(floor, migrations);
     let (ws, statuses) = plan_in_order(install, &migrations, applied, inputs, Vec::new())?;
-    let writing = writing_releases(
-        migrations
-            .iter()
-            .copied()
-            .zip(statuses.iter().map(|s| s.ops)),
+    let writing = due_tidies(
+        &ws,
+        writing_releases(
+            migrations
+                .iter()
+                .copied()
+                .zip(statuses.iter().map(|s| s.ops)),
+        ),
     );
     if writing.is_empty() {
         return Ok((ws, statuses));

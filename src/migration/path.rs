@@ -160,21 +160,34 @@ fn walk(
             }
         }
         Seg::Any => {
-            let children: Vec<(String, &Value)> = match v {
-                Value::Object(m) => m.iter().map(|(k, c)| (k.clone(), c)).collect(),
-                Value::Array(a) => a
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (i.to_string(), c))
-                    .collect(),
-                _ => return,
+            // A child that cannot hold the next key is passed over before its key is copied:
+            // most wildcards stand before a name few children have.
+            let fits = |c: &Value| match rest.first() {
+                Some(Seg::Key(k)) => match c {
+                    Value::Object(m) => m.contains_key(k),
+                    Value::Array(a) => k.parse::<usize>().is_ok_and(|i| i < a.len()),
+                    _ => false,
+                },
+                _ => true,
             };
-            for (k, c) in children {
+            let mut descend = |k: String, c: &Value| {
                 toks.push(k.clone());
                 caps.push(k);
                 walk(c, rest, toks, caps, out);
                 caps.pop();
                 toks.pop();
+            };
+            match v {
+                Value::Object(m) => m
+                    .iter()
+                    .filter(|(_, c)| fits(c))
+                    .for_each(|(k, c)| descend(k.clone(), c)),
+                Value::Array(a) => a
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| fits(c))
+                    .for_each(|(i, c)| descend(i.to_string(), c)),
+                _ => {}
             }
         }
     }

@@ -127,6 +127,9 @@ pub struct Workspace<'a> {
     /// The releases whose upgrades change the config in this run besides their
     /// `when_release_writes` steps, which run only for these.
     pub(crate) writing: Vec<Release>,
+    /// The releases with a `when_release_writes` step that was not due but would have planned
+    /// something: only for these does a plan with the step due come out different.
+    pub(crate) tidy_pending: Vec<Release>,
 }
 
 impl<'a> Workspace<'a> {
@@ -141,6 +144,7 @@ impl<'a> Workspace<'a> {
             findings: Vec::new(),
             release: None,
             writing: Vec::new(),
+            tidy_pending: Vec::new(),
         }
     }
 

@@ -139,44 +139,49 @@ impl<'a> Walk<'a> {
         let provider = record.get("provider").and_then(Value::as_str);
         let model = record.get("model").and_then(Value::as_str);
         let pair = provider.is_some() && model.is_some();
-        let mut working = record.clone();
-        let mut changed = false;
+        // Copied only once something in it changes: most of a config holds no ref.
+        let mut working: Option<Map<String, Value>> = None;
         if let (Some(p), Some(m)) = (provider, model)
             && !js::trim(p).is_empty()
         {
             let r = format!("{p}/{m}");
             if let Some(up) = self.n.model_ref(&r).filter(|u| !u.is_empty() && *u != r) {
                 let (np, nm) = split_at_slash(&up);
-                working.insert("provider".into(), Value::String(np));
-                working.insert("model".into(), Value::String(nm));
-                changed = true;
+                let w = working.get_or_insert_with(|| record.clone());
+                w.insert("provider".into(), Value::String(np));
+                w.insert("model".into(), Value::String(nm));
             }
         }
         if (path == ".providers" || path.ends_with(".models.providers"))
-            && let Some(w) = self.catalogs(&working, path)
+            && let Some(w) = self.catalogs(working.as_ref().unwrap_or(record), path)
         {
-            working = w;
-            changed = true;
+            working = Some(w);
         }
         if has(self.p.map_keys, key)
-            && let Some(w) = self.map_keys(&working, path, toks)
+            && let Some(w) = self.map_keys(working.as_ref().unwrap_or(record), path, toks)
         {
-            working = w;
-            changed = true;
+            working = Some(w);
         }
-        let mut next = Map::new();
-        for (k, child) in working {
+        let mut children = Vec::new();
+        for (k, child) in working.as_ref().unwrap_or(record) {
             if pair && k == "model" {
-                next.insert(k, child);
                 continue;
             }
             toks.push(k.clone());
-            let r = self.rewrite(&child, &format!("{path}.{k}"), toks);
+            if let Some(r) = self.rewrite(child, &format!("{path}.{k}"), toks) {
+                children.push((k.clone(), r));
+            }
             toks.pop();
-            changed |= r.is_some();
-            next.insert(k, r.unwrap_or(child));
         }
-        changed.then_some(Value::Object(next))
+        if working.is_none() && children.is_empty() {
+            return None;
+        }
+        let mut next = working.unwrap_or_else(|| record.clone());
+        for (k, r) in children {
+            // In place: a member keeps its position.
+            next.insert(k, r);
+        }
+        Some(Value::Object(next))
     }
 
     /// Two values equal as they are, or once both are rewritten at `path`.
@@ -273,8 +278,7 @@ impl<'a> Walk<'a> {
             normalized: Option<String>,
             changed: bool,
         }
-        let mut next = providers.clone();
-        let mut changed = false;
+        let mut next: Option<Map<String, Value>> = None;
         for (pid, pv) in providers {
             let Some(provider) = pv.as_object() else {
                 continue;
@@ -349,17 +353,16 @@ impl<'a> Walk<'a> {
             }
             let mut p = provider.clone();
             p.insert("models".into(), Value::Array(out));
-            next.insert(pid.clone(), Value::Object(p));
-            changed = true;
+            next.get_or_insert_with(|| providers.clone())
+                .insert(pid.clone(), Value::Object(p));
         }
-        changed.then_some(next)
+        next
     }
 }
 
 pub fn run(ws: &mut Workspace, params: &Params) -> Result<(), StepError> {
-    let config = ws.config().clone();
     let mut walk = Walk::new(params, true);
-    let Some(new) = walk.rewrite(&config, "config", &mut Vec::new()) else {
+    let Some(new) = walk.rewrite(ws.config(), "config", &mut Vec::new()) else {
         return Ok(());
     };
     for (parent, old, key) in walk.renames.unwrap_or_default() {

@@ -11,8 +11,11 @@ pub(super) fn plan_rewritten(
     ws: &mut Workspace,
     migrated: impl FnOnce(&Value) -> Value,
 ) -> Result<(), StepError> {
+    let new = migrated(ws.config());
+    if new == *ws.config() {
+        return Ok(());
+    }
     let config = ws.config().clone();
-    let new = migrated(&config);
     plan_diff(ws, &mut Vec::new(), &config, &new)
 }
 
@@ -24,6 +27,9 @@ pub(super) fn plan_diff(
     old: &Value,
     new: &Value,
 ) -> Result<(), StepError> {
+    if old == new {
+        return Ok(());
+    }
     match (old, new) {
         (Value::Object(a), Value::Object(b)) => {
             for k in a.keys().filter(|k| !b.contains_key(*k)) {
@@ -50,8 +56,7 @@ pub(super) fn plan_diff(
                 toks.pop();
             }
         }
-        _ if old != new => ws.replace(CONFIG, pointer(toks), new.clone())?,
-        _ => {}
+        _ => ws.replace(CONFIG, pointer(toks), new.clone())?,
     }
     Ok(())
 }

@@ -3,16 +3,34 @@
 //! empty `ui.prefs`, an empty Slack `socketMode`) as part of a migration without a change line
 //! of its own, so they change only when something else makes its run write the file; the plan
 //! (see `plan::plan_migrations`) learns which releases write, then plans again with these
-//! steps due.
+//! steps due. A step not due is tried and taken back, so that the second plan is made only when
+//! it would come out different.
 use crate::migration::Step;
 use crate::plan::workspace::{StepError, Workspace};
 
 pub fn run(ws: &mut Workspace, steps: &[Step]) -> Result<(), StepError> {
-    let due = ws.release.as_ref().is_some_and(|r| ws.writing.contains(r));
-    if due {
+    let Some(release) = ws.release.clone() else {
+        return Ok(());
+    };
+    if ws.writing.contains(&release) {
         for step in steps {
             super::run(step, ws)?;
         }
+        return Ok(());
+    }
+    if ws.tidy_pending.contains(&release) {
+        return Ok(());
+    }
+    let mark = ws.mark();
+    let tried = steps.iter().try_for_each(|step| super::run(step, ws));
+    let planned = tried.is_err()
+        || ws.findings.len() > mark.findings
+        || ws.ops.iter().zip(&mark.ops).any(|(ops, &n)| ops.len() > n);
+    // A failure to take it back is the same failure the due plan meets: it is made, and fails.
+    let restored = ws.restore(&mark);
+    ws.findings.truncate(mark.findings);
+    if planned || restored.is_err() {
+        ws.tidy_pending.push(release);
     }
     Ok(())
 }
