@@ -95,8 +95,9 @@ impl<'a> Walk<'a> {
         self.n.model_ref(s).filter(|u| u != s).map(Value::String)
     }
 
-    /// The value rewritten (`None`: unchanged).
-    fn rewrite(&mut self, v: &Value, path: &str, toks: &mut Vec<String>) -> Option<Value> {
+    /// The value rewritten (`None`: unchanged). `path` is doctor's dotted path of `v`; it is
+    /// extended for each child and given back as it came.
+    fn rewrite(&mut self, v: &Value, path: &mut String, toks: &mut Vec<String>) -> Option<Value> {
         let key = path_key(path);
         match v {
             Value::String(s) => {
@@ -114,7 +115,11 @@ impl<'a> Walk<'a> {
                         Value::String(s) if refs => self.string(s),
                         _ => {
                             toks.push(i.to_string());
-                            let r = self.rewrite(e, &format!("{path}.{i}"), toks);
+                            let len = path.len();
+                            path.push('.');
+                            path.push_str(&i.to_string());
+                            let r = self.rewrite(e, path, toks);
+                            path.truncate(len);
                             toks.pop();
                             r
                         }
@@ -132,10 +137,10 @@ impl<'a> Walk<'a> {
     fn record(
         &mut self,
         record: &Map<String, Value>,
-        path: &str,
+        path: &mut String,
         toks: &mut Vec<String>,
     ) -> Option<Value> {
-        let key = path_key(path);
+        let key_is_map = has(self.p.map_keys, path_key(path));
         let provider = record.get("provider").and_then(Value::as_str);
         let model = record.get("model").and_then(Value::as_str);
         let pair = provider.is_some() && model.is_some();
@@ -157,8 +162,7 @@ impl<'a> Walk<'a> {
         {
             working = Some(w);
         }
-        if has(self.p.map_keys, key)
-            && let Some(w) = self.map_keys(working.as_ref().unwrap_or(record), path, toks)
+        if key_is_map && let Some(w) = self.map_keys(working.as_ref().unwrap_or(record), path, toks)
         {
             working = Some(w);
         }
@@ -168,9 +172,13 @@ impl<'a> Walk<'a> {
                 continue;
             }
             toks.push(k.clone());
-            if let Some(r) = self.rewrite(child, &format!("{path}.{k}"), toks) {
+            let len = path.len();
+            path.push('.');
+            path.push_str(k);
+            if let Some(r) = self.rewrite(child, path, toks) {
                 children.push((k.clone(), r));
             }
+            path.truncate(len);
             toks.pop();
         }
         if working.is_none() && children.is_empty() {
@@ -191,10 +199,10 @@ impl<'a> Walk<'a> {
         }
         let mut w = Walk::new(self.p, false);
         let a = w
-            .rewrite(a, path, &mut Vec::new())
+            .rewrite(a, &mut path.to_string(), &mut Vec::new())
             .unwrap_or_else(|| a.clone());
         let b = w
-            .rewrite(b, path, &mut Vec::new())
+            .rewrite(b, &mut path.to_string(), &mut Vec::new())
             .unwrap_or_else(|| b.clone());
         js::deep_equal(&a, &b)
     }
@@ -362,7 +370,7 @@ impl<'a> Walk<'a> {
 
 pub fn run(ws: &mut Workspace, params: &Params) -> Result<(), StepError> {
     let mut walk = Walk::new(params, true);
-    let Some(new) = walk.rewrite(ws.config(), "config", &mut Vec::new()) else {
+    let Some(new) = walk.rewrite(ws.config(), &mut "config".to_string(), &mut Vec::new()) else {
         return Ok(());
     };
     for (parent, old, key) in walk.renames.unwrap_or_default() {
