@@ -5,7 +5,8 @@ use crate::migration::Step;
 use crate::plan::workspace::{Inputs, Workspace};
 use std::path::Path;
 
-fn install(text: &str) -> Install {
+/// A one-file install whose config is `text`.
+pub fn install(text: &str) -> Install {
     let doc = Document::from_bytes(
         Path::new("/st/openclaw.json"),
         FileKind::Config,

@@ -37,49 +37,64 @@ pub fn run(ws: &mut Workspace, steps: &[Step]) -> Result<(), StepError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::value;
-    use crate::document::{Document, FileKind};
+    use super::super::testing::{install, value};
     use crate::load::Install;
     use crate::migration::Step;
     use crate::plan::workspace::{Inputs, Workspace};
     use crate::release::Release;
     use serde_json::json;
-    use std::path::Path;
 
     const TIDY: &str = r#"{"kind": "when_release_writes", "steps": [
         {"kind": "remove", "path": "ui.prefs", "when": [{"path": "ui.prefs", "is": "empty_object"}], "prune_empty_parents": 1}]}"#;
 
-    /// The config text after the step, planned for an upgrade of `release` while `writing`
-    /// releases write; `None` when it planned nothing.
-    fn after(text: &str, release: Option<&str>, writing: &[&str]) -> Option<String> {
-        let doc = Document::from_bytes(
-            Path::new("/st/openclaw.json"),
-            FileKind::Config,
-            None,
-            text.as_bytes().to_vec(),
-        )
-        .unwrap();
-        let install = Install {
-            root: crate::discover::InstallRoot {
-                state_dir: "/st".into(),
-                config_path: "/st/openclaw.json".into(),
-                template: false,
-            },
-            docs: vec![doc],
-            agents: vec![],
-            default_agent: "main".into(),
-            era: crate::storage::stores::Era::Json,
-            unsupported: None,
-            includes: None,
-        };
-        let inputs = Inputs::default();
-        let mut ws = Workspace::new(&install, &inputs);
+    /// Runs the step over `install`, planned for an upgrade of `release` while `writing`
+    /// releases write.
+    fn run<'a>(
+        install: &'a Install,
+        inputs: &'a Inputs,
+        release: Option<&str>,
+        writing: &[&str],
+    ) -> Workspace<'a> {
+        let mut ws = Workspace::new(install, inputs);
         ws.release = release.and_then(Release::parse);
         ws.writing = writing.iter().filter_map(|r| Release::parse(r)).collect();
         let step: Step = serde_json::from_str(TIDY).unwrap();
         super::super::run(&step, &mut ws).unwrap();
+        ws
+    }
+
+    /// The config text after the step; `None` when it planned nothing.
+    fn after(text: &str, release: Option<&str>, writing: &[&str]) -> Option<String> {
+        let (install, inputs) = (install(text), Inputs::default());
+        let ws = run(&install, &inputs, release, writing);
         let ops: Vec<_> = ws.ops[0].iter().map(|t| &t.op).collect();
         (!ops.is_empty()).then(|| crate::document::edit(&install.docs[0], &ops, ws.raw(0)).unwrap())
+    }
+
+    #[test]
+    fn a_step_not_due_is_tried_taken_back_and_remembered_only_when_it_would_plan() {
+        let release = Release::parse("2026.9.6");
+        let (tidy, inputs) = (install("{ui: {prefs: {}}, x: 1}"), Inputs::default());
+        let ws = run(&tidy, &inputs, Some("2026.9.6"), &[]);
+        assert!(ws.ops[0].is_empty() && ws.findings.is_empty());
+        assert_eq!(
+            ws.raw(0),
+            &json!({"ui": {"prefs": {}}, "x": 1}),
+            "taken back"
+        );
+        assert_eq!(
+            ws.tidy_pending,
+            release.clone().into_iter().collect::<Vec<_>>()
+        );
+        let tidy_already = install("{ui: {prefs: {a: 1}}}");
+        let ws = run(&tidy_already, &inputs, Some("2026.9.6"), &[]);
+        assert!(
+            ws.tidy_pending.is_empty(),
+            "nothing to tidy: no second plan"
+        );
+        let ws = run(&tidy, &inputs, Some("2026.9.6"), &["2026.9.6"]);
+        assert!(ws.tidy_pending.is_empty(), "due: run, not tried");
+        assert_eq!(ws.raw(0), &json!({"x": 1}));
     }
 
     #[test]
