@@ -3,6 +3,7 @@
 //! decides where it goes.
 pub mod diff;
 pub mod list;
+pub mod man;
 pub mod repair;
 pub mod report;
 pub mod rollback;
