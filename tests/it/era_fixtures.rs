@@ -269,3 +269,14 @@ pub fn files_named(dir: &Path, part: &str) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Every file of the install except databases, `.clawmigrate` and OpenClaw's own scratch.
+pub fn plain_files(st: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    tree(st, false)
+        .into_iter()
+        .filter(|(p, _)| {
+            let s = p.display().to_string();
+            !s.contains(".sqlite") && !s.starts_with("tmp/") && !s.starts_with("plugin-skills")
+        })
+        .collect()
+}

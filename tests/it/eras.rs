@@ -8,24 +8,13 @@ use crate::oracle_d::*;
 use crate::support::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Every store cell an install's agents read, by agent, as text.
 fn cells(st: &Path, agents: &[&str]) -> BTreeMap<String, Option<String>> {
     agents
         .iter()
         .map(|a| (a.to_string(), store_cell(st, a).text()))
-        .collect()
-}
-
-/// Every file of the install except databases, `.clawmigrate` and OpenClaw's own scratch.
-fn plain_files(st: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    tree(st, false)
-        .into_iter()
-        .filter(|(p, _)| {
-            let s = p.display().to_string();
-            !s.contains(".sqlite") && !s.starts_with("tmp/") && !s.starts_with("plugin-skills")
-        })
         .collect()
 }
 

@@ -15,40 +15,17 @@ const V4: &str = "V0004__minimax_cn_to_unified_minimax";
 const AGENTS: [&str; 2] = ["main", "minimax-cn"];
 const KEYS: [&str; 2] = [DEMO_CN_KEY, DEMO_GLOBAL_KEY];
 
-/// Every file of the install but clawmigrate's own folder, its databases and OpenClaw's scratch.
-fn files(st: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    tree(st, false)
-        .into_iter()
-        .filter(|(p, _)| {
-            let s = p.display().to_string();
-            !s.contains(".sqlite") && !s.starts_with("tmp/") && !s.starts_with("plugin-skills")
-        })
-        .collect()
-}
-
-/// A cell's text, `None` when its row (or its table) is absent.
-fn cell(db: &Path, table: &str, key_col: &str, col: &str, key: &str) -> Option<String> {
-    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .unwrap();
-    c.query_row(
-        &format!("SELECT {col} FROM {table} WHERE {key_col} = ?1"),
-        [key],
-        |r| r.get(0),
-    )
-    .ok()
-}
-
 /// Every auth store and routing-state cell of the install's databases, by name.
 fn cells(st: &Path) -> BTreeMap<String, Option<String>> {
     let mut out = BTreeMap::new();
     let shared = st.join("state/openclaw.sqlite");
     if shared.exists() {
         for key in ["authProfiles.store", "authProfiles.state"] {
-            let v = cell(
+            let v = sqlite_cell(
                 &shared,
                 "config_machine_state",
-                "state_key",
                 "value_json",
+                "state_key",
                 key,
             );
             out.insert(format!("state: {key}"), v);
@@ -59,18 +36,18 @@ fn cells(st: &Path) -> BTreeMap<String, Option<String>> {
             continue;
         }
         let db = st.join(&f);
-        let store = cell(
+        let store = sqlite_cell(
             &db,
             "auth_profile_store",
-            "store_key",
             "store_json",
+            "store_key",
             "primary",
         );
-        let state = cell(
+        let state = sqlite_cell(
             &db,
             "auth_profile_state",
-            "state_key",
             "state_json",
+            "state_key",
             "primary",
         );
         out.insert(format!("{f}: store"), store);
@@ -90,7 +67,7 @@ fn store_and_state(st: &Path, agent: &str) -> (Value, Value) {
     let parse = |t: Option<String>| serde_json::from_str(&t.expect("a cell")).unwrap();
     let own = dir.join("openclaw-agent.sqlite");
     if own.exists() {
-        let c = |t, k, v| cell(&own, t, k, v, "primary");
+        let c = |t, k, v| sqlite_cell(&own, t, v, k, "primary");
         return (
             parse(c("auth_profile_store", "store_key", "store_json")),
             parse(c("auth_profile_state", "state_key", "state_json")),
@@ -99,11 +76,11 @@ fn store_and_state(st: &Path, agent: &str) -> (Value, Value) {
     let shared = st.join("state/openclaw.sqlite");
     if shared.exists() && agent == "main" {
         let c = |k| {
-            cell(
+            sqlite_cell(
                 &shared,
                 "config_machine_state",
-                "state_key",
                 "value_json",
+                "state_key",
                 k,
             )
         };
@@ -299,7 +276,7 @@ fn move_and_undo(sb: &Sandbox, st: &Path, with_state: bool, judge: impl Fn(&Path
         .map(|m| m["id"].as_str().unwrap())
         .collect();
     assert!(!ids.contains(&V4), "V0004 ran without being named: {ids:?}");
-    let (before, cells_before) = (files(st), cells(st));
+    let (before, cells_before) = (plain_files(st), cells(st));
     let (code, v) = migrate(sb, st, &["--only", "V0004", "--yes"]);
     assert_eq!(code, Some(0), "{v}");
     let install = &v["installs"][0];
@@ -313,7 +290,7 @@ fn move_and_undo(sb: &Sandbox, st: &Path, with_state: bool, judge: impl Fn(&Path
     let out = sb.run(&["rollback", "--yes"], st);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     no_key_in(&out);
-    assert_eq!(files(st), before, "a file differs after rollback");
+    assert_eq!(plain_files(st), before, "a file differs after rollback");
     assert_eq!(cells(st), cells_before, "a cell differs after rollback");
 }
 
@@ -321,7 +298,7 @@ fn move_and_undo(sb: &Sandbox, st: &Path, with_state: bool, judge: impl Fn(&Path
 fn the_demo_moves_only_when_named_and_2026_9_serves_it_the_china_key() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
-    let original = files(&st);
+    let original = plain_files(&st);
     // Listed as opt-in; reported as available, never applied by default.
     let list = sb.list_json();
     let v4 = list["migrations"]
@@ -356,11 +333,11 @@ fn the_demo_moves_only_when_named_and_2026_9_serves_it_the_china_key() {
         ),
         "{e}"
     );
-    assert_eq!(files(&st), original);
+    assert_eq!(plain_files(&st), original);
     move_and_undo(&sb, &st, false, |st| as_2026_9(&sb, st, "judge"));
     // And the repairs roll back to the demo itself.
     sb.cli(&["rollback", "--yes"], &st).success();
-    assert_eq!(files(&st), original);
+    assert_eq!(plain_files(&st), original);
 }
 
 /// A 2026.2 install OpenClaw ran after the repairs: 2026.2.3 regenerated main's models.json with
@@ -448,11 +425,11 @@ fn agent_databases_without_a_state_table_move_their_stores() {
     for agent in AGENTS {
         let db = st.join(format!("agents/{agent}/agent/openclaw-agent.sqlite"));
         let store: Value = serde_json::from_str(
-            &cell(
+            &sqlite_cell(
                 &db,
                 "auth_profile_store",
-                "store_key",
                 "store_json",
+                "store_key",
                 "primary",
             )
             .unwrap(),
@@ -484,13 +461,13 @@ fn repaired_demo_with(sb: &Sandbox, edit: impl Fn(&str) -> String) -> PathBuf {
 /// Refused: V0004 is blocked with a conflict naming why, nothing is written, the default run
 /// says it would be refused, and no key is printed. Returns the conflicts' messages.
 fn refused(sb: &Sandbox, st: &Path) -> Vec<String> {
-    let (before, cells_before) = (files(st), cells(st));
+    let (before, cells_before) = (plain_files(st), cells(st));
     let (code, v) = migrate(sb, st, &["--only", "4", "--yes"]);
     assert_eq!(code, Some(2), "{v}");
     let install = &v["installs"][0];
     assert_eq!(install["outcome"], "needs-input", "{install}");
     assert_eq!(install["migrations"][0]["state"], "blocked", "{install}");
-    assert_eq!(files(st), before);
+    assert_eq!(plain_files(st), before);
     assert_eq!(cells(st), cells_before);
     let out = sb.run(&["status", "--format", "json"], st);
     no_key_in(&out);
