@@ -495,6 +495,25 @@ mod tests {
     }
 
     #[test]
+    fn a_wildcard_keeps_only_the_children_that_hold_the_next_segment() {
+        let doc = json!({"o": {"a": {"p": 1}, "b": {"q": 2}, "c": 3, "d": [9], "e": {"p": null}},
+                         "l": [[1, 2], [3], "x", {"1": "k"}]});
+        let keys = |m: Vec<Match>| m.into_iter().map(|m| m.captures).collect::<Vec<_>>();
+        assert_eq!(keys(p("o.*.p").matches(&doc)), [["a"], ["e"]]);
+        assert_eq!(
+            keys(p("l.*.1").matches(&doc)),
+            [["0"], ["3"]],
+            "an index in a long enough array, or a key of that name"
+        );
+        assert_eq!(
+            keys(p("o.*.*").matches(&doc)).len(),
+            4,
+            "* then *: every child's children"
+        );
+        assert_eq!(keys(p("o.*").matches(&doc)).len(), 5);
+    }
+
+    #[test]
     fn guards_test_presence_values_and_shapes() {
         let doc = json!({"a": {"s": " ", "t": "x", "e": {}, "z": 0}});
         let g = |s: &str| serde_json::from_str::<Guard>(s).unwrap();
