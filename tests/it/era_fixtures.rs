@@ -137,13 +137,14 @@ fn python(script: &str, args: &[&str]) -> String {
 }
 
 /// `SELECT <col> FROM <table> WHERE <keycol> = key` in a database (read-only open; reads the
-/// `-wal` too). None when the row is absent.
+/// `-wal` too). None when the row, or its table, is absent.
 pub fn sqlite_cell(db: &Path, table: &str, col: &str, keycol: &str, key: &str) -> Option<String> {
     let out = python(
         "import sqlite3,sys,json\n\
          db,t,c,k,v=sys.argv[1:]\n\
          con=sqlite3.connect('file:'+db+'?mode=ro',uri=True)\n\
-         r=con.execute(f'SELECT {c} FROM {t} WHERE {k}=?',(v,)).fetchone()\n\
+         has=con.execute('SELECT 1 FROM sqlite_master WHERE type=? AND name=?',('table',t)).fetchone()\n\
+         r=con.execute(f'SELECT {c} FROM {t} WHERE {k}=?',(v,)).fetchone() if has else None\n\
          print(json.dumps(r[0] if r else None))",
         &[&db.display().to_string(), table, col, keycol, key],
     );
