@@ -36,13 +36,16 @@ pub fn run(
     catalog: &ToolCatalog,
 ) -> Result<(), StepError> {
     let config = ws.config();
-    let takers = takers(config);
     let mut found = Vec::new();
     for root in roots {
         if let Some(v) = config.get(root) {
             conflicts(v, &mut vec![root.clone()], &mut found);
         }
     }
+    if found.is_empty() {
+        return Ok(());
+    }
+    let takers = takers(config);
     let merges: Vec<Conflict> = found
         .into_iter()
         .filter(|c| {

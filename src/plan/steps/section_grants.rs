@@ -65,8 +65,11 @@ pub fn run(
     catalog: &ToolCatalog,
 ) -> Result<(), StepError> {
     let before = ws.config();
-    let mut after = before.clone();
     let walk = Walk { catalog, sections };
+    if !walk.any_section(before) {
+        return Ok(());
+    }
+    let mut after = before.clone();
     let repaired = walk.all(&mut after);
     // What changed in each repaired scope: `allow` item by item (kept entries keep their
     // comments), `alsoAllow` removed, `profile` set.
@@ -184,6 +187,15 @@ impl Walk<'_> {
             self.providers(root, &at, granted, inherited, g, &mut repaired);
         }
         repaired
+    }
+
+    /// Whether the global scope or an agent's configures a section: without one no scope has
+    /// grants to lose, and the walk (which copies the config) is not needed.
+    fn any_section(&self, root: &Value) -> bool {
+        let tools = |at: Path| object_at(root, &[at, vec!["tools".to_string()]].concat());
+        let mut scopes = visited_agents(root).into_iter().map(tools);
+        tools(Vec::new()).is_some_and(|t| !self.granted(t).is_empty())
+            || scopes.any(|t| t.is_some_and(|t| !self.granted(t).is_empty()))
     }
 
     /// The grants of the configured sections of a scope.
