@@ -10,7 +10,7 @@ use super::path::lookup;
 use super::tool_policy::{
     ToolCatalog, is_policy_path, provider_entry, provider_key, set_list, unique,
 };
-use crate::plan::workspace::{StepError, Workspace};
+use crate::plan::workspace::{FindingKind, StepError, Workspace};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -46,15 +46,28 @@ pub fn run(
         return Ok(());
     }
     let takers = takers(config);
-    let merges: Vec<Conflict> = found
-        .into_iter()
-        .filter(|c| {
-            let profiles = takers.get(&c.at).map(Vec::as_slice).unwrap_or_default();
-            profiles
-                .iter()
-                .all(|p| needs_nothing(catalog, *p, &c.extras, sensitive))
-        })
-        .collect();
+    let (merges, kept): (Vec<Conflict>, Vec<Conflict>) = found.into_iter().partition(|c| {
+        let profiles = takers.get(&c.at).map(Vec::as_slice).unwrap_or_default();
+        profiles
+            .iter()
+            .all(|p| needs_nothing(catalog, *p, &c.extras, sensitive))
+    });
+    // Doctor warns about these and changes nothing; so does the step.
+    for c in kept {
+        let at = c.at.join(".");
+        ws.finding(
+            FindingKind::Note,
+            None,
+            format!(
+                "{at}.allow and {at}.alsoAllow are both set and left as they are: merging them \
+                 would change what a profile or the Gateway tool grants"
+            ),
+            Some(format!(
+                "decide by hand: remove {at}.allow to keep the profile plus its extras, or move \
+                 the alsoAllow entries into {at}.allow and empty {at}.alsoAllow"
+            )),
+        );
+    }
     let strings = |l: &[String]| l.iter().cloned().map(Value::String).collect::<Vec<_>>();
     for c in merges {
         let merged = unique(c.allow.iter().chain(&c.extras).cloned());
@@ -279,6 +292,30 @@ mod tests {
         assert_eq!(
             value(&after(full, STEP))["tools"]["allow"],
             json!(["read", "gateway"])
+        );
+    }
+
+    #[test]
+    fn a_scope_left_as_it_is_is_a_note_with_both_ways_out() {
+        use crate::migration::Step;
+        use crate::plan::workspace::{FindingKind, Inputs, Workspace};
+        let install = super::super::testing::install(
+            "{tools: {profile: 'minimal', allow: ['read'], alsoAllow: ['gateway']}}",
+        );
+        let inputs = Inputs::default();
+        let mut ws = Workspace::new(&install, &inputs);
+        let step: Step = serde_json::from_str(STEP).unwrap();
+        super::super::run(&step, &mut ws).unwrap();
+        assert!(ws.ops.iter().all(Vec::is_empty));
+        let [note] = &ws.findings[..] else {
+            panic!("one finding: {:?}", ws.findings)
+        };
+        assert_eq!(note.kind, FindingKind::Note);
+        assert!(note.message.starts_with("tools.allow and tools.alsoAllow"));
+        assert!(
+            note.fix
+                .as_deref()
+                .is_some_and(|f| f.contains("remove tools.allow"))
         );
     }
 
