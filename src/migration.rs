@@ -1,6 +1,7 @@
 //! Migration definitions: the data files of `migrations/`, their checksums and the registry. Its
 //! part: the `path`s and guards a step is written with.
 pub mod path;
+pub mod tool_catalog;
 
 use crate::document::FileKind;
 use crate::error::{Error, Kind};
@@ -363,6 +364,22 @@ pub enum Step {
         from: String,
         to: String,
     },
+    /// In the config: OpenClaw 2026.9.6's repair of a tools scope (global, per agent, their
+    /// `byProvider` policies) whose profile filters out tools its `allow` grants for configured
+    /// `sections`: `allow` becomes the profile's covered tools, the plugin entries and those
+    /// grants, `alsoAllow` is merged in and `profile` becomes `full`.
+    ProfileSectionGrants {
+        sections: Vec<tool_catalog::SectionGrants>,
+        catalog: tool_catalog::ToolCatalog,
+    },
+    /// In the config: a tool policy scope under `roots` with both `allow` and `alsoAllow` gets
+    /// `alsoAllow` merged into `allow` (and emptied), when every profile taking its extras
+    /// already grants them and none of them reaches a `sensitive_tools` tool.
+    MergeAlsoAllow {
+        roots: Vec<String>,
+        sensitive_tools: Vec<String>,
+        catalog: tool_catalog::ToolCatalog,
+    },
 }
 
 /// `steps` with each `under` (at any depth) replaced by what it stands for. The registry has
@@ -671,6 +688,8 @@ impl Migration {
                 | Step::AgentsListToEntries {}
                 | Step::DropUnusableHosts { .. }
                 | Step::RenameToolInPolicies { .. }
+                | Step::ProfileSectionGrants { .. }
+                | Step::MergeAlsoAllow { .. }
                 | Step::WhenReleaseWrites { .. }
                 | Step::CollapseAccountKey { .. }
                 | Step::WrapInList { .. }

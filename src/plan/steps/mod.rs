@@ -14,6 +14,7 @@ mod map_value;
 mod mcp_servers;
 mod media_models;
 mod memory_qmd;
+mod merge_also_allow;
 mod model_lists;
 mod model_policy_allow;
 mod model_refs;
@@ -29,12 +30,14 @@ mod rewrite_host;
 mod rewrite_list;
 mod routing_agents;
 mod runtime_policy;
+mod section_grants;
 mod seed_origins;
 mod set_default;
 mod signal_url;
 mod system_agent;
 #[cfg(test)]
 mod testing;
+mod tool_policy;
 pub mod transcriber;
 mod vllm_qwen_thinking;
 mod when_release_writes;
@@ -157,6 +160,14 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         Step::AgentsListToEntries {} => agents_entries::run(ws),
         Step::DropUnusableHosts { path, when } => drop_hosts::run(ws, path, when),
         Step::RenameToolInPolicies { roots, from, to } => rename_tool::run(ws, roots, from, to),
+        Step::ProfileSectionGrants { sections, catalog } => {
+            section_grants::run(ws, sections, catalog)
+        }
+        Step::MergeAlsoAllow {
+            roots,
+            sensitive_tools,
+            catalog,
+        } => merge_also_allow::run(ws, roots, sensitive_tools, catalog),
         Step::WhenReleaseWrites { steps } => when_release_writes::run(ws, steps),
         Step::CollapseAccountKey { channel, key, to } => {
             collapse_account_key::run(ws, channel, key, to)

@@ -4,6 +4,7 @@
 //! `toolsAllow`. Entries naming the old tool (trimmed, any case) become the new name; a list
 //! that covers the old name only through a glob (`*`, `sp*`) and not the new one gets the new
 //! name appended, so the coverage stays the same.
+use super::tool_policy::{glob_matches, is_policy_path};
 use crate::document::patch::pointer;
 use crate::js;
 use crate::load::CONFIG;
@@ -37,16 +38,6 @@ pub fn run(ws: &mut Workspace, roots: &[String], from: &str, to: &str) -> Result
         }
     }
     Ok(())
-}
-
-/// Whether a path is a tool policy scope holding `allow`/`alsoAllow`/`deny`.
-fn is_policy_path(path: &[String]) -> bool {
-    if path.last().is_some_and(|k| k == "tools") || path.iter().any(|k| k == "toolsBySender") {
-        return true;
-    }
-    path.iter()
-        .rposition(|k| k == "byProvider")
-        .is_some_and(|i| path[..i].iter().any(|k| k == "tools"))
 }
 
 fn visit(v: &Value, path: &mut Vec<String>, from: &str, to: &str, out: &mut Vec<ListFix>) {
@@ -113,49 +104,13 @@ fn normalize(s: &str) -> String {
     js::trim(s).to_lowercase()
 }
 
-/// OpenClaw's glob: `*` alone matches anything, `*` elsewhere any run of characters, other
-/// characters themselves; an empty pattern matches nothing.
-fn glob_matches(pattern: &str, name: &str) -> bool {
-    if pattern.is_empty() {
-        return false;
-    }
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == name;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
-        return false;
-    }
-    let mut rest = &name[first.len()..name.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
-        match rest.find(mid) {
-            Some(i) => rest = &rest[i + mid.len()..],
-            None => return false,
-        }
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::testing::{after, plans_nothing, value};
-    use super::glob_matches;
     use serde_json::json;
 
     const STEP: &str = r#"{"kind": "rename_tool_in_policies", "roots": ["tools", "agents"],
         "from": "spawn_task", "to": "suggest_task"}"#;
-
-    #[test]
-    fn globs_match_as_openclaw_compiles_them() {
-        assert!(glob_matches("*", "spawn_task"));
-        assert!(glob_matches("spawn_*", "spawn_task"));
-        assert!(glob_matches("*_task", "spawn_task"));
-        assert!(glob_matches("s*a*k", "spawn_task"));
-        assert!(!glob_matches("spawn_*x", "spawn_task"));
-        assert!(!glob_matches("s*task*task", "s_task"));
-        assert!(!glob_matches("", "spawn_task"));
-    }
 
     #[test]
     fn renames_exact_entries_and_appends_where_a_glob_covered_the_old_name() {
