@@ -182,19 +182,45 @@ fn corpus() -> Vec<(String, String)> {
     cases
 }
 
-/// A corpus-like config: a case as written, or with its `meta` line dropped so that every
-/// carried release's upgrades run over it (2026.2.3's, then 2026.9.6's).
+/// A corpus-like config: a case as written, or with its `meta` member dropped (one line, or the
+/// lines down to its closing brace) so that every carried release's upgrades run over it
+/// (2026.2.3's, then 2026.9.6's).
 fn corpus_config() -> impl Strategy<Value = (String, String)> {
     (prop::sample::select(corpus()), any::<bool>()).prop_map(|((name, text), drop_meta)| {
         if !drop_meta {
             return (name, text);
         }
-        let kept: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("meta:"))
-            .collect();
-        (format!("{name} (no meta)"), kept.join("\n") + "\n")
+        (format!("{name} (no meta)"), without_meta(&text))
     })
+}
+
+fn without_meta(text: &str) -> String {
+    let mut kept = Vec::new();
+    let mut closing: Option<String> = None;
+    for l in text.lines() {
+        if let Some(close) = &closing {
+            if l.starts_with(close.as_str()) {
+                closing = None;
+            }
+        } else if let Some(rest) = l.trim_start().strip_prefix("meta:") {
+            let indent = &l[..l.len() - l.trim_start().len()];
+            if rest.contains('{') && !rest.contains('}') {
+                closing = Some(format!("{indent}}}"));
+            }
+        } else {
+            kept.push(l);
+        }
+    }
+    kept.join("\n") + "\n"
+}
+
+#[test]
+fn a_meta_member_over_several_lines_is_dropped_whole() {
+    let text =
+        "{\n  meta: {\n    lastTouchedVersion: '2026.6.2',\n  },\n  a: 1,\n  meta2: {},\n}\n";
+    assert_eq!(without_meta(text), "{\n  a: 1,\n  meta2: {},\n}\n");
+    let one = "{\n  meta: { lastTouchedVersion: '2026.6.2' },\n  a: 1,\n}\n";
+    assert_eq!(without_meta(one), "{\n  a: 1,\n}\n");
 }
 
 /// The versions of every upgrade `list` shows (`V0100`, …), in run order.
