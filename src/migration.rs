@@ -1,6 +1,7 @@
 //! Migration definitions: the data files of `migrations/`, their checksums and the registry. Its
 //! part: the `path`s and guards a step is written with.
 pub mod path;
+pub mod provider_catalog;
 pub mod tool_catalog;
 
 use crate::document::FileKind;
@@ -380,6 +381,13 @@ pub enum Step {
         sensitive_tools: Vec<String>,
         catalog: tool_catalog::ToolCatalog,
     },
+    /// In the config: OpenClaw 2026.9.6's clean-up of model `compat` overrides: the retired
+    /// `dead_keys` go, and so does every capability equal to the one the release's provider
+    /// `catalog` gives that model on the same route; a `compat` left empty goes too.
+    ModelCompatCatalog {
+        dead_keys: Vec<String>,
+        catalog: provider_catalog::ProviderCatalog,
+    },
 }
 
 /// `steps` with each `under` (at any depth) replaced by what it stands for. The registry has
@@ -690,6 +698,7 @@ impl Migration {
                 | Step::RenameToolInPolicies { .. }
                 | Step::ProfileSectionGrants { .. }
                 | Step::MergeAlsoAllow { .. }
+                | Step::ModelCompatCatalog { .. }
                 | Step::WhenReleaseWrites { .. }
                 | Step::CollapseAccountKey { .. }
                 | Step::WrapInList { .. }

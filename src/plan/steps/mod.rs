@@ -15,9 +15,11 @@ mod mcp_servers;
 mod media_models;
 mod memory_qmd;
 mod merge_also_allow;
+mod model_compat_catalog;
 mod model_lists;
 mod model_policy_allow;
 mod model_refs;
+mod model_route;
 mod move_key;
 // Paths and guards are part of a migration's definition (its data); the step kinds evaluate them.
 pub use crate::migration::path;
@@ -168,6 +170,9 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
             sensitive_tools,
             catalog,
         } => merge_also_allow::run(ws, roots, sensitive_tools, catalog),
+        Step::ModelCompatCatalog { dead_keys, catalog } => {
+            model_compat_catalog::run(ws, dead_keys, catalog)
+        }
         Step::WhenReleaseWrites { steps } => when_release_writes::run(ws, steps),
         Step::CollapseAccountKey { channel, key, to } => {
             collapse_account_key::run(ws, channel, key, to)
