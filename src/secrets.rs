@@ -379,6 +379,10 @@ pub struct Redactor {
     /// Longest first, so a key that contains another is masked whole; each with its searcher,
     /// built once and reused for every string the run prints.
     secrets: Vec<(String, memchr::memmem::Finder<'static>)>,
+    /// Whether a secret holds a space (so `+` may encode part of it) or a `/` or `~` (so a JSON
+    /// Pointer's `~1`/`~0` may): kept as secrets are added, not worked out per text redacted.
+    space: bool,
+    pointer: bool,
     /// The env var names the install declares (see [`declare`](Self::declare)): a bare one of
     /// these in a credential position is a reference, shown as it is.
     declared: std::collections::BTreeSet<String>,
@@ -393,6 +397,8 @@ impl Redactor {
             // Kept longest first by inserting in place (no sort of the whole list per secret).
             let at = self.secrets.partition_point(|(s, _)| s.len() >= k.len());
             self.secrets.insert(at, (k.to_string(), finder));
+            self.space |= k.contains(' ');
+            self.pointer |= k.contains(['/', '~']);
         }
     }
 
@@ -574,8 +580,7 @@ impl Redactor {
         // Encoded forms: a match holds at least one escape, and before the first one only raw
         // bytes, so it starts at most the longest secret's length before an escape.
         let longest = self.secrets.first().map_or(0, |(s, _)| s.len());
-        let space = self.secrets.iter().any(|(s, _)| s.contains(' '));
-        let pointer = self.secrets.iter().any(|(s, _)| s.contains(['/', '~']));
+        let (space, pointer) = (self.space, self.pointer);
         let mut scanned = 0; // every start below this was tried
         for (e, &b) in t.iter().enumerate() {
             let opens = b == b'\\' || b == b'%' || (space && b == b'+') || (pointer && b == b'~');
