@@ -3,6 +3,7 @@
 //! named `*`), and the conditions (`when`) a step checks before it plans anything.
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// One segment of a [`Path`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,17 +133,19 @@ impl Path {
     }
 }
 
-fn walk(
-    v: &Value,
-    segs: &[Seg],
-    toks: &mut Vec<String>,
-    caps: &mut Vec<String>,
+/// Tokens and captures are borrowed (from the path and the tree) on the way down and copied
+/// only into a match: most paths a migration names are absent from most installs.
+fn walk<'a>(
+    v: &'a Value,
+    segs: &'a [Seg],
+    toks: &mut Vec<Cow<'a, str>>,
+    caps: &mut Vec<Cow<'a, str>>,
     out: &mut Vec<Match>,
 ) {
     let Some((seg, rest)) = segs.split_first() else {
         out.push(Match {
-            tokens: toks.clone(),
-            captures: caps.clone(),
+            tokens: toks.iter().map(|t| t.to_string()).collect(),
+            captures: caps.iter().map(|c| c.to_string()).collect(),
         });
         return;
     };
@@ -154,7 +157,7 @@ fn walk(
                 _ => None,
             };
             if let Some(c) = child {
-                toks.push(k.clone());
+                toks.push(Cow::Borrowed(k));
                 walk(c, rest, toks, caps, out);
                 toks.pop();
             }
@@ -170,7 +173,7 @@ fn walk(
                 },
                 _ => true,
             };
-            let mut descend = |k: String, c: &Value| {
+            let mut descend = |k: Cow<'a, str>, c: &'a Value| {
                 toks.push(k.clone());
                 caps.push(k);
                 walk(c, rest, toks, caps, out);
@@ -181,12 +184,12 @@ fn walk(
                 Value::Object(m) => m
                     .iter()
                     .filter(|(_, c)| fits(c))
-                    .for_each(|(k, c)| descend(k.clone(), c)),
+                    .for_each(|(k, c)| descend(Cow::Borrowed(k), c)),
                 Value::Array(a) => a
                     .iter()
                     .enumerate()
                     .filter(|(_, c)| fits(c))
-                    .for_each(|(i, c)| descend(i.to_string(), c)),
+                    .for_each(|(i, c)| descend(Cow::Owned(i.to_string()), c)),
                 _ => {}
             }
         }
