@@ -152,7 +152,7 @@ fn walk<'a>(
     match seg {
         Seg::Key(k) => {
             let child = match v {
-                Value::Object(m) => m.get(k),
+                Value::Object(m) => member(m, k),
                 Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
                 _ => None,
             };
@@ -167,7 +167,7 @@ fn walk<'a>(
             // most wildcards stand before a name few children have.
             let fits = |c: &Value| match rest.first() {
                 Some(Seg::Key(k)) => match c {
-                    Value::Object(m) => m.contains_key(k),
+                    Value::Object(m) => member(m, k).is_some(),
                     Value::Array(a) => k.parse::<usize>().is_ok_and(|i| i < a.len()),
                     _ => false,
                 },
@@ -196,10 +196,21 @@ fn walk<'a>(
     }
 }
 
+/// A member of an object. A small object (most of a config's) is searched in order: comparing
+/// a few keys costs less than hashing the name, and every path of every migration is looked
+/// up in every install.
+fn member<'v>(m: &'v serde_json::Map<String, Value>, k: &str) -> Option<&'v Value> {
+    if m.len() <= 8 {
+        m.iter().find_map(|(name, v)| (name == k).then_some(v))
+    } else {
+        m.get(k)
+    }
+}
+
 /// The value at raw tokens, if any.
 pub fn lookup<'v>(root: &'v Value, toks: &[String]) -> Option<&'v Value> {
     toks.iter().try_fold(root, |v, t| match v {
-        Value::Object(m) => m.get(t),
+        Value::Object(m) => member(m, t),
         Value::Array(a) => t.parse::<usize>().ok().and_then(|i| a.get(i)),
         _ => None,
     })
