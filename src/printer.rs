@@ -208,6 +208,18 @@ impl Stream {
         };
     }
 
+    /// Writes JSON text. serde_json escapes every control character but DEL, so a text without
+    /// a DEL holds nothing the colour stream would strip, and goes straight to the stream under
+    /// it (scanning a fleet's whole document for escapes was most of what printing it cost).
+    fn write_json(&mut self, s: &str) {
+        match self {
+            Stream::Out(o) if memchr::memchr(0x7f, s.as_bytes()).is_none() => {
+                let _ = o.as_inner().write_all(s.as_bytes());
+            }
+            _ => self.write(s),
+        }
+    }
+
     fn flush(&mut self) {
         let _ = match self {
             Stream::Out(o) => o.flush(),
@@ -396,7 +408,10 @@ impl Printer {
     }
 
     fn print(&mut self, s: &str) {
-        self.stream.write(s);
+        match self.out.json {
+            true => self.stream.write_json(s),
+            false => self.stream.write(s),
+        }
     }
 
     /// Whether an install's block is shown in human output (quiet output asks the install).

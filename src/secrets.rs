@@ -208,15 +208,27 @@ fn key_like_normalised(n: &str) -> bool {
     has_key_word(n) && !MARKER_ENDINGS.iter().any(|e| n.ends_with(e))
 }
 
+/// The bytes a word of [`KEY_WORDS`] starts with.
+const KEY_WORD_STARTS: [bool; 256] = {
+    let mut starts = [false; 256];
+    let mut i = 0;
+    while i < KEY_WORDS.len() {
+        starts[KEY_WORDS[i].as_bytes()[0] as usize] = true;
+        i += 1;
+    }
+    starts
+};
+
 /// Whether `n` contains one of [`KEY_WORDS`]. Every object key of every file passes here, so
-/// each position is tried only against the words starting with its byte (a `str::contains` per
-/// word builds a searcher each time, a tenth of a fleet dry run's CPU).
+/// only a position holding a byte some word starts with is tried against the words (a
+/// `str::contains` per word builds a searcher each time, a tenth of a fleet dry run's CPU).
 fn has_key_word(n: &str) -> bool {
     let b = n.as_bytes();
     (0..b.len()).any(|i| {
-        KEY_WORDS
-            .iter()
-            .any(|w| w.as_bytes()[0] == b[i] && b[i..].starts_with(w.as_bytes()))
+        KEY_WORD_STARTS[usize::from(b[i])]
+            && KEY_WORDS
+                .iter()
+                .any(|w| w.as_bytes()[0] == b[i] && b[i..].starts_with(w.as_bytes()))
     })
 }
 
@@ -247,6 +259,12 @@ pub fn is_env_reference(s: &str) -> bool {
 
 /// The names of the `${NAME}` references in `s`.
 fn env_references(s: &str) -> impl Iterator<Item = &str> {
+    // Every string of every file passes here, and most hold no `$`: no searcher for those.
+    let s = if memchr::memchr(b'$', s.as_bytes()).is_some() {
+        s
+    } else {
+        ""
+    };
     s.split("${")
         .skip(1)
         .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
@@ -339,6 +357,10 @@ fn hex(b: u8) -> Option<u8> {
 /// parameter with a key-like name (`?key=`, `token=`, `access_token=`, `api_key=`, `sig=`).
 pub fn url_secrets(s: &str) -> Vec<String> {
     let mut out = Vec::new();
+    // Every string of every file passes here, and most hold no `:`: no searcher for those.
+    if memchr::memchr(b':', s.as_bytes()).is_none() {
+        return out;
+    }
     let Some((_, rest)) = s.split_once("://") else {
         return out;
     };
@@ -379,6 +401,10 @@ pub struct Redactor {
     /// Longest first, so a key that contains another is masked whole; each with its searcher,
     /// built once and reused for every string the run prints.
     secrets: Vec<(String, memchr::memmem::Finder<'static>)>,
+    /// Whether a secret holds a space (so `+` may encode part of it) or a `/` or `~` (so a JSON
+    /// Pointer's `~1`/`~0` may): kept as secrets are added, not worked out per text redacted.
+    space: bool,
+    pointer: bool,
     /// The env var names the install declares (see [`declare`](Self::declare)): a bare one of
     /// these in a credential position is a reference, shown as it is.
     declared: std::collections::BTreeSet<String>,
@@ -393,6 +419,8 @@ impl Redactor {
             // Kept longest first by inserting in place (no sort of the whole list per secret).
             let at = self.secrets.partition_point(|(s, _)| s.len() >= k.len());
             self.secrets.insert(at, (k.to_string(), finder));
+            self.space |= k.contains(' ');
+            self.pointer |= k.contains(['/', '~']);
         }
     }
 
@@ -574,8 +602,7 @@ impl Redactor {
         // Encoded forms: a match holds at least one escape, and before the first one only raw
         // bytes, so it starts at most the longest secret's length before an escape.
         let longest = self.secrets.first().map_or(0, |(s, _)| s.len());
-        let space = self.secrets.iter().any(|(s, _)| s.contains(' '));
-        let pointer = self.secrets.iter().any(|(s, _)| s.contains(['/', '~']));
+        let (space, pointer) = (self.space, self.pointer);
         let mut scanned = 0; // every start below this was tried
         for (e, &b) in t.iter().enumerate() {
             let opens = b == b'\\' || b == b'%' || (space && b == b'+') || (pointer && b == b'~');

@@ -3,6 +3,7 @@
 //! named `*`), and the conditions (`when`) a step checks before it plans anything.
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// One segment of a [`Path`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,29 +133,31 @@ impl Path {
     }
 }
 
-fn walk(
-    v: &Value,
-    segs: &[Seg],
-    toks: &mut Vec<String>,
-    caps: &mut Vec<String>,
+/// Tokens and captures are borrowed (from the path and the tree) on the way down and copied
+/// only into a match: most paths a migration names are absent from most installs.
+fn walk<'a>(
+    v: &'a Value,
+    segs: &'a [Seg],
+    toks: &mut Vec<Cow<'a, str>>,
+    caps: &mut Vec<Cow<'a, str>>,
     out: &mut Vec<Match>,
 ) {
     let Some((seg, rest)) = segs.split_first() else {
         out.push(Match {
-            tokens: toks.clone(),
-            captures: caps.clone(),
+            tokens: toks.iter().map(|t| t.to_string()).collect(),
+            captures: caps.iter().map(|c| c.to_string()).collect(),
         });
         return;
     };
     match seg {
         Seg::Key(k) => {
             let child = match v {
-                Value::Object(m) => m.get(k),
+                Value::Object(m) => member(m, k),
                 Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
                 _ => None,
             };
             if let Some(c) = child {
-                toks.push(k.clone());
+                toks.push(Cow::Borrowed(k));
                 walk(c, rest, toks, caps, out);
                 toks.pop();
             }
@@ -164,13 +167,13 @@ fn walk(
             // most wildcards stand before a name few children have.
             let fits = |c: &Value| match rest.first() {
                 Some(Seg::Key(k)) => match c {
-                    Value::Object(m) => m.contains_key(k),
+                    Value::Object(m) => member(m, k).is_some(),
                     Value::Array(a) => k.parse::<usize>().is_ok_and(|i| i < a.len()),
                     _ => false,
                 },
                 _ => true,
             };
-            let mut descend = |k: String, c: &Value| {
+            let mut descend = |k: Cow<'a, str>, c: &'a Value| {
                 toks.push(k.clone());
                 caps.push(k);
                 walk(c, rest, toks, caps, out);
@@ -181,22 +184,33 @@ fn walk(
                 Value::Object(m) => m
                     .iter()
                     .filter(|(_, c)| fits(c))
-                    .for_each(|(k, c)| descend(k.clone(), c)),
+                    .for_each(|(k, c)| descend(Cow::Borrowed(k), c)),
                 Value::Array(a) => a
                     .iter()
                     .enumerate()
                     .filter(|(_, c)| fits(c))
-                    .for_each(|(i, c)| descend(i.to_string(), c)),
+                    .for_each(|(i, c)| descend(Cow::Owned(i.to_string()), c)),
                 _ => {}
             }
         }
     }
 }
 
+/// A member of an object. A small object (most of a config's) is searched in order: comparing
+/// a few keys costs less than hashing the name, and every path of every migration is looked
+/// up in every install.
+fn member<'v>(m: &'v serde_json::Map<String, Value>, k: &str) -> Option<&'v Value> {
+    if m.len() <= 8 {
+        m.iter().find_map(|(name, v)| (name == k).then_some(v))
+    } else {
+        m.get(k)
+    }
+}
+
 /// The value at raw tokens, if any.
 pub fn lookup<'v>(root: &'v Value, toks: &[String]) -> Option<&'v Value> {
     toks.iter().try_fold(root, |v, t| match v {
-        Value::Object(m) => m.get(t),
+        Value::Object(m) => member(m, t),
         Value::Array(a) => t.parse::<usize>().ok().and_then(|i| a.get(i)),
         _ => None,
     })

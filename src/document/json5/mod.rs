@@ -381,22 +381,13 @@ impl Parser<'_> {
                         state = self.pop(&mut stack, &mut pointers, &mut root)?;
                         continue;
                     }
-                    let pointer = match stack.last() {
-                        None => String::new(),
-                        Some(Frame::Object { key, .. }) => {
-                            format!("{}/{}", pointers.last().unwrap(), escape_token(key))
-                        }
-                        Some(Frame::Array(a)) => {
-                            format!("{}/{}", pointers.last().unwrap(), a.len())
-                        }
-                    };
                     match c {
                         '{' | '[' => {
                             if stack.len() >= MAX_DEPTH {
                                 return Err(self.error_at(self.pos, ErrorKind::TooDeep));
                             }
                             self.bump();
-                            pointers.push(pointer);
+                            pointers.push(next_pointer(&stack, &pointers));
                             if c == '{' {
                                 stack.push(Frame::Object {
                                     map: Map::new(),
@@ -412,7 +403,7 @@ impl Parser<'_> {
                             let v = match self.scalar()? {
                                 Scalar::Value(v) => v,
                                 Scalar::NonFinite(n) => {
-                                    non_finite.push((pointer, n));
+                                    non_finite.push((next_pointer(&stack, &pointers), n));
                                     Value::Null
                                 }
                             };
@@ -857,6 +848,17 @@ fn hex_value(hex: &str) -> f64 {
         return f64::INFINITY;
     }
     (top | u64::from(sticky)) as f64 * 2f64.powi(dropped as i32)
+}
+
+/// The JSON pointer of the value about to be read: made only for a container or a non-finite
+/// number (a `format!` per scalar was most of what reading a document allocated).
+fn next_pointer(stack: &[Frame], pointers: &[String]) -> String {
+    let parent = pointers.last().map_or("", String::as_str);
+    match stack.last() {
+        None => String::new(),
+        Some(Frame::Object { key, .. }) => format!("{parent}/{}", escape_token(key)),
+        Some(Frame::Array(a)) => format!("{parent}/{}", a.len()),
+    }
 }
 
 /// A JSON pointer token (RFC 6901).

@@ -373,19 +373,22 @@ fn prepare_move(provider_id: &str, mut provider: Obj) -> Obj {
     provider
 }
 
-/// Doctor's walk over a copy of the config, and the providers moved to a free `openai` key.
-fn migrated(config: &Value) -> (Value, Vec<String>) {
+/// Doctor's walk over a copy of the config, and the providers moved to a free `openai` key;
+/// `None` without a `models.providers` to walk.
+fn migrated(config: &Value) -> Option<(Value, Vec<String>)> {
+    config
+        .get("models")?
+        .as_object()?
+        .get("providers")?
+        .as_object()?;
     let mut root = config.clone();
     let wildcards = wildcard_providers(config);
     let mut moved = Vec::new();
-    let Some(providers) = root
+    let providers = root
         .get_mut("models")
         .and_then(Value::as_object_mut)
         .and_then(|m| m.get_mut("providers"))
-        .and_then(Value::as_object_mut)
-    else {
-        return (root, moved);
-    };
+        .and_then(Value::as_object_mut)?;
     let snapshot = providers.clone();
     for (pid, value) in &snapshot {
         let current = providers
@@ -439,13 +442,14 @@ fn migrated(config: &Value) -> (Value, Vec<String>) {
         }
         providers.shift_remove(pid);
     }
-    (root, moved)
+    Some((root, moved))
 }
 
 pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
-    let config = ws.config().clone();
-    let (new, moved) = migrated(&config);
-    if new == config {
+    let Some((new, moved)) = migrated(ws.config()) else {
+        return Ok(());
+    };
+    if new == *ws.config() {
         return Ok(());
     }
     let at = |k: &str| pointer(&["models".into(), "providers".into(), k.to_string()]);

@@ -99,8 +99,19 @@ fn migrate(scope: &mut Value, inherited: Option<Policy>) {
     exec.shift_remove("ask");
 }
 
-/// Doctor's walk over a copy of the config.
-fn migrated(config: &Value) -> Value {
+/// Whether a scope holds a retired pair member for [`migrate`] to fold (otherwise it leaves the
+/// scope as it is).
+fn has_pair(scope: &Value) -> bool {
+    exec(scope).is_some_and(|e| e.contains_key("security") || e.contains_key("ask"))
+}
+
+/// Doctor's walk over a copy of the config; `None` when no scope it visits holds a pair.
+fn migrated(config: &Value) -> Option<Value> {
+    let visited = visited_agents(config);
+    let mut scopes = visited.iter().filter_map(|p| config.pointer(&pointer(p)));
+    if !has_pair(config) && !scopes.any(has_pair) {
+        return None;
+    }
     let mut root = config.clone();
     let inherited = configured(&root);
     migrate(&mut root, None);
@@ -109,7 +120,7 @@ fn migrated(config: &Value) -> Value {
             migrate(entry, inherited);
         }
     }
-    root
+    Some(root)
 }
 
 pub fn run(ws: &mut Workspace) -> Result<(), StepError> {

@@ -141,8 +141,15 @@ fn servers<'a>(root: &'a mut Value, path: &[&str]) -> Vec<&'a mut Map<String, Va
         .collect()
 }
 
-/// Doctor's walk over a copy of the config.
-fn migrated(config: &Value) -> Value {
+/// Doctor's walk over a copy of the config; `None` when neither place holds a server to walk.
+fn migrated(config: &Value) -> Option<Value> {
+    let has_servers = |path: &[&str]| {
+        let found = path.iter().try_fold(config, |v, k| v.as_object()?.get(*k));
+        matches!(found, Some(Value::Object(s)) if s.values().any(Value::is_object))
+    };
+    if !has_servers(&["mcp", "servers"]) && !has_servers(&["nodeHost", "mcp", "servers"]) {
+        return None;
+    }
     let mut root = config.clone();
     for path in [&["mcp", "servers"][..], &["nodeHost", "mcp", "servers"][..]] {
         for s in servers(&mut root, path) {
@@ -158,7 +165,7 @@ fn migrated(config: &Value) -> Value {
     for s in servers(&mut root, &["mcp", "servers"]) {
         type_to_transport(s);
     }
-    root
+    Some(root)
 }
 
 pub fn run(ws: &mut Workspace) -> Result<(), StepError> {

@@ -7,11 +7,15 @@ use crate::plan::workspace::{StepError, Workspace};
 use serde_json::Value;
 
 /// Plans `migrated` (doctor's walk over a copy of the config) as the edits from the config.
+/// `migrated` gives `None` when its walk has nothing to visit in the config: then no copy is
+/// made or compared (most installs hold none of what a given walk rewrites).
 pub(super) fn plan_rewritten(
     ws: &mut Workspace,
-    migrated: impl FnOnce(&Value) -> Value,
+    migrated: impl FnOnce(&Value) -> Option<Value>,
 ) -> Result<(), StepError> {
-    let new = migrated(ws.config());
+    let Some(new) = migrated(ws.config()) else {
+        return Ok(());
+    };
     if new == *ws.config() {
         return Ok(());
     }

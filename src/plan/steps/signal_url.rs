@@ -53,17 +53,19 @@ fn migrate(entry: &mut Map<String, Value>, inherited: &Inherited) {
     entry.shift_remove("httpPort");
 }
 
-/// Doctor's walk over a copy of the config.
-fn migrated(config: &Value) -> Value {
+/// Doctor's walk over a copy of the config; `None` without a `channels.signal` to walk.
+fn migrated(config: &Value) -> Option<Value> {
+    config
+        .get("channels")?
+        .as_object()?
+        .get("signal")?
+        .as_object()?;
     let mut root = config.clone();
     let signal = root
         .get_mut("channels")
         .and_then(Value::as_object_mut)
         .and_then(|c| c.get_mut("signal"))
-        .and_then(Value::as_object_mut);
-    let Some(signal) = signal else {
-        return root;
-    };
+        .and_then(Value::as_object_mut)?;
     let inherited = Inherited {
         url: signal.get("httpUrl").cloned(),
         host: signal.get("httpHost").cloned(),
@@ -75,7 +77,7 @@ fn migrated(config: &Value) -> Value {
             migrate(account, &inherited);
         }
     }
-    root
+    Some(root)
 }
 
 pub fn run(ws: &mut Workspace) -> Result<(), StepError> {

@@ -416,11 +416,12 @@ fn visited(root: &Value) -> Vec<(Vec<String>, Map<String, Value>)> {
 }
 
 pub fn run(ws: &mut Workspace) -> Result<(), StepError> {
+    let Some(new) = migrated(ws.config()) else {
+        return Ok(());
+    };
+    // A copy to diff from: planning changes the working config.
     let config = ws.config().clone();
-    if let Some(new) = migrated(&config) {
-        plan_diff(ws, &mut Vec::new(), &config, &new)?;
-    }
-    Ok(())
+    plan_diff(ws, &mut Vec::new(), &config, &new)
 }
 
 #[cfg(test)]
