@@ -599,7 +599,7 @@ mod tests {
         let out = edit(&d, &[&op], &want).unwrap();
         assert_eq!(
             out,
-            "// top\n{\n  a: 1, // one\n  'b': \"y\",\n  c: [1, 2,],\n}\n"
+            "// top\n{\n  a: 1, // one\n  'b': 'y',\n  c: [1, 2,],\n}\n"
         );
     }
 
@@ -619,7 +619,7 @@ mod tests {
         let out = edit(&d, &ops.iter().collect::<Vec<_>>(), &want).unwrap();
         assert_eq!(
             out,
-            "{\n  \"b\": {\"x\": 1},\n  \"allow\": [\n    \"q/m\"\n  ],\n  \"f\": [\"p/a\", \"q/b\" /* b */]\n}\n"
+            "{\n  \"b\": {\"x\": 1},\n  \"allow\": [\n    \"q/m\"\n  ],\n  \"f\": [\"p/a\", 'q/b' /* b */]\n}\n"
         );
     }
 
@@ -831,7 +831,7 @@ mod tests {
             edit(&d, &[&op], &want).unwrap(),
             text.replace(
                 "'https://api.minimax.io'",
-                "\"https://api.minimaxi.com/anthropic\""
+                "'https://api.minimaxi.com/anthropic'"
             )
         );
         let op = patch::add("/p/b", json!({"x": 2})).unwrap();

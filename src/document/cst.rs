@@ -168,13 +168,19 @@ fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<Vec<RawText>, Edit
             if in_array && scalar && !value.is_object() && !value.is_array() {
                 // A scalar element is written over its own text: the array keeps its layout
                 // (removing and inserting it would reflow a one-element array onto one line).
+                let text = splice::scalar_text(&node.to_string(), value);
                 return Ok(vec![RawText {
                     stale: true,
-                    ..RawText::over(
-                        node,
-                        serde_json::to_string(value).expect("a scalar serialises"),
-                    )
+                    ..RawText::over(node, text)
                 }]);
+            }
+            if let (Some(s), Value::String(_)) = (node.as_string_lit(), value)
+                && s.raw_value().starts_with('\'')
+            {
+                // A string over a single-quoted one is written in single quotes, as the file
+                // writes its strings.
+                s.set_raw_value(splice::scalar_text(&s.raw_value(), value));
+                return Ok(Vec::new());
             }
             replace_node(node, value).map(|()| Vec::new())
         }
@@ -704,6 +710,21 @@ mod tests {
             let waiting = edit_with(text, FileKind::Config, &ops, false);
             prop_assert_eq!(format!("{at_once:?}"), format!("{waiting:?}"));
         }
+    }
+
+    #[test]
+    fn a_string_over_a_single_quoted_one_keeps_single_quotes_in_the_tree_too() {
+        let text = "{\n  tools: { profile: 'messaging', list: ['a', \"b\"] },\n  x: { y: 1 },\n}\n";
+        let ops = [
+            patch::replace("/tools/profile", json!("it's full")).unwrap(),
+            patch::replace("/tools/list/0", json!("c")).unwrap(),
+            patch::replace("/tools/list/1", json!("d")).unwrap(),
+            patch::move_to("/x", "/z").unwrap(),
+        ];
+        let ops: Vec<&Op> = ops.iter().collect();
+        let out = cst_edit(text, FileKind::Config, &ops).unwrap();
+        assert!(out.contains("profile: 'it\\'s full'"), "{out}");
+        assert!(out.contains("list: ['c', \"d\"]"), "{out}");
     }
 
     #[test]

@@ -26,6 +26,39 @@ fn key_text(k: &str, bare: bool) -> String {
     }
 }
 
+/// A scalar written over `old` (the text of the value it replaces): a string in single quotes
+/// where `old` was one, as the file writes its strings; JSON otherwise.
+pub fn scalar_text(old: &str, value: &Value) -> String {
+    match value {
+        Value::String(s) if old.starts_with('\'') => single_quoted(s),
+        _ => value.to_string(),
+    }
+}
+
+/// `s` as a JSON5 string in single quotes: JSON's escapes, with `"` bare and `'` escaped.
+fn single_quoted(s: &str) -> String {
+    let json = serde_json::to_string(s).expect("a string serialises");
+    let mut out = String::with_capacity(json.len() + 2);
+    out.push('\'');
+    let mut chars = json[1..json.len() - 1].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('"') => out.push('"'),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            },
+            '\'' => out.push_str("\\'"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
 /// Whether a key may be written bare (an ASCII identifier).
 pub fn is_identifier(k: &str) -> bool {
     k.chars()
@@ -136,7 +169,8 @@ pub fn splice(text: &str, read_as: &str, options: &ParseOptions, ops: &[&Op]) ->
                 if !is_scalar(node) || value.is_object() || value.is_array() {
                     return None;
                 }
-                edits.push((node.range().start, node.range().end, value.to_string()));
+                let (start, end) = (node.range().start, node.range().end);
+                edits.push((start, end, scalar_text(&text[start..end], value)));
             }
             Op::Add(AddOperation { path, value }) => {
                 let toks = patch::tokens(path);
@@ -169,6 +203,28 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[test]
+    fn a_string_over_a_single_quoted_one_is_single_quoted_and_reads_back() {
+        for s in [
+            "full",
+            "it's",
+            "say \"hi\"",
+            "back\\slash",
+            "tab\tnew\nline",
+            "\u{1}",
+        ] {
+            let out = scalar_text("'old'", &json!(s));
+            assert!(out.starts_with('\'') && out.ends_with('\''), "{out}");
+            let back = crate::document::json5::parse(&format!("{{a: {out}}}"))
+                .unwrap()
+                .value;
+            assert_eq!(back, json!({ "a": s }), "{out}");
+        }
+        assert_eq!(scalar_text("'old'", &json!("it's")), "'it\\'s'");
+        assert_eq!(scalar_text("\"old\"", &json!("new")), "\"new\"");
+        assert_eq!(scalar_text("'old'", &json!(3)), "3");
+    }
+
     fn opts() -> ParseOptions {
         ParseOptions {
             allow_missing_commas: false,
@@ -182,7 +238,7 @@ mod tests {
         let op = patch::replace("/a", json!("y")).unwrap();
         assert_eq!(
             splice(t, t, &opts(), &[&op]).unwrap(),
-            "{\n  a: \"y\", // keep\n  b: 1,\n}\n"
+            "{\n  a: 'y', // keep\n  b: 1,\n}\n"
         );
     }
 

@@ -216,7 +216,7 @@ fn an_include_array_is_fixed_in_the_file_whose_value_wins() {
     sb.cli(&["migrate", "--yes"], &st).success();
     assert_eq!(
         read(st.join("cn-host.json5")),
-        "// Where the China account talks to.\n{ providers: { 'minimax-cn': { baseUrl: \"https://api.minimaxi.com/anthropic\" } } }\n"
+        "// Where the China account talks to.\n{ providers: { 'minimax-cn': { baseUrl: 'https://api.minimaxi.com/anthropic' } } }\n"
     );
     assert_eq!(read(st.join("models.json5")), models);
     sb.cli(&["migrate", "--check"], &st).code(0);

@@ -43,7 +43,7 @@ mod tests {
         let out = after(&text, step);
         assert_eq!(
             out,
-            "{ bindings: [\n  { match: { peer: { kind: \"direct\" } } }, // one\n  { match: { peer: { kind: 'group' } } },\n] }\n"
+            "{ bindings: [\n  { match: { peer: { kind: 'direct' } } }, // one\n  { match: { peer: { kind: 'group' } } },\n] }\n"
         );
         plans_nothing(&out, step);
     }
@@ -58,7 +58,7 @@ mod tests {
         );
         assert_eq!(
             out,
-            "{auth: {profiles: {'anthropic:claude-cli': {mode: \"oauth\"}}}}"
+            "{auth: {profiles: {'anthropic:claude-cli': {mode: 'oauth'}}}}"
         );
         plans_nothing(
             "{auth: {profiles: {'anthropic:claude-cli': {mode: 'api_key'}}}}",
@@ -72,7 +72,7 @@ mod tests {
             "map": [{"from": "localhost", "to": "loopback"}, {"from": "0.0.0.0", "to": "lan"}]}"#;
         assert_eq!(
             after("{gateway: {bind: ' LocalHost '}}", step),
-            "{gateway: {bind: \"loopback\"}}"
+            "{gateway: {bind: 'loopback'}}"
         );
         plans_nothing("{gateway: {bind: 'loopback'}}", step);
         let strict = r#"{"kind": "map_value", "path": "gateway.bind", "map": [{"from": "localhost", "to": "loopback"}]}"#;

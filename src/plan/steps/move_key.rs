@@ -266,7 +266,7 @@ mod tests {
         let out = after(text, BINDINGS);
         assert_eq!(
             out,
-            "{\n  bindings: [\n    { match: { channel: \"whatsapp\", x: 1 } },\n    { match: {\n      // which channel\n      channel: 'telegram', // old name\n      peer: 'p',\n    } },\n    { match: { channel: 'slack', provider: 'discord' } },\n  ],\n}\n"
+            "{\n  bindings: [\n    { match: { channel: 'whatsapp', x: 1 } },\n    { match: {\n      // which channel\n      channel: 'telegram', // old name\n      peer: 'p',\n    } },\n    { match: { channel: 'slack', provider: 'discord' } },\n  ],\n}\n"
         );
         plans_nothing(&out, BINDINGS);
     }

@@ -90,7 +90,7 @@ mod tests {
         let out = after(text, RENAME);
         assert_eq!(
             out,
-            "{plugins: {allow: [\n  \"openai\", // the old id\n  'telegram',\n  7,\n]}}"
+            "{plugins: {allow: [\n  'openai', // the old id\n  'telegram',\n  7,\n]}}"
         );
         plans_nothing(&out, RENAME);
         plans_nothing("{plugins: {allow: 'openai-codex'}}", RENAME);
@@ -118,6 +118,6 @@ mod tests {
         );
         let strict = r#"{"kind": "rewrite_list", "path": "l", "map": [{"from": "x", "to": "y"}]}"#;
         plans_nothing("{l: ['X', 'y', 'y']}", strict);
-        assert_eq!(after("{l: ['x', 'y']}", strict), "{l: [\"y\", 'y']}");
+        assert_eq!(after("{l: ['x', 'y']}", strict), "{l: ['y', 'y']}");
     }
 }
