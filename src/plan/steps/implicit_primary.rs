@@ -432,6 +432,9 @@ mod tests {
         let out =
             pinned("{models: {providers: {b: {models: [{id: 'x'}]}, '7': {models: [{id: 'y'}]}}}}");
         assert_eq!(out["agents"]["defaults"]["model"]["primary"], "7/y");
+        // a non-string id is written as JavaScript's template string writes it
+        let out = pinned("{models: {providers: {' O ': {models: [{id: 5}]}}}}");
+        assert_eq!(out["agents"]["defaults"]["model"]["primary"], "o/5");
     }
 
     #[test]
