@@ -257,6 +257,15 @@ pub enum Step {
     /// `agents.defaults.modelPolicy.allow` and `meta.migrations.modelPolicyAllowlist` is stamped,
     /// unless a key fails OpenClaw's model-policy ref grammar (then nothing changes).
     LegacyModelsToModelPolicyAllow {},
+    /// In the config: OpenClaw 2026.9.6's `runtime.utility-model-separation`: with no default
+    /// primary set, the implicit one (`default_provider/default_model`, the release's default,
+    /// unless another configured provider's first model stood in for it) is pinned as
+    /// `agents.defaults.model.primary` (or per agent that sets a `utilityModel`) and
+    /// `meta.migrations.utilityModelSeparation` is stamped.
+    PinImplicitPrimary {
+        default_provider: String,
+        default_model: String,
+    },
     /// In the config: legacy vLLM `params.qwenThinkingFormat` (from default model entries, the
     /// vLLM rows and provider, the defaults and every agent) moved, translated, to the
     /// `compat.thinkingFormat` of the vLLM model rows its scope's refs name.
@@ -687,6 +696,7 @@ impl Migration {
                 | Step::RemoveZeroDuration { .. }
                 | Step::AgentsExplicitOwnership {}
                 | Step::LegacyModelsToModelPolicyAllow {}
+                | Step::PinImplicitPrimary { .. }
                 | Step::VllmQwenThinkingToCompat {}
                 | Step::McpServersCanonicalize {}
                 | Step::LegacySystemAgentOwner {}

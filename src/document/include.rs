@@ -307,7 +307,8 @@ impl Node {
     }
 }
 
-fn contains_include(v: &Value) -> bool {
+/// Whether a `$include` key appears anywhere in `v` (doctor's `containsAuthoredInclude`).
+pub(crate) fn contains_include(v: &Value) -> bool {
     match v {
         Value::Object(m) => m.contains_key(KEY) || m.values().any(contains_include),
         Value::Array(a) => a.iter().any(contains_include),

@@ -10,6 +10,7 @@ mod drop_hosts;
 mod ensure_profile;
 mod exec_mode;
 mod explicit_ownership;
+mod implicit_primary;
 mod map_value;
 mod mcp_servers;
 mod media_models;
@@ -129,6 +130,10 @@ pub fn run(step: &Step, ws: &mut Workspace) -> Result<(), StepError> {
         } => zero_duration::run(ws, path, when, *default_unit),
         Step::AgentsExplicitOwnership {} => explicit_ownership::run(ws),
         Step::LegacyModelsToModelPolicyAllow {} => model_policy_allow::run(ws),
+        Step::PinImplicitPrimary {
+            default_provider,
+            default_model,
+        } => implicit_primary::run(ws, default_provider, default_model),
         Step::VllmQwenThinkingToCompat {} => vllm_qwen_thinking::run(ws),
         Step::McpServersCanonicalize {} => mcp_servers::run(ws),
         Step::LegacySystemAgentOwner {} => system_agent::run(ws),

@@ -250,15 +250,11 @@ mod tests {
     #[test]
     fn an_included_provider_is_changed_in_the_file_that_defines_it() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("models.json5"),
-            format!("// providers\n{{ providers: {{ 'minimax-cn': {{ baseUrl: '{GLOBAL}' }} }} }}"),
-        )
-        .unwrap();
-        let install = Install::in_memory(
+        let install = super::super::testing::with_included_models(
             dir.path(),
-            "{ models: { $include: './models.json5' } }",
-            &[],
+            &format!(
+                "// providers\n{{ providers: {{ 'minimax-cn': {{ baseUrl: '{GLOBAL}' }} }} }}"
+            ),
         );
         let inputs = Inputs::default();
         let ws = rewrite(&install, &inputs, BOTH).unwrap();

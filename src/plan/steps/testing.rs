@@ -29,6 +29,12 @@ pub fn install(text: &str) -> Install {
     }
 }
 
+/// An install in `dir` whose config takes its `models` from `models.json5`, which holds `models`.
+pub fn with_included_models(dir: &Path, models: &str) -> Install {
+    std::fs::write(dir.join("models.json5"), models).unwrap();
+    Install::in_memory(dir, "{ models: { $include: './models.json5' } }", &[])
+}
+
 /// The config text after running `step` (its JSON form) over `text`, through the same
 /// format-preserving edit the plan uses.
 pub fn after(text: &str, step: &str) -> String {
