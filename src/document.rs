@@ -901,7 +901,7 @@ mod tests {
             out[at..]
                 .trim_start_matches("// lived at the top")
                 .trim_start()
-                .starts_with("\"telegram\""),
+                .starts_with("telegram"),
             "{out}"
         );
     }
@@ -917,7 +917,7 @@ mod tests {
             patch::move_to("/p", "/q").unwrap(),
         ];
         let out = cst_edit(text, FileKind::Config, &ops.iter().collect::<Vec<_>>()).unwrap();
-        assert!(out.contains("\"b\": { y: 2 }"), "{out}");
+        assert!(out.contains("b: { y: 2 }"), "{out}");
         assert_eq!(
             parse(&out, FileKind::Config).unwrap(),
             json!({"q": {"a": {"x": 1}, "b": {"y": 2}}})
@@ -952,7 +952,7 @@ mod tests {
         let out = cst_edit(text, FileKind::Config, &[&op]).unwrap();
         assert_eq!(
             out,
-            "{\n  agents: {\n    list: [],\n    \"defaults\": {\n      // every session starts here\n      model: 'a/x',\n      list: [1, 2], // short\n    },\n  },\n}\n"
+            "{\n  agents: {\n    list: [],\n    defaults: {\n      // every session starts here\n      model: 'a/x',\n      list: [1, 2], // short\n    },\n  },\n}\n"
         );
     }
 }

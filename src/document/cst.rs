@@ -42,11 +42,14 @@ fn node_at(root: &CstRootNode, toks: &[String]) -> Result<CstNode, EditError> {
     Ok(cur)
 }
 
-fn replace_node(node: CstNode, v: &Value) -> Result<(), EditError> {
+/// Writes `v` over `node`; returns the text to write over the new value when the file's style
+/// differs from the tree's JSON.
+fn replace_node(node: CstNode, v: &Value, style: Style) -> Result<Option<RawText>, EditError> {
     let input = to_input(v);
     if let Some(prop) = node.parent().and_then(|p| p.as_object_prop()) {
         prop.set_value(input);
-        return Ok(());
+        let value = prop.value().ok_or(EditError::Editor("replaced value"))?;
+        return Ok(style.over(value));
     }
     let arr = node
         .parent()
@@ -56,8 +59,7 @@ fn replace_node(node: CstNode, v: &Value) -> Result<(), EditError> {
         .element_index()
         .ok_or(EditError::Editor("array element"))?;
     node.remove();
-    arr.insert(idx, input);
-    Ok(())
+    Ok(style.over(arr.insert(idx, input)))
 }
 
 fn object_at(root: &CstRootNode, toks: &[String]) -> Result<CstObject, EditError> {
@@ -90,6 +92,68 @@ impl RawText {
             text,
             stale: false,
         }
+    }
+}
+
+/// How the file writes keys and strings, so that the text the editor adds reads like the rest:
+/// identifier keys bare when most of the file's identifier keys are, strings in single quotes
+/// when most of its string values are.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Style {
+    bare_keys: bool,
+    single_quotes: bool,
+}
+
+impl Style {
+    fn of(root: &CstRootNode) -> Style {
+        let (mut bare, mut quoted, mut single, mut double) = (0usize, 0usize, 0usize, 0usize);
+        let mut stack: Vec<CstNode> = root.children();
+        while let Some(n) = stack.pop() {
+            if let Some(prop) = n.as_object_prop() {
+                match prop.name() {
+                    Some(jsonc_parser::cst::ObjectPropName::Word(_)) => bare += 1,
+                    Some(jsonc_parser::cst::ObjectPropName::String(s))
+                        if s.decoded_value().is_ok_and(|k| splice::is_identifier(&k)) =>
+                    {
+                        quoted += 1
+                    }
+                    _ => {}
+                }
+                stack.extend(prop.value());
+            } else if let Some(s) = n.as_string_lit() {
+                if s.raw_value().starts_with('\'') {
+                    single += 1;
+                } else {
+                    double += 1;
+                }
+            } else if let CstNode::Container(c) = &n {
+                stack.extend(c.children());
+            }
+        }
+        Style {
+            bare_keys: bare > quoted,
+            single_quotes: single > double,
+        }
+    }
+
+    /// The text to write over a new member's name (JSON, as the tree writes it), where the
+    /// file's style changes it.
+    fn over_name(self, node: CstNode) -> Option<RawText> {
+        let json = node.to_string();
+        let key: String = serde_json::from_str(&json).ok()?;
+        let text = splice::styled_key(&key, self.bare_keys, self.single_quotes);
+        (text != json).then(|| RawText::over(node, text))
+    }
+
+    /// The text to write over `node`, new and written by the tree as JSON, where the file's
+    /// style changes it.
+    fn over(self, node: CstNode) -> Option<RawText> {
+        if self == Style::default() {
+            return None;
+        }
+        let json = node.to_string();
+        let text = splice::restyle(&json, self.bare_keys, self.single_quotes);
+        (text != json).then(|| RawText::over(node, text))
     }
 }
 
@@ -143,7 +207,12 @@ fn offset_of(node: &CstNode) -> usize {
     at
 }
 
-fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<Vec<RawText>, EditError> {
+fn apply_cst(
+    root: &CstRootNode,
+    op: &Op,
+    nl: &str,
+    style: Style,
+) -> Result<Vec<RawText>, EditError> {
     match op {
         Op::Test(TestOperation { path, value }) => {
             let toks = patch::tokens(path);
@@ -154,9 +223,7 @@ fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<Vec<RawText>, Edit
                 Err(PatchError::TestMismatch(path.to_string()).into())
             }
         }
-        Op::Add(AddOperation { path, value }) => {
-            Ok(cst_add(root, path, value)?.into_iter().collect())
-        }
+        Op::Add(AddOperation { path, value }) => Ok(cst_add(root, path, value, style)?.texts()),
         Op::Remove(RemoveOperation { path }) => cst_remove(root, path).map(|_| Vec::new()),
         Op::Replace(ReplaceOperation { path, value }) => {
             let node = node_at(root, &patch::tokens(path))?;
@@ -182,7 +249,7 @@ fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<Vec<RawText>, Edit
                 s.set_raw_value(splice::scalar_text(&s.raw_value(), value));
                 return Ok(Vec::new());
             }
-            replace_node(node, value).map(|()| Vec::new())
+            Ok(replace_node(node, value, style)?.into_iter().collect())
         }
         Op::Move(MoveOperation { from, path }) if patch::same_parent(from, path) => {
             cst_rename(root, from, path).map(|()| Vec::new())
@@ -207,14 +274,15 @@ fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<Vec<RawText>, Edit
                     .into_iter()
                     .collect());
             }
-            let mut raw: Vec<RawText> = cst_add(root, path, &value)?.into_iter().collect();
-            if let (true, Some((text, old))) = (raw.is_empty(), text) {
+            let mut added = cst_add(root, path, &value, style)?;
+            if let (false, Some((text, old))) = (added.inline, text) {
                 // The moved object or array keeps its own text (the comments and layout inside
                 // it), shifted to its new indentation.
                 let moved = node_at(root, &patch::tokens(path))?;
                 let new = member_indent(&moved);
-                raw.push(RawText::over(moved, reindent(&text, &old, &new)));
+                added.value = Some(RawText::over(moved, reindent(&text, &old, &new)));
             }
+            let mut raw = added.texts();
             raw.extend(carry_comments(root, path, &comments, nl)?);
             Ok(raw)
         }
@@ -222,41 +290,78 @@ fn apply_cst(root: &CstRootNode, op: &Op, nl: &str) -> Result<Vec<RawText>, Edit
     }
 }
 
-/// Adds (or sets) a member or inserts an element; a new object entry is written the way its
-/// siblings are ([`inline_like_siblings`]): that text replaces the value's on the next parse.
+/// The text an add writes itself: over the new member's name, and over its value.
+struct Added {
+    name: Option<RawText>,
+    value: Option<RawText>,
+    /// The value is written inline like its siblings'.
+    inline: bool,
+}
+
+impl Added {
+    fn texts(self) -> Vec<RawText> {
+        self.name.into_iter().chain(self.value).collect()
+    }
+}
+
+/// Adds (or sets) a member or inserts an element. A new object entry is written the way its
+/// siblings are ([`inline_like_siblings`]), and new keys and strings as the file writes them
+/// ([`Style`]): that text replaces the tree's on the next parse.
 fn cst_add(
     root: &CstRootNode,
     path: &patch::Pointer,
     value: &Value,
-) -> Result<Option<RawText>, EditError> {
+    style: Style,
+) -> Result<Added, EditError> {
     let toks = patch::tokens(path);
     let (last, parent) = toks.split_last().ok_or(PatchError::Root("add at"))?;
     let pnode = node_at(root, parent)?;
+    let written = |node: CstNode| Added {
+        name: None,
+        value: style.over(node),
+        inline: false,
+    };
     if let Some(obj) = pnode.as_object() {
-        match (obj.get(last), inline_like_siblings(&obj, value)) {
-            (Some(prop), _) => prop.set_value(to_input(value)),
+        let member = |prop: &jsonc_parser::cst::CstObjectProp| -> Result<_, EditError> {
+            let name = prop.name().ok_or(EditError::Editor("inserted name"))?;
+            let value = prop.value().ok_or(EditError::Editor("inserted value"))?;
+            Ok((style.over_name(name.into()), value))
+        };
+        return match (obj.get(last), inline_like_siblings(&obj, value)) {
+            (Some(prop), _) => {
+                prop.set_value(to_input(value));
+                Ok(written(member(&prop)?.1))
+            }
             (None, Some(text)) => {
-                let prop = obj.append(last, to_input(value));
-                let node = prop.value().ok_or(EditError::Editor("inserted value"))?;
-                return Ok(Some(RawText::over(node, text)));
+                let (name, node) = member(&obj.append(last, to_input(value)))?;
+                Ok(Added {
+                    name,
+                    value: Some(RawText::over(
+                        node,
+                        splice::restyle(&text, false, style.single_quotes),
+                    )),
+                    inline: true,
+                })
             }
             (None, None) => {
-                obj.append(last, to_input(value));
+                let (name, node) = member(&obj.append(last, to_input(value)))?;
+                Ok(Added {
+                    name,
+                    ..written(node)
+                })
             }
-        }
-    } else if let Some(arr) = pnode.as_array() {
-        if last == "-" {
-            arr.append(to_input(value));
-        } else {
-            let at = last
-                .parse()
-                .map_err(|_| PatchError::BadIndex(last.clone()))?;
-            arr.insert(at, to_input(value));
-        }
-    } else {
-        return Err(PatchError::NotContainer.into());
+        };
     }
-    Ok(None)
+    let arr = pnode.as_array().ok_or(PatchError::NotContainer)?;
+    let node = if last == "-" {
+        arr.append(to_input(value))
+    } else {
+        let at = last
+            .parse()
+            .map_err(|_| PatchError::BadIndex(last.clone()))?;
+        arr.insert(at, to_input(value))
+    };
+    Ok(written(node))
 }
 
 /// Removes a member or element, and with a member the comments on their own lines right above
@@ -459,6 +564,7 @@ fn edit_with(text: &str, kind: FileKind, ops: &[&Op], eager: bool) -> Result<Str
         CstRootNode::parse(text, &kind.parse_options()).map_err(|x| e(x.to_string()))
     };
     let mut root = read(text, EditError::Syntax)?;
+    let style = Style::of(&root);
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     // The tree's text, while the tree is as it was parsed (an op edits the tree before the
     // text edits it returns, which are written over nodes of the edited tree).
@@ -476,7 +582,7 @@ fn edit_with(text: &str, kind: FileKind, ops: &[&Op], eager: bool) -> Result<Str
             root = read(&out, EditError::Unparsable)?;
             parsed = Some(out);
         }
-        let raw = apply_cst(&root, op, nl)?;
+        let raw = apply_cst(&root, op, nl, style)?;
         if !matches!(op, Op::Test(_)) {
             parsed = None;
         }
@@ -728,6 +834,28 @@ mod tests {
     }
 
     #[test]
+    fn new_members_follow_the_files_keys_and_quotes() {
+        let add = patch::add(
+            "/meta",
+            json!({ "migrations": { "utilityModelSeparation": true, "by": "clawmigrate" } }),
+        )
+        .unwrap();
+        let bare = "{\n  agents: { defaults: { model: 'a/b' } },\n}\n";
+        let out = cst_edit(bare, FileKind::Config, &[&add]).unwrap();
+        assert!(out.contains("meta: {"), "{out}");
+        assert!(out.contains("migrations: {"), "{out}");
+        assert!(out.contains("by: 'clawmigrate'"), "{out}");
+        let json = "{\n  \"agents\": { \"defaults\": { \"model\": \"a/b\" } }\n}\n";
+        let out = cst_edit(json, FileKind::Config, &[&add]).unwrap();
+        assert!(out.contains("\"meta\": {"), "{out}");
+        assert!(out.contains("\"by\": \"clawmigrate\""), "{out}");
+        assert_eq!(
+            Style::of(&CstRootNode::parse(json, &FileKind::Config.parse_options()).unwrap()),
+            Style::default()
+        );
+    }
+
+    #[test]
     fn moves_into_one_object_wait_and_keep_their_layout() {
         let text = "{\n  list: [\n    { id: 'a', m: { n: 1 } },\n    {\n      id: 'b',\n      m: { n: 2 }, // two\n    },\n  ],\n  entries: {\n    z: { m: { n: 0 } },\n  },\n}\n";
         let ops = [
@@ -737,9 +865,9 @@ mod tests {
         let ops: Vec<&Op> = ops.iter().collect();
         let out = edit_with(text, FileKind::Config, &ops, false).unwrap();
         assert_eq!(out, edit_with(text, FileKind::Config, &ops, true).unwrap());
-        assert!(out.contains("\"a\": { id: 'a', m: { n: 1 } }"), "{out}");
+        assert!(out.contains("a: { id: 'a', m: { n: 1 } }"), "{out}");
         assert!(
-            out.contains("\"b\": {\n      id: 'b',\n      m: { n: 2 }, // two\n    }"),
+            out.contains("b: {\n      id: 'b',\n      m: { n: 2 }, // two\n    }"),
             "{out}"
         );
     }

@@ -35,6 +35,54 @@ pub fn scalar_text(old: &str, value: &Value) -> String {
     }
 }
 
+/// `json` (JSON text the syntax tree wrote for a new value or member) in the file's style: an
+/// identifier key bare when `bare_keys`, strings in single quotes when `single_quotes`.
+pub fn restyle(json: &str, bare_keys: bool, single_quotes: bool) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..open]);
+        let tail = &rest[open + 1..];
+        let mut end = 0;
+        let mut escaped = false;
+        for (i, c) in tail.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let lit = &rest[open..open + end + 2];
+        rest = &rest[open + end + 2..];
+        let s: String = serde_json::from_str(lit).expect("the tree writes JSON strings");
+        if rest.trim_start().starts_with(':') {
+            out.push_str(&styled_key(&s, bare_keys, single_quotes));
+        } else if single_quotes {
+            out.push_str(&single_quoted(&s));
+        } else {
+            out.push_str(lit);
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A property name as the file writes its names: bare when `bare` and it may be, else in single
+/// quotes when `single_quotes`, else JSON.
+pub fn styled_key(k: &str, bare: bool, single_quotes: bool) -> String {
+    if bare && is_identifier(k) {
+        k.to_string()
+    } else if single_quotes {
+        single_quoted(k)
+    } else {
+        serde_json::to_string(k).expect("a string serialises")
+    }
+}
+
 /// `s` as a JSON5 string in single quotes: JSON's escapes, with `"` bare and `'` escaped.
 fn single_quoted(s: &str) -> String {
     let json = serde_json::to_string(s).expect("a string serialises");
@@ -202,6 +250,24 @@ pub fn splice(text: &str, read_as: &str, options: &ParseOptions, ops: &[&Op]) ->
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn new_text_follows_the_files_keys_and_quotes() {
+        let json = "{\n  \"migrations\": {\"a-b\": \"it's\", \"n\": [\"x\\\"y\", 1]}\n}";
+        assert_eq!(
+            restyle(json, true, true),
+            "{\n  migrations: {'a-b': 'it\\'s', n: ['x\"y', 1]}\n}"
+        );
+        assert_eq!(
+            restyle(json, true, false),
+            "{\n  migrations: {\"a-b\": \"it's\", n: [\"x\\\"y\", 1]}\n}"
+        );
+        assert_eq!(restyle(json, false, false), json);
+        let back = crate::document::json5::parse(&restyle(json, true, true))
+            .unwrap()
+            .value;
+        assert_eq!(back, serde_json::from_str::<Value>(json).unwrap());
+    }
 
     #[test]
     fn a_string_over_a_single_quoted_one_is_single_quoted_and_reads_back() {

@@ -198,7 +198,7 @@ fn the_readme_lines_make_pre_commit_fail_on_a_legacy_template_until_it_is_migrat
     }
     assert!(cron.contains("// Shared cron settings."), "{cron}");
     assert!(!cron.contains("webhook"), "{cron}");
-    assert!(now.contains("\"mode\": \"token\""), "{now}");
+    assert!(now.contains("mode: \"token\""), "{now}");
     let status = git(&sb, &dir, &["status", "--porcelain"]);
     assert!(!status.contains(".clawmigrate"), "{status}");
     assert!(!dir.join("templates/.clawmigrate").exists());
@@ -219,11 +219,7 @@ fn the_migrate_hook_upgrades_the_template_in_place_and_pre_commit_then_passes() 
     let (code, text) = run(&sb, &pc, &dir, &["run", "--all-files"]);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("files were modified by this hook"), "{text}");
-    assert!(
-        read(&template).contains("\"auth\": {"),
-        "{}",
-        read(&template)
-    );
+    assert!(read(&template).contains("auth: {"), "{}", read(&template));
     assert!(read(&template).contains("// the default port"));
     let changed = git(&sb, &dir, &["status", "--porcelain"]);
     assert_eq!(

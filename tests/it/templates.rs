@@ -165,7 +165,7 @@ fn the_dry_run_shows_a_masked_diff_per_file_and_writes_nothing() {
         text.contains("-  webhook: 'https://example.com/hook', // retired in 2026.9"),
         "{text}"
     );
-    assert!(text.contains("+      \"mode\": \"token\","), "{text}");
+    assert!(text.contains("+      mode: \"token\","), "{text}");
     assert!(text.contains("sk-cp-…["), "the key is shown masked: {text}");
     assert!(
         text.contains("V0107__gateway_token_to_auth_token") && text.contains("pending (4 ops)"),

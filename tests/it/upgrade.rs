@@ -183,7 +183,7 @@ fn a_move_keeps_comments_a_second_run_plans_nothing_and_rollback_is_exact() {
         .find("// shared secret for the CLI")
         .expect("the comment moved along");
     assert!(
-        comment > text.find("auth").unwrap() && comment < text.find("\"token\": ").unwrap(),
+        comment > text.find("auth").unwrap() && comment < text.find("token: ").unwrap(),
         "{text}"
     );
     assert!(text.contains("port: 18789,"), "{text}");
