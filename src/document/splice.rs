@@ -12,18 +12,9 @@ use serde_json::{Map, Value};
 pub fn inline_object(fields: &Map<String, Value>, bare: bool) -> String {
     let body: Vec<String> = fields
         .iter()
-        .map(|(k, v)| format!("{}: {v}", key_text(k, bare)))
+        .map(|(k, v)| format!("{}: {v}", styled_key(k, bare, false)))
         .collect();
     format!("{{ {} }}", body.join(", "))
-}
-
-/// A property name: bare when `bare` and it is an identifier, JSON-quoted otherwise.
-fn key_text(k: &str, bare: bool) -> String {
-    if bare && is_identifier(k) {
-        k.to_string()
-    } else {
-        serde_json::to_string(k).unwrap()
-    }
 }
 
 /// A scalar written over `old` (the text of the value it replaces): a string in single quotes
@@ -185,7 +176,7 @@ fn append(
     } else {
         (nl, "\n")
     };
-    let name = key_text(key, bare);
+    let name = styled_key(key, bare, false);
     let entry = format!(
         "{newline}{indent}{name}: {}{}",
         inline_object(fields, bare),
