@@ -82,6 +82,8 @@ struct RawText {
     /// The tree still holds the old value here, so the text must be written before the next op
     /// reads the tree.
     stale: bool,
+    /// The text is a member's name: ops below the member leave it alone ([`near`]).
+    name: bool,
 }
 
 impl RawText {
@@ -91,6 +93,7 @@ impl RawText {
             replace: true,
             text,
             stale: false,
+            name: false,
         }
     }
 }
@@ -142,7 +145,10 @@ impl Style {
         let json = node.to_string();
         let key: String = serde_json::from_str(&json).ok()?;
         let text = splice::styled_key(&key, self.bare_keys, self.single_quotes);
-        (text != json).then(|| RawText::over(node, text))
+        (text != json).then(|| RawText {
+            name: true,
+            ..RawText::over(node, text)
+        })
     }
 
     /// The text to write over `node`, new and written by the tree as JSON, where the file's
@@ -232,6 +238,18 @@ fn apply_cst(
                 || node.as_number_lit().is_some()
                 || node.as_boolean_lit().is_some()
                 || node.as_null_keyword().is_some();
+            if let (Some(s), Value::String(_)) = (node.as_string_lit(), value)
+                && (in_array || s.raw_value().starts_with('\''))
+            {
+                // A string over a string is written over its text, in single quotes where the
+                // old one was, as the file writes its strings.
+                s.set_raw_value(splice::scalar_text(&s.raw_value(), value));
+                return Ok(Vec::new());
+            }
+            if let (Some(n), Value::Number(v), true) = (node.as_number_lit(), value, in_array) {
+                n.set_raw_value(v.to_string());
+                return Ok(Vec::new());
+            }
             if in_array && scalar && !value.is_object() && !value.is_array() {
                 // A scalar element is written over its own text: the array keeps its layout
                 // (removing and inserting it would reflow a one-element array onto one line).
@@ -240,14 +258,6 @@ fn apply_cst(
                     stale: true,
                     ..RawText::over(node, text)
                 }]);
-            }
-            if let (Some(s), Value::String(_)) = (node.as_string_lit(), value)
-                && s.raw_value().starts_with('\'')
-            {
-                // A string over a single-quoted one is written in single quotes, as the file
-                // writes its strings.
-                s.set_raw_value(splice::scalar_text(&s.raw_value(), value));
-                return Ok(Vec::new());
             }
             Ok(replace_node(node, value, style)?.into_iter().collect())
         }
@@ -575,7 +585,8 @@ fn edit_with(text: &str, kind: FileKind, ops: &[&Op], eager: bool) -> Result<Str
     let mut pending: Vec<(Vec<String>, RawText)> = Vec::new();
     for op in ops {
         let due = |pending: &[(Vec<String>, RawText)]| {
-            (eager && !pending.is_empty()) || pending.iter().any(|(at, _)| near(&root, op, at))
+            (eager && !pending.is_empty())
+                || pending.iter().any(|(at, r)| near(&root, op, at, r.name))
         };
         if due(&pending) {
             let out = flush(&root, std::mem::take(&mut pending))?;
@@ -650,19 +661,23 @@ fn op_scope(op: &Op) -> Vec<String> {
 }
 
 /// Whether `op` reads or edits text that a pending edit made in `pending` would change. Removing
-/// or replacing a value touches that value's text, so only an edit at, above or below it counts.
-/// Adding a member can read its object's text too ([`reads_siblings`]). A `test` reads values
-/// only, which the tree already holds.
-fn near(root: &CstRootNode, op: &Op, pending: &[String]) -> bool {
+/// or replacing a value touches that value's text, so only an edit at, above or below it counts;
+/// a member's `name` is touched only by an edit at or above the member. Adding a member can read
+/// its object's text too ([`reads_siblings`]). A `test` reads values only, which the tree
+/// already holds.
+fn near(root: &CstRootNode, op: &Op, pending: &[String], name: bool) -> bool {
     let at = |path: &patch::Pointer| {
         let at = scope(&patch::tokens(path));
-        at.starts_with(pending) || pending.starts_with(&at)
+        pending.starts_with(&at) || (!name && at.starts_with(pending))
     };
     let into = |path: &patch::Pointer, value: Option<Value>| {
         at(path) || {
             let toks = patch::tokens(path);
             let parent = &toks[..toks.len().saturating_sub(1)];
-            pending.starts_with(&scope(parent)) && reads_siblings(root, parent, value.as_ref())
+            let object = scope(parent);
+            // The object's own name is not its members' text.
+            let inside = !name || pending.len() > object.len() || object.len() < parent.len();
+            pending.starts_with(&object) && inside && reads_siblings(root, parent, value.as_ref())
         }
     };
     match op {
