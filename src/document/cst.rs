@@ -8,6 +8,8 @@ use super::patch::{
 use super::{EditError, FileKind, splice};
 use jsonc_parser::cst::{CstInputValue, CstNode, CstObject, CstRootNode};
 use serde_json::Value;
+use std::fmt::Write as _;
+use std::ops::Range;
 
 fn to_input(v: &Value) -> CstInputValue {
     match v {
@@ -189,28 +191,54 @@ fn reindent(text: &str, old: &str, new: &str) -> String {
     out
 }
 
-/// The length of a node's text, counted without building it.
-fn text_len(node: &CstNode) -> usize {
-    struct Count(usize);
-    impl std::fmt::Write for Count {
-        fn write_str(&mut self, s: &str) -> std::fmt::Result {
-            self.0 += s.len();
-            Ok(())
-        }
-    }
-    let mut n = Count(0);
-    std::fmt::write(&mut n, format_args!("{node}")).expect("counting cannot fail");
-    n.0
+/// Where `node` sits in its tree: its index among its parent's children, at each level below
+/// the root.
+fn place(node: &CstNode) -> Vec<usize> {
+    let mut at = vec![node.child_index()];
+    at.extend(
+        node.ancestors()
+            .filter(|a| !a.is_root())
+            .map(|a| a.child_index()),
+    );
+    at.reverse();
+    at
 }
 
-/// The byte offset where `node` starts in its tree's text.
-fn offset_of(node: &CstNode) -> usize {
-    let before = |n: &CstNode| -> usize { n.previous_siblings().map(|s| text_len(&s)).sum() };
-    let mut at = before(node);
-    for ancestor in node.ancestors() {
-        at += before(&CstNode::from(ancestor));
+/// The tree's text, and the byte range of the node at each of `places`: one walk, where
+/// measuring each node alone would format all the text before it again for every node.
+fn text_with_ranges(root: &CstRootNode, places: &[Vec<usize>]) -> (String, Vec<Range<usize>>) {
+    fn walk(
+        children: Vec<CstNode>,
+        at: &mut Vec<usize>,
+        out: &mut String,
+        places: &[Vec<usize>],
+        ranges: &mut [Range<usize>],
+    ) {
+        for (i, node) in children.into_iter().enumerate() {
+            at.push(i);
+            let start = out.len();
+            match &node {
+                CstNode::Container(c) => walk(c.children(), at, out, places, ranges),
+                CstNode::Leaf(l) => write!(out, "{l}").expect("writing to a string cannot fail"),
+            }
+            for (place, range) in places.iter().zip(ranges.iter_mut()) {
+                if place == at {
+                    *range = start..out.len();
+                }
+            }
+            at.pop();
+        }
     }
-    at
+    let mut out = String::new();
+    let mut ranges = vec![0..0; places.len()];
+    walk(
+        root.children(),
+        &mut Vec::new(),
+        &mut out,
+        places,
+        &mut ranges,
+    );
+    (out, ranges)
 }
 
 fn apply_cst(
@@ -617,17 +645,24 @@ fn edit_with(text: &str, kind: FileKind, ops: &[&Op], eager: bool) -> Result<Str
 /// written before it then lands in front of it; of two written before one node, the earlier op's
 /// comes first, as when they were written one at a time.
 fn flush(root: &CstRootNode, pending: Vec<(Vec<String>, RawText)>) -> Result<String, EditError> {
-    let mut edits = Vec::with_capacity(pending.len());
-    for (seq, (_, r)) in pending.into_iter().enumerate() {
+    let mut places = Vec::with_capacity(pending.len());
+    for (_, r) in &pending {
         if !r.node.ancestors().any(|a| a.is_root()) {
             return Err(EditError::Editor("a text edit's node, still in the tree"));
         }
-        let at = offset_of(&r.node);
-        let len = if r.replace { text_len(&r.node) } else { 0 };
-        edits.push((at, r.replace, seq, len, r.text));
+        places.push(place(&r.node));
     }
+    let (mut out, ranges) = text_with_ranges(root, &places);
+    let mut edits: Vec<_> = pending
+        .into_iter()
+        .zip(ranges)
+        .enumerate()
+        .map(|(seq, ((_, r), range))| {
+            let len = if r.replace { range.len() } else { 0 };
+            (range.start, r.replace, seq, len, r.text)
+        })
+        .collect();
     edits.sort_by_key(|e| std::cmp::Reverse((e.0, e.1, e.2)));
-    let mut out = root.to_string();
     let mut end = out.len();
     for (at, _, _, len, text) in edits {
         if at + len > end {
@@ -639,8 +674,6 @@ fn flush(root: &CstRootNode, pending: Vec<(Vec<String>, RawText)>) -> Result<Str
     Ok(out)
 }
 
-/// A path up to its first array index (an index names another element once an element before
-/// it comes or goes, so a path past one cannot tell two ops apart).
 fn scope(toks: &[String]) -> Vec<String> {
     toks.iter()
         .take_while(|t| *t != "-" && !t.bytes().all(|b| b.is_ascii_digit()))
@@ -670,31 +703,35 @@ fn near(root: &CstRootNode, op: &Op, pending: &[String], name: bool) -> bool {
         let at = scope(&patch::tokens(path));
         pending.starts_with(&at) || (!name && at.starts_with(pending))
     };
-    let into = |path: &patch::Pointer, value: Option<Value>| {
-        at(path) || {
-            let toks = patch::tokens(path);
-            let parent = &toks[..toks.len().saturating_sub(1)];
-            let object = scope(parent);
-            // The object's own name is not its members' text.
-            let inside = !name || pending.len() > object.len() || object.len() < parent.len();
-            pending.starts_with(&object) && inside && reads_siblings(root, parent, value.as_ref())
-        }
+    // The tokens of the object `path` adds to, when a pending edit is among its members' text.
+    let members = |path: &patch::Pointer| {
+        let mut parent = patch::tokens(path);
+        parent.pop();
+        let object = scope(&parent);
+        // The object's own name is not its members' text.
+        let inside = !name || pending.len() > object.len() || object.len() < parent.len();
+        (pending.starts_with(&object) && inside).then_some(parent)
+    };
+    let into = |path: &patch::Pointer, value: &dyn Fn() -> Option<Value>| {
+        at(path) || members(path).is_some_and(|p| reads_siblings(root, &p, value().as_ref()))
     };
     match op {
         Op::Test(_) => false,
         Op::Remove(o) => at(&o.path),
         Op::Replace(o) => at(&o.path),
-        Op::Add(o) => into(&o.path, Some(o.value.clone())),
+        Op::Add(o) => {
+            at(&o.path)
+                || members(&o.path).is_some_and(|p| reads_siblings(root, &p, Some(&o.value)))
+        }
         Op::Move(o) => {
             at(&o.from)
-                || into(
-                    &o.path,
+                || into(&o.path, &|| {
                     node_at(root, &patch::tokens(&o.from))
                         .ok()
-                        .and_then(|n| n.to_serde_value()),
-                )
+                        .and_then(|n| n.to_serde_value())
+                })
         }
-        Op::Copy(o) => at(&o.from) || into(&o.path, None),
+        Op::Copy(o) => at(&o.from) || into(&o.path, &|| None),
     }
 }
 
