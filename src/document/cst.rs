@@ -588,7 +588,7 @@ fn inline_like_siblings(obj: &CstObject, value: &Value) -> Option<String> {
         .iter()
         .flat_map(|o| o.properties())
         .all(|p| p.name().is_some_and(|n| n.as_word_lit().is_some()));
-    Some(splice::inline_object(fields, bare))
+    Some(splice::inline_object(fields, bare, false))
 }
 
 pub(super) fn cst_edit(text: &str, kind: FileKind, ops: &[&Op]) -> Result<String, EditError> {

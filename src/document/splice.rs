@@ -8,11 +8,18 @@ use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 use serde_json::{Map, Value};
 
 /// `{ provider: "x", mode: "y" }`: an object of scalars on one line, keys bare when `bare` and
-/// the key is an identifier, quoted otherwise.
-pub fn inline_object(fields: &Map<String, Value>, bare: bool) -> String {
+/// the key is an identifier, quoted otherwise; strings (and quoted keys) in single quotes when
+/// `single_quotes`.
+pub fn inline_object(fields: &Map<String, Value>, bare: bool, single_quotes: bool) -> String {
     let body: Vec<String> = fields
         .iter()
-        .map(|(k, v)| format!("{}: {v}", styled_key(k, bare, false)))
+        .map(|(k, v)| {
+            let key = styled_key(k, bare, single_quotes);
+            match v {
+                Value::String(s) if single_quotes => format!("{key}: {}", single_quoted(s)),
+                _ => format!("{key}: {v}"),
+            }
+        })
         .collect();
     format!("{{ {} }}", body.join(", "))
 }
@@ -132,11 +139,36 @@ fn is_scalar(v: &Ast) -> bool {
 
 /// The edits that append `key: value` after the last property of a multi-line object whose
 /// siblings are one-line objects, keeping indentation, trailing-comma style and line endings.
+/// Whether most of the string values in `node` are written in single quotes.
+fn single_quoted_strings(text: &str, node: &Ast) -> bool {
+    fn count(text: &str, node: &Ast, single: &mut usize, double: &mut usize) {
+        match node {
+            Ast::StringLit(s) if text[s.range.start..].starts_with('\'') => *single += 1,
+            Ast::StringLit(_) => *double += 1,
+            Ast::Object(o) => o
+                .properties
+                .iter()
+                .for_each(|p| count(text, &p.value, single, double)),
+            Ast::Array(a) => a
+                .elements
+                .iter()
+                .for_each(|e| count(text, e, single, double)),
+            _ => {}
+        }
+    }
+    let (mut single, mut double) = (0, 0);
+    count(text, node, &mut single, &mut double);
+    single > double
+}
+
+/// An entry appended on a line of its own after the last of `obj`'s one-line objects, written like
+/// them (keys bare where theirs are) and in the file's quotes (`single_quotes`).
 fn append(
     text: &str,
     obj: &Object,
     key: &str,
     value: &Value,
+    single_quotes: bool,
 ) -> Option<Vec<(usize, usize, String)>> {
     let fields = inlinable(value)?;
     let last = obj.properties.last()?;
@@ -176,10 +208,10 @@ fn append(
     } else {
         (nl, "\n")
     };
-    let name = styled_key(key, bare, false);
+    let name = styled_key(key, bare, single_quotes);
     let entry = format!(
         "{newline}{indent}{name}: {}{}",
-        inline_object(fields, bare),
+        inline_object(fields, bare, single_quotes),
         if has_comma { "," } else { "" }
     );
     Some(match (has_comma, at_nl == end) {
@@ -200,6 +232,7 @@ pub fn splice(text: &str, read_as: &str, options: &ParseOptions, ops: &[&Op]) ->
     let parsed = parse_to_ast(read_as, &CollectOptions::default(), options).ok()?;
     let root = parsed.value?;
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut single_quotes = None;
     for op in ops {
         match op {
             Op::Test(_) => {}
@@ -218,7 +251,9 @@ pub fn splice(text: &str, read_as: &str, options: &ParseOptions, ops: &[&Op]) ->
                 if obj.get(last).is_some() {
                     return None;
                 }
-                edits.extend(append(read_as, obj, last, value)?);
+                let single =
+                    *single_quotes.get_or_insert_with(|| single_quoted_strings(read_as, &root));
+                edits.extend(append(read_as, obj, last, value, single)?);
             }
             _ => return None,
         }
@@ -312,6 +347,27 @@ mod tests {
         assert_eq!(
             splice(t, t, &opts(), &[&op]).unwrap(),
             "{\r\n  \"p\": {\r\n    \"a:1\": { \"x\": 1 },\r\n    \"b:2\": { \"x\": 2 }\r\n  }\r\n}\r\n"
+        );
+    }
+
+    #[test]
+    fn an_appended_entry_is_written_in_the_files_quotes() {
+        let op = patch::add("/p/n:1", json!({"provider": "it's", "n": 2})).unwrap();
+        let t = "{\n  p: {\n    'a:1': { provider: 'a' },\n  },\n  q: 'x', r: \"y\", s: 'z',\n}\n";
+        let out = splice(t, t, &opts(), &[&op]).unwrap();
+        assert_eq!(
+            out,
+            "{\n  p: {\n    'a:1': { provider: 'a' },\n    'n:1': { provider: 'it\\'s', n: 2 },\n  },\n  q: 'x', r: \"y\", s: 'z',\n}\n"
+        );
+        let back = crate::document::json5::parse(&out).unwrap().value;
+        assert_eq!(back["p"]["n:1"], json!({"provider": "it's", "n": 2}));
+        // Where most strings are in double quotes, so is the new entry.
+        let t = "{\n  p: {\n    a: { provider: 'a' },\n  },\n  q: \"x\", r: \"y\",\n}\n";
+        let op = patch::add("/p/n", json!({"provider": "p"})).unwrap();
+        assert!(
+            splice(t, t, &opts(), &[&op])
+                .unwrap()
+                .contains("    n: { provider: \"p\" },\n")
         );
     }
 
