@@ -81,6 +81,20 @@ pub struct Document {
     pub value: Value,
     /// The sha256 of `text`, computed on first use (most files never need it).
     sha: std::sync::OnceLock<String>,
+    /// How the text read, kept for [`edit`] so that it need not read it again.
+    reading: Reading,
+}
+
+/// How a document's text read: as plain JSON, or (a config) as JSON5, with where its NaN and
+/// ±Infinity are and whether any of its syntax `jsonc-parser` reads differently.
+#[derive(Debug, Clone, Default)]
+enum Reading {
+    #[default]
+    Json,
+    Json5 {
+        non_finite: Vec<(String, json5::NonFinite)>,
+        rewritten: bool,
+    },
 }
 
 /// Why a file could not be read: names the file, the position and what to do.
@@ -207,7 +221,7 @@ impl Document {
                 "save the file as UTF-8",
             )
         })?;
-        let value = parse_rooted(&text, kind, object_root).map_err(|m| {
+        let (value, reading) = read_rooted(&text, kind, object_root).map_err(|m| {
             let how = match kind {
                 FileKind::Config => "fix the JSON5 syntax at that position (or restore openclaw.json.bak), then run clawmigrate again",
                 _ => "fix the JSON syntax at that position (OpenClaw reads this file as strict JSON), then run clawmigrate again",
@@ -221,6 +235,7 @@ impl Document {
             text: Some(text),
             value,
             sha: Default::default(),
+            reading,
         })
     }
 
@@ -233,6 +248,7 @@ impl Document {
             text: None,
             value: Value::Null,
             sha: Default::default(),
+            reading: Reading::Json,
         }
     }
 
@@ -291,11 +307,15 @@ impl Document {
 /// ([`json5`]); NaN and ±Infinity, which a `Value` cannot hold, are read as `null` (and
 /// [`edit`] refuses to touch them). The agent files are strict JSON, as `JSON.parse` reads them.
 pub fn parse(text: &str, kind: FileKind) -> Result<Value, SyntaxError> {
-    parse_rooted(text, kind, true)
+    read_rooted(text, kind, true).map(|(value, _)| value)
 }
 
-/// [`parse`], with any value at the top level unless `object_root`.
-fn parse_rooted(text: &str, kind: FileKind, object_root: bool) -> Result<Value, SyntaxError> {
+/// [`parse`], with any value at the top level unless `object_root`, and how the text read.
+fn read_rooted(
+    text: &str,
+    kind: FileKind,
+    object_root: bool,
+) -> Result<(Value, Reading), SyntaxError> {
     let fail = |m: &str| Err(SyntaxError(m.to_string()));
     if text
         .trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
@@ -305,18 +325,21 @@ fn parse_rooted(text: &str, kind: FileKind, object_root: bool) -> Result<Value, 
     }
     // A config OpenClaw wrote itself is plain JSON, which the strict parser reads several times
     // faster and which means the same under JSON5; any other config is read as JSON5.
-    let value = match serde_json::from_str::<Strict>(text) {
-        Ok(Strict(v)) => v,
+    let (value, reading) = match serde_json::from_str::<Strict>(text) {
+        Ok(Strict(v)) => (v, Reading::Json),
         Err(_) if kind == FileKind::Config => {
-            json5::parse(text)
-                .map_err(|e| SyntaxError(e.to_string()))?
-                .value
+            let read = json5::parse(text).map_err(|e| SyntaxError(e.to_string()))?;
+            let reading = Reading::Json5 {
+                non_finite: read.non_finite,
+                rewritten: !read.rewritten.is_empty(),
+            };
+            (read.value, reading)
         }
         Err(e) => return Err(SyntaxError(strict_error(text, &e))),
     };
     match value {
-        Value::Object(_) => Ok(value),
-        _ if !object_root => Ok(value),
+        Value::Object(_) => Ok((value, reading)),
+        _ if !object_root => Ok((value, reading)),
         _ => fail("the top level is not an object"),
     }
 }
@@ -471,17 +494,24 @@ pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, Edi
         return verified(cst_edit(text, doc.kind, ops)?, doc.kind, expected, &[]);
     }
     // A config in plain JSON (what OpenClaw writes) has nothing JSON5 reads differently: no
-    // NaN, nothing rewritten for the syntax tree. Checking that is cheaper than a JSON5 read,
-    // which is kept for the configs that need it.
-    let read = if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
-        json5::Read {
+    // NaN, nothing rewritten for the syntax tree. A JSON5 config's NaNs were noted when it was
+    // read; it is read again only for the text rewritten for `jsonc-parser`.
+    let read = match &doc.reading {
+        Reading::Json5 {
+            rewritten: true, ..
+        } => json5::parse(text).map_err(|e| EditError::Syntax(e.to_string()))?,
+        Reading::Json => json5::Read {
             value: Value::Null,
             non_finite: Vec::new(),
             for_jsonc: std::borrow::Cow::Borrowed(text.as_str()),
             rewritten: Vec::new(),
-        }
-    } else {
-        json5::parse(text).map_err(|e| EditError::Syntax(e.to_string()))?
+        },
+        Reading::Json5 { non_finite, .. } => json5::Read {
+            value: Value::Null,
+            non_finite: non_finite.clone(),
+            for_jsonc: std::borrow::Cow::Borrowed(text.as_str()),
+            rewritten: Vec::new(),
+        },
     };
     refuse_non_finite(&doc.value, &read.non_finite, ops)?;
     // The common config edits are spliced into the text; anything else (or a splice that came

@@ -613,8 +613,17 @@ fn edit_with(text: &str, kind: FileKind, ops: &[&Op], eager: bool) -> Result<Str
     let mut pending: Vec<(Vec<String>, RawText)> = Vec::new();
     for op in ops {
         let due = |pending: &[(Vec<String>, RawText)]| {
-            (eager && !pending.is_empty())
-                || pending.iter().any(|(at, r)| near(&root, op, at, r.name))
+            if pending.is_empty() || eager {
+                return eager && !pending.is_empty();
+            }
+            let reach = Reach::of(op);
+            let reads = std::cell::OnceCell::new();
+            pending.iter().any(|(at, r)| {
+                reach.near(at, r.name, || {
+                    let parent = reach.into.as_ref().map_or(&[][..], |(p, _)| p);
+                    *reads.get_or_init(|| op_reads_siblings(&root, op, parent))
+                })
+            })
         };
         if due(&pending) {
             let out = flush(&root, std::mem::take(&mut pending))?;
@@ -693,45 +702,70 @@ fn op_scope(op: &Op) -> Vec<String> {
     scope(&patch::tokens(path))
 }
 
-/// Whether `op` reads or edits text that a pending edit made in `pending` would change. Removing
-/// or replacing a value touches that value's text, so only an edit at, above or below it counts;
-/// a member's `name` is touched only by an edit at or above the member. Adding a member can read
-/// its object's text too ([`reads_siblings`]). A `test` reads values only, which the tree
-/// already holds.
-fn near(root: &CstRootNode, op: &Op, pending: &[String], name: bool) -> bool {
-    let at = |path: &patch::Pointer| {
-        let at = scope(&patch::tokens(path));
-        pending.starts_with(&at) || (!name && at.starts_with(pending))
-    };
-    // The tokens of the object `path` adds to, when a pending edit is among its members' text.
-    let members = |path: &patch::Pointer| {
-        let mut parent = patch::tokens(path);
-        parent.pop();
-        let object = scope(&parent);
-        // The object's own name is not its members' text.
-        let inside = !name || pending.len() > object.len() || object.len() < parent.len();
-        (pending.starts_with(&object) && inside).then_some(parent)
-    };
-    let into = |path: &patch::Pointer, value: &dyn Fn() -> Option<Value>| {
-        at(path) || members(path).is_some_and(|p| reads_siblings(root, &p, value().as_ref()))
-    };
+/// Where an op reads and edits the text, in tokens: worked out once per op and held against
+/// every pending text edit ([`Reach::near`]).
+struct Reach {
+    /// The scopes of the values the op removes, replaces or writes: its path's, and a move's or
+    /// copy's `from`.
+    edits: Vec<Vec<String>>,
+    /// The object an add, move or copy writes a member into: its tokens and its scope.
+    into: Option<(Vec<String>, Vec<String>)>,
+}
+
+impl Reach {
+    fn of(op: &Op) -> Reach {
+        let (path, from, adds) = match op {
+            Op::Test(_) => {
+                return Reach {
+                    edits: Vec::new(),
+                    into: None,
+                };
+            }
+            Op::Remove(o) => (&o.path, None, false),
+            Op::Replace(o) => (&o.path, None, false),
+            Op::Add(o) => (&o.path, None, true),
+            Op::Move(o) => (&o.path, Some(&o.from), true),
+            Op::Copy(o) => (&o.path, Some(&o.from), true),
+        };
+        let mut toks = patch::tokens(path);
+        let mut edits = vec![scope(&toks)];
+        edits.extend(from.map(|f| scope(&patch::tokens(f))));
+        let into = adds.then(|| {
+            toks.pop();
+            let object = scope(&toks);
+            (toks, object)
+        });
+        Reach { edits, into }
+    }
+
+    /// Whether the op reads or edits text that a pending edit made in `pending` would change.
+    /// Removing or replacing a value touches that value's text, so only an edit at, above or
+    /// below it counts; a member's `name` is touched only by an edit at or above the member.
+    /// Adding a member can read its object's members' text too (`reads_siblings`). A `test`
+    /// reads values only, which the tree already holds.
+    fn near(&self, pending: &[String], name: bool, reads_siblings: impl FnOnce() -> bool) -> bool {
+        self.edits
+            .iter()
+            .any(|at| pending.starts_with(at) || (!name && at.starts_with(pending)))
+            || self.into.as_ref().is_some_and(|(parent, object)| {
+                // The object's own name is not its members' text.
+                let inside = !name || pending.len() > object.len() || object.len() < parent.len();
+                pending.starts_with(object) && inside && reads_siblings()
+            })
+    }
+}
+
+/// [`reads_siblings`] for the member `op` adds (or moves, or copies) into the object `parent`.
+fn op_reads_siblings(root: &CstRootNode, op: &Op, parent: &[String]) -> bool {
     match op {
-        Op::Test(_) => false,
-        Op::Remove(o) => at(&o.path),
-        Op::Replace(o) => at(&o.path),
-        Op::Add(o) => {
-            at(&o.path)
-                || members(&o.path).is_some_and(|p| reads_siblings(root, &p, Some(&o.value)))
-        }
+        Op::Add(o) => reads_siblings(root, parent, Some(&o.value)),
         Op::Move(o) => {
-            at(&o.from)
-                || into(&o.path, &|| {
-                    node_at(root, &patch::tokens(&o.from))
-                        .ok()
-                        .and_then(|n| n.to_serde_value())
-                })
+            let moved = node_at(root, &patch::tokens(&o.from))
+                .ok()
+                .and_then(|n| n.to_serde_value());
+            reads_siblings(root, parent, moved.as_ref())
         }
-        Op::Copy(o) => at(&o.from) || into(&o.path, &|| None),
+        _ => reads_siblings(root, parent, None),
     }
 }
 
