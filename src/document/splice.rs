@@ -226,7 +226,13 @@ fn append(
 /// `read_as` is `text` or a same-length rewrite of it that `jsonc-parser` reads as json5 reads
 /// `text` (`json5::Read::for_jsonc`): positions are found in it and the edits made to `text`.
 pub fn splice(text: &str, read_as: &str, options: &ParseOptions, ops: &[&Op]) -> Option<String> {
-    if read_as.len() != text.len() {
+    // Only replaced scalars and appended entries are spliced: anything else is known before
+    // the text is parsed.
+    if read_as.len() != text.len()
+        || ops
+            .iter()
+            .any(|op| !matches!(op, Op::Test(_) | Op::Replace(_) | Op::Add(_)))
+    {
         return None;
     }
     let parsed = parse_to_ast(read_as, &CollectOptions::default(), options).ok()?;
