@@ -84,7 +84,7 @@ struct RawText {
     /// The tree still holds the old value here, so the text must be written before the next op
     /// reads the tree.
     stale: bool,
-    /// The text is a member's name: ops below the member leave it alone ([`near`]).
+    /// The text is a member's name: ops below the member leave it alone ([`Reach::near`]).
     name: bool,
 }
 
@@ -613,8 +613,11 @@ fn edit_with(text: &str, kind: FileKind, ops: &[&Op], eager: bool) -> Result<Str
     let mut pending: Vec<(Vec<String>, RawText)> = Vec::new();
     for op in ops {
         let due = |pending: &[(Vec<String>, RawText)]| {
-            if pending.is_empty() || eager {
-                return eager && !pending.is_empty();
+            if pending.is_empty() {
+                return false;
+            }
+            if eager {
+                return true;
             }
             let reach = Reach::of(op);
             let reads = std::cell::OnceCell::new();
@@ -683,6 +686,8 @@ fn flush(root: &CstRootNode, pending: Vec<(Vec<String>, RawText)>) -> Result<Str
     Ok(out)
 }
 
+/// A path up to its first array index (an index names another element once an element before
+/// it comes or goes, so a path past one cannot tell two ops apart).
 fn scope(toks: &[String]) -> Vec<String> {
     toks.iter()
         .take_while(|t| *t != "-" && !t.bytes().all(|b| b.is_ascii_digit()))
