@@ -598,6 +598,17 @@ pub(super) fn cst_edit(text: &str, kind: FileKind, ops: &[&Op]) -> Result<String
 /// [`cst_edit`], writing each op's own text at once when `eager` (as this editor did before it
 /// waited: the tests hold the two to the same text).
 fn edit_with(text: &str, kind: FileKind, ops: &[&Op], eager: bool) -> Result<String, EditError> {
+    edit_counting(text, kind, ops, eager).map(|(out, _)| out)
+}
+
+/// [`edit_with`], and how many times it parsed the text again (the cost its waiting saves).
+fn edit_counting(
+    text: &str,
+    kind: FileKind,
+    ops: &[&Op],
+    eager: bool,
+) -> Result<(String, usize), EditError> {
+    let mut parses = 0;
     let read = |text: &str, e: fn(String) -> EditError| {
         CstRootNode::parse(text, &kind.parse_options()).map_err(|x| e(x.to_string()))
     };
@@ -631,6 +642,7 @@ fn edit_with(text: &str, kind: FileKind, ops: &[&Op], eager: bool) -> Result<Str
         if due(&pending) {
             let out = flush(&root, std::mem::take(&mut pending))?;
             root = read(&out, EditError::Unparsable)?;
+            parses += 1;
             parsed = Some(out);
         }
         let raw = apply_cst(&root, op, nl, style)?;
@@ -643,13 +655,14 @@ fn edit_with(text: &str, kind: FileKind, ops: &[&Op], eager: bool) -> Result<Str
         if stale {
             let out = flush(&root, std::mem::take(&mut pending))?;
             root = read(&out, EditError::Unparsable)?;
+            parses += 1;
             parsed = Some(out);
         }
     }
     if !pending.is_empty() {
-        return flush(&root, pending);
+        return Ok((flush(&root, pending)?, parses));
     }
-    Ok(parsed.unwrap_or_else(|| root.to_string()))
+    Ok((parsed.unwrap_or_else(|| root.to_string()), parses))
 }
 
 /// The tree's text with the pending text edits written in, last first so that the earlier
@@ -944,6 +957,34 @@ mod tests {
             Style::of(&CstRootNode::parse(json, &FileKind::Config.parse_options()).unwrap()),
             Style::default()
         );
+    }
+
+    #[test]
+    fn edits_below_a_new_members_name_and_over_array_scalars_parse_nothing_again() {
+        let text = "{\n  a: 1,\n  list: ['x', 2],\n}\n";
+        let ops = [
+            patch::add("/meta", json!({})).unwrap(),
+            patch::add("/meta/migrations", json!({})).unwrap(),
+            patch::add("/meta/migrations/done", json!(true)).unwrap(),
+            patch::replace("/list/0", json!("y")).unwrap(),
+            patch::replace("/list/1", json!(3)).unwrap(),
+            patch::replace("/a", json!(2)).unwrap(),
+        ];
+        let ops: Vec<&Op> = ops.iter().collect();
+        let (out, parses) = edit_counting(text, FileKind::Config, &ops, false).unwrap();
+        assert_eq!(parses, 0, "{out}");
+        assert_eq!(out, edit_with(text, FileKind::Config, &ops, true).unwrap());
+        assert!(out.contains("list: ['y', 3]"), "{out}");
+        assert!(
+            out.contains("meta: {\n    migrations: {\n      done: true"),
+            "{out}"
+        );
+        // Renaming the member its new name belongs to writes the name first.
+        let rename = patch::move_to("/meta/migrations", "/meta/done").unwrap();
+        let ops: Vec<&Op> = ops.iter().copied().chain([&rename]).collect();
+        let (out, parses) = edit_counting(text, FileKind::Config, &ops, false).unwrap();
+        assert_eq!(parses, 1, "{out}");
+        assert_eq!(out, edit_with(text, FileKind::Config, &ops, true).unwrap());
     }
 
     #[test]
