@@ -264,6 +264,27 @@ fn comments_formatting_and_unchanged_lines_survive() {
 }
 
 #[test]
+fn an_added_profile_is_written_in_the_files_quotes() {
+    let sb = Sandbox::new();
+    let st = sb.demo("state");
+    let cfg = st.join("openclaw.json");
+    let old = read(&cfg).replace('"', "'");
+    write(&cfg, &old);
+    let before = tree(&st, false);
+    sb.cli(&["migrate", "--yes"], &st).success();
+    let new = read(&cfg);
+    assert!(
+        new.contains("      'minimax-cn:default': { provider: 'minimax-cn', mode: 'api_key' },\n"),
+        "{new}"
+    );
+    assert!(!new.contains('"'), "{new}");
+    assert_eq!(new.lines().count(), old.lines().count() + 1);
+    sb.cli(&["migrate", "--check"], &st).success();
+    sb.cli(&["rollback", "--yes"], &st).success();
+    assert_eq!(tree(&st, false), before);
+}
+
+#[test]
 fn unknown_keys_and_env_refs_survive() {
     let sb = Sandbox::new();
     let st = sb.demo("state");
