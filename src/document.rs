@@ -81,20 +81,17 @@ pub struct Document {
     pub value: Value,
     /// The sha256 of `text`, computed on first use (most files never need it).
     sha: std::sync::OnceLock<String>,
-    /// How the text read, kept for [`edit`] so that it need not read it again.
-    reading: Reading,
+    /// What its JSON5 reading noted, kept for [`edit`] so that it need not read it again.
+    json5: Json5Notes,
 }
 
-/// How a document's text read: as plain JSON, or (a config) as JSON5, with where its NaN and
-/// ±Infinity are and whether any of its syntax `jsonc-parser` reads differently.
+/// What a config's JSON5 reading notes beyond its value (nothing for plain JSON, which the
+/// strict parser reads): where its NaN and ±Infinity are, and whether any of its syntax
+/// `jsonc-parser` reads differently.
 #[derive(Debug, Clone, Default)]
-enum Reading {
-    #[default]
-    Json,
-    Json5 {
-        non_finite: Vec<(String, json5::NonFinite)>,
-        rewritten: bool,
-    },
+struct Json5Notes {
+    non_finite: Vec<(String, json5::NonFinite)>,
+    rewritten: bool,
 }
 
 /// Why a file could not be read: names the file, the position and what to do.
@@ -221,7 +218,7 @@ impl Document {
                 "save the file as UTF-8",
             )
         })?;
-        let (value, reading) = read_rooted(&text, kind, object_root).map_err(|m| {
+        let (value, json5) = read_rooted(&text, kind, object_root).map_err(|m| {
             let how = match kind {
                 FileKind::Config => "fix the JSON5 syntax at that position (or restore openclaw.json.bak), then run clawmigrate again",
                 _ => "fix the JSON syntax at that position (OpenClaw reads this file as strict JSON), then run clawmigrate again",
@@ -235,7 +232,7 @@ impl Document {
             text: Some(text),
             value,
             sha: Default::default(),
-            reading,
+            json5,
         })
     }
 
@@ -248,7 +245,7 @@ impl Document {
             text: None,
             value: Value::Null,
             sha: Default::default(),
-            reading: Reading::Json,
+            json5: Json5Notes::default(),
         }
     }
 
@@ -310,12 +307,13 @@ pub fn parse(text: &str, kind: FileKind) -> Result<Value, SyntaxError> {
     read_rooted(text, kind, true).map(|(value, _)| value)
 }
 
-/// [`parse`], with any value at the top level unless `object_root`, and how the text read.
+/// [`parse`], with any value at the top level unless `object_root`, and what a JSON5 reading
+/// noted.
 fn read_rooted(
     text: &str,
     kind: FileKind,
     object_root: bool,
-) -> Result<(Value, Reading), SyntaxError> {
+) -> Result<(Value, Json5Notes), SyntaxError> {
     let fail = |m: &str| Err(SyntaxError(m.to_string()));
     if text
         .trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
@@ -325,21 +323,21 @@ fn read_rooted(
     }
     // A config OpenClaw wrote itself is plain JSON, which the strict parser reads several times
     // faster and which means the same under JSON5; any other config is read as JSON5.
-    let (value, reading) = match serde_json::from_str::<Strict>(text) {
-        Ok(Strict(v)) => (v, Reading::Json),
+    let (value, notes) = match serde_json::from_str::<Strict>(text) {
+        Ok(Strict(v)) => (v, Json5Notes::default()),
         Err(_) if kind == FileKind::Config => {
             let read = json5::parse(text).map_err(|e| SyntaxError(e.to_string()))?;
-            let reading = Reading::Json5 {
+            let notes = Json5Notes {
                 non_finite: read.non_finite,
                 rewritten: !read.rewritten.is_empty(),
             };
-            (read.value, reading)
+            (read.value, notes)
         }
         Err(e) => return Err(SyntaxError(strict_error(text, &e))),
     };
     match value {
-        Value::Object(_) => Ok((value, reading)),
-        _ if !object_root => Ok((value, reading)),
+        Value::Object(_) => Ok((value, notes)),
+        _ if !object_root => Ok((value, notes)),
         _ => fail("the top level is not an object"),
     }
 }
@@ -496,39 +494,29 @@ pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, Edi
     // A config in plain JSON (what OpenClaw writes) has nothing JSON5 reads differently: no
     // NaN, nothing rewritten for the syntax tree. A JSON5 config's NaNs were noted when it was
     // read; it is read again only for the text rewritten for `jsonc-parser`.
-    let read = match &doc.reading {
-        Reading::Json5 {
-            rewritten: true, ..
-        } => json5::parse(text).map_err(|e| EditError::Syntax(e.to_string()))?,
-        Reading::Json => json5::Read {
-            value: Value::Null,
-            non_finite: Vec::new(),
-            for_jsonc: std::borrow::Cow::Borrowed(text.as_str()),
-            rewritten: Vec::new(),
-        },
-        Reading::Json5 { non_finite, .. } => json5::Read {
-            value: Value::Null,
-            non_finite: non_finite.clone(),
-            for_jsonc: std::borrow::Cow::Borrowed(text.as_str()),
-            rewritten: Vec::new(),
-        },
+    let again;
+    let (for_jsonc, non_finite, rewritten): (&str, &[_], &[&str]) = if doc.json5.rewritten {
+        again = json5::parse(text).map_err(|e| EditError::Syntax(e.to_string()))?;
+        (&again.for_jsonc, &again.non_finite, &again.rewritten)
+    } else {
+        (text, &doc.json5.non_finite, &[])
     };
-    refuse_non_finite(&doc.value, &read.non_finite, ops)?;
+    refuse_non_finite(&doc.value, non_finite, ops)?;
     // The common config edits are spliced into the text; anything else (or a splice that came
     // out wrong) goes through the syntax tree.
-    if let Some(out) = splice::splice(text, &read.for_jsonc, &doc.kind.parse_options(), ops)
-        && let Ok(out) = verified(out, doc.kind, expected, &read.non_finite)
+    if let Some(out) = splice::splice(text, for_jsonc, &doc.kind.parse_options(), ops)
+        && let Ok(out) = verified(out, doc.kind, expected, non_finite)
     {
         return Ok(out);
     }
-    if !read.rewritten.is_empty() {
-        return Err(EditError::Json5Only(read.rewritten.join(" or ")));
+    if !rewritten.is_empty() {
+        return Err(EditError::Json5Only(rewritten.join(" or ")));
     }
     verified(
         cst_edit(text, doc.kind, ops)?,
         doc.kind,
         expected,
-        &read.non_finite,
+        non_finite,
     )
 }
 

@@ -274,7 +274,7 @@ fn apply_cst(
                 s.set_raw_value(splice::scalar_text(&s.raw_value(), value));
                 return Ok(Vec::new());
             }
-            if let (Some(n), Value::Number(v), true) = (node.as_number_lit(), value, in_array) {
+            if in_array && let (Some(n), Value::Number(v)) = (node.as_number_lit(), value) {
                 n.set_raw_value(v.to_string());
                 return Ok(Vec::new());
             }
@@ -633,8 +633,7 @@ fn edit_counting(
             let reach = Reach::of(op);
             let reads = std::cell::OnceCell::new();
             pending.iter().any(|(at, r)| {
-                reach.near(at, r.name, || {
-                    let parent = reach.into.as_ref().map_or(&[][..], |(p, _)| p);
+                reach.near(at, r.name, |parent| {
                     *reads.get_or_init(|| op_reads_siblings(&root, op, parent))
                 })
             })
@@ -759,16 +758,21 @@ impl Reach {
     /// Whether the op reads or edits text that a pending edit made in `pending` would change.
     /// Removing or replacing a value touches that value's text, so only an edit at, above or
     /// below it counts; a member's `name` is touched only by an edit at or above the member.
-    /// Adding a member can read its object's members' text too (`reads_siblings`). A `test`
-    /// reads values only, which the tree already holds.
-    fn near(&self, pending: &[String], name: bool, reads_siblings: impl FnOnce() -> bool) -> bool {
+    /// Adding a member can read its object's members' text too (`reads_siblings`, asked with the
+    /// object's tokens). A `test` reads values only, which the tree already holds.
+    fn near(
+        &self,
+        pending: &[String],
+        name: bool,
+        reads_siblings: impl FnOnce(&[String]) -> bool,
+    ) -> bool {
         self.edits
             .iter()
             .any(|at| pending.starts_with(at) || (!name && at.starts_with(pending)))
             || self.into.as_ref().is_some_and(|(parent, object)| {
                 // The object's own name is not its members' text.
                 let inside = !name || pending.len() > object.len() || object.len() < parent.len();
-                pending.starts_with(object) && inside && reads_siblings()
+                pending.starts_with(object) && inside && reads_siblings(parent)
             })
     }
 }

@@ -137,8 +137,6 @@ fn is_scalar(v: &Ast) -> bool {
     !matches!(v, Ast::Object(_) | Ast::Array(_))
 }
 
-/// The edits that append `key: value` after the last property of a multi-line object whose
-/// siblings are one-line objects, keeping indentation, trailing-comma style and line endings.
 /// Whether most of the string values in `node` are written in single quotes.
 fn single_quoted_strings(text: &str, node: &Ast) -> bool {
     fn count(text: &str, node: &Ast, single: &mut usize, double: &mut usize) {
@@ -161,8 +159,9 @@ fn single_quoted_strings(text: &str, node: &Ast) -> bool {
     single > double
 }
 
-/// An entry appended on a line of its own after the last of `obj`'s one-line objects, written like
-/// them (keys bare where theirs are) and in the file's quotes (`single_quotes`).
+/// The edits that append `key: value` after the last property of a multi-line object whose
+/// siblings are one-line objects, keeping indentation, trailing-comma style and line endings,
+/// keys bare where theirs are and strings in the file's quotes (`single_quotes`).
 fn append(
     text: &str,
     obj: &Object,
