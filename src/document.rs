@@ -1,12 +1,13 @@
 //! One file of an install: its bytes, hash and parsed tree, and format-preserving edits.
 //! Its parts: OpenClaw's `json5` reader, RFC 6902 `patch`es, the `splice`r that edits text in
-//! place, the `cst` editor for everything else, and the `$include`s a config spreads over
-//! several files.
+//! place, the `cst` editor for everything else, the `style` both write new text in (tallied by
+//! the reader), and the `$include`s a config spreads over several files.
 mod cst;
 pub mod include;
 pub mod json5;
 pub mod patch;
 pub mod splice;
+pub mod style;
 use crate::hash::sha256_hex;
 use crate::storage::Store;
 use cst::cst_edit;
@@ -86,12 +87,14 @@ pub struct Document {
 }
 
 /// What a config's JSON5 reading notes beyond its value (nothing for plain JSON, which the
-/// strict parser reads): where its NaN and ±Infinity are, and whether any of its syntax
-/// `jsonc-parser` reads differently.
+/// strict parser reads): where its NaN and ±Infinity are, whether any of its syntax
+/// `jsonc-parser` reads differently, and the style new text is written in.
 #[derive(Debug, Clone, Default)]
 struct Json5Notes {
     non_finite: Vec<(String, json5::NonFinite)>,
     rewritten: bool,
+    /// How it writes keys and strings (JSON's for plain JSON).
+    style: style::Style,
 }
 
 /// Why a file could not be read: names the file, the position and what to do.
@@ -330,6 +333,7 @@ fn read_rooted(
             let notes = Json5Notes {
                 non_finite: read.non_finite,
                 rewritten: !read.rewritten.is_empty(),
+                style: read.style,
             };
             (read.value, notes)
         }
@@ -484,12 +488,19 @@ pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, Edi
         if render_new(&doc.value) == *text {
             return Ok(render_new(expected));
         }
-        if let Some(out) = splice::splice(text, text, &doc.kind.parse_options(), ops)
+        // Strict JSON: its keys are quoted and its strings in double quotes, JSON's own style.
+        let style = style::Style::default();
+        if let Some(out) = splice::splice(text, text, &doc.kind.parse_options(), style, ops)
             && let Ok(out) = verified(out, doc.kind, expected, &[])
         {
             return Ok(out);
         }
-        return verified(cst_edit(text, doc.kind, ops)?, doc.kind, expected, &[]);
+        return verified(
+            cst_edit(text, doc.kind, style, ops)?,
+            doc.kind,
+            expected,
+            &[],
+        );
     }
     // A config in plain JSON (what OpenClaw writes) has nothing JSON5 reads differently: no
     // NaN, nothing rewritten for the syntax tree. A JSON5 config's NaNs were noted when it was
@@ -504,7 +515,8 @@ pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, Edi
     refuse_non_finite(&doc.value, non_finite, ops)?;
     // The common config edits are spliced into the text; anything else (or a splice that came
     // out wrong) goes through the syntax tree.
-    if let Some(out) = splice::splice(text, for_jsonc, &doc.kind.parse_options(), ops)
+    let style = doc.json5.style;
+    if let Some(out) = splice::splice(text, for_jsonc, &doc.kind.parse_options(), style, ops)
         && let Ok(out) = verified(out, doc.kind, expected, non_finite)
     {
         return Ok(out);
@@ -513,7 +525,7 @@ pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, Edi
         return Err(EditError::Json5Only(rewritten.join(" or ")));
     }
     verified(
-        cst_edit(text, doc.kind, ops)?,
+        cst_edit(text, doc.kind, style, ops)?,
         doc.kind,
         expected,
         non_finite,
@@ -894,6 +906,17 @@ mod tests {
         );
     }
 
+    /// The syntax-tree editor on a config, in the style its read tallies.
+    fn tree_edit(text: &str, ops: &[&Op]) -> String {
+        cst_edit(
+            text,
+            FileKind::Config,
+            json5::parse(text).unwrap().style,
+            ops,
+        )
+        .unwrap()
+    }
+
     /// Case 005 of the doctor corpus: a commented member moved into a new object, then a second
     /// member moved next to it. The carried comment once went into the first name's raw text, and
     /// looking up the second name made jsonc-parser panic (`Expected ", was Some('/')`).
@@ -907,7 +930,7 @@ mod tests {
             patch::test("/channels/telegram", json!({"a": 1})).unwrap(),
             patch::move_to("/channels", "/all").unwrap(),
         ];
-        let out = cst_edit(text, FileKind::Config, &ops.iter().collect::<Vec<_>>()).unwrap();
+        let out = tree_edit(text, &ops.iter().collect::<Vec<_>>());
         assert_eq!(
             parse(&out, FileKind::Config).unwrap(),
             json!({"all": {"telegram": {"a": 1}, "discord": {"b": 2}}})
@@ -934,7 +957,7 @@ mod tests {
             patch::test("/p/b", json!({"y": 2})).unwrap(),
             patch::move_to("/p", "/q").unwrap(),
         ];
-        let out = cst_edit(text, FileKind::Config, &ops.iter().collect::<Vec<_>>()).unwrap();
+        let out = tree_edit(text, &ops.iter().collect::<Vec<_>>());
         assert!(out.contains("b: { y: 2 }"), "{out}");
         assert_eq!(
             parse(&out, FileKind::Config).unwrap(),
@@ -951,7 +974,7 @@ mod tests {
             patch::move_to("/r/m", "/x/m").unwrap(),
             patch::remove("/r/b").unwrap(),
         ];
-        let out = cst_edit(text, FileKind::Config, &ops.iter().collect::<Vec<_>>()).unwrap();
+        let out = tree_edit(text, &ops.iter().collect::<Vec<_>>());
         assert_eq!(
             parse(&out, FileKind::Config).unwrap(),
             json!({"r": {"a": 1}, "x": {"k": 1, "m": false}})
@@ -967,7 +990,7 @@ mod tests {
     fn a_moved_object_keeps_the_comments_inside_it() {
         let text = "{\n  agent: {\n    // every session starts here\n    model: 'a/x',\n    list: [1, 2], // short\n  },\n  agents: {\n    list: [],\n  },\n}\n";
         let op = patch::move_to("/agent", "/agents/defaults").unwrap();
-        let out = cst_edit(text, FileKind::Config, &[&op]).unwrap();
+        let out = tree_edit(text, &[&op]);
         assert_eq!(
             out,
             "{\n  agents: {\n    list: [],\n    defaults: {\n      // every session starts here\n      model: 'a/x',\n      list: [1, 2], // short\n    },\n  },\n}\n"

@@ -5,6 +5,7 @@ use super::patch::{
     self, AddOperation, MoveOperation, Op, PatchError, RemoveOperation, ReplaceOperation,
     TestOperation,
 };
+use super::style::{Style, inline_object, is_identifier, restyle, scalar_text, styled_key};
 use super::{EditError, FileKind, splice};
 use jsonc_parser::cst::{CstInputValue, CstNode, CstObject, CstRootNode};
 use serde_json::Value;
@@ -100,53 +101,14 @@ impl RawText {
     }
 }
 
-/// How the file writes keys and strings, so that the text the editor adds reads like the rest:
-/// identifier keys bare when most of the file's identifier keys are, strings in single quotes
-/// when most of its string values are.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Style {
-    bare_keys: bool,
-    single_quotes: bool,
-}
-
+/// How the file's style rewrites the JSON the tree writes for new text.
 impl Style {
-    fn of(root: &CstRootNode) -> Style {
-        let (mut bare, mut quoted, mut single, mut double) = (0usize, 0usize, 0usize, 0usize);
-        let mut stack: Vec<CstNode> = root.children();
-        while let Some(n) = stack.pop() {
-            if let Some(prop) = n.as_object_prop() {
-                match prop.name() {
-                    Some(jsonc_parser::cst::ObjectPropName::Word(_)) => bare += 1,
-                    Some(jsonc_parser::cst::ObjectPropName::String(s))
-                        if s.decoded_value().is_ok_and(|k| splice::is_identifier(&k)) =>
-                    {
-                        quoted += 1
-                    }
-                    _ => {}
-                }
-                stack.extend(prop.value());
-            } else if let Some(s) = n.as_string_lit() {
-                if s.raw_value().starts_with('\'') {
-                    single += 1;
-                } else {
-                    double += 1;
-                }
-            } else if let CstNode::Container(c) = &n {
-                stack.extend(c.children());
-            }
-        }
-        Style {
-            bare_keys: bare > quoted,
-            single_quotes: single > double,
-        }
-    }
-
     /// The text to write over a new member's name (JSON, as the tree writes it), where the
     /// file's style changes it.
     fn over_name(self, node: CstNode) -> Option<RawText> {
         let json = node.to_string();
         let key: String = serde_json::from_str(&json).ok()?;
-        let text = splice::styled_key(&key, self.bare_keys, self.single_quotes);
+        let text = styled_key(&key, self.bare_keys, self.single_quotes);
         (text != json).then(|| RawText {
             name: true,
             ..RawText::over(node, text)
@@ -160,7 +122,7 @@ impl Style {
             return None;
         }
         let json = node.to_string();
-        let text = splice::restyle(&json, self.bare_keys, self.single_quotes);
+        let text = restyle(&json, self.bare_keys, self.single_quotes);
         (text != json).then(|| RawText::over(node, text))
     }
 }
@@ -271,7 +233,7 @@ fn apply_cst(
             {
                 // A string over a string is written over its text, in single quotes where the
                 // old one was, as the file writes its strings.
-                s.set_raw_value(splice::scalar_text(&s.raw_value(), value));
+                s.set_raw_value(scalar_text(&s.raw_value(), value));
                 return Ok(Vec::new());
             }
             if in_array && let (Some(n), Value::Number(v)) = (node.as_number_lit(), value) {
@@ -281,7 +243,7 @@ fn apply_cst(
             if in_array && scalar && !value.is_object() && !value.is_array() {
                 // A scalar element is written over its own text: the array keeps its layout
                 // (removing and inserting it would reflow a one-element array onto one line).
-                let text = splice::scalar_text(&node.to_string(), value);
+                let text = scalar_text(&node.to_string(), value);
                 return Ok(vec![RawText {
                     stale: true,
                     ..RawText::over(node, text)
@@ -376,7 +338,7 @@ fn cst_add(
                     name,
                     value: Some(RawText::over(
                         node,
-                        splice::restyle(&text, false, style.single_quotes),
+                        restyle(&text, false, style.single_quotes),
                     )),
                     inline: true,
                 })
@@ -565,7 +527,7 @@ fn cst_rename(
             s.set_raw_value(format!("'{to}'"))
         }
         (Some(s), _) => s.set_raw_value(quoted),
-        (_, Some(w)) if splice::is_identifier(to) => w.set_raw_value(to.clone()),
+        (_, Some(w)) if is_identifier(to) => w.set_raw_value(to.clone()),
         (_, Some(w)) => w.set_raw_value(quoted),
         _ => return Err(EditError::Editor("property name it can rename")),
     }
@@ -588,23 +550,25 @@ fn inline_like_siblings(obj: &CstObject, value: &Value) -> Option<String> {
         .iter()
         .flat_map(|o| o.properties())
         .all(|p| p.name().is_some_and(|n| n.as_word_lit().is_some()));
-    Some(splice::inline_object(fields, bare, false))
+    Some(inline_object(fields, bare, false))
 }
 
-pub(super) fn cst_edit(text: &str, kind: FileKind, ops: &[&Op]) -> Result<String, EditError> {
-    edit_with(text, kind, ops, false)
+/// Applies `ops` to `text` through the syntax tree, writing new keys and strings in `style`.
+pub(super) fn cst_edit(
+    text: &str,
+    kind: FileKind,
+    style: Style,
+    ops: &[&Op],
+) -> Result<String, EditError> {
+    edit_counting(text, kind, style, ops, false).map(|(out, _)| out)
 }
 
 /// [`cst_edit`], writing each op's own text at once when `eager` (as this editor did before it
-/// waited: the tests hold the two to the same text).
-fn edit_with(text: &str, kind: FileKind, ops: &[&Op], eager: bool) -> Result<String, EditError> {
-    edit_counting(text, kind, ops, eager).map(|(out, _)| out)
-}
-
-/// [`edit_with`], and how many times it parsed the text again (the cost its waiting saves).
+/// waited: the tests hold the two to the same text), and how many times it parsed the text again (the cost its waiting saves).
 fn edit_counting(
     text: &str,
     kind: FileKind,
+    style: Style,
     ops: &[&Op],
     eager: bool,
 ) -> Result<(String, usize), EditError> {
@@ -613,7 +577,6 @@ fn edit_counting(
         CstRootNode::parse(text, &kind.parse_options()).map_err(|x| e(x.to_string()))
     };
     let mut root = read(text, EditError::Syntax)?;
-    let style = Style::of(&root);
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     // The tree's text, while the tree is as it was parsed (an op edits the tree before the
     // text edits it returns, which are written over nodes of the edited tree).
@@ -812,6 +775,21 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::json;
 
+    /// The style a read of `text` tallies.
+    fn style(text: &str) -> Style {
+        crate::document::json5::parse(text).unwrap().style
+    }
+
+    /// [`cst_edit`] in the style of `text`, its own text written at once when `eager`.
+    fn edit_with(
+        text: &str,
+        kind: FileKind,
+        ops: &[&Op],
+        eager: bool,
+    ) -> Result<String, EditError> {
+        edit_counting(text, kind, style(text), ops, eager).map(|(out, _)| out)
+    }
+
     /// Every node below the root, with its JSON pointer, and every object (the root too).
     fn walk(v: &Value, at: &str, nodes: &mut Vec<String>, objects: &mut Vec<String>) {
         match v {
@@ -936,7 +914,7 @@ mod tests {
             patch::move_to("/x", "/z").unwrap(),
         ];
         let ops: Vec<&Op> = ops.iter().collect();
-        let out = cst_edit(text, FileKind::Config, &ops).unwrap();
+        let out = edit_with(text, FileKind::Config, &ops, false).unwrap();
         assert!(out.contains("profile: 'it\\'s full'"), "{out}");
         assert!(out.contains("list: ['c', \"d\"]"), "{out}");
     }
@@ -949,18 +927,15 @@ mod tests {
         )
         .unwrap();
         let bare = "{\n  agents: { defaults: { model: 'a/b' } },\n}\n";
-        let out = cst_edit(bare, FileKind::Config, &[&add]).unwrap();
+        let out = edit_with(bare, FileKind::Config, &[&add], false).unwrap();
         assert!(out.contains("meta: {"), "{out}");
         assert!(out.contains("migrations: {"), "{out}");
         assert!(out.contains("by: 'clawmigrate'"), "{out}");
         let json = "{\n  \"agents\": { \"defaults\": { \"model\": \"a/b\" } }\n}\n";
-        let out = cst_edit(json, FileKind::Config, &[&add]).unwrap();
+        let out = edit_with(json, FileKind::Config, &[&add], false).unwrap();
         assert!(out.contains("\"meta\": {"), "{out}");
         assert!(out.contains("\"by\": \"clawmigrate\""), "{out}");
-        assert_eq!(
-            Style::of(&CstRootNode::parse(json, &FileKind::Config.parse_options()).unwrap()),
-            Style::default()
-        );
+        assert_eq!(style(json), Style::default());
     }
 
     #[test]
@@ -975,7 +950,8 @@ mod tests {
             patch::replace("/a", json!(2)).unwrap(),
         ];
         let ops: Vec<&Op> = ops.iter().collect();
-        let (out, parses) = edit_counting(text, FileKind::Config, &ops, false).unwrap();
+        let (out, parses) =
+            edit_counting(text, FileKind::Config, style(text), &ops, false).unwrap();
         assert_eq!(parses, 0, "{out}");
         assert_eq!(out, edit_with(text, FileKind::Config, &ops, true).unwrap());
         assert!(out.contains("list: ['y', 3]"), "{out}");
@@ -986,7 +962,8 @@ mod tests {
         // Renaming the member its new name belongs to writes the name first.
         let rename = patch::move_to("/meta/migrations", "/meta/done").unwrap();
         let ops: Vec<&Op> = ops.iter().copied().chain([&rename]).collect();
-        let (out, parses) = edit_counting(text, FileKind::Config, &ops, false).unwrap();
+        let (out, parses) =
+            edit_counting(text, FileKind::Config, style(text), &ops, false).unwrap();
         assert_eq!(parses, 1, "{out}");
         assert_eq!(out, edit_with(text, FileKind::Config, &ops, true).unwrap());
     }

@@ -2,117 +2,11 @@
 //! entries into the original text at the parser's byte ranges. Anything else returns `None`, and
 //! the caller falls back to the full syntax tree (`document::edit`), which verifies both paths.
 use crate::document::patch::{self, AddOperation, Op, ReplaceOperation};
+use crate::document::style::{Style, inline_object, scalar_text, styled_key};
 use jsonc_parser::ast::{Object, Value as Ast};
 use jsonc_parser::common::Ranged;
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 use serde_json::{Map, Value};
-
-/// `{ provider: "x", mode: "y" }`: an object of scalars on one line, keys bare when `bare` and
-/// the key is an identifier, quoted otherwise; strings (and quoted keys) in single quotes when
-/// `single_quotes`.
-pub fn inline_object(fields: &Map<String, Value>, bare: bool, single_quotes: bool) -> String {
-    let body: Vec<String> = fields
-        .iter()
-        .map(|(k, v)| {
-            let key = styled_key(k, bare, single_quotes);
-            match v {
-                Value::String(s) if single_quotes => format!("{key}: {}", single_quoted(s)),
-                _ => format!("{key}: {v}"),
-            }
-        })
-        .collect();
-    format!("{{ {} }}", body.join(", "))
-}
-
-/// A scalar written over `old` (the text of the value it replaces): a string in single quotes
-/// where `old` was one, as the file writes its strings; JSON otherwise.
-pub fn scalar_text(old: &str, value: &Value) -> String {
-    match value {
-        Value::String(s) if old.starts_with('\'') => single_quoted(s),
-        _ => value.to_string(),
-    }
-}
-
-/// `json` (JSON text the syntax tree wrote for a new value or member) in the file's style: an
-/// identifier key bare when `bare_keys`, strings in single quotes when `single_quotes`.
-pub fn restyle(json: &str, bare_keys: bool, single_quotes: bool) -> String {
-    let mut out = String::with_capacity(json.len());
-    let mut rest = json;
-    while let Some(open) = rest.find('"') {
-        out.push_str(&rest[..open]);
-        let tail = &rest[open + 1..];
-        let mut end = 0;
-        let mut escaped = false;
-        for (i, c) in tail.char_indices() {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => {
-                    end = i;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        let lit = &rest[open..open + end + 2];
-        rest = &rest[open + end + 2..];
-        let s: String = serde_json::from_str(lit).expect("the tree writes JSON strings");
-        if rest.trim_start().starts_with(':') {
-            out.push_str(&styled_key(&s, bare_keys, single_quotes));
-        } else if single_quotes {
-            out.push_str(&single_quoted(&s));
-        } else {
-            out.push_str(lit);
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// A property name as the file writes its names: bare when `bare` and it may be, else in single
-/// quotes when `single_quotes`, else JSON.
-pub fn styled_key(k: &str, bare: bool, single_quotes: bool) -> String {
-    if bare && is_identifier(k) {
-        k.to_string()
-    } else if single_quotes {
-        single_quoted(k)
-    } else {
-        serde_json::to_string(k).expect("a string serialises")
-    }
-}
-
-/// `s` as a JSON5 string in single quotes: JSON's escapes, with `"` bare and `'` escaped.
-fn single_quoted(s: &str) -> String {
-    let json = serde_json::to_string(s).expect("a string serialises");
-    let mut out = String::with_capacity(json.len() + 2);
-    out.push('\'');
-    let mut chars = json[1..json.len() - 1].chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some('"') => out.push('"'),
-                Some(n) => {
-                    out.push('\\');
-                    out.push(n);
-                }
-                None => out.push('\\'),
-            },
-            '\'' => out.push_str("\\'"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
-}
-
-/// Whether a key may be written bare (an ASCII identifier).
-pub fn is_identifier(k: &str) -> bool {
-    k.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-}
 
 /// Whether a new object value may be written on one line (only scalars inside).
 pub fn inlinable(value: &Value) -> Option<&Map<String, Value>> {
@@ -135,28 +29,6 @@ fn at<'a, 'b>(root: &'b Ast<'a>, toks: &[String]) -> Option<&'b Ast<'a>> {
 
 fn is_scalar(v: &Ast) -> bool {
     !matches!(v, Ast::Object(_) | Ast::Array(_))
-}
-
-/// Whether most of the string values in `node` are written in single quotes.
-fn single_quoted_strings(text: &str, node: &Ast) -> bool {
-    fn count(text: &str, node: &Ast, single: &mut usize, double: &mut usize) {
-        match node {
-            Ast::StringLit(s) if text[s.range.start..].starts_with('\'') => *single += 1,
-            Ast::StringLit(_) => *double += 1,
-            Ast::Object(o) => o
-                .properties
-                .iter()
-                .for_each(|p| count(text, &p.value, single, double)),
-            Ast::Array(a) => a
-                .elements
-                .iter()
-                .for_each(|e| count(text, e, single, double)),
-            _ => {}
-        }
-    }
-    let (mut single, mut double) = (0, 0);
-    count(text, node, &mut single, &mut double);
-    single > double
 }
 
 /// The edits that append `key: value` after the last property of a multi-line object whose
@@ -224,7 +96,14 @@ fn append(
 ///
 /// `read_as` is `text` or a same-length rewrite of it that `jsonc-parser` reads as json5 reads
 /// `text` (`json5::Read::for_jsonc`): positions are found in it and the edits made to `text`.
-pub fn splice(text: &str, read_as: &str, options: &ParseOptions, ops: &[&Op]) -> Option<String> {
+/// New strings are written in `style`'s quotes.
+pub fn splice(
+    text: &str,
+    read_as: &str,
+    options: &ParseOptions,
+    style: Style,
+    ops: &[&Op],
+) -> Option<String> {
     // Only replaced scalars and appended entries are spliced: anything else is known before
     // the text is parsed.
     if read_as.len() != text.len()
@@ -237,7 +116,6 @@ pub fn splice(text: &str, read_as: &str, options: &ParseOptions, ops: &[&Op]) ->
     let parsed = parse_to_ast(read_as, &CollectOptions::default(), options).ok()?;
     let root = parsed.value?;
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    let mut single_quotes = None;
     for op in ops {
         match op {
             Op::Test(_) => {}
@@ -256,9 +134,7 @@ pub fn splice(text: &str, read_as: &str, options: &ParseOptions, ops: &[&Op]) ->
                 if obj.get(last).is_some() {
                     return None;
                 }
-                let single =
-                    *single_quotes.get_or_insert_with(|| single_quoted_strings(read_as, &root));
-                edits.extend(append(read_as, obj, last, value, single)?);
+                edits.extend(append(read_as, obj, last, value, style.single_quotes)?);
             }
             _ => return None,
         }
@@ -282,44 +158,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn new_text_follows_the_files_keys_and_quotes() {
-        let json = "{\n  \"migrations\": {\"a-b\": \"it's\", \"n\": [\"x\\\"y\", 1]}\n}";
-        assert_eq!(
-            restyle(json, true, true),
-            "{\n  migrations: {'a-b': 'it\\'s', n: ['x\"y', 1]}\n}"
-        );
-        assert_eq!(
-            restyle(json, true, false),
-            "{\n  migrations: {\"a-b\": \"it's\", n: [\"x\\\"y\", 1]}\n}"
-        );
-        assert_eq!(restyle(json, false, false), json);
-        let back = crate::document::json5::parse(&restyle(json, true, true))
-            .unwrap()
-            .value;
-        assert_eq!(back, serde_json::from_str::<Value>(json).unwrap());
-    }
-
-    #[test]
-    fn a_string_over_a_single_quoted_one_is_single_quoted_and_reads_back() {
-        for s in [
-            "full",
-            "it's",
-            "say \"hi\"",
-            "back\\slash",
-            "tab\tnew\nline",
-            "\u{1}",
-        ] {
-            let out = scalar_text("'old'", &json!(s));
-            assert!(out.starts_with('\'') && out.ends_with('\''), "{out}");
-            let back = crate::document::json5::parse(&format!("{{a: {out}}}"))
-                .unwrap()
-                .value;
-            assert_eq!(back, json!({ "a": s }), "{out}");
-        }
-        assert_eq!(scalar_text("'old'", &json!("it's")), "'it\\'s'");
-        assert_eq!(scalar_text("\"old\"", &json!("new")), "\"new\"");
-        assert_eq!(scalar_text("'old'", &json!(3)), "3");
+    /// The style a read of `t` tallies.
+    fn style(t: &str) -> Style {
+        crate::document::json5::parse(t).unwrap().style
     }
 
     fn opts() -> ParseOptions {
@@ -334,7 +175,7 @@ mod tests {
         let t = "{\n  a: 'x', // keep\n  b: 1,\n}\n";
         let op = patch::replace("/a", json!("y")).unwrap();
         assert_eq!(
-            splice(t, t, &opts(), &[&op]).unwrap(),
+            splice(t, t, &opts(), style(t), &[&op]).unwrap(),
             "{\n  a: 'y', // keep\n  b: 1,\n}\n"
         );
     }
@@ -344,13 +185,13 @@ mod tests {
         let op = patch::add("/p/n", json!({"provider": "p", "mode": "m"})).unwrap();
         let t = "{ p: {\n    a: { provider: \"a\" }, // c\n  },\n}\n";
         assert_eq!(
-            splice(t, t, &opts(), &[&op]).unwrap(),
+            splice(t, t, &opts(), style(t), &[&op]).unwrap(),
             "{ p: {\n    a: { provider: \"a\" }, // c\n    n: { provider: \"p\", mode: \"m\" },\n  },\n}\n"
         );
         let t = "{\r\n  \"p\": {\r\n    \"a:1\": { \"x\": 1 }\r\n  }\r\n}\r\n";
         let op = patch::add("/p/b:2", json!({"x": 2})).unwrap();
         assert_eq!(
-            splice(t, t, &opts(), &[&op]).unwrap(),
+            splice(t, t, &opts(), style(t), &[&op]).unwrap(),
             "{\r\n  \"p\": {\r\n    \"a:1\": { \"x\": 1 },\r\n    \"b:2\": { \"x\": 2 }\r\n  }\r\n}\r\n"
         );
     }
@@ -359,7 +200,7 @@ mod tests {
     fn an_appended_entry_is_written_in_the_files_quotes() {
         let op = patch::add("/p/n:1", json!({"provider": "it's", "n": 2})).unwrap();
         let t = "{\n  p: {\n    'a:1': { provider: 'a' },\n  },\n  q: 'x', r: \"y\", s: 'z',\n}\n";
-        let out = splice(t, t, &opts(), &[&op]).unwrap();
+        let out = splice(t, t, &opts(), style(t), &[&op]).unwrap();
         assert_eq!(
             out,
             "{\n  p: {\n    'a:1': { provider: 'a' },\n    'n:1': { provider: 'it\\'s', n: 2 },\n  },\n  q: 'x', r: \"y\", s: 'z',\n}\n"
@@ -370,7 +211,7 @@ mod tests {
         let t = "{\n  p: {\n    a: { provider: 'a' },\n  },\n  q: \"x\", r: \"y\",\n}\n";
         let op = patch::add("/p/n", json!({"provider": "p"})).unwrap();
         assert!(
-            splice(t, t, &opts(), &[&op])
+            splice(t, t, &opts(), style(t), &[&op])
                 .unwrap()
                 .contains("    n: { provider: \"p\" },\n")
         );
@@ -384,6 +225,7 @@ mod tests {
                 "{ p: { a: { x: 0 } } }",
                 "{ p: { a: { x: 0 } } }",
                 &opts(),
+                Style::default(),
                 &[&add]
             )
             .is_none(),
@@ -394,16 +236,17 @@ mod tests {
                 "{ p: {\n  a: {\n    x: 0\n  }\n} }",
                 "{ p: {\n  a: {\n    x: 0\n  }\n} }",
                 &opts(),
+                Style::default(),
                 &[&add]
             )
             .is_none(),
             "multi-line siblings"
         );
         assert!(
-            splice("{ p: {} }", "{ p: {} }", &opts(), &[&add]).is_none(),
+            splice("{ p: {} }", "{ p: {} }", &opts(), Style::default(), &[&add]).is_none(),
             "empty parent"
         );
         let rm = patch::remove("/p").unwrap();
-        assert!(splice("{ p: 1 }", "{ p: 1 }", &opts(), &[&rm]).is_none());
+        assert!(splice("{ p: 1 }", "{ p: 1 }", &opts(), Style::default(), &[&rm]).is_none());
     }
 }

@@ -16,6 +16,7 @@
 //! - **Syntax `jsonc-parser` reads differently** (a BOM, a U+2028/U+2029 ending a `//` comment, an
 //!   escaped unquoted key) is rewritten in [`Read::for_jsonc`] to same-length text `jsonc-parser`
 //!   reads the same way, so byte ranges found there apply to the original text unchanged.
+use super::style::{Style, Tally};
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 
@@ -55,6 +56,8 @@ pub struct Read<'a> {
     pub for_jsonc: Cow<'a, str>,
     /// What was rewritten in `for_jsonc`, for messages ("a U+2028 ending a // comment").
     pub rewritten: Vec<&'static str>,
+    /// How the text writes its keys and strings, for the text the editors write into it.
+    pub style: Style,
 }
 
 /// Why a text is not JSON5 as the json5 package reads it.
@@ -214,6 +217,7 @@ pub fn parse(text: &str) -> Result<Read<'_>, Error> {
         pos: 0,
         rewrites: Vec::new(),
         rewritten: Vec::new(),
+        tally: Tally::default(),
     };
     let (value, non_finite) = p.document()?;
     let for_jsonc = if p.rewrites.is_empty() {
@@ -230,6 +234,7 @@ pub fn parse(text: &str) -> Result<Read<'_>, Error> {
         non_finite,
         for_jsonc,
         rewritten: p.rewritten,
+        style: p.tally.style(),
     })
 }
 
@@ -265,6 +270,8 @@ struct Parser<'a> {
     /// Same-length replacements that make `jsonc-parser` read the text as json5 does.
     rewrites: Vec<(usize, String)>,
     rewritten: Vec<&'static str>,
+    /// The keys and strings seen, by how they are written.
+    tally: Tally,
 }
 
 impl Parser<'_> {
@@ -502,7 +509,9 @@ impl Parser<'_> {
         match self.peek() {
             Some(q @ ('"' | '\'')) => {
                 self.bump();
-                return self.string(q, start);
+                let name = self.string(q, start)?;
+                self.tally.key(&name, false);
+                return Ok(name);
             }
             Some('\\') => {}
             Some(c) if is_id_start(c) => {}
@@ -555,6 +564,7 @@ impl Parser<'_> {
                 self.note("an unquoted key written with \\u escapes");
             }
         }
+        self.tally.key(&name, true);
         Ok(name)
     }
 
@@ -701,6 +711,7 @@ impl Parser<'_> {
             }
             '"' | '\'' => {
                 self.bump();
+                self.tally.string(c);
                 Ok(Scalar::Value(Value::String(self.string(c, start)?)))
             }
             '-' | '+' => {
