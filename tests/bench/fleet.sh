@@ -10,6 +10,7 @@
 #   parse floor       target/release/examples/parse_floor FLEET: reads and parses every file on
 #                     all threads (JSON with serde_json, a JSON5 config with clawmigrate's reader)
 #                     and does nothing else: what any tool that reads the configs pays at least
+#   JSON parse floor  the same with --strict: serde_json alone, the JSON5 configs skipped
 #   write floor       cp the files the migration changes into a scratch dir, then one `sync`
 #                     (once for the files the repair changes, once for those --to changes)
 #   dry-run           clawmigrate migrate --dry-run --fleet FLEET --format json > /dev/null
@@ -210,6 +211,7 @@ for ((round = 1; round <= runs; round++)); do
   once read use_gen bash -c 'find "$1" -type f -name "*.json" -print0 | xargs -0 cat > /dev/null' _ {FLEET}
   once pread use_gen bash -c 'find "$1" -type f -name "*.json" -print0 | xargs -0 -P 2 cat > /dev/null' _ {FLEET}
   once parse use_gen "$parse_floor" {FLEET}
+  once parse_json use_gen "$parse_floor" {FLEET} --strict
   once write scratch bash -c 'xargs -0 cp --parents -t "$2" < "$1" && sync' _ "$work/changed.list" {SCRATCH}
   once write_to scratch_to bash -c 'xargs -0 cp --parents -t "$2" < "$1" && sync' _ "$work/changed_to.list" {SCRATCH}
   once dry use_gen "$bin" migrate --dry-run --fleet {FLEET} --format json
@@ -226,7 +228,7 @@ for ((round = 1; round <= runs; round++)); do
     once old_rollback old_applied_copy "$old_bin" rollback --yes --fleet {FLEET} --format json
   fi
 done
-keys=(read pread parse write write_to dry dry_to apply apply_to rollback)
+keys=(read pread parse parse_json write write_to dry dry_to apply apply_to rollback)
 [ -z "$old_bin" ] || keys+=(old_dry old_apply old_rollback)
 for key in "${keys[@]}"; do summarise $key; done
 set +e
@@ -299,6 +301,7 @@ row step seconds "cpu s" "peak MB" ratio target result
 row "(a) read floor: find|xargs cat" "${S[read]}" "${C[read]}" "$(mb "${M[read]}")" "" "" ""
 row "(a2) parallel read: xargs -P 2 cat" "${S[pread]}" "${C[pread]}" "$(mb "${M[pread]}")" "" "" ""
 row "(a3) parse floor: read + parse" "${S[parse]}" "${C[parse]}" "$(mb "${M[parse]}")" "$(div "${S[parse]}" "${S[pread]}")x" "" ""
+row "(a4) the same, JSON files only" "${S[parse_json]}" "${C[parse_json]}" "$(mb "${M[parse_json]}")" "$(div "${S[parse_json]}" "${S[pread]}")x" "" ""
 row "(b) durable-write floor: cp+sync" "${S[write]}" "${C[write]}" "$(mb "${M[write]}")" "" "" ""
 row "(b2) write floor, --to's files" "${S[write_to]}" "${C[write_to]}" "$(mb "${M[write_to]}")" "" "" ""
 r=$(div "${S[dry]}" "${S[read]}"); verdict dry "$r" 2 le
@@ -317,7 +320,7 @@ if [ "$skip_jq" = 0 ]; then
   row "(e) jq_fix.sh (bash+jq+node)" "${S[jq]}" "${C[jq]}" "$(mb "${M[jq]}")" "${r}x" "(e) >=2x (d)" "$V"
 fi
 echo
-echo "ratio: (a3) / (a2); (c) / (a); (d) / ((a)+(b) = ${floor_rw}s); (f) / (d); (g) / (a2); (h) / ((a2)+(b2) = ${floor_rw_to}s)$([ "$skip_jq" = 1 ] || echo '; (e) / (d)')"
+echo "ratio: (a3) and (a4) / (a2); (c) / (a); (d) / ((a)+(b) = ${floor_rw}s); (f) / (d); (g) / (a2); (h) / ((a2)+(b2) = ${floor_rw_to}s)$([ "$skip_jq" = 1 ] || echo '; (e) / (d)')"
 echo "against the parse floor (a3): (g) is $(div "${S[dry_to]}" "${S[parse]}")x (a3); (h) is $(div "${S[apply_to]}" "$(awk -v a="${S[parse]}" -v b="${S[write_to]}" 'BEGIN { printf "%.3f", a + b }')")x (a3)+(b2)"
 echo "one real openclaw $to doctor --fix --non-interactive on one install: $doc_line"
 if [ -n "$old_bin" ]; then
