@@ -32,14 +32,15 @@ fn is_scalar(v: &Ast) -> bool {
 }
 
 /// The edits that append `key: value` after the last property of a multi-line object whose
-/// siblings are one-line objects, keeping indentation, trailing-comma style and line endings,
-/// keys bare where theirs are and strings in the file's quotes (`single_quotes`).
+/// siblings are one-line objects, keeping indentation, trailing-comma style and line endings: the
+/// new name in the file's `style` (as the syntax-tree editor writes it), the keys inside bare
+/// where the siblings' are, and strings in the file's quotes.
 fn append(
     text: &str,
     obj: &Object,
     key: &str,
     value: &Value,
-    single_quotes: bool,
+    style: Style,
 ) -> Option<Vec<(usize, usize, String)>> {
     let fields = inlinable(value)?;
     let last = obj.properties.last()?;
@@ -79,10 +80,10 @@ fn append(
     } else {
         (nl, "\n")
     };
-    let name = styled_key(key, bare, single_quotes);
+    let name = styled_key(key, style.bare_keys, style.single_quotes);
     let entry = format!(
         "{newline}{indent}{name}: {}{}",
-        inline_object(fields, bare, single_quotes),
+        inline_object(fields, bare, style.single_quotes),
         if has_comma { "," } else { "" }
     );
     Some(match (has_comma, at_nl == end) {
@@ -134,7 +135,7 @@ pub fn splice(
                 if obj.get(last).is_some() {
                     return None;
                 }
-                edits.extend(append(read_as, obj, last, value, style.single_quotes)?);
+                edits.extend(append(read_as, obj, last, value, style)?);
             }
             _ => return None,
         }
@@ -248,5 +249,59 @@ mod tests {
         );
         let rm = patch::remove("/p").unwrap();
         assert!(splice("{ p: 1 }", "{ p: 1 }", &opts(), Style::default(), &[&rm]).is_none());
+    }
+
+    /// What the splicer writes, the syntax-tree editor writes too: the fast path changes no
+    /// output, whichever editor a change goes through.
+    #[test]
+    fn splices_write_what_the_syntax_tree_writes() {
+        let cases: [(&str, Op); 8] = [
+            (
+                "{\n  a: 'x', // keep\n  b: 1,\n}\n",
+                patch::replace("/a", json!("it's")).unwrap(),
+            ),
+            (
+                "{\n  \"a\": [\"x\", 2],\n  \"b\": 1\n}\n",
+                patch::replace("/a/0", json!("y")).unwrap(),
+            ),
+            (
+                "{ p: {\n    a: { provider: \"a\" }, // c\n  },\n}\n",
+                patch::add("/p/n", json!({"provider": "p", "mode": "m"})).unwrap(),
+            ),
+            (
+                "{\r\n  \"p\": {\r\n    \"a:1\": { \"x\": 1 }\r\n  }\r\n}\r\n",
+                patch::add("/p/b:2", json!({"x": 2})).unwrap(),
+            ),
+            (
+                "{\n  p: {\n    'a:1': { provider: 'a' },\n  },\n  q: 'x', r: \"y\", s: 'z',\n}\n",
+                patch::add("/p/n:1", json!({"provider": "it's", "n": 2})).unwrap(),
+            ),
+            // The siblings' keys are quoted, the file's are mostly bare: the new name is bare, as
+            // the file writes its names, and the keys inside are quoted, as the siblings' are.
+            (
+                "{\n  p: {\n    a: { \"x\": 1 },\n  },\n  q: 1, r: 2, s: 3,\n}\n",
+                patch::add("/p/n", json!({"x": 2})).unwrap(),
+            ),
+            // And the other way round.
+            (
+                "{\n  \"p\": {\n    \"a\": { x: 1 },\n  },\n  \"q\": 1, \"r\": 2,\n}\n",
+                patch::add("/p/n", json!({"x": 2})).unwrap(),
+            ),
+            (
+                "{\n  p: {\n    a: { x: 1 }\n  }\n}\n",
+                patch::add("/p/n", json!({"x": 2, "y": "z"})).unwrap(),
+            ),
+        ];
+        for (text, op) in &cases {
+            let spliced = splice(text, text, &opts(), style(text), &[op]).unwrap();
+            let tree = super::super::cst::cst_edit(
+                text,
+                crate::document::FileKind::Config,
+                style(text),
+                &[op],
+            )
+            .unwrap();
+            assert_eq!(spliced, tree, "{text}");
+        }
     }
 }
