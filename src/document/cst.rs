@@ -180,7 +180,13 @@ fn text_with_ranges(root: &CstRootNode, places: &[Vec<usize>]) -> (String, Vec<R
             at.push(i);
             let start = out.len();
             match &node {
-                CstNode::Container(c) => walk(c.children(), at, out, places, ranges),
+                // A subtree no edit is in is written whole, without measuring its nodes.
+                CstNode::Container(c) if places.iter().any(|p| p.starts_with(at)) => {
+                    walk(c.children(), at, out, places, ranges)
+                }
+                CstNode::Container(c) => {
+                    write!(out, "{c}").expect("writing to a string cannot fail")
+                }
                 CstNode::Leaf(l) => write!(out, "{l}").expect("writing to a string cannot fail"),
             }
             for (place, range) in places.iter().zip(ranges.iter_mut()) {
