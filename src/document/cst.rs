@@ -225,7 +225,9 @@ fn apply_cst(
                 Err(PatchError::TestMismatch(path.to_string()).into())
             }
         }
-        Op::Add(AddOperation { path, value }) => Ok(cst_add(root, path, value, style)?.texts()),
+        Op::Add(AddOperation { path, value }) => {
+            Ok(cst_add(root, path, value, style)?.texts(style))
+        }
         Op::Remove(RemoveOperation { path }) => cst_remove(root, path).map(|_| Vec::new()),
         Op::Replace(ReplaceOperation { path, value }) => {
             let node = node_at(root, &patch::tokens(path))?;
@@ -288,7 +290,7 @@ fn apply_cst(
                 let new = member_indent(&moved);
                 added.value = Some(RawText::over(moved, reindent(&text, &old, &new)));
             }
-            let mut raw = added.texts();
+            let mut raw = added.texts(style);
             raw.extend(carry_comments(root, path, &comments, nl)?);
             Ok(raw)
         }
@@ -300,13 +302,19 @@ fn apply_cst(
 struct Added {
     name: Option<RawText>,
     value: Option<RawText>,
+    /// The new value the tree wrote as JSON, to be written in the file's style unless `value`
+    /// is set (a move writes the moved text over it instead, so it is restyled only when needed).
+    styled: Option<CstNode>,
     /// The value is written inline like its siblings'.
     inline: bool,
 }
 
 impl Added {
-    fn texts(self) -> Vec<RawText> {
-        self.name.into_iter().chain(self.value).collect()
+    fn texts(self, style: Style) -> Vec<RawText> {
+        let value = self
+            .value
+            .or_else(|| self.styled.and_then(|node| style.over(node)));
+        self.name.into_iter().chain(value).collect()
     }
 }
 
@@ -324,7 +332,8 @@ fn cst_add(
     let pnode = node_at(root, parent)?;
     let written = |node: CstNode| Added {
         name: None,
-        value: style.over(node),
+        value: None,
+        styled: Some(node),
         inline: false,
     };
     if let Some(obj) = pnode.as_object() {
@@ -346,6 +355,7 @@ fn cst_add(
                         node,
                         restyle(&text, false, style.single_quotes),
                     )),
+                    styled: None,
                     inline: true,
                 })
             }
