@@ -580,7 +580,8 @@ pub(super) fn cst_edit(
 }
 
 /// [`cst_edit`], writing each op's own text at once when `eager` (as this editor did before it
-/// waited: the tests hold the two to the same text), and how many times it parsed the text again (the cost its waiting saves).
+/// waited: the tests hold the two to the same text), and how many times it parsed the text again
+/// (the cost its waiting saves).
 fn edit_counting(
     text: &str,
     kind: FileKind,

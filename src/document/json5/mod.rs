@@ -16,6 +16,8 @@
 //! - **Syntax `jsonc-parser` reads differently** (a BOM, a U+2028/U+2029 ending a `//` comment, an
 //!   escaped unquoted key) is rewritten in [`Read::for_jsonc`] to same-length text `jsonc-parser`
 //!   reads the same way, so byte ranges found there apply to the original text unchanged.
+//! - **The text's style** (keys bare or quoted, strings in single or double quotes) is tallied in
+//!   [`Read::style`], for the text the editors write into it.
 use super::style::{Style, Tally};
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
