@@ -342,7 +342,7 @@ fn cst_add(
             let value = prop.value().ok_or(EditError::Editor("inserted value"))?;
             Ok((style.over_name(name.into()), value))
         };
-        return match (obj.get(last), inline_like_siblings(&obj, value)) {
+        return match (obj.get(last), inline_like_siblings(&obj, value, style)) {
             (Some(prop), _) => {
                 prop.set_value(to_input(value));
                 Ok(written(member(&prop)?.1))
@@ -351,10 +351,7 @@ fn cst_add(
                 let (name, node) = member(&obj.append(last, to_input(value)))?;
                 Ok(Added {
                     name,
-                    value: Some(RawText::over(
-                        node,
-                        restyle(&text, false, style.single_quotes),
-                    )),
+                    value: Some(RawText::over(node, text)),
                     styled: None,
                     inline: true,
                 })
@@ -551,8 +548,9 @@ fn cst_rename(
 }
 
 /// When the sibling properties hold one-line objects (`"a": { provider: "x", mode: "y" },`),
-/// the text of `value` written the same way, so an added entry looks like its neighbours.
-fn inline_like_siblings(obj: &CstObject, value: &Value) -> Option<String> {
+/// the text of `value` written the same way, so an added entry looks like its neighbours: keys
+/// bare where theirs are, strings in the file's quotes.
+fn inline_like_siblings(obj: &CstObject, value: &Value, style: Style) -> Option<String> {
     let fields = splice::inlinable(value)?;
     let siblings: Vec<CstObject> = obj
         .properties()
@@ -566,7 +564,7 @@ fn inline_like_siblings(obj: &CstObject, value: &Value) -> Option<String> {
         .iter()
         .flat_map(|o| o.properties())
         .all(|p| p.name().is_some_and(|n| n.as_word_lit().is_some()));
-    Some(inline_object(fields, bare, false))
+    Some(inline_object(fields, bare, style.single_quotes))
 }
 
 /// Applies `ops` to `text` through the syntax tree, writing new keys and strings in `style`.
