@@ -87,12 +87,15 @@ pub struct Document {
 }
 
 /// What a config's JSON5 reading notes beyond its value (nothing for plain JSON, which the
-/// strict parser reads): where its NaN and ±Infinity are, whether any of its syntax
-/// `jsonc-parser` reads differently, and the style new text is written in.
+/// strict parser reads): where its NaN and ±Infinity are, the syntax `jsonc-parser` reads
+/// differently, and the style new text is written in.
 #[derive(Debug, Clone, Default)]
 struct Json5Notes {
     non_finite: Vec<(String, json5::NonFinite)>,
-    rewritten: bool,
+    /// The text rewritten for `jsonc-parser` ([`json5::Read::for_jsonc`]), when anything was.
+    for_jsonc: Option<String>,
+    /// What was rewritten there, for messages.
+    rewritten: Vec<&'static str>,
     /// How it writes keys and strings (JSON's for plain JSON).
     style: style::Style,
 }
@@ -332,7 +335,11 @@ fn read_rooted(
             let read = json5::parse(text).map_err(|e| SyntaxError(e.to_string()))?;
             let notes = Json5Notes {
                 non_finite: read.non_finite,
-                rewritten: !read.rewritten.is_empty(),
+                for_jsonc: match read.for_jsonc {
+                    std::borrow::Cow::Owned(rewritten) => Some(rewritten),
+                    std::borrow::Cow::Borrowed(_) => None,
+                },
+                rewritten: read.rewritten,
                 style: read.style,
             };
             (read.value, notes)
@@ -503,19 +510,15 @@ pub fn edit(doc: &Document, ops: &[&Op], expected: &Value) -> Result<String, Edi
         );
     }
     // A config in plain JSON (what OpenClaw writes) has nothing JSON5 reads differently: no
-    // NaN, nothing rewritten for the syntax tree. A JSON5 config's NaNs were noted when it was
-    // read; it is read again only for the text rewritten for `jsonc-parser`.
-    let again;
-    let (for_jsonc, non_finite, rewritten): (&str, &[_], &[&str]) = if doc.json5.rewritten {
-        again = json5::parse(text).map_err(|e| EditError::Syntax(e.to_string()))?;
-        (&again.for_jsonc, &again.non_finite, &again.rewritten)
-    } else {
-        (text, &doc.json5.non_finite, &[])
-    };
+    // NaN, nothing rewritten for the syntax tree; a JSON5 config's were noted when it was read,
+    // so it is never read again here.
+    let notes = &doc.json5;
+    let (non_finite, rewritten) = (&notes.non_finite, &notes.rewritten);
+    let for_jsonc = notes.for_jsonc.as_deref().unwrap_or(text);
     refuse_non_finite(&doc.value, non_finite, ops)?;
     // The common config edits are spliced into the text; anything else (or a splice that came
     // out wrong) goes through the syntax tree.
-    let style = doc.json5.style;
+    let style = notes.style;
     if let Some(out) = splice::splice(text, for_jsonc, &doc.kind.parse_options(), style, ops)
         && let Ok(out) = verified(out, doc.kind, expected, non_finite)
     {
